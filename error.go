@@ -1,0 +1,154 @@
+package pasarela
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind classifies an error by what the caller should do about it. Each face
+// owns one table from Kind (and Code) to its wire format.
+type Kind uint8
+
+// The error kinds. KindInternal is the zero value so that an unclassified
+// error is never shown to a client as anything but an internal failure.
+const (
+	KindInternal Kind = iota
+	KindInvalid
+	KindNotFound
+	KindConflict
+	KindUnauthorized
+	KindForbidden
+	KindUnavailable
+	KindTooLarge
+	KindUnsupportedMedia
+	KindRateLimited
+)
+
+var kindNames = [...]string{
+	KindInternal:         "internal",
+	KindInvalid:          "invalid",
+	KindNotFound:         "not_found",
+	KindConflict:         "conflict",
+	KindUnauthorized:     "unauthorized",
+	KindForbidden:        "forbidden",
+	KindUnavailable:      "unavailable",
+	KindTooLarge:         "too_large",
+	KindUnsupportedMedia: "unsupported_media_type",
+	KindRateLimited:      "rate_limited",
+}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", k)
+}
+
+// Error is the one error type of the gateway. Message is safe to show to a
+// client; Err (the cause) is for logs only and is never sent on the wire.
+type Error struct {
+	Kind    Kind
+	Code    string // stable, machine-readable (e.g. "password_too_short")
+	Message string // safe for clients
+	Field   string // the input field concerned, if any
+	Err     error  // wrapped cause, logged once, never sent
+	// Fields holds several field errors at once for validations that report
+	// every problem of a request together.
+	Fields []FieldError
+}
+
+// FieldError is one rule broken by one input field.
+type FieldError struct {
+	Field   string
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = e.Kind.String()
+	}
+	if e.Field != "" {
+		msg = e.Field + ": " + msg
+	}
+	if e.Err != nil {
+		return msg + ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf builds an Error of the given kind and code with a client-safe message.
+func Errorf(kind Kind, code, format string, args ...any) *Error {
+	return &Error{Kind: kind, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Invalid reports a broken rule on one field.
+func Invalid(field, code, message string) *Error {
+	return &Error{Kind: KindInvalid, Code: code, Field: field, Message: message,
+		Fields: []FieldError{{Field: field, Code: code, Message: message}}}
+}
+
+// NotFound reports a missing resource. The same answer is given for resources
+// of another client, so that existence never leaks across tenants.
+func NotFound(what string) *Error {
+	return &Error{Kind: KindNotFound, Code: "not_found", Message: what + " not found"}
+}
+
+// Internal wraps an unexpected cause; the client sees only a generic message.
+func Internal(err error) *Error {
+	return &Error{Kind: KindInternal, Code: "internal", Message: "internal error", Err: err}
+}
+
+// Validation collects field errors so that a request learns every problem at
+// once. The zero value is ready to use.
+type Validation struct{ fields []FieldError }
+
+// Add records one broken rule.
+func (v *Validation) Add(field, code, message string) {
+	v.fields = append(v.fields, FieldError{Field: field, Code: code, Message: message})
+}
+
+// AddError records the field errors of err if it is an invalid-kind *Error,
+// and reports whether it did.
+func (v *Validation) AddError(err error) bool {
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != KindInvalid {
+		return false
+	}
+	if len(e.Fields) == 0 {
+		v.Add(e.Field, e.Code, e.Message)
+	} else {
+		v.fields = append(v.fields, e.Fields...)
+	}
+	return true
+}
+
+// Err returns nil when no rule was broken, or one invalid-kind *Error.
+func (v *Validation) Err() error {
+	if len(v.fields) == 0 {
+		return nil
+	}
+	f := v.fields[0]
+	return &Error{Kind: KindInvalid, Code: f.Code, Field: f.Field, Message: f.Message, Fields: v.fields}
+}
+
+// ErrorKind returns the kind of err, KindInternal when it is not an *Error.
+func ErrorKind(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return KindInternal
+}
+
+// AsError returns err as an *Error, wrapping unknown errors as internal.
+func AsError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return Internal(err)
+}

@@ -1,0 +1,199 @@
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"math/big"
+
+	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/store"
+)
+
+// ApplicationInput is the writable part of an application.
+type ApplicationInput struct {
+	Name pasarela.Field[string]
+	URL  pasarela.Field[string]
+	Logo pasarela.Field[string]
+}
+
+// NewApplication is an application as created or re-keyed: the only moment
+// its API key exists in clear.
+type NewApplication struct {
+	pasarela.Application
+	APIKey string
+}
+
+// applicationScope returns the client and, for an application key, the one
+// application the caller may see. Application keys may read their own
+// application; changing applications needs an admin user.
+func applicationScope(ctx context.Context, write bool) (*pasarela.Principal, error) {
+	if write {
+		return requireUser(ctx, pasarela.RoleAdmin)
+	}
+	return principal(ctx)
+}
+
+func applyApplication(a *pasarela.Application, in ApplicationInput, replace, create bool) error {
+	var v pasarela.Validation
+	if create || replace || in.Name.Present {
+		checkText(&v, "name", in.Name.Value, true, 200)
+		if in.Name.Value != nil {
+			a.Name = *in.Name.Value
+		}
+	}
+	if create || replace || in.URL.Present {
+		checkURL(&v, "url", in.URL.Value)
+		a.URL = in.URL.Value
+	}
+	if create || replace || in.Logo.Present {
+		checkURL(&v, "logo", in.Logo.Value)
+		a.Logo = in.Logo.Value
+	}
+	return v.Err()
+}
+
+// CreateApplication adds an application to the caller's client and returns
+// it with its API key, which is shown only this once.
+func (s *Service) CreateApplication(ctx context.Context, in ApplicationInput) (*NewApplication, error) {
+	p, err := applicationScope(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	return s.createApplication(ctx, p.ClientID, in)
+}
+
+// OperatorCreateApplication creates an application for any client. It is for
+// the operator's command line, which has no principal.
+func (s *Service) OperatorCreateApplication(ctx context.Context, clientID, name string) (*NewApplication, error) {
+	return s.createApplication(ctx, clientID, ApplicationInput{Name: pasarela.Set(name)})
+}
+
+func (s *Service) createApplication(ctx context.Context, clientID string, in ApplicationInput) (*NewApplication, error) {
+	now := s.now()
+	key, prefix, hash := newAPIKey()
+	a := &NewApplication{APIKey: key, Application: pasarela.Application{ClientID: clientID, ShopLogin: newShopLogin(),
+		KeyPrefix: prefix, KeyHash: hash, CreatedAt: now, UpdatedAt: now}}
+	if err := applyApplication(&a.Application, in, false, true); err != nil {
+		return nil, err
+	}
+	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		if _, err := tx.GetClient(ctx, clientID); err != nil {
+			return err
+		}
+		return tx.CreateApplication(ctx, &a.Application)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// newShopLogin makes a Gestpay-style shop login ("GESPAY" and 8 digits).
+func newShopLogin() string {
+	n, err := rand.Int(rand.Reader, big.NewInt(100_000_000))
+	if err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	s := n.String()
+	for len(s) < 8 {
+		s = "0" + s
+	}
+	return "GESPAY" + s
+}
+
+// GetApplication returns one of the caller's applications.
+func (s *Service) GetApplication(ctx context.Context, id int64) (*pasarela.Application, error) {
+	p, err := applicationScope(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	if p.ApplicationID != 0 && p.ApplicationID != id {
+		return nil, pasarela.NotFound("application")
+	}
+	var a *pasarela.Application
+	err = s.db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		a, err = tx.GetApplication(ctx, p.ClientID, id)
+		return err
+	})
+	return a, err
+}
+
+// ListApplications returns a page of the caller's applications whose name
+// contains name, and their total count.
+func (s *Service) ListApplications(ctx context.Context, name string, opts pasarela.ListOptions) ([]pasarela.Application, int, error) {
+	p, err := applicationScope(ctx, false)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := checkList(&opts, store.ApplicationSortFields); err != nil {
+		return nil, 0, err
+	}
+	var apps []pasarela.Application
+	var total int
+	err = s.db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		apps, total, err = tx.ListApplications(ctx, p.ClientID, store.ApplicationFilter{Name: name, ID: p.ApplicationID}, opts)
+		return err
+	})
+	return apps, total, err
+}
+
+// UpdateApplication changes an application (PATCH), or replaces its
+// writable fields (PUT, replace=true).
+func (s *Service) UpdateApplication(ctx context.Context, id int64, in ApplicationInput, replace bool) (*pasarela.Application, error) {
+	p, err := applicationScope(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	var a *pasarela.Application
+	err = s.db.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		if a, err = tx.GetApplication(ctx, p.ClientID, id); err != nil {
+			return err
+		}
+		if err := applyApplication(a, in, replace, false); err != nil {
+			return err
+		}
+		a.UpdatedAt = s.now()
+		return tx.UpdateApplication(ctx, a)
+	})
+	return a, err
+}
+
+// DeleteApplication removes an application. Once payments exist, an
+// application that has any is refused (it is their owner of record).
+func (s *Service) DeleteApplication(ctx context.Context, id int64) error {
+	p, err := applicationScope(ctx, true)
+	if err != nil {
+		return err
+	}
+	return s.db.Update(ctx, func(tx *store.Tx) error { return tx.DeleteApplication(ctx, p.ClientID, id) })
+}
+
+// RecreateKey gives an application a new API key; the old one fails from
+// the moment this commits.
+func (s *Service) RecreateKey(ctx context.Context, id int64) (*NewApplication, error) {
+	p, err := applicationScope(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	return s.recreateKey(ctx, p.ClientID, id)
+}
+
+func (s *Service) recreateKey(ctx context.Context, clientID string, id int64) (*NewApplication, error) {
+	key, prefix, hash := newAPIKey()
+	var a *pasarela.Application
+	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		if a, err = tx.GetApplication(ctx, clientID, id); err != nil {
+			return err
+		}
+		a.KeyPrefix, a.KeyHash, a.UpdatedAt = prefix, hash, s.now()
+		return tx.UpdateApplication(ctx, a)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &NewApplication{Application: *a, APIKey: key}, nil
+}

@@ -1,0 +1,58 @@
+package core
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/pasarela/pasarela"
+)
+
+// List limits shared by every face.
+const (
+	DefaultLimit = 10
+	MaxLimit     = 100
+)
+
+// checkList validates paging and ordering against the fields a resource may
+// be sorted by, filling in the defaults.
+func checkList(opts *pasarela.ListOptions, sortable map[string]string) error {
+	var v pasarela.Validation
+	if opts.Limit == 0 {
+		opts.Limit = DefaultLimit
+	}
+	if opts.Limit < 1 || opts.Limit > MaxLimit {
+		v.Add("limit", "range", "limit must be between 1 and 100")
+	}
+	if opts.Offset < 0 {
+		v.Add("offset", "range", "offset must be 0 or more")
+	}
+	for _, s := range opts.Sort {
+		if _, ok := sortable[s.Field]; !ok {
+			v.Add("sort", "sort_field", "cannot sort by "+quoteField(s.Field)+"; sortable fields: "+strings.Join(sortedKeys(sortable), ", "))
+			break
+		}
+	}
+	return v.Err()
+}
+
+// quoteField keeps an echoed field name short and printable.
+func quoteField(s string) string {
+	if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	return "'" + strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s) + "'"
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

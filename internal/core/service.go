@@ -1,0 +1,117 @@
+// Package core holds the business rules of the gateway, once: every face
+// authenticates its caller, translates its wire format, and calls a Service
+// method here. The core never knows which face called it.
+package core
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/store"
+)
+
+// Config holds the core's tunables; the zero value gives the defaults.
+type Config struct {
+	AccessTokenTTL  time.Duration // default 5 minutes, as Keycloak issues them
+	RefreshTokenTTL time.Duration // default 30 minutes
+	// LoginFailuresPerUser and LoginFailuresPerIP are the failed sign-ins
+	// allowed in a burst before further attempts are refused; the allowance
+	// refills at one per LoginRefill.
+	LoginFailuresPerUser int
+	LoginFailuresPerIP   int
+	LoginRefill          time.Duration
+}
+
+func (c *Config) defaults() {
+	if c.AccessTokenTTL <= 0 {
+		c.AccessTokenTTL = 5 * time.Minute
+	}
+	if c.RefreshTokenTTL <= 0 {
+		c.RefreshTokenTTL = 30 * time.Minute
+	}
+	if c.LoginFailuresPerUser <= 0 {
+		c.LoginFailuresPerUser = 5
+	}
+	if c.LoginFailuresPerIP <= 0 {
+		c.LoginFailuresPerIP = 20
+	}
+	if c.LoginRefill <= 0 {
+		c.LoginRefill = 12 * time.Second
+	}
+}
+
+// Service is the core. It is safe for concurrent use.
+type Service struct {
+	db     store.DB
+	log    *slog.Logger
+	now    func() time.Time
+	cfg    Config
+	tokens *tokenSigner
+	logins *loginLimiter
+}
+
+// New builds the core on an open, migrated database. now is the clock (tests
+// move it); nil means time.Now. It loads (or creates, on the first start) the
+// token signing key kept in the database.
+func New(ctx context.Context, db store.DB, log *slog.Logger, now func() time.Time, cfg Config) (*Service, error) {
+	if now == nil {
+		now = time.Now
+	}
+	cfg.defaults()
+	s := &Service{db: db, log: log, now: func() time.Time { return now().UTC() }, cfg: cfg}
+	var secret []byte
+	err := db.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		secret, err = tx.SigningKey(ctx, tokenKeyName, randomBytes(32), s.now())
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.tokens = &tokenSigner{secret: secret}
+	s.logins = newLoginLimiter(cfg.LoginFailuresPerUser, cfg.LoginFailuresPerIP, cfg.LoginRefill, s.now)
+	return s, nil
+}
+
+// Ready reports whether the database answers.
+func (s *Service) Ready(ctx context.Context) error { return s.db.Ping(ctx) }
+
+// principal returns the caller or an unauthorized error: a face that forgot
+// to authenticate fails closed.
+func principal(ctx context.Context) (*pasarela.Principal, error) {
+	p := pasarela.PrincipalFrom(ctx)
+	if p == nil || p.ClientID == "" {
+		return nil, pasarela.Errorf(pasarela.KindUnauthorized, "unauthenticated", "authentication required")
+	}
+	return p, nil
+}
+
+// requireUser returns the caller if it is a user holding one of roles.
+// Application keys act for an integration, not a person, so they are refused
+// by routes that manage people or the client itself.
+func requireUser(ctx context.Context, roles ...pasarela.Role) (*pasarela.Principal, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !p.IsUser() {
+		return nil, pasarela.Errorf(pasarela.KindForbidden, "user_required", "this operation needs a user's token, not an application key")
+	}
+	if len(roles) > 0 && !p.HasRole(roles...) {
+		return nil, pasarela.Errorf(pasarela.KindForbidden, "role_required", "this operation needs the role %s", rolesText(roles))
+	}
+	return p, nil
+}
+
+func rolesText(roles []pasarela.Role) string {
+	s := ""
+	for i, r := range roles {
+		if i > 0 {
+			s += " or "
+		}
+		s += string(r)
+	}
+	return s
+}

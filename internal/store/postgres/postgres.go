@@ -1,0 +1,155 @@
+// Package postgres is the scale-out storage engine: many gateway nodes share
+// one PostgreSQL database, and the pool runs their transactions concurrently.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/pasarela/pasarela/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// migrationLock serialises migrations of nodes that start together; the
+// number is arbitrary but fixed.
+const migrationLock = `SELECT pg_advisory_xact_lock(7364913)`
+
+// Options tune the engine.
+type Options struct {
+	MaxConns int // default 20
+	// OnCommit, when set, is told the size (always 1) and duration of every
+	// commit, so that metrics read the same on both engines.
+	OnCommit func(batch int, took time.Duration)
+}
+
+// DB is an open PostgreSQL database.
+type DB struct {
+	db   *sql.DB
+	opts Options
+}
+
+var dialect = store.Dialect{Translate: translate, ForUpdate: " FOR UPDATE"}
+
+// Open connects with a postgres:// URL or key=value DSN. It does not migrate.
+func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = 20
+	}
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres dsn: %w", err)
+	}
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(opts.MaxConns)
+	db.SetMaxIdleConns(opts.MaxConns)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	return &DB{db: db, opts: opts}, nil
+}
+
+func (db *DB) migrator() (*store.Migrator, error) {
+	migs, err := store.LoadMigrations(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	return &store.Migrator{DB: db.db, Migrations: migs, Lock: migrationLock}, nil
+}
+
+// Migrate brings the schema up to date.
+func (db *DB) Migrate(ctx context.Context) error {
+	m, err := db.migrator()
+	if err != nil {
+		return err
+	}
+	return m.Up(ctx)
+}
+
+// Check refuses a schema that is newer than this binary, or not migrated.
+func (db *DB) Check(ctx context.Context) error {
+	m, err := db.migrator()
+	if err != nil {
+		return err
+	}
+	return m.Check(ctx)
+}
+
+// Engine implements store.DB.
+func (db *DB) Engine() string { return "postgres" }
+
+// Ping implements store.DB.
+func (db *DB) Ping(ctx context.Context) error { return db.db.PingContext(ctx) }
+
+// Close implements store.DB; the pool waits for transactions in flight.
+func (db *DB) Close() error { return db.db.Close() }
+
+// View implements store.DB with a read-only REPEATABLE READ transaction.
+// PostgreSQL's default, READ COMMITTED, takes a new snapshot for every
+// statement, so a list's count and its page could disagree; a read-only
+// transaction at REPEATABLE READ sees one snapshot and never fails to
+// serialize.
+func (db *DB) View(ctx context.Context, fn func(*store.Tx) error) error {
+	tx, err := db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only: nothing to keep
+	return fn(store.NewTx(tx, dialect))
+}
+
+// Update implements store.DB: one transaction per call, rows that a state
+// change depends on are locked with FOR UPDATE by the queries themselves.
+func (db *DB) Update(ctx context.Context, fn func(*store.Tx) error) error {
+	start := time.Now()
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	// A panicking callback must not leave its transaction open: it would
+	// hold its row locks and its pooled connection until the process
+	// ends. The panic itself goes on to the caller.
+	committed := false
+	defer func() {
+		if !committed {
+			tx.Rollback() //nolint:errcheck // the callback's error (or panic) is the one that matters
+		}
+	}()
+	if err := fn(store.NewTx(tx, dialect)); err != nil {
+		return err // the deferred rollback discards what fn wrote
+	}
+	committed = true
+	if err := tx.Commit(); err != nil {
+		return translate(err)
+	}
+	if db.opts.OnCommit != nil {
+		db.opts.OnCommit(1, time.Since(start))
+	}
+	return nil
+}
+
+// translate maps PostgreSQL constraint violations by constraint name.
+func translate(err error) error {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	switch pe.Code {
+	case "23505": // unique_violation
+		return store.ConstraintError(pe.ConstraintName, err)
+	case "23503": // foreign_key_violation
+		return store.ConstraintError(store.ForeignKeyViolation, err)
+	}
+	return err
+}

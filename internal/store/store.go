@@ -1,0 +1,228 @@
+// Package store is the storage contract of the gateway. Both engines (sqlite
+// and postgres) hand out the same *Tx, whose query methods are written once
+// here: the SQL both engines agree on lives in this package, an engine's own
+// SQL (migrations, pragmas, the write path) lives in the engine's package.
+//
+// Every write goes through DB.Update and every read through DB.View; every
+// method that touches tenant data takes the client id and puts it in the
+// WHERE clause.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pasarela/pasarela"
+)
+
+// DB is what an engine provides.
+type DB interface {
+	// Update runs fn in a read-write transaction. When fn returns an error
+	// nothing it wrote is kept. On SQLite concurrent calls share one commit.
+	Update(ctx context.Context, fn func(*Tx) error) error
+	// View runs fn in a read-only transaction with a consistent snapshot.
+	View(ctx context.Context, fn func(*Tx) error) error
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// Engine names the engine ("sqlite" or "postgres").
+	Engine() string
+	// Close flushes pending writes and releases the database.
+	Close() error
+}
+
+// Querier is the part of *sql.Tx and *sql.Conn the queries need.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Dialect is what differs between engines inside shared query code.
+type Dialect struct {
+	// Translate turns an engine error into a *pasarela.Error where it knows
+	// the cause (constraint violations), and returns other errors unchanged.
+	Translate func(error) error
+	// ForUpdate is appended to SELECTs that lock the rows they read before a
+	// state change (" FOR UPDATE" on PostgreSQL; SQLite has a single writer).
+	ForUpdate string
+}
+
+// Tx is one transaction (or, on SQLite, one savepoint of a grouped
+// transaction). It is valid only inside the Update or View callback.
+type Tx struct {
+	q Querier
+	d Dialect
+}
+
+// NewTx is for engines: it wraps their transaction handle.
+func NewTx(q Querier, d Dialect) *Tx { return &Tx{q: q, d: d} }
+
+func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := tx.q.ExecContext(ctx, query, args...)
+	if err != nil {
+		return nil, tx.d.Translate(err)
+	}
+	return res, nil
+}
+
+func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	rows, err := tx.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, tx.d.Translate(err)
+	}
+	return rows, nil
+}
+
+// expectOne turns an UPDATE or DELETE result that touched no row into a
+// not-found error: the row is missing or belongs to another client.
+func expectOne(res sql.Result, what string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return pasarela.NotFound(what)
+	}
+	return nil
+}
+
+// Constraint names shared by both engines' migrations. SQLite reports the
+// columns rather than the name, so its engine maps "table.column" to these.
+const (
+	UniqueClientCode      = "clients_code_uq"
+	UniqueUserUsername    = "users_username_uq"
+	UniqueUserEmail       = "users_email_uq"
+	UniqueAppKeyPrefix    = "applications_key_prefix_uq"
+	UniqueAppShopLogin    = "applications_shop_login_uq"
+	ForeignKeyViolation   = "foreign_key"
+	uniqueViolationSuffix = "_uq"
+	primaryKeySuffix      = "_pkey"
+)
+
+// constraintFields names the input field each unique constraint guards, so a
+// violation becomes a conflict the client understands.
+var constraintFields = map[string]string{
+	UniqueClientCode:   "code",
+	UniqueUserUsername: "username",
+	UniqueUserEmail:    "email",
+	UniqueAppKeyPrefix: "apiKey",
+	UniqueAppShopLogin: "shopLogin",
+}
+
+// ConstraintError builds the conflict error for a violated constraint name.
+// Engines call it from their Translate function.
+func ConstraintError(name string, cause error) error {
+	if field, ok := constraintFields[name]; ok {
+		return &pasarela.Error{Kind: pasarela.KindConflict, Code: "already_exists", Field: field,
+			Message: "already exists", Err: cause,
+			Fields: []pasarela.FieldError{{Field: field, Code: "already_exists", Message: "already exists"}}}
+	}
+	// PostgreSQL names a duplicate primary key "<table>_pkey"; SQLite's
+	// engine reports it as a unique violation. Both mean the same thing.
+	if strings.HasSuffix(name, uniqueViolationSuffix) || strings.HasSuffix(name, primaryKeySuffix) {
+		return &pasarela.Error{Kind: pasarela.KindConflict, Code: "already_exists", Message: "already exists", Err: cause}
+	}
+	return &pasarela.Error{Kind: pasarela.KindConflict, Code: "constraint", Message: "conflicts with existing data", Err: cause}
+}
+
+// orderBy renders a whitelisted ORDER BY clause. columns maps the API field
+// names a resource may be sorted by to their SQL expressions; any other name
+// is refused here too, as a second line behind the core's validation. The id
+// column always ends the ordering so that pages are stable.
+func orderBy(opts pasarela.ListOptions, columns map[string]string, idColumn string) (string, error) {
+	var b strings.Builder
+	b.WriteString(" ORDER BY ")
+	seenID := false
+	for i, s := range opts.Sort {
+		col, ok := columns[s.Field]
+		if !ok {
+			return "", pasarela.Invalid("sort", "sort_field", "cannot sort by "+s.Field)
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(col)
+		if s.Desc {
+			b.WriteString(" DESC")
+		}
+		// The engines disagree on where NULLs sort (SQLite: smallest,
+		// PostgreSQL: largest), so a nullable column such as an
+		// application's url would page differently on each. Saying it
+		// explicitly makes NULL the largest value on both; the id column
+		// is never NULL and keeps its plain form so that an index can
+		// still deliver the order.
+		if col != idColumn {
+			if s.Desc {
+				b.WriteString(" NULLS FIRST")
+			} else {
+				b.WriteString(" NULLS LAST")
+			}
+		}
+		seenID = seenID || col == idColumn
+	}
+	if !seenID {
+		if len(opts.Sort) > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(idColumn)
+	}
+	return b.String(), nil
+}
+
+// args collects positional parameters while a query is assembled; add
+// returns the placeholder of the value it appends.
+type args []any
+
+func (a *args) add(v any) string {
+	*a = append(*a, v)
+	return "$" + strconv.Itoa(len(*a))
+}
+
+// page renders the paging clause; the core has validated the numbers.
+func (a *args) page(opts pasarela.ListOptions) string {
+	return " LIMIT " + a.add(opts.Limit) + " OFFSET " + a.add(opts.Offset)
+}
+
+// Timestamps are stored as Unix microseconds in a BIGINT on both engines, so
+// that one query text buckets and compares them identically everywhere.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+func nullString(p *string) sql.NullString {
+	if p == nil {
+		return sql.NullString{}
+	}
+	return sql.NullString{String: *p, Valid: true}
+}
+
+func stringPtr(ns sql.NullString) *string {
+	if !ns.Valid {
+		return nil
+	}
+	s := ns.String
+	return &s
+}
+
+// scanRow scans a single-row result with scan, mapping "no rows" to a
+// not-found error naming what.
+func (tx *Tx) scanRow(row *sql.Row, what string, scan func(func(...any) error) error) error {
+	err := scan(row.Scan)
+	if errors.Is(err, sql.ErrNoRows) {
+		return pasarela.NotFound(what)
+	}
+	if err != nil {
+		return tx.d.Translate(err)
+	}
+	return nil
+}
+
+// escapeLike escapes the LIKE wildcards of user input so that a filter value
+// matches literally.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(s))
+}

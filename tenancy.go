@@ -1,0 +1,87 @@
+package pasarela
+
+import "time"
+
+// ClientStatus is the lifecycle state of a merchant organization.
+type ClientStatus string
+
+// Client statuses.
+const (
+	ClientActive    ClientStatus = "active"
+	ClientVerifying ClientStatus = "verifying"
+	ClientSuspended ClientStatus = "suspended"
+)
+
+// Client is a merchant organization: the tenant every other noun belongs to.
+type Client struct {
+	ID        string
+	Name      string
+	Email     string
+	Code      string // entity code used by the Kashpay face, e.g. "com.cascade"
+	Status    ClientStatus
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Role is what a user may do inside its client.
+type Role string
+
+// User roles.
+const (
+	RoleAdmin    Role = "admin"    // everything in the client
+	RoleManager  Role = "manager"  // all payments of the client
+	RoleTerminal Role = "terminal" // creates and sees its own transactions
+	RoleViewer   Role = "viewer"   // read only
+)
+
+// Valid reports whether r is one of the known roles.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleAdmin, RoleManager, RoleTerminal, RoleViewer:
+		return true
+	}
+	return false
+}
+
+// User is a person of a client.
+type User struct {
+	ID           int64
+	UUID         string
+	ClientID     string
+	Username     string
+	Email        string
+	FirstName    *string
+	LastName     *string
+	Roles        []Role
+	PasswordHash string // argon2id, PHC string format; never leaves the core
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Application is a client's integration: it owns payments and API keys.
+type Application struct {
+	ID        int64
+	ClientID  string
+	Name      string
+	URL       *string
+	Logo      *string
+	ShopLogin string // Gestpay shopLogin
+	KeyPrefix string // public part of the API key, used to find the row
+	KeyHash   []byte // SHA-256 of the whole key; never leaves the core
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// ListOptions are the paging and ordering of a list request.
+type ListOptions struct {
+	Limit  int
+	Offset int
+	Sort   []SortField
+}
+
+// SortField is one key of an ordering. Field is always one of the whitelisted
+// names of the resource, never raw input.
+type SortField struct {
+	Field string
+	Desc  bool
+}
