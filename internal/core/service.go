@@ -60,7 +60,9 @@ func New(ctx context.Context, db store.DB, log *slog.Logger, now func() time.Tim
 		now = time.Now
 	}
 	cfg.defaults()
-	s := &Service{db: db, log: log, now: func() time.Time { return now().UTC() }, cfg: cfg}
+	// Times are kept to the microsecond, as both engines store them, so that
+	// an answer shows exactly what a later read will.
+	s := &Service{db: db, log: log, now: func() time.Time { return now().UTC().Truncate(time.Microsecond) }, cfg: cfg}
 	var secret []byte
 	err := db.Update(ctx, func(tx *store.Tx) error {
 		var err error

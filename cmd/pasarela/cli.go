@@ -1,0 +1,287 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+
+	"github.com/pasarela/pasarela/internal/core"
+	"github.com/pasarela/pasarela/internal/server"
+	"github.com/pasarela/pasarela/internal/store"
+	"github.com/pasarela/pasarela/internal/store/postgres"
+	"github.com/pasarela/pasarela/internal/store/sqlite"
+	"github.com/pasarela/pasarela/internal/transport"
+)
+
+var errHelp = errors.New("help requested")
+
+// Main is the program, built so that tests run it exactly as a person does,
+// on port 0: ParseFlags, Run, then Close.
+type Main struct {
+	Config Config
+	stdout io.Writer
+	stderr io.Writer
+
+	command string
+	// operator command arguments
+	name, email, password, code, clientID string
+	asJSON                                bool
+
+	log     *slog.Logger
+	db      engine
+	svc     *core.Service
+	metrics *server.Metrics
+
+	ln      net.Listener
+	cancel  context.CancelFunc
+	served  chan error
+	closeMu sync.Once
+	closed  error
+}
+
+// NewMain returns a program that prints to stdout and logs to stderr.
+func NewMain(stdout, stderr io.Writer) *Main {
+	return &Main{stdout: stdout, stderr: stderr}
+}
+
+const usage = `usage:
+  pasarela serve [--addr 127.0.0.1:8080] [--db sqlite:./pasarela.db | --db postgres://…] [--demo]
+                 [--trusted-proxies CIDR,…] [--no-migrate] [--log-format text|json]
+  pasarela migrate [--db …]
+  pasarela client create --name NAME --email EMAIL --password PASSWORD [--code ENTITY_CODE] [--db …] [--json]
+  pasarela app create --client CLIENT_ID --name NAME [--db …] [--json]
+Every flag also reads from PASARELA_<FLAG> (e.g. PASARELA_DB, PASARELA_ADDR).`
+
+// ParseFlags reads the command line; environ gives the environment (as
+// os.Environ) so that tests set it without touching the process's.
+func (m *Main) ParseFlags(args, environ []string) error {
+	envMap := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			envMap[k] = v
+		}
+	}
+	if err := env.ParseWithOptions(&m.Config, env.Options{Environment: envMap}); err != nil {
+		return err
+	}
+	if len(args) == 0 {
+		fmt.Fprintln(m.stderr, usage)
+		return errHelp
+	}
+	m.command = args[0]
+	rest := args[1:]
+	switch m.command {
+	case "client", "app":
+		if len(rest) == 0 || rest[0] != "create" {
+			return fmt.Errorf("%s: the only subcommand is create\n%s", m.command, usage)
+		}
+		m.command += " create"
+		rest = rest[1:]
+	case "serve", "migrate":
+	case "help", "-h", "--help":
+		fmt.Fprintln(m.stdout, usage)
+		return errHelp
+	default:
+		return fmt.Errorf("unknown command %q\n%s", m.command, usage)
+	}
+	fs := flag.NewFlagSet("pasarela "+m.command, flag.ContinueOnError)
+	fs.SetOutput(m.stderr)
+	c := &m.Config
+	fs.StringVar(&c.DB, "db", c.DB, "database: sqlite:PATH or postgres://…")
+	switch m.command {
+	case "serve":
+		fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on")
+		fs.BoolVar(&c.Demo, "demo", c.Demo, "create a demo client and application and print their credentials")
+		fs.BoolVar(&c.NoMigrate, "no-migrate", c.NoMigrate, "do not migrate the database on start (refuse to start if it needs it)")
+		fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "comma-separated addresses or CIDRs allowed to set X-Forwarded-For/-Proto")
+		fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json")
+		fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
+		fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest request body accepted")
+		fs.DurationVar(&c.RequestTimeout, "request-timeout", c.RequestTimeout, "deadline of one request")
+		fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", c.ShutdownGrace, "how long requests in flight may take to finish on shutdown")
+		fs.DurationVar(&c.AccessTokenTTL, "access-token-ttl", c.AccessTokenTTL, "lifetime of a user's access token")
+	case "client create":
+		fs.StringVar(&m.name, "name", "", "the client's name")
+		fs.StringVar(&m.email, "email", "", "the admin user's email (also its username)")
+		fs.StringVar(&m.password, "password", "", "the admin user's password")
+		fs.StringVar(&m.code, "code", "", "entity code, e.g. com.cascade (derived from the name when absent)")
+		fs.BoolVar(&m.asJSON, "json", false, "print one JSON object")
+	case "app create":
+		fs.StringVar(&m.clientID, "client", "", "the client's id")
+		fs.StringVar(&m.name, "name", "", "the application's name")
+		fs.BoolVar(&m.asJSON, "json", false, "print one JSON object")
+	}
+	if err := fs.Parse(rest); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected argument %q", m.command, fs.Arg(0))
+	}
+	switch m.command {
+	case "client create":
+		if m.name == "" || m.email == "" || m.password == "" {
+			return errors.New("client create: --name, --email and --password are required")
+		}
+	case "app create":
+		if m.clientID == "" || m.name == "" {
+			return errors.New("app create: --client and --name are required")
+		}
+	}
+	return nil
+}
+
+// engine is what the program needs of a store engine beyond store.DB.
+type engine interface {
+	store.DB
+	Migrate(ctx context.Context) error
+	Check(ctx context.Context) error
+}
+
+// openDB opens the database the --db setting names: "sqlite:PATH",
+// "postgres://…" / "postgresql://…", or a bare path for SQLite.
+func openDB(ctx context.Context, dsn string, onCommit func(int, time.Duration)) (engine, error) {
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return postgres.Open(ctx, dsn, postgres.Options{OnCommit: onCommit})
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		if strings.HasPrefix(path, "//") {
+			u, err := url.Parse(dsn)
+			if err != nil {
+				return nil, fmt.Errorf("--db %q: %w", dsn, err)
+			}
+			path = u.Host + u.Path
+		}
+		if path == "" {
+			return nil, errors.New("--db sqlite: needs a file path, as in sqlite:./pasarela.db")
+		}
+		return sqlite.Open(path, sqlite.Options{OnCommit: onCommit})
+	case strings.Contains(dsn, "://"):
+		return nil, fmt.Errorf("--db %q: unknown engine; use sqlite:PATH or postgres://…", dsn)
+	default:
+		return sqlite.Open(dsn, sqlite.Options{OnCommit: onCommit})
+	}
+}
+
+// Run executes the command. For serve it returns once the server listens;
+// Close stops it.
+func (m *Main) Run(ctx context.Context) (err error) {
+	m.log, err = newLogger(m.stderr, m.Config.LogFormat, m.Config.LogLevel)
+	if err != nil {
+		return err
+	}
+	m.metrics = server.NewMetrics()
+	m.db, err = openDB(ctx, m.Config.DB, m.metrics.ObserveCommit)
+	if err != nil {
+		return err
+	}
+	if m.command == "migrate" {
+		if err := m.db.Migrate(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintln(m.stdout, "database is up to date")
+		return nil
+	}
+	if m.command == "serve" && m.Config.NoMigrate {
+		err = m.db.Check(ctx)
+	} else {
+		err = m.db.Migrate(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	m.svc, err = core.New(ctx, m.db, m.log, nil, core.Config{AccessTokenTTL: m.Config.AccessTokenTTL})
+	if err != nil {
+		return err
+	}
+	switch m.command {
+	case "client create":
+		return m.createClient(ctx)
+	case "app create":
+		return m.createApp(ctx)
+	}
+	return m.serve(ctx)
+}
+
+func (m *Main) serve(ctx context.Context) error {
+	proxies, err := transport.ParseProxies(m.Config.TrustedProxies)
+	if err != nil {
+		return err
+	}
+	m.ln, err = net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		return err
+	}
+	h := server.New(server.Config{MaxBodyBytes: m.Config.MaxBodyBytes, RequestTimeout: m.Config.RequestTimeout,
+		TrustedProxies: proxies}, m.svc, m.log, m.metrics)
+	if m.Config.Demo {
+		if err := m.printDemo(ctx); err != nil {
+			return err
+		}
+	}
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.cancel = cancel
+	m.served = make(chan error, 1)
+	go func() { m.served <- server.Serve(sctx, m.ln, h, m.log, m.Config.ShutdownGrace) }()
+	m.log.Info("listening", "addr", m.ln.Addr().String(), "db", m.db.Engine())
+	return nil
+}
+
+// Serving reports whether Run started a server that Close must stop.
+func (m *Main) Serving() bool { return m.served != nil }
+
+// URL is the base URL of the running server.
+func (m *Main) URL() string { return "http://" + m.ln.Addr().String() }
+
+// Close stops the server gracefully (requests in flight finish), then closes
+// the database, which commits every write it has acknowledged. It is safe to
+// call twice.
+func (m *Main) Close() error {
+	m.closeMu.Do(func() {
+		var errs []error
+		if m.cancel != nil {
+			m.cancel()
+			errs = append(errs, <-m.served)
+		}
+		if m.db != nil {
+			errs = append(errs, m.db.Close())
+		}
+		m.closed = errors.Join(errs...)
+	})
+	return m.closed
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: %w", level, err)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text", "":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: must be text or json", format)
+}
+
+func (m *Main) printJSON(v any) error {
+	enc := json.NewEncoder(m.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

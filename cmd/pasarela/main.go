@@ -1,0 +1,41 @@
+// Command pasarela runs the payment gateway and its operator commands:
+//
+//	pasarela serve [--addr …] [--db …] [--demo]
+//	pasarela migrate [--db …]
+//	pasarela client create --name … --email … --password … [--code …] [--json]
+//	pasarela app create --client … --name … [--json]
+//
+// Every flag can also be set with a PASARELA_* environment variable.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	m := NewMain(os.Stdout, os.Stderr)
+	if err := m.ParseFlags(os.Args[1:], os.Environ()); err != nil {
+		if err != errHelp {
+			fmt.Fprintln(os.Stderr, "pasarela:", err)
+		}
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := m.Run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "pasarela:", err)
+		m.Close()
+		os.Exit(1)
+	}
+	if m.Serving() {
+		<-ctx.Done()
+	}
+	if err := m.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, "pasarela:", err)
+		os.Exit(1)
+	}
+}

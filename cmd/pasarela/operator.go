@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/pasarela/pasarela/internal/core"
+)
+
+// The --json shapes of the bootstrap contract.
+type (
+	clientOut struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+		Code string `json:"code"`
+	}
+	userOut struct {
+		ID       int64  `json:"id"`
+		Username string `json:"username"`
+		Email    string `json:"email"`
+	}
+	appOut struct {
+		ID        int64  `json:"id"`
+		Name      string `json:"name"`
+		APIKey    string `json:"apiKey"`
+		ShopLogin string `json:"shopLogin"`
+	}
+	bootstrapOut struct {
+		Client      *clientOut `json:"client,omitempty"`
+		User        *userOut   `json:"user,omitempty"`
+		Application *appOut    `json:"application,omitempty"`
+	}
+)
+
+func (m *Main) createClient(ctx context.Context) error {
+	c, u, err := m.svc.CreateClient(ctx, core.ClientInput{Name: m.name, Email: m.email, Password: m.password, Code: m.code})
+	if err != nil {
+		return err
+	}
+	if m.asJSON {
+		return m.printJSON(bootstrapOut{Client: &clientOut{c.ID, c.Name, c.Code}, User: &userOut{u.ID, u.Username, u.Email}})
+	}
+	fmt.Fprintf(m.stdout, "client %s (%s) created, code %s\nadmin user %s (id %d)\n", c.ID, c.Name, c.Code, u.Username, u.ID)
+	return nil
+}
+
+func (m *Main) createApp(ctx context.Context) error {
+	if _, err := m.svc.GetClient(ctx, m.clientID); err != nil {
+		return fmt.Errorf("client %s: %w", m.clientID, err)
+	}
+	a, err := m.svc.OperatorCreateApplication(ctx, m.clientID, m.name)
+	if err != nil {
+		return err
+	}
+	if m.asJSON {
+		return m.printJSON(bootstrapOut{Application: &appOut{a.ID, a.Name, a.APIKey, a.ShopLogin}})
+	}
+	fmt.Fprintf(m.stdout, "application %d (%s) created\nAPI key (shown once): %s\nshopLogin: %s\n", a.ID, a.Name, a.APIKey, a.ShopLogin)
+	return nil
+}
+
+// printDemo creates the demo tenant once and prints fresh credentials with
+// commands to paste. They go to standard output, never to the log.
+func (m *Main) printDemo(ctx context.Context) error {
+	d, err := m.svc.EnsureDemo(ctx)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	base := "http://" + displayAddr(m.ln.Addr().String())
+	state := "created"
+	if !d.Created {
+		state = "exists; its password and API key were renewed for this run"
+	}
+	fmt.Fprintf(m.stdout, `
+pasarela demo (%s)
+  client       %s  id %s  code %s
+  admin user   %s  password %s
+  application  %s  id %d  API key %s
+
+Try it:
+  curl -s %s/application/%d -H 'X-Auth-Token: %s'
+  curl -s %s/oauth/token -d grant_type=password -d username=%s -d 'password=%s'
+
+`, state, d.Client.Name, d.Client.ID, d.Client.Code, d.User.Username, d.Password,
+		d.Application.Name, d.Application.ID, d.Application.APIKey,
+		base, d.Application.ID, d.Application.APIKey, base, d.User.Username, d.Password)
+	return nil
+}
+
+// displayAddr turns a wildcard listen address into one a curl can reach.
+func displayAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return host + ":" + port
+}

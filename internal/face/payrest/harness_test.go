@@ -1,0 +1,200 @@
+package payrest_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pasarela/pasarela/internal/core"
+	"github.com/pasarela/pasarela/internal/server"
+	"github.com/pasarela/pasarela/internal/store/sqlite"
+)
+
+// testPassword satisfies the password policy.
+const testPassword = "Sup3r-secret!"
+
+// clock is a test clock that only moves when told.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+// Advance moves the clock forward.
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+
+// tenant is one client with its admin user's bearer token and one application.
+type tenant struct {
+	ClientID   string
+	AdminID    int64
+	AdminLogin string
+	Token      string // admin's access token
+	AppID      int64
+	AppKey     string
+}
+
+// env is the real stack (SQLite file, core, server with every middleware)
+// behind an httptest server, with two tenants A and B.
+type env struct {
+	t     *testing.T
+	URL   string
+	Svc   *core.Service
+	Clock *clock
+	A, B  tenant
+}
+
+// newEnv builds the stack. Bodies are capped at 64 KiB so oversize tests are cheap.
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "test.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc, err := core.New(ctx, db, log, clk.Now, core.Config{LoginFailuresPerIP: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := server.New(server.Config{MaxBodyBytes: 64 << 10}, svc, log, server.NewMetrics())
+	ts := httptest.NewServer(h)
+	t.Cleanup(func() { ts.Close(); db.Close() })
+	e := &env{t: t, URL: ts.URL, Svc: svc, Clock: clk}
+	e.A = e.newTenant("Alpha Shop", "alpha@example.com")
+	e.B = e.newTenant("Beta Shop", "beta@example.com")
+	return e
+}
+
+// newTenant creates a client with its admin (through the operator path, as
+// the command line does), signs the admin in and creates an application.
+func (e *env) newTenant(name, email string) tenant {
+	e.t.Helper()
+	ctx := context.Background()
+	c, u, err := e.Svc.CreateClient(ctx, core.ClientInput{Name: name, Email: email, Password: testPassword})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	app, err := e.Svc.OperatorCreateApplication(ctx, c.ID, name+" web")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return tenant{ClientID: c.ID, AdminID: u.ID, AdminLogin: u.Username, Token: e.MustLogin(u.Username, testPassword),
+		AppID: app.ID, AppKey: app.APIKey}
+}
+
+// MustLogin signs in through the OAuth2 password grant and returns the access token.
+func (e *env) MustLogin(username, password string) string {
+	e.t.Helper()
+	r := e.Form("/oauth/token", "grant_type=password&username="+username+"&password="+password)
+	if r.Status != http.StatusOK {
+		e.t.Fatalf("login %s: %d %s", username, r.Status, r.Body)
+	}
+	return r.JSON["access_token"].(string)
+}
+
+// auth sets credentials on a request.
+type auth func(*http.Request)
+
+// Bearer authenticates as a user.
+func Bearer(token string) auth {
+	return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) }
+}
+
+// Key authenticates as an application.
+func Key(key string) auth { return func(r *http.Request) { r.Header.Set("X-Auth-Token", key) } }
+
+// NoAuth sends no credentials.
+func NoAuth(*http.Request) {}
+
+// resp is a response as a test sees it.
+type resp struct {
+	Status int
+	Header http.Header
+	Body   []byte
+	JSON   map[string]any // when the body is a JSON object
+	List   []any          // when the body is a JSON array
+}
+
+// Do sends a request. body may be nil, a string (sent as is) or a value
+// (sent as JSON); JSON bodies get Content-Type application/json.
+func (e *env) Do(method, path string, a auth, body any) *resp {
+	e.t.Helper()
+	var rd io.Reader
+	ctype := ""
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd, ctype = strings.NewReader(b), "application/json"
+	case []byte:
+		rd, ctype = bytes.NewReader(b), "application/json"
+	default:
+		buf, err := json.Marshal(b)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		rd, ctype = bytes.NewReader(buf), "application/json"
+	}
+	req, err := http.NewRequest(method, e.URL+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	a(req)
+	return e.send(req)
+}
+
+// Form posts a form-encoded body, as OAuth2 clients do.
+func (e *env) Form(path, form string) *resp {
+	e.t.Helper()
+	req, err := http.NewRequest("POST", e.URL+path, strings.NewReader(form))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return e.send(req)
+}
+
+func (e *env) send(req *http.Request) *resp {
+	e.t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	r := &resp{Status: res.StatusCode, Header: res.Header, Body: b}
+	if len(b) > 0 && b[0] == '{' {
+		_ = json.Unmarshal(b, &r.JSON)
+	} else if len(b) > 0 && b[0] == '[' {
+		_ = json.Unmarshal(b, &r.List)
+	}
+	return r
+}
+
+// Expect fails the test unless the response has the status.
+func (r *resp) Expect(t *testing.T, status int) *resp {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d; body %s", r.Status, status, r.Body)
+	}
+	return r
+}

@@ -1,0 +1,92 @@
+package payrest
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/pasarela/pasarela"
+)
+
+// maxSortKeys bounds how many keys one sort may name.
+const maxSortKeys = 5
+
+// listOptions reads limit, offset and sort from the query. The field names
+// of sort are checked against the resource's whitelist by the core; here
+// only the syntax is: "field_dir,field_dir", dir asc or desc, asc when absent.
+func listOptions(q url.Values) (pasarela.ListOptions, error) {
+	var opts pasarela.ListOptions
+	var v pasarela.Validation
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			v.Add("limit", "integer", "must be an integer between 1 and 100")
+		} else if n < 1 {
+			v.Add("limit", "range", "must be between 1 and 100")
+		} else {
+			opts.Limit = n
+		}
+	}
+	if s := q.Get("offset"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			v.Add("offset", "integer", "must be an integer of 0 or more")
+		} else {
+			opts.Offset = n
+		}
+	}
+	sort, err := parseSort(q.Get("sort"))
+	if !v.AddError(err) {
+		opts.Sort = sort
+	}
+	return opts, v.Err()
+}
+
+// parseSort parses PayREST's sort syntax.
+func parseSort(s string) ([]pasarela.SortField, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	parts := strings.Split(s, ",")
+	if len(parts) > maxSortKeys {
+		return nil, pasarela.Invalid("sort", "sort_format", "may name at most "+strconv.Itoa(maxSortKeys)+" fields")
+	}
+	out := make([]pasarela.SortField, 0, len(parts))
+	for _, p := range parts {
+		p = strings.TrimSpace(p)
+		field, dir := p, "asc"
+		if i := strings.LastIndexByte(p, '_'); i >= 0 {
+			field, dir = p[:i], strings.ToLower(p[i+1:])
+		}
+		if dir != "asc" && dir != "desc" {
+			return nil, pasarela.Invalid("sort", "sort_format", "direction must be asc or desc, as in createdAt_desc")
+		}
+		if field == "" || !isFieldName(field) {
+			return nil, pasarela.Invalid("sort", "sort_format", `must be "field_dir,field_dir" with fields of letters and digits`)
+		}
+		out = append(out, pasarela.SortField{Field: field, Desc: dir == "desc"})
+	}
+	return out, nil
+}
+
+func isFieldName(s string) bool {
+	if len(s) > 40 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// writeList answers a list: a JSON array, the total in X-Total-Count.
+func writeList[T any](w http.ResponseWriter, items []T, total int) {
+	if items == nil {
+		items = []T{}
+	}
+	w.Header().Set("X-Total-Count", strconv.Itoa(total))
+	writeJSON(w, http.StatusOK, items)
+}

@@ -1,0 +1,118 @@
+// Package payrest is the PayREST face: the native, most complete API of the
+// gateway (applications, users, gateway configs, payments, webhooks,
+// subscriptions, statistics), with PayREST's paths, JSON shapes and errors.
+package payrest
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/core"
+	"github.com/pasarela/pasarela/internal/transport"
+)
+
+// Face serves the PayREST API over the core.
+type Face struct {
+	svc *core.Service
+	log *slog.Logger
+}
+
+// New returns the face.
+func New(svc *core.Service, log *slog.Logger) *Face { return &Face{svc: svc, log: log} }
+
+// handler is a PayREST handler: an error it returns is written in PayREST's
+// format by serve.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+// methods dispatches one path by method, so that a wrong method gets a 405
+// in PayREST's format (with Allow) rather than the mux's plain text.
+type methods map[string]handler
+
+// Register mounts the face's routes on mux.
+func (f *Face) Register(mux *http.ServeMux) {
+	mux.Handle("/application", f.authed(methods{"GET": f.listApplications, "POST": f.createApplication}))
+	mux.Handle("/application/{id}", f.authed(methods{"GET": f.getApplication, "PUT": f.putApplication,
+		"PATCH": f.patchApplication, "DELETE": f.deleteApplication}))
+	mux.Handle("/application/{id}/recreate-key", f.authed(methods{"POST": f.recreateKey}))
+	mux.Handle("/client/{clientId}/user", f.authed(methods{"GET": f.listUsers, "POST": f.createUser}))
+	mux.Handle("/client/{clientId}/user/{id}", f.authed(methods{"GET": f.getUser, "PUT": f.putUser,
+		"PATCH": f.patchUser, "DELETE": f.deleteUser}))
+	mux.Handle("/oauth/token", f.public(methods{"POST": f.token}))
+	mux.Handle("/auth/realms/{realm}/protocol/openid-connect/token", f.public(methods{"POST": f.token}))
+	mux.Handle("/openapi/payrest.json", f.public(methods{"GET": f.openAPI}))
+}
+
+func (f *Face) public(m methods) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.serve(w, r, m)
+	})
+}
+
+// authed requires an application key (X-Auth-Token) or a user's access
+// token (Authorization: Bearer) and puts the principal in the context.
+func (f *Face) authed(m methods) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := f.authenticate(r)
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="pasarela"`)
+			f.writeError(w, r, err)
+			return
+		}
+		f.serve(w, r.WithContext(pasarela.WithPrincipal(r.Context(), p)), m)
+	})
+}
+
+func (f *Face) authenticate(r *http.Request) (*pasarela.Principal, error) {
+	ctx := r.Context()
+	if key := r.Header.Get("X-Auth-Token"); key != "" {
+		return f.svc.AuthenticateKey(ctx, strings.TrimSpace(key))
+	}
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		scheme, token, _ := strings.Cut(auth, " ")
+		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+			return nil, pasarela.Errorf(pasarela.KindUnauthorized, "invalid_token", "the Authorization header must be 'Bearer <access token>'")
+		}
+		return f.svc.AuthenticateToken(ctx, strings.TrimSpace(token))
+	}
+	return nil, pasarela.Errorf(pasarela.KindUnauthorized, "unauthenticated",
+		"authentication required: send X-Auth-Token with an application key or Authorization: Bearer with an access token")
+}
+
+func (f *Face) serve(w http.ResponseWriter, r *http.Request, m methods) {
+	h, ok := m[r.Method]
+	if !ok {
+		allow := make([]string, 0, len(m))
+		for _, meth := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+			if _, ok := m[meth]; ok {
+				allow = append(allow, meth)
+			}
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeJSON(w, http.StatusMethodNotAllowed, errorBody{Code: http.StatusMethodNotAllowed,
+			Message: "method " + r.Method + " not allowed; allowed: " + strings.Join(allow, ", ")})
+		return
+	}
+	if err := h(w, r); err != nil {
+		f.writeError(w, r, err)
+	}
+}
+
+// pathID reads a numeric path id. PayREST ids are integers, so anything else
+// names a resource that cannot exist: 404.
+func pathID(r *http.Request, name, what string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, pasarela.NotFound(what)
+	}
+	return id, nil
+}
+
+// logInternal records an unexpected cause once, with the request id; the
+// client only sees a generic message.
+func (f *Face) logInternal(ctx context.Context, err error) {
+	f.log.ErrorContext(ctx, "internal error", "face", "payrest", "request_id", transport.RequestID(ctx), "err", err)
+}

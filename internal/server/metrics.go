@@ -1,0 +1,71 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are the gateway's Prometheus series, on a registry of their own so
+// that tests can build as many servers as they like.
+type Metrics struct {
+	reg         *prometheus.Registry
+	requests    *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
+	commitBatch prometheus.Histogram
+	commitTime  prometheus.Histogram
+}
+
+// NewMetrics registers the series.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pasarela_http_requests_total", Help: "HTTP requests by route pattern, method and status.",
+		}, []string{"route", "method", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "pasarela_http_request_duration_seconds", Help: "HTTP request latency by route pattern.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route"}),
+		commitBatch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "pasarela_store_commit_batch_size", Help: "Update calls committed together in one transaction.",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256},
+		}),
+		commitTime: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "pasarela_store_commit_duration_seconds", Help: "Duration of one store commit, callbacks included.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+		}),
+	}
+	m.reg.MustRegister(m.requests, m.latency, m.commitBatch, m.commitTime,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// ObserveCommit is the store engines' OnCommit hook.
+func (m *Metrics) ObserveCommit(batch int, took time.Duration) {
+	m.commitBatch.Observe(float64(batch))
+	m.commitTime.Observe(took.Seconds())
+}
+
+func (m *Metrics) observe(route, method string, status int, took time.Duration) {
+	m.requests.WithLabelValues(route, method, statusClass(status)).Inc()
+	m.latency.WithLabelValues(route).Observe(took.Seconds())
+}
+
+// statusClass keeps the label's cardinality small and fixed: a status code
+// is one of at most 500 values.
+func statusClass(status int) string {
+	if status < 100 || status > 599 {
+		return "other"
+	}
+	return strconv.Itoa(status)
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}

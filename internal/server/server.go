@@ -1,0 +1,174 @@
+// Package server composes the faces on one net/http ServeMux and wraps them
+// in what every request needs: a request id, the caller's address, a body
+// limit, a deadline, panic recovery, one log line and metrics. It also runs
+// the listener with graceful shutdown.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/pasarela/pasarela/internal/core"
+	"github.com/pasarela/pasarela/internal/face/payrest"
+	"github.com/pasarela/pasarela/internal/transport"
+)
+
+// Config holds the HTTP settings; the zero value gives the defaults.
+type Config struct {
+	MaxBodyBytes   int64         // default 1 MiB
+	RequestTimeout time.Duration // default 30 s
+	TrustedProxies transport.Proxies
+}
+
+func (c *Config) defaults() {
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 1 << 20
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = 30 * time.Second
+	}
+}
+
+// New returns the gateway's HTTP handler.
+func New(cfg Config, svc *core.Service, log *slog.Logger, m *Metrics) http.Handler {
+	cfg.defaults()
+	mux := http.NewServeMux()
+	payrest.New(svc, log).Register(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := svc.Ready(ctx); err != nil {
+			log.WarnContext(ctx, "not ready", "request_id", transport.RequestID(ctx), "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": "ok"})
+	})
+	mux.Handle("GET /metrics", m.Handler())
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, map[string]any{"code": http.StatusNotFound, "message": "no such route: " + r.URL.Path})
+	})
+	return &handler{cfg: cfg, next: mux, log: log, metrics: m}
+}
+
+type handler struct {
+	cfg     Config
+	next    *http.ServeMux
+	log     *slog.Logger
+	metrics *Metrics
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	ip, secure := h.cfg.TrustedProxies.Resolve(r)
+	id := transport.CleanRequestID(r.Header.Get("X-Request-Id"))
+	if id == "" {
+		id = transport.NewRequestID()
+	}
+	w.Header().Set("X-Request-Id", id)
+	ctx, cancel := context.WithTimeout(transport.WithInfo(r.Context(), transport.RequestInfo{ID: id, ClientIP: ip, Secure: secure}), h.cfg.RequestTimeout)
+	defer cancel()
+	r = r.WithContext(ctx)
+	r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes)
+	sw := &statusWriter{ResponseWriter: w}
+
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			h.log.ErrorContext(ctx, "panic", "request_id", id, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			if !sw.wrote {
+				writeJSON(sw, http.StatusInternalServerError, map[string]any{"code": 500, "message": "internal error"})
+			}
+		}
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		took := time.Since(start)
+		h.metrics.observe(route, r.Method, sw.status(), took)
+		h.log.InfoContext(ctx, "request", "request_id", id, "method", r.Method, "path", r.URL.Path, "route", route,
+			"status", sw.status(), "bytes", sw.bytes, "duration_ms", float64(took.Microseconds())/1000, "ip", ip)
+	}()
+	h.next.ServeHTTP(sw, r)
+}
+
+// statusWriter remembers the status and size of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	code  int
+	bytes int
+	wrote bool
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if !s.wrote {
+		s.code, s.wrote = code, true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if !s.wrote {
+		s.WriteHeader(http.StatusOK)
+	}
+	n, err := s.ResponseWriter.Write(b)
+	s.bytes += n
+	return n, err
+}
+
+func (s *statusWriter) status() int {
+	if s.code == 0 {
+		return http.StatusOK
+	}
+	return s.code
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Serve serves h on ln until ctx ends, then stops accepting connections and
+// waits up to grace for requests in flight to finish.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger, grace time.Duration) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	return err
+}

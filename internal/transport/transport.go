@@ -1,0 +1,147 @@
+// Package transport adapts net/http for the faces: the request id and the
+// caller's address in the context, trusted proxies, and body limits. Faces
+// and the server share it so that every face sees a request the same way.
+package transport
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+)
+
+type ctxKey int
+
+const (
+	keyRequestID ctxKey = iota
+	keyClientIP
+	keySecure
+)
+
+// RequestInfo is what the server learned about a request before any face
+// saw it.
+type RequestInfo struct {
+	ID       string
+	ClientIP string
+	// Secure is true when the request came over TLS, directly or through a
+	// trusted proxy that said X-Forwarded-Proto: https.
+	Secure bool
+}
+
+// WithInfo stores info in ctx.
+func WithInfo(ctx context.Context, info RequestInfo) context.Context {
+	ctx = context.WithValue(ctx, keyRequestID, info.ID)
+	ctx = context.WithValue(ctx, keyClientIP, info.ClientIP)
+	return context.WithValue(ctx, keySecure, info.Secure)
+}
+
+// RequestID returns the request id of ctx, or "".
+func RequestID(ctx context.Context) string { s, _ := ctx.Value(keyRequestID).(string); return s }
+
+// ClientIP returns the caller's address, proxies resolved, or "".
+func ClientIP(ctx context.Context) string { s, _ := ctx.Value(keyClientIP).(string); return s }
+
+// Secure reports whether the request arrived over HTTPS.
+func Secure(ctx context.Context) bool { b, _ := ctx.Value(keySecure).(bool); return b }
+
+// NewRequestID returns 16 random hex characters.
+func NewRequestID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// CleanRequestID accepts a caller's X-Request-Id only when it is short and
+// plain, so that logs cannot be forged through it.
+func CleanRequestID(s string) string {
+	if len(s) == 0 || len(s) > 64 {
+		return ""
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return ""
+		}
+	}
+	return s
+}
+
+// Proxies is the set of addresses allowed to speak for the client with
+// X-Forwarded-For and X-Forwarded-Proto.
+type Proxies []netip.Prefix
+
+// ParseProxies reads a comma-separated list of CIDR prefixes or addresses.
+func ParseProxies(s string) (Proxies, error) {
+	var out Proxies
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if !strings.Contains(part, "/") {
+			a, err := netip.ParseAddr(part)
+			if err != nil {
+				return nil, fmt.Errorf("trusted proxy %q: %w", part, err)
+			}
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxy %q: %w", part, err)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+func (ps Proxies) trusts(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range ps {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// Resolve returns the caller's address and whether the request is secure.
+// Forwarded headers count only when the peer is a trusted proxy; the client
+// address is then the right-most address of X-Forwarded-For that is not
+// itself a trusted proxy.
+func (ps Proxies) Resolve(r *http.Request) (ip string, secure bool) {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	secure = r.TLS != nil
+	peer, err := netip.ParseAddr(host)
+	if err != nil || !ps.trusts(peer) {
+		return host, secure
+	}
+	if proto := r.Header.Get("X-Forwarded-Proto"); proto != "" {
+		secure = strings.EqualFold(strings.TrimSpace(strings.Split(proto, ",")[0]), "https")
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		host = a.Unmap().String()
+		if !ps.trusts(a) {
+			break
+		}
+	}
+	return host, secure
+}
+
+// IsTooLarge reports whether err comes from reading past a body limit.
+func IsTooLarge(err error) bool {
+	var mbe *http.MaxBytesError
+	return errors.As(err, &mbe)
+}
