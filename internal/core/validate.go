@@ -73,4 +73,3 @@ func normalizeUsername(v *pasarela.Validation, field string, value *string) stri
 	}
 	return u
 }
-

@@ -93,8 +93,10 @@ func (f *Face) getUser(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (f *Face) putUser(w http.ResponseWriter, r *http.Request) error   { return f.updateUser(w, r, true) }
-func (f *Face) patchUser(w http.ResponseWriter, r *http.Request) error { return f.updateUser(w, r, false) }
+func (f *Face) putUser(w http.ResponseWriter, r *http.Request) error { return f.updateUser(w, r, true) }
+func (f *Face) patchUser(w http.ResponseWriter, r *http.Request) error {
+	return f.updateUser(w, r, false)
+}
 
 func (f *Face) updateUser(w http.ResponseWriter, r *http.Request, replace bool) error {
 	id, err := pathID(r, "id", "user")
