@@ -230,6 +230,7 @@ func (m *Main) serve(ctx context.Context) error {
 		TrustedProxies: proxies}, m.svc, m.log, m.metrics)
 	if m.Config.Demo {
 		if err := m.printDemo(ctx); err != nil {
+			m.ln.Close()
 			return err
 		}
 	}

@@ -1,0 +1,296 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// MustRun parses args as the command line and runs the command to the end
+// (for serve: until it listens), returning what it printed.
+func MustRun(t *testing.T, environ []string, args ...string) (*Main, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	m := NewMain(&out, &errOut)
+	if err := m.ParseFlags(args, environ); err != nil {
+		t.Fatalf("parse %v: %v", args, err)
+	}
+	if err := m.Run(context.Background()); err != nil {
+		m.Close()
+		t.Fatalf("run %v: %v\n%s", args, err, errOut.String())
+	}
+	t.Cleanup(func() { m.Close() })
+	return m, out.String()
+}
+
+func testDB(t *testing.T) string {
+	return "sqlite:" + filepath.Join(t.TempDir(), "pasarela.db")
+}
+
+func request(t *testing.T, method, url, key, body string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("X-Auth-Token", key)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	var v map[string]any
+	_ = json.Unmarshal(b, &v)
+	return res.StatusCode, v
+}
+
+// TestBootstrap runs the bootstrap contract as a person would: create a
+// client and an application with --json, then serve and use the key.
+func TestBootstrap(t *testing.T) {
+	db := testDB(t)
+	_, out := MustRun(t, nil, "client", "create", "--name", "Cascade", "--email", "Ops@Cascade.example",
+		"--password", "Str0ng-pass!", "--code", "com.cascade", "--db", db, "--json")
+	var c struct {
+		Client struct{ ID, Name, Code string }
+		User   struct {
+			ID              int64
+			Username, Email string
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatalf("client create --json printed %q: %v", out, err)
+	}
+	if c.Client.ID == "" || c.Client.Name != "Cascade" || c.Client.Code != "com.cascade" || c.User.Email != "ops@cascade.example" || c.User.ID == 0 {
+		t.Fatalf("client create: %+v", c)
+	}
+
+	_, out = MustRun(t, nil, "app", "create", "--client", c.Client.ID, "--name", "Web shop", "--db", db, "--json")
+	var a struct {
+		Application struct {
+			ID                       int64
+			Name, APIKey, ShopLogin string
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &a); err != nil {
+		t.Fatalf("app create --json printed %q: %v", out, err)
+	}
+	if a.Application.APIKey == "" || a.Application.ShopLogin == "" || a.Application.Name != "Web shop" {
+		t.Fatalf("app create: %+v", a)
+	}
+
+	// Settings come from the environment when no flag is given.
+	m, _ := MustRun(t, []string{"PASARELA_DB=" + db, "PASARELA_ADDR=127.0.0.1:0", "PASARELA_LOG_FORMAT=json"}, "serve")
+	status, body := request(t, "GET", m.URL()+"/application/"+jsonNumber(a.Application.ID), a.Application.APIKey, "")
+	if status != 200 || body["name"] != "Web shop" {
+		t.Fatalf("GET application: %d %v", status, body)
+	}
+	if status, _ := request(t, "GET", m.URL()+"/readyz", "", ""); status != 200 {
+		t.Fatalf("readyz: %d", status)
+	}
+}
+
+func jsonNumber(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// TestDemo checks that --demo prints credentials whose curl command works,
+// on the first start and again on the next one.
+func TestDemo(t *testing.T) {
+	db := testDB(t)
+	for run := 0; run < 2; run++ {
+		m, out := MustRun(t, nil, "serve", "--demo", "--db", db, "--addr", "127.0.0.1:0")
+		key := regexp.MustCompile(`X-Auth-Token: (psk_[a-z0-9]+)`).FindStringSubmatch(out)
+		id := regexp.MustCompile(`/application/(\d+)`).FindStringSubmatch(out)
+		if key == nil || id == nil {
+			t.Fatalf("demo output lacks the curl command:\n%s", out)
+		}
+		if status, body := request(t, "GET", m.URL()+"/application/"+id[1], key[1], ""); status != 200 {
+			t.Fatalf("run %d: the printed curl fails: %d %v", run, status, body)
+		}
+		if err := m.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestGracefulShutdown closes the server while writes are in flight: every
+// write that was acknowledged must be there after a restart.
+func TestGracefulShutdown(t *testing.T) {
+	db := testDB(t)
+	_, out := MustRun(t, nil, "client", "create", "--name", "Shut", "--email", "shut@example.com",
+		"--password", "Str0ng-pass!", "--db", db, "--json")
+	var c struct{ Client struct{ ID string } }
+	_ = json.Unmarshal([]byte(out), &c)
+
+	// Sixteen clients create applications in a loop until the server goes
+	// away; the server is closed once some writes have been acknowledged.
+	m, _ := MustRun(t, nil, "serve", "--db", db, "--addr", "127.0.0.1:0")
+	url := m.URL()
+	token := login(t, url, "shut@example.com", "Str0ng-pass!")
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	enough := make(chan struct{})
+	var once sync.Once
+	var wg sync.WaitGroup
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				name := "app-" + jsonNumber(int64(w)) + "-" + jsonNumber(int64(i))
+				req, _ := http.NewRequest("POST", url+"/application", strings.NewReader(`{"application":{"name":"`+name+`"}}`))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+token)
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					return // refused after shutdown began: not acknowledged
+				}
+				res.Body.Close()
+				if res.StatusCode != http.StatusCreated {
+					return
+				}
+				mu.Lock()
+				acked[name] = true
+				if len(acked) >= 50 {
+					once.Do(func() { close(enough) })
+				}
+				mu.Unlock()
+			}
+		}(w)
+	}
+	<-enough
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+
+	m2, _ := MustRun(t, nil, "serve", "--db", db, "--addr", "127.0.0.1:0")
+	token = login(t, m2.URL(), "shut@example.com", "Str0ng-pass!")
+	stored := map[string]bool{}
+	for offset := 0; ; offset += 100 {
+		req, _ := http.NewRequest("GET", m2.URL()+"/application?limit=100&offset="+jsonNumber(int64(offset)), nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var apps []struct{ Name string }
+		err = json.NewDecoder(res.Body).Decode(&apps)
+		res.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, app := range apps {
+			stored[app.Name] = true
+		}
+		if len(apps) < 100 {
+			break
+		}
+	}
+	for name := range acked {
+		if !stored[name] {
+			t.Errorf("acknowledged application %s lost across shutdown", name)
+		}
+	}
+	t.Logf("%d writes acknowledged before shutdown, all found after restart", len(acked))
+}
+
+func login(t *testing.T, base, user, password string) string {
+	t.Helper()
+	res, err := http.PostForm(base+"/oauth/token", map[string][]string{
+		"grant_type": {"password"}, "username": {user}, "password": {password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var tok struct{ AccessToken string `json:"access_token"` }
+	if err := json.NewDecoder(res.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
+		t.Fatalf("login %s: %d %v", user, res.StatusCode, err)
+	}
+	return tok.AccessToken
+}
+
+// TestSchemaGuards: --no-migrate refuses an unmigrated database, and no
+// command runs on a schema newer than the binary knows.
+func TestSchemaGuards(t *testing.T) {
+	db := testDB(t)
+	m := NewMain(io.Discard, io.Discard)
+	if err := m.ParseFlags([]string{"serve", "--no-migrate", "--db", db, "--addr", "127.0.0.1:0"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "pasarela migrate") {
+		t.Fatalf("serve --no-migrate on an empty database: %v", err)
+	}
+	m.Close()
+
+	_, out := MustRun(t, nil, "migrate", "--db", db)
+	if !strings.Contains(out, "up to date") {
+		t.Fatalf("migrate printed %q", out)
+	}
+	raw, err := sql.Open("sqlite", strings.TrimPrefix(db, "sqlite:"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, 'future', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	for _, args := range [][]string{{"serve", "--addr", "127.0.0.1:0"}, {"migrate"}, {"serve", "--no-migrate", "--addr", "127.0.0.1:0"}} {
+		m := NewMain(io.Discard, io.Discard)
+		if err := m.ParseFlags(append(args, "--db", db), nil); err != nil {
+			t.Fatal(err)
+		}
+		err := m.Run(context.Background())
+		m.Close()
+		if err == nil || !strings.Contains(err.Error(), "newer than this binary") {
+			t.Errorf("%v on a newer schema: %v", args, err)
+		}
+	}
+}
+
+// TestCommandLineErrors: mistakes on the command line are explained.
+func TestCommandLineErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"frobnicate"}, "unknown command"},
+		{[]string{"client", "create", "--name", "x"}, "--email"},
+		{[]string{"client", "delete"}, "only subcommand is create"},
+		{[]string{"app", "create", "--name", "x"}, "--client"},
+		{[]string{"serve", "extra"}, "unexpected argument"},
+	} {
+		m := NewMain(io.Discard, io.Discard)
+		err := m.ParseFlags(tc.args, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: got %v, want an error mentioning %q", tc.args, err, tc.want)
+		}
+	}
+	m := NewMain(io.Discard, io.Discard)
+	if err := m.ParseFlags([]string{"serve", "--db", "mysql://x"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "unknown engine") {
+		t.Errorf("--db mysql://: %v", err)
+	}
+	m = NewMain(io.Discard, io.Discard)
+	if err := m.ParseFlags([]string{"client", "create", "--name", "x", "--email", "x@example.com", "--password", "weak", "--db", testDB(t)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "password") {
+		t.Errorf("weak password: %v", err)
+	}
+	m.Close()
+}
