@@ -81,7 +81,7 @@ func TestBootstrap(t *testing.T) {
 	_, out = MustRun(t, nil, "app", "create", "--client", c.Client.ID, "--name", "Web shop", "--db", db, "--json")
 	var a struct {
 		Application struct {
-			ID                       int64
+			ID                      int64
 			Name, APIKey, ShopLogin string
 		}
 	}
@@ -215,7 +215,9 @@ func login(t *testing.T, base, user, password string) string {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	var tok struct{ AccessToken string `json:"access_token"` }
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
 	if err := json.NewDecoder(res.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
 		t.Fatalf("login %s: %d %v", user, res.StatusCode, err)
 	}

@@ -33,6 +33,32 @@ func applicationScope(ctx context.Context, write bool) (*pasarela.Principal, err
 	return principal(ctx)
 }
 
+// applicationWriter returns the caller if it may change application id. An
+// application the caller cannot see is not found, whatever the caller's
+// rights, so that another client's (or, for a key, another application's)
+// ids answer exactly like ids that do not exist; only an application the
+// caller can see is refused as forbidden.
+func (s *Service) applicationWriter(ctx context.Context, id int64) (*pasarela.Principal, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p.ApplicationID != 0 && p.ApplicationID != id {
+		return nil, pasarela.NotFound("application")
+	}
+	if p.IsUser() && !p.HasRole(pasarela.RoleAdmin) {
+		// Only a refusal needs this read: an admin's write finds the row itself.
+		err := s.db.View(ctx, func(tx *store.Tx) error {
+			_, err := tx.GetApplication(ctx, p.ClientID, id)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return applicationScope(ctx, true)
+}
+
 func applyApplication(a *pasarela.Application, in ApplicationInput, replace, create bool) error {
 	var v pasarela.Validation
 	if create || replace || in.Name.Present {
@@ -43,11 +69,11 @@ func applyApplication(a *pasarela.Application, in ApplicationInput, replace, cre
 	}
 	if create || replace || in.URL.Present {
 		checkURL(&v, "url", in.URL.Value)
-		a.URL = in.URL.Value
+		a.URL = emptyToNil(in.URL.Value)
 	}
 	if create || replace || in.Logo.Present {
 		checkURL(&v, "logo", in.Logo.Value)
-		a.Logo = in.Logo.Value
+		a.Logo = emptyToNil(in.Logo.Value)
 	}
 	return v.Err()
 }
@@ -76,16 +102,26 @@ func (s *Service) createApplication(ctx context.Context, clientID string, in App
 	if err := applyApplication(&a.Application, in, false, true); err != nil {
 		return nil, err
 	}
-	err := s.db.Update(ctx, func(tx *store.Tx) error {
-		if _, err := tx.GetClient(ctx, clientID); err != nil {
-			return err
+	// The shop login and key prefix are random under unique indexes; a
+	// collision (one in 10^8 per existing application for the shop login)
+	// is retried with new values rather than shown to a caller who never
+	// chose them.
+	for attempt := 0; ; attempt++ {
+		err := s.db.Update(ctx, func(tx *store.Tx) error {
+			if _, err := tx.GetClient(ctx, clientID); err != nil {
+				return err
+			}
+			return tx.CreateApplication(ctx, &a.Application)
+		})
+		if err == nil {
+			return a, nil
 		}
-		return tx.CreateApplication(ctx, &a.Application)
-	})
-	if err != nil {
-		return nil, err
+		if f := pasarela.AsError(err).Field; attempt == 3 || pasarela.ErrorKind(err) != pasarela.KindConflict || (f != "shopLogin" && f != "apiKey") {
+			return nil, err
+		}
+		a.ShopLogin = newShopLogin()
+		a.APIKey, a.KeyPrefix, a.KeyHash = newAPIKey()
 	}
-	return a, nil
 }
 
 // newShopLogin makes a Gestpay-style shop login ("GESPAY" and 8 digits).
@@ -129,6 +165,13 @@ func (s *Service) ListApplications(ctx context.Context, name string, opts pasare
 	if err := checkList(&opts, store.ApplicationSortFields); err != nil {
 		return nil, 0, err
 	}
+	// The filter obeys the rules of the names it searches: a NUL byte would
+	// end the pattern early on SQLite (matching every name) and, like
+	// invalid UTF-8, is an error on PostgreSQL.
+	var v pasarela.Validation
+	if checkText(&v, "name", &name, false, 200); v.Err() != nil {
+		return nil, 0, v.Err()
+	}
 	var apps []pasarela.Application
 	var total int
 	err = s.db.View(ctx, func(tx *store.Tx) error {
@@ -142,7 +185,7 @@ func (s *Service) ListApplications(ctx context.Context, name string, opts pasare
 // UpdateApplication changes an application (PATCH), or replaces its
 // writable fields (PUT, replace=true).
 func (s *Service) UpdateApplication(ctx context.Context, id int64, in ApplicationInput, replace bool) (*pasarela.Application, error) {
-	p, err := applicationScope(ctx, true)
+	p, err := s.applicationWriter(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +207,7 @@ func (s *Service) UpdateApplication(ctx context.Context, id int64, in Applicatio
 // DeleteApplication removes an application. Once payments exist, an
 // application that has any is refused (it is their owner of record).
 func (s *Service) DeleteApplication(ctx context.Context, id int64) error {
-	p, err := applicationScope(ctx, true)
+	p, err := s.applicationWriter(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -174,7 +217,7 @@ func (s *Service) DeleteApplication(ctx context.Context, id int64) error {
 // RecreateKey gives an application a new API key; the old one fails from
 // the moment this commits.
 func (s *Service) RecreateKey(ctx context.Context, id int64) (*NewApplication, error) {
-	p, err := applicationScope(ctx, true)
+	p, err := s.applicationWriter(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -196,4 +239,13 @@ func (s *Service) recreateKey(ctx context.Context, clientID string, id int64) (*
 		return nil, err
 	}
 	return &NewApplication{Application: *a, APIKey: key}, nil
+}
+
+// emptyToNil stores an empty optional text as absent, so that "" and null
+// read back the same.
+func emptyToNil(p *string) *string {
+	if p == nil || *p == "" {
+		return nil
+	}
+	return p
 }

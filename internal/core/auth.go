@@ -115,7 +115,11 @@ func (s *Service) parse(ctx context.Context, token, typ string) (*pasarela.User,
 	var c tokenClaims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return s.tokens.secret, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithTimeFunc(s.now),
-		jwt.WithExpirationRequired(), jwt.WithIssuer("pasarela"))
+		jwt.WithExpirationRequired(), jwt.WithIssuer("pasarela"),
+		// Strict base64: otherwise the unused low bits of the signature's
+		// last character are ignored and one token has several spellings
+		// that all pass, so a tampered token would be accepted.
+		jwt.WithStrictDecoding())
 	if err != nil || c.Type != typ {
 		return nil, errBadToken
 	}

@@ -121,7 +121,10 @@ func VerifyPassword(hash, password string) bool {
 	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
 		return false
 	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &mem, &t, &threads); err != nil {
+	// Zero or absurd parameters come only from a damaged row; argon2 would
+	// panic on them or take forever, so they simply do not verify.
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &mem, &t, &threads); err != nil ||
+		t == 0 || t > 16 || threads == 0 || mem < 8*uint32(threads) || mem > 1<<21 {
 		return false
 	}
 	b64 := base64.RawStdEncoding

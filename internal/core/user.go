@@ -97,7 +97,13 @@ func (s *Service) CreateUser(ctx context.Context, clientID string, in UserInput)
 	if err := applyUser(u, in, false, true); err != nil {
 		return nil, err
 	}
-	if err := s.db.Update(ctx, func(tx *store.Tx) error { return tx.CreateUser(ctx, u) }); err != nil {
+	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		if err := loginNamesFree(ctx, tx, u); err != nil {
+			return err
+		}
+		return tx.CreateUser(ctx, u)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return u, nil
@@ -160,6 +166,9 @@ func (s *Service) UpdateUser(ctx context.Context, clientID string, id int64, in 
 				return err
 			}
 		}
+		if err := loginNamesFree(ctx, tx, u); err != nil {
+			return err
+		}
 		return tx.UpdateUser(ctx, u)
 	})
 	return u, err
@@ -185,6 +194,28 @@ func mergeUser(u, probe *pasarela.User, in UserInput, replace bool) {
 	if in.Password.Present {
 		u.PasswordHash = probe.PasswordHash
 	}
+}
+
+// loginNamesFree refuses a username or email that is already another user's
+// sign-in name in either column. Sign-in accepts both (GetUserByLogin) across
+// every client, and the unique indexes guard each column only against
+// itself, so without this check one client could create a user whose
+// username is another client's user's email: sign-in prefers a username
+// match, so that user could no longer sign in with its email.
+func loginNamesFree(ctx context.Context, tx *store.Tx, u *pasarela.User) error {
+	for _, f := range []struct{ field, value string }{{"username", u.Username}, {"email", u.Email}} {
+		other, err := tx.GetUserByLogin(ctx, f.value)
+		switch {
+		case pasarela.ErrorKind(err) == pasarela.KindNotFound:
+		case err != nil:
+			return err
+		case other.ID != u.ID:
+			return &pasarela.Error{Kind: pasarela.KindConflict, Code: "already_exists", Field: f.field,
+				Message: "already exists",
+				Fields:  []pasarela.FieldError{{Field: f.field, Code: "already_exists", Message: "already exists"}}}
+		}
+	}
+	return nil
 }
 
 func lastAdminCheck(ctx context.Context, tx *store.Tx, clientID string) error {

@@ -50,10 +50,10 @@ func TestResolve(t *testing.T) {
 
 func TestCleanRequestID(t *testing.T) {
 	for in, want := range map[string]string{
-		"abc-123_x.y": "abc-123_x.y",
-		"":            "",
-		"has space":   "",
-		"new\nline":   "",
+		"abc-123_x.y":            "abc-123_x.y",
+		"":                       "",
+		"has space":              "",
+		"new\nline":              "",
 		string(make([]byte, 65)): "",
 	} {
 		if got := CleanRequestID(in); got != want {

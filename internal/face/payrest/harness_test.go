@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -195,6 +196,173 @@ func (r *resp) Expect(t *testing.T, status int) *resp {
 	t.Helper()
 	if r.Status != status {
 		t.Fatalf("status %d, want %d; body %s", r.Status, status, r.Body)
+	}
+	return r
+}
+
+// For returns a view of e whose helpers report to t, so that a subtest's
+// failures are reported (and stop) in the subtest.
+func (e *env) For(t *testing.T) *env {
+	c := *e
+	c.t = t
+	return &c
+}
+
+// Raw sends body with exactly the Content-Type given ("" sends none).
+func (e *env) Raw(method, path string, a auth, ctype string, body []byte) *resp {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.URL+path, bytes.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	a(req)
+	return e.send(req)
+}
+
+// Header sends a request with no body and the headers given, and no other
+// credentials; it is for malformed credentials.
+func (e *env) Header(method, path string, headers map[string]string) *resp {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.URL+path, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	return e.send(req)
+}
+
+// ExpectError fails the test unless the response is a PayREST error with the
+// status: {"code":status,"message":"…","errors":{…}} sent as JSON, whose
+// errors name at least the fields given, each with a message.
+func (r *resp) ExpectError(t *testing.T, status int, fields ...string) *resp {
+	t.Helper()
+	r.Expect(t, status)
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("Content-Type %q, want application/json; body %s", ct, r.Body)
+	}
+	if r.JSON == nil {
+		t.Fatalf("body is not a JSON object: %s", r.Body)
+	}
+	if code, ok := r.JSON["code"].(float64); !ok || int(code) != status {
+		t.Fatalf("code %v, want %d; body %s", r.JSON["code"], status, r.Body)
+	}
+	if msg, ok := r.JSON["message"].(string); !ok || msg == "" {
+		t.Fatalf("no message; body %s", r.Body)
+	}
+	for k := range r.JSON {
+		if k != "code" && k != "message" && k != "errors" {
+			t.Fatalf("unexpected key %q in error body %s", k, r.Body)
+		}
+	}
+	if len(fields) == 0 {
+		return r
+	}
+	errs, ok := r.JSON["errors"].(map[string]any)
+	if !ok {
+		t.Fatalf("no errors object; body %s", r.Body)
+	}
+	for _, f := range fields {
+		msgs, ok := errs[f].([]any)
+		if !ok || len(msgs) == 0 {
+			t.Fatalf("errors.%s missing; body %s", f, r.Body)
+		}
+		for _, m := range msgs {
+			if s, ok := m.(string); !ok || s == "" {
+				t.Fatalf("errors.%s holds %v, want messages; body %s", f, m, r.Body)
+			}
+		}
+	}
+	return r
+}
+
+// FieldErrors returns the messages of errors.field of a PayREST error.
+func (r *resp) FieldErrors(field string) []string {
+	errs, _ := r.JSON["errors"].(map[string]any)
+	list, _ := errs[field].([]any)
+	out := make([]string, 0, len(list))
+	for _, m := range list {
+		s, _ := m.(string)
+		out = append(out, s)
+	}
+	return out
+}
+
+// ID returns the id field of a JSON object response.
+func (r *resp) ID() int64 {
+	f, _ := r.JSON["id"].(float64)
+	return int64(f)
+}
+
+// IDs returns the id fields of a JSON array response, in order.
+func (r *resp) IDs() []int64 {
+	out := make([]int64, 0, len(r.List))
+	for _, item := range r.List {
+		m, _ := item.(map[string]any)
+		f, _ := m["id"].(float64)
+		out = append(out, int64(f))
+	}
+	return out
+}
+
+// appPath is the path of an application.
+func appPath(id int64) string { return "/application/" + strconv.FormatInt(id, 10) }
+
+// userPath is the path of a user of a client.
+func userPath(clientID string, id int64) string {
+	return "/client/" + clientID + "/user/" + strconv.FormatInt(id, 10)
+}
+
+// usersPath is the path of a client's user collection.
+func usersPath(clientID string) string { return "/client/" + clientID + "/user" }
+
+// appBody wraps application fields in the root key.
+func appBody(fields map[string]any) map[string]any { return map[string]any{"application": fields} }
+
+// userBody wraps user fields in the root key.
+func userBody(fields map[string]any) map[string]any { return map[string]any{"user": fields} }
+
+// MustCreateApp creates an application through the API and returns its id
+// and its API key.
+func (e *env) MustCreateApp(a auth, name string) (int64, string) {
+	e.t.Helper()
+	r := e.Do("POST", "/application", a, appBody(map[string]any{"name": name}))
+	if r.Status != http.StatusCreated {
+		e.t.Fatalf("create application %q: %d %s", name, r.Status, r.Body)
+	}
+	key, _ := r.JSON["apiKey"].(map[string]any)["key"].(string)
+	if key == "" {
+		e.t.Fatalf("create application %q: no key in %s", name, r.Body)
+	}
+	return r.ID(), key
+}
+
+// MustCreateUser creates a user of tenant tn (as its admin) with the test
+// password and the roles, and returns its id. The email is derived from
+// the username.
+func (e *env) MustCreateUser(tn tenant, username string, roles ...string) int64 {
+	e.t.Helper()
+	if roles == nil {
+		roles = []string{}
+	}
+	r := e.Do("POST", usersPath(tn.ClientID), Bearer(tn.Token), userBody(map[string]any{
+		"username": username, "email": username + "@example.com", "password": testPassword, "roles": roles}))
+	if r.Status != http.StatusCreated {
+		e.t.Fatalf("create user %q: %d %s", username, r.Status, r.Body)
+	}
+	return r.ID()
+}
+
+// MustGet fetches path with a and returns the body, failing unless it is 200.
+func (e *env) MustGet(path string, a auth) *resp {
+	e.t.Helper()
+	r := e.Do("GET", path, a, nil)
+	if r.Status != http.StatusOK {
+		e.t.Fatalf("GET %s: %d %s", path, r.Status, r.Body)
 	}
 	return r
 }

@@ -68,7 +68,13 @@ func (f *Face) token(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		switch pasarela.ErrorKind(err) {
 		case pasarela.KindUnauthorized:
-			writeJSON(w, http.StatusUnauthorized, oauthError{"invalid_grant", pasarela.AsError(err).Message})
+			// Keycloak, whose token URL PayREST uses, answers bad user
+			// credentials with 401; a bad refresh token is RFC 6749's 400.
+			status := http.StatusUnauthorized
+			if form.Get("grant_type") == "refresh_token" {
+				status = http.StatusBadRequest
+			}
+			writeJSON(w, status, oauthError{"invalid_grant", pasarela.AsError(err).Message})
 		case pasarela.KindRateLimited:
 			w.Header().Set("Retry-After", "60")
 			writeJSON(w, http.StatusTooManyRequests, oauthError{"slow_down", pasarela.AsError(err).Message})

@@ -58,7 +58,9 @@ func (f *Face) authed(m methods) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := f.authenticate(r)
 		if err != nil {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="pasarela"`)
+			if pasarela.ErrorKind(err) == pasarela.KindUnauthorized {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="pasarela"`)
+			}
 			f.writeError(w, r, err)
 			return
 		}

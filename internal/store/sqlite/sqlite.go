@@ -51,6 +51,13 @@ type DB struct {
 	quit chan struct{}
 	done chan struct{}
 	once sync.Once
+
+	// closing is set by Close; inflight counts the Update calls that
+	// started before it, which Close lets finish before stopping the
+	// writer.
+	mu       sync.RWMutex
+	closing  bool
+	inflight sync.WaitGroup
 }
 
 type request struct {
@@ -148,23 +155,37 @@ func (db *DB) View(ctx context.Context, fn func(*store.Tx) error) error {
 
 // Update implements store.DB. Once the request has reached the writer the
 // caller waits for the outcome even if ctx ends, so that it never mistakes a
-// committed write for a failed one.
+// committed write for a failed one. A call that starts after Close returns
+// ErrClosed; one that started before is served.
 func (db *DB) Update(ctx context.Context, fn func(*store.Tx) error) error {
+	db.mu.RLock()
+	if db.closing {
+		db.mu.RUnlock()
+		return ErrClosed
+	}
+	db.inflight.Add(1)
+	db.mu.RUnlock()
+	defer db.inflight.Done()
 	r := &request{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {
 	case db.reqs <- r:
-	case <-db.quit:
-		return ErrClosed
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	return <-r.done
 }
 
-// Close stops accepting writes, commits what the writer already took, and
-// closes the database. It is safe to call twice.
+// Close stops accepting writes, commits every Update that started before
+// it (so that a shutdown never turns a write that was already on its way
+// into an error), and closes the database. It is safe to call twice.
 func (db *DB) Close() error {
-	db.once.Do(func() { close(db.quit) })
+	db.once.Do(func() {
+		db.mu.Lock()
+		db.closing = true
+		db.mu.Unlock()
+		db.inflight.Wait()
+		close(db.quit)
+	})
 	<-db.done
 	return errors.Join(db.write.Close(), db.read.Close())
 }

@@ -1,0 +1,747 @@
+package payrest_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+)
+
+// TestOpenAPI checks that the OpenAPI document the face serves describes
+// what the face does: the document is loaded from the running server and
+// validated as OpenAPI 3.1, then every operation is driven through the real
+// stack and each request and response is validated against it. Requests the
+// server refuses are also checked the other way: where the document can
+// express the rule that was broken, it must refuse the request too.
+func TestOpenAPI(t *testing.T) {
+	e := newEnv(t)
+	s := oaLoad(t, e)
+
+	t.Run("document", func(t *testing.T) { oaDocumentChecks(oaWith(s, t)) })
+	t.Run("applications", func(t *testing.T) { oaApplications(oaWith(s, t)) })
+	t.Run("users", func(t *testing.T) { oaUsers(oaWith(s, t)) })
+	t.Run("token", func(t *testing.T) { oaToken(oaWith(s, t)) })
+	t.Run("method not allowed", func(t *testing.T) { oaMethodNotAllowed(oaWith(s, t)) })
+	t.Run("validator catches drift", func(t *testing.T) { oaDrift(oaWith(s, t)) })
+	t.Run("coverage", func(t *testing.T) { oaCoverage(t, s) })
+}
+
+// oaSuite is the loaded document, its router and what the test has seen.
+type oaSuite struct {
+	t      *testing.T
+	e      *env
+	doc    *openapi3.T
+	router routers.Router
+	// seen counts responses per operation ("METHOD /path/template") and status.
+	seen map[string]map[int]int
+	// seen405 records the paths that answered 405.
+	seen405 map[string]bool
+	// samples keeps one validated response per operation and status, for the
+	// drift checks.
+	samples map[string]*oaExchange
+}
+
+// oaWith returns the suite reporting to t (a subtest).
+func oaWith(s *oaSuite, t *testing.T) *oaSuite {
+	c := *s
+	c.t = t
+	return &c
+}
+
+// oaLoad fetches the document from the server and loads it.
+func oaLoad(t *testing.T, e *env) *oaSuite {
+	t.Helper()
+	r := e.Do("GET", "/openapi/payrest.json", NoAuth, nil).Expect(t, http.StatusOK)
+	loader := openapi3.NewLoader()
+	loader.IsExternalRefsAllowed = false
+	doc, err := loader.LoadFromData(r.Body)
+	if err != nil {
+		t.Fatalf("GET /openapi/payrest.json: the document does not load: %v", err)
+	}
+	if err := doc.Validate(loader.Context, openapi3.IsOpenAPI31OrLater(), openapi3.EnableSchemaFormatValidation()); err != nil {
+		t.Fatalf("the document is not valid OpenAPI 3.1: %v", err)
+	}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatalf("router: %v", err)
+	}
+	return &oaSuite{t: t, e: e, doc: doc, router: router, seen: map[string]map[int]int{},
+		seen405: map[string]bool{}, samples: map[string]*oaExchange{}}
+}
+
+func oaDocumentChecks(s *oaSuite) {
+	t := s.t
+	if s.doc.OpenAPI != "3.1.0" || !s.doc.IsOpenAPI31OrLater() {
+		t.Errorf("openapi = %q, want 3.1.0", s.doc.OpenAPI)
+	}
+	if s.doc.Info.Title != "pasarela PayREST API" || s.doc.Info.Version != "1.5.0-pasarela" {
+		t.Errorf("info: title %q version %q", s.doc.Info.Title, s.doc.Info.Version)
+	}
+	if !strings.Contains(s.doc.Info.Description, "PayREST v1.5.0") {
+		t.Errorf("info.description does not say which PayREST it is compatible with")
+	}
+	// The paths are exactly the face's routes.
+	want := []string{
+		"/application", "/application/{id}", "/application/{id}/recreate-key",
+		"/auth/realms/{realm}/protocol/openid-connect/token", "/client/{clientId}/user",
+		"/client/{clientId}/user/{id}", "/oauth/token", "/openapi/payrest.json",
+	}
+	if got := s.doc.Paths.InMatchingOrder(); !oaSameSet(got, want) {
+		t.Errorf("paths %v, want %v", got, want)
+	}
+	schemes := s.doc.Components.SecuritySchemes
+	if k := schemes["ApiKey"]; k == nil || k.Value.Type != "apiKey" || k.Value.In != "header" || k.Value.Name != "X-Auth-Token" {
+		t.Errorf("security scheme ApiKey is not the X-Auth-Token header")
+	}
+	if o := schemes["OAuth2"]; o == nil || o.Value.Type != "oauth2" || o.Value.Flows == nil ||
+		o.Value.Flows.Password == nil || o.Value.Flows.Password.TokenURL != "/oauth/token" {
+		t.Errorf("security scheme OAuth2 is not a password flow with tokenUrl /oauth/token")
+	}
+	// The document the server serves is itself a documented response.
+	s.do(oaCall{Method: "GET", Path: "/openapi/payrest.json", Want: 200})
+}
+
+// oaReqCheck says what the document must think of a request.
+type oaReqCheck int
+
+const (
+	// oaReqValid: the request must match the document.
+	oaReqValid oaReqCheck = iota
+	// oaReqInvalid: the server refused the request and the document must
+	// refuse it too (the broken rule is one the document states).
+	oaReqInvalid
+)
+
+// oaCall is one request and the status it must get.
+type oaCall struct {
+	Method, Path string
+	Auth         auth   // nil: none
+	CType        string // Content-Type; set by the helpers
+	Body         []byte
+	Want         int
+	Req          oaReqCheck
+}
+
+// oaExchange is a request and its response, validated.
+type oaExchange struct {
+	Label  string
+	Route  *routers.Route
+	Params map[string]string
+	Req    *http.Request
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the response body as an object.
+func (x *oaExchange) JSON(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(x.Body, &m); err != nil {
+		t.Fatalf("%s: body is not a JSON object: %v; %s", x.Label, err, x.Body)
+	}
+	return m
+}
+
+// oaJSONBody returns v as a JSON request body.
+func oaJSONBody(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// oaJSON is a JSON call.
+func oaJSON(method, path string, a auth, body any, want int, req oaReqCheck) oaCall {
+	c := oaCall{Method: method, Path: path, Auth: a, Want: want, Req: req}
+	switch b := body.(type) {
+	case nil:
+	case string:
+		c.Body, c.CType = []byte(b), "application/json"
+	default:
+		c.Body, c.CType = oaJSONBody(b), "application/json"
+	}
+	return c
+}
+
+// oaForm is a form-encoded token request.
+func oaForm(path string, form url.Values, want int, req oaReqCheck) oaCall {
+	return oaCall{Method: "POST", Path: path, CType: "application/x-www-form-urlencoded",
+		Body: []byte(form.Encode()), Want: want, Req: req}
+}
+
+// oaBasic sends credentials of a scheme the face does not take.
+func oaBasic(r *http.Request) { r.SetBasicAuth("someone", "secret") }
+
+// oaBig is a JSON body over the harness's 64 KiB limit: {root:{field:"xxx…"}}.
+func oaBig(root, field string) map[string]any {
+	return map[string]any{root: map[string]any{field: strings.Repeat("x", 70<<10)}}
+}
+
+func (s *oaSuite) newRequest(c oaCall) *http.Request {
+	s.t.Helper()
+	var body io.Reader
+	if c.Body != nil {
+		body = bytes.NewReader(c.Body)
+	}
+	req, err := http.NewRequest(c.Method, s.e.URL+c.Path, body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if c.CType != "" {
+		req.Header.Set("Content-Type", c.CType)
+	}
+	if c.Auth != nil {
+		c.Auth(req)
+	}
+	return req
+}
+
+// do sends c to the server, checks its status, validates the request and
+// the response against the document and records what it saw.
+func (s *oaSuite) do(c oaCall) *oaExchange {
+	s.t.Helper()
+	res, err := http.DefaultClient.Do(s.newRequest(c))
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", c.Method, c.Path, err)
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		s.t.Fatalf("%s %s: reading the response: %v", c.Method, c.Path, err)
+	}
+	label := c.Method + " " + c.Path
+	if res.StatusCode != c.Want {
+		s.t.Fatalf("%s: status %d, want %d; body %s", label, res.StatusCode, c.Want, body)
+	}
+
+	// Validate a copy of the request: the one sent has been consumed.
+	req := s.newRequest(c)
+	route, params, err := s.router.FindRoute(req)
+	switch {
+	case errors.Is(err, routers.ErrMethodNotAllowed):
+		route, params = s.methodNotAllowedRoute(label, req)
+		if res.StatusCode != http.StatusMethodNotAllowed {
+			s.t.Fatalf("%s: the document has no such operation, yet the server answered %d", label, res.StatusCode)
+		}
+		s.seen405[route.Path] = true
+	case err != nil:
+		s.t.Fatalf("%s: no documented path: %v", label, err)
+	default:
+		label = fmt.Sprintf("%s (operation %s %s)", label, route.Operation.OperationID, oaOpKey(route.Method, route.Path))
+		err := s.validateRequest(req, route, params)
+		switch {
+		case c.Req == oaReqValid && err != nil:
+			s.t.Fatalf("%s: the request does not match the document (status %d): %v", label, res.StatusCode, err)
+		case c.Req == oaReqInvalid && err == nil:
+			s.t.Fatalf("%s: the server refused the request with %d (%s) but the document accepts it", label, res.StatusCode, body)
+		case c.Req == oaReqInvalid:
+			first, _, _ := strings.Cut(err.Error(), "\n")
+			s.t.Logf("%s: %d; the document refuses the request too: %s", label, res.StatusCode, first)
+		}
+	}
+
+	x := &oaExchange{Label: label, Route: route, Params: params, Req: req, Status: res.StatusCode, Header: res.Header, Body: body}
+	if err := s.validateResponse(x); err != nil {
+		s.t.Fatalf("%s: the %d response does not match the document: %v\nheaders: %v\nbody: %s", label, res.StatusCode, err, res.Header, body)
+	}
+	key := oaOpKey(route.Method, route.Path)
+	if s.seen[key] == nil {
+		s.seen[key] = map[int]int{}
+	}
+	s.seen[key][res.StatusCode]++
+	if sample := fmt.Sprintf("%s %d", key, res.StatusCode); s.samples[sample] == nil {
+		s.samples[sample] = x
+	}
+	return x
+}
+
+func oaOpKey(method, path string) string { return method + " " + path }
+
+// methodNotAllowedRoute builds the route of a method a path does not list:
+// the path's item, and an operation whose only response is the document's
+// MethodNotAllowed, which every path answers to methods it does not list.
+func (s *oaSuite) methodNotAllowedRoute(label string, req *http.Request) (*routers.Route, map[string]string) {
+	s.t.Helper()
+	var found *routers.Route
+	var params map[string]string
+	for _, m := range []string{"GET", "POST"} {
+		probe := req.Clone(req.Context())
+		probe.Method = m
+		if r, p, err := s.router.FindRoute(probe); err == nil {
+			found, params = r, p
+			break
+		}
+	}
+	if found == nil {
+		s.t.Fatalf("%s: no documented path", label)
+	}
+	ref := s.doc.Components.Responses["MethodNotAllowed"]
+	if ref == nil {
+		s.t.Fatalf("%s: the document has no components.responses.MethodNotAllowed", label)
+	}
+	op := openapi3.NewOperation()
+	op.OperationID = "methodNotAllowed"
+	op.Responses = openapi3.NewResponses(openapi3.WithStatus(http.StatusMethodNotAllowed, ref))
+	return &routers.Route{Spec: s.doc, Server: found.Server, Path: found.Path, PathItem: found.PathItem,
+		Method: req.Method, Operation: op}, params
+}
+
+func (s *oaSuite) validateRequest(req *http.Request, route *routers.Route, params map[string]string) error {
+	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: oaAuthenticate, MultiError: true, SkipSettingDefaults: true}}
+	return openapi3filter.ValidateRequest(req.Context(), in)
+}
+
+// validateResponse validates x with every status the document does not
+// list refused, and checks that a response the document gives no content has
+// no body.
+func (s *oaSuite) validateResponse(x *oaExchange) error {
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: x.Req, PathParams: x.Params, Route: x.Route},
+		Status:                 x.Status,
+		Header:                 x.Header,
+		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true,
+			SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.EnableJSONSchema2020()}},
+	}
+	in.SetBodyBytes(x.Body)
+	if err := openapi3filter.ValidateResponse(x.Req.Context(), in); err != nil {
+		return err
+	}
+	if r := x.Route.Operation.Responses.Status(x.Status); r != nil && len(r.Value.Content) == 0 && len(x.Body) > 0 {
+		return fmt.Errorf("the document gives %d no content, but the body is %q", x.Status, x.Body)
+	}
+	return nil
+}
+
+// oaAuthenticate checks that the credentials a security scheme names are
+// present and well-formed; whether they are good is the server's business.
+func oaAuthenticate(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+	h := in.RequestValidationInput.Request.Header
+	switch in.SecurityScheme.Type {
+	case "apiKey":
+		if in.SecurityScheme.In == "header" && strings.TrimSpace(h.Get(in.SecurityScheme.Name)) != "" {
+			return nil
+		}
+	case "oauth2":
+		scheme, token, _ := strings.Cut(h.Get("Authorization"), " ")
+		if strings.EqualFold(scheme, "Bearer") && strings.TrimSpace(token) != "" {
+			return nil
+		}
+	}
+	return in.NewError(nil)
+}
+
+// --------------------------------------------------------------- scenarios
+
+func oaApplications(s *oaSuite) {
+	t, e := s.t, s.e
+	admin, key := Bearer(e.A.Token), Key(e.A.AppKey)
+	appA := "/application/" + strconv.FormatInt(e.A.AppID, 10)
+	appB := "/application/" + strconv.FormatInt(e.B.AppID, 10)
+	bad := strings.Repeat("a", 48) // a key of the wrong shape
+
+	// List.
+	x := s.do(oaJSON("GET", "/application", admin, nil, 200, oaReqValid))
+	if x.Header.Get("X-Total-Count") != "1" {
+		t.Errorf("X-Total-Count %q, want 1", x.Header.Get("X-Total-Count"))
+	}
+	s.do(oaJSON("GET", "/application?limit=5&offset=0&sort=createdAt_DESC,id&name=Alpha", key, nil, 200, oaReqValid))
+	s.do(oaJSON("GET", "/application?limit=0", admin, nil, 400, oaReqInvalid))
+	s.do(oaJSON("GET", "/application?limit=101", admin, nil, 400, oaReqInvalid))
+	s.do(oaJSON("GET", "/application?offset=-1", admin, nil, 400, oaReqInvalid))
+	s.do(oaJSON("GET", "/application?sort=keyHash_asc", admin, nil, 400, oaReqInvalid))
+	s.do(oaJSON("GET", "/application?sort=name_up", admin, nil, 400, oaReqInvalid))
+	s.do(oaJSON("GET", "/application", nil, nil, 401, oaReqInvalid))
+	s.do(oaJSON("GET", "/application", oaBasic, nil, 401, oaReqInvalid))
+	s.do(oaJSON("GET", "/application", Key(bad), nil, 401, oaReqValid))
+
+	// Create.
+	form := map[string]any{"application": map[string]any{"name": "Second shop", "url": "https://two.example.com", "logo": nil}}
+	x = s.do(oaJSON("POST", "/application", admin, form, 201, oaReqValid))
+	created := x.JSON(t)
+	id := int64(created["id"].(float64))
+	app := "/application/" + strconv.FormatInt(id, 10)
+	if got := x.Header.Get("Location"); got != app {
+		t.Errorf("Location %q, want %q", got, app)
+	}
+	newKey, _ := created["apiKey"].(map[string]any)["key"].(string)
+	s.do(oaJSON("GET", app, Key(newKey), nil, 200, oaReqValid))
+	s.do(oaJSON("POST", "/application", admin, map[string]any{"application": map[string]any{}}, 400, oaReqInvalid))
+	s.do(oaJSON("POST", "/application", admin, map[string]any{"application": map[string]any{"name": "x", "color": "red"}}, 400, oaReqInvalid))
+	s.do(oaJSON("POST", "/application", admin, map[string]any{"application": map[string]any{"name": "x", "url": "ftp://x.example.com"}}, 400, oaReqInvalid))
+	s.do(oaJSON("POST", "/application", admin, map[string]any{"app": map[string]any{"name": "x"}}, 400, oaReqInvalid))
+	s.do(oaJSON("POST", "/application", admin, `{"application":{"name":"x"}`, 400, oaReqInvalid))
+	s.do(oaJSON("POST", "/application", key, form, 403, oaReqInvalid))
+	s.do(oaJSON("POST", "/application", nil, form, 401, oaReqInvalid))
+	s.do(oaJSON("POST", "/application", admin, oaBig("application", "name"), 413, oaReqInvalid))
+	s.do(oaCall{Method: "POST", Path: "/application", Auth: admin, CType: "text/plain", Body: []byte("name=x"), Want: 415, Req: oaReqInvalid})
+
+	// Read.
+	s.do(oaJSON("GET", appA, admin, nil, 200, oaReqValid))
+	s.do(oaJSON("GET", appA, key, nil, 200, oaReqValid))
+	s.do(oaJSON("GET", appB, admin, nil, 404, oaReqValid))
+	s.do(oaJSON("GET", app, key, nil, 404, oaReqValid)) // a key sees only its own application
+	s.do(oaJSON("GET", "/application/abc", admin, nil, 404, oaReqInvalid))
+	s.do(oaJSON("GET", appA, nil, nil, 401, oaReqInvalid))
+
+	// Replace.
+	x = s.do(oaJSON("PUT", app, admin, map[string]any{"application": map[string]any{"name": "Second shop, renamed"}}, 200, oaReqValid))
+	if m := x.JSON(t); m["url"] != nil || m["apiKey"].(map[string]any)["key"] != nil {
+		t.Errorf("PUT: url and apiKey.key should be null: %s", x.Body)
+	}
+	s.do(oaJSON("PUT", app, admin, map[string]any{"application": map[string]any{"url": "https://x.example.com"}}, 400, oaReqInvalid))
+	s.do(oaJSON("PUT", appA, key, map[string]any{"application": map[string]any{"name": "x"}}, 403, oaReqInvalid))
+	s.do(oaJSON("PUT", app, key, map[string]any{"application": map[string]any{"name": "x"}}, 404, oaReqInvalid)) // not the key's application
+	s.do(oaJSON("PUT", appB, admin, map[string]any{"application": map[string]any{"name": "x"}}, 404, oaReqValid))
+	s.do(oaJSON("PUT", "/application/999999", admin, map[string]any{"application": map[string]any{"name": "x"}}, 404, oaReqValid))
+	s.do(oaCall{Method: "PUT", Path: app, Auth: admin, CType: "application/xml", Body: []byte("<application/>"), Want: 415, Req: oaReqInvalid})
+	s.do(oaJSON("PUT", app, admin, oaBig("application", "name"), 413, oaReqInvalid))
+	s.do(oaJSON("PUT", app, nil, map[string]any{"application": map[string]any{"name": "x"}}, 401, oaReqInvalid))
+
+	// Update.
+	s.do(oaJSON("PATCH", app, admin, map[string]any{"application": map[string]any{"logo": "https://two.example.com/logo.png"}}, 200, oaReqValid))
+	s.do(oaJSON("PATCH", app, admin, map[string]any{"application": map[string]any{}}, 200, oaReqValid))
+	s.do(oaJSON("PATCH", app, admin, map[string]any{"application": map[string]any{"name": nil}}, 400, oaReqInvalid))
+	s.do(oaJSON("PATCH", app, admin, map[string]any{"application": map[string]any{"name": "two\nlines"}}, 400, oaReqInvalid))
+	s.do(oaJSON("PATCH", app, admin, map[string]any{"application": map[string]any{"logo": 7}}, 400, oaReqInvalid))
+	s.do(oaJSON("PATCH", appA, key, map[string]any{"application": map[string]any{}}, 403, oaReqInvalid))
+	s.do(oaJSON("PATCH", appB, admin, map[string]any{"application": map[string]any{}}, 404, oaReqValid))
+	s.do(oaJSON("PATCH", app, admin, oaBig("application", "logo"), 413, oaReqInvalid))
+	s.do(oaCall{Method: "PATCH", Path: app, Auth: admin, Body: []byte(`{"application":{}}`), Want: 415, Req: oaReqInvalid})
+	s.do(oaJSON("PATCH", app, nil, map[string]any{"application": map[string]any{}}, 401, oaReqInvalid))
+
+	// Recreate the key: the old one stops working.
+	x = s.do(oaJSON("POST", app+"/recreate-key", admin, nil, 201, oaReqValid))
+	if k, _ := x.JSON(t)["apiKey"].(map[string]any)["key"].(string); k == "" || k == newKey {
+		t.Errorf("recreate-key: no new key in %s", x.Body)
+	}
+	s.do(oaJSON("GET", app, Key(newKey), nil, 401, oaReqValid))
+	s.do(oaJSON("POST", appA+"/recreate-key", key, nil, 403, oaReqInvalid))
+	s.do(oaJSON("POST", appB+"/recreate-key", admin, nil, 404, oaReqValid))
+	s.do(oaJSON("POST", "/application/0/recreate-key", admin, nil, 404, oaReqInvalid))
+	s.do(oaJSON("POST", app+"/recreate-key", nil, nil, 401, oaReqInvalid))
+
+	// Delete.
+	s.do(oaJSON("DELETE", appA, key, nil, 403, oaReqInvalid))
+	s.do(oaJSON("DELETE", app, nil, nil, 401, oaReqInvalid))
+	s.do(oaJSON("DELETE", appB, admin, nil, 404, oaReqValid))
+	s.do(oaJSON("DELETE", app, admin, nil, 204, oaReqValid))
+	s.do(oaJSON("DELETE", app, admin, nil, 404, oaReqValid))
+}
+
+func oaUsers(s *oaSuite) {
+	t, e := s.t, s.e
+	admin, key := Bearer(e.A.Token), Key(e.A.AppKey)
+	users := "/client/" + e.A.ClientID + "/user"
+	usersB := "/client/" + e.B.ClientID + "/user"
+	adminA := users + "/" + strconv.FormatInt(e.A.AdminID, 10)
+	adminB := usersB + "/" + strconv.FormatInt(e.B.AdminID, 10)
+
+	// List.
+	s.do(oaJSON("GET", users, admin, nil, 200, oaReqValid))
+	x := s.do(oaJSON("GET", users+"?sort=email_desc,createdAt&limit=1&offset=0", admin, nil, 200, oaReqValid))
+	if x.Header.Get("X-Total-Count") != "1" {
+		t.Errorf("X-Total-Count %q, want 1", x.Header.Get("X-Total-Count"))
+	}
+	s.do(oaJSON("GET", users+"?sort=roles_asc", admin, nil, 400, oaReqInvalid))
+	s.do(oaJSON("GET", users+"?limit=ten", admin, nil, 400, oaReqInvalid))
+	s.do(oaJSON("GET", usersB, admin, nil, 404, oaReqValid))
+	s.do(oaJSON("GET", users, key, nil, 403, oaReqInvalid))
+	s.do(oaJSON("GET", users, nil, nil, 401, oaReqInvalid))
+
+	// Create.
+	form := map[string]any{"user": map[string]any{"username": "oa-viewer", "email": "oa-viewer@example.com",
+		"password": testPassword, "roles": []string{"viewer"}, "firstName": "Vera", "lastName": nil}}
+	x = s.do(oaJSON("POST", users, admin, form, 201, oaReqValid))
+	viewerID := int64(x.JSON(t)["id"].(float64))
+	viewer := users + "/" + strconv.FormatInt(viewerID, 10)
+	if got := x.Header.Get("Location"); got != viewer {
+		t.Errorf("Location %q, want %q", got, viewer)
+	}
+	s.do(oaJSON("POST", users, admin, map[string]any{"user": map[string]any{"username": "oa-bare", "email": "oa-bare@example.com",
+		"password": testPassword}}, 201, oaReqValid))
+	s.do(oaJSON("POST", users, admin, form, 409, oaReqValid))
+	s.do(oaJSON("POST", users, admin, map[string]any{"user": map[string]any{"username": "oa-weak", "email": "oa-weak@example.com",
+		"password": "short"}}, 400, oaReqValid)) // the password policy is described, not expressed
+	s.do(oaJSON("POST", users, admin, map[string]any{"user": map[string]any{"email": "oa-x@example.com", "password": testPassword}}, 400, oaReqInvalid))
+	s.do(oaJSON("POST", users, admin, map[string]any{"user": map[string]any{"username": "oa-x", "email": "oa-x@example.com",
+		"password": testPassword, "roles": []string{"root"}}}, 400, oaReqInvalid))
+	s.do(oaJSON("POST", usersB, admin, form, 404, oaReqValid))
+	s.do(oaJSON("POST", users, key, map[string]any{"user": map[string]any{"username": "oa-y", "email": "oa-y@example.com",
+		"password": testPassword}}, 403, oaReqInvalid))
+	s.do(oaJSON("POST", users, nil, form, 401, oaReqInvalid))
+	s.do(oaJSON("POST", users, admin, oaBig("user", "username"), 413, oaReqInvalid))
+	s.do(oaCall{Method: "POST", Path: users, Auth: admin, CType: "text/plain", Body: []byte("x"), Want: 415, Req: oaReqInvalid})
+
+	// A viewer may not manage users.
+	vtoken := e.MustLogin("oa-viewer", testPassword)
+	s.do(oaJSON("GET", users, Bearer(vtoken), nil, 403, oaReqValid))
+
+	// Read.
+	s.do(oaJSON("GET", viewer, admin, nil, 200, oaReqValid))
+	s.do(oaJSON("GET", viewer, Bearer(vtoken), nil, 403, oaReqValid))
+	s.do(oaJSON("GET", viewer, key, nil, 403, oaReqInvalid))
+	s.do(oaJSON("GET", users+"/999999", admin, nil, 404, oaReqValid))
+	s.do(oaJSON("GET", adminB, admin, nil, 404, oaReqValid))
+	s.do(oaJSON("GET", users+"/me", admin, nil, 404, oaReqInvalid))
+	s.do(oaJSON("GET", viewer, nil, nil, 401, oaReqInvalid))
+
+	// Replace.
+	x = s.do(oaJSON("PUT", viewer, admin, map[string]any{"user": map[string]any{"username": "oa-viewer", "email": "oa-viewer@example.com",
+		"roles": []string{"viewer", "manager", "viewer"}, "firstName": "Vera"}}, 200, oaReqValid))
+	if m := x.JSON(t); m["lastName"] != nil {
+		t.Errorf("PUT: lastName should be null: %s", x.Body)
+	}
+	s.do(oaJSON("PUT", viewer, admin, map[string]any{"user": map[string]any{"username": e.A.AdminLogin, "email": "oa-viewer@example.com"}}, 409, oaReqValid))
+	s.do(oaJSON("PUT", viewer, admin, map[string]any{"user": map[string]any{"username": "oa-viewer"}}, 400, oaReqInvalid))
+	s.do(oaJSON("PUT", adminA, admin, map[string]any{"user": map[string]any{"username": e.A.AdminLogin, "email": "alpha@example.com",
+		"roles": []string{"manager"}}}, 400, oaReqValid)) // the last admin stays
+	s.do(oaJSON("PUT", adminB, admin, map[string]any{"user": map[string]any{"username": "x-b", "email": "x-b@example.com"}}, 404, oaReqValid))
+	s.do(oaJSON("PUT", viewer, Bearer(vtoken), map[string]any{"user": map[string]any{"username": "oa-viewer", "email": "oa-viewer@example.com"}}, 403, oaReqValid))
+	s.do(oaJSON("PUT", viewer, admin, oaBig("user", "email"), 413, oaReqInvalid))
+	s.do(oaCall{Method: "PUT", Path: viewer, Auth: admin, CType: "application/x-www-form-urlencoded", Body: []byte("user=x"), Want: 415, Req: oaReqInvalid})
+	s.do(oaJSON("PUT", viewer, nil, map[string]any{"user": map[string]any{}}, 401, oaReqInvalid))
+
+	// Update.
+	s.do(oaJSON("PATCH", viewer, admin, map[string]any{"user": map[string]any{"lastName": "Vidal", "password": "N3w-secret!"}}, 200, oaReqValid))
+	s.do(oaJSON("PATCH", viewer, admin, map[string]any{"user": map[string]any{"email": "not an email"}}, 400, oaReqValid))
+	s.do(oaJSON("PATCH", viewer, admin, map[string]any{"user": map[string]any{"roles": []string{"superuser"}}}, 400, oaReqInvalid))
+	s.do(oaJSON("PATCH", viewer, admin, map[string]any{"user": map[string]any{"uuid": "x"}}, 400, oaReqInvalid))
+	s.do(oaJSON("PATCH", viewer, admin, map[string]any{"user": map[string]any{"email": "beta@example.com"}}, 409, oaReqValid))
+	s.do(oaJSON("PATCH", users+"/999999", admin, map[string]any{"user": map[string]any{}}, 404, oaReqValid))
+	s.do(oaJSON("PATCH", viewer, key, map[string]any{"user": map[string]any{}}, 403, oaReqInvalid))
+	s.do(oaJSON("PATCH", viewer, admin, oaBig("user", "firstName"), 413, oaReqInvalid))
+	s.do(oaCall{Method: "PATCH", Path: viewer, Auth: admin, Body: []byte(`{"user":{}}`), Want: 415, Req: oaReqInvalid})
+	s.do(oaJSON("PATCH", viewer, nil, map[string]any{"user": map[string]any{}}, 401, oaReqInvalid))
+
+	// Delete.
+	s.do(oaJSON("DELETE", adminA, admin, nil, 400, oaReqValid)) // the last admin stays
+	s.do(oaJSON("DELETE", viewer, Bearer(vtoken), nil, 403, oaReqValid))
+	s.do(oaJSON("DELETE", viewer, key, nil, 403, oaReqInvalid))
+	s.do(oaJSON("DELETE", adminB, admin, nil, 404, oaReqValid))
+	s.do(oaJSON("DELETE", viewer, nil, nil, 401, oaReqInvalid))
+	s.do(oaJSON("DELETE", viewer, admin, nil, 204, oaReqValid))
+	s.do(oaJSON("DELETE", viewer, admin, nil, 404, oaReqValid))
+	// A deleted user's token stops working.
+	s.do(oaJSON("GET", users, Bearer(vtoken), nil, 401, oaReqValid))
+}
+
+func oaToken(s *oaSuite) {
+	t, e := s.t, s.e
+	const realm = "/auth/realms/production/protocol/openid-connect/token"
+	for _, path := range []string{"/oauth/token", realm} {
+		x := s.do(oaForm(path, url.Values{"grant_type": {"password"}, "username": {e.A.AdminLogin}, "password": {testPassword},
+			"client_id": {"payrest"}}, 200, oaReqValid))
+		refresh, _ := x.JSON(t)["refresh_token"].(string)
+		s.do(oaForm(path, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}, 200, oaReqValid))
+		s.do(oaForm(path, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"not-a-token"}}, 400, oaReqValid))
+		s.do(oaForm(path, url.Values{"grant_type": {"password"}, "username": {e.B.AdminLogin}, "password": {"Wr0ng-password!"}}, 401, oaReqValid))
+		s.do(oaForm(path, url.Values{"grant_type": {"password"}, "username": {e.B.AdminLogin}}, 400, oaReqInvalid))
+		s.do(oaForm(path, url.Values{"username": {e.B.AdminLogin}, "password": {testPassword}}, 400, oaReqInvalid))
+		s.do(oaForm(path, url.Values{"grant_type": {"client_credentials"}}, 400, oaReqInvalid))
+		s.do(oaForm(path, url.Values{"grant_type": {"refresh_token"}}, 400, oaReqInvalid))
+		s.do(oaCall{Method: "POST", Path: path, CType: "application/json", Body: []byte(`{"grant_type":"password"}`), Want: 415, Req: oaReqInvalid})
+		// The form limit is not something the document can state.
+		s.do(oaForm(path, url.Values{"grant_type": {"password"}, "username": {"oa-big"}, "password": {strings.Repeat("x", 70<<10)}}, 413, oaReqValid))
+	}
+	// Failed sign-ins are limited per username (5 in the harness's core).
+	locked := url.Values{"grant_type": {"password"}, "username": {"oa-nobody@example.com"}, "password": {"Wr0ng-password!"}}
+	for range 5 {
+		s.do(oaForm("/oauth/token", locked, 401, oaReqValid))
+	}
+	x := s.do(oaForm("/oauth/token", locked, 429, oaReqValid))
+	if x.Header.Get("Retry-After") == "" {
+		t.Errorf("429 without Retry-After")
+	}
+}
+
+func oaMethodNotAllowed(s *oaSuite) {
+	e := s.e
+	admin := Bearer(e.A.Token)
+	app := "/application/" + strconv.FormatInt(e.A.AppID, 10)
+	user := "/client/" + e.A.ClientID + "/user/" + strconv.FormatInt(e.A.AdminID, 10)
+	for _, c := range []oaCall{
+		oaJSON("DELETE", "/application", admin, nil, 405, oaReqValid),
+		oaJSON("POST", app, admin, map[string]any{"application": map[string]any{"name": "x"}}, 405, oaReqValid),
+		oaJSON("GET", app+"/recreate-key", admin, nil, 405, oaReqValid),
+		oaJSON("PUT", "/client/"+e.A.ClientID+"/user", admin, nil, 405, oaReqValid),
+		oaJSON("POST", user, admin, nil, 405, oaReqValid),
+		oaJSON("GET", "/oauth/token", nil, nil, 405, oaReqValid),
+		oaJSON("DELETE", "/auth/realms/production/protocol/openid-connect/token", nil, nil, 405, oaReqValid),
+		oaJSON("POST", "/openapi/payrest.json", nil, nil, 405, oaReqValid),
+	} {
+		x := s.do(c)
+		if x.Header.Get("Allow") == "" {
+			s.t.Errorf("%s: 405 without Allow", x.Label)
+		}
+	}
+}
+
+// oaDrift proves the validation has teeth: real responses, altered the ways
+// the code could drift from the document, must fail it.
+func oaDrift(s *oaSuite) {
+	t := s.t
+	mutate := func(sample string, what string, change func(body map[string]any, h http.Header) any) {
+		t.Helper()
+		x := s.samples[sample]
+		if x == nil {
+			t.Fatalf("no sample %q to alter", sample)
+		}
+		var v any
+		if err := json.Unmarshal(x.Body, &v); err != nil {
+			t.Fatalf("%s: %v", sample, err)
+		}
+		h := x.Header.Clone()
+		m, ok := v.(map[string]any)
+		if !ok {
+			m = map[string]any{"list": v} // an array body is passed as m["list"]
+		}
+		out := change(m, h)
+		y := *x
+		y.Header, y.Body = h, oaJSONBody(out)
+		if err := s.validateResponse(&y); err == nil {
+			t.Errorf("%s: altered (%s), the response still matches the document", sample, what)
+		}
+	}
+	getApp := "GET /application/{id} 200"
+	mutate(getApp, "an undocumented field", func(m map[string]any, _ http.Header) any { m["secret"] = "x"; return m })
+	mutate(getApp, "a field missing", func(m map[string]any, _ http.Header) any { delete(m, "shopLogin"); return m })
+	mutate(getApp, "apiKey.key a number", func(m map[string]any, _ http.Header) any {
+		m["apiKey"].(map[string]any)["key"] = 5
+		return m
+	})
+	mutate(getApp, "an undocumented field in apiKey", func(m map[string]any, _ http.Header) any {
+		m["apiKey"].(map[string]any)["hash"] = "x"
+		return m
+	})
+	mutate(getApp, "url not string or null", func(m map[string]any, _ http.Header) any { m["url"] = false; return m })
+	mutate(getApp, "no X-Request-Id", func(m map[string]any, h http.Header) any { h.Del("X-Request-Id"); return m })
+	mutate("POST /application 201", "apiKey.key null on create", func(m map[string]any, _ http.Header) any {
+		m["apiKey"].(map[string]any)["key"] = nil
+		return m
+	})
+	mutate("POST /application 201", "no Location", func(m map[string]any, h http.Header) any { h.Del("Location"); return m })
+	mutate("GET /application 200", "no X-Total-Count", func(m map[string]any, h http.Header) any { h.Del("X-Total-Count"); return m["list"] })
+	mutate("GET /application 200", "an undocumented field in an item", func(m map[string]any, _ http.Header) any {
+		m["list"].([]any)[0].(map[string]any)["clientId"] = "x"
+		return m["list"]
+	})
+	mutate("GET /application 200", "an object, not an array", func(m map[string]any, _ http.Header) any { return map[string]any{"items": m["list"]} })
+	mutate("GET /client/{clientId}/user/{id} 200", "an unknown role", func(m map[string]any, _ http.Header) any {
+		m["roles"] = []any{"root"}
+		return m
+	})
+	mutate("GET /client/{clientId}/user/{id} 200", "an undocumented field", func(m map[string]any, _ http.Header) any {
+		m["passwordHash"] = "x"
+		return m
+	})
+	mutate("GET /application/{id} 404", "code not the status", func(m map[string]any, _ http.Header) any { m["code"] = 400; return m })
+	mutate("GET /application/{id} 404", "an undocumented field", func(m map[string]any, _ http.Header) any { m["detail"] = "x"; return m })
+	mutate("POST /application 400", "errors not a list of strings", func(m map[string]any, _ http.Header) any {
+		m["errors"] = map[string]any{"name": "is required"}
+		return m
+	})
+	mutate("GET /application 401", "no WWW-Authenticate", func(m map[string]any, h http.Header) any { h.Del("WWW-Authenticate"); return m })
+	mutate("POST /oauth/token 200", "token_type not Bearer", func(m map[string]any, _ http.Header) any { m["token_type"] = "mac"; return m })
+	mutate("POST /oauth/token 200", "an undocumented field", func(m map[string]any, _ http.Header) any { m["scope"] = "openid"; return m })
+	mutate("POST /oauth/token 401", "PayREST's error shape", func(m map[string]any, _ http.Header) any {
+		return map[string]any{"code": 401, "message": "x"}
+	})
+	mutate("POST /oauth/token 429", "no Retry-After", func(m map[string]any, h http.Header) any { h.Del("Retry-After"); return m })
+
+	// A status the operation does not document fails.
+	x := *s.samples[getApp]
+	x.Status = http.StatusTeapot
+	if err := s.validateResponse(&x); err == nil {
+		t.Errorf("an undocumented status matches the document")
+	}
+}
+
+// oaCoverage fails unless every operation of the document was exercised,
+// with at least the statuses listed, and every path answered 405.
+func oaCoverage(t *testing.T, s *oaSuite) {
+	want := map[string][]int{
+		"listApplications":       {200, 400, 401},
+		"createApplication":      {201, 400, 401, 403, 413, 415},
+		"getApplication":         {200, 401, 404},
+		"replaceApplication":     {200, 400, 401, 403, 404, 413, 415},
+		"updateApplication":      {200, 400, 401, 403, 404, 413, 415},
+		"deleteApplication":      {204, 401, 403, 404},
+		"recreateApplicationKey": {201, 401, 403, 404},
+		"listUsers":              {200, 400, 401, 403, 404},
+		"createUser":             {201, 400, 401, 403, 404, 409, 413, 415},
+		"getUser":                {200, 401, 403, 404},
+		"replaceUser":            {200, 400, 401, 403, 404, 409, 413, 415},
+		"updateUser":             {200, 400, 401, 403, 404, 409, 413, 415},
+		"deleteUser":             {204, 400, 401, 403, 404},
+		"token":                  {200, 400, 401, 413, 415, 429},
+		"realmToken":             {200, 400, 401, 413, 415},
+		"getOpenAPI":             {200},
+	}
+	ops := 0
+	for _, path := range s.doc.Paths.InMatchingOrder() {
+		if !s.seen405[path] {
+			t.Errorf("%s: no request got 405 for a method the path does not list", path)
+		}
+		for method, op := range s.doc.Paths.Value(path).Operations() {
+			ops++
+			key := oaOpKey(method, path)
+			seen := s.seen[key]
+			statuses, ok := want[op.OperationID]
+			if !ok {
+				t.Errorf("%s (%s): the test does not know this operation; add it to the coverage list", key, op.OperationID)
+				continue
+			}
+			for _, st := range statuses {
+				if op.Responses.Status(st) == nil {
+					t.Errorf("%s (%s): the test wants status %d, which the document does not list", key, op.OperationID, st)
+				}
+				if seen[st] == 0 {
+					t.Errorf("%s (%s): no request got %d; seen %v", key, op.OperationID, st, oaStatuses(seen))
+				}
+			}
+		}
+	}
+	if ops != len(want) {
+		t.Errorf("the document has %d operations; the coverage list names %d", ops, len(want))
+	}
+}
+
+func oaStatuses(m map[int]int) []int {
+	out := make([]int, 0, len(m))
+	for st := range m {
+		out = append(out, st)
+	}
+	sort.Ints(out)
+	return out
+}
+
+func oaSameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	x, y := append([]string(nil), a...), append([]string(nil), b...)
+	sort.Strings(x)
+	sort.Strings(y)
+	for i := range x {
+		if x[i] != y[i] {
+			return false
+		}
+	}
+	return true
+}

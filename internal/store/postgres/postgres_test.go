@@ -1,0 +1,131 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver for the schema admin connection
+
+	"github.com/pasarela/pasarela/internal/store"
+	"github.com/pasarela/pasarela/internal/store/storetest"
+)
+
+// testDSN returns the server the tests may use, or skips the test: a
+// developer without PostgreSQL still runs every SQLite test, and CI sets
+// the variable.
+func testDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv("PASARELA_TEST_POSTGRES")
+	if dsn == "" {
+		t.Skip("PASARELA_TEST_POSTGRES is not set; set it to a DSN such as " +
+			"postgres://postgres@127.0.0.1:5432/test?sslmode=disable to test the PostgreSQL engine")
+	}
+	return dsn
+}
+
+// withSearchPath adds a search_path runtime parameter to dsn in whichever
+// of the two forms pgx accepts it is written in.
+func withSearchPath(dsn, schema string) string {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		if strings.Contains(dsn, "?") {
+			return dsn + "&search_path=" + schema
+		}
+		return dsn + "?search_path=" + schema
+	}
+	return dsn + " search_path=" + schema
+}
+
+// mustSchemaDB opens the engine in a schema of its own, so that tests never
+// see each other's rows, and drops the schema when the test ends. It does
+// not migrate.
+func mustSchemaDB(t testing.TB) *DB {
+	t.Helper()
+	dsn := testDSN(t)
+	ctx := context.Background()
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := "t_" + strings.ToLower(rand.Text())
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		admin.Close()
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+		admin.Close()
+	})
+	// A small pool: the suite runs subtests in parallel, each with its own
+	// pool, and the server's connection limit is shared by all of them.
+	db, err := Open(ctx, withSearchPath(dsn, schema), Options{MaxConns: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() }) // runs before the schema is dropped
+	return db
+}
+
+func mustMigratedDB(t testing.TB) *DB {
+	t.Helper()
+	db := mustSchemaDB(t)
+	if err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func TestWithSearchPath(t *testing.T) {
+	for _, tc := range []struct{ dsn, want string }{
+		{"postgres://u@h/db", "postgres://u@h/db?search_path=s"},
+		{"postgresql://u@h/db?sslmode=disable", "postgresql://u@h/db?sslmode=disable&search_path=s"},
+		{"host=h user=u dbname=db", "host=h user=u dbname=db search_path=s"},
+	} {
+		if got := withSearchPath(tc.dsn, "s"); got != tc.want {
+			t.Errorf("withSearchPath(%q) = %q, want %q", tc.dsn, got, tc.want)
+		}
+	}
+}
+
+func TestConformance(t *testing.T) {
+	testDSN(t)
+	storetest.Run(t, func(t *testing.T) store.DB { return mustMigratedDB(t) })
+}
+
+// TestCheck covers the schema version guard, as for SQLite: an unmigrated
+// schema is refused with a hint to migrate, and one written by a newer
+// binary is refused by Check and by Migrate.
+func TestCheck(t *testing.T) {
+	ctx := context.Background()
+	db := mustSchemaDB(t)
+	if err := db.Check(ctx); err == nil || !strings.Contains(err.Error(), "pasarela migrate") {
+		t.Fatalf("Check of an unmigrated schema = %v, want an error telling to run pasarela migrate", err)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Check(ctx); err != nil {
+		t.Fatalf("Check after Migrate: %v", err)
+	}
+	m, err := db.migrator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.db.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+		m.Latest()+1, "9999_future.sql", time.Now().UnixMicro()); err != nil {
+		t.Fatal(err)
+	}
+	for what, err := range map[string]error{"Check": db.Check(ctx), "Migrate": db.Migrate(ctx)} {
+		if err == nil || !strings.Contains(err.Error(), "newer than this binary") {
+			t.Errorf("%s on a newer schema = %v, want a refusal", what, err)
+		}
+	}
+}
