@@ -1,0 +1,175 @@
+// Package processor is the seam between the core and the payment processors
+// (card acquirers, wallets, rails). Each processor lives in a package of its
+// own, implements Processor, and passes the one behavioural suite in
+// processortest. The core never knows which processor it talks to.
+package processor
+
+import (
+	"context"
+	"sort"
+
+	"github.com/pasarela/pasarela"
+)
+
+// Option describes one configuration option of a gateway, as the PayREST
+// catalog (GET /gateway/{id}) shows it.
+type Option struct {
+	Name        string   `json:"name"`
+	Type        string   `json:"type"` // "string", "boolean", "integer" or "enum"
+	Required    bool     `json:"required"`
+	Secret      bool     `json:"secret"` // encrypted at rest, never returned in full
+	Default     any      `json:"default,omitempty"`
+	Enum        []string `json:"enum,omitempty"`
+	Description string   `json:"description"`
+}
+
+// Flow is how a buyer pays with a gateway.
+type Flow string
+
+// Flows.
+const (
+	// FlowCard: the checkout shows a card form; the card is tokenized at the
+	// edge and the number and CVC go no further.
+	FlowCard Flow = "card"
+	// FlowRedirect: the buyer approves the payment on the processor's page.
+	FlowRedirect Flow = "redirect"
+)
+
+// Gateway is a catalog entry: a processor the gateway can route to.
+type Gateway struct {
+	ID      string
+	Name    string
+	Flow    Flow
+	Options []Option
+}
+
+// Config is one gateway config's options, validated against the gateway's
+// Options (secrets decrypted) before the core hands it to the processor.
+type Config map[string]any
+
+// String returns a string option, or "".
+func (c Config) String(name string) string { s, _ := c[name].(string); return s }
+
+// Bool returns a boolean option, or false.
+func (c Config) Bool(name string) bool { b, _ := c[name].(bool); return b }
+
+// CardInput is card data as a buyer typed it. It exists only between the
+// checkout form and Tokenize, and is never stored or logged.
+type CardInput struct {
+	Name     string
+	Number   string // digits only
+	ExpMonth int
+	ExpYear  int // four digits
+	CVC      string
+}
+
+// Charge asks a processor to take money.
+type Charge struct {
+	Reference   string // the payment's transaction id, unique
+	Amount      int64  // minor units
+	Currency    string
+	Description string
+	Card        *pasarela.Card // the tokenized card, for card flows
+	Capture     bool           // capture at once; false holds the money for a later Capture
+	ReturnURL   string         // where a buyer step (3-D Secure, approval) comes back to
+}
+
+// Outcome is what a processor call ended in.
+type Outcome string
+
+// Outcomes.
+const (
+	Authorized     Outcome = "authorized"      // money held, to capture
+	Captured       Outcome = "captured"        // money taken
+	RequiresAction Outcome = "requires_action" // the buyer must act: see Result.Action
+	Declined       Outcome = "declined"        // refused; Result.Code says why
+	Canceled       Outcome = "canceled"        // an authorization released
+	Refunded       Outcome = "refunded"        // money returned
+)
+
+// Buyer steps a processor can ask for.
+const (
+	ActionChallenge = "3ds_challenge" // 3-D Secure: the buyer confirms with the card issuer
+	ActionApproval  = "approval"      // the buyer approves on the wallet's page (PayPal)
+)
+
+// Decline codes shared by every processor, so that every face can map them.
+const (
+	CodeCardDeclined      = "card_declined"
+	CodeInsufficientFunds = "insufficient_funds"
+	CodeExpiredCard       = "expired_card"
+	CodeIncorrectCVC      = "incorrect_cvc"
+	CodeProcessingError   = "processing_error" // retryable: another gateway config may succeed
+	CodeAuthentication    = "authentication_failed"
+	CodeBuyerCanceled     = "buyer_canceled"
+)
+
+// Result is a processor's answer.
+type Result struct {
+	Outcome   Outcome
+	Ref       string // the processor's reference of the charge
+	Action    string // with RequiresAction: ActionChallenge or ActionApproval
+	ActionURL string // with RequiresAction: the processor's page, when it has one outside the gateway
+	Code      string // with Declined: one of the Code constants
+	Message   string // with Declined: a human explanation, safe to show the buyer
+	Retryable bool   // with Declined: the same charge may succeed elsewhere or later
+	Amount    int64  // the amount captured, canceled or refunded
+}
+
+// Processor is one payment processor. Business outcomes (a decline) are
+// Results; an error means the processor could not be asked or answered
+// nonsense, and the core treats the charge as not done.
+type Processor interface {
+	Gateway() Gateway
+	// Tokenize stores a card with the processor and returns what the gateway
+	// may keep. Only FlowCard processors support it.
+	Tokenize(ctx context.Context, cfg Config, card CardInput) (pasarela.Card, error)
+	// Authorize starts a charge; with ch.Capture it also captures.
+	Authorize(ctx context.Context, cfg Config, ch Charge) (Result, error)
+	// Resume continues a charge after the buyer's step, approved or not.
+	Resume(ctx context.Context, cfg Config, ref string, approved bool) (Result, error)
+	// Capture takes amount (at most the authorized amount) of an authorization.
+	Capture(ctx context.Context, cfg Config, ref string, amount int64) (Result, error)
+	// Cancel releases an authorization that was not captured.
+	Cancel(ctx context.Context, cfg Config, ref string) (Result, error)
+	// Refund returns amount of a captured charge.
+	Refund(ctx context.Context, cfg Config, ref string, amount int64) (Result, error)
+	// Status fetches what the processor knows of a charge now.
+	Status(ctx context.Context, cfg Config, ref string) (Result, error)
+}
+
+// State is durable storage a processor may use for what a real processor
+// would keep on its side (the sandbox's charges and card tokens). The core
+// provides it over the database, so it survives restarts and is shared by
+// every node.
+type State interface {
+	// Load returns the value stored under key, or nil when there is none.
+	Load(ctx context.Context, key string) ([]byte, error)
+	// Save stores value under key.
+	Save(ctx context.Context, key string, value []byte) error
+}
+
+// Registry holds the processors of a running gateway by gateway id.
+type Registry struct{ m map[string]Processor }
+
+// NewRegistry returns a registry of ps.
+func NewRegistry(ps ...Processor) *Registry {
+	r := &Registry{m: map[string]Processor{}}
+	for _, p := range ps {
+		r.m[p.Gateway().ID] = p
+	}
+	return r
+}
+
+// Get returns the processor of a gateway id.
+func (r *Registry) Get(id string) (Processor, bool) { p, ok := r.m[id]; return p, ok }
+
+// Gateways lists the catalog, ordered by id.
+func (r *Registry) Gateways() []Gateway {
+	out := make([]Gateway, 0, len(r.m))
+	for _, p := range r.m {
+		out = append(out, p.Gateway())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
