@@ -15,6 +15,7 @@ unit:
 	$(GO) test -race -count=1 ./...
 
 fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParseMajor$$' -fuzztime $(FUZZTIME) .
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeEnvelope$$' -fuzztime $(FUZZTIME) ./internal/face/payrest
 	$(GO) test -run '^$$' -fuzz '^FuzzListOptions$$' -fuzztime $(FUZZTIME) ./internal/face/payrest
 

@@ -1,7 +1,5 @@
 package pasarela
 
-import "time"
-
 // PaymentStatus is where a payment is in its life. Each face shows it under
 // its own name (see the spec's table); the core knows only these.
 type PaymentStatus string
@@ -70,60 +68,4 @@ func (s PaymentStatus) Valid() bool {
 func TransitionError(from, to PaymentStatus) *Error {
 	return &Error{Kind: KindInvalid, Code: "invalid_transition",
 		Message: "the payment is " + string(from) + " and cannot become " + string(to)}
-}
-
-// PaymentType tells a one-off payment from a scheduled charge.
-type PaymentType string
-
-// Payment types.
-const (
-	PaymentSimple       PaymentType = "simple"
-	PaymentSubscription PaymentType = "subscription"
-)
-
-// Card is what the gateway keeps of a card: never the number or the CVC.
-type Card struct {
-	Token    string
-	Last4    string
-	Brand    string
-	ExpMonth int
-	ExpYear  int
-}
-
-// Payment is money in: what a buyer owes a merchant's application.
-type Payment struct {
-	ID            int64
-	ClientID      string
-	ApplicationID int64
-	TransactionID string // public, unguessable reference
-	Status        PaymentStatus
-	Type          PaymentType
-	Amount        int64 // minor units of Currency
-	Currency      string
-	Captured      int64 // minor units captured
-	Refunded      int64 // minor units refunded (completed refunds)
-	Description   string
-	CustomerID    string // PayREST clientId: the merchant's customer reference
-	CustomerEmail string
-	MerchantRef   string // SekurePay order id, Gestpay shopTransactionId
-	Language      string
-	Flags         []string
-	AskForDetails bool
-	// GatewayConfigs are the configs allowed for this payment (empty: all
-	// enabled configs of the application).
-	GatewayConfigs []int64
-	GatewayConfig  int64  // the config chosen, once one was
-	ProcessorRef   string // the processor's reference of the charge
-	Card           *Card
-	FailureCode    string // the last attempt's decline code
-	FailureMessage string
-	ParentID       int64
-	ReturnURL      string
-	CancelURL      string
-	Metadata       map[string]string
-	ExpiresAt      *time.Time
-	CompletedAt    *time.Time
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	Version        int64 // bumped by every change; guards racing transitions
 }

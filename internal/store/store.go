@@ -98,6 +98,9 @@ const (
 	UniqueUserEmail       = "users_email_uq"
 	UniqueAppKeyPrefix    = "applications_key_prefix_uq"
 	UniqueAppShopLogin    = "applications_shop_login_uq"
+	UniqueMerchantRef     = "payments_merchant_ref_uq"
+	UniqueGatewayCode     = "gateway_configs_code_uq"
+	UniqueTransactionID   = "payments_transaction_id_uq"
 	ForeignKeyViolation   = "foreign_key"
 	uniqueViolationSuffix = "_uq"
 	primaryKeySuffix      = "_pkey"
@@ -111,6 +114,8 @@ var constraintFields = map[string]string{
 	UniqueUserEmail:    "email",
 	UniqueAppKeyPrefix: "apiKey",
 	UniqueAppShopLogin: "shopLogin",
+	UniqueMerchantRef:  "merchantRef",
+	UniqueGatewayCode:  "code",
 }
 
 // ConstraintError builds the conflict error for a violated constraint name.

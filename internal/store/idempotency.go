@@ -1,0 +1,65 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/pasarela/pasarela"
+)
+
+// IdempotencyRecord is the first response to a creating request, kept so
+// that a retry with the same key gets the same answer.
+type IdempotencyRecord struct {
+	ClientID    string
+	Scope       string // who may replay it, e.g. "app:12"
+	Key         string
+	Fingerprint []byte // hash of the request, to refuse a key reused for another request
+	Status      int
+	Body        []byte
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+}
+
+// GetIdempotency returns the live record of a key, or a not-found error when
+// there is none or it has expired at now.
+func (tx *Tx) GetIdempotency(ctx context.Context, clientID, scope, key string, now time.Time) (*IdempotencyRecord, error) {
+	r := IdempotencyRecord{ClientID: clientID, Scope: scope, Key: key}
+	var created, expires int64
+	err := tx.scanRow(tx.q.QueryRowContext(ctx, `SELECT fingerprint, status, body, created_at, expires_at
+		FROM idempotency_keys WHERE client_id = $1 AND scope = $2 AND key = $3 AND expires_at > $4`,
+		clientID, scope, key, micros(now)),
+		"idempotency key", func(scan func(...any) error) error {
+			return scan(&r.Fingerprint, &r.Status, &r.Body, &created, &expires)
+		})
+	if err != nil {
+		return nil, err
+	}
+	r.CreatedAt, r.ExpiresAt = fromMicros(created), fromMicros(expires)
+	return &r, nil
+}
+
+// PutIdempotency stores a record, replacing an expired one with the same key.
+// A live record with the same key makes it a conflict (the unique key), which
+// is how two concurrent first requests end up with one winner.
+func (tx *Tx) PutIdempotency(ctx context.Context, r *IdempotencyRecord) error {
+	if _, err := tx.exec(ctx, `DELETE FROM idempotency_keys WHERE client_id = $1 AND scope = $2 AND key = $3
+		AND expires_at <= $4`, r.ClientID, r.Scope, r.Key, micros(r.CreatedAt)); err != nil {
+		return err
+	}
+	_, err := tx.exec(ctx, `INSERT INTO idempotency_keys (client_id, scope, key, fingerprint, status, body, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		r.ClientID, r.Scope, r.Key, r.Fingerprint, r.Status, r.Body, micros(r.CreatedAt), micros(r.ExpiresAt))
+	if pasarela.ErrorKind(err) == pasarela.KindConflict {
+		return &pasarela.Error{Kind: pasarela.KindConflict, Code: "idempotency_race", Message: "a request with this Idempotency-Key is in progress", Err: err}
+	}
+	return err
+}
+
+// DeleteExpiredIdempotency removes records that expired before now.
+func (tx *Tx) DeleteExpiredIdempotency(ctx context.Context, now time.Time) (int64, error) {
+	res, err := tx.exec(ctx, `DELETE FROM idempotency_keys WHERE expires_at <= $1`, micros(now))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}

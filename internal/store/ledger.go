@@ -1,0 +1,172 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/pasarela/pasarela"
+)
+
+// Account identifies a ledger account: whose it is, in which currency, and
+// which kind of balance it holds.
+type Account struct {
+	Owner    string // "client:<id>", "platform" or "processor:<gateway>"
+	Currency string
+	Kind     string // "available", "pending", "fees", "funding", "clearing"
+}
+
+// Entry is one line of a ledger transaction. Amounts are signed minor units;
+// a transaction's entries sum to zero.
+type Entry struct {
+	Account Account
+	Amount  int64
+}
+
+// Posting is a balanced ledger transaction and what caused it.
+type Posting struct {
+	Kind        string // "capture", "refund", "payout", "funding", …
+	ClientID    string
+	PaymentID   int64
+	RefundID    int64
+	Description string
+	Entries     []Entry
+	At          time.Time
+}
+
+// accountID returns the id of an account, creating it on first use.
+func (tx *Tx) accountID(ctx context.Context, a Account, now time.Time) (int64, error) {
+	if _, err := tx.exec(ctx, `INSERT INTO ledger_accounts (owner, currency, kind, balance, created_at)
+		VALUES ($1, $2, $3, 0, $4) ON CONFLICT (owner, currency, kind) DO NOTHING`,
+		a.Owner, a.Currency, a.Kind, micros(now)); err != nil {
+		return 0, err
+	}
+	var id int64
+	err := tx.scanRow(tx.q.QueryRowContext(ctx, `SELECT id FROM ledger_accounts WHERE owner = $1 AND currency = $2 AND kind = $3`,
+		a.Owner, a.Currency, a.Kind), "ledger account", func(scan func(...any) error) error { return scan(&id) })
+	return id, err
+}
+
+// Post records a balanced transaction and moves the balances of its
+// accounts, in the caller's database transaction: the state change that
+// caused it commits with it or not at all. Unbalanced postings are refused.
+func (tx *Tx) Post(ctx context.Context, p Posting) (int64, error) {
+	var sum int64
+	for _, e := range p.Entries {
+		sum += e.Amount
+	}
+	if sum != 0 || len(p.Entries) < 2 {
+		return 0, pasarela.Internal(fmt.Errorf("unbalanced ledger posting %q: entries sum to %d", p.Kind, sum))
+	}
+	var txID int64
+	client := sql.NullString{String: p.ClientID, Valid: p.ClientID != ""}
+	if err := tx.scanRow(tx.q.QueryRowContext(ctx, `INSERT INTO ledger_transactions (kind, client_id, payment_id, refund_id,
+		description, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		p.Kind, client, nullID(p.PaymentID), nullID(p.RefundID), p.Description, micros(p.At)),
+		"ledger transaction", func(scan func(...any) error) error { return scan(&txID) }); err != nil {
+		return 0, err
+	}
+	for _, e := range p.Entries {
+		if e.Amount == 0 {
+			continue
+		}
+		id, err := tx.accountID(ctx, e.Account, p.At)
+		if err != nil {
+			return 0, err
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO ledger_entries (transaction_id, account_id, amount, created_at)
+			VALUES ($1, $2, $3, $4)`, txID, id, e.Amount, micros(p.At)); err != nil {
+			return 0, err
+		}
+		if _, err := tx.exec(ctx, `UPDATE ledger_accounts SET balance = balance + $1 WHERE id = $2`, e.Amount, id); err != nil {
+			return 0, err
+		}
+	}
+	return txID, nil
+}
+
+// Balance returns an account's balance (0 for an account never used). Inside
+// Update on PostgreSQL the row is locked, so a check-then-debit is safe.
+func (tx *Tx) Balance(ctx context.Context, a Account) (int64, error) {
+	var b int64
+	err := tx.scanRow(tx.q.QueryRowContext(ctx, `SELECT balance FROM ledger_accounts WHERE owner = $1 AND currency = $2
+		AND kind = $3`+tx.d.ForUpdate, a.Owner, a.Currency, a.Kind), "ledger account",
+		func(scan func(...any) error) error { return scan(&b) })
+	if pasarela.ErrorKind(err) == pasarela.KindNotFound {
+		return 0, nil
+	}
+	return b, err
+}
+
+// AccountBalance is one account with its stored balance.
+type AccountBalance struct {
+	Account
+	Balance int64
+}
+
+// Balances returns the accounts of an owner.
+func (tx *Tx) Balances(ctx context.Context, owner string) ([]AccountBalance, error) {
+	rows, err := tx.query(ctx, `SELECT owner, currency, kind, balance FROM ledger_accounts WHERE owner = $1
+		ORDER BY currency, kind`, owner)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AccountBalance
+	for rows.Next() {
+		var a AccountBalance
+		if err := rows.Scan(&a.Owner, &a.Currency, &a.Kind, &a.Balance); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// LedgerProblem is one broken invariant found by VerifyLedger.
+type LedgerProblem struct {
+	What string
+}
+
+// VerifyLedger checks the two invariants of the ledger: every transaction's
+// entries sum to zero (and it has at least two), and every account's stored
+// balance equals the sum of its entries. It returns what does not hold.
+func (tx *Tx) VerifyLedger(ctx context.Context) ([]LedgerProblem, error) {
+	var out []LedgerProblem
+	rows, err := tx.query(ctx, `SELECT t.id, t.kind, COALESCE(SUM(e.amount), 0), COUNT(e.id)
+		FROM ledger_transactions t LEFT JOIN ledger_entries e ON e.transaction_id = t.id
+		GROUP BY t.id, t.kind HAVING COALESCE(SUM(e.amount), 0) <> 0 OR COUNT(e.id) < 2`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var id, sum, n int64
+		var kind string
+		if err := rows.Scan(&id, &kind, &sum, &n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, LedgerProblem{fmt.Sprintf("transaction %d (%s) has %d entries summing to %d", id, kind, n, sum)})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = tx.query(ctx, `SELECT a.id, a.owner, a.currency, a.kind, a.balance, COALESCE(SUM(e.amount), 0)
+		FROM ledger_accounts a LEFT JOIN ledger_entries e ON e.account_id = a.id
+		GROUP BY a.id, a.owner, a.currency, a.kind, a.balance HAVING a.balance <> COALESCE(SUM(e.amount), 0)`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, balance, sum int64
+		var owner, cur, kind string
+		if err := rows.Scan(&id, &owner, &cur, &kind, &balance, &sum); err != nil {
+			return nil, err
+		}
+		out = append(out, LedgerProblem{fmt.Sprintf("account %d (%s %s %s) holds %d but its entries sum to %d", id, owner, cur, kind, balance, sum)})
+	}
+	return out, rows.Err()
+}

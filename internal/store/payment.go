@@ -1,0 +1,239 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"time"
+
+	"github.com/pasarela/pasarela"
+)
+
+// PaymentSortFields are the API names a payment list may be sorted by.
+var PaymentSortFields = map[string]string{
+	"id": "id", "amount": "amount", "currency": "currency", "status": "status",
+	"createdAt": "created_at", "completionDate": "completed_at",
+}
+
+const paymentColumns = `id, client_id, application_id, transaction_id, checkout_token, status, type, amount, currency,
+	captured, refunded, description, customer_id, customer_email, merchant_ref, language, flags, ask_for_details,
+	capture, gateway_configs, gateway_config_id, processor_ref, card, failure_code, failure_message, parent_id,
+	return_url, cancel_url, metadata, expires_at, completed_at, created_at, updated_at, version`
+
+func nullMicros(t *time.Time) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: micros(*t), Valid: true}
+}
+
+func timePtr(n sql.NullInt64) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := fromMicros(n.Int64)
+	return &t
+}
+
+func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }
+
+func scanPayment(scan func(...any) error, p *pasarela.Payment) error {
+	var merchantRef sql.NullString
+	var flags, configs, card, metadata string
+	var configID, parentID, expires, completed sql.NullInt64
+	var created, updated int64
+	var status, typ string
+	if err := scan(&p.ID, &p.ClientID, &p.ApplicationID, &p.TransactionID, &p.CheckoutToken, &status, &typ,
+		&p.Amount, &p.Currency, &p.Captured, &p.Refunded, &p.Description, &p.CustomerID, &p.CustomerEmail,
+		&merchantRef, &p.Language, &flags, &p.AskForDetails, &p.Capture, &configs, &configID, &p.ProcessorRef,
+		&card, &p.FailureCode, &p.FailureMessage, &parentID, &p.ReturnURL, &p.CancelURL, &metadata,
+		&expires, &completed, &created, &updated, &p.Version); err != nil {
+		return err
+	}
+	p.Status, p.Type = pasarela.PaymentStatus(status), pasarela.PaymentType(typ)
+	p.MerchantRef = merchantRef.String
+	p.GatewayConfig, p.ParentID = configID.Int64, parentID.Int64
+	p.ExpiresAt, p.CompletedAt = timePtr(expires), timePtr(completed)
+	p.CreatedAt, p.UpdatedAt = fromMicros(created), fromMicros(updated)
+	p.Card = nil
+	for _, j := range []struct {
+		src string
+		dst any
+	}{{flags, &p.Flags}, {configs, &p.GatewayConfigs}, {card, &p.Card}, {metadata, &p.Metadata}} {
+		if err := json.Unmarshal([]byte(j.src), j.dst); err != nil {
+			return err
+		}
+	}
+	if p.Flags == nil {
+		p.Flags = []string{}
+	}
+	if p.GatewayConfigs == nil {
+		p.GatewayConfigs = []int64{}
+	}
+	return nil
+}
+
+// paymentJSON holds the JSON columns of a payment, encoded once per write.
+type paymentJSON struct{ flags, configs, card, metadata string }
+
+func encodePaymentJSON(p *pasarela.Payment) (paymentJSON, error) {
+	var out paymentJSON
+	flags, configs := p.Flags, p.GatewayConfigs
+	if flags == nil {
+		flags = []string{}
+	}
+	if configs == nil {
+		configs = []int64{}
+	}
+	for _, j := range []struct {
+		v   any
+		dst *string
+	}{{flags, &out.flags}, {configs, &out.configs}, {p.Card, &out.card}, {p.Metadata, &out.metadata}} {
+		b, err := json.Marshal(j.v)
+		if err != nil {
+			return out, err
+		}
+		*j.dst = string(b)
+	}
+	return out, nil
+}
+
+// CreatePayment inserts p and sets its id.
+func (tx *Tx) CreatePayment(ctx context.Context, p *pasarela.Payment) error {
+	j, err := encodePaymentJSON(p)
+	if err != nil {
+		return err
+	}
+	merchantRef := sql.NullString{String: p.MerchantRef, Valid: p.MerchantRef != ""}
+	return tx.scanRow(tx.q.QueryRowContext(ctx, `INSERT INTO payments (client_id, application_id, transaction_id,
+		checkout_token, status, type, amount, currency, captured, refunded, description, customer_id, customer_email,
+		merchant_ref, language, flags, ask_for_details, capture, gateway_configs, gateway_config_id, processor_ref,
+		card, failure_code, failure_message, parent_id, return_url, cancel_url, metadata, expires_at, completed_at,
+		created_at, updated_at, version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
+		$23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33) RETURNING id`,
+		p.ClientID, p.ApplicationID, p.TransactionID, p.CheckoutToken, string(p.Status), string(p.Type), p.Amount,
+		p.Currency, p.Captured, p.Refunded, p.Description, p.CustomerID, p.CustomerEmail, merchantRef, p.Language,
+		j.flags, p.AskForDetails, p.Capture, j.configs, nullID(p.GatewayConfig), p.ProcessorRef, j.card,
+		p.FailureCode, p.FailureMessage, nullID(p.ParentID), p.ReturnURL, p.CancelURL, j.metadata,
+		nullMicros(p.ExpiresAt), nullMicros(p.CompletedAt), micros(p.CreatedAt), micros(p.UpdatedAt), p.Version),
+		"payment", func(scan func(...any) error) error { return scan(&p.ID) })
+}
+
+func (tx *Tx) getPayment(ctx context.Context, where string, args ...any) (*pasarela.Payment, error) {
+	var p pasarela.Payment
+	row := tx.q.QueryRowContext(ctx, `SELECT `+paymentColumns+` FROM payments WHERE `+where+tx.d.ForUpdate, args...)
+	if err := tx.scanRow(row, "payment", func(scan func(...any) error) error { return scanPayment(scan, &p) }); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// GetPayment returns a payment of the client's application. Inside Update
+// the row is locked until the transaction ends (on PostgreSQL).
+func (tx *Tx) GetPayment(ctx context.Context, clientID string, appID, id int64) (*pasarela.Payment, error) {
+	return tx.getPayment(ctx, `client_id = $1 AND application_id = $2 AND id = $3`, clientID, appID, id)
+}
+
+// GetPaymentByMerchantRef finds a payment by the merchant's own reference.
+func (tx *Tx) GetPaymentByMerchantRef(ctx context.Context, clientID string, appID int64, ref string) (*pasarela.Payment, error) {
+	return tx.getPayment(ctx, `client_id = $1 AND application_id = $2 AND merchant_ref = $3`, clientID, appID, ref)
+}
+
+// GetPaymentByCheckoutToken finds a payment by the token of its own hosted
+// page. Not scoped to a client: the token is the buyer's only credential.
+func (tx *Tx) GetPaymentByCheckoutToken(ctx context.Context, token string) (*pasarela.Payment, error) {
+	return tx.getPayment(ctx, `checkout_token = $1`, token)
+}
+
+// GetPaymentByID returns a payment of the client by id alone, for callers
+// that reached it through a credential already scoped to it (a link).
+func (tx *Tx) GetPaymentByID(ctx context.Context, clientID string, id int64) (*pasarela.Payment, error) {
+	return tx.getPayment(ctx, `client_id = $1 AND id = $2`, clientID, id)
+}
+
+// PaymentFilter narrows a payment list.
+type PaymentFilter struct {
+	Status        string
+	CustomerID    string
+	TransactionID string
+	ParentID      int64
+}
+
+// ListPayments returns one page of an application's payments and the total
+// count of those matching f.
+func (tx *Tx) ListPayments(ctx context.Context, clientID string, appID int64, f PaymentFilter, opts pasarela.ListOptions) ([]pasarela.Payment, int, error) {
+	a := args{clientID, appID}
+	where := ` WHERE client_id = $1 AND application_id = $2`
+	if f.Status != "" {
+		where += ` AND status = ` + a.add(f.Status)
+	}
+	if f.CustomerID != "" {
+		where += ` AND customer_id = ` + a.add(f.CustomerID)
+	}
+	if f.TransactionID != "" {
+		where += ` AND transaction_id = ` + a.add(f.TransactionID)
+	}
+	if f.ParentID != 0 {
+		where += ` AND parent_id = ` + a.add(f.ParentID)
+	}
+	var total int
+	if err := tx.scanRow(tx.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM payments`+where, a...),
+		"payments", func(scan func(...any) error) error { return scan(&total) }); err != nil {
+		return nil, 0, err
+	}
+	order, err := orderBy(opts, PaymentSortFields, "id")
+	if err != nil {
+		return nil, 0, err
+	}
+	rows, err := tx.query(ctx, `SELECT `+paymentColumns+` FROM payments`+where+order+a.page(opts), a...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	out := []pasarela.Payment{}
+	for rows.Next() {
+		var p pasarela.Payment
+		if err := scanPayment(rows.Scan, &p); err != nil {
+			return nil, 0, err
+		}
+		out = append(out, p)
+	}
+	return out, total, rows.Err()
+}
+
+// UpdatePayment writes every mutable field of p if nobody changed the row
+// since p was read (p.Version), and bumps the version. A lost race is a
+// conflict naming the payment: of two racing transitions exactly one wins.
+func (tx *Tx) UpdatePayment(ctx context.Context, p *pasarela.Payment) error {
+	j, err := encodePaymentJSON(p)
+	if err != nil {
+		return err
+	}
+	res, err := tx.exec(ctx, `UPDATE payments SET status = $1, captured = $2, refunded = $3, gateway_config_id = $4,
+		processor_ref = $5, card = $6, failure_code = $7, failure_message = $8, completed_at = $9, updated_at = $10,
+		metadata = $11, version = version + 1
+		WHERE client_id = $12 AND id = $13 AND version = $14`,
+		string(p.Status), p.Captured, p.Refunded, nullID(p.GatewayConfig), p.ProcessorRef, j.card, p.FailureCode,
+		p.FailureMessage, nullMicros(p.CompletedAt), micros(p.UpdatedAt), j.metadata, p.ClientID, p.ID, p.Version)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return pasarela.Errorf(pasarela.KindConflict, "concurrent_change", "the payment was changed by another request; read it again")
+	}
+	p.Version++
+	return nil
+}
+
+// CountPayments counts an application's payments.
+func (tx *Tx) CountPayments(ctx context.Context, clientID string, appID int64) (int, error) {
+	var n int
+	err := tx.scanRow(tx.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM payments WHERE client_id = $1 AND application_id = $2`,
+		clientID, appID), "payments", func(scan func(...any) error) error { return scan(&n) })
+	return n, err
+}

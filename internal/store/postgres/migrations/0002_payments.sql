@@ -1,0 +1,146 @@
+-- Gateway configs, payments, payment links, refunds, idempotency records,
+-- the double-entry ledger, and processors' own state.
+CREATE TABLE gateway_configs (
+	id             BIGSERIAL PRIMARY KEY,
+	client_id      TEXT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+	application_id BIGINT NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
+	gateway        TEXT NOT NULL,
+	name           TEXT NOT NULL,
+	code           TEXT NOT NULL,
+	weight         BIGINT NOT NULL,
+	enabled        BOOLEAN NOT NULL,
+	options        TEXT NOT NULL,
+	secrets        BYTEA,
+	created_at     BIGINT NOT NULL,
+	updated_at     BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX gateway_configs_code_uq ON gateway_configs (code);
+CREATE INDEX gateway_configs_app_idx ON gateway_configs (application_id, id);
+
+CREATE TABLE payments (
+	id                BIGSERIAL PRIMARY KEY,
+	client_id         TEXT NOT NULL REFERENCES clients (id),
+	application_id    BIGINT NOT NULL REFERENCES applications (id),
+	transaction_id    TEXT NOT NULL,
+	checkout_token    TEXT NOT NULL,
+	status            TEXT NOT NULL,
+	type              TEXT NOT NULL,
+	amount            BIGINT NOT NULL,
+	currency          TEXT NOT NULL,
+	captured          BIGINT NOT NULL,
+	refunded          BIGINT NOT NULL,
+	description       TEXT NOT NULL,
+	customer_id       TEXT NOT NULL,
+	customer_email    TEXT NOT NULL,
+	merchant_ref      TEXT,
+	language          TEXT NOT NULL,
+	flags             TEXT NOT NULL,
+	ask_for_details   BOOLEAN NOT NULL,
+	capture           TEXT NOT NULL,
+	gateway_configs   TEXT NOT NULL,
+	gateway_config_id BIGINT REFERENCES gateway_configs (id),
+	processor_ref     TEXT NOT NULL,
+	card              TEXT NOT NULL,
+	failure_code      TEXT NOT NULL,
+	failure_message   TEXT NOT NULL,
+	parent_id         BIGINT REFERENCES payments (id),
+	return_url        TEXT NOT NULL,
+	cancel_url        TEXT NOT NULL,
+	metadata          TEXT NOT NULL,
+	expires_at        BIGINT,
+	completed_at      BIGINT,
+	created_at        BIGINT NOT NULL,
+	updated_at        BIGINT NOT NULL,
+	version           BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX payments_transaction_id_uq ON payments (transaction_id);
+CREATE UNIQUE INDEX payments_checkout_token_uq ON payments (checkout_token);
+CREATE UNIQUE INDEX payments_merchant_ref_uq ON payments (application_id, merchant_ref);
+CREATE INDEX payments_app_idx ON payments (application_id, id);
+CREATE INDEX payments_app_status_idx ON payments (application_id, status, id);
+CREATE INDEX payments_parent_idx ON payments (parent_id);
+
+CREATE TABLE payment_links (
+	id                BIGSERIAL PRIMARY KEY,
+	client_id         TEXT NOT NULL REFERENCES clients (id),
+	application_id    BIGINT NOT NULL REFERENCES applications (id),
+	payment_id        BIGINT NOT NULL REFERENCES payments (id),
+	token             TEXT NOT NULL,
+	gateway_config_id BIGINT NOT NULL REFERENCES gateway_configs (id),
+	status            TEXT NOT NULL,
+	return_url        TEXT NOT NULL,
+	cancel_url        TEXT NOT NULL,
+	expires_at        BIGINT NOT NULL,
+	created_at        BIGINT NOT NULL,
+	updated_at        BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX payment_links_token_uq ON payment_links (token);
+CREATE INDEX payment_links_payment_idx ON payment_links (payment_id, id);
+
+CREATE TABLE refunds (
+	id              BIGSERIAL PRIMARY KEY,
+	client_id       TEXT NOT NULL REFERENCES clients (id),
+	application_id  BIGINT NOT NULL REFERENCES applications (id),
+	payment_id      BIGINT NOT NULL REFERENCES payments (id),
+	amount          BIGINT NOT NULL,
+	currency        TEXT NOT NULL,
+	reason          TEXT NOT NULL,
+	status          TEXT NOT NULL,
+	processor_ref   TEXT NOT NULL,
+	failure_message TEXT NOT NULL,
+	created_at      BIGINT NOT NULL,
+	updated_at      BIGINT NOT NULL
+);
+CREATE INDEX refunds_payment_idx ON refunds (payment_id, id);
+
+CREATE TABLE idempotency_keys (
+	client_id   TEXT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+	scope       TEXT NOT NULL,
+	key         TEXT NOT NULL,
+	fingerprint BYTEA NOT NULL,
+	status      BIGINT NOT NULL,
+	body        BYTEA NOT NULL,
+	created_at  BIGINT NOT NULL,
+	expires_at  BIGINT NOT NULL,
+	PRIMARY KEY (client_id, scope, key)
+);
+CREATE INDEX idempotency_keys_expiry_idx ON idempotency_keys (expires_at);
+
+CREATE TABLE ledger_accounts (
+	id         BIGSERIAL PRIMARY KEY,
+	owner      TEXT NOT NULL,
+	currency   TEXT NOT NULL,
+	kind       TEXT NOT NULL,
+	balance    BIGINT NOT NULL,
+	created_at BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX ledger_accounts_uq ON ledger_accounts (owner, currency, kind);
+
+CREATE TABLE ledger_transactions (
+	id          BIGSERIAL PRIMARY KEY,
+	kind        TEXT NOT NULL,
+	client_id   TEXT,
+	payment_id  BIGINT REFERENCES payments (id),
+	refund_id   BIGINT REFERENCES refunds (id),
+	description TEXT NOT NULL,
+	created_at  BIGINT NOT NULL
+);
+CREATE INDEX ledger_transactions_payment_idx ON ledger_transactions (payment_id);
+
+CREATE TABLE ledger_entries (
+	id             BIGSERIAL PRIMARY KEY,
+	transaction_id BIGINT NOT NULL REFERENCES ledger_transactions (id),
+	account_id     BIGINT NOT NULL REFERENCES ledger_accounts (id),
+	amount         BIGINT NOT NULL,
+	created_at     BIGINT NOT NULL
+);
+CREATE INDEX ledger_entries_tx_idx ON ledger_entries (transaction_id);
+CREATE INDEX ledger_entries_account_idx ON ledger_entries (account_id);
+
+CREATE TABLE processor_state (
+	processor  TEXT NOT NULL,
+	key        TEXT NOT NULL,
+	value      BYTEA NOT NULL,
+	updated_at BIGINT NOT NULL,
+	PRIMARY KEY (processor, key)
+);
