@@ -211,7 +211,17 @@ func (s *Service) DeleteApplication(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	return s.db.Update(ctx, func(tx *store.Tx) error { return tx.DeleteApplication(ctx, p.ClientID, id) })
+	return s.db.Update(ctx, func(tx *store.Tx) error {
+		n, err := tx.CountPayments(ctx, p.ClientID, id)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return pasarela.Errorf(pasarela.KindInvalid, "has_payments",
+				"the application has %d payments and cannot be deleted: it is their owner of record", n)
+		}
+		return tx.DeleteApplication(ctx, p.ClientID, id)
+	})
 }
 
 // RecreateKey gives an application a new API key; the old one fails from

@@ -6,9 +6,11 @@ package core
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/processor"
 	"github.com/pasarela/pasarela/internal/store"
 )
 
@@ -22,6 +24,25 @@ type Config struct {
 	LoginFailuresPerUser int
 	LoginFailuresPerIP   int
 	LoginRefill          time.Duration
+
+	// Processors is the catalog of processors payments can be routed to.
+	Processors *processor.Registry
+	// SecretKey (32 bytes) encrypts gateway secrets at rest. Without one a
+	// random key is used, and secrets stored in an earlier run cannot be
+	// read: fine for tests, never for production (the command line keeps a
+	// key file).
+	SecretKey []byte
+	// FeeBPS (basis points of the amount) plus FeeFixed (minor units) is the
+	// platform's fee on each capture, posted to the platform fee account.
+	FeeBPS   int64
+	FeeFixed int64
+	// PublicURL is the base URL buyers reach the hosted pages at.
+	PublicURL string
+	// RoutingSeed makes routing deterministic (tests); 0 seeds randomly.
+	RoutingSeed uint64
+	// IdempotencyTTL is how long a creating request's answer is replayed
+	// (default and minimum 24 h).
+	IdempotencyTTL time.Duration
 }
 
 func (c *Config) defaults() {
@@ -40,6 +61,13 @@ func (c *Config) defaults() {
 	if c.LoginRefill <= 0 {
 		c.LoginRefill = 12 * time.Second
 	}
+	if c.Processors == nil {
+		c.Processors = processor.NewRegistry()
+	}
+	if c.IdempotencyTTL < 24*time.Hour {
+		c.IdempotencyTTL = 24 * time.Hour
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 }
 
 // Service is the core. It is safe for concurrent use.
@@ -50,6 +78,10 @@ type Service struct {
 	cfg    Config
 	tokens *tokenSigner
 	logins *loginLimiter
+
+	processors *processor.Registry
+	sealer     *sealer
+	router     *router
 }
 
 // New builds the core on an open, migrated database. now is the clock (tests
@@ -73,6 +105,15 @@ func New(ctx context.Context, db store.DB, log *slog.Logger, now func() time.Tim
 		return nil, err
 	}
 	s.tokens = &tokenSigner{secret: secret}
+	s.processors = cfg.Processors
+	key := cfg.SecretKey
+	if key == nil {
+		key = randomBytes(32)
+	}
+	if s.sealer, err = newSealer(key); err != nil {
+		return nil, err
+	}
+	s.router = newRouter(cfg.RoutingSeed)
 	s.logins = newLoginLimiter(cfg.LoginFailuresPerUser, cfg.LoginFailuresPerIP, cfg.LoginRefill, s.now)
 	return s, nil
 }

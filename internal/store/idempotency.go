@@ -63,3 +63,14 @@ func (tx *Tx) DeleteExpiredIdempotency(ctx context.Context, now time.Time) (int6
 	}
 	return res.RowsAffected()
 }
+
+// UpdateIdempotency replaces the stored answer of a key, for requests whose
+// final answer is known only after a processor has spoken (refunds).
+func (tx *Tx) UpdateIdempotency(ctx context.Context, clientID, scope, key string, status int, body []byte) error {
+	res, err := tx.exec(ctx, `UPDATE idempotency_keys SET status = $1, body = $2 WHERE client_id = $3 AND scope = $4 AND key = $5`,
+		status, body, clientID, scope, key)
+	if err != nil {
+		return err
+	}
+	return expectOne(res, "idempotency key")
+}

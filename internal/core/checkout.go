@@ -1,0 +1,350 @@
+package core
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/processor"
+	"github.com/pasarela/pasarela/internal/store"
+)
+
+// The hosted checkout: a buyer holding a page token (no account, no key)
+// pays one payment. Every method takes the token and answers the Checkout
+// as it stands afterwards, so the page always shows the truth.
+
+// CheckoutOption is one way to pay offered on the page.
+type CheckoutOption struct {
+	Flow     processor.Flow
+	Gateway  string // catalog id
+	Name     string // gateway display name
+	ConfigID int64  // for redirect flows, which config the button uses
+}
+
+// Checkout is what the hosted page shows.
+type Checkout struct {
+	Token    string
+	Payment  *pasarela.Payment
+	Link     *pasarela.PaymentLink // nil on the payment's own page
+	Merchant string                // the application's name
+	Options  []CheckoutOption
+	// Action is the buyer step the payment waits for (3-D Secure challenge,
+	// wallet approval), and ActionURL where it happens when outside.
+	Action    string
+	ActionURL string
+	ReturnURL string
+	CancelURL string
+	// Expired is true when the token can no longer be used to pay.
+	Expired bool
+}
+
+var errNoCheckout = pasarela.NotFound("payment page")
+
+// load reads the payment, link, application and configs behind a token.
+func (s *Service) loadCheckout(ctx context.Context, tx *store.Tx, token string) (*Checkout, []store.GatewayConfigRow, error) {
+	c := &Checkout{Token: token}
+	var err error
+	switch {
+	case strings.HasPrefix(token, linkTokenPrefix):
+		if c.Link, err = tx.GetPaymentLinkByToken(ctx, token); err != nil {
+			return nil, nil, errNoCheckout
+		}
+		if c.Payment, err = tx.GetPaymentByID(ctx, c.Link.ClientID, c.Link.PaymentID); err != nil {
+			return nil, nil, err
+		}
+	case strings.HasPrefix(token, checkoutTokenPrefix):
+		if c.Payment, err = tx.GetPaymentByCheckoutToken(ctx, token); err != nil {
+			return nil, nil, errNoCheckout
+		}
+	default:
+		return nil, nil, errNoCheckout
+	}
+	pay := c.Payment
+	app, err := tx.GetApplication(ctx, pay.ClientID, pay.ApplicationID)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.Merchant = app.Name
+	c.ReturnURL, c.CancelURL = pay.ReturnURL, pay.CancelURL
+	allowed := pay.GatewayConfigs
+	if c.Link != nil {
+		allowed = []int64{c.Link.GatewayConfig}
+		if c.Link.ReturnURL != "" {
+			c.ReturnURL = c.Link.ReturnURL
+		}
+		if c.Link.CancelURL != "" {
+			c.CancelURL = c.Link.CancelURL
+		}
+	}
+	configs, err := usableConfigs(ctx, tx, pay.ClientID, pay.ApplicationID, allowed)
+	if err != nil {
+		return nil, nil, err
+	}
+	seenCard := false
+	for _, cfg := range configs {
+		proc, ok := s.processors.Get(cfg.Gateway)
+		if !ok {
+			continue
+		}
+		g := proc.Gateway()
+		if g.Flow == processor.FlowCard {
+			if seenCard {
+				continue // one card form routes among all card configs
+			}
+			seenCard = true
+		}
+		c.Options = append(c.Options, CheckoutOption{Flow: g.Flow, Gateway: g.ID, Name: g.Name, ConfigID: cfg.ID})
+	}
+	now := s.now()
+	c.Expired = (c.Link != nil && (c.Link.Expired(now) || c.Link.Status != pasarela.LinkActive) && pay.Status.Payable()) ||
+		(pay.ExpiresAt != nil && !now.Before(*pay.ExpiresAt) && pay.Status.Payable())
+	if pay.Status == pasarela.StatusRequiresAction {
+		c.Action = actionOf(pay)
+	}
+	return c, configs, nil
+}
+
+// actionOf names the buyer step a payment waits for, from its config's flow.
+func actionOf(pay *pasarela.Payment) string {
+	if pay.Card != nil {
+		return processor.ActionChallenge
+	}
+	return processor.ActionApproval
+}
+
+// OpenCheckout returns the page of a token. A payment whose own expiry has
+// passed is marked expired on the way.
+func (s *Service) OpenCheckout(ctx context.Context, token string) (*Checkout, error) {
+	var c *Checkout
+	err := s.db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		c, _, err = s.loadCheckout(ctx, tx, token)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if pay := c.Payment; pay.ExpiresAt != nil && !s.now().Before(*pay.ExpiresAt) && pay.Status.Payable() {
+		if err := s.expire(ctx, pay); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// expire marks a payment nobody paid in time.
+func (s *Service) expire(ctx context.Context, pay *pasarela.Payment) error {
+	return s.db.Update(ctx, func(tx *store.Tx) error {
+		cur, err := tx.GetPaymentByID(ctx, pay.ClientID, pay.ID)
+		if err != nil || !cur.Status.Payable() {
+			return err
+		}
+		if err := s.transition(ctx, tx, cur, pasarela.StatusExpired); err != nil {
+			return err
+		}
+		*pay = *cur
+		return tx.CloseActiveLinks(ctx, cur.ClientID, cur.ID, pasarela.LinkInvalidated, s.now())
+	})
+}
+
+var (
+	errCheckoutExpired = pasarela.Errorf(pasarela.KindInvalid, "link_expired", "this payment page has expired")
+	errNotPayable      = pasarela.Errorf(pasarela.KindInvalid, "not_payable", "this payment can no longer be paid")
+)
+
+// startAttempt checks a token can pay and claims the payment.
+func (s *Service) startAttempt(ctx context.Context, token string, flow processor.Flow, configID int64) (*Checkout, *pasarela.Payment, []store.GatewayConfigRow, error) {
+	var c *Checkout
+	var configs []store.GatewayConfigRow
+	err := s.db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		c, configs, err = s.loadCheckout(ctx, tx, token)
+		return err
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if c.Expired {
+		return c, nil, nil, errCheckoutExpired
+	}
+	if !c.Payment.Status.Payable() {
+		return c, nil, nil, errNotPayable
+	}
+	var chosen []store.GatewayConfigRow
+	for _, cfg := range s.router.order(configs) {
+		proc, ok := s.processors.Get(cfg.Gateway)
+		if ok && proc.Gateway().Flow == flow && (configID == 0 || cfg.ID == configID) {
+			chosen = append(chosen, cfg)
+		}
+	}
+	if len(chosen) == 0 {
+		return c, nil, nil, pasarela.Errorf(pasarela.KindInvalid, "no_gateway", "this way of paying is not offered for this payment")
+	}
+	pay, err := s.claim(ctx, c.Payment.ClientID, c.Payment.ID, pasarela.StatusPending, pasarela.StatusRequiresAction)
+	if err != nil {
+		if pasarela.AsError(err).Code == "payment_state" {
+			return c, nil, nil, errNotPayable
+		}
+		return c, nil, nil, err
+	}
+	return c, pay, chosen, nil
+}
+
+// finishAttempt reloads the page after an attempt.
+func (s *Service) finishAttempt(ctx context.Context, token string, a *attempt) (*Checkout, error) {
+	c, err := s.OpenCheckout(ctx, token)
+	if err == nil && a != nil && a.result.Outcome == processor.RequiresAction {
+		c.Action, c.ActionURL = a.result.Action, a.result.ActionURL
+	}
+	return c, err
+}
+
+// PayWithCard charges a card typed on the hosted page. The card is checked
+// here (Luhn, expiry, CVC) before any processor sees it, then tokenized at
+// the processor; the gateway keeps only the token, last four digits, brand
+// and expiry. Pressing Pay twice charges once: the second press finds the
+// payment no longer pending.
+func (s *Service) PayWithCard(ctx context.Context, token string, card processor.CardInput) (*Checkout, error) {
+	if err := CheckCard(&card, s.now()); err != nil {
+		return nil, err
+	}
+	c, pay, configs, err := s.startAttempt(ctx, token, processor.FlowCard, 0)
+	if err != nil {
+		return c, err
+	}
+	a, err := s.authorize(ctx, pay, configs, &card)
+	if err != nil {
+		code, msg := processor.CodeProcessingError, "the payment could not be processed; please try again"
+		if pasarela.ErrorKind(err) == pasarela.KindInvalid {
+			code, msg = pasarela.AsError(err).Code, pasarela.AsError(err).Message
+		}
+		s.release(ctx, pay, pasarela.StatusPending, code, msg)
+		return s.finishWithError(ctx, token, err)
+	}
+	if _, err := s.settle(ctx, pay, a, false); err != nil {
+		return nil, err
+	}
+	return s.finishAttempt(ctx, token, a)
+}
+
+func (s *Service) finishWithError(ctx context.Context, token string, err error) (*Checkout, error) {
+	c, cerr := s.OpenCheckout(ctx, token)
+	if cerr != nil {
+		return nil, err
+	}
+	return c, err
+}
+
+// StartRedirect begins a redirect-flow payment (PayPal): the processor
+// answers with the approval step the buyer goes through next.
+func (s *Service) StartRedirect(ctx context.Context, token string, configID int64) (*Checkout, error) {
+	_, pay, configs, err := s.startAttempt(ctx, token, processor.FlowRedirect, configID)
+	if err != nil {
+		return s.finishWithError(ctx, token, err)
+	}
+	a, err := s.authorize(ctx, pay, configs[:1], nil)
+	if err != nil {
+		s.release(ctx, pay, pasarela.StatusPending, processor.CodeProcessingError, "the payment could not be started; please try again")
+		return s.finishWithError(ctx, token, err)
+	}
+	if _, err := s.settle(ctx, pay, a, false); err != nil {
+		return nil, err
+	}
+	return s.finishAttempt(ctx, token, a)
+}
+
+// ResumeCheckout continues a payment after the buyer's step: approved (the
+// 3-D Secure challenge passed, the wallet approved) or not.
+func (s *Service) ResumeCheckout(ctx context.Context, token string, approved bool) (*Checkout, error) {
+	c, err := s.OpenCheckout(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if c.Payment.Status != pasarela.StatusRequiresAction {
+		return c, pasarela.Errorf(pasarela.KindInvalid, "no_action", "this payment is not waiting for you")
+	}
+	pay, err := s.claim(ctx, c.Payment.ClientID, c.Payment.ID, pasarela.StatusRequiresAction)
+	if err != nil {
+		return s.finishWithError(ctx, token, errNotPayable)
+	}
+	proc, opts, row, err := s.processorOf(ctx, pay)
+	var res processor.Result
+	if err == nil {
+		res, err = proc.Resume(ctx, opts, pay.ProcessorRef, approved)
+	}
+	if err != nil {
+		s.release(ctx, pay, pasarela.StatusPending, processor.CodeProcessingError, "the payment could not be completed; please try again")
+		return s.finishWithError(ctx, token, pasarela.Internal(err))
+	}
+	a := &attempt{config: *row, result: res}
+	if _, err := s.settle(ctx, pay, a, false); err != nil {
+		return nil, err
+	}
+	return s.finishAttempt(ctx, token, a)
+}
+
+// CheckCard validates card input before any processor sees it, normalising
+// the number (spaces and dashes removed) and a two-digit year. Each problem
+// names its field: name, number, exp, cvc.
+func CheckCard(c *processor.CardInput, now time.Time) error {
+	var v pasarela.Validation
+	c.Number = strings.NewReplacer(" ", "", "-", "").Replace(c.Number)
+	c.Name = strings.TrimSpace(c.Name)
+	if c.Name == "" {
+		v.Add("name", "required", "enter the name on the card")
+	} else if len(c.Name) > 100 {
+		v.Add("name", "too_long", "the name is too long")
+	}
+	switch {
+	case c.Number == "":
+		v.Add("number", "required", "enter the card number")
+	case !allDigits(c.Number) || len(c.Number) < 12 || len(c.Number) > 19:
+		v.Add("number", "card_number", "the card number is not valid")
+	case !luhn(c.Number):
+		v.Add("number", "card_number", "the card number is not valid")
+	}
+	if c.ExpYear < 100 && c.ExpYear > 0 {
+		c.ExpYear += 2000
+	}
+	switch {
+	case c.ExpMonth < 1 || c.ExpMonth > 12 || c.ExpYear < 2000 || c.ExpYear > 2100:
+		v.Add("exp", "expiry", "enter the expiry date as MM/YY")
+	case c.ExpYear < now.Year() || (c.ExpYear == now.Year() && c.ExpMonth < int(now.Month())):
+		v.Add("exp", "expired", "the card has expired")
+	}
+	if !allDigits(c.CVC) || len(c.CVC) < 3 || len(c.CVC) > 4 {
+		v.Add("cvc", "cvc", "enter the 3 or 4 digit security code")
+	}
+	return v.Err()
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// luhn checks a card number's check digit.
+func luhn(number string) bool {
+	sum := 0
+	double := false
+	for i := len(number) - 1; i >= 0; i-- {
+		d := int(number[i] - '0')
+		if double {
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+		double = !double
+	}
+	return sum%10 == 0
+}

@@ -1,0 +1,433 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/processor"
+	"github.com/pasarela/pasarela/internal/store"
+)
+
+// Gateways is the catalog with, for each gateway, how many configs the
+// caller's client has of it.
+func (s *Service) Gateways(ctx context.Context) ([]processor.Gateway, map[string]int, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var counts map[string]int
+	err = s.db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		counts, err = tx.CountGatewayConfigs(ctx, p.ClientID)
+		return err
+	})
+	return s.processors.Gateways(), counts, err
+}
+
+// Gateway returns one catalog entry and the caller's configs of it.
+func (s *Service) Gateway(ctx context.Context, id string) (*processor.Gateway, []pasarela.GatewayConfig, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	proc, ok := s.processors.Get(id)
+	if !ok {
+		return nil, nil, pasarela.NotFound("gateway")
+	}
+	g := proc.Gateway()
+	var out []pasarela.GatewayConfig
+	err = s.db.View(ctx, func(tx *store.Tx) error {
+		apps, _, err := tx.ListApplications(ctx, p.ClientID, store.ApplicationFilter{ID: p.ApplicationID}, pasarela.ListOptions{Limit: 1000})
+		if err != nil {
+			return err
+		}
+		for _, a := range apps {
+			rows, _, err := tx.ListGatewayConfigs(ctx, p.ClientID, a.ID, store.GatewayConfigFilter{}, pasarela.ListOptions{})
+			if err != nil {
+				return err
+			}
+			for _, r := range rows {
+				if r.Gateway == id {
+					out = append(out, s.masked(&r))
+				}
+			}
+		}
+		return nil
+	})
+	return &g, out, err
+}
+
+// GatewayConfigInput is the writable part of a gateway config.
+type GatewayConfigInput struct {
+	Gateway pasarela.Field[string]
+	Name    pasarela.Field[string]
+	Weight  pasarela.Field[int]
+	Enabled pasarela.Field[bool]
+	Config  pasarela.Field[map[string]any]
+}
+
+// validateOptions checks options against a gateway's schema: no unknown
+// option, required ones present, each of its type. Defaults fill the gaps.
+func validateOptions(g processor.Gateway, in map[string]any) (map[string]any, error) {
+	var v pasarela.Validation
+	known := map[string]processor.Option{}
+	for _, o := range g.Options {
+		known[o.Name] = o
+	}
+	for name := range in {
+		if _, ok := known[name]; !ok {
+			names := make([]string, 0, len(known))
+			for n := range known {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			v.Add("config."+name, "unknown_option", "unknown option of "+g.ID+"; its options are: "+strings.Join(names, ", "))
+		}
+	}
+	out := map[string]any{}
+	for _, o := range g.Options {
+		val, ok := in[o.Name]
+		if !ok || val == nil {
+			if o.Required {
+				v.Add("config."+o.Name, "required", "is required by "+g.ID)
+			} else if o.Default != nil {
+				out[o.Name] = o.Default
+			}
+			continue
+		}
+		field := "config." + o.Name
+		switch o.Type {
+		case "boolean":
+			if _, ok := val.(bool); !ok {
+				v.Add(field, "type", "must be true or false")
+				continue
+			}
+		case "integer":
+			n, ok := val.(float64)
+			if !ok || n != float64(int64(n)) {
+				v.Add(field, "type", "must be an integer")
+				continue
+			}
+			val = int64(n)
+		case "enum":
+			s, ok := val.(string)
+			if !ok || !contains(o.Enum, s) {
+				v.Add(field, "enum", "must be one of "+strings.Join(o.Enum, ", "))
+				continue
+			}
+		default:
+			s, ok := val.(string)
+			if !ok {
+				v.Add(field, "type", "must be a string")
+				continue
+			}
+			if o.Required && strings.TrimSpace(s) == "" {
+				v.Add(field, "required", "may not be empty")
+				continue
+			}
+			if len(s) > 2000 {
+				v.Add(field, "too_long", "may have at most 2000 characters")
+				continue
+			}
+		}
+		out[o.Name] = val
+	}
+	return out, v.Err()
+}
+
+func contains[T comparable](list []T, x T) bool {
+	for _, y := range list {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// seal splits options into the clear ones and the sealed secret ones.
+func (s *Service) seal(g processor.Gateway, row *store.GatewayConfigRow, opts map[string]any) error {
+	clear, secret := map[string]any{}, map[string]any{}
+	for _, o := range g.Options {
+		if val, ok := opts[o.Name]; ok {
+			if o.Secret {
+				secret[o.Name] = val
+			} else {
+				clear[o.Name] = val
+			}
+		}
+	}
+	row.Options, row.Secrets = clear, nil
+	if len(secret) > 0 {
+		b, err := json.Marshal(secret)
+		if err != nil {
+			return pasarela.Internal(err)
+		}
+		row.Secrets = s.sealer.seal(b, []byte(row.Code))
+	}
+	return nil
+}
+
+// options returns a config's options with its secrets opened: only for
+// handing to the processor.
+func (s *Service) options(row *store.GatewayConfigRow) (processor.Config, error) {
+	out := processor.Config{}
+	for k, v := range row.Options {
+		out[k] = v
+	}
+	if len(row.Secrets) > 0 {
+		b, err := s.sealer.open(row.Secrets, []byte(row.Code))
+		if err != nil {
+			return nil, pasarela.Internal(fmt.Errorf("gateway config %d: secrets cannot be opened with this secret key: %w", row.ID, err))
+		}
+		var secret map[string]any
+		if err := json.Unmarshal(b, &secret); err != nil {
+			return nil, pasarela.Internal(err)
+		}
+		for k, v := range secret {
+			out[k] = v
+		}
+	}
+	return out, nil
+}
+
+// secretMask stands for a secret in every answer: secrets are written, never read back.
+const secretMask = "********"
+
+// masked returns a config as a face may show it: secret options masked.
+func (s *Service) masked(row *store.GatewayConfigRow) pasarela.GatewayConfig {
+	g := row.GatewayConfig
+	g.Options = map[string]any{}
+	for k, v := range row.Options {
+		g.Options[k] = v
+	}
+	if proc, ok := s.processors.Get(row.Gateway); ok {
+		for _, o := range proc.Gateway().Options {
+			if o.Secret {
+				g.SecretOptions = append(g.SecretOptions, o.Name)
+				if len(row.Secrets) > 0 {
+					g.Options[o.Name] = secretMask
+				}
+			}
+		}
+	}
+	return g
+}
+
+// applicationAccess checks that the caller may see application appID (and
+// change it, with write), answering not found for anything it cannot see.
+func (s *Service) applicationAccess(ctx context.Context, appID int64, write bool, roles ...pasarela.Role) (*pasarela.Principal, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p.ApplicationID != 0 && p.ApplicationID != appID {
+		return nil, pasarela.NotFound("application")
+	}
+	if err := s.db.View(ctx, func(tx *store.Tx) error {
+		_, err := tx.GetApplication(ctx, p.ClientID, appID)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if write && p.IsUser() && !p.HasRole(roles...) {
+		return nil, pasarela.Errorf(pasarela.KindForbidden, "role_required", "this operation needs the role %s", rolesText(roles))
+	}
+	return p, nil
+}
+
+// Gateway configs are managed by admins (users); an application key may read them.
+func (s *Service) gatewayWriter(ctx context.Context, appID int64) (*pasarela.Principal, error) {
+	p, err := s.applicationAccess(ctx, appID, true, pasarela.RoleAdmin)
+	if err != nil {
+		return nil, err
+	}
+	if !p.IsUser() {
+		return nil, pasarela.Errorf(pasarela.KindForbidden, "user_required", "gateway configs are managed with a user's token, not an application key")
+	}
+	return p, nil
+}
+
+func (s *Service) applyGatewayConfig(row *store.GatewayConfigRow, in GatewayConfigInput, replace, create bool) (processor.Gateway, map[string]any, error) {
+	var v pasarela.Validation
+	var gw processor.Gateway
+	if create {
+		id := in.Gateway.Or("")
+		proc, ok := s.processors.Get(id)
+		if !ok {
+			v.Add("gateway", "unknown_gateway", "unknown gateway '"+id+"'; see GET /gateway")
+			return gw, nil, v.Err()
+		}
+		row.Gateway = id
+		gw = proc.Gateway()
+	} else {
+		if in.Gateway.Present && in.Gateway.Or("") != row.Gateway {
+			v.Add("gateway", "immutable", "cannot change; create a new config for another gateway")
+		}
+		proc, ok := s.processors.Get(row.Gateway)
+		if !ok {
+			return gw, nil, pasarela.Internal(fmt.Errorf("gateway %q of config %d is not in this build", row.Gateway, row.ID))
+		}
+		gw = proc.Gateway()
+	}
+	if create || replace || in.Name.Present {
+		checkText(&v, "name", in.Name.Value, true, 200)
+		row.Name = in.Name.Or("")
+	}
+	if create || replace || in.Weight.Present {
+		row.Weight = in.Weight.Or(1)
+		if row.Weight < 0 || row.Weight > 1000 {
+			v.Add("weight", "range", "must be between 0 and 1000")
+		}
+	}
+	if create || replace || in.Enabled.Present {
+		row.Enabled = in.Enabled.Or(true)
+	}
+	var opts map[string]any
+	if create || replace || in.Config.Present {
+		given := in.Config.Or(map[string]any{})
+		if !create {
+			// A masked secret sent back unchanged keeps the stored secret.
+			current, err := s.options(row)
+			if err != nil {
+				return gw, nil, err
+			}
+			for k, val := range given {
+				if val == secretMask {
+					given[k] = current[k]
+				}
+			}
+		}
+		var err error
+		if opts, err = validateOptions(gw, given); err != nil {
+			v.AddError(err)
+		}
+	}
+	return gw, opts, v.Err()
+}
+
+// CreateGatewayConfig configures a processor for an application.
+func (s *Service) CreateGatewayConfig(ctx context.Context, appID int64, in GatewayConfigInput) (*pasarela.GatewayConfig, error) {
+	p, err := s.gatewayWriter(ctx, appID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	row := &store.GatewayConfigRow{GatewayConfig: pasarela.GatewayConfig{ClientID: p.ClientID, ApplicationID: appID,
+		Code: newUUID(), CreatedAt: now, UpdatedAt: now}}
+	gw, opts, err := s.applyGatewayConfig(row, in, false, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.seal(gw, row, opts); err != nil {
+		return nil, err
+	}
+	if err := s.db.Update(ctx, func(tx *store.Tx) error { return tx.CreateGatewayConfig(ctx, row) }); err != nil {
+		return nil, err
+	}
+	g := s.masked(row)
+	return &g, nil
+}
+
+// GetGatewayConfig returns one of an application's gateway configs.
+func (s *Service) GetGatewayConfig(ctx context.Context, appID, id int64) (*pasarela.GatewayConfig, error) {
+	p, err := s.applicationAccess(ctx, appID, false)
+	if err != nil {
+		return nil, err
+	}
+	var g pasarela.GatewayConfig
+	err = s.db.View(ctx, func(tx *store.Tx) error {
+		row, err := tx.GetGatewayConfig(ctx, p.ClientID, appID, id)
+		if err == nil {
+			g = s.masked(row)
+		}
+		return err
+	})
+	return &g, err
+}
+
+// ListGatewayConfigs returns a page of an application's gateway configs
+// matching filter (id, or part of the name, gateway or code).
+func (s *Service) ListGatewayConfigs(ctx context.Context, appID int64, filter string, opts pasarela.ListOptions) ([]pasarela.GatewayConfig, int, error) {
+	p, err := s.applicationAccess(ctx, appID, false)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := checkList(&opts, store.GatewayConfigSortFields); err != nil {
+		return nil, 0, err
+	}
+	var v pasarela.Validation
+	if checkText(&v, "filter", &filter, false, 200); v.Err() != nil {
+		return nil, 0, v.Err()
+	}
+	var out []pasarela.GatewayConfig
+	var total int
+	err = s.db.View(ctx, func(tx *store.Tx) error {
+		rows, n, err := tx.ListGatewayConfigs(ctx, p.ClientID, appID, store.GatewayConfigFilter{Text: filter}, opts)
+		for i := range rows {
+			out = append(out, s.masked(&rows[i]))
+		}
+		total = n
+		return err
+	})
+	return out, total, err
+}
+
+// UpdateGatewayConfig changes (PATCH) or replaces (PUT) a gateway config.
+func (s *Service) UpdateGatewayConfig(ctx context.Context, appID, id int64, in GatewayConfigInput, replace bool) (*pasarela.GatewayConfig, error) {
+	p, err := s.gatewayWriter(ctx, appID)
+	if err != nil {
+		return nil, err
+	}
+	var g pasarela.GatewayConfig
+	err = s.db.Update(ctx, func(tx *store.Tx) error {
+		row, err := tx.GetGatewayConfig(ctx, p.ClientID, appID, id)
+		if err != nil {
+			return err
+		}
+		gw, opts, err := s.applyGatewayConfig(row, in, replace, false)
+		if err != nil {
+			return err
+		}
+		if opts != nil {
+			if err := s.seal(gw, row, opts); err != nil {
+				return err
+			}
+		}
+		row.UpdatedAt = s.now()
+		if err := tx.UpdateGatewayConfig(ctx, row); err != nil {
+			return err
+		}
+		g = s.masked(row)
+		return nil
+	})
+	return &g, err
+}
+
+// DeleteGatewayConfig removes a gateway config no payment or link uses.
+func (s *Service) DeleteGatewayConfig(ctx context.Context, appID, id int64) error {
+	p, err := s.gatewayWriter(ctx, appID)
+	if err != nil {
+		return err
+	}
+	return s.db.Update(ctx, func(tx *store.Tx) error {
+		if _, err := tx.GetGatewayConfig(ctx, p.ClientID, appID, id); err != nil {
+			return err
+		}
+		used, err := tx.GatewayConfigInUse(ctx, p.ClientID, id)
+		if err != nil {
+			return err
+		}
+		if used {
+			return pasarela.Errorf(pasarela.KindInvalid, "gateway_in_use",
+				"No es posible borrar esta pasarela de pago: payments use it; disable it instead (enabled: false)")
+		}
+		return tx.DeleteGatewayConfig(ctx, p.ClientID, appID, id)
+	})
+}
+
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

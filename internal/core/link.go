@@ -1,0 +1,87 @@
+package core
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/store"
+)
+
+// Hosted page tokens: a payment's own page routes among its gateway
+// configs; a payment link is bound to one. The prefix tells them apart.
+const (
+	checkoutTokenPrefix = "pc_"
+	linkTokenPrefix     = "pl_"
+	// DefaultLinkTTL is how long a link lives when its creator does not say.
+	DefaultLinkTTL = 24 * time.Hour
+)
+
+// PaymentLinkInput is a link as a face asks for it.
+type PaymentLinkInput struct {
+	GatewayConfig int64
+	ReturnURL     string
+	CancelURL     string
+	ExpiresAt     *time.Time
+}
+
+// CheckoutURL is where a buyer opens a hosted page token.
+func (s *Service) CheckoutURL(token string) string { return s.cfg.PublicURL + "/pay/" + token }
+
+// CreatePaymentLink makes a link bound to one of the payment's gateway
+// configs. A payment nobody can pay any more (paid, cancelled, expired)
+// refuses new links.
+func (s *Service) CreatePaymentLink(ctx context.Context, appID, paymentID int64, in PaymentLinkInput) (*pasarela.PaymentLink, error) {
+	p, err := s.paymentWriter(ctx, appID)
+	if err != nil {
+		return nil, err
+	}
+	var v pasarela.Validation
+	if in.GatewayConfig <= 0 {
+		v.Add("gatewayConfig", "required", "is required: a link is bound to one gateway config")
+	}
+	checkURL(&v, "returnUrl", &in.ReturnURL)
+	checkURL(&v, "cancelUrl", &in.CancelURL)
+	now := s.now()
+	expires := now.Add(DefaultLinkTTL)
+	if in.ExpiresAt != nil {
+		if !in.ExpiresAt.After(now) {
+			v.Add("expiresAt", "past", "must be in the future")
+		}
+		expires = in.ExpiresAt.UTC().Truncate(time.Microsecond)
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	l := &pasarela.PaymentLink{ClientID: p.ClientID, ApplicationID: appID, PaymentID: paymentID,
+		Token: linkTokenPrefix + randomString(32), GatewayConfig: in.GatewayConfig, Status: pasarela.LinkActive,
+		ReturnURL: in.ReturnURL, CancelURL: in.CancelURL, ExpiresAt: expires, CreatedAt: now, UpdatedAt: now}
+	err = s.db.Update(ctx, func(tx *store.Tx) error {
+		pay, err := tx.GetPayment(ctx, p.ClientID, appID, paymentID)
+		if err != nil {
+			return err
+		}
+		if !pay.Status.Payable() {
+			return pasarela.Errorf(pasarela.KindInvalid, "links_not_allowed", "links are not allowed for this payment: it is %s", pay.Status)
+		}
+		if pay.ExpiresAt != nil && l.ExpiresAt.After(*pay.ExpiresAt) {
+			l.ExpiresAt = *pay.ExpiresAt // a link never outlives its payment
+		}
+		configs, err := usableConfigs(ctx, tx, p.ClientID, appID, pay.GatewayConfigs)
+		if err != nil {
+			return err
+		}
+		for _, c := range configs {
+			if c.ID == in.GatewayConfig {
+				return tx.CreatePaymentLink(ctx, l)
+			}
+		}
+		return pasarela.Invalid("gatewayConfig", "not_allowed", "gateway config "+strconv.FormatInt(in.GatewayConfig, 10)+
+			" is not an enabled config this payment allows")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}

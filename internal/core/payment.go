@@ -1,0 +1,311 @@
+package core
+
+import (
+	"context"
+	"net/mail"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/store"
+)
+
+// PaymentInput is a payment as a face asks for it, amounts already read in
+// the face's own format.
+type PaymentInput struct {
+	Amount         int64 // minor units
+	Currency       string
+	Description    string
+	CustomerID     string
+	CustomerEmail  string
+	MerchantRef    string
+	GatewayConfigs []int64
+	Flags          []string
+	AskForDetails  bool
+	Type           string
+	Capture        string // "", "automatic" or "manual"
+	ReturnURL      string
+	CancelURL      string
+	Language       string
+	ExpiresAt      *time.Time
+	Metadata       map[string]string
+}
+
+// Languages the hosted pages speak; others fall back to English.
+var languages = []string{"en", "es", "it", "fr", "de", "pt", "ca"}
+
+func (s *Service) validatePayment(in *PaymentInput) error {
+	var v pasarela.Validation
+	if in.Amount <= 0 {
+		v.Add("amount", "amount", "must be greater than zero")
+	}
+	if in.Currency == "" {
+		v.Add("currency", "required", "is required")
+	} else if c, ok := pasarela.LookupCurrency(in.Currency); !ok || c.Crypto {
+		v.Add("currency", "currency", "must be an ISO 4217 currency code such as EUR")
+	} else {
+		in.Currency = c.Code
+	}
+	checkText(&v, "description", &in.Description, false, 1000)
+	checkText(&v, "clientId", &in.CustomerID, false, 200)
+	if in.CustomerEmail != "" {
+		if a, err := mail.ParseAddress(in.CustomerEmail); err != nil || a.Address != in.CustomerEmail {
+			v.Add("clientEmail", "email", "must be a valid email address")
+		}
+	}
+	checkText(&v, "merchantRef", &in.MerchantRef, false, 200)
+	if len(in.Flags) > 20 {
+		v.Add("flags", "too_many", "may have at most 20 flags")
+	}
+	for _, f := range in.Flags {
+		if checkText(&v, "flags", &f, true, 50); v.Err() != nil {
+			break
+		}
+	}
+	switch in.Type {
+	case "", string(pasarela.PaymentSimple):
+		in.Type = string(pasarela.PaymentSimple)
+	default:
+		v.Add("type", "type", "must be simple (subscription payments are created by subscriptions)")
+	}
+	switch in.Capture {
+	case "", "automatic", "manual":
+	default:
+		v.Add("capture", "enum", "must be automatic or manual")
+	}
+	checkURL(&v, "returnUrl", &in.ReturnURL)
+	checkURL(&v, "cancelUrl", &in.CancelURL)
+	in.Language = strings.ToLower(in.Language)
+	if in.Language == "" {
+		in.Language = "en"
+	} else if !contains(languages, in.Language) {
+		v.Add("language", "language", "must be one of "+strings.Join(languages, ", "))
+	}
+	if in.ExpiresAt != nil && !in.ExpiresAt.After(s.now()) {
+		v.Add("expiresAt", "past", "must be in the future")
+	}
+	if len(in.Metadata) > 50 {
+		v.Add("metadata", "too_many", "may have at most 50 keys")
+	}
+	for k, val := range in.Metadata {
+		if len(k) == 0 || len(k) > 40 || len(val) > 500 {
+			v.Add("metadata", "size", "keys must have 1 to 40 characters and values at most 500")
+			break
+		}
+	}
+	return v.Err()
+}
+
+// usableConfigs returns the enabled configs of an application a payment may
+// use: those it names (each must exist), or all enabled ones.
+func usableConfigs(ctx context.Context, tx *store.Tx, clientID string, appID int64, allowed []int64) ([]store.GatewayConfigRow, error) {
+	rows, _, err := tx.ListGatewayConfigs(ctx, clientID, appID, store.GatewayConfigFilter{}, pasarela.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	if len(allowed) == 0 {
+		var out []store.GatewayConfigRow
+		for _, r := range rows {
+			if r.Enabled {
+				out = append(out, r)
+			}
+		}
+		return out, nil
+	}
+	byID := map[int64]store.GatewayConfigRow{}
+	for _, r := range rows {
+		byID[r.ID] = r
+	}
+	var out []store.GatewayConfigRow
+	for _, id := range allowed {
+		r, ok := byID[id]
+		if !ok {
+			return nil, pasarela.Invalid("gatewayConfigs", "unknown_gateway_config", "gateway config "+strconv.FormatInt(id, 10)+" is not one of this application's")
+		}
+		if r.Enabled {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// CreatePayment creates a pending payment of an application. Its hosted page
+// is ready at once; links bound to one gateway config are made apart.
+func (s *Service) CreatePayment(ctx context.Context, appID int64, in PaymentInput, idem *Idem) (*pasarela.Payment, *Replay, error) {
+	p, err := s.paymentWriter(ctx, appID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.validatePayment(&in); err != nil {
+		return nil, nil, err
+	}
+	// Reading the configs on the read pool keeps the single writer free; a
+	// config removed meanwhile is skipped when the buyer pays.
+	err = s.db.View(ctx, func(tx *store.Tx) error {
+		configs, err := usableConfigs(ctx, tx, p.ClientID, appID, in.GatewayConfigs)
+		if err == nil && len(configs) == 0 {
+			err = pasarela.Invalid("gatewayConfigs", "no_gateway", "no enabled gateway config can take this payment; configure one with POST /application/"+
+				strconv.FormatInt(appID, 10)+"/gateway")
+		}
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	now := s.now()
+	pay := &pasarela.Payment{ClientID: p.ClientID, ApplicationID: appID, TransactionID: randomAlnum(17),
+		CheckoutToken: checkoutTokenPrefix + randomString(32), Status: pasarela.StatusPending,
+		Type: pasarela.PaymentType(in.Type), Amount: in.Amount, Currency: in.Currency, Description: in.Description,
+		CustomerID: in.CustomerID, CustomerEmail: in.CustomerEmail, MerchantRef: in.MerchantRef, Language: in.Language,
+		Flags: in.Flags, AskForDetails: in.AskForDetails, Capture: in.Capture, GatewayConfigs: in.GatewayConfigs,
+		ReturnURL: in.ReturnURL, CancelURL: in.CancelURL, Metadata: in.Metadata, ExpiresAt: in.ExpiresAt,
+		CreatedAt: now, UpdatedAt: now}
+	v, replay, err := s.idempotent(ctx, p.ClientID, "app:"+strconv.FormatInt(appID, 10), idem, func(tx *store.Tx) (any, error) {
+		return pay, tx.CreatePayment(ctx, pay)
+	})
+	if err != nil || replay != nil {
+		return nil, replay, err
+	}
+	return v.(*pasarela.Payment), nil, nil
+}
+
+// paymentWriter lets through callers that may take payments for appID:
+// its application key, or a user of the client other than a viewer.
+func (s *Service) paymentWriter(ctx context.Context, appID int64) (*pasarela.Principal, error) {
+	return s.applicationAccess(ctx, appID, true, pasarela.RoleAdmin, pasarela.RoleManager, pasarela.RoleTerminal)
+}
+
+// PaymentDetail is a payment with what hangs from it.
+type PaymentDetail struct {
+	*pasarela.Payment
+	Links    []pasarela.PaymentLink
+	Children []pasarela.Payment
+	Refunds  []pasarela.Refund
+}
+
+// GetPayment returns a payment of an application with its links, children
+// and refunds.
+func (s *Service) GetPayment(ctx context.Context, appID, id int64) (*PaymentDetail, error) {
+	p, err := s.applicationAccess(ctx, appID, false)
+	if err != nil {
+		return nil, err
+	}
+	d := &PaymentDetail{}
+	err = s.db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		if d.Payment, err = tx.GetPayment(ctx, p.ClientID, appID, id); err != nil {
+			return err
+		}
+		if d.Links, err = tx.ListPaymentLinks(ctx, p.ClientID, id); err != nil {
+			return err
+		}
+		if d.Children, _, err = tx.ListPayments(ctx, p.ClientID, appID, store.PaymentFilter{ParentID: id},
+			pasarela.ListOptions{Limit: 100}); err != nil {
+			return err
+		}
+		d.Refunds, err = tx.ListRefunds(ctx, p.ClientID, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// PaymentFilter narrows a payment list; Status uses core names.
+type PaymentFilter = store.PaymentFilter
+
+// ListPayments returns a page of an application's payments.
+func (s *Service) ListPayments(ctx context.Context, appID int64, f PaymentFilter, opts pasarela.ListOptions) ([]pasarela.Payment, int, error) {
+	p, err := s.applicationAccess(ctx, appID, false)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := checkList(&opts, store.PaymentSortFields); err != nil {
+		return nil, 0, err
+	}
+	var v pasarela.Validation
+	if f.Status != "" && !pasarela.PaymentStatus(f.Status).Valid() {
+		v.Add("status", "enum", "unknown status '"+f.Status+"'")
+	}
+	checkText(&v, "client_id", &f.CustomerID, false, 200)
+	checkText(&v, "transaction_id", &f.TransactionID, false, 64)
+	if err := v.Err(); err != nil {
+		return nil, 0, err
+	}
+	var out []pasarela.Payment
+	var total int
+	err = s.db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		out, total, err = tx.ListPayments(ctx, p.ClientID, appID, f, opts)
+		return err
+	})
+	return out, total, err
+}
+
+// transition moves p to status to inside tx, through the one table of
+// allowed transitions; the version check in the store makes racing
+// transitions end with one winner.
+func (s *Service) transition(ctx context.Context, tx *store.Tx, p *pasarela.Payment, to pasarela.PaymentStatus) error {
+	if !pasarela.CanTransition(p.Status, to) {
+		return pasarela.TransitionError(p.Status, to)
+	}
+	p.Status, p.UpdatedAt = to, s.now()
+	if to == pasarela.StatusCompleted {
+		t := p.UpdatedAt
+		p.CompletedAt = &t
+	}
+	return tx.UpdatePayment(ctx, p)
+}
+
+// CancelPayment invalidates a payment nobody has paid, and its unfinished
+// links. An authorization on hold is released at the processor first.
+func (s *Service) CancelPayment(ctx context.Context, appID, id int64) error {
+	p, err := s.paymentWriter(ctx, appID)
+	if err != nil {
+		return err
+	}
+	var held *pasarela.Payment
+	err = s.db.Update(ctx, func(tx *store.Tx) error {
+		pay, err := tx.GetPayment(ctx, p.ClientID, appID, id)
+		if err != nil {
+			return err
+		}
+		switch pay.Status {
+		case pasarela.StatusAuthorized:
+			// Claim it: the processor call happens outside the transaction.
+			if err := s.transition(ctx, tx, pay, pasarela.StatusProcessing); err != nil {
+				return err
+			}
+			held = pay
+			return nil
+		case pasarela.StatusPending, pasarela.StatusRequiresAction:
+		default:
+			return pasarela.Errorf(pasarela.KindInvalid, "invalid_transition", "cannot apply 'invalidated': the payment is %s", pay.Status)
+		}
+		if err := s.transition(ctx, tx, pay, pasarela.StatusInvalidated); err != nil {
+			return err
+		}
+		return tx.CloseActiveLinks(ctx, p.ClientID, id, pasarela.LinkInvalidated, s.now())
+	})
+	if err != nil || held == nil {
+		return err
+	}
+	return s.releaseAuthorization(ctx, held)
+}
+
+// randomAlnum returns n random letters and digits, without modulo bias
+// (bytes past the largest multiple of 62 are drawn again).
+func randomAlnum(n int) string {
+	const chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	out := make([]byte, 0, n)
+	for len(out) < n {
+		for _, b := range randomBytes(n) {
+			if int(b) < 248 && len(out) < n {
+				out = append(out, chars[int(b)%len(chars)])
+			}
+		}
+	}
+	return string(out)
+}
