@@ -118,6 +118,9 @@ func New(ctx context.Context, db store.DB, log *slog.Logger, now func() time.Tim
 	return s, nil
 }
 
+// Now is the core's clock, for faces that show time-dependent states.
+func (s *Service) Now() time.Time { return s.now() }
+
 // Ready reports whether the database answers.
 func (s *Service) Ready(ctx context.Context) error { return s.db.Ping(ctx) }
 

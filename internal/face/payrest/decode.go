@@ -18,18 +18,25 @@ import (
 // ({"application":{…}}), with no unknown fields at either level and nothing
 // after the object. The server has already capped the body's size.
 func decodeBody(r *http.Request, root string, dst any) error {
+	_, err := readBody(r, root, dst)
+	return err
+}
+
+// readBody is decodeBody that also returns the raw body, which idempotent
+// requests fingerprint.
+func readBody(r *http.Request, root string, dst any) ([]byte, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-		return pasarela.Errorf(pasarela.KindUnsupportedMedia, "content_type", "Content-Type must be application/json")
+		return nil, pasarela.Errorf(pasarela.KindUnsupportedMedia, "content_type", "Content-Type must be application/json")
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		if transport.IsTooLarge(err) {
-			return pasarela.Errorf(pasarela.KindTooLarge, "too_large", "the request body is too large")
+			return nil, pasarela.Errorf(pasarela.KindTooLarge, "too_large", "the request body is too large")
 		}
-		return pasarela.Errorf(pasarela.KindInvalid, "body", "could not read the request body")
+		return nil, pasarela.Errorf(pasarela.KindInvalid, "body", "could not read the request body")
 	}
-	return decodeEnvelope(body, root, dst)
+	return body, decodeEnvelope(body, root, dst)
 }
 
 // decodeEnvelope is the part of decodeBody that parses; it is what the fuzz

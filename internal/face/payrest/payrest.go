@@ -41,6 +41,16 @@ func (f *Face) Register(mux *http.ServeMux) {
 	mux.Handle("/client/{clientId}/user", f.authed(methods{"GET": f.listUsers, "POST": f.createUser}))
 	mux.Handle("/client/{clientId}/user/{id}", f.authed(methods{"GET": f.getUser, "PUT": f.putUser,
 		"PATCH": f.patchUser, "DELETE": f.deleteUser}))
+	mux.Handle("/gateway", f.authed(methods{"GET": f.listGateways}))
+	mux.Handle("/gateway/{id}", f.authed(methods{"GET": f.getGateway}))
+	mux.Handle("/application/{applicationId}/gateway", f.authed(methods{"GET": f.listGatewayConfigs, "POST": f.createGatewayConfig}))
+	mux.Handle("/application/{applicationId}/gateway/{id}", f.authed(methods{"GET": f.getGatewayConfig,
+		"PUT": f.putGatewayConfig, "PATCH": f.patchGatewayConfig, "DELETE": f.deleteGatewayConfig}))
+	mux.Handle("/application/{applicationId}/payment", f.authed(methods{"GET": f.listPayments, "POST": f.createPayment}))
+	mux.Handle("/application/{applicationId}/payment/{id}", f.authed(methods{"GET": f.getPayment,
+		"POST": f.createPaymentLink, "DELETE": f.cancelPayment}))
+	mux.Handle("/application/{applicationId}/payment/{id}/refund", f.authed(methods{"GET": f.listRefunds, "POST": f.createRefund}))
+	mux.Handle("/application/{applicationId}/payment/{id}/capture", f.authed(methods{"POST": f.capturePayment}))
 	mux.Handle("/oauth/token", f.public(methods{"POST": f.token}))
 	mux.Handle("/auth/realms/{realm}/protocol/openid-connect/token", f.public(methods{"POST": f.token}))
 	mux.Handle("/openapi/payrest.json", f.public(methods{"GET": f.openAPI}))

@@ -1,0 +1,41 @@
+package payrest
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+
+	"github.com/pasarela/pasarela/internal/core"
+)
+
+// idem reads a request's Idempotency-Key; without one the request is not
+// idempotent. render writes the answer exactly as the handler would.
+func idem(r *http.Request, body []byte, render func(v any) any, status int) (*core.Idem, error) {
+	key := r.Header.Get("Idempotency-Key")
+	if key == "" {
+		return nil, nil
+	}
+	if err := core.CheckIdempotencyKey(key); err != nil {
+		return nil, err
+	}
+	return &core.Idem{
+		Key:         key,
+		Fingerprint: core.Fingerprint([]byte(r.Method), []byte(r.URL.Path), body),
+		Render: func(v any) (int, []byte, error) {
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			err := enc.Encode(render(v))
+			return status, buf.Bytes(), err
+		},
+	}, nil
+}
+
+// writeReplay sends a stored answer again.
+func writeReplay(w http.ResponseWriter, rep *core.Replay) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Idempotent-Replayed", "true")
+	w.WriteHeader(rep.Status)
+	_, _ = w.Write(rep.Body)
+}
