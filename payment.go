@@ -11,6 +11,17 @@ const (
 	PaymentSubscription PaymentType = "subscription"
 )
 
+// CardInput is card data as a buyer typed it. It exists only between the
+// form that received it and the processor that tokenizes it: never stored,
+// never logged.
+type CardInput struct {
+	Name     string
+	Number   string // digits only once checked
+	ExpMonth int
+	ExpYear  int // four digits once checked
+	CVC      string
+}
+
 // Card is what the gateway keeps of a card: never the number or the CVC.
 type Card struct {
 	Token    string

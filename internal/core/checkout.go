@@ -14,9 +14,17 @@ import (
 // pays one payment. Every method takes the token and answers the Checkout
 // as it stands afterwards, so the page always shows the truth.
 
+// Buyer steps and flows, as the hosted pages meet them.
+const (
+	ActionChallenge = processor.ActionChallenge
+	ActionApproval  = processor.ActionApproval
+	FlowCard        = string(processor.FlowCard)
+	FlowRedirect    = string(processor.FlowRedirect)
+)
+
 // CheckoutOption is one way to pay offered on the page.
 type CheckoutOption struct {
-	Flow     processor.Flow
+	Flow     string // FlowCard or FlowRedirect
 	Gateway  string // catalog id
 	Name     string // gateway display name
 	ConfigID int64  // for redirect flows, which config the button uses
@@ -94,7 +102,7 @@ func (s *Service) loadCheckout(ctx context.Context, tx *store.Tx, token string) 
 			}
 			seenCard = true
 		}
-		c.Options = append(c.Options, CheckoutOption{Flow: g.Flow, Gateway: g.ID, Name: g.Name, ConfigID: cfg.ID})
+		c.Options = append(c.Options, CheckoutOption{Flow: string(g.Flow), Gateway: g.ID, Name: g.Name, ConfigID: cfg.ID})
 	}
 	now := s.now()
 	c.Expired = (c.Link != nil && (c.Link.Expired(now) || c.Link.Status != pasarela.LinkActive) && pay.Status.Payable()) ||
@@ -205,7 +213,7 @@ func (s *Service) finishAttempt(ctx context.Context, token string, a *attempt) (
 // the processor; the gateway keeps only the token, last four digits, brand
 // and expiry. Pressing Pay twice charges once: the second press finds the
 // payment no longer pending.
-func (s *Service) PayWithCard(ctx context.Context, token string, card processor.CardInput) (*Checkout, error) {
+func (s *Service) PayWithCard(ctx context.Context, token string, card pasarela.CardInput) (*Checkout, error) {
 	if err := CheckCard(&card, s.now()); err != nil {
 		return nil, err
 	}
@@ -287,7 +295,7 @@ func (s *Service) ResumeCheckout(ctx context.Context, token string, approved boo
 // CheckCard validates card input before any processor sees it, normalising
 // the number (spaces and dashes removed) and a two-digit year. Each problem
 // names its field: name, number, exp, cvc.
-func CheckCard(c *processor.CardInput, now time.Time) error {
+func CheckCard(c *pasarela.CardInput, now time.Time) error {
 	var v pasarela.Validation
 	c.Number = strings.NewReplacer(" ", "", "-", "").Replace(c.Number)
 	c.Name = strings.TrimSpace(c.Name)

@@ -53,15 +53,8 @@ func (c Config) String(name string) string { s, _ := c[name].(string); return s 
 // Bool returns a boolean option, or false.
 func (c Config) Bool(name string) bool { b, _ := c[name].(bool); return b }
 
-// CardInput is card data as a buyer typed it. It exists only between the
-// checkout form and Tokenize, and is never stored or logged.
-type CardInput struct {
-	Name     string
-	Number   string // digits only
-	ExpMonth int
-	ExpYear  int // four digits
-	CVC      string
-}
+// CardInput is card data as a buyer typed it (see pasarela.CardInput).
+type CardInput = pasarela.CardInput
 
 // Charge asks a processor to take money.
 type Charge struct {
