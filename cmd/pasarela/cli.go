@@ -17,6 +17,9 @@ import (
 	"github.com/caarlos0/env/v11"
 
 	"github.com/pasarela/pasarela/internal/core"
+	"github.com/pasarela/pasarela/internal/processor"
+	"github.com/pasarela/pasarela/internal/processor/paypal"
+	"github.com/pasarela/pasarela/internal/processor/sandbox"
 	"github.com/pasarela/pasarela/internal/server"
 	"github.com/pasarela/pasarela/internal/store"
 	"github.com/pasarela/pasarela/internal/store/postgres"
@@ -61,6 +64,7 @@ const usage = `usage:
   pasarela migrate [--db …]
   pasarela client create --name NAME --email EMAIL --password PASSWORD [--code ENTITY_CODE] [--db …] [--json]
   pasarela app create --client CLIENT_ID --name NAME [--db …] [--json]
+  pasarela ledger verify [--db …]
 Every flag also reads from PASARELA_<FLAG> (e.g. PASARELA_DB, PASARELA_ADDR).`
 
 // ParseFlags reads the command line; environ gives the environment (as
@@ -88,6 +92,12 @@ func (m *Main) ParseFlags(args, environ []string) error {
 		}
 		m.command += " create"
 		rest = rest[1:]
+	case "ledger":
+		if len(rest) == 0 || rest[0] != "verify" {
+			return fmt.Errorf("ledger: the only subcommand is verify\n%s", usage)
+		}
+		m.command += " verify"
+		rest = rest[1:]
 	case "serve", "migrate":
 	case "help", "-h", "--help":
 		fmt.Fprintln(m.stdout, usage)
@@ -99,6 +109,7 @@ func (m *Main) ParseFlags(args, environ []string) error {
 	fs.SetOutput(m.stderr)
 	c := &m.Config
 	fs.StringVar(&c.DB, "db", c.DB, "database: sqlite:PATH or postgres://…")
+	fs.StringVar(&c.SecretKeyFile, "secret-key-file", c.SecretKeyFile, "file of the key that encrypts gateway secrets (default: beside the SQLite file, or ./pasarela.key)")
 	switch m.command {
 	case "serve":
 		fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on")
@@ -111,6 +122,9 @@ func (m *Main) ParseFlags(args, environ []string) error {
 		fs.DurationVar(&c.RequestTimeout, "request-timeout", c.RequestTimeout, "deadline of one request")
 		fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", c.ShutdownGrace, "how long requests in flight may take to finish on shutdown")
 		fs.DurationVar(&c.AccessTokenTTL, "access-token-ttl", c.AccessTokenTTL, "lifetime of a user's access token")
+		fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "base URL buyers reach the hosted pages at (default: the address served on)")
+		fs.Int64Var(&c.FeeBPS, "fee-bps", c.FeeBPS, "platform fee on each capture, in basis points")
+		fs.Int64Var(&c.FeeFixed, "fee-fixed", c.FeeFixed, "fixed platform fee on each capture, in minor units")
 	case "client create":
 		fs.StringVar(&m.name, "name", "", "the client's name")
 		fs.StringVar(&m.email, "email", "", "the admin user's email (also its username)")
@@ -157,24 +171,33 @@ func openDB(ctx context.Context, dsn string, onCommit func(int, time.Duration)) 
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		return postgres.Open(ctx, dsn, postgres.Options{OnCommit: onCommit})
-	case strings.HasPrefix(dsn, "sqlite:"):
-		path := strings.TrimPrefix(dsn, "sqlite:")
-		if strings.HasPrefix(path, "//") {
-			u, err := url.Parse(dsn)
-			if err != nil {
-				return nil, fmt.Errorf("--db %q: %w", dsn, err)
-			}
-			path = u.Host + u.Path
-		}
-		if path == "" {
-			return nil, errors.New("--db sqlite: needs a file path, as in sqlite:./pasarela.db")
-		}
-		return sqlite.Open(path, sqlite.Options{OnCommit: onCommit})
-	case strings.Contains(dsn, "://"):
-		return nil, fmt.Errorf("--db %q: unknown engine; use sqlite:PATH or postgres://…", dsn)
-	default:
-		return sqlite.Open(dsn, sqlite.Options{OnCommit: onCommit})
 	}
+	path, ok := sqlitePath(dsn)
+	if !ok {
+		return nil, fmt.Errorf("--db %q: unknown engine; use sqlite:PATH or postgres://…", dsn)
+	}
+	if path == "" {
+		return nil, errors.New("--db sqlite: needs a file path, as in sqlite:./pasarela.db")
+	}
+	return sqlite.Open(path, sqlite.Options{OnCommit: onCommit})
+}
+
+// sqlitePath returns the file path a --db setting names for SQLite:
+// "sqlite:PATH", "sqlite:///abs/path", or a bare path.
+func sqlitePath(dsn string) (string, bool) {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite://"):
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return "", false
+		}
+		return u.Host + u.Path, true
+	case strings.HasPrefix(dsn, "sqlite:"):
+		return strings.TrimPrefix(dsn, "sqlite:"), true
+	case strings.Contains(dsn, "://"):
+		return "", false
+	}
+	return dsn, true
 }
 
 // Run executes the command. For serve it returns once the server listens;
@@ -204,7 +227,27 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	m.svc, err = core.New(ctx, m.db, m.log, nil, core.Config{AccessTokenTTL: m.Config.AccessTokenTTL})
+	if m.command == "serve" {
+		// Listen first: the public URL defaults to the address served on.
+		if m.ln, err = net.Listen("tcp", m.Config.Addr); err != nil {
+			return err
+		}
+	}
+	key, err := m.Config.secretKey()
+	if err != nil {
+		return err
+	}
+	publicURL := m.Config.PublicURL
+	if publicURL == "" && m.ln != nil {
+		publicURL = "http://" + displayAddr(m.ln.Addr().String())
+	}
+	m.svc, err = core.New(ctx, m.db, m.log, nil, core.Config{
+		AccessTokenTTL: m.Config.AccessTokenTTL,
+		Processors: processor.NewRegistry(
+			sandbox.New(core.ProcessorState(m.db, "sandbox")),
+			paypal.New(core.ProcessorState(m.db, "paypal_express_checkout"))),
+		SecretKey: key, PublicURL: publicURL, FeeBPS: m.Config.FeeBPS, FeeFixed: m.Config.FeeFixed,
+	})
 	if err != nil {
 		return err
 	}
@@ -213,6 +256,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return m.createClient(ctx)
 	case "app create":
 		return m.createApp(ctx)
+	case "ledger verify":
+		return m.verifyLedger(ctx)
 	}
 	return m.serve(ctx)
 }
@@ -222,15 +267,10 @@ func (m *Main) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.ln, err = net.Listen("tcp", m.Config.Addr)
-	if err != nil {
-		return err
-	}
 	h := server.New(server.Config{MaxBodyBytes: m.Config.MaxBodyBytes, RequestTimeout: m.Config.RequestTimeout,
 		TrustedProxies: proxies}, m.svc, m.log, m.metrics)
 	if m.Config.Demo {
 		if err := m.printDemo(ctx); err != nil {
-			m.ln.Close()
 			return err
 		}
 	}
@@ -257,6 +297,9 @@ func (m *Main) Close() error {
 		if m.cancel != nil {
 			m.cancel()
 			errs = append(errs, <-m.served)
+		}
+		if m.cancel == nil && m.ln != nil {
+			m.ln.Close() // a serve that failed before serving
 		}
 		if m.db != nil {
 			errs = append(errs, m.db.Close())

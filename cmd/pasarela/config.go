@@ -1,8 +1,57 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 )
+
+// secretKey returns the key that encrypts gateway secrets: from the
+// setting, or from the key file, which is created (mode 0600) on first use.
+// The file lives beside a SQLite database by default, and never inside it.
+func (c *Config) secretKey() ([]byte, error) {
+	if c.SecretKey != "" {
+		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(c.SecretKey))
+		if err != nil || len(k) != 32 {
+			return nil, errors.New("PASARELA_SECRET_KEY must be the base64 of 32 bytes")
+		}
+		return k, nil
+	}
+	path := c.SecretKeyFile
+	if path == "" {
+		path = "pasarela.key"
+		if dbPath, ok := sqlitePath(c.DB); ok {
+			path = filepath.Join(filepath.Dir(dbPath), filepath.Base(dbPath)+".key")
+		}
+	}
+	if b, err := os.ReadFile(path); err == nil {
+		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(k) != 32 {
+			return nil, fmt.Errorf("secret key file %s must hold the base64 of 32 bytes", path)
+		}
+		return k, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create secret key file: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(base64.StdEncoding.EncodeToString(k) + "\n"); err != nil {
+		return nil, err
+	}
+	return k, f.Sync()
+}
 
 // Config is every setting of the program. Environment variables give the
 // defaults; flags override them.
@@ -18,4 +67,13 @@ type Config struct {
 	RequestTimeout time.Duration `env:"PASARELA_REQUEST_TIMEOUT" envDefault:"30s"`
 	ShutdownGrace  time.Duration `env:"PASARELA_SHUTDOWN_GRACE" envDefault:"30s"`
 	AccessTokenTTL time.Duration `env:"PASARELA_ACCESS_TOKEN_TTL" envDefault:"5m"`
+	// PublicURL is where buyers reach the hosted pages; by default the
+	// address served on.
+	PublicURL string `env:"PASARELA_PUBLIC_URL"`
+	// SecretKey (base64 of 32 bytes) encrypts gateway secrets at rest; when
+	// empty the key is read from (or created in) SecretKeyFile.
+	SecretKey     string `env:"PASARELA_SECRET_KEY"`
+	SecretKeyFile string `env:"PASARELA_SECRET_KEY_FILE"`
+	FeeBPS        int64  `env:"PASARELA_FEE_BPS" envDefault:"0"`
+	FeeFixed      int64  `env:"PASARELA_FEE_FIXED" envDefault:"0"`
 }

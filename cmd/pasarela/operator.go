@@ -81,11 +81,32 @@ pasarela demo (%s)
 
 Try it:
   curl -s %s/application/%d -H 'X-Auth-Token: %s'
+  curl -s %s/application/%d/payment -H 'X-Auth-Token: %s' -H 'Content-Type: application/json' \
+    -d '{"payment":{"amount":"1050","currency":"EUR","description":"Demo order"}}'
   curl -s %s/oauth/token -d grant_type=password -d username=%s -d 'password=%s'
+Open the "payment" link of the answer and pay with the test card 4242 4242 4242 4242.
 
 `, state, d.Client.Name, d.Client.ID, d.Client.Code, d.User.Username, d.Password,
 		d.Application.Name, d.Application.ID, d.Application.APIKey,
-		base, d.Application.ID, d.Application.APIKey, base, d.User.Username, d.Password)
+		base, d.Application.ID, d.Application.APIKey, base, d.Application.ID, d.Application.APIKey,
+		base, d.User.Username, d.Password)
+	return nil
+}
+
+// verifyLedger checks the ledger's invariants; the exit status is 0 only
+// when all hold.
+func (m *Main) verifyLedger(ctx context.Context) error {
+	problems, err := m.svc.VerifyLedger(ctx)
+	if err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		for _, p := range problems {
+			fmt.Fprintln(m.stdout, p)
+		}
+		return fmt.Errorf("ledger verify: %d problems", len(problems))
+	}
+	fmt.Fprintln(m.stdout, "ledger verified: every transaction balances and every balance equals the sum of its entries")
 	return nil
 }
 

@@ -113,10 +113,13 @@ type Demo struct {
 	User        *pasarela.User
 	Password    string
 	Application *NewApplication
-	Created     bool // false when the demo client existed already
+	// GatewayConfig is the demo application's sandbox config, made with it.
+	GatewayConfig *pasarela.GatewayConfig
+	Created       bool // false when the demo client existed already
 }
 
-// EnsureDemo creates the demo client, its admin and an application once.
+// EnsureDemo creates the demo client, its admin and an application with a
+// sandbox gateway config once.
 // Secrets exist in clear only when made, so every start gives the demo user
 // a new password and the demo application a new key, and prints them: the
 // printed commands always work, and nothing is ever stored in clear.
@@ -138,6 +141,12 @@ func (s *Service) EnsureDemo(ctx context.Context) (*Demo, error) {
 		app, err := s.OperatorCreateApplication(ctx, c.ID, "Demo Shop web")
 		if err != nil {
 			return nil, err
+		}
+		if _, ok := s.processors.Get("sandbox"); ok {
+			if d.GatewayConfig, err = s.createGatewayConfig(ctx, c.ID, app.ID, GatewayConfigInput{
+				Gateway: pasarela.Set("sandbox"), Name: pasarela.Set("Sandbox cards")}); err != nil {
+				return nil, err
+			}
 		}
 		d.Client, d.User, d.Application, d.Created = c, u, app, true
 		return d, nil

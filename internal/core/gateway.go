@@ -316,8 +316,12 @@ func (s *Service) CreateGatewayConfig(ctx context.Context, appID int64, in Gatew
 	if err != nil {
 		return nil, err
 	}
+	return s.createGatewayConfig(ctx, p.ClientID, appID, in)
+}
+
+func (s *Service) createGatewayConfig(ctx context.Context, clientID string, appID int64, in GatewayConfigInput) (*pasarela.GatewayConfig, error) {
 	now := s.now()
-	row := &store.GatewayConfigRow{GatewayConfig: pasarela.GatewayConfig{ClientID: p.ClientID, ApplicationID: appID,
+	row := &store.GatewayConfigRow{GatewayConfig: pasarela.GatewayConfig{ClientID: clientID, ApplicationID: appID,
 		Code: newUUID(), CreatedAt: now, UpdatedAt: now}}
 	gw, opts, err := s.applyGatewayConfig(row, in, false, true)
 	if err != nil {

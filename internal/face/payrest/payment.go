@@ -156,6 +156,9 @@ func (f *Face) paymentView(p *pasarela.Payment) paymentJSON {
 	if out.Metadata == nil {
 		out.Metadata = map[string]string{}
 	}
+	if out.GatewayConfigs == nil {
+		out.GatewayConfigs = []int64{}
+	}
 	if p.GatewayConfig != 0 {
 		id := p.GatewayConfig
 		out.GatewayConfig = &id
