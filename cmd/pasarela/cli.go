@@ -25,6 +25,7 @@ import (
 	"github.com/pasarela/pasarela/internal/store/postgres"
 	"github.com/pasarela/pasarela/internal/store/sqlite"
 	"github.com/pasarela/pasarela/internal/transport"
+	"github.com/pasarela/pasarela/internal/worker"
 )
 
 var errHelp = errors.New("help requested")
@@ -47,6 +48,7 @@ type Main struct {
 	metrics *server.Metrics
 
 	ln      net.Listener
+	sweeper *worker.Sweeper
 	cancel  context.CancelFunc
 	served  chan error
 	closeMu sync.Once
@@ -278,6 +280,8 @@ func (m *Main) serve(ctx context.Context) error {
 	m.cancel = cancel
 	m.served = make(chan error, 1)
 	go func() { m.served <- server.Serve(sctx, m.ln, h, m.log, m.Config.ShutdownGrace) }()
+	m.sweeper = &worker.Sweeper{Svc: m.svc, Log: m.log}
+	m.sweeper.Start(ctx)
 	m.log.Info("listening", "addr", m.ln.Addr().String(), "db", m.db.Engine())
 	return nil
 }
@@ -297,6 +301,9 @@ func (m *Main) Close() error {
 		if m.cancel != nil {
 			m.cancel()
 			errs = append(errs, <-m.served)
+		}
+		if m.sweeper != nil {
+			m.sweeper.Stop()
 		}
 		if m.cancel == nil && m.ln != nil {
 			m.ln.Close() // a serve that failed before serving

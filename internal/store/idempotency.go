@@ -55,9 +55,10 @@ func (tx *Tx) PutIdempotency(ctx context.Context, r *IdempotencyRecord) error {
 	return err
 }
 
-// DeleteExpiredIdempotency removes records that expired before now.
-func (tx *Tx) DeleteExpiredIdempotency(ctx context.Context, now time.Time) (int64, error) {
-	res, err := tx.exec(ctx, `DELETE FROM idempotency_keys WHERE expires_at <= $1`, micros(now))
+// DeleteExpiredIdempotency removes up to limit records that expired before now.
+func (tx *Tx) DeleteExpiredIdempotency(ctx context.Context, now time.Time, limit int) (int64, error) {
+	res, err := tx.exec(ctx, `DELETE FROM idempotency_keys WHERE (client_id, scope, key) IN (
+		SELECT client_id, scope, key FROM idempotency_keys WHERE expires_at <= $1 LIMIT $2)`, micros(now), limit)
 	if err != nil {
 		return 0, err
 	}

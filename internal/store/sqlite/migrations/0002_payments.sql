@@ -144,3 +144,6 @@ CREATE TABLE processor_state (
 	updated_at INTEGER NOT NULL,
 	PRIMARY KEY (processor, key)
 );
+
+-- The sweeper finds payable payments whose deadline passed.
+CREATE INDEX payments_expiry_idx ON payments (expires_at) WHERE expires_at IS NOT NULL AND status IN ('pending', 'requires_action');
