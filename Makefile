@@ -3,7 +3,7 @@
 FUZZTIME ?= 5s
 GO ?= go
 
-.PHONY: test unit fuzz bench run vet
+.PHONY: test unit fuzz bench loadtest run vet
 
 test: vet unit fuzz
 
@@ -15,12 +15,35 @@ unit:
 	$(GO) test -race -count=1 ./...
 
 fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeNVP$$' -fuzztime $(FUZZTIME) ./internal/processor/paypal
 	$(GO) test -run '^$$' -fuzz '^FuzzParseMajor$$' -fuzztime $(FUZZTIME) .
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeEnvelope$$' -fuzztime $(FUZZTIME) ./internal/face/payrest
 	$(GO) test -run '^$$' -fuzz '^FuzzListOptions$$' -fuzztime $(FUZZTIME) ./internal/face/payrest
 
 bench:
 	$(GO) test -run '^$$' -bench UpdateDurable -benchtime 3s -count 3 ./internal/store/sqlite
+
+# loadtest builds the binary, serves it on a fresh database in a temporary
+# directory and drives it with `pasarela bench` (create, get, list). The
+# server is stopped (SIGTERM: graceful, every acknowledged write flushed) and
+# the directory removed when the recipe ends, whether it succeeded or not.
+# LOADTEST_DB=postgres://… runs it on PostgreSQL instead (a database you
+# created for it); LOADTEST_ARGS passes flags to bench. The server's log
+# goes to a file, as it would in production, and its tail is shown on
+# failure.
+LOADTEST_ADDR ?= 127.0.0.1:18080
+LOADTEST_DB ?=
+LOADTEST_ARGS ?= --duration 10s --workers 64
+
+loadtest:
+	@set -e; dir=$$(mktemp -d); pid=; \
+	trap 'status=$$?; if [ -n "$$pid" ]; then kill $$pid 2>/dev/null || true; wait $$pid 2>/dev/null || true; fi; \
+	  if [ $$status -ne 0 ] && [ -f $$dir/serve.log ]; then tail -n 20 $$dir/serve.log; fi; rm -rf $$dir; exit $$status' EXIT INT TERM; \
+	$(GO) build -o $$dir/pasarela ./cmd/pasarela; \
+	db="$(LOADTEST_DB)"; [ -n "$$db" ] || db="sqlite:$$dir/pasarela.db"; \
+	echo "loadtest: serving $$(echo $$db | sed 's/\?.*//') on $(LOADTEST_ADDR)"; \
+	$$dir/pasarela serve --addr $(LOADTEST_ADDR) --db "$$db" --secret-key-file $$dir/pasarela.key 2>$$dir/serve.log & pid=$$!; \
+	$$dir/pasarela bench --url http://$(LOADTEST_ADDR) --bootstrap-db "$$db" --secret-key-file $$dir/pasarela.key $(LOADTEST_ARGS)
 
 run:
 	$(GO) run ./cmd/pasarela serve --demo

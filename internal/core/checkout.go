@@ -282,7 +282,11 @@ func (s *Service) ResumeCheckout(ctx context.Context, token string, approved boo
 		res, err = proc.Resume(ctx, opts, pay.ProcessorRef, approved)
 	}
 	if err != nil {
-		s.release(ctx, pay, pasarela.StatusPending, processor.CodeProcessingError, "the payment could not be completed; please try again")
+		// The processor may have taken the money before its answer was lost:
+		// the payment keeps waiting for this step, which is safe to retry
+		// (the processor answers a repeated resume with the first outcome),
+		// rather than becoming payable again and charged twice.
+		s.release(ctx, pay, pasarela.StatusRequiresAction, processor.CodeProcessingError, "the payment could not be completed; please try again")
 		return s.finishWithError(ctx, token, pasarela.Internal(err))
 	}
 	a := &attempt{config: *row, result: res}

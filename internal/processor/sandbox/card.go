@@ -1,0 +1,159 @@
+package sandbox
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/processor"
+)
+
+// behaviour is what the sandbox does with a card at Authorize. It is
+// decided from the number at Tokenize and stored with the token, so the
+// number itself never needs to be kept.
+type behaviour string
+
+const (
+	behaveSucceed   behaviour = "succeed"
+	behaveChallenge behaviour = "3ds_challenge"
+	// Declines are stored as their decline code.
+)
+
+// testCards are Stripe's public test numbers, so that people who know them
+// need learn nothing new. Any other Luhn-valid number succeeds, so that every
+// brand can be tried end to end.
+var testCards = map[string]behaviour{
+	"4242424242424242": behaveSucceed,
+	"5555555555554444": behaveSucceed,
+	"4000000000000002": behaviour(processor.CodeCardDeclined),
+	"4000000000009995": behaviour(processor.CodeInsufficientFunds),
+	"4000000000000069": behaviour(processor.CodeExpiredCard),
+	"4000000000000127": behaviour(processor.CodeIncorrectCVC),
+	"4000000000000119": behaviour(processor.CodeProcessingError),
+	"4000002760003184": behaveChallenge,
+}
+
+// decline is how a declined charge is explained to the buyer.
+type decline struct {
+	message   string
+	retryable bool
+}
+
+// declines holds every decline code the sandbox produces. Only a processing
+// error is retryable: it says nothing about the card, so another gateway
+// config may succeed, while the others are the card's answer.
+var declines = map[string]decline{
+	processor.CodeCardDeclined:      {message: "Your card was declined."},
+	processor.CodeInsufficientFunds: {message: "Your card has insufficient funds."},
+	processor.CodeExpiredCard:       {message: "Your card has expired."},
+	processor.CodeIncorrectCVC:      {message: "Your card's security code is incorrect."},
+	processor.CodeProcessingError:   {message: "An error occurred while processing your card. Try again in a little bit.", retryable: true},
+	processor.CodeAuthentication:    {message: "Your card issuer could not authenticate you (3-D Secure)."},
+}
+
+// Card brands, as pasarela.Card.Brand holds them.
+const (
+	BrandVisa       = "visa"
+	BrandMastercard = "mastercard"
+	BrandAmex       = "amex"
+	BrandDiscover   = "discover"
+	BrandUnknown    = "unknown"
+)
+
+// brandOf names the card brand from the number's leading digits (its IIN
+// range). Unknown ranges are allowed: the sandbox has no network to refuse.
+func brandOf(number string) string {
+	prefix := func(n int) int {
+		if len(number) < n {
+			return -1
+		}
+		v, _ := strconv.Atoi(number[:n])
+		return v
+	}
+	switch p2, p3, p4 := prefix(2), prefix(3), prefix(4); {
+	case number != "" && number[0] == '4':
+		return BrandVisa
+	case p2 >= 51 && p2 <= 55, p4 >= 2221 && p4 <= 2720:
+		return BrandMastercard
+	case p2 == 34 || p2 == 37:
+		return BrandAmex
+	case p4 == 6011, p2 == 65, p3 >= 644 && p3 <= 649:
+		return BrandDiscover
+	}
+	return BrandUnknown
+}
+
+// luhnValid reports whether the number's check digit is right.
+func luhnValid(number string) bool {
+	sum, double := 0, false
+	for i := len(number) - 1; i >= 0; i-- {
+		d := int(number[i] - '0')
+		if double {
+			if d *= 2; d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+		double = !double
+	}
+	return sum%10 == 0
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// checkCard reports every problem of a card at once, as a checkout form
+// wants to show them together. It returns the brand of a valid number.
+func checkCard(card processor.CardInput, now time.Time) (string, error) {
+	var v pasarela.Validation
+	brand := BrandUnknown
+	switch {
+	case !allDigits(card.Number):
+		v.Add("number", "invalid_number", "must be the card number's digits only")
+	case len(card.Number) < 12 || len(card.Number) > 19:
+		v.Add("number", "invalid_number", "must have 12 to 19 digits")
+	case !luhnValid(card.Number):
+		v.Add("number", "invalid_number", "is not a valid card number")
+	default:
+		brand = brandOf(card.Number)
+	}
+
+	switch {
+	case card.ExpMonth < 1 || card.ExpMonth > 12:
+		v.Add("exp", "invalid_expiry", "the month must be 1 to 12")
+	case card.ExpYear < 1000 || card.ExpYear > 9999:
+		v.Add("exp", "invalid_expiry", "the year must have four digits")
+	case expired(card.ExpMonth, card.ExpYear, now):
+		v.Add("exp", processor.CodeExpiredCard, "the card has expired")
+	case card.ExpYear > now.UTC().Year()+50:
+		v.Add("exp", "invalid_expiry", "the year is too far in the future")
+	}
+
+	// American Express prints a four-digit code, every other brand three.
+	cvcOK := allDigits(card.CVC)
+	switch brand {
+	case BrandAmex:
+		cvcOK = cvcOK && len(card.CVC) == 4
+	case BrandUnknown:
+		cvcOK = cvcOK && (len(card.CVC) == 3 || len(card.CVC) == 4)
+	default:
+		cvcOK = cvcOK && len(card.CVC) == 3
+	}
+	if !cvcOK {
+		v.Add("cvc", "invalid_cvc", "must be the 3 digits on the back of the card (4 on the front for American Express)")
+	}
+	return brand, v.Err()
+}
+
+// expired reports whether a card's expiry month is over at now, in UTC. A
+// card is valid through the last day of its expiry month.
+func expired(month, year int, now time.Time) bool {
+	now = now.UTC()
+	return year < now.Year() || year == now.Year() && month < int(now.Month())
+}
