@@ -15,6 +15,7 @@ unit:
 	$(GO) test -race -count=1 ./...
 
 fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzCardForm$$' -fuzztime $(FUZZTIME) ./internal/web
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeNVP$$' -fuzztime $(FUZZTIME) ./internal/processor/paypal
 	$(GO) test -run '^$$' -fuzz '^FuzzParseMajor$$' -fuzztime $(FUZZTIME) .
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeEnvelope$$' -fuzztime $(FUZZTIME) ./internal/face/payrest

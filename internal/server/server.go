@@ -18,6 +18,7 @@ import (
 	"github.com/pasarela/pasarela/internal/core"
 	"github.com/pasarela/pasarela/internal/face/payrest"
 	"github.com/pasarela/pasarela/internal/transport"
+	"github.com/pasarela/pasarela/internal/web"
 )
 
 // Config holds the HTTP settings; the zero value gives the defaults.
@@ -41,6 +42,7 @@ func New(cfg Config, svc *core.Service, log *slog.Logger, m *Metrics) http.Handl
 	cfg.defaults()
 	mux := http.NewServeMux()
 	payrest.New(svc, log).Register(mux)
+	web.New(svc, log).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -1,0 +1,458 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/core"
+	"github.com/pasarela/pasarela/internal/transport"
+)
+
+// view is what every page template reads. Only the fields a page uses are
+// set.
+type view struct {
+	Lang        string
+	Title       string
+	Merchant    string
+	Amount      string
+	Description string
+
+	Token     string
+	CSRF      string
+	Card      bool                  // the card form is offered
+	Redirects []core.CheckoutOption // one button per redirect option (PayPal)
+	TestCards bool                  // the sandbox is among the options: show its test card
+	Values    cardValues            // what the buyer typed that may be shown again
+	Errors    map[string]string     // field → message, shown next to the field
+	Summary   []fieldMessage        // every message, at the top of the form
+	Last4     string
+
+	Heading   string
+	Message   string
+	LinkURL   string
+	LinkText  string
+	ReturnURL string // the merchant's page, with transactionId and status
+	CancelURL string
+	Reference string
+	ActionURL string
+
+	// formOrigins are origins besides the gateway a form on the page may
+	// end up at (through a 303): the merchant's return origin.
+	formOrigins []string
+}
+
+// cardValues are the inputs shown again after an error: never the number
+// or the security code.
+type cardValues struct {
+	Name string
+	Exp  string
+}
+
+// fieldMessage is one line of the error summary; Field is the id of the
+// input it concerns, or "".
+type fieldMessage struct {
+	Field   string
+	Message string
+}
+
+// formState is what a POST learned that the re-rendered form shows.
+type formState struct {
+	Values cardValues
+	Fields []pasarela.FieldError // input problems, per field
+	Code   string                // a decline or refusal code for the whole attempt
+	Text   string                // its English message, when the catalog has no entry
+}
+
+// formFields are the card form's inputs, in page order.
+var formFields = []string{"name", "number", "exp", "cvc"}
+
+// show is GET /pay/{token}: the page as the payment stands.
+func (p *Pages) show(w http.ResponseWriter, r *http.Request) {
+	token := r.PathValue("token")
+	if !validToken(token) {
+		p.notFound(w, r)
+		return
+	}
+	c, err := p.svc.OpenCheckout(r.Context(), token)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	p.page(w, r, c, nil, http.StatusOK)
+}
+
+// payWithCard is POST /pay/{token}: the card form.
+func (p *Pages) payWithCard(w http.ResponseWriter, r *http.Request) {
+	token, ok := p.post(w, r)
+	if !ok {
+		return
+	}
+	card := decodeCardForm(r.PostForm)
+	st := &formState{Values: cardValues{Name: card.Name, Exp: strings.TrimSpace(r.PostForm.Get("exp"))}}
+	if len(st.Values.Name) > 200 || len(st.Values.Exp) > 20 {
+		st.Values = cardValues{}
+	}
+	c, err := p.svc.PayWithCard(r.Context(), token, card)
+	p.after(w, r, token, c, err, st)
+}
+
+// startRedirect is POST /pay/{token}/redirect: a PayPal button.
+func (p *Pages) startRedirect(w http.ResponseWriter, r *http.Request) {
+	token, ok := p.post(w, r)
+	if !ok {
+		return
+	}
+	configID, _ := strconv.ParseInt(r.PostForm.Get("config"), 10, 64)
+	if configID < 0 {
+		configID = 0
+	}
+	c, err := p.svc.StartRedirect(r.Context(), token, configID)
+	p.after(w, r, token, c, err, nil)
+}
+
+// resume is POST /pay/{token}/challenge (the sandbox bank's 3-D Secure
+// page) and POST /pay/{token}/approve (the PayPal sandbox page).
+func (p *Pages) resume(w http.ResponseWriter, r *http.Request) {
+	token, ok := p.post(w, r)
+	if !ok {
+		return
+	}
+	approved := r.PostForm.Get("approved") == "true"
+	c, err := p.svc.ResumeCheckout(r.Context(), token, approved)
+	p.after(w, r, token, c, err, nil)
+}
+
+// post does what every POST needs first: a plausible token, a parsed form
+// and a CSRF check. It answers the request itself when one fails.
+func (p *Pages) post(w http.ResponseWriter, r *http.Request) (string, bool) {
+	token := r.PathValue("token")
+	if !validToken(token) {
+		p.notFound(w, r)
+		return "", false
+	}
+	if err := r.ParseForm(); err != nil {
+		lang := langFromHeader(r.Header.Get("Accept-Language"))
+		status := http.StatusBadRequest
+		if transport.IsTooLarge(err) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		p.message(w, r, status, &view{Lang: lang, LinkURL: "/pay/" + token, LinkText: translate(lang, "back.link")},
+			translate(lang, "badform.title"), translate(lang, "badform.body"))
+		return "", false
+	}
+	if !checkCSRF(r) {
+		p.forbidden(w, r, token)
+		return "", false
+	}
+	return token, true
+}
+
+// forbidden is the answer to a POST that failed the CSRF check. The page is
+// in the payment's language when the token is known.
+func (p *Pages) forbidden(w http.ResponseWriter, r *http.Request, token string) {
+	lang := langFromHeader(r.Header.Get("Accept-Language"))
+	c, err := p.svc.OpenCheckout(r.Context(), token)
+	switch {
+	case err == nil:
+		lang = langOf(c.Payment.Language)
+	case pasarela.ErrorKind(err) == pasarela.KindNotFound:
+		p.notFound(w, r)
+		return
+	}
+	p.message(w, r, http.StatusForbidden, &view{Lang: lang, LinkURL: "/pay/" + token, LinkText: translate(lang, "back.link")},
+		translate(lang, "csrf.title"), translate(lang, "csrf.body"))
+}
+
+// after answers a POST from what the core did. st holds what the card form
+// sent (nil for the other forms): a decline of a card is shown at once with
+// the name and expiry kept; the other steps redirect to the page, which
+// shows the decline too (post/redirect/get).
+func (p *Pages) after(w http.ResponseWriter, r *http.Request, token string, c *core.Checkout, err error, st *formState) {
+	ctx := r.Context()
+	cardForm := st != nil
+	if st == nil {
+		st = &formState{}
+	}
+	if err != nil {
+		e := pasarela.AsError(err)
+		switch {
+		case e.Kind == pasarela.KindNotFound:
+			p.notFound(w, r)
+		case e.Code == "not_payable" || e.Code == "no_action" || e.Code == "link_expired":
+			// Another press got there first (a double click, a second tab),
+			// or the page was stale: show the payment as it now stands. A
+			// charge in flight is waited for briefly, so that the second
+			// press of a double click lands on the result.
+			p.waitSettled(ctx, token)
+			p.seeOther(w, r, token)
+		case e.Kind == pasarela.KindInvalid:
+			if c, err = p.svc.OpenCheckout(ctx, token); err != nil {
+				p.fail(w, r, err)
+				return
+			}
+			if c.Expired || c.Payment.Status != pasarela.StatusPending {
+				p.seeOther(w, r, token)
+				return
+			}
+			if len(e.Fields) > 0 && e.Fields[0].Field != "" {
+				st.Fields = e.Fields
+			} else {
+				st.Code, st.Text = e.Code, e.Message
+			}
+			p.page(w, r, c, st, http.StatusUnprocessableEntity)
+		default:
+			p.log.ErrorContext(ctx, "checkout attempt failed", "request_id", transport.RequestID(ctx), "err", err)
+			if c, err = p.svc.OpenCheckout(ctx, token); err != nil || c.Expired || c.Payment.Status != pasarela.StatusPending {
+				p.internal(w, r, c)
+				return
+			}
+			st.Code = "processing_error"
+			p.page(w, r, c, st, http.StatusServiceUnavailable)
+		}
+		return
+	}
+	pay := c.Payment
+	switch {
+	case pay.Status == pasarela.StatusCompleted || pay.Status == pasarela.StatusAuthorized:
+		if u, _ := returnTarget(c); u != "" {
+			securityHeaders(w, nil)
+			http.Redirect(w, r, u, http.StatusSeeOther)
+			return
+		}
+		p.seeOther(w, r, token)
+	case cardForm && pay.Status == pasarela.StatusPending && pay.FailureCode != "" && !c.Expired:
+		st.Code, st.Text = pay.FailureCode, pay.FailureMessage
+		p.page(w, r, c, st, http.StatusPaymentRequired)
+	case pay.Status == pasarela.StatusRequiresAction && c.ActionURL != "":
+		p.page(w, r, c, nil, http.StatusOK) // the processor's own page: a link to it
+	default:
+		p.seeOther(w, r, token)
+	}
+}
+
+// waitSettled waits up to a few seconds while the payment is processing.
+func (p *Pages) waitSettled(ctx context.Context, token string) {
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		c, err := p.svc.OpenCheckout(ctx, token)
+		if err != nil || c.Payment.Status != pasarela.StatusProcessing {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// seeOther sends the browser to the page of the token (post/redirect/get).
+func (p *Pages) seeOther(w http.ResponseWriter, r *http.Request, token string) {
+	securityHeaders(w, nil)
+	http.Redirect(w, r, "/pay/"+token, http.StatusSeeOther)
+}
+
+// fail answers an error of the core where no page can be shown.
+func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if pasarela.ErrorKind(err) == pasarela.KindNotFound {
+		p.notFound(w, r)
+		return
+	}
+	p.log.ErrorContext(r.Context(), "checkout page failed", "request_id", transport.RequestID(r.Context()), "err", err)
+	p.internal(w, r, nil)
+}
+
+func (p *Pages) internal(w http.ResponseWriter, r *http.Request, c *core.Checkout) {
+	v := &view{Lang: langFromHeader(r.Header.Get("Accept-Language"))}
+	if c != nil {
+		v = p.base(c)
+	}
+	p.message(w, r, http.StatusInternalServerError, v, translate(v.Lang, "error.title"), translate(v.Lang, "error.body"))
+}
+
+// base is the view every page of a payment starts from.
+func (p *Pages) base(c *core.Checkout) *view {
+	pay := c.Payment
+	lang := langOf(pay.Language)
+	v := &view{Lang: lang, Merchant: c.Merchant, Description: pay.Description, Token: c.Token,
+		Amount: formatAmount(pay.Amount, pay.Currency, lang), Reference: pay.TransactionID}
+	if u, origin := returnTarget(c); u != "" {
+		v.ReturnURL, v.formOrigins = u, []string{origin}
+	}
+	if _, ok := webURL(c.CancelURL); ok {
+		v.CancelURL = c.CancelURL
+	}
+	return v
+}
+
+// page renders the page of a checkout as it stands; st is what a POST
+// learned, nil on a plain GET.
+func (p *Pages) page(w http.ResponseWriter, r *http.Request, c *core.Checkout, st *formState, status int) {
+	v := p.base(c)
+	lang, pay := v.Lang, c.Payment
+	back := func() {
+		switch {
+		case v.CancelURL != "":
+			v.LinkURL, v.LinkText = v.CancelURL, translate(lang, "return.link", c.Merchant)
+		case v.ReturnURL != "":
+			v.LinkURL, v.LinkText = v.ReturnURL, translate(lang, "return.link", c.Merchant)
+		}
+	}
+	switch pay.Status {
+	case pasarela.StatusPending, pasarela.StatusRequiresAction:
+		if c.Expired {
+			back()
+			p.message(w, r, http.StatusGone, v, translate(lang, "expired.title"), translate(lang, "expired.body"))
+			return
+		}
+	}
+	switch pay.Status {
+	case pasarela.StatusPending:
+		p.checkoutForm(w, r, c, v, st, status)
+	case pasarela.StatusRequiresAction:
+		v.CSRF = csrfToken(w, r)
+		if pay.Card != nil {
+			v.Last4 = pay.Card.Last4
+		}
+		switch {
+		case c.Action == core.ActionChallenge:
+			v.Title = translate(lang, "challenge.title")
+			p.render(w, r, status, "challenge", v)
+		case c.ActionURL != "":
+			if _, ok := webURL(c.ActionURL); !ok {
+				p.internal(w, r, c)
+				return
+			}
+			v.ActionURL = c.ActionURL
+			v.Title = translate(lang, "continue.title")
+			p.render(w, r, status, "continue", v)
+		default:
+			v.Title = translate(lang, "approval.title")
+			p.render(w, r, status, "approval", v)
+		}
+	case pasarela.StatusProcessing, pasarela.StatusAdjustment:
+		// A charge in flight: the browser asks again shortly (the Refresh
+		// header needs no script), and a link does the same by hand.
+		w.Header().Set("Refresh", "2")
+		v.LinkURL, v.LinkText = "/pay/"+c.Token, translate(lang, "refresh.link")
+		p.message(w, r, status, v, translate(lang, "processing.title"), translate(lang, "processing.body"))
+	case pasarela.StatusCompleted, pasarela.StatusAuthorized, pasarela.StatusRefunded, pasarela.StatusPartiallyRefunded:
+		key := "result.completed"
+		switch pay.Status {
+		case pasarela.StatusAuthorized:
+			key = "result.authorized"
+		case pasarela.StatusRefunded, pasarela.StatusPartiallyRefunded:
+			key = "result.refunded"
+		}
+		v.Heading, v.Message = translate(lang, key+".title"), translate(lang, key+".body", v.Amount, c.Merchant)
+		v.Title = v.Heading
+		p.render(w, r, status, "result", v)
+	case pasarela.StatusExpired:
+		back()
+		p.message(w, r, http.StatusGone, v, translate(lang, "expired.title"), translate(lang, "expired.body"))
+	case pasarela.StatusInvalidated:
+		back()
+		p.message(w, r, status, v, translate(lang, "canceled.title"), translate(lang, "canceled.body"))
+	default: // failed
+		back()
+		p.message(w, r, status, v, translate(lang, "failed.title"), translate(lang, "failed.body"))
+	}
+}
+
+// checkoutForm renders the ways to pay a pending payment.
+func (p *Pages) checkoutForm(w http.ResponseWriter, r *http.Request, c *core.Checkout, v *view, st *formState, status int) {
+	lang := v.Lang
+	v.Title = translate(lang, "checkout.title")
+	v.CSRF = csrfToken(w, r)
+	for _, o := range c.Options {
+		switch o.Flow {
+		case core.FlowCard:
+			v.Card = true
+			v.TestCards = v.TestCards || o.Gateway == "sandbox"
+		case core.FlowRedirect:
+			v.Redirects = append(v.Redirects, o)
+		}
+	}
+	if st == nil && c.Payment.FailureCode != "" {
+		// The last attempt failed; say so until the next one.
+		st = &formState{Code: c.Payment.FailureCode, Text: c.Payment.FailureMessage}
+	}
+	if st != nil {
+		v.Values = st.Values
+		v.Errors = map[string]string{}
+		var other []fieldMessage
+		for _, f := range st.Fields {
+			msg := fieldError(lang, f.Field, f.Code, f.Message)
+			if isFormField(f.Field) {
+				if _, seen := v.Errors[f.Field]; !seen {
+					v.Errors[f.Field] = msg
+				}
+				continue
+			}
+			other = append(other, fieldMessage{Message: msg})
+		}
+		if st.Code != "" {
+			field, msg := declineError(lang, st.Code, st.Text)
+			if field != "" && v.Errors[field] == "" {
+				v.Errors[field] = msg
+			} else {
+				other = append(other, fieldMessage{Message: msg})
+			}
+		}
+		for _, f := range formFields {
+			if msg, ok := v.Errors[f]; ok {
+				v.Summary = append(v.Summary, fieldMessage{Field: f, Message: msg})
+			}
+		}
+		v.Summary = append(v.Summary, other...)
+	}
+	p.render(w, r, status, "checkout", v)
+}
+
+func isFormField(f string) bool {
+	for _, x := range formFields {
+		if f == x {
+			return true
+		}
+	}
+	return false
+}
+
+// returnTarget is the merchant's return URL with the payment's transaction
+// id and status added, and its origin; "" when there is none or it is not a
+// plain http(s) URL.
+func returnTarget(c *core.Checkout) (string, string) {
+	u, ok := webURL(c.ReturnURL)
+	if !ok {
+		return "", ""
+	}
+	q := u.Query()
+	q.Set("transactionId", c.Payment.TransactionID)
+	q.Set("status", string(c.Payment.Status))
+	u.RawQuery = q.Encode()
+	return u.String(), u.Scheme + "://" + u.Host
+}
+
+// webURL parses an absolute http(s) URL whose host is plain enough to name
+// in a Content-Security-Policy.
+func webURL(s string) (*url.URL, bool) {
+	if s == "" {
+		return nil, false
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
+		return nil, false
+	}
+	for _, r := range u.Host {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(".-:[]", r)) {
+			return nil, false
+		}
+	}
+	u.Host = strings.ToLower(u.Host)
+	return u, true
+}

@@ -1,0 +1,222 @@
+// Package web is the gateway's hosted pages: the checkout a buyer pays on
+// (/pay/{token}), with its 3-D Secure and PayPal sandbox steps and its
+// result page. Pages are rendered on the server from embedded templates and
+// work without JavaScript; one small embedded script adds niceties (it stops
+// a second press of Pay and formats the expiry). No asset comes from outside
+// the gateway.
+//
+// Like every face, the pages call the core and nothing else: the core decides
+// whether a token can pay, charges once, and keeps the ledger.
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/pasarela/pasarela/internal/core"
+	"github.com/pasarela/pasarela/internal/transport"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed assets
+var assetFS embed.FS
+
+// Pages serves the hosted checkout.
+type Pages struct {
+	svc    *core.Service
+	log    *slog.Logger
+	pages  map[string]*template.Template
+	assets map[string]asset
+}
+
+// asset is one embedded file with its content type and a version derived
+// from its content, so that a changed file gets a new URL and old ones can
+// be cached for long.
+type asset struct {
+	body    []byte
+	ctype   string
+	version string
+}
+
+// pageNames are the templates that render a whole page (each with the
+// layout); the others are pieces.
+var pageNames = []string{"checkout", "challenge", "approval", "continue", "result", "message"}
+
+// New returns the pages over the core. It panics if an embedded template
+// does not parse, which a test catches before any release.
+func New(svc *core.Service, log *slog.Logger) *Pages {
+	p := &Pages{svc: svc, log: log, pages: map[string]*template.Template{}, assets: map[string]asset{}}
+	entries, err := fs.ReadDir(assetFS, "assets")
+	if err != nil {
+		panic(err)
+	}
+	for _, e := range entries {
+		b, err := fs.ReadFile(assetFS, "assets/"+e.Name())
+		if err != nil {
+			panic(err)
+		}
+		sum := sha256.Sum256(b)
+		ctype := "application/octet-stream"
+		switch path.Ext(e.Name()) {
+		case ".css":
+			ctype = "text/css; charset=utf-8"
+		case ".js":
+			ctype = "text/javascript; charset=utf-8"
+		}
+		p.assets[e.Name()] = asset{body: b, ctype: ctype, version: hex.EncodeToString(sum[:6])}
+	}
+	funcs := template.FuncMap{
+		"t":     translate,
+		"asset": p.assetURL,
+	}
+	for _, name := range pageNames {
+		p.pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS,
+			"templates/layout.html", "templates/"+name+".html"))
+	}
+	return p
+}
+
+// Register mounts the pages on mux.
+func (p *Pages) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /pay/{token}", p.show)
+	mux.HandleFunc("POST /pay/{token}", p.payWithCard)
+	mux.HandleFunc("POST /pay/{token}/redirect", p.startRedirect)
+	mux.HandleFunc("POST /pay/{token}/challenge", p.resume)
+	mux.HandleFunc("POST /pay/{token}/approve", p.resume)
+	mux.HandleFunc("GET /pay/assets/{file}", p.serveAsset)
+	mux.HandleFunc("GET /pay/{$}", p.notFound)
+	// A step's address opened directly (a bookmark, a reload) leads to the
+	// payment's page, which shows the step the payment is at.
+	mux.HandleFunc("GET /pay/{token}/{rest...}", func(w http.ResponseWriter, r *http.Request) {
+		if token := r.PathValue("token"); validToken(token) {
+			p.seeOther(w, r, token)
+			return
+		}
+		p.notFound(w, r)
+	})
+}
+
+// assetURL is the versioned path of an embedded asset.
+func (p *Pages) assetURL(name string) string {
+	a, ok := p.assets[name]
+	if !ok {
+		return "/pay/assets/" + name
+	}
+	return "/pay/assets/" + name + "?v=" + a.version
+}
+
+func (p *Pages) serveAsset(w http.ResponseWriter, r *http.Request) {
+	securityHeaders(w, nil)
+	a, ok := p.assets[r.PathValue("file")]
+	if !ok {
+		p.notFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", a.ctype)
+	if r.URL.Query().Get("v") == a.version {
+		// The URL changes with the content, so this one never goes stale.
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		w.Header().Set("Cache-Control", "no-cache")
+	}
+	w.Header().Set("ETag", `"`+a.version+`"`)
+	if match := r.Header.Get("If-None-Match"); match == `"`+a.version+`"` {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	_, _ = w.Write(a.body)
+}
+
+// securityHeaders are sent with every response of the pages: no framing
+// (clickjacking), no inline or outside scripts, forms only to the gateway
+// and to the origins given (the merchant's return page, reached by a 303
+// after a form), no referrer (the token is in the URL), no caching.
+func securityHeaders(w http.ResponseWriter, formOrigins []string) {
+	h := w.Header()
+	formAction := "'self'"
+	for _, o := range formOrigins {
+		formAction += " " + o
+	}
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+		"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action "+formAction+"; frame-ancestors 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+}
+
+// render writes a page. The template runs into a buffer first so that a
+// failure gives a clean error page rather than half a page.
+func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name string, v *view) {
+	if v.Lang == "" {
+		v.Lang = langEN
+	}
+	var buf bytes.Buffer
+	if err := p.pages[name].ExecuteTemplate(&buf, "layout", v); err != nil {
+		p.log.ErrorContext(r.Context(), "page template failed", "request_id", transport.RequestID(r.Context()), "page", name, "err", err)
+		securityHeaders(w, nil)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	securityHeaders(w, v.formOrigins)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(buf.Bytes())
+	}
+}
+
+// message renders a page that only says something, with an optional link.
+func (p *Pages) message(w http.ResponseWriter, r *http.Request, status int, v *view, heading, text string) {
+	v.Heading, v.Message = heading, text
+	if v.Title == "" {
+		v.Title = heading
+	}
+	p.render(w, r, status, "message", v)
+}
+
+// notFound is the page of an unknown token or asset.
+func (p *Pages) notFound(w http.ResponseWriter, r *http.Request) {
+	lang := langFromHeader(r.Header.Get("Accept-Language"))
+	p.message(w, r, http.StatusNotFound, &view{Lang: lang}, translate(lang, "notfound.title"), translate(lang, "notfound.body"))
+}
+
+// validToken reports whether a path token looks like a page token, so that
+// garbage never reaches the database.
+func validToken(token string) bool {
+	if len(token) < 4 || len(token) > 100 {
+		return false
+	}
+	for _, r := range token {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// langFromHeader picks Spanish or English from Accept-Language, for pages
+// shown before any payment is known (the 404).
+func langFromHeader(h string) string {
+	for _, part := range strings.Split(h, ",") {
+		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
+		switch {
+		case tag == "es" || strings.HasPrefix(tag, "es-"):
+			return langES
+		case tag == "en" || strings.HasPrefix(tag, "en-"):
+			return langEN
+		}
+	}
+	return langEN
+}
