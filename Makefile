@@ -22,7 +22,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzListOptions$$' -fuzztime $(FUZZTIME) ./internal/face/payrest
 
 bench:
-	$(GO) test -run '^$$' -bench UpdateDurable -benchtime 3s -count 3 ./internal/store/sqlite
+	$(GO) test -run '^$$' -bench 'UpdateDurable|PaymentWrite' -benchtime 3s -count 3 ./internal/store/sqlite
 
 # loadtest builds the binary, serves it on a fresh database in a temporary
 # directory and drives it with `pasarela bench` (create, get, list). The

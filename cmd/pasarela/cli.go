@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -41,6 +42,7 @@ type Main struct {
 	// operator command arguments
 	name, email, password, code, clientID string
 	asJSON                                bool
+	benchCfg                              benchConfig
 
 	log     *slog.Logger
 	db      engine
@@ -48,6 +50,7 @@ type Main struct {
 	metrics *server.Metrics
 
 	ln      net.Listener
+	debug   *http.Server
 	sweeper *worker.Sweeper
 	cancel  context.CancelFunc
 	served  chan error
@@ -67,6 +70,8 @@ const usage = `usage:
   pasarela client create --name NAME --email EMAIL --password PASSWORD [--code ENTITY_CODE] [--db …] [--json]
   pasarela app create --client CLIENT_ID --name NAME [--db …] [--json]
   pasarela ledger verify [--db …]
+  pasarela bench --url http://127.0.0.1:8080 (--key API_KEY --app APP_ID | --bootstrap-db sqlite:PATH)
+                 [--duration 10s] [--workers 64] [--rate 0] [--scenario create,get,list]
 Every flag also reads from PASARELA_<FLAG> (e.g. PASARELA_DB, PASARELA_ADDR).`
 
 // ParseFlags reads the command line; environ gives the environment (as
@@ -100,6 +105,8 @@ func (m *Main) ParseFlags(args, environ []string) error {
 		}
 		m.command += " verify"
 		rest = rest[1:]
+	case "bench":
+		return m.parseBench(rest)
 	case "serve", "migrate":
 	case "help", "-h", "--help":
 		fmt.Fprintln(m.stdout, usage)
@@ -127,6 +134,7 @@ func (m *Main) ParseFlags(args, environ []string) error {
 		fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "base URL buyers reach the hosted pages at (default: the address served on)")
 		fs.Int64Var(&c.FeeBPS, "fee-bps", c.FeeBPS, "platform fee on each capture, in basis points")
 		fs.Int64Var(&c.FeeFixed, "fee-fixed", c.FeeFixed, "fixed platform fee on each capture, in minor units")
+		fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "address for net/http/pprof (off when empty; never expose it)")
 	case "client create":
 		fs.StringVar(&m.name, "name", "", "the client's name")
 		fs.StringVar(&m.email, "email", "", "the admin user's email (also its username)")
@@ -205,6 +213,9 @@ func sqlitePath(dsn string) (string, bool) {
 // Run executes the command. For serve it returns once the server listens;
 // Close stops it.
 func (m *Main) Run(ctx context.Context) (err error) {
+	if m.command == "bench" {
+		return m.runBench(ctx)
+	}
 	m.log, err = newLogger(m.stderr, m.Config.LogFormat, m.Config.LogLevel)
 	if err != nil {
 		return err
@@ -280,6 +291,11 @@ func (m *Main) serve(ctx context.Context) error {
 	m.cancel = cancel
 	m.served = make(chan error, 1)
 	go func() { m.served <- server.Serve(sctx, m.ln, h, m.log, m.Config.ShutdownGrace) }()
+	if m.Config.DebugAddr != "" {
+		if err := m.serveDebug(); err != nil {
+			return err
+		}
+	}
 	m.sweeper = &worker.Sweeper{Svc: m.svc, Log: m.log}
 	m.sweeper.Start(ctx)
 	m.log.Info("listening", "addr", m.ln.Addr().String(), "db", m.db.Engine())
@@ -301,6 +317,9 @@ func (m *Main) Close() error {
 		if m.cancel != nil {
 			m.cancel()
 			errs = append(errs, <-m.served)
+		}
+		if m.debug != nil {
+			m.debug.Close()
 		}
 		if m.sweeper != nil {
 			m.sweeper.Stop()

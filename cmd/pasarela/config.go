@@ -76,4 +76,7 @@ type Config struct {
 	SecretKeyFile string `env:"PASARELA_SECRET_KEY_FILE"`
 	FeeBPS        int64  `env:"PASARELA_FEE_BPS" envDefault:"0"`
 	FeeFixed      int64  `env:"PASARELA_FEE_FIXED" envDefault:"0"`
+	// DebugAddr, when set, serves net/http/pprof there, apart from the
+	// public listener, for profiling a server under load.
+	DebugAddr string `env:"PASARELA_DEBUG_ADDR"`
 }

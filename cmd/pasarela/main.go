@@ -4,6 +4,7 @@
 //	pasarela migrate [--db …]
 //	pasarela client create --name … --email … --password … [--code …] [--json]
 //	pasarela app create --client … --name … [--json]
+//	pasarela bench --url … (--key … --app … | --bootstrap-db …) [--duration …] [--workers …]
 //
 // Every flag can also be set with a PASARELA_* environment variable.
 package main

@@ -211,6 +211,9 @@ func (s *Service) DeleteApplication(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
+	// The deleted application's key must fail from the moment this
+	// answers (see keyCache).
+	defer s.keys.invalidate()
 	return s.db.Update(ctx, func(tx *store.Tx) error {
 		n, err := tx.CountPayments(ctx, p.ClientID, id)
 		if err != nil {
@@ -237,6 +240,9 @@ func (s *Service) RecreateKey(ctx context.Context, id int64) (*NewApplication, e
 func (s *Service) recreateKey(ctx context.Context, clientID string, id int64) (*NewApplication, error) {
 	key, prefix, hash := newAPIKey()
 	var a *pasarela.Application
+	// The old key must fail from the moment this answers (see keyCache);
+	// invalidating after the commit, whatever its outcome, guarantees it.
+	defer s.keys.invalidate()
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
 		var err error
 		if a, err = tx.GetApplication(ctx, clientID, id); err != nil {

@@ -85,7 +85,7 @@ func (s *Service) loadCheckout(ctx context.Context, tx *store.Tx, token string) 
 			c.CancelURL = c.Link.CancelURL
 		}
 	}
-	configs, err := usableConfigs(ctx, tx, pay.ClientID, pay.ApplicationID, allowed)
+	configs, err := usableConfigs(ctx, tx, pay.ClientID, pay.ApplicationID, allowed, false)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
+	"time"
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/store"
@@ -52,54 +54,80 @@ var errKeyReused = pasarela.Errorf(pasarela.KindConflict, "idempotency_key_reuse
 // and its rendered answer is stored in the same transaction. Two concurrent
 // first requests race on the record's unique key: the loser's transaction
 // (and its resource) rolls back, and it replays the winner's answer.
+//
+// The lookup of an earlier answer is a read on the read pool, not part of
+// the write: on SQLite every write runs on one goroutine, and a retry is the
+// exception, so the write path only creates and records. What the lookup
+// might miss (an answer committed after its snapshot) the write still
+// catches: the record's unique key refuses the second answer, and when
+// create fails for any reason the key is looked up again, so a request
+// whose key already has an answer gets that answer, exactly as when the
+// lookup ran inside the write.
 func (s *Service) idempotent(ctx context.Context, clientID, scope string, idem *Idem, create func(*store.Tx) (any, error)) (any, *Replay, error) {
-	if idem == nil {
-		var v any
-		err := s.db.Update(ctx, func(tx *store.Tx) error {
+	if idem != nil {
+		var replay *Replay
+		err := s.db.View(ctx, func(tx *store.Tx) error {
 			var err error
-			v, err = create(tx)
+			replay, err = lookupReplay(ctx, tx, clientID, scope, idem, s.now())
 			return err
 		})
-		return v, nil, err
+		if err != nil || replay != nil {
+			return nil, replay, err
+		}
 	}
+	return s.createOnce(ctx, clientID, scope, idem, create)
+}
+
+// lookupReplay returns the stored answer of idem's key in tx, nil when
+// there is none, or errKeyReused when the key answered another request.
+func lookupReplay(ctx context.Context, tx *store.Tx, clientID, scope string, idem *Idem, now time.Time) (*Replay, error) {
+	rec, err := tx.GetIdempotency(ctx, clientID, scope, idem.Key, now)
+	if pasarela.ErrorKind(err) == pasarela.KindNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(rec.Fingerprint, idem.Fingerprint[:]) {
+		return nil, errKeyReused
+	}
+	return &Replay{Status: rec.Status, Body: rec.Body}, nil
+}
+
+// createOnce is idempotent's write, for callers that looked for an earlier
+// answer themselves (in a read they needed anyway).
+func (s *Service) createOnce(ctx context.Context, clientID, scope string, idem *Idem, create func(*store.Tx) (any, error)) (any, *Replay, error) {
 	var v any
-	var replay *Replay
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
-		now := s.now()
-		rec, err := tx.GetIdempotency(ctx, clientID, scope, idem.Key, now)
-		if err == nil {
-			if !bytes.Equal(rec.Fingerprint, idem.Fingerprint[:]) {
-				return errKeyReused
-			}
-			replay = &Replay{Status: rec.Status, Body: rec.Body}
-			return nil
-		}
-		if pasarela.ErrorKind(err) != pasarela.KindNotFound {
-			return err
-		}
-		if v, err = create(tx); err != nil {
+		var err error
+		if v, err = create(tx); err != nil || idem == nil {
 			return err
 		}
 		status, body, err := idem.Render(v)
 		if err != nil {
 			return pasarela.Internal(err)
 		}
+		now := s.now()
 		return tx.PutIdempotency(ctx, &store.IdempotencyRecord{ClientID: clientID, Scope: scope, Key: idem.Key,
 			Fingerprint: idem.Fingerprint[:], Status: status, Body: body, CreatedAt: now, ExpiresAt: now.Add(s.cfg.IdempotencyTTL)})
 	})
-	if e := pasarela.AsError(err); err != nil && e.Code == "idempotency_race" {
-		// The other request committed first: answer as it did.
-		err = s.db.View(ctx, func(tx *store.Tx) error {
-			rec, err := tx.GetIdempotency(ctx, clientID, scope, idem.Key, s.now())
-			if err != nil {
-				return err
-			}
-			if !bytes.Equal(rec.Fingerprint, idem.Fingerprint[:]) {
-				return errKeyReused
-			}
-			replay = &Replay{Status: rec.Status, Body: rec.Body}
-			return nil
-		})
+	if err == nil || idem == nil {
+		return v, nil, err
 	}
-	return v, replay, err
+	// The write rolled back. If the key has an answer by now (another
+	// request won the race, or answered before this write began), that
+	// answer stands; otherwise the write's own error does.
+	var replay *Replay
+	lerr := s.db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		replay, err = lookupReplay(ctx, tx, clientID, scope, idem, s.now())
+		return err
+	})
+	switch {
+	case errors.Is(lerr, errKeyReused):
+		return nil, nil, lerr
+	case lerr == nil && replay != nil:
+		return nil, replay, nil
+	}
+	return nil, nil, err
 }

@@ -65,10 +65,14 @@ func (s *Service) CreatePaymentLink(ctx context.Context, appID, paymentID int64,
 		if !pay.Status.Payable() {
 			return pasarela.Errorf(pasarela.KindInvalid, "links_not_allowed", "links are not allowed for this payment: it is %s", pay.Status)
 		}
+		if pay.ExpiresAt != nil && !now.Before(*pay.ExpiresAt) {
+			return pasarela.Errorf(pasarela.KindInvalid, "links_not_allowed", "links are not allowed for this payment: it expired at %s",
+				pay.ExpiresAt.Format(time.RFC3339))
+		}
 		if pay.ExpiresAt != nil && l.ExpiresAt.After(*pay.ExpiresAt) {
 			l.ExpiresAt = *pay.ExpiresAt // a link never outlives its payment
 		}
-		configs, err := usableConfigs(ctx, tx, p.ClientID, appID, pay.GatewayConfigs)
+		configs, err := usableConfigs(ctx, tx, p.ClientID, appID, pay.GatewayConfigs, false)
 		if err != nil {
 			return err
 		}

@@ -82,8 +82,13 @@ func (s *Service) validatePayment(in *PaymentInput) error {
 	} else if !contains(languages, in.Language) {
 		v.Add("language", "language", "must be one of "+strings.Join(languages, ", "))
 	}
-	if in.ExpiresAt != nil && !in.ExpiresAt.After(s.now()) {
-		v.Add("expiresAt", "past", "must be in the future")
+	if in.ExpiresAt != nil {
+		// As stored, so that the answer shows what a later read will.
+		t := in.ExpiresAt.UTC().Truncate(time.Microsecond)
+		in.ExpiresAt = &t
+		if !t.After(s.now()) {
+			v.Add("expiresAt", "past", "must be in the future")
+		}
 	}
 	if len(in.Metadata) > 50 {
 		v.Add("metadata", "too_many", "may have at most 50 keys")
@@ -98,8 +103,10 @@ func (s *Service) validatePayment(in *PaymentInput) error {
 }
 
 // usableConfigs returns the enabled configs of an application a payment may
-// use: those it names (each must exist), or all enabled ones.
-func usableConfigs(ctx context.Context, tx *store.Tx, clientID string, appID int64, allowed []int64) ([]store.GatewayConfigRow, error) {
+// use: those it names, or all enabled ones. With strict (a new payment) each
+// named config must exist; a stored payment may name a config deleted since,
+// which is skipped.
+func usableConfigs(ctx context.Context, tx *store.Tx, clientID string, appID int64, allowed []int64, strict bool) ([]store.GatewayConfigRow, error) {
 	rows, _, err := tx.ListGatewayConfigs(ctx, clientID, appID, store.GatewayConfigFilter{}, pasarela.ListOptions{})
 	if err != nil {
 		return nil, err
@@ -120,6 +127,9 @@ func usableConfigs(ctx context.Context, tx *store.Tx, clientID string, appID int
 	var out []store.GatewayConfigRow
 	for _, id := range allowed {
 		r, ok := byID[id]
+		if !ok && !strict {
+			continue
+		}
 		if !ok {
 			return nil, pasarela.Invalid("gatewayConfigs", "unknown_gateway_config", "gateway config "+strconv.FormatInt(id, 10)+" is not one of this application's")
 		}
@@ -133,25 +143,33 @@ func usableConfigs(ctx context.Context, tx *store.Tx, clientID string, appID int
 // CreatePayment creates a pending payment of an application. Its hosted page
 // is ready at once; links bound to one gateway config are made apart.
 func (s *Service) CreatePayment(ctx context.Context, appID int64, in PaymentInput, idem *Idem) (*pasarela.Payment, *Replay, error) {
-	p, err := s.paymentWriter(ctx, appID)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := s.validatePayment(&in); err != nil {
-		return nil, nil, err
-	}
-	// Reading the configs on the read pool keeps the single writer free; a
-	// config removed meanwhile is skipped when the buyer pays.
-	err = s.db.View(ctx, func(tx *store.Tx) error {
-		configs, err := usableConfigs(ctx, tx, p.ClientID, appID, in.GatewayConfigs)
+	// One read checks access, then (after validating the input, in the same
+	// order as ever) the configs. Reading on the read pool keeps the single
+	// writer free; a config removed meanwhile is skipped when the buyer pays.
+	var p *pasarela.Principal
+	var replay *Replay
+	err := s.db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		if p, err = paymentWriterTx(ctx, tx, appID); err != nil {
+			return err
+		}
+		if err := s.validatePayment(&in); err != nil {
+			return err
+		}
+		configs, err := usableConfigs(ctx, tx, p.ClientID, appID, in.GatewayConfigs, true)
 		if err == nil && len(configs) == 0 {
 			err = pasarela.Invalid("gatewayConfigs", "no_gateway", "no enabled gateway config can take this payment; configure one with POST /application/"+
 				strconv.FormatInt(appID, 10)+"/gateway")
 		}
+		if err != nil || idem == nil {
+			return err
+		}
+		// An answer this key already has (see idempotent), in the same read.
+		replay, err = lookupReplay(ctx, tx, p.ClientID, paymentScope(appID), idem, s.now())
 		return err
 	})
-	if err != nil {
-		return nil, nil, err
+	if err != nil || replay != nil {
+		return nil, replay, err
 	}
 	now := s.now()
 	pay := &pasarela.Payment{ClientID: p.ClientID, ApplicationID: appID, TransactionID: randomAlnum(17),
@@ -161,7 +179,7 @@ func (s *Service) CreatePayment(ctx context.Context, appID int64, in PaymentInpu
 		Flags: in.Flags, AskForDetails: in.AskForDetails, Capture: in.Capture, GatewayConfigs: in.GatewayConfigs,
 		ReturnURL: in.ReturnURL, CancelURL: in.CancelURL, Metadata: in.Metadata, ExpiresAt: in.ExpiresAt,
 		CreatedAt: now, UpdatedAt: now}
-	v, replay, err := s.idempotent(ctx, p.ClientID, "app:"+strconv.FormatInt(appID, 10), idem, func(tx *store.Tx) (any, error) {
+	v, replay, err := s.createOnce(ctx, p.ClientID, paymentScope(appID), idem, func(tx *store.Tx) (any, error) {
 		return pay, tx.CreatePayment(ctx, pay)
 	})
 	if err != nil || replay != nil {
@@ -170,10 +188,21 @@ func (s *Service) CreatePayment(ctx context.Context, appID int64, in PaymentInpu
 	return v.(*pasarela.Payment), nil, nil
 }
 
+// paymentScope is the idempotency scope of an application's payments.
+func paymentScope(appID int64) string { return "app:" + strconv.FormatInt(appID, 10) }
+
 // paymentWriter lets through callers that may take payments for appID:
 // its application key, or a user of the client other than a viewer.
 func (s *Service) paymentWriter(ctx context.Context, appID int64) (*pasarela.Principal, error) {
-	return s.applicationAccess(ctx, appID, true, pasarela.RoleAdmin, pasarela.RoleManager, pasarela.RoleTerminal)
+	return s.applicationAccess(ctx, appID, true, paymentRoles...)
+}
+
+// paymentRoles are the user roles that may take payments.
+var paymentRoles = []pasarela.Role{pasarela.RoleAdmin, pasarela.RoleManager, pasarela.RoleTerminal}
+
+// paymentWriterTx is paymentWriter inside the caller's read.
+func paymentWriterTx(ctx context.Context, tx *store.Tx, appID int64) (*pasarela.Principal, error) {
+	return applicationAccessTx(ctx, tx, appID, true, paymentRoles...)
 }
 
 // PaymentDetail is a payment with what hangs from it.
@@ -187,13 +216,12 @@ type PaymentDetail struct {
 // GetPayment returns a payment of an application with its links, children
 // and refunds.
 func (s *Service) GetPayment(ctx context.Context, appID, id int64) (*PaymentDetail, error) {
-	p, err := s.applicationAccess(ctx, appID, false)
-	if err != nil {
-		return nil, err
-	}
 	d := &PaymentDetail{}
-	err = s.db.View(ctx, func(tx *store.Tx) error {
-		var err error
+	err := s.db.View(ctx, func(tx *store.Tx) error {
+		p, err := applicationAccessTx(ctx, tx, appID, false)
+		if err != nil {
+			return err
+		}
 		if d.Payment, err = tx.GetPayment(ctx, p.ClientID, appID, id); err != nil {
 			return err
 		}
@@ -218,30 +246,36 @@ type PaymentFilter = store.PaymentFilter
 
 // ListPayments returns a page of an application's payments.
 func (s *Service) ListPayments(ctx context.Context, appID int64, f PaymentFilter, opts pasarela.ListOptions) ([]pasarela.Payment, int, error) {
-	p, err := s.applicationAccess(ctx, appID, false)
-	if err != nil {
-		return nil, 0, err
-	}
-	if err := checkList(&opts, store.PaymentSortFields); err != nil {
-		return nil, 0, err
-	}
-	var v pasarela.Validation
-	if f.Status != "" && !pasarela.PaymentStatus(f.Status).Valid() {
-		v.Add("status", "enum", "unknown status '"+f.Status+"'")
-	}
-	checkText(&v, "client_id", &f.CustomerID, false, 200)
-	checkText(&v, "transaction_id", &f.TransactionID, false, 64)
-	if err := v.Err(); err != nil {
-		return nil, 0, err
-	}
 	var out []pasarela.Payment
 	var total int
-	err = s.db.View(ctx, func(tx *store.Tx) error {
-		var err error
+	// Access, validation and the page in one read (access first, as ever).
+	err := s.db.View(ctx, func(tx *store.Tx) error {
+		p, err := applicationAccessTx(ctx, tx, appID, false)
+		if err != nil {
+			return err
+		}
+		if err := checkList(&opts, store.PaymentSortFields); err != nil {
+			return err
+		}
+		var v pasarela.Validation
+		for _, st := range append([]string{f.Status}, f.Statuses...) {
+			if st != "" && !pasarela.PaymentStatus(st).Valid() {
+				v.Add("status", "enum", "unknown status "+quoteField(st))
+				break
+			}
+		}
+		checkText(&v, "client_id", &f.CustomerID, false, 200)
+		checkText(&v, "transaction_id", &f.TransactionID, false, 64)
+		if err := v.Err(); err != nil {
+			return err
+		}
 		out, total, err = tx.ListPayments(ctx, p.ClientID, appID, f, opts)
 		return err
 	})
-	return out, total, err
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, total, nil
 }
 
 // transition moves p to status to inside tx, through the one table of

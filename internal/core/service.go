@@ -82,6 +82,9 @@ type Service struct {
 	processors *processor.Registry
 	sealer     *sealer
 	router     *router
+	// keys caches authenticated API keys; nil (no cache) unless this
+	// process is the only one that changes them (see keyCache).
+	keys *keyCache
 }
 
 // New builds the core on an open, migrated database. now is the clock (tests
@@ -114,6 +117,9 @@ func New(ctx context.Context, db store.DB, log *slog.Logger, now func() time.Tim
 		return nil, err
 	}
 	s.router = newRouter(cfg.RoutingSeed)
+	if db.Engine() == "sqlite" {
+		s.keys = newKeyCache(time.Minute, s.now)
+	}
 	s.logins = newLoginLimiter(cfg.LoginFailuresPerUser, cfg.LoginFailuresPerIP, cfg.LoginRefill, s.now)
 	return s, nil
 }

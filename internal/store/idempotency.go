@@ -41,14 +41,25 @@ func (tx *Tx) GetIdempotency(ctx context.Context, clientID, scope, key string, n
 // PutIdempotency stores a record, replacing an expired one with the same key.
 // A live record with the same key makes it a conflict (the unique key), which
 // is how two concurrent first requests end up with one winner.
+//
+// One statement does both: the upsert replaces the row it collides with
+// only if that row has expired, and otherwise changes nothing, which is the
+// conflict. It runs on the SQLite writer for every idempotent creation, so
+// a statement saved there is saved for every request in the group.
 func (tx *Tx) PutIdempotency(ctx context.Context, r *IdempotencyRecord) error {
-	if _, err := tx.exec(ctx, `DELETE FROM idempotency_keys WHERE client_id = $1 AND scope = $2 AND key = $3
-		AND expires_at <= $4`, r.ClientID, r.Scope, r.Key, micros(r.CreatedAt)); err != nil {
-		return err
-	}
-	_, err := tx.exec(ctx, `INSERT INTO idempotency_keys (client_id, scope, key, fingerprint, status, body, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+	res, err := tx.exec(ctx, `INSERT INTO idempotency_keys (client_id, scope, key, fingerprint, status, body, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (client_id, scope, key) DO UPDATE SET fingerprint = excluded.fingerprint, status = excluded.status,
+		body = excluded.body, created_at = excluded.created_at, expires_at = excluded.expires_at
+		WHERE idempotency_keys.expires_at <= excluded.created_at`,
 		r.ClientID, r.Scope, r.Key, r.Fingerprint, r.Status, r.Body, micros(r.CreatedAt), micros(r.ExpiresAt))
+	var n int64
+	if err == nil {
+		n, err = res.RowsAffected()
+	}
+	if err == nil && n == 0 {
+		err = pasarela.Errorf(pasarela.KindConflict, "already_exists", "a live record has this key")
+	}
 	if pasarela.ErrorKind(err) == pasarela.KindConflict {
 		return &pasarela.Error{Kind: pasarela.KindConflict, Code: "idempotency_race", Message: "a request with this Idempotency-Key is in progress", Err: err}
 	}

@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/pasarela/pasarela"
@@ -67,7 +69,16 @@ func (tx *Tx) Post(ctx context.Context, p Posting) (int64, error) {
 		"ledger transaction", func(scan func(...any) error) error { return scan(&txID) }); err != nil {
 		return 0, err
 	}
-	for _, e := range p.Entries {
+	// Accounts are locked (by the balance UPDATE, on PostgreSQL) in one
+	// global order, whatever order the caller listed them in: a capture
+	// (clearing, then client) and a refund (client, then clearing) of two
+	// payments of one client would otherwise deadlock.
+	entries := slices.Clone(p.Entries)
+	slices.SortFunc(entries, func(a, b Entry) int {
+		return cmp.Or(cmp.Compare(a.Account.Owner, b.Account.Owner), cmp.Compare(a.Account.Currency, b.Account.Currency),
+			cmp.Compare(a.Account.Kind, b.Account.Kind))
+	})
+	for _, e := range entries {
 		if e.Amount == 0 {
 			continue
 		}

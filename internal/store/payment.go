@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/pasarela/pasarela"
@@ -154,7 +155,10 @@ func (tx *Tx) GetPaymentByID(ctx context.Context, clientID string, id int64) (*p
 
 // PaymentFilter narrows a payment list.
 type PaymentFilter struct {
-	Status        string
+	Status string
+	// Statuses, when set, matches a payment in any of them (a face's one
+	// status name may stand for several of the core's).
+	Statuses      []string
 	CustomerID    string
 	TransactionID string
 	ParentID      int64
@@ -167,6 +171,13 @@ func (tx *Tx) ListPayments(ctx context.Context, clientID string, appID int64, f 
 	where := ` WHERE client_id = $1 AND application_id = $2`
 	if f.Status != "" {
 		where += ` AND status = ` + a.add(f.Status)
+	}
+	if len(f.Statuses) > 0 {
+		in := make([]string, len(f.Statuses))
+		for i, st := range f.Statuses {
+			in[i] = a.add(st)
+		}
+		where += ` AND status IN (` + strings.Join(in, ", ") + `)`
 	}
 	if f.CustomerID != "" {
 		where += ` AND customer_id = ` + a.add(f.CustomerID)

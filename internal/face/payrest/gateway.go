@@ -28,7 +28,7 @@ type gatewayServiceJSON struct {
 	Flow                string                `json:"flow"`
 	Options             map[string]optionJSON `json:"options"`
 	Instances           int                   `json:"instances"`
-	ConfiguredInstances []gatewayConfigJSON   `json:"configuredInstances,omitempty"`
+	ConfiguredInstances []gatewayConfigJSON   `json:"configuredInstances,omitzero"`
 }
 
 func gatewayServiceView(g processor.Gateway, instances int) gatewayServiceJSON {

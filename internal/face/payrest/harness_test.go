@@ -15,7 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/core"
+	"github.com/pasarela/pasarela/internal/processor"
+	"github.com/pasarela/pasarela/internal/processor/paypal"
+	"github.com/pasarela/pasarela/internal/processor/sandbox"
 	"github.com/pasarela/pasarela/internal/server"
 	"github.com/pasarela/pasarela/internal/store/sqlite"
 )
@@ -52,7 +56,13 @@ type env struct {
 	Svc   *core.Service
 	Clock *clock
 	A, B  tenant
+	// PayPal is the paypal_express_checkout processor of the catalog; a
+	// test may point its Endpoint at a fake NVP server before first use.
+	PayPal *paypal.Processor
 }
+
+// testSecretKey seals gateway secrets in the tests (32 bytes).
+var testSecretKey = []byte("0123456789abcdef0123456789abcdef")
 
 // newEnv builds the stack. Bodies are capped at 64 KiB so oversize tests are cheap.
 func newEnv(t *testing.T) *env {
@@ -67,14 +77,24 @@ func newEnv(t *testing.T) *env {
 	}
 	clk := &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc, err := core.New(ctx, db, log, clk.Now, core.Config{LoginFailuresPerIP: 1000})
+	// The listener comes first, so that the core knows its public URL; the
+	// server starts once the handler is built.
+	var h http.Handler
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	publicURL := "http://" + ts.Listener.Addr().String()
+	pp := paypal.New(core.ProcessorState(db, paypal.GatewayID))
+	svc, err := core.New(ctx, db, log, clk.Now, core.Config{LoginFailuresPerIP: 1000,
+		Processors: processor.NewRegistry(sandbox.New(core.ProcessorState(db, sandbox.GatewayID)), pp),
+		SecretKey:  testSecretKey, PublicURL: publicURL, FeeBPS: 250, FeeFixed: 30})
 	if err != nil {
+		ts.Close()
+		db.Close()
 		t.Fatal(err)
 	}
-	h := server.New(server.Config{MaxBodyBytes: 64 << 10}, svc, log, server.NewMetrics())
-	ts := httptest.NewServer(h)
+	h = server.New(server.Config{MaxBodyBytes: 64 << 10}, svc, log, server.NewMetrics())
+	ts.Start()
 	t.Cleanup(func() { ts.Close(); db.Close() })
-	e := &env{t: t, URL: ts.URL, Svc: svc, Clock: clk}
+	e := &env{t: t, URL: ts.URL, Svc: svc, Clock: clk, PayPal: pp}
 	e.A = e.newTenant("Alpha Shop", "alpha@example.com")
 	e.B = e.newTenant("Beta Shop", "beta@example.com")
 	return e
@@ -365,4 +385,141 @@ func (e *env) MustGet(path string, a auth) *resp {
 		e.t.Fatalf("GET %s: %d %s", path, r.Status, r.Body)
 	}
 	return r
+}
+
+// Header adds a request header to the credentials a.
+func (a auth) Header(name, value string) auth {
+	return func(r *http.Request) { a(r); r.Header.Set(name, value) }
+}
+
+// Idem adds an Idempotency-Key to the credentials a.
+func (a auth) Idem(key string) auth { return a.Header("Idempotency-Key", key) }
+
+// gatewaysPath is the path of an application's gateway configs.
+func gatewaysPath(appID int64) string { return appPath(appID) + "/gateway" }
+
+// gatewayPath is the path of one gateway config.
+func gatewayPath(appID, id int64) string {
+	return gatewaysPath(appID) + "/" + strconv.FormatInt(id, 10)
+}
+
+// paymentsPath is the path of an application's payments.
+func paymentsPath(appID int64) string { return appPath(appID) + "/payment" }
+
+// paymentPath is the path of one payment.
+func paymentPath(appID, id int64) string {
+	return paymentsPath(appID) + "/" + strconv.FormatInt(id, 10)
+}
+
+// gatewayBody, paymentBody, linkBody and refundBody wrap fields in their root key.
+func gatewayBody(fields map[string]any) map[string]any {
+	return map[string]any{"gatewayConfig": fields}
+}
+func paymentBody(fields map[string]any) map[string]any { return map[string]any{"payment": fields} }
+func linkBody(fields map[string]any) map[string]any    { return map[string]any{"paymentLink": fields} }
+func refundBody(fields map[string]any) map[string]any  { return map[string]any{"refund": fields} }
+
+// PayPal API credentials of the tests' PayPal configs.
+const (
+	ppUser      = "merchant_api1.example.com"
+	ppPassword  = "PP-PASSWORD-1234"
+	ppSignature = "PP-SIGNATURE-abcdefghijklmnop"
+)
+
+// ppConfig is a complete paypal_express_checkout config in sandbox mode.
+func ppConfig() map[string]any {
+	return map[string]any{"sandbox": true, "username": ppUser, "password": ppPassword, "signature": ppSignature}
+}
+
+// MustCreateGatewayConfig creates a gateway config of application appID as
+// tn's admin and returns the 201 response.
+func (e *env) MustCreateGatewayConfig(tn tenant, appID int64, fields map[string]any) *resp {
+	e.t.Helper()
+	r := e.Do("POST", gatewaysPath(appID), Bearer(tn.Token), gatewayBody(fields))
+	if r.Status != http.StatusCreated {
+		e.t.Fatalf("create gateway config %v: %d %s", fields, r.Status, r.Body)
+	}
+	return r
+}
+
+// MustSandbox creates a sandbox config of application appID (config may be
+// nil) and returns its id.
+func (e *env) MustSandbox(tn tenant, appID int64, name string, config map[string]any) int64 {
+	e.t.Helper()
+	f := map[string]any{"gateway": "sandbox", "name": name}
+	if config != nil {
+		f["config"] = config
+	}
+	return e.MustCreateGatewayConfig(tn, appID, f).ID()
+}
+
+// MustPayPalConfig creates a PayPal config (sandbox mode) of application
+// appID and returns its id.
+func (e *env) MustPayPalConfig(tn tenant, appID int64, name string) int64 {
+	e.t.Helper()
+	return e.MustCreateGatewayConfig(tn, appID, map[string]any{"gateway": "paypal_express_checkout", "name": name,
+		"config": ppConfig()}).ID()
+}
+
+// MustCreatePayment creates a payment of application appID with a and
+// returns the 201 response. Without amount and currency it asks 1000 EUR
+// minor units.
+func (e *env) MustCreatePayment(a auth, appID int64, fields map[string]any) *resp {
+	e.t.Helper()
+	f := map[string]any{"amount": "1000", "currency": "EUR"}
+	for k, v := range fields {
+		f[k] = v
+	}
+	r := e.Do("POST", paymentsPath(appID), a, paymentBody(f))
+	if r.Status != http.StatusCreated {
+		e.t.Fatalf("create payment %v: %d %s", f, r.Status, r.Body)
+	}
+	return r
+}
+
+// Link returns the href of the link rel of a resource (a JSON object).
+func Link(obj map[string]any, rel string) string {
+	links, _ := obj["links"].([]any)
+	for _, l := range links {
+		m, _ := l.(map[string]any)
+		if m["rel"] == rel {
+			s, _ := m["href"].(string)
+			return s
+		}
+	}
+	return ""
+}
+
+// PageToken returns the hosted page token of a checkout URL (…/pay/{token}).
+func PageToken(t *testing.T, url string) string {
+	t.Helper()
+	_, tok, ok := strings.Cut(url, "/pay/")
+	if !ok || tok == "" || strings.Contains(tok, "/") {
+		t.Fatalf("not a checkout URL: %q", url)
+	}
+	return tok
+}
+
+// testCard is a card the sandbox answers for by its number.
+func testCard(number string) pasarela.CardInput {
+	return pasarela.CardInput{Name: "T", Number: number, ExpMonth: 12, ExpYear: 2034, CVC: "123"}
+}
+
+// MustPay pays the hosted page of token with card number through the
+// core's buyer API, as the checkout page would, and returns the page after.
+func (e *env) MustPay(token, number string) *core.Checkout {
+	e.t.Helper()
+	c, err := e.Svc.PayWithCard(context.Background(), token, testCard(number))
+	if err != nil {
+		e.t.Fatalf("pay %s with %s: %v", token, number, err)
+	}
+	return c
+}
+
+// MustPayPayment pays payment r (a create or detail response) on its own
+// page with card number and returns the payment as PayREST shows it after.
+func (e *env) MustPayPayment(a auth, appID int64, r *resp, number string) *resp {
+	e.t.Helper()
+	e.MustPay(PageToken(e.t, Link(r.JSON, "payment")), number)
+	return e.MustGet(paymentPath(appID, r.ID()), a)
 }

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -34,6 +35,9 @@ func TestOpenAPI(t *testing.T) {
 	t.Run("applications", func(t *testing.T) { oaApplications(oaWith(s, t)) })
 	t.Run("users", func(t *testing.T) { oaUsers(oaWith(s, t)) })
 	t.Run("token", func(t *testing.T) { oaToken(oaWith(s, t)) })
+	t.Run("gateways", func(t *testing.T) { oaGateways(oaWith(s, t)) })
+	t.Run("gateway configs", func(t *testing.T) { oaGatewayConfigs(oaWith(s, t)) })
+	t.Run("payments", func(t *testing.T) { oaPayments(oaWith(s, t)) })
 	t.Run("method not allowed", func(t *testing.T) { oaMethodNotAllowed(oaWith(s, t)) })
 	t.Run("validator catches drift", func(t *testing.T) { oaDrift(oaWith(s, t)) })
 	t.Run("coverage", func(t *testing.T) { oaCoverage(t, s) })
@@ -96,6 +100,10 @@ func oaDocumentChecks(s *oaSuite) {
 	// The paths are exactly the face's routes.
 	want := []string{
 		"/application", "/application/{id}", "/application/{id}/recreate-key",
+		"/application/{applicationId}/gateway", "/application/{applicationId}/gateway/{id}",
+		"/application/{applicationId}/payment", "/application/{applicationId}/payment/{id}",
+		"/application/{applicationId}/payment/{id}/refund", "/application/{applicationId}/payment/{id}/capture",
+		"/gateway", "/gateway/{id}",
 		"/auth/realms/{realm}/protocol/openid-connect/token", "/client/{clientId}/user",
 		"/client/{clientId}/user/{id}", "/oauth/token", "/openapi/payrest.json",
 	}
@@ -664,6 +672,67 @@ func oaDrift(s *oaSuite) {
 	})
 	mutate("POST /oauth/token 429", "no Retry-After", func(m map[string]any, h http.Header) any { h.Del("Retry-After"); return m })
 
+	// Gateways and payments.
+	getPay := "GET /application/{applicationId}/payment/{id} 200"
+	newPay := "POST /application/{applicationId}/payment 201"
+	mutate(getPay, "no paymentLinks in the detail", func(m map[string]any, _ http.Header) any { delete(m, "paymentLinks"); return m })
+	mutate(getPay, "amount a number", func(m map[string]any, _ http.Header) any { m["amount"] = 1050; return m })
+	mutate(getPay, "amount in major units", func(m map[string]any, _ http.Header) any { m["amount"] = "10.50"; return m })
+	mutate(getPay, "a core status name", func(m map[string]any, _ http.Header) any { m["status"] = "requires_action"; return m })
+	mutate(getPay, "askForClientDetails a boolean", func(m map[string]any, _ http.Header) any { m["askForClientDetails"] = false; return m })
+	mutate(getPay, "the card number", func(m map[string]any, _ http.Header) any {
+		m["card"] = map[string]any{"last4": "4242", "brand": "visa", "expMonth": 12, "expYear": 2034, "number": "4242424242424242"}
+		return m
+	})
+	mutate(getPay, "an undocumented field", func(m map[string]any, _ http.Header) any { m["checkoutToken"] = "pc_x"; return m })
+	mutate(getPay, "a link of another status", func(m map[string]any, _ http.Header) any {
+		m["paymentLinks"].([]any)[0].(map[string]any)["status"] = "open"
+		return m
+	})
+	mutate(getPay, "a link's url relative", func(m map[string]any, _ http.Header) any {
+		m["paymentLinks"].([]any)[0].(map[string]any)["url"] = "/pay/pl_x"
+		return m
+	})
+	mutate(newPay, "paymentLinks in a created payment", func(m map[string]any, _ http.Header) any { m["paymentLinks"] = []any{}; return m })
+	mutate(newPay, "no Location", func(m map[string]any, h http.Header) any { h.Del("Location"); return m })
+	mutate(newPay, "Idempotent-Replayed not true", func(m map[string]any, h http.Header) any { h.Set("Idempotent-Replayed", "yes"); return m })
+	mutate(newPay, "the hosted page not a URL", func(m map[string]any, _ http.Header) any {
+		m["links"].([]any)[1].(map[string]any)["href"] = "pay/pc_x"
+		return m
+	})
+	mutate("GET /application/{applicationId}/payment 200", "no X-Total-Count", func(m map[string]any, h http.Header) any {
+		h.Del("X-Total-Count")
+		return m["list"]
+	})
+	mutate("GET /application/{applicationId}/payment 200", "refunds in a listed payment", func(m map[string]any, _ http.Header) any {
+		m["list"].([]any)[0].(map[string]any)["refunds"] = []any{}
+		return m["list"]
+	})
+	mutate("POST /application/{applicationId}/payment/{id}/capture 200", "subscription an object", func(m map[string]any, _ http.Header) any {
+		m["subscription"] = map[string]any{}
+		return m
+	})
+	mutate("GET /gateway 200", "configuredInstances in the list", func(m map[string]any, _ http.Header) any {
+		m["list"].([]any)[0].(map[string]any)["configuredInstances"] = []any{}
+		return m["list"]
+	})
+	mutate("GET /gateway 200", "an option of an unknown type", func(m map[string]any, _ http.Header) any {
+		m["list"].([]any)[0].(map[string]any)["options"].(map[string]any)["sandbox"].(map[string]any)["type"] = "number"
+		return m["list"]
+	})
+	mutate("GET /gateway/{id} 200", "no configuredInstances", func(m map[string]any, _ http.Header) any { delete(m, "configuredInstances"); return m })
+	mutate("GET /application/{applicationId}/gateway/{id} 200", "code not a UUID", func(m map[string]any, _ http.Header) any { m["code"] = "x"; return m })
+	mutate("GET /application/{applicationId}/gateway/{id} 200", "a negative weight", func(m map[string]any, _ http.Header) any { m["weight"] = -1; return m })
+	mutate("GET /application/{applicationId}/gateway/{id} 200", "no config", func(m map[string]any, _ http.Header) any { delete(m, "config"); return m })
+	mutate("POST /application/{applicationId}/gateway 201", "no Location", func(m map[string]any, h http.Header) any { h.Del("Location"); return m })
+	mutate("POST /application/{applicationId}/payment/{id}/refund 201", "a refund status of another kind", func(m map[string]any, _ http.Header) any {
+		m["status"] = "refunded"
+		return m
+	})
+	mutate("POST /application/{applicationId}/payment/{id}/refund 201", "amount zero", func(m map[string]any, _ http.Header) any { m["amount"] = "0"; return m })
+	mutate("POST /application/{applicationId}/payment/{id} 201", "no gatewayConfig", func(m map[string]any, _ http.Header) any { delete(m, "gatewayConfig"); return m })
+	mutate("DELETE /application/{applicationId}/payment/{id} 400", "errors an array", func(m map[string]any, _ http.Header) any { m["errors"] = []any{"x"}; return m })
+
 	// A status the operation does not document fails.
 	x := *s.samples[getApp]
 	x.Status = http.StatusTeapot
@@ -692,6 +761,22 @@ func oaCoverage(t *testing.T, s *oaSuite) {
 		"token":                  {200, 400, 401, 413, 415, 429},
 		"realmToken":             {200, 400, 401, 413, 415},
 		"getOpenAPI":             {200},
+		"listGateways":           {200, 401},
+		"getGateway":             {200, 401, 404},
+		"listGatewayConfigs":     {200, 400, 401, 404},
+		"createGatewayConfig":    {201, 400, 401, 403, 404, 413, 415},
+		"getGatewayConfig":       {200, 401, 404},
+		"replaceGatewayConfig":   {200, 400, 401, 403, 404, 413, 415},
+		"updateGatewayConfig":    {200, 400, 401, 403, 404, 413, 415},
+		"deleteGatewayConfig":    {204, 400, 401, 403, 404},
+		"listPayments":           {200, 400, 401, 404},
+		"createPayment":          {201, 400, 401, 403, 404, 409, 413, 415},
+		"getPayment":             {200, 401, 404},
+		"createPaymentLink":      {201, 400, 401, 403, 404, 413, 415},
+		"cancelPayment":          {204, 400, 401, 403, 404},
+		"listRefunds":            {200, 401, 404},
+		"createRefund":           {201, 400, 401, 403, 404, 409, 413, 415},
+		"capturePayment":         {200, 400, 401, 403, 404},
 	}
 	ops := 0
 	for _, path := range s.doc.Paths.InMatchingOrder() {
@@ -744,4 +829,327 @@ func oaSameSet(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// ------------------------------------------------ gateways and payments
+
+// oaIdem is a JSON call with an Idempotency-Key.
+func oaIdem(method, path string, a auth, key string, body any, want int, req oaReqCheck) oaCall {
+	return oaJSON(method, path, a.Idem(key), body, want, req)
+}
+
+func oaGateways(s *oaSuite) {
+	t, e := s.t, s.e
+	admin, key := Bearer(e.A.Token), Key(e.A.AppKey)
+	x := s.do(oaJSON("GET", "/gateway", admin, nil, 200, oaReqValid))
+	if x.Header.Get("X-Total-Count") != "2" {
+		t.Errorf("X-Total-Count %q", x.Header.Get("X-Total-Count"))
+	}
+	s.do(oaJSON("GET", "/gateway", key, nil, 200, oaReqValid))
+	s.do(oaJSON("GET", "/gateway", nil, nil, 401, oaReqInvalid))
+	s.do(oaJSON("GET", "/gateway", Key("psk_"+strings.Repeat("a", 44)), nil, 401, oaReqValid))
+	s.do(oaJSON("GET", "/gateway/sandbox", admin, nil, 200, oaReqValid))
+	s.do(oaJSON("GET", "/gateway/paypal_express_checkout", key, nil, 200, oaReqValid))
+	s.do(oaJSON("GET", "/gateway/redsys", admin, nil, 404, oaReqValid))
+	s.do(oaJSON("GET", "/gateway/sandbox", nil, nil, 401, oaReqInvalid))
+	for _, c := range []oaCall{
+		oaJSON("DELETE", "/gateway", admin, nil, 405, oaReqValid),
+		oaJSON("POST", "/gateway/sandbox", admin, nil, 405, oaReqValid),
+	} {
+		if x := s.do(c); x.Header.Get("Allow") != "GET" {
+			t.Errorf("%s: Allow %q", x.Label, x.Header.Get("Allow"))
+		}
+	}
+}
+
+func oaGatewayConfigs(s *oaSuite) {
+	t, e := s.t, s.e
+	admin, key := Bearer(e.A.Token), Key(e.A.AppKey)
+	e.MustCreateUser(e.A, "oa-gw-viewer", "viewer")
+	viewer := Bearer(e.MustLogin("oa-gw-viewer", testPassword))
+	list := gatewaysPath(e.A.AppID)
+	listB := gatewaysPath(e.B.AppID)
+	bCfg := e.MustSandbox(e.B, e.B.AppID, "B cards", nil)
+
+	// Create.
+	x := s.do(oaJSON("POST", list, admin, gatewayBody(map[string]any{"gateway": "sandbox", "name": "OA cards"}), 201, oaReqValid))
+	cards := x.JSON(t)["id"].(float64)
+	one := gatewayPath(e.A.AppID, int64(cards))
+	if got := x.Header.Get("Location"); got != one {
+		t.Errorf("Location %q, want %q", got, one)
+	}
+	x = s.do(oaJSON("POST", list, admin, gatewayBody(map[string]any{"gateway": "paypal_express_checkout", "name": "OA wallet",
+		"weight": 2, "enabled": true, "config": ppConfig()}), 201, oaReqValid))
+	wallet := gatewayPath(e.A.AppID, int64(x.JSON(t)["id"].(float64)))
+	s.do(oaJSON("POST", list, admin, gatewayBody(map[string]any{"gateway": "sandbox", "name": "OA spare", "weight": nil,
+		"enabled": nil, "config": nil}), 201, oaReqValid))
+	spare := gatewayPath(e.A.AppID, int64(s.do(oaJSON("GET", list+"?filter=spare", admin, nil, 200, oaReqValid)).JSON2(t)[0]["id"].(float64)))
+	s.do(oaJSON("POST", list, admin, gatewayBody(map[string]any{"gateway": "redsys", "name": "x"}), 400, oaReqValid))
+	s.do(oaJSON("POST", list, admin, gatewayBody(map[string]any{"gateway": "sandbox", "name": "x", "config": map[string]any{"x": 1}}), 400, oaReqValid))
+	s.do(oaJSON("POST", list, admin, gatewayBody(map[string]any{"gateway": "paypal_express_checkout", "name": "x"}), 400, oaReqValid))
+	s.do(oaJSON("POST", list, admin, gatewayBody(map[string]any{"gateway": "sandbox"}), 400, oaReqInvalid))
+	s.do(oaJSON("POST", list, admin, gatewayBody(map[string]any{"gateway": "sandbox", "name": "x", "weight": -1}), 400, oaReqInvalid))
+	s.do(oaJSON("POST", list, admin, gatewayBody(map[string]any{"gateway": "sandbox", "name": "x", "code": "x"}), 400, oaReqInvalid))
+	s.do(oaJSON("POST", list, admin, map[string]any{"gateway": map[string]any{}}, 400, oaReqInvalid))
+	s.do(oaJSON("POST", list, key, gatewayBody(map[string]any{"gateway": "sandbox", "name": "x"}), 403, oaReqInvalid))
+	s.do(oaJSON("POST", list, viewer, gatewayBody(map[string]any{"gateway": "sandbox", "name": "x"}), 403, oaReqValid))
+	s.do(oaJSON("POST", listB, admin, gatewayBody(map[string]any{"gateway": "sandbox", "name": "x"}), 404, oaReqValid))
+	s.do(oaJSON("POST", list, nil, gatewayBody(map[string]any{"gateway": "sandbox", "name": "x"}), 401, oaReqInvalid))
+	s.do(oaJSON("POST", list, admin, oaBig("gatewayConfig", "name"), 413, oaReqInvalid))
+	s.do(oaCall{Method: "POST", Path: list, Auth: admin, CType: "text/plain", Body: []byte("x"), Want: 415, Req: oaReqInvalid})
+
+	// List.
+	x = s.do(oaJSON("GET", list, admin, nil, 200, oaReqValid))
+	if x.Header.Get("X-Total-Count") != "3" {
+		t.Errorf("X-Total-Count %q", x.Header.Get("X-Total-Count"))
+	}
+	s.do(oaJSON("GET", list+"?filter=OA&sort=weight_desc,name&limit=2&offset=1", key, nil, 200, oaReqValid))
+	s.do(oaJSON("GET", list+"?sort=code_asc", admin, nil, 400, oaReqInvalid))
+	s.do(oaJSON("GET", list+"?filter="+strings.Repeat("f", 201), admin, nil, 400, oaReqInvalid))
+	s.do(oaJSON("GET", list+"?limit=0", admin, nil, 400, oaReqInvalid))
+	s.do(oaJSON("GET", listB, admin, nil, 404, oaReqValid))
+	s.do(oaJSON("GET", "/application/x/gateway", admin, nil, 404, oaReqInvalid))
+	s.do(oaJSON("GET", list, nil, nil, 401, oaReqInvalid))
+
+	// Read; the catalog now counts them.
+	s.do(oaJSON("GET", one, admin, nil, 200, oaReqValid))
+	s.do(oaJSON("GET", wallet, key, nil, 200, oaReqValid))
+	s.do(oaJSON("GET", gatewayPath(e.A.AppID, bCfg), admin, nil, 404, oaReqValid))
+	s.do(oaJSON("GET", list+"/x", admin, nil, 404, oaReqInvalid))
+	s.do(oaJSON("GET", one, nil, nil, 401, oaReqInvalid))
+	s.do(oaJSON("GET", "/gateway", admin, nil, 200, oaReqValid))
+	s.do(oaJSON("GET", "/gateway/paypal_express_checkout", admin, nil, 200, oaReqValid))
+
+	// Replace.
+	x = s.do(oaJSON("PUT", wallet, admin, gatewayBody(map[string]any{"gateway": "paypal_express_checkout", "name": "OA wallet",
+		"config": map[string]any{"sandbox": true, "username": ppUser, "password": "********", "signature": "********"}}), 200, oaReqValid))
+	if cfg := x.JSON(t)["config"].(map[string]any); cfg["password"] != "********" {
+		t.Errorf("PUT: config %v", cfg)
+	}
+	s.do(oaJSON("PUT", one, admin, gatewayBody(map[string]any{"gateway": "paypal_express_checkout", "name": "x"}), 400, oaReqValid))
+	s.do(oaJSON("PUT", one, admin, gatewayBody(map[string]any{"weight": 1}), 400, oaReqInvalid))
+	s.do(oaJSON("PUT", one, key, gatewayBody(map[string]any{"name": "x"}), 403, oaReqInvalid))
+	s.do(oaJSON("PUT", one, viewer, gatewayBody(map[string]any{"name": "x"}), 403, oaReqValid))
+	s.do(oaJSON("PUT", gatewayPath(e.A.AppID, bCfg), admin, gatewayBody(map[string]any{"name": "x"}), 404, oaReqValid))
+	s.do(oaJSON("PUT", one, admin, oaBig("gatewayConfig", "name"), 413, oaReqInvalid))
+	s.do(oaCall{Method: "PUT", Path: one, Auth: admin, Body: []byte(`{"gatewayConfig":{"name":"x"}}`), Want: 415, Req: oaReqInvalid})
+	s.do(oaJSON("PUT", one, nil, gatewayBody(map[string]any{"name": "x"}), 401, oaReqInvalid))
+
+	// Update.
+	s.do(oaJSON("PATCH", one, admin, gatewayBody(map[string]any{"weight": 4, "config": map[string]any{"capture": "manual"}}), 200, oaReqValid))
+	s.do(oaJSON("PATCH", one, admin, gatewayBody(map[string]any{}), 200, oaReqValid))
+	s.do(oaJSON("PATCH", one, admin, gatewayBody(map[string]any{"config": map[string]any{"speed": 1}}), 400, oaReqValid))
+	s.do(oaJSON("PATCH", one, admin, gatewayBody(map[string]any{"weight": 5000}), 400, oaReqInvalid))
+	s.do(oaJSON("PATCH", one, admin, gatewayBody(map[string]any{"name": nil}), 400, oaReqInvalid))
+	s.do(oaJSON("PATCH", one, key, gatewayBody(map[string]any{}), 403, oaReqInvalid))
+	s.do(oaJSON("PATCH", one, viewer, gatewayBody(map[string]any{}), 403, oaReqValid))
+	s.do(oaJSON("PATCH", list+"/999999", admin, gatewayBody(map[string]any{}), 404, oaReqValid))
+	s.do(oaJSON("PATCH", one, admin, oaBig("gatewayConfig", "name"), 413, oaReqInvalid))
+	s.do(oaCall{Method: "PATCH", Path: one, Auth: admin, CType: "application/xml", Body: []byte("<x/>"), Want: 415, Req: oaReqInvalid})
+	s.do(oaJSON("PATCH", one, nil, gatewayBody(map[string]any{}), 401, oaReqInvalid))
+
+	// Delete: a config a payment went through stays.
+	p := e.MustCreatePayment(key, e.A.AppID, map[string]any{"gatewayConfigs": []int64{int64(cards)}, "capture": "automatic"})
+	e.MustPayPayment(key, e.A.AppID, p, cardOK)
+	x = s.do(oaJSON("DELETE", one, admin, nil, 400, oaReqValid))
+	if msg, _ := x.JSON(t)["message"].(string); !strings.HasPrefix(msg, "No es posible borrar esta pasarela de pago") {
+		t.Errorf("message %q", msg)
+	}
+	s.do(oaJSON("DELETE", spare, key, nil, 403, oaReqInvalid))
+	s.do(oaJSON("DELETE", spare, viewer, nil, 403, oaReqValid))
+	s.do(oaJSON("DELETE", gatewayPath(e.A.AppID, bCfg), admin, nil, 404, oaReqValid))
+	s.do(oaJSON("DELETE", spare, nil, nil, 401, oaReqInvalid))
+	s.do(oaJSON("DELETE", spare, admin, nil, 204, oaReqValid))
+	s.do(oaJSON("DELETE", spare, admin, nil, 404, oaReqValid))
+
+	for _, c := range []oaCall{
+		oaJSON("DELETE", list, admin, nil, 405, oaReqValid),
+		oaJSON("POST", one, admin, gatewayBody(map[string]any{}), 405, oaReqValid),
+	} {
+		if x := s.do(c); x.Header.Get("Allow") == "" {
+			t.Errorf("%s: 405 without Allow", x.Label)
+		}
+	}
+}
+
+// JSON2 decodes the response body as an array of objects.
+func (x *oaExchange) JSON2(t *testing.T) []map[string]any {
+	t.Helper()
+	var l []map[string]any
+	if err := json.Unmarshal(x.Body, &l); err != nil {
+		t.Fatalf("%s: body is not a JSON array: %v; %s", x.Label, err, x.Body)
+	}
+	return l
+}
+
+func oaPayments(s *oaSuite) {
+	t, e := s.t, s.e
+	admin, key := Bearer(e.A.Token), Key(e.A.AppKey)
+	e.MustCreateUser(e.A, "oa-pay-viewer", "viewer")
+	viewer := Bearer(e.MustLogin("oa-pay-viewer", testPassword))
+	app := e.A.AppID
+	list := paymentsPath(app)
+	cards := e.MustSandbox(e.A, app, "OA pay cards", nil)
+	e.MustSandbox(e.B, e.B.AppID, "B pay cards", nil)
+	bPay := e.MustCreatePayment(Key(e.B.AppKey), e.B.AppID, nil).ID()
+	bOwn := paymentPath(e.B.AppID, bPay) // B's payment where it is
+	bViaA := paymentPath(app, bPay)      // B's payment under A's application
+	expires := rfc3339(e.Clock.Now().Add(48 * time.Hour))
+
+	// Create.
+	form := map[string]any{"amount": "1050", "currency": "EUR", "description": "Order 42", "clientId": "oa-customer",
+		"clientEmail": "buyer@example.com", "gatewayConfigs": []int64{cards}, "flags": []string{"web"},
+		"askForClientDetails": "false", "type": "Simple.", "capture": "manual", "returnUrl": "https://shop.example.com/ok",
+		"cancelUrl": nil, "language": "ES", "expiresAt": expires, "metadata": map[string]string{"order": "42"}}
+	x := s.do(oaJSON("POST", list, admin, paymentBody(form), 201, oaReqValid))
+	held := x.JSON(t)
+	heldPath := paymentPath(app, int64(held["id"].(float64)))
+	if x.Header.Get("Location") != heldPath {
+		t.Errorf("Location %q, want %q", x.Header.Get("Location"), heldPath)
+	}
+	idemForm := paymentBody(map[string]any{"amount": "700", "currency": "eur", "clientId": "oa-customer", "askForClientDetails": true})
+	first := s.do(oaIdem("POST", list, key, "oa-pay-1", idemForm, 201, oaReqValid))
+	x = s.do(oaIdem("POST", list, admin, "oa-pay-1", idemForm, 201, oaReqValid))
+	if x.Header.Get("Idempotent-Replayed") != "true" || string(x.Body) != string(first.Body) {
+		t.Errorf("replay: %q %s", x.Header.Get("Idempotent-Replayed"), x.Body)
+	}
+	pending := paymentPath(app, int64(first.JSON(t)["id"].(float64)))
+	s.do(oaIdem("POST", list, key, "oa-pay-1", paymentBody(map[string]any{"amount": "701", "currency": "EUR"}), 409, oaReqValid))
+	s.do(oaIdem("POST", list, key, "oa pay", idemForm, 400, oaReqInvalid))
+	s.do(oaIdem("POST", list, key, strings.Repeat("k", 300), idemForm, 400, oaReqInvalid))
+	for _, bad := range []map[string]any{
+		{"amount": "10.50", "currency": "EUR"},
+		{"amount": 100, "currency": "EUR"},
+		{"amount": "99999999999999999999", "currency": "EUR"},
+		{"currency": "EUR"},
+		{"amount": "100", "currency": "EUR", "expiresAt": "tomorrow"},
+		{"amount": "100", "currency": "EUR", "type": "subscription"},
+		{"amount": "100", "currency": "EUR", "capture": "later"},
+		{"amount": "100", "currency": "EUR", "returnUrl": "ftp://x.example.com"},
+		{"amount": "100", "currency": "EUR", "language": "xx"},
+		{"amount": "100", "currency": "EUR", "status": "completed"},
+	} {
+		s.do(oaJSON("POST", list, key, paymentBody(bad), 400, oaReqInvalid))
+	}
+	for _, bad := range []map[string]any{ // rules the document describes but cannot state
+		{"amount": "100", "currency": "BTC"},
+		{"amount": "100", "currency": "XXY"},
+		{"amount": "100", "currency": "EUR", "clientEmail": "not-an-email"},
+		{"amount": "100", "currency": "EUR", "gatewayConfigs": []int64{999999}},
+		{"amount": "100", "currency": "EUR", "expiresAt": "2020-01-01T00:00:00Z"},
+	} {
+		s.do(oaJSON("POST", list, key, paymentBody(bad), 400, oaReqValid))
+	}
+	zID, _ := e.MustCreateApp(admin, "OA no gateway")
+	s.do(oaJSON("POST", paymentsPath(zID), admin, paymentBody(map[string]any{"amount": "100", "currency": "EUR"}), 400, oaReqValid))
+	s.do(oaJSON("POST", list, viewer, paymentBody(map[string]any{"amount": "100", "currency": "EUR"}), 403, oaReqValid))
+	s.do(oaJSON("POST", paymentsPath(e.B.AppID), key, paymentBody(map[string]any{"amount": "100", "currency": "EUR"}), 404, oaReqValid))
+	s.do(oaJSON("POST", list, nil, paymentBody(map[string]any{"amount": "100", "currency": "EUR"}), 401, oaReqInvalid))
+	s.do(oaJSON("POST", list, key, oaBig("payment", "description"), 413, oaReqInvalid))
+	s.do(oaCall{Method: "POST", Path: list, Auth: key, CType: "text/plain", Body: []byte("x"), Want: 415, Req: oaReqInvalid})
+
+	// Links: a link, one that expires, and the refusals.
+	linkForm := linkBody(map[string]any{"gatewayConfig": cards, "returnUrl": "https://shop.example.com/ok", "cancelUrl": nil,
+		"expiresAt": rfc3339(e.Clock.Now().Add(time.Second))})
+	s.do(oaJSON("POST", pending, key, linkForm, 201, oaReqValid))
+	x = s.do(oaJSON("POST", heldPath, admin, linkBody(map[string]any{"gatewayConfig": cards}), 201, oaReqValid))
+	linkURL := x.JSON(t)["url"].(string)
+	s.do(oaJSON("POST", pending, key, linkBody(map[string]any{"gatewayConfig": 999999}), 400, oaReqValid))
+	s.do(oaJSON("POST", pending, key, linkBody(map[string]any{"gatewayConfig": cards, "expiresAt": "2020-01-01T00:00:00Z"}), 400, oaReqValid))
+	s.do(oaJSON("POST", pending, key, linkBody(map[string]any{"returnUrl": "https://shop.example.com/ok"}), 400, oaReqInvalid))
+	s.do(oaJSON("POST", pending, key, linkBody(map[string]any{"gatewayConfig": cards, "returnUrl": "shop"}), 400, oaReqInvalid))
+	s.do(oaJSON("POST", pending, key, linkBody(map[string]any{"gatewayConfig": cards, "expiration": "x"}), 400, oaReqInvalid))
+	s.do(oaJSON("POST", pending, viewer, linkBody(map[string]any{"gatewayConfig": cards}), 403, oaReqValid))
+	s.do(oaJSON("POST", bViaA, key, linkBody(map[string]any{"gatewayConfig": cards}), 404, oaReqValid))
+	s.do(oaJSON("POST", bOwn, key, linkBody(map[string]any{"gatewayConfig": cards}), 404, oaReqValid))
+	s.do(oaJSON("POST", pending, nil, linkBody(map[string]any{"gatewayConfig": cards}), 401, oaReqInvalid))
+	s.do(oaJSON("POST", pending, key, oaBig("paymentLink", "returnUrl"), 413, oaReqInvalid))
+	s.do(oaCall{Method: "POST", Path: pending, Auth: key, Body: []byte(`{"paymentLink":{}}`), Want: 415, Req: oaReqInvalid})
+
+	// Pay the held payment through its link, capture it, refund it.
+	e.MustPay(PageToken(t, linkURL), cardOK)
+	s.do(oaJSON("POST", pending+"/capture", key, nil, 400, oaReqValid)) // nobody paid
+	s.do(oaJSON("POST", heldPath+"/capture", viewer, nil, 403, oaReqValid))
+	s.do(oaJSON("POST", bViaA+"/capture", key, nil, 404, oaReqValid))
+	s.do(oaJSON("POST", heldPath+"/capture", nil, nil, 401, oaReqInvalid))
+	x = s.do(oaJSON("POST", heldPath+"/capture", key, nil, 200, oaReqValid))
+	if m := x.JSON(t); m["status"] != "completed" || m["capturedAmount"] != "1050" {
+		t.Errorf("capture: %s", x.Body)
+	}
+	s.do(oaJSON("POST", heldPath+"/capture", key, nil, 400, oaReqValid))
+	s.do(oaJSON("POST", heldPath, key, linkBody(map[string]any{"gatewayConfig": cards}), 400, oaReqValid)) // paid
+
+	refund := heldPath + "/refund"
+	s.do(oaJSON("POST", refund, key, refundBody(map[string]any{"amount": "50", "reason": "late"}), 201, oaReqValid))
+	r1 := s.do(oaIdem("POST", refund, admin, "oa-refund-1", refundBody(map[string]any{"amount": "100", "reason": nil}), 201, oaReqValid))
+	x = s.do(oaIdem("POST", refund, key, "oa-refund-1", refundBody(map[string]any{"amount": "100", "reason": nil}), 201, oaReqValid))
+	if x.Header.Get("Idempotent-Replayed") != "true" || string(x.Body) != string(r1.Body) {
+		t.Errorf("refund replay: %q %s", x.Header.Get("Idempotent-Replayed"), x.Body)
+	}
+	s.do(oaIdem("POST", refund, key, "oa-refund-1", refundBody(map[string]any{"amount": "101"}), 409, oaReqValid))
+	s.do(oaJSON("POST", refund, key, refundBody(map[string]any{"amount": "1000"}), 400, oaReqValid)) // more than is left
+	s.do(oaJSON("POST", refund, key, refundBody(map[string]any{"amount": "5.00"}), 400, oaReqInvalid))
+	s.do(oaJSON("POST", refund, key, map[string]any{"amount": "5"}, 400, oaReqInvalid))
+	s.do(oaJSON("POST", pending+"/refund", key, refundBody(map[string]any{}), 400, oaReqValid)) // not paid
+	s.do(oaJSON("POST", refund, viewer, refundBody(map[string]any{}), 403, oaReqValid))
+	s.do(oaJSON("POST", bViaA+"/refund", key, refundBody(map[string]any{}), 404, oaReqValid))
+	s.do(oaJSON("POST", refund, nil, refundBody(map[string]any{}), 401, oaReqInvalid))
+	s.do(oaJSON("POST", refund, key, oaBig("refund", "reason"), 413, oaReqInvalid))
+	s.do(oaCall{Method: "POST", Path: refund, Auth: key, CType: "text/plain", Body: []byte("{}"), Want: 415, Req: oaReqInvalid})
+	x = s.do(oaJSON("GET", refund, viewer, nil, 200, oaReqValid))
+	if x.Header.Get("X-Total-Count") != "2" {
+		t.Errorf("refunds: X-Total-Count %q", x.Header.Get("X-Total-Count"))
+	}
+	s.do(oaJSON("GET", bOwn+"/refund", key, nil, 404, oaReqValid))
+	s.do(oaJSON("GET", refund, nil, nil, 401, oaReqInvalid))
+
+	// Read: the detail, with a link that has expired.
+	e.Clock.Advance(2 * time.Second)
+	x = s.do(oaJSON("GET", pending, key, nil, 200, oaReqValid))
+	if links := x.JSON(t)["paymentLinks"].([]any); len(links) != 1 || links[0].(map[string]any)["status"] != "expired" {
+		t.Errorf("paymentLinks %v", links)
+	}
+	x = s.do(oaJSON("GET", heldPath, viewer, nil, 200, oaReqValid))
+	if m := x.JSON(t); m["status"] != "partially_refunded" || len(m["refunds"].([]any)) != 2 || m["card"] == nil {
+		t.Errorf("detail: %s", x.Body)
+	}
+	s.do(oaJSON("GET", bViaA, admin, nil, 404, oaReqValid))
+	s.do(oaJSON("GET", list+"/abc", admin, nil, 404, oaReqInvalid))
+	s.do(oaJSON("GET", pending, nil, nil, 401, oaReqInvalid))
+
+	// List.
+	x = s.do(oaJSON("GET", list, key, nil, 200, oaReqValid))
+	if x.Header.Get("X-Total-Count") != "3" { // paid in the gateway configs' scenario, held, pending
+		t.Errorf("payments: X-Total-Count %s", x.Header.Get("X-Total-Count"))
+	}
+	tx := first.JSON(t)["transactionId"].(string)
+	s.do(oaJSON("GET", list+"?status=pending&client_id=oa-customer&transaction_id="+tx+"&sort=amount_desc,createdAt&limit=5&offset=0", viewer, nil, 200, oaReqValid))
+	s.do(oaJSON("GET", list+"?status=partially_refunded", admin, nil, 200, oaReqValid))
+	s.do(oaJSON("GET", list+"?status=paid", admin, nil, 400, oaReqInvalid))
+	s.do(oaJSON("GET", list+"?sort=description", admin, nil, 400, oaReqInvalid))
+	s.do(oaJSON("GET", list+"?limit=101", admin, nil, 400, oaReqInvalid))
+	s.do(oaJSON("GET", paymentsPath(e.B.AppID), key, nil, 404, oaReqValid))
+	s.do(oaJSON("GET", list, nil, nil, 401, oaReqInvalid))
+
+	// Cancel.
+	s.do(oaJSON("DELETE", pending, viewer, nil, 403, oaReqValid))
+	s.do(oaJSON("DELETE", bViaA, key, nil, 404, oaReqValid))
+	s.do(oaJSON("DELETE", pending, nil, nil, 401, oaReqInvalid))
+	s.do(oaJSON("DELETE", pending, key, nil, 204, oaReqValid))
+	x = s.do(oaJSON("DELETE", pending, key, nil, 400, oaReqValid))
+	if msg, _ := x.JSON(t)["message"].(string); !strings.Contains(msg, "cannot apply 'invalidated'") {
+		t.Errorf("message %q", msg)
+	}
+	s.do(oaJSON("DELETE", heldPath, key, nil, 400, oaReqValid))
+
+	for _, c := range []oaCall{
+		oaJSON("PUT", list, key, nil, 405, oaReqValid),
+		oaJSON("PATCH", pending, key, nil, 405, oaReqValid),
+		oaJSON("DELETE", refund, key, nil, 405, oaReqValid),
+		oaJSON("GET", heldPath+"/capture", key, nil, 405, oaReqValid),
+	} {
+		if x := s.do(c); x.Header.Get("Allow") == "" {
+			t.Errorf("%s: 405 without Allow", x.Label)
+		}
+	}
 }

@@ -120,9 +120,9 @@ type paymentJSON struct {
 	CompletionDate      *time.Time        `json:"completionDate"`
 	CreatedAt           time.Time         `json:"createdAt"`
 	UpdatedAt           time.Time         `json:"updatedAt"`
-	PaymentLinks        []paymentLinkJSON `json:"paymentLinks,omitempty"`
-	Children            []paymentJSON     `json:"children,omitempty"`
-	Refunds             []refundJSON      `json:"refunds,omitempty"`
+	PaymentLinks        []paymentLinkJSON `json:"paymentLinks,omitzero"`
+	Children            []paymentJSON     `json:"children,omitzero"`
+	Refunds             []refundJSON      `json:"refunds,omitzero"`
 	Subscription        any               `json:"subscription"`
 	Links               []link            `json:"links"`
 }
@@ -137,6 +137,18 @@ func statusName(s pasarela.PaymentStatus) string {
 		return "processing"
 	}
 	return string(s)
+}
+
+// statusFilter is the core statuses a PayREST status name stands for, the
+// reverse of statusName: a filter finds what the list shows by that name.
+func statusFilter(name string) []string {
+	switch name {
+	case "pending":
+		return []string{name, string(pasarela.StatusRequiresAction)}
+	case "processing":
+		return []string{name, string(pasarela.StatusAdjustment)}
+	}
+	return []string{name}
 }
 
 func (f *Face) paymentView(p *pasarela.Payment) paymentJSON {
@@ -182,7 +194,10 @@ func (f *Face) listPayments(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	filter := core.PaymentFilter{Status: q.Get("status"), CustomerID: q.Get("client_id"), TransactionID: q.Get("transaction_id")}
+	filter := core.PaymentFilter{CustomerID: q.Get("client_id"), TransactionID: q.Get("transaction_id")}
+	if st := q.Get("status"); st != "" {
+		filter.Statuses = statusFilter(st)
+	}
 	pays, total, err := f.svc.ListPayments(r.Context(), appID, filter, opts)
 	if err != nil {
 		return err
@@ -218,6 +233,11 @@ func (f *Face) createPayment(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if replay != nil {
+		// The replayed payment's Location, as the first answer had it.
+		var created struct{ Links []link }
+		if json.Unmarshal(replay.Body, &created) == nil && len(created.Links) > 0 {
+			w.Header().Set("Location", created.Links[0].Href)
+		}
 		writeReplay(w, replay)
 		return nil
 	}

@@ -40,6 +40,11 @@ type DB struct {
 
 var dialect = store.Dialect{Translate: translate, ForUpdate: " FOR UPDATE"}
 
+// readDialect is for View: PostgreSQL refuses SELECT … FOR UPDATE in a
+// read-only transaction, and a read has no state change to guard, so the
+// shared queries that lock in a write read plainly in a view.
+var readDialect = store.Dialect{Translate: translate}
+
 // Open connects with a postgres:// URL or key=value DSN. It does not migrate.
 func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if opts.MaxConns <= 0 {
@@ -106,7 +111,7 @@ func (db *DB) View(ctx context.Context, fn func(*store.Tx) error) error {
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only: nothing to keep
-	return fn(store.NewTx(tx, dialect))
+	return fn(store.NewTx(tx, readDialect))
 }
 
 // Update implements store.DB: one transaction per call, rows that a state

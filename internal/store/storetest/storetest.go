@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) store.DB) {
 		{"ViewSeesCommitted", testViewSeesCommitted},
 		{"ViewSnapshot", testViewSnapshot},
 		{"ViewIsReadOnly", testViewIsReadOnly},
+		{"Idempotency", testIdempotency},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
