@@ -196,6 +196,9 @@ func TestCheckCardRefusesBeforeTheProcessor(t *testing.T) {
 		{"month 13", func(c *pasarela.CardInput) { c.ExpMonth = 13 }, map[string]string{"exp": "expiry"}},
 		{"cvc too short", func(c *pasarela.CardInput) { c.CVC = "12" }, map[string]string{"cvc": "cvc"}},
 		{"cvc letters", func(c *pasarela.CardInput) { c.CVC = "12a" }, map[string]string{"cvc": "cvc"}},
+		{"4-digit cvc on visa", func(c *pasarela.CardInput) { c.CVC = "1234" }, map[string]string{"cvc": "cvc"}},
+		{"3-digit cvc on amex", func(c *pasarela.CardInput) { c.Number, c.CVC = "378282246310005", "123" }, map[string]string{"cvc": "cvc"}},
+		{"control character in name", func(c *pasarela.CardInput) { c.Name = "Ada\x07" }, map[string]string{"name": "format"}},
 		{"no name", func(c *pasarela.CardInput) { c.Name = "  " }, map[string]string{"name": "required"}},
 		{"everything wrong", func(c *pasarela.CardInput) {
 			c.Name, c.Number, c.ExpMonth, c.ExpYear, c.CVC = "", "1234567812345678", 1, 2020, ""
@@ -250,7 +253,7 @@ func TestCheckCardRefusesBeforeTheProcessor(t *testing.T) {
 // two-digit year gains its century, so processors see one form.
 func TestCheckCardNormalises(t *testing.T) {
 	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	in := pasarela.CardInput{Name: " Ada ", Number: "4242-4242 4242-4242", ExpMonth: 12, ExpYear: 30, CVC: "1234"}
+	in := pasarela.CardInput{Name: " Ada ", Number: "4242-4242 4242-4242", ExpMonth: 12, ExpYear: 30, CVC: "123"}
 	if err := core.CheckCard(&in, now); err != nil {
 		t.Fatal(err)
 	}
@@ -332,4 +335,14 @@ func TestManualCapture(t *testing.T) {
 			t.Errorf("fake clearing %d, want %d", b, -p.Amount)
 		}
 	})
+}
+
+// TestCheckCardAcceptsLongNames: the name's limit counts characters, not
+// bytes, so names in any script fit.
+func TestCheckCardAcceptsLongNames(t *testing.T) {
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	in := pasarela.CardInput{Name: strings.Repeat("山田", 40), Number: "378282246310005", ExpMonth: 12, ExpYear: 2030, CVC: "1234"}
+	if err := core.CheckCard(&in, now); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -41,6 +41,7 @@ func (s *Service) claim(ctx context.Context, clientID string, id int64, from ...
 type attempt struct {
 	config store.GatewayConfigRow
 	result processor.Result
+	link   int64 // the payment link the buyer paid through, if any
 }
 
 // authorize tries the configs in order until one does not decline with a
@@ -135,11 +136,14 @@ func (s *Service) settle(ctx context.Context, pay *pasarela.Payment, a *attempt,
 			if err := s.postCapture(ctx, tx, cur, a.config.Gateway); err != nil {
 				return err
 			}
-			if err := tx.CloseActiveLinks(ctx, cur.ClientID, cur.ID, pasarela.LinkUsed, s.now()); err != nil {
+			if err := s.closeLinks(ctx, tx, cur, a.link); err != nil {
 				return err
 			}
 		case processor.Authorized:
 			if err := s.transition(ctx, tx, cur, pasarela.StatusAuthorized); err != nil {
+				return err
+			}
+			if err := s.closeLinks(ctx, tx, cur, a.link); err != nil {
 				return err
 			}
 		case processor.RequiresAction:
@@ -170,6 +174,18 @@ func (s *Service) settle(ctx context.Context, pay *pasarela.Payment, a *attempt,
 		return nil
 	})
 	return pay, err
+}
+
+// closeLinks ends the links of a payment the buyer has paid: the one paid
+// through becomes used, the others invalidated.
+func (s *Service) closeLinks(ctx context.Context, tx *store.Tx, pay *pasarela.Payment, used int64) error {
+	if err := tx.CloseActiveLinks(ctx, pay.ClientID, pay.ID, pasarela.LinkInvalidated, s.now()); err != nil {
+		return err
+	}
+	if used == 0 {
+		return nil
+	}
+	return tx.SetPaymentLinkStatus(ctx, pay.ClientID, used, pasarela.LinkUsed, s.now())
 }
 
 // release returns a claimed payment to where it was when a step failed

@@ -2,8 +2,11 @@ package core
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/processor"
@@ -49,6 +52,23 @@ type Checkout struct {
 
 var errNoCheckout = pasarela.NotFound("payment page")
 
+// linkOf is the id of the link a checkout was opened through, or 0.
+func linkOf(c *Checkout) int64 {
+	if c == nil || c.Link == nil {
+		return 0
+	}
+	return c.Link.ID
+}
+
+// notFoundAsNoCheckout answers a buyer's unknown token as a missing page,
+// and lets any other failure (the database is down) through as itself.
+func notFoundAsNoCheckout(err error) error {
+	if pasarela.ErrorKind(err) == pasarela.KindNotFound {
+		return errNoCheckout
+	}
+	return err
+}
+
 // load reads the payment, link, application and configs behind a token.
 func (s *Service) loadCheckout(ctx context.Context, tx *store.Tx, token string) (*Checkout, []store.GatewayConfigRow, error) {
 	c := &Checkout{Token: token}
@@ -56,14 +76,14 @@ func (s *Service) loadCheckout(ctx context.Context, tx *store.Tx, token string) 
 	switch {
 	case strings.HasPrefix(token, linkTokenPrefix):
 		if c.Link, err = tx.GetPaymentLinkByToken(ctx, token); err != nil {
-			return nil, nil, errNoCheckout
+			return nil, nil, notFoundAsNoCheckout(err)
 		}
 		if c.Payment, err = tx.GetPaymentByID(ctx, c.Link.ClientID, c.Link.PaymentID); err != nil {
 			return nil, nil, err
 		}
 	case strings.HasPrefix(token, checkoutTokenPrefix):
 		if c.Payment, err = tx.GetPaymentByCheckoutToken(ctx, token); err != nil {
-			return nil, nil, errNoCheckout
+			return nil, nil, notFoundAsNoCheckout(err)
 		}
 	default:
 		return nil, nil, errNoCheckout
@@ -222,6 +242,9 @@ func (s *Service) PayWithCard(ctx context.Context, token string, card pasarela.C
 		return c, err
 	}
 	a, err := s.authorize(ctx, pay, configs, &card)
+	if a != nil {
+		a.link = linkOf(c)
+	}
 	if err != nil {
 		code, msg := processor.CodeProcessingError, "the payment could not be processed; please try again"
 		if pasarela.ErrorKind(err) == pasarela.KindInvalid {
@@ -247,11 +270,14 @@ func (s *Service) finishWithError(ctx context.Context, token string, err error) 
 // StartRedirect begins a redirect-flow payment (PayPal): the processor
 // answers with the approval step the buyer goes through next.
 func (s *Service) StartRedirect(ctx context.Context, token string, configID int64) (*Checkout, error) {
-	_, pay, configs, err := s.startAttempt(ctx, token, processor.FlowRedirect, configID)
+	c, pay, configs, err := s.startAttempt(ctx, token, processor.FlowRedirect, configID)
 	if err != nil {
 		return s.finishWithError(ctx, token, err)
 	}
 	a, err := s.authorize(ctx, pay, configs[:1], nil)
+	if a != nil {
+		a.link = linkOf(c)
+	}
 	if err != nil {
 		s.release(ctx, pay, pasarela.StatusPending, processor.CodeProcessingError, "the payment could not be started; please try again")
 		return s.finishWithError(ctx, token, err)
@@ -289,7 +315,7 @@ func (s *Service) ResumeCheckout(ctx context.Context, token string, approved boo
 		s.release(ctx, pay, pasarela.StatusRequiresAction, processor.CodeProcessingError, "the payment could not be completed; please try again")
 		return s.finishWithError(ctx, token, pasarela.Internal(err))
 	}
-	a := &attempt{config: *row, result: res}
+	a := &attempt{config: *row, result: res, link: linkOf(c)}
 	if _, err := s.settle(ctx, pay, a, false); err != nil {
 		return nil, err
 	}
@@ -303,9 +329,12 @@ func CheckCard(c *pasarela.CardInput, now time.Time) error {
 	var v pasarela.Validation
 	c.Number = strings.NewReplacer(" ", "", "-", "").Replace(c.Number)
 	c.Name = strings.TrimSpace(c.Name)
-	if c.Name == "" {
+	switch {
+	case c.Name == "":
 		v.Add("name", "required", "enter the name on the card")
-	} else if len(c.Name) > 100 {
+	case !utf8.ValidString(c.Name) || strings.ContainsFunc(c.Name, unicode.IsControl):
+		v.Add("name", "format", "the name may not contain control characters")
+	case utf8.RuneCountInString(c.Name) > 100:
 		v.Add("name", "too_long", "the name is too long")
 	}
 	switch {
@@ -325,8 +354,13 @@ func CheckCard(c *pasarela.CardInput, now time.Time) error {
 	case c.ExpYear < now.Year() || (c.ExpYear == now.Year() && c.ExpMonth < int(now.Month())):
 		v.Add("exp", "expired", "the card has expired")
 	}
-	if !allDigits(c.CVC) || len(c.CVC) < 3 || len(c.CVC) > 4 {
-		v.Add("cvc", "cvc", "enter the 3 or 4 digit security code")
+	// American Express prints a 4-digit code; every other network 3.
+	cvcLen := 3
+	if strings.HasPrefix(c.Number, "34") || strings.HasPrefix(c.Number, "37") {
+		cvcLen = 4
+	}
+	if !allDigits(c.CVC) || len(c.CVC) != cvcLen {
+		v.Add("cvc", "cvc", "enter the "+strconv.Itoa(cvcLen)+" digit security code")
 	}
 	return v.Err()
 }

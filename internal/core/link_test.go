@@ -205,3 +205,28 @@ func TestLinkToAConfigThePaymentDoesNotAllow(t *testing.T) {
 		wantErr(t, "pay through a link to a disabled config", err, pasarela.KindInvalid, "no_gateway")
 	})
 }
+
+// TestLinksOfAPaidPayment: paying through one link marks that link used and
+// every other active link invalidated; paying on the payment's own page
+// invalidates them all.
+func TestLinksOfAPaidPayment(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		cfg := e.MustSandbox()
+		p := e.MustPayment(core.PaymentInput{})
+		paid, other := e.MustLink(p.ID, cfg.ID), e.MustLink(p.ID, cfg.ID)
+		e.MustPay(paid.Token, cardVisa)
+		want := map[int64]pasarela.LinkStatus{paid.ID: pasarela.LinkUsed, other.ID: pasarela.LinkInvalidated}
+		for _, l := range e.MustGet(p.ID).Links {
+			if l.Status != want[l.ID] {
+				t.Errorf("link %d is %s, want %s", l.ID, l.Status, want[l.ID])
+			}
+		}
+
+		q := e.MustPayment(core.PaymentInput{})
+		l := e.MustLink(q.ID, cfg.ID)
+		e.MustPay(q.CheckoutToken, cardVisa)
+		if got := e.MustGet(q.ID).Links[0]; got.ID != l.ID || got.Status != pasarela.LinkInvalidated {
+			t.Errorf("a link of a payment paid on its own page is %s", got.Status)
+		}
+	})
+}
