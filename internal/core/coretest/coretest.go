@@ -8,7 +8,6 @@ package coretest
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"net/url"
 	"os"
@@ -25,12 +24,13 @@ import (
 	"github.com/pasarela/pasarela/internal/core"
 	"github.com/pasarela/pasarela/internal/store"
 	"github.com/pasarela/pasarela/internal/store/postgres"
+	"github.com/pasarela/pasarela/internal/store/postgres/pgtest"
 	"github.com/pasarela/pasarela/internal/store/sqlite"
 )
 
 // PostgresEnv names the environment variable holding the DSN of the
 // PostgreSQL server tests may use. Without it only SQLite is tested.
-const PostgresEnv = "PASARELA_TEST_POSTGRES"
+const PostgresEnv = pgtest.Env
 
 // Password satisfies the password policy; every test user has it.
 const Password = "Sup3r-secret!"
@@ -112,30 +112,10 @@ func MustOpen(t testing.TB, engine string) *DB {
 		t.Cleanup(func() { raw.Close() })
 		return &DB{DB: db, Raw: raw}
 	case "postgres":
-		dsn := os.Getenv(PostgresEnv)
-		if dsn == "" {
-			t.Skip(PostgresEnv + " is not set")
-		}
-		admin, err := sql.Open("pgx", dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		schema := "t_" + strings.ToLower(rand.Text())
-		if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-			admin.Close()
-			t.Fatalf("create schema: %v", err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-				t.Errorf("drop schema %s: %v", schema, err)
-			}
-			admin.Close()
-		})
+		dsn := pgtest.Schema(t)
 		// Cleanups run last first: the pools below close before the
 		// schema is dropped.
-		db, err := postgres.Open(ctx, WithSearchPath(dsn, schema), postgres.Options{MaxConns: 10})
+		db, err := postgres.Open(ctx, dsn, postgres.Options{MaxConns: 10})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,7 +123,7 @@ func MustOpen(t testing.TB, engine string) *DB {
 		if err := db.Migrate(ctx); err != nil {
 			t.Fatal(err)
 		}
-		raw, err := sql.Open("pgx", WithSearchPath(dsn, schema))
+		raw, err := sql.Open("pgx", dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,18 +133,6 @@ func MustOpen(t testing.TB, engine string) *DB {
 	}
 	t.Fatalf("unknown engine %q", engine)
 	return nil
-}
-
-// WithSearchPath adds a search_path runtime parameter to a PostgreSQL DSN
-// in whichever of the two forms pgx accepts it is written in.
-func WithSearchPath(dsn, schema string) string {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		if strings.Contains(dsn, "?") {
-			return dsn + "&search_path=" + schema
-		}
-		return dsn + "?search_path=" + schema
-	}
-	return dsn + " search_path=" + schema
 }
 
 // Tenant is a client made as the operator makes one: the client, its first

@@ -2,71 +2,26 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver for the schema admin connection
-
 	"github.com/pasarela/pasarela/internal/store"
+	"github.com/pasarela/pasarela/internal/store/postgres/pgtest"
 	"github.com/pasarela/pasarela/internal/store/storetest"
 )
 
-// testDSN returns the server the tests may use, or skips the test: a
-// developer without PostgreSQL still runs every SQLite test, and CI sets
-// the variable.
-func testDSN(t testing.TB) string {
-	t.Helper()
-	dsn := os.Getenv("PASARELA_TEST_POSTGRES")
-	if dsn == "" {
-		t.Skip("PASARELA_TEST_POSTGRES is not set; set it to a DSN such as " +
-			"postgres://postgres@127.0.0.1:5432/test?sslmode=disable to test the PostgreSQL engine")
-	}
-	return dsn
-}
-
-// withSearchPath adds a search_path runtime parameter to dsn in whichever
-// of the two forms pgx accepts it is written in.
-func withSearchPath(dsn, schema string) string {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		if strings.Contains(dsn, "?") {
-			return dsn + "&search_path=" + schema
-		}
-		return dsn + "?search_path=" + schema
-	}
-	return dsn + " search_path=" + schema
-}
+// testDSN returns the server the tests may use, or skips the test.
+func testDSN(t testing.TB) string { return pgtest.DSN(t) }
 
 // mustSchemaDB opens the engine in a schema of its own, so that tests never
 // see each other's rows, and drops the schema when the test ends. It does
 // not migrate.
 func mustSchemaDB(t testing.TB) *DB {
 	t.Helper()
-	dsn := testDSN(t)
-	ctx := context.Background()
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema := "t_" + strings.ToLower(rand.Text())
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		admin.Close()
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-		admin.Close()
-	})
 	// A small pool: the suite runs subtests in parallel, each with its own
 	// pool, and the server's connection limit is shared by all of them.
-	db, err := Open(ctx, withSearchPath(dsn, schema), Options{MaxConns: 8})
+	db, err := Open(context.Background(), pgtest.Schema(t), Options{MaxConns: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,8 +44,8 @@ func TestWithSearchPath(t *testing.T) {
 		{"postgresql://u@h/db?sslmode=disable", "postgresql://u@h/db?sslmode=disable&search_path=s"},
 		{"host=h user=u dbname=db", "host=h user=u dbname=db search_path=s"},
 	} {
-		if got := withSearchPath(tc.dsn, "s"); got != tc.want {
-			t.Errorf("withSearchPath(%q) = %q, want %q", tc.dsn, got, tc.want)
+		if got := pgtest.WithSearchPath(tc.dsn, "s"); got != tc.want {
+			t.Errorf("WithSearchPath(%q) = %q, want %q", tc.dsn, got, tc.want)
 		}
 	}
 }
