@@ -479,3 +479,27 @@ func (s *Service) DeleteGatewayConfig(ctx context.Context, appID, id int64) erro
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// ApplicationGatewayConfigs returns the gateway configs of the caller's
+// applications appIDs (secrets masked), by application id. Ids the caller
+// cannot see get none.
+func (s *Service) ApplicationGatewayConfigs(ctx context.Context, appIDs []int64) (map[int64][]pasarela.GatewayConfig, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p.ApplicationID != 0 {
+		appIDs = []int64{p.ApplicationID}
+	}
+	out := map[int64][]pasarela.GatewayConfig{}
+	err = s.db.View(ctx, func(tx *store.Tx) error {
+		rows, err := tx.GatewayConfigsOf(ctx, p.ClientID, appIDs)
+		for appID, list := range rows {
+			for i := range list {
+				out[appID] = append(out[appID], s.masked(&list[i]))
+			}
+		}
+		return err
+	})
+	return out, err
+}

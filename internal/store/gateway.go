@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"strings"
 
 	"github.com/pasarela/pasarela"
 )
@@ -173,6 +174,34 @@ func (tx *Tx) CountGatewayConfigs(ctx context.Context, clientID string) (map[str
 			return nil, err
 		}
 		out[g] = n
+	}
+	return out, rows.Err()
+}
+
+// GatewayConfigsOf returns the gateway configs of several applications of
+// the client, by application id, in one query (for application lists).
+func (tx *Tx) GatewayConfigsOf(ctx context.Context, clientID string, appIDs []int64) (map[int64][]GatewayConfigRow, error) {
+	out := map[int64][]GatewayConfigRow{}
+	if len(appIDs) == 0 {
+		return out, nil
+	}
+	a := args{clientID}
+	in := make([]string, len(appIDs))
+	for i, id := range appIDs {
+		in[i] = a.add(id)
+	}
+	rows, err := tx.query(ctx, `SELECT `+gatewayConfigColumns+` FROM gateway_configs WHERE client_id = $1
+		AND application_id IN (`+strings.Join(in, ", ")+`) ORDER BY application_id, id`, a...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var g GatewayConfigRow
+		if err := scanGatewayConfig(rows.Scan, &g); err != nil {
+			return nil, err
+		}
+		out[g.ApplicationID] = append(out[g.ApplicationID], g)
 	}
 	return out, rows.Err()
 }

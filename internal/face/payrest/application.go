@@ -23,16 +23,24 @@ type apiKey struct {
 }
 
 type applicationJSON struct {
-	ID             int64     `json:"id"`
-	Name           string    `json:"name"`
-	URL            *string   `json:"url"`
-	Logo           *string   `json:"logo"`
-	APIKey         apiKey    `json:"apiKey"`
-	ShopLogin      string    `json:"shopLogin"`
-	GatewayConfigs []any     `json:"gatewayConfigs"`
-	CreatedAt      time.Time `json:"createdAt"`
-	UpdatedAt      time.Time `json:"updatedAt"`
-	Links          []link    `json:"links"`
+	ID             int64                  `json:"id"`
+	Name           string                 `json:"name"`
+	URL            *string                `json:"url"`
+	Logo           *string                `json:"logo"`
+	APIKey         apiKey                 `json:"apiKey"`
+	ShopLogin      string                 `json:"shopLogin"`
+	GatewayConfigs []gatewayConfigSummary `json:"gatewayConfigs"`
+	CreatedAt      time.Time              `json:"createdAt"`
+	UpdatedAt      time.Time              `json:"updatedAt"`
+	Links          []link                 `json:"links"`
+}
+
+// gatewayConfigSummary is how an application lists its gateway configs.
+type gatewayConfigSummary struct {
+	ID      int64  `json:"id"`
+	Gateway string `json:"gateway"`
+	Name    string `json:"name"`
+	Weight  int    `json:"weight"`
 }
 
 // applicationForm is Application_Form; absent fields matter (PATCH vs PUT).
@@ -46,10 +54,14 @@ func (a applicationForm) input() core.ApplicationInput {
 	return core.ApplicationInput{Name: a.Name, URL: a.URL, Logo: a.Logo}
 }
 
-func applicationView(a *pasarela.Application, key *string) applicationJSON {
+func applicationView(a *pasarela.Application, key *string, configs []pasarela.GatewayConfig) applicationJSON {
 	self := "/application/" + strconv.FormatInt(a.ID, 10)
+	summaries := make([]gatewayConfigSummary, len(configs))
+	for i, g := range configs {
+		summaries[i] = gatewayConfigSummary{ID: g.ID, Gateway: g.Gateway, Name: g.Name, Weight: g.Weight}
+	}
 	return applicationJSON{ID: a.ID, Name: a.Name, URL: a.URL, Logo: a.Logo,
-		APIKey: apiKey{Key: key, Prefix: a.KeyPrefix}, ShopLogin: a.ShopLogin, GatewayConfigs: []any{},
+		APIKey: apiKey{Key: key, Prefix: a.KeyPrefix}, ShopLogin: a.ShopLogin, GatewayConfigs: summaries,
 		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
 		Links: []link{{Rel: "self", Href: self}, {Rel: "recreate-key", Href: self + "/recreate-key"}}}
 }
@@ -64,9 +76,17 @@ func (f *Face) listApplications(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	ids := make([]int64, len(apps))
+	for i := range apps {
+		ids[i] = apps[i].ID
+	}
+	configs, err := f.svc.ApplicationGatewayConfigs(r.Context(), ids)
+	if err != nil {
+		return err
+	}
 	out := make([]applicationJSON, len(apps))
 	for i := range apps {
-		out[i] = applicationView(&apps[i], nil)
+		out[i] = applicationView(&apps[i], nil, configs[apps[i].ID])
 	}
 	writeList(w, out, total)
 	return nil
@@ -82,8 +102,14 @@ func (f *Face) createApplication(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Location", "/application/"+strconv.FormatInt(a.ID, 10))
-	writeJSON(w, http.StatusCreated, applicationView(&a.Application, &a.APIKey))
+	writeJSON(w, http.StatusCreated, applicationView(&a.Application, &a.APIKey, nil))
 	return nil
+}
+
+// withConfigs renders one application with its gateway configs.
+func (f *Face) withConfigs(r *http.Request, a *pasarela.Application, key *string) (applicationJSON, error) {
+	configs, err := f.svc.ApplicationGatewayConfigs(r.Context(), []int64{a.ID})
+	return applicationView(a, key, configs[a.ID]), err
 }
 
 func (f *Face) getApplication(w http.ResponseWriter, r *http.Request) error {
@@ -95,7 +121,11 @@ func (f *Face) getApplication(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, applicationView(a, nil))
+	view, err := f.withConfigs(r, a, nil)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, view)
 	return nil
 }
 
@@ -120,7 +150,11 @@ func (f *Face) updateApplication(w http.ResponseWriter, r *http.Request, replace
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, applicationView(a, nil))
+	view, err := f.withConfigs(r, a, nil)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, view)
 	return nil
 }
 
@@ -145,6 +179,10 @@ func (f *Face) recreateKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, applicationView(&a.Application, &a.APIKey))
+	view, err := f.withConfigs(r, &a.Application, &a.APIKey)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, view)
 	return nil
 }

@@ -462,3 +462,29 @@ func TestRouting(t *testing.T) {
 		})
 	}
 }
+
+// TestApplicationListsItsGatewayConfigs: an application shows its gateway
+// configs as {id, gateway, name, weight}, in detail and in lists, and never
+// another application's.
+func TestApplicationListsItsGatewayConfigs(t *testing.T) {
+	e := newEnv(t)
+	other, _ := e.MustCreateApp(Bearer(e.A.Token), "other")
+	cards := e.MustSandbox(e.A, e.A.AppID, "cards", nil)
+	e.MustSandbox(e.A, other, "other cards", nil)
+	check := func(t *testing.T, app map[string]any) {
+		t.Helper()
+		got, _ := app["gatewayConfigs"].([]any)
+		if len(got) != 1 {
+			t.Fatalf("gatewayConfigs %v", app["gatewayConfigs"])
+		}
+		g := got[0].(map[string]any)
+		if g["id"].(float64) != float64(cards) || g["gateway"] != "sandbox" || g["name"] != "cards" || g["weight"].(float64) != 1 {
+			t.Fatalf("summary %v", g)
+		}
+	}
+	for _, a := range []auth{Bearer(e.A.Token), Key(e.A.AppKey)} {
+		check(t, e.MustGet(appPath(e.A.AppID), a).JSON)
+		list := e.MustGet("/application?sort=id_asc", a).List
+		check(t, list[0].(map[string]any))
+	}
+}
