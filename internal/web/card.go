@@ -37,14 +37,16 @@ func limit(s string, n int) string {
 }
 
 // stripSeparators removes the spaces and dashes people type between the
-// groups of a card number.
+// groups of a card number. Invalid UTF-8 is dropped first: strings.Map
+// would turn each bad byte into a three-byte replacement character and
+// grow the value past its limit.
 func stripSeparators(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r == '-' || unicode.IsSpace(r) {
 			return -1
 		}
 		return r
-	}, s)
+	}, strings.ToValidUTF8(s, ""))
 }
 
 // parseExpiry reads an expiry date. It accepts MM/YY, MM/YYYY, M/YY, MM-YY,
