@@ -11,37 +11,22 @@ import (
 	"github.com/pasarela/pasarela"
 )
 
-// Option describes one configuration option of a gateway, as the PayREST
-// catalog (GET /gateway/{id}) shows it.
-type Option struct {
-	Name        string   `json:"name"`
-	Type        string   `json:"type"` // "string", "boolean", "integer" or "enum"
-	Required    bool     `json:"required"`
-	Secret      bool     `json:"secret"` // encrypted at rest, never returned in full
-	Default     any      `json:"default,omitempty"`
-	Enum        []string `json:"enum,omitempty"`
-	Description string   `json:"description"`
-}
-
-// Flow is how a buyer pays with a gateway.
-type Flow string
+// The catalog's description types are the gateway's vocabulary (the root
+// package), so that faces show the catalog without importing processors.
+type (
+	// Option describes one configuration option of a gateway.
+	Option = pasarela.GatewayOption
+	// Flow is how a buyer pays with a gateway.
+	Flow = pasarela.GatewayFlow
+	// Gateway is a catalog entry: a processor the gateway can route to.
+	Gateway = pasarela.Gateway
+)
 
 // Flows.
 const (
-	// FlowCard: the checkout shows a card form; the card is tokenized at the
-	// edge and the number and CVC go no further.
-	FlowCard Flow = "card"
-	// FlowRedirect: the buyer approves the payment on the processor's page.
-	FlowRedirect Flow = "redirect"
+	FlowCard     = pasarela.FlowCard
+	FlowRedirect = pasarela.FlowRedirect
 )
-
-// Gateway is a catalog entry: a processor the gateway can route to.
-type Gateway struct {
-	ID      string
-	Name    string
-	Flow    Flow
-	Options []Option
-}
 
 // Config is one gateway config's options, validated against the gateway's
 // Options (secrets decrypted) before the core hands it to the processor.

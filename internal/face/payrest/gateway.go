@@ -7,7 +7,6 @@ import (
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/core"
-	"github.com/pasarela/pasarela/internal/processor"
 )
 
 // optionJSON is one configurable option of a gateway service.
@@ -31,7 +30,7 @@ type gatewayServiceJSON struct {
 	ConfiguredInstances []gatewayConfigJSON   `json:"configuredInstances,omitzero"`
 }
 
-func gatewayServiceView(g processor.Gateway, instances int) gatewayServiceJSON {
+func gatewayServiceView(g pasarela.Gateway, instances int) gatewayServiceJSON {
 	opts := map[string]optionJSON{}
 	for _, o := range g.Options {
 		opts[o.Name] = optionJSON{Type: o.Type, Required: o.Required, Secret: o.Secret, Default: o.Default, Enum: o.Enum,
