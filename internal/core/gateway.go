@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/pasarela/pasarela"
@@ -477,8 +476,6 @@ func (s *Service) DeleteGatewayConfig(ctx context.Context, appID, id int64) erro
 		return tx.DeleteGatewayConfig(ctx, p.ClientID, appID, id)
 	})
 }
-
-func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
 
 // ApplicationGatewayConfigs returns the gateway configs of the caller's
 // applications appIDs (secrets masked), by application id. Ids the caller
