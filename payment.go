@@ -62,15 +62,20 @@ type Payment struct {
 	Card           *Card
 	FailureCode    string // the last attempt's decline code
 	FailureMessage string
-	ParentID       int64
-	ReturnURL      string
-	CancelURL      string
-	Metadata       map[string]string
-	ExpiresAt      *time.Time
-	CompletedAt    *time.Time
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	Version        int64 // bumped by every change; guards racing transitions
+	// Action is the buyer step a requires_action payment waits for
+	// (processor.ActionChallenge or ActionApproval) and ActionURL where it
+	// happens, when that is outside the gateway (live PayPal's page).
+	Action      string
+	ActionURL   string
+	ParentID    int64
+	ReturnURL   string
+	CancelURL   string
+	Metadata    map[string]string
+	ExpiresAt   *time.Time
+	CompletedAt *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	Version     int64 // bumped by every change; guards racing transitions
 }
 
 // GatewayConfig is an application's configured instance of a processor.

@@ -127,6 +127,7 @@ func (s *Service) settle(ctx context.Context, pay *pasarela.Payment, a *attempt,
 			cur.ProcessorRef = a.result.Ref
 		}
 		cur.FailureCode, cur.FailureMessage = "", ""
+		cur.Action, cur.ActionURL = "", ""
 		switch a.result.Outcome {
 		case processor.Captured:
 			cur.Captured = cur.Amount
@@ -147,6 +148,9 @@ func (s *Service) settle(ctx context.Context, pay *pasarela.Payment, a *attempt,
 				return err
 			}
 		case processor.RequiresAction:
+			// The step is kept with the payment: the buyer may reload the
+			// page or come back later and must land on the same step.
+			cur.Action, cur.ActionURL = a.result.Action, a.result.ActionURL
 			if err := s.transition(ctx, tx, cur, pasarela.StatusRequiresAction); err != nil {
 				return err
 			}

@@ -128,7 +128,10 @@ func (s *Service) loadCheckout(ctx context.Context, tx *store.Tx, token string) 
 	c.Expired = (c.Link != nil && (c.Link.Expired(now) || c.Link.Status != pasarela.LinkActive) && pay.Status.Payable()) ||
 		(pay.ExpiresAt != nil && !now.Before(*pay.ExpiresAt) && pay.Status.Payable())
 	if pay.Status == pasarela.StatusRequiresAction {
-		c.Action = actionOf(pay)
+		c.Action, c.ActionURL = pay.Action, pay.ActionURL
+		if c.Action == "" {
+			c.Action = actionOf(pay)
+		}
 	}
 	return c, configs, nil
 }
@@ -219,15 +222,6 @@ func (s *Service) startAttempt(ctx context.Context, token string, flow processor
 	return c, pay, chosen, nil
 }
 
-// finishAttempt reloads the page after an attempt.
-func (s *Service) finishAttempt(ctx context.Context, token string, a *attempt) (*Checkout, error) {
-	c, err := s.OpenCheckout(ctx, token)
-	if err == nil && a != nil && a.result.Outcome == processor.RequiresAction {
-		c.Action, c.ActionURL = a.result.Action, a.result.ActionURL
-	}
-	return c, err
-}
-
 // PayWithCard charges a card typed on the hosted page. The card is checked
 // here (Luhn, expiry, CVC) before any processor sees it, then tokenized at
 // the processor; the gateway keeps only the token, last four digits, brand
@@ -256,7 +250,7 @@ func (s *Service) PayWithCard(ctx context.Context, token string, card pasarela.C
 	if _, err := s.settle(ctx, pay, a, false); err != nil {
 		return nil, err
 	}
-	return s.finishAttempt(ctx, token, a)
+	return s.OpenCheckout(ctx, token)
 }
 
 func (s *Service) finishWithError(ctx context.Context, token string, err error) (*Checkout, error) {
@@ -285,7 +279,7 @@ func (s *Service) StartRedirect(ctx context.Context, token string, configID int6
 	if _, err := s.settle(ctx, pay, a, false); err != nil {
 		return nil, err
 	}
-	return s.finishAttempt(ctx, token, a)
+	return s.OpenCheckout(ctx, token)
 }
 
 // ResumeCheckout continues a payment after the buyer's step: approved (the
@@ -319,7 +313,7 @@ func (s *Service) ResumeCheckout(ctx context.Context, token string, approved boo
 	if _, err := s.settle(ctx, pay, a, false); err != nil {
 		return nil, err
 	}
-	return s.finishAttempt(ctx, token, a)
+	return s.OpenCheckout(ctx, token)
 }
 
 // CheckCard validates card input before any processor sees it, normalising

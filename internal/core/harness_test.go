@@ -346,6 +346,7 @@ const (
 	fakeRetryable                 // declines with a retryable processing error
 	fakeDecline                   // declines for good (card_declined)
 	fakeError                     // cannot be reached (an error, not a result)
+	fakeAction                    // asks the buyer to approve on its own page
 )
 
 // fakeProcessor is a card processor whose answers the test decides and
@@ -414,6 +415,9 @@ func (f *fakeProcessor) Authorize(_ context.Context, _ processor.Config, ch proc
 			Message: "fake decline"}, nil
 	case fakeError:
 		return processor.Result{}, errors.New("fake processor unreachable")
+	case fakeAction:
+		return processor.Result{Outcome: processor.RequiresAction, Ref: ref, Action: processor.ActionApproval,
+			ActionURL: "https://wallet.example/approve?token=" + ref}, nil
 	}
 	if ch.Capture {
 		return processor.Result{Outcome: processor.Captured, Ref: ref, Amount: ch.Amount}, nil

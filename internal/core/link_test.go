@@ -230,3 +230,29 @@ func TestLinksOfAPaidPayment(t *testing.T) {
 		}
 	})
 }
+
+// TestBuyerStepSurvivesReload: a processor's buyer step on its own page
+// (live PayPal) is kept with the payment, so the page opened again later
+// sends the buyer to the same place; the payment can still be cancelled.
+func TestBuyerStepSurvivesReload(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		fake := e.MustConfig("fake", 1, nil)
+		e.fake.set(fakeAction)
+		p := e.MustPayment(core.PaymentInput{GatewayConfigs: []int64{fake.ID}})
+		first := e.MustPay(p.CheckoutToken, cardVisa)
+		want := "https://wallet.example/approve?token=fake_" + p.TransactionID
+		if first.Payment.Status != pasarela.StatusRequiresAction || first.ActionURL != want {
+			t.Fatalf("after paying: %s %q", first.Payment.Status, first.ActionURL)
+		}
+		again, err := e.svc.OpenCheckout(e.ctx, p.CheckoutToken)
+		if err != nil || again.Action != core.ActionApproval || again.ActionURL != want {
+			t.Fatalf("page opened again: %q %q %v", again.Action, again.ActionURL, err)
+		}
+		if err := e.svc.CancelPayment(e.app(), e.appID(), p.ID); err != nil {
+			t.Fatal(err)
+		}
+		if after := e.MustGet(p.ID).Payment; after.Status != pasarela.StatusInvalidated {
+			t.Fatalf("cancelled payment is %s", after.Status)
+		}
+	})
+}

@@ -18,7 +18,7 @@ var PaymentSortFields = map[string]string{
 
 const paymentColumns = `id, client_id, application_id, transaction_id, checkout_token, status, type, amount, currency,
 	captured, refunded, description, customer_id, customer_email, merchant_ref, language, flags, ask_for_details,
-	capture, gateway_configs, gateway_config_id, processor_ref, card, failure_code, failure_message, parent_id,
+	capture, gateway_configs, gateway_config_id, processor_ref, card, failure_code, failure_message, action, action_url, parent_id,
 	return_url, cancel_url, metadata, expires_at, completed_at, created_at, updated_at, version`
 
 func nullMicros(t *time.Time) sql.NullInt64 {
@@ -47,7 +47,7 @@ func scanPayment(scan func(...any) error, p *pasarela.Payment) error {
 	if err := scan(&p.ID, &p.ClientID, &p.ApplicationID, &p.TransactionID, &p.CheckoutToken, &status, &typ,
 		&p.Amount, &p.Currency, &p.Captured, &p.Refunded, &p.Description, &p.CustomerID, &p.CustomerEmail,
 		&merchantRef, &p.Language, &flags, &p.AskForDetails, &p.Capture, &configs, &configID, &p.ProcessorRef,
-		&card, &p.FailureCode, &p.FailureMessage, &parentID, &p.ReturnURL, &p.CancelURL, &metadata,
+		&card, &p.FailureCode, &p.FailureMessage, &p.Action, &p.ActionURL, &parentID, &p.ReturnURL, &p.CancelURL, &metadata,
 		&expires, &completed, &created, &updated, &p.Version); err != nil {
 		return err
 	}
@@ -109,14 +109,14 @@ func (tx *Tx) CreatePayment(ctx context.Context, p *pasarela.Payment) error {
 	return tx.scanRow(tx.q.QueryRowContext(ctx, `INSERT INTO payments (client_id, application_id, transaction_id,
 		checkout_token, status, type, amount, currency, captured, refunded, description, customer_id, customer_email,
 		merchant_ref, language, flags, ask_for_details, capture, gateway_configs, gateway_config_id, processor_ref,
-		card, failure_code, failure_message, parent_id, return_url, cancel_url, metadata, expires_at, completed_at,
-		created_at, updated_at, version)
+		card, failure_code, failure_message, action, action_url, parent_id, return_url, cancel_url, metadata,
+		expires_at, completed_at, created_at, updated_at, version)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
-		$23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33) RETURNING id`,
+		$23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35) RETURNING id`,
 		p.ClientID, p.ApplicationID, p.TransactionID, p.CheckoutToken, string(p.Status), string(p.Type), p.Amount,
 		p.Currency, p.Captured, p.Refunded, p.Description, p.CustomerID, p.CustomerEmail, merchantRef, p.Language,
 		j.flags, p.AskForDetails, p.Capture, j.configs, nullID(p.GatewayConfig), p.ProcessorRef, j.card,
-		p.FailureCode, p.FailureMessage, nullID(p.ParentID), p.ReturnURL, p.CancelURL, j.metadata,
+		p.FailureCode, p.FailureMessage, p.Action, p.ActionURL, nullID(p.ParentID), p.ReturnURL, p.CancelURL, j.metadata,
 		nullMicros(p.ExpiresAt), nullMicros(p.CompletedAt), micros(p.CreatedAt), micros(p.UpdatedAt), p.Version),
 		"payment", func(scan func(...any) error) error { return scan(&p.ID) })
 }
@@ -223,10 +223,11 @@ func (tx *Tx) UpdatePayment(ctx context.Context, p *pasarela.Payment) error {
 	}
 	res, err := tx.exec(ctx, `UPDATE payments SET status = $1, captured = $2, refunded = $3, gateway_config_id = $4,
 		processor_ref = $5, card = $6, failure_code = $7, failure_message = $8, completed_at = $9, updated_at = $10,
-		metadata = $11, version = version + 1
-		WHERE client_id = $12 AND id = $13 AND version = $14`,
+		metadata = $11, action = $12, action_url = $13, version = version + 1
+		WHERE client_id = $14 AND id = $15 AND version = $16`,
 		string(p.Status), p.Captured, p.Refunded, nullID(p.GatewayConfig), p.ProcessorRef, j.card, p.FailureCode,
-		p.FailureMessage, nullMicros(p.CompletedAt), micros(p.UpdatedAt), j.metadata, p.ClientID, p.ID, p.Version)
+		p.FailureMessage, nullMicros(p.CompletedAt), micros(p.UpdatedAt), j.metadata, p.Action, p.ActionURL,
+		p.ClientID, p.ID, p.Version)
 	if err != nil {
 		return err
 	}

@@ -43,6 +43,8 @@ CREATE TABLE payments (
 	card              TEXT NOT NULL,
 	failure_code      TEXT NOT NULL,
 	failure_message   TEXT NOT NULL,
+	action            TEXT NOT NULL,
+	action_url        TEXT NOT NULL,
 	parent_id         INTEGER REFERENCES payments (id),
 	return_url        TEXT NOT NULL,
 	cancel_url        TEXT NOT NULL,
