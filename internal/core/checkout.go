@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -334,9 +333,7 @@ func CheckCard(c *pasarela.CardInput, now time.Time) error {
 	switch {
 	case c.Number == "":
 		v.Add("number", "required", "enter the card number")
-	case !allDigits(c.Number) || len(c.Number) < 12 || len(c.Number) > 19:
-		v.Add("number", "card_number", "the card number is not valid")
-	case !luhn(c.Number):
+	case !pasarela.Digits(c.Number) || len(c.Number) < 12 || len(c.Number) > 19, !pasarela.LuhnValid(c.Number):
 		v.Add("number", "card_number", "the card number is not valid")
 	}
 	if c.ExpYear < 100 && c.ExpYear > 0 {
@@ -348,43 +345,12 @@ func CheckCard(c *pasarela.CardInput, now time.Time) error {
 	case c.ExpYear < now.Year() || (c.ExpYear == now.Year() && c.ExpMonth < int(now.Month())):
 		v.Add("exp", "expired", "the card has expired")
 	}
-	// American Express prints a 4-digit code; every other network 3.
-	cvcLen := 3
-	if strings.HasPrefix(c.Number, "34") || strings.HasPrefix(c.Number, "37") {
-		cvcLen = 4
-	}
-	if !allDigits(c.CVC) || len(c.CVC) != cvcLen {
-		v.Add("cvc", "cvc", "enter the "+strconv.Itoa(cvcLen)+" digit security code")
+	if brand := pasarela.CardBrand(c.Number); !pasarela.ValidCVC(brand, c.CVC) {
+		msg := "enter the 3 digit security code"
+		if brand == pasarela.BrandAmex {
+			msg = "enter the 4 digit security code"
+		}
+		v.Add("cvc", "cvc", msg)
 	}
 	return v.Err()
-}
-
-func allDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// luhn checks a card number's check digit.
-func luhn(number string) bool {
-	sum := 0
-	double := false
-	for i := len(number) - 1; i >= 0; i-- {
-		d := int(number[i] - '0')
-		if double {
-			d *= 2
-			if d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-		double = !double
-	}
-	return sum%10 == 0
 }

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/pasarela/pasarela"
@@ -53,60 +52,12 @@ var declines = map[string]decline{
 
 // Card brands, as pasarela.Card.Brand holds them.
 const (
-	BrandVisa       = "visa"
-	BrandMastercard = "mastercard"
-	BrandAmex       = "amex"
-	BrandDiscover   = "discover"
-	BrandUnknown    = "unknown"
+	BrandVisa       = pasarela.BrandVisa
+	BrandMastercard = pasarela.BrandMastercard
+	BrandAmex       = pasarela.BrandAmex
+	BrandDiscover   = pasarela.BrandDiscover
+	BrandUnknown    = pasarela.BrandUnknown
 )
-
-// brandOf names the card brand from the number's leading digits (its IIN
-// range). Unknown ranges are allowed: the sandbox has no network to refuse.
-func brandOf(number string) string {
-	prefix := func(n int) int {
-		if len(number) < n {
-			return -1
-		}
-		v, _ := strconv.Atoi(number[:n])
-		return v
-	}
-	switch p2, p3, p4 := prefix(2), prefix(3), prefix(4); {
-	case number != "" && number[0] == '4':
-		return BrandVisa
-	case p2 >= 51 && p2 <= 55, p4 >= 2221 && p4 <= 2720:
-		return BrandMastercard
-	case p2 == 34 || p2 == 37:
-		return BrandAmex
-	case p4 == 6011, p2 == 65, p3 >= 644 && p3 <= 649:
-		return BrandDiscover
-	}
-	return BrandUnknown
-}
-
-// luhnValid reports whether the number's check digit is right.
-func luhnValid(number string) bool {
-	sum, double := 0, false
-	for i := len(number) - 1; i >= 0; i-- {
-		d := int(number[i] - '0')
-		if double {
-			if d *= 2; d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-		double = !double
-	}
-	return sum%10 == 0
-}
-
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
-}
 
 // checkCard reports every problem of a card at once, as a checkout form
 // wants to show them together. It returns the brand of a valid number.
@@ -114,14 +65,14 @@ func checkCard(card processor.CardInput, now time.Time) (string, error) {
 	var v pasarela.Validation
 	brand := BrandUnknown
 	switch {
-	case !allDigits(card.Number):
+	case !pasarela.Digits(card.Number):
 		v.Add("number", "invalid_number", "must be the card number's digits only")
 	case len(card.Number) < 12 || len(card.Number) > 19:
 		v.Add("number", "invalid_number", "must have 12 to 19 digits")
-	case !luhnValid(card.Number):
+	case !pasarela.LuhnValid(card.Number):
 		v.Add("number", "invalid_number", "is not a valid card number")
 	default:
-		brand = brandOf(card.Number)
+		brand = pasarela.CardBrand(card.Number)
 	}
 
 	switch {
@@ -135,16 +86,7 @@ func checkCard(card processor.CardInput, now time.Time) (string, error) {
 		v.Add("exp", "invalid_expiry", "the year is too far in the future")
 	}
 
-	// American Express prints a four-digit code, every other brand three.
-	cvcOK := allDigits(card.CVC)
-	switch brand {
-	case BrandAmex:
-		cvcOK = cvcOK && len(card.CVC) == 4
-	case BrandUnknown:
-		cvcOK = cvcOK && (len(card.CVC) == 3 || len(card.CVC) == 4)
-	default:
-		cvcOK = cvcOK && len(card.CVC) == 3
-	}
+	cvcOK := pasarela.ValidCVC(brand, card.CVC)
 	if !cvcOK {
 		v.Add("cvc", "invalid_cvc", "must be the 3 digits on the back of the card (4 on the front for American Express)")
 	}
