@@ -19,20 +19,14 @@ func (s *Service) Gateways(ctx context.Context) ([]processor.Gateway, map[string
 	if err != nil {
 		return nil, nil, err
 	}
-	var counts map[string]int
+	// An application key sees its own application's configs; a user, the
+	// whole client's.
+	counts := map[string]int{}
 	err = s.db.View(ctx, func(tx *store.Tx) error {
-		if p.ApplicationID != 0 {
-			// An application key counts its own application's configs,
-			// the ones Gateway lists for it.
-			rows, _, err := tx.ListGatewayConfigs(ctx, p.ClientID, p.ApplicationID, store.GatewayConfigFilter{}, pasarela.ListOptions{})
-			counts = map[string]int{}
-			for _, r := range rows {
-				counts[r.Gateway]++
-			}
-			return err
+		rows, err := tx.ClientGatewayConfigs(ctx, p.ClientID, p.ApplicationID, "")
+		for _, r := range rows {
+			counts[r.Gateway]++
 		}
-		var err error
-		counts, err = tx.CountGatewayConfigs(ctx, p.ClientID)
 		return err
 	})
 	return s.processors.Gateways(), counts, err
@@ -51,22 +45,11 @@ func (s *Service) Gateway(ctx context.Context, id string) (*processor.Gateway, [
 	g := proc.Gateway()
 	var out []pasarela.GatewayConfig
 	err = s.db.View(ctx, func(tx *store.Tx) error {
-		apps, _, err := tx.ListApplications(ctx, p.ClientID, store.ApplicationFilter{ID: p.ApplicationID}, pasarela.ListOptions{Limit: 1000})
-		if err != nil {
-			return err
+		rows, err := tx.ClientGatewayConfigs(ctx, p.ClientID, p.ApplicationID, id)
+		for i := range rows {
+			out = append(out, s.masked(&rows[i]))
 		}
-		for _, a := range apps {
-			rows, _, err := tx.ListGatewayConfigs(ctx, p.ClientID, a.ID, store.GatewayConfigFilter{}, pasarela.ListOptions{})
-			if err != nil {
-				return err
-			}
-			for _, r := range rows {
-				if r.Gateway == id {
-					out = append(out, s.masked(&r))
-				}
-			}
-		}
-		return nil
+		return err
 	})
 	return &g, out, err
 }

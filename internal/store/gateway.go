@@ -159,21 +159,30 @@ func (tx *Tx) GatewayConfigInUse(ctx context.Context, clientID string, id int64)
 	return n > 0, err
 }
 
-// CountGatewayConfigs counts the client's configs of each gateway id.
-func (tx *Tx) CountGatewayConfigs(ctx context.Context, clientID string) (map[string]int, error) {
-	rows, err := tx.query(ctx, `SELECT gateway, COUNT(*) FROM gateway_configs WHERE client_id = $1 GROUP BY gateway`, clientID)
+// ClientGatewayConfigs returns the client's gateway configs, of one
+// application when appID is not 0 and of one gateway when gateway is not
+// empty, in id order: the catalog's view across applications.
+func (tx *Tx) ClientGatewayConfigs(ctx context.Context, clientID string, appID int64, gateway string) ([]GatewayConfigRow, error) {
+	a := args{clientID}
+	where := ` WHERE client_id = $1`
+	if appID != 0 {
+		where += ` AND application_id = ` + a.add(appID)
+	}
+	if gateway != "" {
+		where += ` AND gateway = ` + a.add(gateway)
+	}
+	rows, err := tx.query(ctx, `SELECT `+gatewayConfigColumns+` FROM gateway_configs`+where+` ORDER BY id`, a...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[string]int{}
+	var out []GatewayConfigRow
 	for rows.Next() {
-		var g string
-		var n int
-		if err := rows.Scan(&g, &n); err != nil {
+		var g GatewayConfigRow
+		if err := scanGatewayConfig(rows.Scan, &g); err != nil {
 			return nil, err
 		}
-		out[g] = n
+		out = append(out, g)
 	}
 	return out, rows.Err()
 }
