@@ -5,24 +5,16 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/core"
+	"github.com/pasarela/pasarela/internal/core/coretest"
 	"github.com/pasarela/pasarela/internal/processor"
 	"github.com/pasarela/pasarela/internal/processor/sandbox"
 	"github.com/pasarela/pasarela/internal/store/sqlite"
 )
-
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 // TestSweep: a payment nobody pays before its deadline becomes expired with
 // its links closed, and idempotency records are dropped after their lifetime
@@ -37,7 +29,7 @@ func TestSweep(t *testing.T) {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{now: time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)}
+	clk := coretest.NewClock(time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc, err := core.New(ctx, db, log, clk.Now, core.Config{
 		Processors: processor.NewRegistry(sandbox.New(core.ProcessorState(db, "sandbox")))})

@@ -11,12 +11,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/core"
+	"github.com/pasarela/pasarela/internal/core/coretest"
 	"github.com/pasarela/pasarela/internal/processor"
 	"github.com/pasarela/pasarela/internal/processor/paypal"
 	"github.com/pasarela/pasarela/internal/processor/sandbox"
@@ -26,17 +26,6 @@ import (
 
 // testPassword satisfies the password policy.
 const testPassword = "Sup3r-secret!"
-
-// clock is a test clock that only moves when told.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-// Advance moves the clock forward.
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 // tenant is one client with its admin user's bearer token and one application.
 type tenant struct {
@@ -54,7 +43,7 @@ type env struct {
 	t     *testing.T
 	URL   string
 	Svc   *core.Service
-	Clock *clock
+	Clock *coretest.Clock
 	A, B  tenant
 	// PayPal is the paypal_express_checkout processor of the catalog; a
 	// test may point its Endpoint at a fake NVP server before first use.
@@ -75,7 +64,7 @@ func newEnv(t *testing.T) *env {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clk := coretest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	// The listener comes first, so that the core knows its public URL; the
 	// server starts once the handler is built.
