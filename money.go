@@ -43,16 +43,6 @@ func LookupCurrency(code string) (Currency, bool) {
 	return c, ok
 }
 
-// CurrencyByNumeric returns the fiat currency with an ISO 4217 numeric code.
-func CurrencyByNumeric(n int) (Currency, bool) {
-	for _, c := range currencies {
-		if c.Numeric == n && !c.Crypto {
-			return c, true
-		}
-	}
-	return Currency{}, false
-}
-
 // maxMinor bounds amounts so that sums of many of them stay far from the
 // int64 limit: 10^15 minor units (ten trillion euros).
 const maxMinor = 1_000_000_000_000_000

@@ -263,17 +263,6 @@ func (s *Service) Login(ctx context.Context, login, password, ip string) (*Token
 	return s.issue(u)
 }
 
-// CheckLogin verifies a user's credentials like Login does, limits and all,
-// and returns the user's principal instead of tokens, for faces that issue
-// their own session credential.
-func (s *Service) CheckLogin(ctx context.Context, login, password, ip string) (*pasarela.Principal, error) {
-	u, err := s.checkCredentials(ctx, login, password, ip)
-	if err != nil {
-		return nil, err
-	}
-	return userPrincipal(u), nil
-}
-
 // checkCredentials is the one sign-in check of every face. A wrong password
 // and an unknown user take the same time and give the same answer. Failed
 // attempts are limited per login name and per address.

@@ -35,9 +35,6 @@ type Config map[string]any
 // String returns a string option, or "".
 func (c Config) String(name string) string { s, _ := c[name].(string); return s }
 
-// Bool returns a boolean option, or false.
-func (c Config) Bool(name string) bool { b, _ := c[name].(bool); return b }
-
 // CardInput is card data as a buyer typed it (see pasarela.CardInput).
 type CardInput = pasarela.CardInput
 

@@ -42,9 +42,6 @@ func TestConfig(t *testing.T) {
 		{"string", cfg.String("username"), "u"},
 		{"missing string", cfg.String("password"), ""},
 		{"string of another type", cfg.String("sandbox"), ""},
-		{"bool", cfg.Bool("sandbox"), true},
-		{"missing bool", cfg.Bool("live"), false},
-		{"bool of another type", cfg.Bool("username"), false},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.wanted {

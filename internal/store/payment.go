@@ -136,11 +136,6 @@ func (tx *Tx) GetPayment(ctx context.Context, clientID string, appID, id int64) 
 	return tx.getPayment(ctx, `client_id = $1 AND application_id = $2 AND id = $3`, clientID, appID, id)
 }
 
-// GetPaymentByMerchantRef finds a payment by the merchant's own reference.
-func (tx *Tx) GetPaymentByMerchantRef(ctx context.Context, clientID string, appID int64, ref string) (*pasarela.Payment, error) {
-	return tx.getPayment(ctx, `client_id = $1 AND application_id = $2 AND merchant_ref = $3`, clientID, appID, ref)
-}
-
 // GetPaymentByCheckoutToken finds a payment by the token of its own hosted
 // page. Not scoped to a client: the token is the buyer's only credential.
 func (tx *Tx) GetPaymentByCheckoutToken(ctx context.Context, token string) (*pasarela.Payment, error) {
