@@ -23,6 +23,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseMajor$$' -fuzztime $(FUZZTIME) .
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeEnvelope$$' -fuzztime $(FUZZTIME) ./internal/face/payrest
 	$(GO) test -run '^$$' -fuzz '^FuzzListOptions$$' -fuzztime $(FUZZTIME) ./internal/face/payrest
+	$(GO) test -run '^$$' -fuzz '^FuzzSubscriptionForm$$' -fuzztime $(FUZZTIME) ./internal/face/payrest
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeOrder$$' -fuzztime $(FUZZTIME) ./internal/face/sekurepay
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeOrder$$' -fuzztime $(FUZZTIME) ./internal/face/kashpay
 
 bench:
 	$(GO) test -run '^$$' -bench 'UpdateDurable|PaymentWrite' -benchtime 3s -count 3 ./internal/store/sqlite

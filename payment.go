@@ -76,6 +76,22 @@ type Payment struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	Version     int64 // bumped by every change; guards racing transitions
+
+	// Items, Taxes and Shipping are the breakdown of an order (SekurePay):
+	// Amount is their sum. A payment made without one has none of them.
+	Items    []LineItem
+	Taxes    []LineItem
+	Shipping int64 // minor units
+	// OrderFingerprint identifies the order as first sent (a hash of its
+	// canonical form), so that the same order id sent again is told apart
+	// from a different order reusing it. Empty for other payments.
+	OrderFingerprint string
+}
+
+// LineItem is one line of an order's breakdown: an item sold or a tax.
+type LineItem struct {
+	Description string
+	Amount      int64 // minor units
 }
 
 // GatewayConfig is an application's configured instance of a processor.

@@ -47,8 +47,10 @@ type benchConfig struct {
 
 // benchScenarios are the scenarios bench knows, in the order it runs them
 // by default: create first, so that get and list read a table of realistic
-// size rather than an empty one.
-var benchScenarios = []string{"create", "get", "list"}
+// size rather than an empty one. health (GET /healthz: no database, no
+// authentication) is the ceiling of HTTP and the load generator on the
+// machine, against which the others can be read.
+var benchScenarios = []string{"create", "get", "list", "health"}
 
 // benchBody is a valid PayREST payment: the smallest body that takes the
 // whole create path (validation, routing to a gateway config, the insert,
@@ -66,7 +68,7 @@ func (m *Main) parseBench(args []string) error {
 	fs.DurationVar(&b.duration, "duration", 10*time.Second, "how long each scenario runs")
 	fs.Uint64Var(&b.workers, "workers", 64, "concurrent requests (vegeta workers, and their maximum)")
 	fs.IntVar(&b.rate, "rate", 0, "requests per second; 0 sends as fast as the workers go (closed loop)")
-	fs.StringVar(&scenarios, "scenario", strings.Join(benchScenarios, ","), "comma-separated scenarios: create, get, list")
+	fs.StringVar(&scenarios, "scenario", strings.Join(benchScenarios, ","), "comma-separated scenarios: create, get, list, health")
 	fs.StringVar(&b.bootstrapDB, "bootstrap-db", "", "sqlite:PATH or postgres://…: create a client, an application and a sandbox gateway config there first (then --key and --app are not needed)")
 	fs.StringVar(&m.Config.SecretKeyFile, "secret-key-file", m.Config.SecretKeyFile, "with --bootstrap-db: the server's secret key file (default: beside the SQLite file, or ./pasarela.key)")
 	fs.IntVar(&b.warmup, "warmup", 500, "payments created before the get scenario, for it to read")
@@ -298,6 +300,12 @@ func (b *benchConfig) targeter(ctx context.Context, client *http.Client, scenari
 		header := http.Header{"X-Auth-Token": {b.key}}
 		return func(t *vegeta.Target) error {
 			t.Method, t.URL, t.Header = "GET", url, header
+			return nil
+		}, nil
+	case "health":
+		url := strings.TrimRight(b.url, "/") + "/healthz"
+		return func(t *vegeta.Target) error {
+			t.Method, t.URL, t.Header = "GET", url, http.Header{}
 			return nil
 		}, nil
 	}

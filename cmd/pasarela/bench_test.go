@@ -10,7 +10,7 @@ import (
 
 // TestBench runs `pasarela bench` as a person would, against a server
 // started by `serve` on :0: it bootstraps its own tenant through the
-// database, runs the three scenarios briefly and reports each with every
+// database, runs every scenario briefly and reports each with every
 // request successful.
 func TestBench(t *testing.T) {
 	db := testDB(t)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -43,6 +44,8 @@ type Main struct {
 	name, email, password, code, clientID string
 	asJSON                                bool
 	benchCfg                              benchConfig
+	verify                                verifyConfig
+	credit                                creditArgs
 
 	log     *slog.Logger
 	db      engine
@@ -50,10 +53,16 @@ type Main struct {
 	metrics *server.Metrics
 
 	ln      net.Listener
+	tlsLn   net.Listener // the HTTPS listener, when one is configured
+	tlsCfg  *tls.Config
 	debug   *http.Server
 	sweeper *worker.Sweeper
+	payouts *worker.Payouts
+	subs    *worker.Subscriptions
+	deliver *worker.Deliverer
 	cancel  context.CancelFunc
 	served  chan error
+	tlsDone chan error // the HTTPS listener's end, when it runs
 	closeMu sync.Once
 	closed  error
 }
@@ -65,13 +74,16 @@ func NewMain(stdout, stderr io.Writer) *Main {
 
 const usage = `usage:
   pasarela serve [--addr 127.0.0.1:8080] [--db sqlite:./pasarela.db | --db postgres://…] [--demo]
-                 [--trusted-proxies CIDR,…] [--no-migrate] [--log-format text|json]
+                 [--tls-addr 127.0.0.1:8443 --tls-cert FILE --tls-key FILE | --tls-self-signed]
+                 [--trusted-proxies CIDR,…] [--webhook-allow-private] [--no-migrate] [--log-format text|json]
   pasarela migrate [--db …]
   pasarela client create --name NAME --email EMAIL --password PASSWORD [--code ENTITY_CODE] [--db …] [--json]
   pasarela app create --client CLIENT_ID --name NAME [--db …] [--json]
   pasarela ledger verify [--db …]
+  pasarela balance credit --client CLIENT_ID --currency MXN --amount 1000.00 [--reference REF] [--description TEXT] [--db …] [--json]
   pasarela bench --url http://127.0.0.1:8080 (--key API_KEY --app APP_ID | --bootstrap-db sqlite:PATH)
                  [--duration 10s] [--workers 64] [--rate 0] [--scenario create,get,list]
+  pasarela webhook verify --secret whsec_… --id ID --timestamp UNIX --signature "v1,…" [--api-key KEY --hash HEX] [--body FILE]
 Every flag also reads from PASARELA_<FLAG> (e.g. PASARELA_DB, PASARELA_ADDR).`
 
 // ParseFlags reads the command line; environ gives the environment (as
@@ -105,8 +117,16 @@ func (m *Main) ParseFlags(args, environ []string) error {
 		}
 		m.command += " verify"
 		rest = rest[1:]
+	case "balance":
+		if len(rest) == 0 || rest[0] != "credit" {
+			return fmt.Errorf("balance: the only subcommand is credit\n%s", usage)
+		}
+		m.command += " credit"
+		rest = rest[1:]
 	case "bench":
 		return m.parseBench(rest)
+	case "webhook":
+		return m.parseWebhook(rest)
 	case "serve", "migrate":
 	case "help", "-h", "--help":
 		fmt.Fprintln(m.stdout, usage)
@@ -135,12 +155,20 @@ func (m *Main) ParseFlags(args, environ []string) error {
 		fs.Int64Var(&c.FeeBPS, "fee-bps", c.FeeBPS, "platform fee on each capture, in basis points")
 		fs.Int64Var(&c.FeeFixed, "fee-fixed", c.FeeFixed, "fixed platform fee on each capture, in minor units")
 		fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "address for net/http/pprof (off when empty; never expose it)")
+		c.payoutFlags(fs)
+		fs.StringVar(&c.TLSAddr, "tls-addr", c.TLSAddr, "address of the HTTPS listener (default "+defaultTLSAddr+" when a certificate is given)")
+		fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "PEM certificate (chain) of the HTTPS listener")
+		fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "PEM private key of the HTTPS listener")
+		fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", c.WebhookAllowPrivate, "let webhooks reach private, loopback and link-local addresses (development and tests)")
+		fs.BoolVar(&c.TLSSelfSigned, "tls-self-signed", c.TLSSelfSigned, "serve HTTPS with a self-signed pair made on first start (development); kept at --tls-cert/--tls-key or beside the database")
 	case "client create":
 		fs.StringVar(&m.name, "name", "", "the client's name")
 		fs.StringVar(&m.email, "email", "", "the admin user's email (also its username)")
 		fs.StringVar(&m.password, "password", "", "the admin user's password")
 		fs.StringVar(&m.code, "code", "", "entity code, e.g. com.cascade (derived from the name when absent)")
 		fs.BoolVar(&m.asJSON, "json", false, "print one JSON object")
+	case "balance credit":
+		m.balanceFlags(fs)
 	case "app create":
 		fs.StringVar(&m.clientID, "client", "", "the client's id")
 		fs.StringVar(&m.name, "name", "", "the application's name")
@@ -159,6 +187,10 @@ func (m *Main) ParseFlags(args, environ []string) error {
 	case "client create":
 		if m.name == "" || m.email == "" || m.password == "" {
 			return errors.New("client create: --name, --email and --password are required")
+		}
+	case "balance credit":
+		if err := m.checkBalanceFlags(); err != nil {
+			return err
 		}
 	case "app create":
 		if m.clientID == "" || m.name == "" {
@@ -216,6 +248,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.command == "bench" {
 		return m.runBench(ctx)
 	}
+	if m.command == "webhook verify" {
+		return m.runWebhookVerify()
+	}
 	m.log, err = newLogger(m.stderr, m.Config.LogFormat, m.Config.LogLevel)
 	if err != nil {
 		return err
@@ -245,13 +280,20 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		if m.ln, err = net.Listen("tcp", m.Config.Addr); err != nil {
 			return err
 		}
+		if err := m.listenTLS(); err != nil {
+			return err
+		}
 	}
 	key, err := m.Config.secretKey()
 	if err != nil {
 		return err
 	}
 	publicURL := m.Config.PublicURL
-	if publicURL == "" && m.ln != nil {
+	if publicURL == "" && m.tlsLn != nil {
+		// Buyers type card numbers on the hosted pages: when HTTPS is
+		// served, that is where links send them.
+		publicURL = "https://" + displayAddr(m.tlsLn.Addr().String())
+	} else if publicURL == "" && m.ln != nil {
 		publicURL = "http://" + displayAddr(m.ln.Addr().String())
 	}
 	m.svc, err = core.New(ctx, m.db, m.log, nil, core.Config{
@@ -260,6 +302,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			sandbox.New(core.ProcessorState(m.db, "sandbox")),
 			paypal.New(core.ProcessorState(m.db, "paypal_express_checkout"))),
 		SecretKey: key, PublicURL: publicURL, FeeBPS: m.Config.FeeBPS, FeeFixed: m.Config.FeeFixed,
+		WebhookAllowPrivate: m.Config.WebhookAllowPrivate,
+		PayoutRail:          m.Config.payoutRail(m.db),
+		EntityTokenTTL:      m.Config.KashpayTokenTTL,
 	})
 	if err != nil {
 		return err
@@ -271,6 +316,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return m.createApp(ctx)
 	case "ledger verify":
 		return m.verifyLedger(ctx)
+	case "balance credit":
+		return m.creditBalance(ctx)
 	}
 	return m.serve(ctx)
 }
@@ -291,6 +338,13 @@ func (m *Main) serve(ctx context.Context) error {
 	m.cancel = cancel
 	m.served = make(chan error, 1)
 	go func() { m.served <- server.Serve(sctx, m.ln, h, m.log, m.Config.ShutdownGrace) }()
+	if m.tlsLn != nil {
+		m.tlsDone = make(chan error, 1)
+		go func() {
+			m.tlsDone <- server.ServeTLS(sctx, m.tlsLn, h, m.log, m.Config.ShutdownGrace, m.tlsCfg)
+		}()
+		m.log.Info("listening (HTTPS)", "addr", m.tlsLn.Addr().String())
+	}
 	if m.Config.DebugAddr != "" {
 		if err := m.serveDebug(); err != nil {
 			return err
@@ -298,6 +352,14 @@ func (m *Main) serve(ctx context.Context) error {
 	}
 	m.sweeper = &worker.Sweeper{Svc: m.svc, Log: m.log}
 	m.sweeper.Start(ctx)
+	m.payouts = &worker.Payouts{Svc: m.svc, Log: m.log, Interval: m.Config.PayoutInterval}
+	m.payouts.Start(ctx)
+	// The subscription scheduler may run on every node: a cycle is claimed
+	// in a transaction only one of them commits.
+	m.subs = &worker.Subscriptions{Svc: m.svc, Log: m.log}
+	m.subs.Start(ctx)
+	m.deliver = &worker.Deliverer{Svc: m.svc, Log: m.log, AllowPrivate: m.Config.WebhookAllowPrivate}
+	m.deliver.Start(context.WithoutCancel(ctx))
 	m.log.Info("listening", "addr", m.ln.Addr().String(), "db", m.db.Engine())
 	return nil
 }
@@ -308,6 +370,32 @@ func (m *Main) Serving() bool { return m.served != nil }
 // URL is the base URL of the running server.
 func (m *Main) URL() string { return "http://" + m.ln.Addr().String() }
 
+// TLSURL is the base URL of the HTTPS listener, or "" when there is none.
+func (m *Main) TLSURL() string {
+	if m.tlsLn == nil {
+		return ""
+	}
+	return "https://" + m.tlsLn.Addr().String()
+}
+
+// listenTLS opens the HTTPS listener when one is configured, making the
+// self-signed pair first if it is asked for and missing.
+func (m *Main) listenTLS() error {
+	addr, cfg, generated, err := m.Config.tlsSettings(time.Now())
+	if err != nil || addr == "" {
+		return err
+	}
+	if generated {
+		m.log.Info("made a self-signed TLS certificate for development; clients must trust it (curl -k)")
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	m.tlsLn, m.tlsCfg = ln, cfg
+	return nil
+}
+
 // Close stops the server gracefully (requests in flight finish), then closes
 // the database, which commits every write it has acknowledged. It is safe to
 // call twice.
@@ -317,6 +405,9 @@ func (m *Main) Close() error {
 		if m.cancel != nil {
 			m.cancel()
 			errs = append(errs, <-m.served)
+			if m.tlsDone != nil {
+				errs = append(errs, <-m.tlsDone)
+			}
 		}
 		if m.debug != nil {
 			m.debug.Close()
@@ -324,8 +415,22 @@ func (m *Main) Close() error {
 		if m.sweeper != nil {
 			m.sweeper.Stop()
 		}
+		if m.payouts != nil {
+			m.payouts.Stop()
+		}
+		if m.subs != nil {
+			m.subs.Stop() // a charge sent to a processor is settled first
+		}
+		if m.deliver != nil {
+			// Attempts in flight finish and are recorded before the
+			// database closes; each is bounded by the attempt timeout.
+			m.deliver.Stop()
+		}
 		if m.cancel == nil && m.ln != nil {
 			m.ln.Close() // a serve that failed before serving
+		}
+		if m.cancel == nil && m.tlsLn != nil {
+			m.tlsLn.Close()
 		}
 		if m.db != nil {
 			errs = append(errs, m.db.Close())

@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -9,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/pasarela/pasarela/internal/server"
 )
 
 // secretKey returns the key that encrypts gateway secrets: from the
@@ -79,4 +82,63 @@ type Config struct {
 	// DebugAddr, when set, serves net/http/pprof there, apart from the
 	// public listener, for profiling a server under load.
 	DebugAddr string `env:"PASARELA_DEBUG_ADDR"`
+	// Payouts (Kashpay SPEI orders): how often the worker asks the SPEI
+	// rail about orders in flight, the simulated rail's schedule, and the
+	// lifetime of a Kashpay session token.
+	PayoutInterval  time.Duration `env:"PASARELA_PAYOUT_INTERVAL" envDefault:"2s"`
+	SPEISendAfter   time.Duration `env:"PASARELA_SPEI_SEND_AFTER" envDefault:"10s"`
+	SPEISettleAfter time.Duration `env:"PASARELA_SPEI_SETTLE_AFTER" envDefault:"30s"`
+	SPEIReturnAfter time.Duration `env:"PASARELA_SPEI_RETURN_AFTER" envDefault:"2m"`
+	KashpayTokenTTL time.Duration `env:"PASARELA_KASHPAY_TOKEN_TTL" envDefault:"100m"`
+	// TLSAddr is where the HTTPS listener serves the same handler, beside
+	// the plain one (SekurePay refuses plain HTTP). It needs TLSCert and
+	// TLSKey, or TLSSelfSigned; either of those alone defaults it to
+	// 127.0.0.1:8443.
+	TLSAddr string `env:"PASARELA_TLS_ADDR"`
+	TLSCert string `env:"PASARELA_TLS_CERT"`
+	TLSKey  string `env:"PASARELA_TLS_KEY"`
+	// TLSSelfSigned serves a self-signed pair made on first start (for
+	// development), kept at TLSCert/TLSKey when given, else beside the
+	// SQLite file (or in the working directory), and reused afterwards.
+	TLSSelfSigned bool `env:"PASARELA_TLS_SELF_SIGNED"`
+	// WebhookAllowPrivate lets webhooks reach private, loopback and
+	// link-local addresses (development and tests).
+	WebhookAllowPrivate bool `env:"PASARELA_WEBHOOK_ALLOW_PRIVATE"`
+}
+
+// defaultTLSAddr is where HTTPS listens when a certificate is configured
+// without an address.
+const defaultTLSAddr = "127.0.0.1:8443"
+
+// tlsSettings returns the TLS listener's address and settings, or an empty
+// address when no HTTPS listener is configured. A self-signed pair is made
+// (and reported by generated) when it does not exist yet.
+func (c *Config) tlsSettings(now time.Time) (addr string, cfg *tls.Config, generated bool, err error) {
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return "", nil, false, errors.New("--tls-cert and --tls-key go together: give both files, or neither")
+	}
+	if c.TLSCert == "" && !c.TLSSelfSigned {
+		if c.TLSAddr != "" {
+			return "", nil, false, errors.New("--tls-addr needs a certificate: --tls-cert FILE --tls-key FILE, or --tls-self-signed")
+		}
+		return "", nil, false, nil
+	}
+	addr = c.TLSAddr
+	if addr == "" {
+		addr = defaultTLSAddr
+	}
+	if !c.TLSSelfSigned {
+		cfg, err = server.LoadTLS(c.TLSCert, c.TLSKey)
+		return addr, cfg, false, err
+	}
+	certFile, keyFile := c.TLSCert, c.TLSKey
+	if certFile == "" {
+		base := "pasarela"
+		if dbPath, ok := sqlitePath(c.DB); ok {
+			base = filepath.Join(filepath.Dir(dbPath), filepath.Base(dbPath))
+		}
+		certFile, keyFile = base+".tls.crt", base+".tls.key"
+	}
+	cfg, generated, err = server.SelfSignedTLS(certFile, keyFile, now)
+	return addr, cfg, generated, err
 }

@@ -111,7 +111,10 @@ func (s *Service) createApplication(ctx context.Context, clientID string, in App
 			if _, err := tx.GetClient(ctx, clientID); err != nil {
 				return err
 			}
-			return tx.CreateApplication(ctx, &a.Application)
+			if err := tx.CreateApplication(ctx, &a.Application); err != nil {
+				return err
+			}
+			return s.keepKey(ctx, tx, clientID, a.ID, a.APIKey)
 		})
 		if err == nil {
 			return a, nil
@@ -212,8 +215,9 @@ func (s *Service) DeleteApplication(ctx context.Context, id int64) error {
 		return err
 	}
 	// The deleted application's key must fail from the moment this
-	// answers (see keyCache).
+	// answers (see readCache); its gateway configs go with it.
 	defer s.keys.invalidate()
+	defer s.configs.invalidate()
 	return s.db.Update(ctx, func(tx *store.Tx) error {
 		n, err := tx.CountPayments(ctx, p.ClientID, id)
 		if err != nil {
@@ -240,7 +244,7 @@ func (s *Service) RecreateKey(ctx context.Context, id int64) (*NewApplication, e
 func (s *Service) recreateKey(ctx context.Context, clientID string, id int64) (*NewApplication, error) {
 	key, prefix, hash := newAPIKey()
 	var a *pasarela.Application
-	// The old key must fail from the moment this answers (see keyCache);
+	// The old key must fail from the moment this answers (see readCache);
 	// invalidating after the commit, whatever its outcome, guarantees it.
 	defer s.keys.invalidate()
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
@@ -249,7 +253,10 @@ func (s *Service) recreateKey(ctx context.Context, clientID string, id int64) (*
 			return err
 		}
 		a.KeyPrefix, a.KeyHash, a.UpdatedAt = prefix, hash, s.now()
-		return tx.UpdateApplication(ctx, a)
+		if err := tx.UpdateApplication(ctx, a); err != nil {
+			return err
+		}
+		return s.keepKey(ctx, tx, clientID, id, key)
 	})
 	if err != nil {
 		return nil, err

@@ -40,13 +40,10 @@ func (s *Service) AuthenticateKey(ctx context.Context, key string) (*pasarela.Pr
 		return nil, errBadKey
 	}
 	sum := sha256.Sum256([]byte(key))
-	var gen uint64
-	if s.keys != nil {
-		if p := s.keys.get(sum); p != nil {
-			return p, nil
-		}
-		gen = s.keys.generation()
+	if e, ok := s.keys.get(sum); ok {
+		return &pasarela.Principal{ClientID: e.clientID, ApplicationID: e.appID}, nil
 	}
+	gen := s.keys.generation()
 	var app *pasarela.Application
 	err := s.db.View(ctx, func(tx *store.Tx) error {
 		var err error
@@ -62,97 +59,18 @@ func (s *Service) AuthenticateKey(ctx context.Context, key string) (*pasarela.Pr
 	if subtle.ConstantTimeCompare(sum[:], app.KeyHash) != 1 {
 		return nil, errBadKey
 	}
-	if s.keys != nil {
-		s.keys.put(sum, gen, app.ClientID, app.ID)
-	}
+	s.keys.put(sum, gen, keyEntry{clientID: app.ClientID, appID: app.ID})
 	return &pasarela.Principal{ClientID: app.ClientID, ApplicationID: app.ID}, nil
 }
 
-// keyCache remembers, for the SHA-256 of a valid API key, the application
-// it opens, so that an integration's requests (every one carries its key)
-// skip a read on the hot path.
-//
-// A key must stop working the moment RecreateKey or DeleteApplication
-// answers. Both call invalidate after their write has committed, and a
-// lookup that read the database before that commit could otherwise store
-// the old answer after the invalidation; so a lookup remembers the
-// generation it started in and put refuses its result if an invalidation
-// happened since. Either the invalidation comes after the put and clears it,
-// or it came before and the put is refused: no stale entry survives.
-//
-// This is only correct where this process makes every change to keys,
-// which is why the core enables it on SQLite only (one process owns the
-// file: one writer goroutine). On PostgreSQL several nodes share the data
-// and another node's recreate-key could not clear this node's cache, so
-// there is no cache there. The TTL only bounds the damage if someone
-// changes a key behind the server's back (an operator's SQL).
-//
-// Only what AuthenticateKey checks is cached; a new check there (a
-// suspended client, say) must invalidate here too.
-type keyCache struct {
-	mu      sync.Mutex
-	gen     uint64
-	entries map[[32]byte]keyEntry
-	ttl     time.Duration
-	now     func() time.Time
-}
-
+// keyEntry is what a valid API key opens, cached by the SHA-256 of the
+// whole key (see readCache), so a hit proves the caller holds the key as
+// much as the stored hash's comparison does. Only what AuthenticateKey
+// checks is cached; a new check there (a suspended client, say) must
+// invalidate the cache too.
 type keyEntry struct {
 	clientID string
 	appID    int64
-	until    time.Time
-}
-
-// maxCachedKeys bounds the cache; when full it starts again empty, which
-// costs one read per key.
-const maxCachedKeys = 10_000
-
-func newKeyCache(ttl time.Duration, now func() time.Time) *keyCache {
-	return &keyCache{entries: map[[32]byte]keyEntry{}, ttl: ttl, now: now}
-}
-
-// get returns a new principal for a cached key, or nil. The map is keyed by
-// the hash of the whole key, so a hit proves the caller holds the key as
-// much as the stored hash's comparison does.
-func (c *keyCache) get(sum [32]byte) *pasarela.Principal {
-	c.mu.Lock()
-	e, ok := c.entries[sum]
-	c.mu.Unlock()
-	if !ok || !c.now().Before(e.until) {
-		return nil
-	}
-	return &pasarela.Principal{ClientID: e.clientID, ApplicationID: e.appID}
-}
-
-func (c *keyCache) generation() uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.gen
-}
-
-func (c *keyCache) put(sum [32]byte, gen uint64, clientID string, appID int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if gen != c.gen {
-		return // a key changed while this lookup read: its answer may be stale
-	}
-	if len(c.entries) >= maxCachedKeys {
-		clear(c.entries)
-	}
-	c.entries[sum] = keyEntry{clientID: clientID, appID: appID, until: c.now().Add(c.ttl)}
-}
-
-// invalidate forgets every key. Keys change rarely (recreate-key, a
-// deleted application), so forgetting all of them is simpler than finding
-// the one and costs one read per key afterwards.
-func (c *keyCache) invalidate() {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	clear(c.entries)
 }
 
 const tokenKeyName = "user-tokens"

@@ -115,6 +115,9 @@ func (s *Service) captures(pay *pasarela.Payment, opts processor.Config) bool {
 // buyer is there to retry a decline, so a decline fails the payment for good.
 func (s *Service) settle(ctx context.Context, pay *pasarela.Payment, a *attempt, final bool) (*pasarela.Payment, error) {
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		if err := s.lockSubscriptionOf(ctx, tx, pay); err != nil {
+			return err
+		}
 		cur, err := tx.GetPaymentByID(ctx, pay.ClientID, pay.ID)
 		if err != nil {
 			return err
@@ -175,7 +178,8 @@ func (s *Service) settle(ctx context.Context, pay *pasarela.Payment, a *attempt,
 			}
 		}
 		pay = cur
-		return nil
+		// A subscription's cycle moves on in the same commit.
+		return s.subscriptionPaymentSettled(ctx, tx, cur)
 	})
 	return pay, err
 }

@@ -356,6 +356,9 @@ func (s *Service) createGatewayConfig(ctx context.Context, clientID string, appI
 	if err := s.seal(gw, row, opts); err != nil {
 		return nil, err
 	}
+	// A new config must be usable from the moment this answers (see
+	// readCache); so must any change or removal below.
+	defer s.configs.invalidate()
 	if err := s.db.Update(ctx, func(tx *store.Tx) error { return tx.CreateGatewayConfig(ctx, row) }); err != nil {
 		return nil, err
 	}
@@ -414,6 +417,7 @@ func (s *Service) UpdateGatewayConfig(ctx context.Context, appID, id int64, in G
 		return nil, err
 	}
 	var g pasarela.GatewayConfig
+	defer s.configs.invalidate()
 	err = s.db.Update(ctx, func(tx *store.Tx) error {
 		row, err := tx.GetGatewayConfig(ctx, p.ClientID, appID, id)
 		if err != nil {
@@ -444,6 +448,7 @@ func (s *Service) DeleteGatewayConfig(ctx context.Context, appID, id int64) erro
 	if err != nil {
 		return err
 	}
+	defer s.configs.invalidate()
 	return s.db.Update(ctx, func(tx *store.Tx) error {
 		if _, err := tx.GetGatewayConfig(ctx, p.ClientID, appID, id); err != nil {
 			return err

@@ -19,6 +19,9 @@ type Idem struct {
 	Key         string
 	Fingerprint [32]byte
 	Render      func(v any) (status int, body []byte, err error)
+	// Answer is what Render made, set once the write that stored it
+	// committed: the face may send it as is rather than render it again.
+	Answer []byte
 }
 
 // Fingerprint hashes what identifies a request: its method, path and body.
@@ -98,6 +101,7 @@ func lookupReplay(ctx context.Context, tx *store.Tx, clientID, scope string, ide
 // answer themselves (in a read they needed anyway).
 func (s *Service) createOnce(ctx context.Context, clientID, scope string, idem *Idem, create func(*store.Tx) (any, error)) (any, *Replay, error) {
 	var v any
+	var answer []byte
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
 		var err error
 		if v, err = create(tx); err != nil || idem == nil {
@@ -107,10 +111,14 @@ func (s *Service) createOnce(ctx context.Context, clientID, scope string, idem *
 		if err != nil {
 			return pasarela.Internal(err)
 		}
+		answer = body
 		now := s.now()
 		return tx.PutIdempotency(ctx, &store.IdempotencyRecord{ClientID: clientID, Scope: scope, Key: idem.Key,
 			Fingerprint: idem.Fingerprint[:], Status: status, Body: body, CreatedAt: now, ExpiresAt: now.Add(s.cfg.IdempotencyTTL)})
 	})
+	if err == nil && idem != nil {
+		idem.Answer = answer
+	}
 	if err == nil || idem == nil {
 		return v, nil, err
 	}

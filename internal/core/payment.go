@@ -111,6 +111,10 @@ func usableConfigs(ctx context.Context, tx *store.Tx, clientID string, appID int
 	if err != nil {
 		return nil, err
 	}
+	return filterUsable(rows, allowed, strict)
+}
+
+func filterUsable(rows []store.GatewayConfigRow, allowed []int64, strict bool) ([]store.GatewayConfigRow, error) {
 	if len(allowed) == 0 {
 		var out []store.GatewayConfigRow
 		for _, r := range rows {
@@ -140,6 +144,28 @@ func usableConfigs(ctx context.Context, tx *store.Tx, clientID string, appID int
 	return out, nil
 }
 
+// appRef names an application with its client, the key of per-application
+// caches.
+type appRef struct {
+	clientID string
+	appID    int64
+}
+
+// applicationConfigs returns every gateway config of an application, from
+// the cache when it has them (see readCache: gen was taken before tx began).
+// The rows are shared with other callers: read them, never change them.
+func (s *Service) applicationConfigs(ctx context.Context, tx *store.Tx, gen uint64, clientID string, appID int64) ([]store.GatewayConfigRow, error) {
+	ref := appRef{clientID, appID}
+	if rows, ok := s.configs.get(ref); ok {
+		return rows, nil
+	}
+	rows, _, err := tx.ListGatewayConfigs(ctx, clientID, appID, store.GatewayConfigFilter{}, pasarela.ListOptions{})
+	if err == nil {
+		s.configs.put(ref, gen, rows)
+	}
+	return rows, err
+}
+
 // CreatePayment creates a pending payment of an application. Its hosted page
 // is ready at once; links bound to one gateway config are made apart.
 func (s *Service) CreatePayment(ctx context.Context, appID int64, in PaymentInput, idem *Idem) (*pasarela.Payment, *Replay, error) {
@@ -148,6 +174,7 @@ func (s *Service) CreatePayment(ctx context.Context, appID int64, in PaymentInpu
 	// writer free; a config removed meanwhile is skipped when the buyer pays.
 	var p *pasarela.Principal
 	var replay *Replay
+	gen := s.configs.generation()
 	err := s.db.View(ctx, func(tx *store.Tx) error {
 		var err error
 		if p, err = paymentWriterTx(ctx, tx, appID); err != nil {
@@ -156,7 +183,11 @@ func (s *Service) CreatePayment(ctx context.Context, appID int64, in PaymentInpu
 		if err := s.validatePayment(&in); err != nil {
 			return err
 		}
-		configs, err := usableConfigs(ctx, tx, p.ClientID, appID, in.GatewayConfigs, true)
+		rows, err := s.applicationConfigs(ctx, tx, gen, p.ClientID, appID)
+		if err != nil {
+			return err
+		}
+		configs, err := filterUsable(rows, in.GatewayConfigs, true)
 		if err == nil && len(configs) == 0 {
 			err = pasarela.Invalid("gatewayConfigs", "no_gateway", "no enabled gateway config can take this payment; configure one with POST /application/"+
 				strconv.FormatInt(appID, 10)+"/gateway")
@@ -172,8 +203,8 @@ func (s *Service) CreatePayment(ctx context.Context, appID int64, in PaymentInpu
 		return nil, replay, err
 	}
 	now := s.now()
-	pay := &pasarela.Payment{ClientID: p.ClientID, ApplicationID: appID, TransactionID: randomAlnum(17),
-		CheckoutToken: checkoutTokenPrefix + randomString(32), Status: pasarela.StatusPending,
+	pay := &pasarela.Payment{ClientID: p.ClientID, ApplicationID: appID, TransactionID: timeOrdered(now, alnumSorted, 7) + randomAlnum(10),
+		CheckoutToken: checkoutTokenPrefix + timeOrdered(now, base32Sorted, 9) + randomString(32), Status: pasarela.StatusPending,
 		Type: pasarela.PaymentType(in.Type), Amount: in.Amount, Currency: in.Currency, Description: in.Description,
 		CustomerID: in.CustomerID, CustomerEmail: in.CustomerEmail, MerchantRef: in.MerchantRef, Language: in.Language,
 		Flags: in.Flags, AskForDetails: in.AskForDetails, Capture: in.Capture, GatewayConfigs: in.GatewayConfigs,
@@ -290,7 +321,12 @@ func (s *Service) transition(ctx context.Context, tx *store.Tx, p *pasarela.Paym
 		t := p.UpdatedAt
 		p.CompletedAt = &t
 	}
-	return tx.UpdatePayment(ctx, p)
+	if err := tx.UpdatePayment(ctx, p); err != nil {
+		return err
+	}
+	// Every status change passes here, so every one is an event, written
+	// in the transaction of the change (the outbox).
+	return s.recordEvent(ctx, tx, "payment."+string(to), p)
 }
 
 // CancelPayment invalidates a payment nobody has paid, and its unfinished

@@ -64,7 +64,10 @@ func (s *Service) Refund(ctx context.Context, appID, paymentID int64, in RefundI
 		now := s.now()
 		r := &pasarela.Refund{ClientID: p.ClientID, ApplicationID: appID, PaymentID: paymentID, Amount: amount,
 			Currency: pay.Currency, Reason: in.Reason, Status: pasarela.RefundPending, CreatedAt: now, UpdatedAt: now}
-		return r, tx.CreateRefund(ctx, r)
+		if err := tx.CreateRefund(ctx, r); err != nil {
+			return nil, err
+		}
+		return r, s.recordEvent(ctx, tx, "refund.created", r)
 	})
 	if err != nil || replay != nil {
 		return nil, replay, err
@@ -112,10 +115,16 @@ func (s *Service) settleRefund(ctx context.Context, tx *store.Tx, pay *pasarela.
 		if res.Message == "" {
 			r.FailureMessage = "the processor could not be reached; the payment was not refunded"
 		}
-		return tx.UpdateRefund(ctx, r)
+		if err := tx.UpdateRefund(ctx, r); err != nil {
+			return err
+		}
+		return s.recordEvent(ctx, tx, "refund.failed", r)
 	}
 	r.Status, r.ProcessorRef = pasarela.RefundCompleted, res.Ref
 	if err := tx.UpdateRefund(ctx, r); err != nil {
+		return err
+	}
+	if err := s.recordEvent(ctx, tx, "refund.completed", r); err != nil {
 		return err
 	}
 	cur, err := tx.GetPaymentByID(ctx, pay.ClientID, pay.ID)

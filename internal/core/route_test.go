@@ -262,3 +262,30 @@ func TestRoutingSkipsDeletedConfigs(t *testing.T) {
 		wantErr(t, "a new payment naming a deleted config", err, pasarela.KindInvalid, "unknown_gateway_config")
 	})
 }
+
+// TestConfigChangesApplyToTheNextPayment: creating a payment reads the
+// application's configs from a cache on SQLite; a config created, disabled
+// or deleted is seen by the very next payment, on both engines.
+func TestConfigChangesApplyToTheNextPayment(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		first := e.MustSandbox()
+		e.MustPayment(core.PaymentInput{GatewayConfigs: []int64{first.ID}})
+		second := e.MustSandbox()
+		e.MustPayment(core.PaymentInput{GatewayConfigs: []int64{second.ID}})
+
+		if _, err := e.svc.UpdateGatewayConfig(e.admin(), e.appID(), second.ID,
+			core.GatewayConfigInput{Enabled: pasarela.Set(false)}, false); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := e.svc.CreatePayment(e.app(), e.appID(), core.PaymentInput{Amount: 100, Currency: "EUR",
+			GatewayConfigs: []int64{second.ID}}, nil)
+		wantErr(t, "payment on a config just disabled", err, pasarela.KindInvalid, "no_gateway")
+
+		if err := e.svc.DeleteGatewayConfig(e.admin(), e.appID(), second.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = e.svc.CreatePayment(e.app(), e.appID(), core.PaymentInput{Amount: 100, Currency: "EUR",
+			GatewayConfigs: []int64{second.ID}}, nil)
+		wantErr(t, "payment on a config just deleted", err, pasarela.KindInvalid, "unknown_gateway_config")
+	})
+}

@@ -43,9 +43,39 @@ type Config struct {
 	// IdempotencyTTL is how long a creating request's answer is replayed
 	// (default and minimum 24 h).
 	IdempotencyTTL time.Duration
+	// PayoutRail carries payouts (Kashpay SPEI orders); without one,
+	// payouts are refused as unavailable.
+	PayoutRail processor.PayoutRail
+	// EntityTokenTTL is the lifetime of a Kashpay session token (default
+	// 100 minutes, about what the Kashpay sandbox issues).
+	EntityTokenTTL time.Duration
+	// WebhookAllowPrivate lets webhook targets be private, loopback and
+	// link-local addresses (development and tests); by default they are
+	// refused when created and again when connected to.
+	WebhookAllowPrivate bool
+	// WebhookMaxAge is how long a failing delivery is retried before it
+	// ends dead (default and minimum 72 h); WebhookBackoffBase and
+	// WebhookBackoffCap shape the delays between attempts (default 10 s
+	// doubling up to 4 h, jittered).
+	WebhookMaxAge      time.Duration
+	WebhookBackoffBase time.Duration
+	WebhookBackoffCap  time.Duration
+	// SubscriptionDunning are the retries of a declined subscription charge,
+	// as offsets from the cycle's due date (default 1, 3 and 5 days); when
+	// they are spent the subscription becomes unpaid.
+	SubscriptionDunning []time.Duration
+	// SubscriptionLease is how long a claimed subscription charge may be in
+	// flight before another scheduler looks at it again (default 10 min).
+	SubscriptionLease time.Duration
 }
 
 func (c *Config) defaults() {
+	if c.SubscriptionDunning == nil {
+		c.SubscriptionDunning = []time.Duration{24 * time.Hour, 72 * time.Hour, 120 * time.Hour}
+	}
+	if c.SubscriptionLease <= 0 {
+		c.SubscriptionLease = 10 * time.Minute
+	}
 	if c.AccessTokenTTL <= 0 {
 		c.AccessTokenTTL = 5 * time.Minute
 	}
@@ -64,8 +94,20 @@ func (c *Config) defaults() {
 	if c.Processors == nil {
 		c.Processors = processor.NewRegistry()
 	}
+	if c.EntityTokenTTL <= 0 {
+		c.EntityTokenTTL = 100 * time.Minute
+	}
 	if c.IdempotencyTTL < 24*time.Hour {
 		c.IdempotencyTTL = 24 * time.Hour
+	}
+	if c.WebhookMaxAge < defaultWebhookMaxAge {
+		c.WebhookMaxAge = defaultWebhookMaxAge
+	}
+	if c.WebhookBackoffBase <= 0 {
+		c.WebhookBackoffBase = defaultBackoffBase
+	}
+	if c.WebhookBackoffCap < c.WebhookBackoffBase {
+		c.WebhookBackoffCap = max(defaultBackoffCap, c.WebhookBackoffBase)
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 }
@@ -82,9 +124,15 @@ type Service struct {
 	processors *processor.Registry
 	sealer     *sealer
 	router     *router
-	// keys caches authenticated API keys; nil (no cache) unless this
-	// process is the only one that changes them (see keyCache).
-	keys *keyCache
+	// keys caches authenticated API keys and configs each application's
+	// gateway configs; nil (no cache) unless this process is the only one
+	// that changes them (see readCache).
+	keys    *readCache[[32]byte, keyEntry]
+	configs *readCache[appRef, []store.GatewayConfigRow]
+	// entityKey is the Kashpay session tokens' signing key (entityauth.go).
+	entityKey entitySigner
+	// events holds event renderers and wakes delivery workers (event.go).
+	events eventHub
 }
 
 // New builds the core on an open, migrated database. now is the clock (tests
@@ -98,6 +146,7 @@ func New(ctx context.Context, db store.DB, log *slog.Logger, now func() time.Tim
 	// Times are kept to the microsecond, as both engines store them, so that
 	// an answer shows exactly what a later read will.
 	s := &Service{db: db, log: log, now: func() time.Time { return now().UTC().Truncate(time.Microsecond) }, cfg: cfg}
+	s.db = notifyDB{DB: db, hub: &s.events}
 	var secret []byte
 	err := db.Update(ctx, func(tx *store.Tx) error {
 		var err error
@@ -118,7 +167,8 @@ func New(ctx context.Context, db store.DB, log *slog.Logger, now func() time.Tim
 	}
 	s.router = newRouter(cfg.RoutingSeed)
 	if db.Engine() == "sqlite" {
-		s.keys = newKeyCache(time.Minute, s.now)
+		s.keys = newReadCache[[32]byte, keyEntry](time.Minute, s.now)
+		s.configs = newReadCache[appRef, []store.GatewayConfigRow](time.Minute, s.now)
 	}
 	s.logins = newLoginLimiter(cfg.LoginFailuresPerUser, cfg.LoginFailuresPerIP, cfg.LoginRefill, s.now)
 	return s, nil

@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,7 +17,9 @@ import (
 	"time"
 
 	"github.com/pasarela/pasarela/internal/core"
+	"github.com/pasarela/pasarela/internal/face/kashpay"
 	"github.com/pasarela/pasarela/internal/face/payrest"
+	"github.com/pasarela/pasarela/internal/face/sekurepay"
 	"github.com/pasarela/pasarela/internal/transport"
 	"github.com/pasarela/pasarela/internal/web"
 )
@@ -42,6 +45,8 @@ func New(cfg Config, svc *core.Service, log *slog.Logger, m *Metrics) http.Handl
 	cfg.defaults()
 	mux := http.NewServeMux()
 	payrest.New(svc, log).Register(mux)
+	kashpay.New(svc, log, "").Register(mux)
+	sekurepay.New(svc, log).Register(mux)
 	web.New(svc, log).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -149,7 +154,19 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // Serve serves h on ln until ctx ends, then stops accepting connections and
 // waits up to grace for requests in flight to finish.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger, grace time.Duration) error {
+	return serve(ctx, ln, h, log, grace, nil)
+}
+
+// ServeTLS is Serve over TLS with cfg (see LoadTLS and SelfSignedTLS),
+// HTTP/2 included. It runs beside the plain listener's Serve, with the same
+// handler, and shuts down the same way when ctx ends.
+func ServeTLS(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger, grace time.Duration, cfg *tls.Config) error {
+	return serve(ctx, ln, h, log, grace, cfg)
+}
+
+func serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger, grace time.Duration, cfg *tls.Config) error {
 	srv := &http.Server{
+		TLSConfig:         cfg,
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -160,7 +177,13 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logge
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if cfg != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err

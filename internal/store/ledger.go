@@ -24,14 +24,24 @@ type Account struct {
 type Entry struct {
 	Account Account
 	Amount  int64
+	// Guard refuses the posting (with an insufficient_funds conflict) when
+	// this entry would take its account below zero. The check and the
+	// debit are one UPDATE, so concurrent debits of one balance can never
+	// overdraw it, whatever else the caller did or did not lock.
+	Guard bool
 }
 
 // Posting is a balanced ledger transaction and what caused it.
 type Posting struct {
-	Kind        string // "capture", "refund", "payout", "funding", …
-	ClientID    string
-	PaymentID   int64
-	RefundID    int64
+	Kind      string // "capture", "refund", "payout", "funding", …
+	ClientID  string
+	PaymentID int64
+	RefundID  int64
+	PayoutID  int64
+	// Reference, when set, makes the posting unique per client and kind
+	// (an operator's funding with its bank reference): a second posting
+	// with it is refused as a conflict.
+	Reference   string
 	Description string
 	Entries     []Entry
 	At          time.Time
@@ -63,9 +73,10 @@ func (tx *Tx) Post(ctx context.Context, p Posting) (int64, error) {
 	}
 	var txID int64
 	client := sql.NullString{String: p.ClientID, Valid: p.ClientID != ""}
+	ref := sql.NullString{String: p.Reference, Valid: p.Reference != ""}
 	if err := tx.scanRow(tx.q.QueryRowContext(ctx, `INSERT INTO ledger_transactions (kind, client_id, payment_id, refund_id,
-		description, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		p.Kind, client, nullID(p.PaymentID), nullID(p.RefundID), p.Description, micros(p.At)),
+		payout_id, reference, description, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		p.Kind, client, nullID(p.PaymentID), nullID(p.RefundID), nullID(p.PayoutID), ref, p.Description, micros(p.At)),
 		"ledger transaction", func(scan func(...any) error) error { return scan(&txID) }); err != nil {
 		return 0, err
 	}
@@ -90,11 +101,39 @@ func (tx *Tx) Post(ctx context.Context, p Posting) (int64, error) {
 			VALUES ($1, $2, $3, $4)`, txID, id, e.Amount, micros(p.At)); err != nil {
 			return 0, err
 		}
+		if e.Guard && e.Amount < 0 {
+			res, err := tx.exec(ctx, `UPDATE ledger_accounts SET balance = balance + $1 WHERE id = $2 AND balance + $1 >= 0`, e.Amount, id)
+			if err != nil {
+				return 0, err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return 0, err
+			} else if n == 0 {
+				return 0, ErrInsufficientFunds
+			}
+			continue
+		}
 		if _, err := tx.exec(ctx, `UPDATE ledger_accounts SET balance = balance + $1 WHERE id = $2`, e.Amount, id); err != nil {
 			return 0, err
 		}
 	}
 	return txID, nil
+}
+
+// ErrInsufficientFunds refuses a guarded debit that would take a balance
+// below zero.
+var ErrInsufficientFunds = pasarela.Errorf(pasarela.KindConflict, "insufficient_funds", "the balance does not cover the amount")
+
+// PostingByReference returns the id of a client's posting of kind with
+// reference, the sum of its credits (what it moved) and its currency, or a
+// not-found error.
+func (tx *Tx) PostingByReference(ctx context.Context, clientID, kind, reference string) (id, moved int64, currency string, err error) {
+	err = tx.scanRow(tx.q.QueryRowContext(ctx, `SELECT t.id, COALESCE(SUM(CASE WHEN e.amount > 0 THEN e.amount ELSE 0 END), 0),
+		MIN(a.currency) FROM ledger_transactions t JOIN ledger_entries e ON e.transaction_id = t.id
+		JOIN ledger_accounts a ON a.id = e.account_id
+		WHERE t.client_id = $1 AND t.kind = $2 AND t.reference = $3 GROUP BY t.id`, clientID, kind, reference),
+		"ledger transaction", func(scan func(...any) error) error { return scan(&id, &moved, &currency) })
+	return id, moved, currency, err
 }
 
 // Balance returns an account's balance (0 for an account never used). Inside

@@ -19,7 +19,8 @@ var PaymentSortFields = map[string]string{
 const paymentColumns = `id, client_id, application_id, transaction_id, checkout_token, status, type, amount, currency,
 	captured, refunded, description, customer_id, customer_email, merchant_ref, language, flags, ask_for_details,
 	capture, gateway_configs, gateway_config_id, processor_ref, card, failure_code, failure_message, action, action_url, parent_id,
-	return_url, cancel_url, metadata, expires_at, completed_at, created_at, updated_at, version`
+	return_url, cancel_url, metadata, expires_at, completed_at, created_at, updated_at, version,
+	line_items, taxes, shipping, order_fingerprint`
 
 func nullMicros(t *time.Time) sql.NullInt64 {
 	if t == nil {
@@ -39,7 +40,7 @@ func timePtr(n sql.NullInt64) *time.Time {
 func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }
 
 func scanPayment(scan func(...any) error, p *pasarela.Payment) error {
-	var merchantRef sql.NullString
+	var merchantRef, items, taxes, fingerprint sql.NullString
 	var flags, configs, card, metadata string
 	var configID, parentID, expires, completed sql.NullInt64
 	var created, updated int64
@@ -48,7 +49,7 @@ func scanPayment(scan func(...any) error, p *pasarela.Payment) error {
 		&p.Amount, &p.Currency, &p.Captured, &p.Refunded, &p.Description, &p.CustomerID, &p.CustomerEmail,
 		&merchantRef, &p.Language, &flags, &p.AskForDetails, &p.Capture, &configs, &configID, &p.ProcessorRef,
 		&card, &p.FailureCode, &p.FailureMessage, &p.Action, &p.ActionURL, &parentID, &p.ReturnURL, &p.CancelURL, &metadata,
-		&expires, &completed, &created, &updated, &p.Version); err != nil {
+		&expires, &completed, &created, &updated, &p.Version, &items, &taxes, &p.Shipping, &fingerprint); err != nil {
 		return err
 	}
 	p.Status, p.Type = pasarela.PaymentStatus(status), pasarela.PaymentType(typ)
@@ -56,7 +57,18 @@ func scanPayment(scan func(...any) error, p *pasarela.Payment) error {
 	p.GatewayConfig, p.ParentID = configID.Int64, parentID.Int64
 	p.ExpiresAt, p.CompletedAt = timePtr(expires), timePtr(completed)
 	p.CreatedAt, p.UpdatedAt = fromMicros(created), fromMicros(updated)
-	p.Card = nil
+	p.Card, p.Items, p.Taxes, p.OrderFingerprint = nil, nil, nil, fingerprint.String
+	// Only orders have a breakdown: other payments skip its decoding.
+	if items.Valid {
+		if err := json.Unmarshal([]byte(items.String), &p.Items); err != nil {
+			return err
+		}
+	}
+	if taxes.Valid {
+		if err := json.Unmarshal([]byte(taxes.String), &p.Taxes); err != nil {
+			return err
+		}
+	}
 	for _, j := range []struct {
 		src string
 		dst any
@@ -99,6 +111,25 @@ func encodePaymentJSON(p *pasarela.Payment) (paymentJSON, error) {
 	return out, nil
 }
 
+// insertPayment is the INSERT of every payment; an order adds its
+// breakdown (orderColumns). A payment that is not an order leaves those
+// columns to their defaults (NULL, 0) and binds nothing for them: this is
+// the path of every payment created, so it stays as short as it was.
+const insertPayment = `INSERT INTO payments (client_id, application_id, transaction_id,
+	checkout_token, status, type, amount, currency, captured, refunded, description, customer_id, customer_email,
+	merchant_ref, language, flags, ask_for_details, capture, gateway_configs, gateway_config_id, processor_ref,
+	card, failure_code, failure_message, action, action_url, parent_id, return_url, cancel_url, metadata,
+	expires_at, completed_at, created_at, updated_at, version`
+
+const insertPaymentValues = `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+	$20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35`
+
+const (
+	insertPlainPayment = insertPayment + insertPaymentValues + `) RETURNING id`
+	insertOrderPayment = insertPayment + `, line_items, taxes, shipping, order_fingerprint` +
+		insertPaymentValues + `, $36, $37, $38, $39) RETURNING id`
+)
+
 // CreatePayment inserts p and sets its id.
 func (tx *Tx) CreatePayment(ctx context.Context, p *pasarela.Payment) error {
 	j, err := encodePaymentJSON(p)
@@ -106,18 +137,32 @@ func (tx *Tx) CreatePayment(ctx context.Context, p *pasarela.Payment) error {
 		return err
 	}
 	merchantRef := sql.NullString{String: p.MerchantRef, Valid: p.MerchantRef != ""}
-	return tx.scanRow(tx.q.QueryRowContext(ctx, `INSERT INTO payments (client_id, application_id, transaction_id,
-		checkout_token, status, type, amount, currency, captured, refunded, description, customer_id, customer_email,
-		merchant_ref, language, flags, ask_for_details, capture, gateway_configs, gateway_config_id, processor_ref,
-		card, failure_code, failure_message, action, action_url, parent_id, return_url, cancel_url, metadata,
-		expires_at, completed_at, created_at, updated_at, version)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
-		$23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35) RETURNING id`,
-		p.ClientID, p.ApplicationID, p.TransactionID, p.CheckoutToken, string(p.Status), string(p.Type), p.Amount,
+	args := []any{p.ClientID, p.ApplicationID, p.TransactionID, p.CheckoutToken, string(p.Status), string(p.Type), p.Amount,
 		p.Currency, p.Captured, p.Refunded, p.Description, p.CustomerID, p.CustomerEmail, merchantRef, p.Language,
 		j.flags, p.AskForDetails, p.Capture, j.configs, nullID(p.GatewayConfig), p.ProcessorRef, j.card,
 		p.FailureCode, p.FailureMessage, p.Action, p.ActionURL, nullID(p.ParentID), p.ReturnURL, p.CancelURL, j.metadata,
-		nullMicros(p.ExpiresAt), nullMicros(p.CompletedAt), micros(p.CreatedAt), micros(p.UpdatedAt), p.Version),
+		nullMicros(p.ExpiresAt), nullMicros(p.CompletedAt), micros(p.CreatedAt), micros(p.UpdatedAt), p.Version}
+	query := insertPlainPayment
+	if p.OrderFingerprint != "" {
+		items, taxes := p.Items, p.Taxes
+		if items == nil {
+			items = []pasarela.LineItem{}
+		}
+		if taxes == nil {
+			taxes = []pasarela.LineItem{}
+		}
+		bi, err := json.Marshal(items)
+		if err != nil {
+			return err
+		}
+		bt, err := json.Marshal(taxes)
+		if err != nil {
+			return err
+		}
+		query = insertOrderPayment
+		args = append(args, string(bi), string(bt), p.Shipping, p.OrderFingerprint)
+	}
+	return tx.scanRow(tx.q.QueryRowContext(ctx, query, args...),
 		"payment", func(scan func(...any) error) error { return scan(&p.ID) })
 }
 
@@ -134,6 +179,13 @@ func (tx *Tx) getPayment(ctx context.Context, where string, args ...any) (*pasar
 // the row is locked until the transaction ends (on PostgreSQL).
 func (tx *Tx) GetPayment(ctx context.Context, clientID string, appID, id int64) (*pasarela.Payment, error) {
 	return tx.getPayment(ctx, `client_id = $1 AND application_id = $2 AND id = $3`, clientID, appID, id)
+}
+
+// GetPaymentByMerchantRef finds a payment of the client's application by
+// the merchant's own reference (a SekurePay order id), which is unique per
+// application.
+func (tx *Tx) GetPaymentByMerchantRef(ctx context.Context, clientID string, appID int64, ref string) (*pasarela.Payment, error) {
+	return tx.getPayment(ctx, `client_id = $1 AND application_id = $2 AND merchant_ref = $3`, clientID, appID, ref)
 }
 
 // GetPaymentByCheckoutToken finds a payment by the token of its own hosted
@@ -163,7 +215,11 @@ type PaymentFilter struct {
 // count of those matching f.
 func (tx *Tx) ListPayments(ctx context.Context, clientID string, appID int64, f PaymentFilter, opts pasarela.ListOptions) ([]pasarela.Payment, int, error) {
 	a := args{clientID, appID}
-	where := ` WHERE client_id = $1 AND application_id = $2`
+	// Scoped to the client through its application, once, rather than by
+	// each row's client_id: the count and the page then read only the
+	// indexes on (application_id, [status,] id), never the rows they skip.
+	// Every payment has its application's client, so the two are the same.
+	where := ` WHERE application_id = $2 AND EXISTS (SELECT 1 FROM applications WHERE id = $2 AND client_id = $1)`
 	if f.Status != "" {
 		where += ` AND status = ` + a.add(f.Status)
 	}

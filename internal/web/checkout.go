@@ -382,36 +382,44 @@ func (p *Pages) checkoutForm(w http.ResponseWriter, r *http.Request, c *core.Che
 		// The last attempt failed; say so until the next one.
 		st = &formState{Code: c.Payment.FailureCode, Text: c.Payment.FailureMessage}
 	}
-	if st != nil {
-		v.Values = st.Values
-		v.Errors = map[string]string{}
-		var other []fieldMessage
-		for _, f := range st.Fields {
-			msg := fieldError(lang, f.Field, f.Code, f.Message)
-			if isFormField(f.Field) {
-				if _, seen := v.Errors[f.Field]; !seen {
-					v.Errors[f.Field] = msg
-				}
-				continue
+	v.showErrors(lang, st)
+	p.render(w, r, status, "checkout", v)
+}
+
+// showErrors puts what a POST of the card form learned (st, nil for none)
+// into the view: each field's message next to it, every message in the
+// summary.
+func (v *view) showErrors(lang string, st *formState) {
+	if st == nil {
+		return
+	}
+	v.Values = st.Values
+	v.Errors = map[string]string{}
+	var other []fieldMessage
+	for _, f := range st.Fields {
+		msg := fieldError(lang, f.Field, f.Code, f.Message)
+		if isFormField(f.Field) {
+			if _, seen := v.Errors[f.Field]; !seen {
+				v.Errors[f.Field] = msg
 			}
+			continue
+		}
+		other = append(other, fieldMessage{Message: msg})
+	}
+	if st.Code != "" {
+		field, msg := declineError(lang, st.Code, st.Text)
+		if field != "" && v.Errors[field] == "" {
+			v.Errors[field] = msg
+		} else {
 			other = append(other, fieldMessage{Message: msg})
 		}
-		if st.Code != "" {
-			field, msg := declineError(lang, st.Code, st.Text)
-			if field != "" && v.Errors[field] == "" {
-				v.Errors[field] = msg
-			} else {
-				other = append(other, fieldMessage{Message: msg})
-			}
-		}
-		for _, f := range formFields {
-			if msg, ok := v.Errors[f]; ok {
-				v.Summary = append(v.Summary, fieldMessage{Field: f, Message: msg})
-			}
-		}
-		v.Summary = append(v.Summary, other...)
 	}
-	p.render(w, r, status, "checkout", v)
+	for _, f := range formFields {
+		if msg, ok := v.Errors[f]; ok {
+			v.Summary = append(v.Summary, fieldMessage{Field: f, Message: msg})
+		}
+	}
+	v.Summary = append(v.Summary, other...)
 }
 
 func isFormField(f string) bool {

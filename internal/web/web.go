@@ -50,7 +50,7 @@ type asset struct {
 
 // pageNames are the templates that render a whole page (each with the
 // layout); the others are pieces.
-var pageNames = []string{"checkout", "challenge", "approval", "continue", "result", "message"}
+var pageNames = []string{"checkout", "challenge", "approval", "continue", "result", "message", "agreement"}
 
 // New returns the pages over the core. It panics if an embedded template
 // does not parse, which a test catches before any release.
@@ -81,17 +81,19 @@ func New(svc *core.Service, log *slog.Logger) *Pages {
 	}
 	for _, name := range pageNames {
 		p.pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS,
-			"templates/layout.html", "templates/"+name+".html"))
+			"templates/layout.html", "templates/cardform.html", "templates/"+name+".html"))
 	}
 	return p
 }
 
 // Register mounts the pages on mux.
 func (p *Pages) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /pay/{token}", p.show)
-	mux.HandleFunc("POST /pay/{token}", p.payWithCard)
+	// A subscription agreement's token (sa_…) shares the checkout's paths,
+	// and so its CSRF cookie, card form and 3-D Secure step.
+	mux.HandleFunc("GET /pay/{token}", p.agreementOr(p.show, p.showAgreement))
+	mux.HandleFunc("POST /pay/{token}", p.agreementOr(p.payWithCard, p.confirmAgreement))
 	mux.HandleFunc("POST /pay/{token}/redirect", p.startRedirect)
-	mux.HandleFunc("POST /pay/{token}/challenge", p.resume)
+	mux.HandleFunc("POST /pay/{token}/challenge", p.agreementOr(p.resume, p.resumeAgreement))
 	mux.HandleFunc("POST /pay/{token}/approve", p.resume)
 	mux.HandleFunc("GET /pay/assets/{file}", p.serveAsset)
 	mux.HandleFunc("GET /pay/{$}", p.notFound)

@@ -31,6 +31,20 @@ func idem(r *http.Request, body []byte, render func(v any) any, status int) (*co
 	}, nil
 }
 
+// writeAnswer sends v, created by an idempotent request: the answer stored
+// for its key when there is one (the same bytes a retry will get), without
+// encoding it again.
+func writeAnswer(w http.ResponseWriter, status int, id *core.Idem, v any) {
+	if id == nil || id.Answer == nil {
+		writeJSON(w, status, v)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(id.Answer)
+}
+
 // writeReplay sends a stored answer again.
 func writeReplay(w http.ResponseWriter, rep *core.Replay) {
 	w.Header().Set("Content-Type", "application/json")

@@ -38,8 +38,11 @@ func TestOpenAPI(t *testing.T) {
 	t.Run("gateways", func(t *testing.T) { oaGateways(oaWith(s, t)) })
 	t.Run("gateway configs", func(t *testing.T) { oaGatewayConfigs(oaWith(s, t)) })
 	t.Run("payments", func(t *testing.T) { oaPayments(oaWith(s, t)) })
+	t.Run("webhooks", func(t *testing.T) { oaWebhooks(oaWith(s, t)) })
+	t.Run("subscriptions", func(t *testing.T) { oaSubscriptions(oaWith(s, t)) })
 	t.Run("method not allowed", func(t *testing.T) { oaMethodNotAllowed(oaWith(s, t)) })
 	t.Run("validator catches drift", func(t *testing.T) { oaDrift(oaWith(s, t)) })
+	t.Run("stats", func(t *testing.T) { oaStats(oaWith(s, t)) })
 	t.Run("coverage", func(t *testing.T) { oaCoverage(t, s) })
 }
 
@@ -106,6 +109,12 @@ func oaDocumentChecks(s *oaSuite) {
 		"/gateway", "/gateway/{id}",
 		"/auth/realms/{realm}/protocol/openid-connect/token", "/client/{clientId}/user",
 		"/client/{clientId}/user/{id}", "/oauth/token", "/openapi/payrest.json",
+		"/stats/operations/summary", "/stats/operations/daily", "/stats/operations/detail",
+		"/application/{id}/stats/summary", "/application/{id}/stats/daily",
+		"/application/{applicationId}/webhook", "/application/{applicationId}/webhook/{id}",
+		"/application/{applicationId}/webhook/{id}/deliveries",
+		"/application/{applicationId}/webhook/{id}/deliveries/{deliveryId}/retry",
+		"/application/{applicationId}/subscription", "/application/{applicationId}/subscription/{id}",
 	}
 	if got := s.doc.Paths.InMatchingOrder(); !oaSameSet(got, want) {
 		t.Errorf("paths %v, want %v", got, want)
@@ -770,6 +779,11 @@ func oaCoverage(t *testing.T, s *oaSuite) {
 		"updateGatewayConfig":    {200, 400, 401, 403, 404, 413, 415},
 		"deleteGatewayConfig":    {204, 400, 401, 403, 404},
 		"listPayments":           {200, 400, 401, 404},
+		"operationsSummary":      {200, 400, 401, 403},
+		"operationsDaily":        {200, 400, 401, 403},
+		"operationsDetail":       {200, 400, 401, 403},
+		"applicationSummary":     {200, 400, 401, 404},
+		"applicationStatsDaily":  {200, 400, 401, 404},
 		"createPayment":          {201, 400, 401, 403, 404, 409, 413, 415},
 		"getPayment":             {200, 401, 404},
 		"createPaymentLink":      {201, 400, 401, 403, 404, 413, 415},
@@ -777,6 +791,17 @@ func oaCoverage(t *testing.T, s *oaSuite) {
 		"listRefunds":            {200, 401, 404},
 		"createRefund":           {201, 400, 401, 403, 404, 409, 413, 415},
 		"capturePayment":         {200, 400, 401, 403, 404},
+		"listWebhooks":           {200, 400, 401, 404},
+		"createWebhook":          {201, 400, 401, 403, 404, 413, 415},
+		"getWebhook":             {200, 401, 404},
+		"deleteWebhook":          {204, 401, 403, 404},
+		"listDeliveries":         {200, 400, 401, 404},
+		"retryDelivery":          {202, 401, 403, 404, 409},
+		"listSubscriptions":      {200, 400, 401, 404},
+		"createSubscription":     {201, 400, 401, 403, 404, 409, 413, 415},
+		"getSubscription":        {200, 401, 404},
+		"createAgreement":        {201, 400, 401, 403, 404, 413, 415},
+		"cancelSubscription":     {204, 400, 401, 403, 404},
 	}
 	ops := 0
 	for _, path := range s.doc.Paths.InMatchingOrder() {

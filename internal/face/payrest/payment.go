@@ -124,7 +124,43 @@ type paymentJSON struct {
 	Children            []paymentJSON     `json:"children,omitzero"`
 	Refunds             []refundJSON      `json:"refunds,omitzero"`
 	Subscription        any               `json:"subscription"`
+	Order               *orderJSON        `json:"order,omitempty"`
 	Links               []link            `json:"links"`
+}
+
+// orderJSON is the breakdown of a payment made as an order (SekurePay), in
+// PayREST's manner: amounts as strings of minor units.
+type orderJSON struct {
+	ID       string          `json:"id"`
+	SubTotal string          `json:"subTotalAmount"`
+	Shipping string          `json:"shippingAmount"`
+	Items    []orderLineJSON `json:"items"`
+	Taxes    []orderLineJSON `json:"taxes"`
+}
+
+type orderLineJSON struct {
+	Description string `json:"description"`
+	Amount      string `json:"amount"`
+}
+
+// orderView is the order of p, or nil when p was not made as one.
+func orderView(p *pasarela.Payment) *orderJSON {
+	if p.OrderFingerprint == "" {
+		return nil
+	}
+	lines := func(in []pasarela.LineItem) ([]orderLineJSON, int64) {
+		out := make([]orderLineJSON, len(in))
+		var sum int64
+		for i, l := range in {
+			out[i] = orderLineJSON{Description: l.Description, Amount: strconv.FormatInt(l.Amount, 10)}
+			sum += l.Amount
+		}
+		return out, sum
+	}
+	items, sub := lines(p.Items)
+	taxes, _ := lines(p.Taxes)
+	return &orderJSON{ID: p.MerchantRef, SubTotal: strconv.FormatInt(sub, 10), Shipping: strconv.FormatInt(p.Shipping, 10),
+		Items: items, Taxes: taxes}
 }
 
 // statusName is PayREST's name of a core status: a buyer step or a
@@ -181,6 +217,7 @@ func (f *Face) paymentView(p *pasarela.Payment) paymentJSON {
 	if p.FailureCode != "" {
 		out.Failure = &failureJSON{Code: p.FailureCode, Message: p.FailureMessage}
 	}
+	out.Order = orderView(p)
 	return out
 }
 
@@ -243,7 +280,7 @@ func (f *Face) createPayment(w http.ResponseWriter, r *http.Request) error {
 	}
 	view := f.paymentView(p)
 	w.Header().Set("Location", view.Links[0].Href)
-	writeJSON(w, http.StatusCreated, view)
+	writeAnswer(w, http.StatusCreated, id, view)
 	return nil
 }
 
@@ -268,6 +305,9 @@ func (f *Face) getPayment(w http.ResponseWriter, r *http.Request) error {
 	view.Refunds = []refundJSON{}
 	for i := range d.Refunds {
 		view.Refunds = append(view.Refunds, refundView(&d.Refunds[i]))
+	}
+	if view.Subscription, err = f.paymentSubscription(r, d.Payment); err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, view)
 	return nil

@@ -22,7 +22,12 @@ type Face struct {
 }
 
 // New returns the face.
-func New(svc *core.Service, log *slog.Logger) *Face { return &Face{svc: svc, log: log} }
+func New(svc *core.Service, log *slog.Logger) *Face {
+	f := &Face{svc: svc, log: log}
+	f.registerRenderers()
+	f.registerSubscriptionRenderer()
+	return f
+}
 
 // handler is a PayREST handler: an error it returns is written in PayREST's
 // format by serve.
@@ -51,6 +56,18 @@ func (f *Face) Register(mux *http.ServeMux) {
 		"POST": f.createPaymentLink, "DELETE": f.cancelPayment}))
 	mux.Handle("/application/{applicationId}/payment/{id}/refund", f.authed(methods{"GET": f.listRefunds, "POST": f.createRefund}))
 	mux.Handle("/application/{applicationId}/payment/{id}/capture", f.authed(methods{"POST": f.capturePayment}))
+	mux.Handle("/application/{applicationId}/subscription", f.authed(methods{"GET": f.listSubscriptions, "POST": f.createSubscription}))
+	mux.Handle("/application/{applicationId}/subscription/{id}", f.authed(methods{"GET": f.getSubscription,
+		"POST": f.createAgreement, "DELETE": f.cancelSubscription}))
+	mux.Handle("/application/{applicationId}/webhook", f.authed(methods{"GET": f.listWebhooks, "POST": f.createWebhook}))
+	mux.Handle("/application/{applicationId}/webhook/{id}", f.authed(methods{"GET": f.getWebhook, "DELETE": f.deleteWebhook}))
+	mux.Handle("/application/{applicationId}/webhook/{id}/deliveries", f.authed(methods{"GET": f.listDeliveries}))
+	mux.Handle("/application/{applicationId}/webhook/{id}/deliveries/{deliveryId}/retry", f.authed(methods{"POST": f.retryDelivery}))
+	mux.Handle("/stats/operations/summary", f.authed(methods{"GET": f.operationsSummary}))
+	mux.Handle("/stats/operations/daily", f.authed(methods{"GET": f.operationsDaily}))
+	mux.Handle("/stats/operations/detail", f.authed(methods{"GET": f.operationsDetail}))
+	mux.Handle("/application/{id}/stats/summary", f.authed(methods{"GET": f.applicationSummary}))
+	mux.Handle("/application/{id}/stats/daily", f.authed(methods{"GET": f.applicationDaily}))
 	mux.Handle("/oauth/token", f.public(methods{"POST": f.token}))
 	mux.Handle("/auth/realms/{realm}/protocol/openid-connect/token", f.public(methods{"POST": f.token}))
 	mux.Handle("/openapi/payrest.json", f.public(methods{"GET": f.openAPI}))

@@ -48,6 +48,10 @@ func Run(t *testing.T, open func(t *testing.T) store.DB) {
 		{"ViewSnapshot", testViewSnapshot},
 		{"ViewIsReadOnly", testViewIsReadOnly},
 		{"Idempotency", testIdempotency},
+		{"Payouts", testPayouts},
+		{"Subscriptions", testSubscriptions},
+		{"Events", testEvents},
+		{"Stats", testStats},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,186 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/store"
+)
+
+// eventHub holds the renderers faces register and wakes the delivery
+// workers of this process when events commit. Its zero value is ready.
+type eventHub struct {
+	mu        sync.RWMutex
+	renderers map[string]func(any) (json.RawMessage, error)
+	waiters   []chan struct{}
+
+	// recorded holds the transactions (*store.Tx) that recorded events and
+	// have not ended: the store wrapper wakes the workers after the commit
+	// of exactly those. (A shared counter would let another transaction's
+	// commit take the wake-up before this one's rows are visible.)
+	recorded sync.Map
+}
+
+// RenderEvents registers how the resources of entity ("payment", "refund",
+// "payout", "subscription") appear in events and webhook bodies: a face
+// registers its own rendering at startup, so a webhook carries the resource
+// as that face's API shows it. The last registration of an entity wins.
+func (s *Service) RenderEvents(entity string, fn func(resource any) (json.RawMessage, error)) {
+	h := &s.events
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.renderers == nil {
+		h.renderers = map[string]func(any) (json.RawMessage, error){}
+	}
+	h.renderers[entity] = fn
+}
+
+func (h *eventHub) render(entity string, resource any) (json.RawMessage, error) {
+	h.mu.RLock()
+	fn := h.renderers[entity]
+	h.mu.RUnlock()
+	if fn == nil {
+		return json.Marshal(resource)
+	}
+	return fn(resource)
+}
+
+// EventsCommitted returns a channel that receives a value (coalesced, never
+// blocking the sender) after a transaction that recorded events commits in
+// this process. Delivery workers wait on it between polls.
+func (s *Service) EventsCommitted() <-chan struct{} {
+	h := &s.events
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c := make(chan struct{}, 1)
+	h.waiters = append(h.waiters, c)
+	return c
+}
+
+func (h *eventHub) wake() {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, c := range h.waiters {
+		select {
+		case c <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// notifyDB wraps the store so that a commit that recorded events wakes the
+// delivery workers at once instead of at their next poll. A rolled-back
+// transaction may wake them for nothing, which costs one empty claim.
+type notifyDB struct {
+	store.DB
+	hub *eventHub
+}
+
+func (d notifyDB) Update(ctx context.Context, fn func(*store.Tx) error) error {
+	var recorded atomic.Bool
+	err := d.DB.Update(ctx, func(tx *store.Tx) error {
+		err := fn(tx)
+		if _, ok := d.hub.recorded.LoadAndDelete(tx); ok && err == nil {
+			recorded.Store(true)
+		}
+		return err
+	})
+	if err == nil && recorded.Load() {
+		d.hub.wake()
+	}
+	return err
+}
+
+// eventRef names the entity, id and owner of a resource an event is about.
+func eventRef(resource any) (entity string, id int64, clientID string, appID int64, err error) {
+	switch r := resource.(type) {
+	case pasarela.EventSource:
+		entity, id, clientID, appID = r.EventRef()
+	case *pasarela.Payment:
+		entity, id, clientID, appID = pasarela.EntityPayment, r.ID, r.ClientID, r.ApplicationID
+	case *pasarela.Refund:
+		entity, id, clientID, appID = pasarela.EntityRefund, r.ID, r.ClientID, r.ApplicationID
+	default:
+		return "", 0, "", 0, fmt.Errorf("events: %T is not a resource events know (implement pasarela.EventSource)", resource)
+	}
+	if clientID == "" || id == 0 {
+		return "", 0, "", 0, fmt.Errorf("events: %s without client or id", entity)
+	}
+	return entity, id, clientID, appID, nil
+}
+
+// newEventID returns a public, unguessable event id.
+func newEventID() string { return "evt_" + randomString(26) }
+
+// recordEvent records, inside tx (the transaction of the change: an outbox),
+// that resource changed. resource is *pasarela.Payment, *pasarela.Refund or
+// any pasarela.EventSource (payouts, subscriptions); the body is rendered by
+// the renderer registered for its entity, or as plain JSON without one. Every
+// target of the enabled webhooks subscribed to the entity and the event type
+// gets a pending delivery, due at once, in the same transaction: the change
+// and its deliveries commit together or not at all. An event with no
+// application (ApplicationID 0) goes to every application of the client.
+func (s *Service) recordEvent(ctx context.Context, tx *store.Tx, typ string, resource any) error {
+	entity, id, clientID, appID, err := eventRef(resource)
+	if err != nil {
+		return pasarela.Internal(err)
+	}
+	data, err := s.events.render(entity, resource)
+	if err != nil {
+		return pasarela.Internal(fmt.Errorf("events: render %s: %w", entity, err))
+	}
+	now := s.now()
+	e := &pasarela.Event{ID: newEventID(), ClientID: clientID, ApplicationID: appID, Type: typ, Entity: entity,
+		EntityID: id, Data: data, CreatedAt: now}
+	if err := tx.CreateEvent(ctx, e); err != nil {
+		return err
+	}
+	hooks, err := tx.SubscribedWebhooks(ctx, clientID, appID, entity)
+	if err != nil {
+		return err
+	}
+	for i := range hooks {
+		w := &hooks[i]
+		if !w.Wants(typ) {
+			continue
+		}
+		for _, target := range w.Targets {
+			d := &pasarela.Delivery{ClientID: clientID, ApplicationID: w.ApplicationID, WebhookID: w.ID, EventID: e.ID,
+				EventType: typ, Target: target, Status: pasarela.DeliveryPending, NextAttemptAt: now,
+				CreatedAt: now, UpdatedAt: now}
+			if err := tx.CreateDelivery(ctx, d); err != nil {
+				return err
+			}
+		}
+	}
+	s.events.recorded.Store(tx, struct{}{})
+	return nil
+}
+
+// Events returns the caller's events about one resource of an application,
+// oldest first: what its webhooks were (or would have been) sent.
+func (s *Service) Events(ctx context.Context, appID int64, entity string, id int64) ([]pasarela.Event, error) {
+	var out []pasarela.Event
+	err := s.db.View(ctx, func(tx *store.Tx) error {
+		p, err := applicationAccessTx(ctx, tx, appID, false)
+		if err != nil {
+			return err
+		}
+		all, err := tx.ListEvents(ctx, p.ClientID, store.EventFilter{Entity: entity, EntityID: id}, 1000)
+		if err != nil {
+			return err
+		}
+		out = all[:0]
+		for _, e := range all {
+			if e.ApplicationID == appID || e.ApplicationID == 0 {
+				out = append(out, e)
+			}
+		}
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,131 @@
+package kashpay
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/transport"
+)
+
+type authResponse struct {
+	Token string `json:"token"`
+	// Expires is the token's lifetime in milliseconds, a string as in
+	// Kashpay's own answers.
+	Expires string `json:"expires"`
+}
+
+// authResult is the authenticate answer: Kashpay's has no paging counters.
+type authResult struct {
+	Success                bool          `json:"success"`
+	AuthenticationResponse *authResponse `json:"authenticationResponse"`
+}
+
+// authenticate serves POST /AuthenticationService/authenticate.
+func (f *Face) authenticate(w http.ResponseWriter, r *http.Request) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	fields, err := parseObject(body)
+	if err != nil {
+		return err
+	}
+	var v pasarela.Validation
+	var in struct{ entity, user, password string }
+	for _, x := range []struct {
+		name string
+		dst  *string
+	}{{"entity", &in.entity}, {"user", &in.user}, {"password", &in.password}} {
+		s, err := fields.text(x.name)
+		if err != nil {
+			v.AddError(err)
+			continue
+		}
+		if s == "" {
+			v.Add(x.name, "required", "is required")
+		}
+		*x.dst = s
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	s, err := f.svc.EntityLogin(ctx, in.entity, in.user, in.password, transport.ClientIP(ctx))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, authResult{Success: true, AuthenticationResponse: &authResponse{Token: s.Token,
+		Expires: strconv.FormatInt(int64(s.Expires/time.Millisecond), 10)}})
+	return nil
+}
+
+// readBody reads a JSON request body. Kashpay's samples always send
+// Content-Type: application/json; a request without one is read as JSON
+// too, anything else is refused.
+func readBody(r *http.Request) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return nil, pasarela.Errorf(pasarela.KindUnsupportedMedia, "content_type", "Content-Type must be application/json")
+		}
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		if transport.IsTooLarge(err) {
+			return nil, pasarela.Errorf(pasarela.KindTooLarge, "too_large", "the request body is too large")
+		}
+		return nil, pasarela.Errorf(pasarela.KindInvalid, "malformed_json", "could not read the request body")
+	}
+	return body, nil
+}
+
+// object is a decoded JSON object whose members are read one by one, each
+// in the types Kashpay's own samples send it in (a reference is a number in
+// one sample and a string in another).
+type object map[string]json.RawMessage
+
+var errNotObject = pasarela.Errorf(pasarela.KindInvalid, "malformed_json", "the body must be one JSON object")
+
+// parseObject decodes exactly one JSON object.
+func parseObject(body []byte) (object, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var o object
+	if err := dec.Decode(&o); err != nil || o == nil {
+		return nil, errNotObject
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errNotObject
+	}
+	return o, nil
+}
+
+// text reads a member as text: a JSON string as is, a JSON number as its
+// literal digits (never through a float, so an 18-digit account keeps every
+// digit). Absent and null read as "".
+func (o object) text(name string) (string, error) {
+	raw, ok := o[name]
+	if !ok {
+		return "", nil
+	}
+	raw = bytes.TrimSpace(raw)
+	switch {
+	case len(raw) == 0 || string(raw) == "null":
+		return "", nil
+	case raw[0] == '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", pasarela.Invalid(name, "type", "must be a string or a number")
+		}
+		return s, nil
+	case raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9':
+		return string(raw), nil
+	}
+	return "", pasarela.Invalid(name, "type", "must be a string or a number")
+}
