@@ -45,6 +45,7 @@ type Main struct {
 	asJSON                                bool
 	benchCfg                              benchConfig
 	verify                                verifyConfig
+	listen                                listenConfig
 	credit                                creditArgs
 
 	log     *slog.Logger
@@ -84,6 +85,7 @@ const usage = `usage:
   pasarela bench --url http://127.0.0.1:8080 (--key API_KEY --app APP_ID | --bootstrap-db sqlite:PATH)
                  [--duration 10s] [--workers 64] [--rate 0] [--scenario create,get,list]
   pasarela webhook verify --secret whsec_… --id ID --timestamp UNIX --signature "v1,…" [--api-key KEY --hash HEX] [--body FILE]
+  pasarela webhook listen [--addr 127.0.0.1:9000] [--secret whsec_…] [--api-key KEY]
 Every flag also reads from PASARELA_<FLAG> (e.g. PASARELA_DB, PASARELA_ADDR).`
 
 // ParseFlags reads the command line; environ gives the environment (as
@@ -250,6 +252,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	if m.command == "webhook verify" {
 		return m.runWebhookVerify()
+	}
+	if m.command == "webhook listen" {
+		return m.runWebhookListen(ctx)
 	}
 	m.log, err = newLogger(m.stderr, m.Config.LogFormat, m.Config.LogLevel)
 	if err != nil {

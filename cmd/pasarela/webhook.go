@@ -27,12 +27,18 @@ const maxVerifyBody = 16 << 20
 const webhookUsage = `usage:
   pasarela webhook verify --secret whsec_… --id ID --timestamp UNIX --signature "v1,…" [--body FILE] [--tolerance 5m]
   pasarela webhook verify --api-key KEY --hash HEX [--body FILE]
-Reads the delivery's body from --body or standard input. Exits 0 only when every
-signature given is valid (and the timestamp is within --tolerance of now).`
+  pasarela webhook listen [--addr 127.0.0.1:9000] [--secret whsec_…] [--api-key KEY] [--tolerance 5m]
+verify reads the delivery's body from --body or standard input. It exits 0 only
+when every signature given is valid (and the timestamp is within --tolerance of now).
+listen is a receiver for development: it prints every delivery it gets with
+what its signatures say, and answers 204 when they hold, 400 when they do not.`
 
 func (m *Main) parseWebhook(args []string) error {
+	if len(args) > 0 && args[0] == "listen" {
+		return m.parseWebhookListen(args[1:])
+	}
 	if len(args) == 0 || args[0] != "verify" {
-		return fmt.Errorf("webhook: the only subcommand is verify\n%s", webhookUsage)
+		return fmt.Errorf("webhook: the subcommands are verify and listen\n%s", webhookUsage)
 	}
 	m.command = "webhook verify"
 	v := &m.verify
