@@ -102,14 +102,14 @@ const (
 )
 
 // headerInt reads an optional non-negative integer header.
-func headerInt(r *http.Request, name string, def, maxVal int) (int, error) {
+func headerInt(r *http.Request, name string, def, minVal, maxVal int) (int, error) {
 	s := strings.TrimSpace(r.Header.Get(name))
 	if s == "" {
 		return def, nil
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 || n > maxVal {
-		return 0, pasarela.Invalid(name, "header", "the "+name+" header must be a whole number from 0 to "+strconv.Itoa(maxVal))
+	if err != nil || n < minVal || n > maxVal {
+		return 0, pasarela.Invalid(name, "header", "the "+name+" header must be a whole number from "+strconv.Itoa(minVal)+" to "+strconv.Itoa(maxVal))
 	}
 	return n, nil
 }
@@ -120,22 +120,19 @@ func headerInt(r *http.Request, name string, def, maxVal int) (int, error) {
 // Without status every status is listed; Kashpay's documentation gives 25
 // as its default, which would hide every order past its first step.
 func (f *Face) getOperations(w http.ResponseWriter, r *http.Request) error {
-	page, err := headerInt(r, "page", 0, 1_000_000)
+	page, err := headerInt(r, "page", 0, 0, 1_000_000)
 	if err != nil {
 		return err
 	}
-	size, err := headerInt(r, "size", defaultSize, maxSize)
+	size, err := headerInt(r, "size", defaultSize, 1, maxSize)
 	if err != nil {
 		return err
 	}
-	if size == 0 {
-		return pasarela.Invalid("size", "header", "the size header must be a whole number from 1 to 100")
-	}
-	status, err := headerInt(r, "status", -1, 1000)
+	status, err := headerInt(r, "status", -1, 0, 1000)
 	if err != nil {
 		return err
 	}
-	typ, err := headerInt(r, "type", operationType, 100_000)
+	typ, err := headerInt(r, "type", operationType, 0, 100_000)
 	if err != nil {
 		return err
 	}

@@ -57,6 +57,7 @@ func (f *Face) Register(mux *http.ServeMux) {
 	mux.Handle(f.prefix+"/OKPay/createOrder", f.route(http.MethodPost, true, f.createOrder))
 	mux.Handle(f.prefix+"/EntitiesServices/getBalance", f.route(http.MethodGet, true, f.getBalance))
 	mux.Handle(f.prefix+"/EntitiesServices/getOperations", f.route(http.MethodGet, true, f.getOperations))
+	mux.HandleFunc("GET "+OpenAPIPath, openAPI)
 }
 
 // route serves one path with one method; authed routes need a session
