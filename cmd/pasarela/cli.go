@@ -47,6 +47,8 @@ type Main struct {
 	verify                                verifyConfig
 	listen                                listenConfig
 	credit                                creditArgs
+	dunning                               []time.Duration // serve's parsed --subscription-dunning
+	coreConfig                            core.Config     // what the core was built with (tests read it)
 
 	log     *slog.Logger
 	db      engine
@@ -66,6 +68,9 @@ type Main struct {
 	tlsDone chan error // the HTTPS listener's end, when it runs
 	closeMu sync.Once
 	closed  error
+
+	// reconciler settles charges and refunds a dead process left in flight.
+	reconciler *worker.Reconciler
 }
 
 // NewMain returns a program that prints to stdout and logs to stderr.
@@ -158,6 +163,9 @@ func (m *Main) ParseFlags(args, environ []string) error {
 		fs.Int64Var(&c.FeeFixed, "fee-fixed", c.FeeFixed, "fixed platform fee on each capture, in minor units")
 		fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "address for net/http/pprof (off when empty; never expose it)")
 		c.payoutFlags(fs)
+		fs.DurationVar(&c.SubscriptionInterval, "subscription-interval", c.SubscriptionInterval, "how often the subscription scheduler looks for due cycles")
+		fs.DurationVar(&c.ReconcileAfter, "reconcile-after", c.ReconcileAfter, "how long a payment may stay processing before the reconciler asks its processor how it ended")
+		fs.StringVar(&c.SubscriptionDunning, "subscription-dunning", c.SubscriptionDunning, "retries of a declined subscription cycle, as increasing offsets after its due date: whole days (3d) or durations (36h), comma-separated")
 		fs.StringVar(&c.TLSAddr, "tls-addr", c.TLSAddr, "address of the HTTPS listener (default "+defaultTLSAddr+" when a certificate is given)")
 		fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "PEM certificate (chain) of the HTTPS listener")
 		fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "PEM private key of the HTTPS listener")
@@ -186,6 +194,18 @@ func (m *Main) ParseFlags(args, environ []string) error {
 		return fmt.Errorf("%s: unexpected argument %q", m.command, fs.Arg(0))
 	}
 	switch m.command {
+	case "serve":
+		if m.Config.ReconcileAfter <= 0 {
+			return fmt.Errorf("--reconcile-after (PASARELA_RECONCILE_AFTER) %s: must be positive", m.Config.ReconcileAfter)
+		}
+		if m.Config.SubscriptionInterval <= 0 {
+			return fmt.Errorf("--subscription-interval (PASARELA_SUBSCRIPTION_INTERVAL) %s: must be positive", m.Config.SubscriptionInterval)
+		}
+		d, err := parseDunning(m.Config.SubscriptionDunning)
+		if err != nil {
+			return err
+		}
+		m.dunning = d
 	case "client create":
 		if m.name == "" || m.email == "" || m.password == "" {
 			return errors.New("client create: --name, --email and --password are required")
@@ -301,7 +321,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	} else if publicURL == "" && m.ln != nil {
 		publicURL = "http://" + displayAddr(m.ln.Addr().String())
 	}
-	m.svc, err = core.New(ctx, m.db, m.log, nil, core.Config{
+	m.coreConfig = core.Config{
 		AccessTokenTTL: m.Config.AccessTokenTTL,
 		Processors: processor.NewRegistry(
 			sandbox.New(core.ProcessorState(m.db, "sandbox")),
@@ -310,7 +330,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		WebhookAllowPrivate: m.Config.WebhookAllowPrivate,
 		PayoutRail:          m.Config.payoutRail(m.db),
 		EntityTokenTTL:      m.Config.KashpayTokenTTL,
-	})
+		SubscriptionDunning: m.dunning, // nil outside serve: the core's default
+		ReconcileAfter:      m.Config.ReconcileAfter,
+	}
+	m.svc, err = core.New(ctx, m.db, m.log, nil, m.coreConfig)
 	if err != nil {
 		return err
 	}
@@ -361,10 +384,14 @@ func (m *Main) serve(ctx context.Context) error {
 	m.payouts.Start(ctx)
 	// The subscription scheduler may run on every node: a cycle is claimed
 	// in a transaction only one of them commits.
-	m.subs = &worker.Subscriptions{Svc: m.svc, Log: m.log}
+	m.subs = &worker.Subscriptions{Svc: m.svc, Log: m.log, Interval: m.Config.SubscriptionInterval}
 	m.subs.Start(ctx)
 	m.deliver = &worker.Deliverer{Svc: m.svc, Log: m.log, AllowPrivate: m.Config.WebhookAllowPrivate}
 	m.deliver.Start(context.WithoutCancel(ctx))
+	// Money left in flight by a process that died is settled by any node:
+	// the core lets one of them settle each payment.
+	m.reconciler = &worker.Reconciler{Svc: m.svc, Log: m.log}
+	m.reconciler.Start(ctx)
 	m.log.Info("listening", "addr", m.ln.Addr().String(), "db", m.db.Engine())
 	return nil
 }
@@ -419,6 +446,9 @@ func (m *Main) Close() error {
 		}
 		if m.sweeper != nil {
 			m.sweeper.Stop()
+		}
+		if m.reconciler != nil {
+			m.reconciler.Stop()
 		}
 		if m.payouts != nil {
 			m.payouts.Stop()

@@ -6,8 +6,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -90,6 +92,15 @@ type Config struct {
 	SPEISettleAfter time.Duration `env:"PASARELA_SPEI_SETTLE_AFTER" envDefault:"30s"`
 	SPEIReturnAfter time.Duration `env:"PASARELA_SPEI_RETURN_AFTER" envDefault:"2m"`
 	KashpayTokenTTL time.Duration `env:"PASARELA_KASHPAY_TOKEN_TTL" envDefault:"100m"`
+	// SubscriptionInterval is how often the subscription scheduler looks
+	// for due cycles; SubscriptionDunning lists when a declined cycle is
+	// tried again, as offsets from its due date ("1d,3d,5d").
+	SubscriptionInterval time.Duration `env:"PASARELA_SUBSCRIPTION_INTERVAL" envDefault:"1m"`
+	SubscriptionDunning  string        `env:"PASARELA_SUBSCRIPTION_DUNNING" envDefault:"1d,3d,5d"`
+	// ReconcileAfter is how long a payment may stay processing (a refund
+	// pending) before the reconciler settles it as the work of a process
+	// that died, asking the processor what happened.
+	ReconcileAfter time.Duration `env:"PASARELA_RECONCILE_AFTER" envDefault:"2m"`
 	// TLSAddr is where the HTTPS listener serves the same handler, beside
 	// the plain one (SekurePay refuses plain HTTP). It needs TLSCert and
 	// TLSKey, or TLSSelfSigned; either of those alone defaults it to
@@ -141,4 +152,59 @@ func (c *Config) tlsSettings(now time.Time) (addr string, cfg *tls.Config, gener
 	}
 	cfg, generated, err = server.SelfSignedTLS(certFile, keyFile, now)
 	return addr, cfg, generated, err
+}
+
+// parseDunning reads a dunning schedule: comma-separated offsets from a
+// cycle's due date, each whole days ("3d") or a Go duration ("36h",
+// "90m"). The list must be non-empty, every offset positive, and each later
+// than the one before: the core tries them in order, and a retry before an
+// earlier one (or on the due date itself) would be a second charge of the
+// same attempt.
+func parseDunning(s string) ([]time.Duration, error) {
+	const flagName = "--subscription-dunning (PASARELA_SUBSCRIPTION_DUNNING)"
+	if strings.TrimSpace(s) == "" {
+		return nil, fmt.Errorf("%s is empty: give one or more retry offsets after the due date, such as 1d,3d,5d", flagName)
+	}
+	var out []time.Duration
+	for i, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		d, err := parseOffset(item)
+		if err != nil {
+			return nil, fmt.Errorf("%s: offset %d %q: %w", flagName, i+1, item, err)
+		}
+		if d <= 0 {
+			return nil, fmt.Errorf("%s: offset %d %q must be after the due date (positive)", flagName, i+1, item)
+		}
+		if i > 0 && d <= out[i-1] {
+			return nil, fmt.Errorf("%s: offset %d %q must be later than the one before it (%s): list the retries in increasing order",
+				flagName, i+1, item, out[i-1])
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// maxDays is the most whole days a time.Duration holds.
+const maxDays = int64(math.MaxInt64 / int64(24*time.Hour))
+
+// parseOffset reads one offset: "Nd" (whole days) or a Go duration.
+func parseOffset(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, errors.New("is empty: write whole days (3d) or a duration (36h)")
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseInt(days, 10, 64)
+		if err != nil {
+			return 0, errors.New("is not whole days (3d) nor a duration (36h)")
+		}
+		if n > maxDays || n < -maxDays {
+			return 0, errors.New("is too large")
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, errors.New("is not whole days (3d) nor a duration (36h)")
+	}
+	return d, nil
 }

@@ -258,7 +258,7 @@ func (s *Service) agreementAnswer(ctx context.Context, proc processor.Processor,
 		if res.Outcome == processor.Authorized {
 			_, err = proc.Cancel(ctx, opts, res.Ref)
 		} else {
-			_, err = proc.Refund(ctx, opts, res.Ref, res.Amount)
+			_, err = proc.Refund(ctx, opts, res.Ref, res.Amount, "")
 		}
 		if err != nil {
 			s.log.WarnContext(ctx, "could not release a card verification", "agreement", a.ID, "err", err)

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -60,7 +61,8 @@ func (s *Service) authorize(ctx context.Context, pay *pasarela.Payment, configs 
 		}
 		ch := processor.Charge{Reference: pay.TransactionID, Amount: pay.Amount, Currency: pay.Currency,
 			Description: pay.Description, Capture: s.captures(pay, opts),
-			ReturnURL: s.cfg.PublicURL + "/pay/" + pay.CheckoutToken}
+			ReturnURL:      s.cfg.PublicURL + "/pay/" + pay.CheckoutToken,
+			IdempotencyKey: chargeKey(pay, c.ID)}
 		if proc.Gateway().Flow == processor.FlowCard {
 			if card == nil {
 				continue
@@ -76,7 +78,12 @@ func (s *Service) authorize(ctx context.Context, pay *pasarela.Payment, configs 
 			ch.Card = &tok
 			pay.Card = &tok
 		}
-		res, err := proc.Authorize(ctx, opts, ch)
+		res, err := authorizeOnce(ctx, proc, opts, ch)
+		if errors.Is(err, errOutcomeUnknown) {
+			// Trying another config now could charge the buyer twice.
+			s.log.WarnContext(ctx, "processor outcome unknown; left to the reconciler", "gateway", c.Gateway, "config", c.ID, "payment", pay.ID, "err", err)
+			return nil, err
+		}
 		if err != nil {
 			s.log.WarnContext(ctx, "processor call failed", "gateway", c.Gateway, "config", c.ID, "payment", pay.ID, "err", err)
 			lastErr = err
@@ -97,6 +104,33 @@ func (s *Service) authorize(ctx context.Context, pay *pasarela.Payment, configs 
 		return nil, pasarela.Internal(lastErr)
 	}
 	return nil, pasarela.Errorf(pasarela.KindInvalid, "no_gateway", "no gateway config can take this payment")
+}
+
+// errOutcomeUnknown: a charge call failed and the processor could not say
+// either what became of it, so the buyer may have been charged. The payment
+// stays processing, and the reconciler asks again with the same key.
+var errOutcomeUnknown = pasarela.Errorf(pasarela.KindUnavailable, "outcome_unknown",
+	"the payment is being confirmed with the processor; its result will show here shortly")
+
+// authorizeOnce makes one charge call. When the call fails, the charge may
+// still have happened with only its answer lost, so the processor is asked
+// about the attempt's key at once: its answer stands, and a key it never saw
+// is spent (a late arrival of the call charges nothing), which makes a retry
+// or another config safe; the call's own error is then returned. When that
+// question fails too, the outcome is unknown (errOutcomeUnknown).
+func authorizeOnce(ctx context.Context, proc processor.Processor, opts processor.Config, ch processor.Charge) (processor.Result, error) {
+	res, err := proc.Authorize(ctx, opts, ch)
+	if err == nil || ch.IdempotencyKey == "" || pasarela.ErrorKind(err) == pasarela.KindInvalid {
+		return res, err
+	}
+	res, lerr := proc.Lookup(ctx, opts, ch.IdempotencyKey)
+	switch {
+	case lerr == nil:
+		return res, nil
+	case pasarela.ErrorKind(lerr) == pasarela.KindNotFound:
+		return processor.Result{}, err
+	}
+	return processor.Result{}, fmt.Errorf("%w (%v; asking about it: %v)", errOutcomeUnknown, err, lerr)
 }
 
 // captures tells whether a charge captures at once: the payment says so, or

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 	"unicode"
@@ -238,6 +239,9 @@ func (s *Service) PayWithCard(ctx context.Context, token string, card pasarela.C
 	if a != nil {
 		a.link = linkOf(c)
 	}
+	if errors.Is(err, errOutcomeUnknown) {
+		return s.finishWithError(ctx, token, err) // still processing: see errOutcomeUnknown
+	}
 	if err != nil {
 		code, msg := processor.CodeProcessingError, "the payment could not be processed; please try again"
 		if pasarela.ErrorKind(err) == pasarela.KindInvalid {
@@ -270,6 +274,9 @@ func (s *Service) StartRedirect(ctx context.Context, token string, configID int6
 	a, err := s.authorize(ctx, pay, configs[:1], nil)
 	if a != nil {
 		a.link = linkOf(c)
+	}
+	if errors.Is(err, errOutcomeUnknown) {
+		return s.finishWithError(ctx, token, err)
 	}
 	if err != nil {
 		s.release(ctx, pay, pasarela.StatusPending, processor.CodeProcessingError, "the payment could not be started; please try again")

@@ -440,7 +440,7 @@ func (f *fakeProcessor) Cancel(_ context.Context, _ processor.Config, ref string
 	return processor.Result{Outcome: processor.Canceled, Ref: ref}, nil
 }
 
-func (f *fakeProcessor) Refund(_ context.Context, _ processor.Config, ref string, amount int64) (processor.Result, error) {
+func (f *fakeProcessor) Refund(_ context.Context, _ processor.Config, ref string, amount int64, _ string) (processor.Result, error) {
 	f.count("Refund")
 	f.mu.Lock()
 	gate, in := f.refundGate, f.refundIn
@@ -457,5 +457,10 @@ func (f *fakeProcessor) Refund(_ context.Context, _ processor.Config, ref string
 
 func (f *fakeProcessor) Status(context.Context, processor.Config, string) (processor.Result, error) {
 	f.count("Status")
+	return processor.Result{}, errors.New("not kept")
+}
+
+func (f *fakeProcessor) Lookup(context.Context, processor.Config, string) (processor.Result, error) {
+	f.count("Lookup")
 	return processor.Result{}, errors.New("not kept")
 }

@@ -83,7 +83,7 @@ func (s *Service) sendRefund(ctx context.Context, pay *pasarela.Payment, r *pasa
 	proc, opts, row, err := s.processorOf(ctx, pay)
 	var res processor.Result
 	if err == nil {
-		res, err = proc.Refund(ctx, opts, pay.ProcessorRef, r.Amount)
+		res, err = proc.Refund(ctx, opts, pay.ProcessorRef, r.Amount, refundKey(pay, r))
 	}
 	ok := err == nil && res.Outcome == processor.Refunded
 	if err != nil {

@@ -67,6 +67,11 @@ type Config struct {
 	// SubscriptionLease is how long a claimed subscription charge may be in
 	// flight before another scheduler looks at it again (default 10 min).
 	SubscriptionLease time.Duration
+	// ReconcileAfter is how long a payment may stay processing (and a
+	// refund pending) before Reconcile takes it for the work of a process
+	// that died (default 2 minutes): a live process settles long before,
+	// its processor calls time out in well under a minute.
+	ReconcileAfter time.Duration
 }
 
 func (c *Config) defaults() {
@@ -75,6 +80,9 @@ func (c *Config) defaults() {
 	}
 	if c.SubscriptionLease <= 0 {
 		c.SubscriptionLease = 10 * time.Minute
+	}
+	if c.ReconcileAfter <= 0 {
+		c.ReconcileAfter = 2 * time.Minute
 	}
 	if c.AccessTokenTTL <= 0 {
 		c.AccessTokenTTL = 5 * time.Minute

@@ -455,6 +455,9 @@ func (s *Service) runSubscription(ctx context.Context, d store.DueSubscription, 
 	}
 	r.Claimed++
 	a := s.chargeStored(ctx, cl.sub, cl.pay)
+	if a == nil {
+		return nil // the outcome is unknown: the cycle stays processing for the reconciler
+	}
 	if a.result.Outcome == processor.RequiresAction && cl.final {
 		// Nobody is there to authenticate and no retry is left.
 		a.result = processor.Result{Outcome: processor.Declined, Ref: a.result.Ref, Code: CodeAuthenticationRequired,
@@ -603,7 +606,7 @@ func lastCycle(ctx context.Context, tx *store.Tx, sub *pasarela.Subscription) (*
 
 // chargeStored charges a subscription's stored card for a claimed payment.
 // A processor that cannot be reached is a retryable decline: the dunning
-// schedule tries again.
+// schedule tries again. nil means the outcome is unknown (errOutcomeUnknown).
 func (s *Service) chargeStored(ctx context.Context, sub *pasarela.Subscription, pay *pasarela.Payment) *attempt {
 	unreachable := processor.Result{Outcome: processor.Declined, Code: processor.CodeProcessingError,
 		Message: "the payment processor could not be reached", Retryable: true}
@@ -626,9 +629,13 @@ func (s *Service) chargeStored(ctx context.Context, sub *pasarela.Subscription, 
 	if err != nil {
 		return a
 	}
-	res, err := proc.Authorize(ctx, opts, processor.Charge{Reference: pay.TransactionID, Amount: pay.Amount,
+	res, err := authorizeOnce(ctx, proc, opts, processor.Charge{Reference: pay.TransactionID, Amount: pay.Amount,
 		Currency: pay.Currency, Description: pay.Description, Card: sub.Card, Capture: true,
-		ReturnURL: s.CheckoutURL(pay.CheckoutToken)})
+		ReturnURL: s.CheckoutURL(pay.CheckoutToken), IdempotencyKey: chargeKey(pay, row.ID)})
+	if errors.Is(err, errOutcomeUnknown) {
+		s.log.WarnContext(ctx, "subscription charge outcome unknown; left to the reconciler", "subscription", sub.ID, "payment", pay.ID, "err", err)
+		return nil
+	}
 	if err != nil {
 		s.log.WarnContext(ctx, "subscription charge failed", "subscription", sub.ID, "payment", pay.ID, "err", err)
 		if e := pasarela.AsError(err); e.Kind == pasarela.KindInvalid {

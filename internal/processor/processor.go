@@ -47,6 +47,13 @@ type Charge struct {
 	Card        *pasarela.Card // the tokenized card, for card flows
 	Capture     bool           // capture at once; false holds the money for a later Capture
 	ReturnURL   string         // where a buyer step (3-D Secure, approval) comes back to
+	// IdempotencyKey names this attempt: a repeated Authorize with the same
+	// key answers the first one's charge and charges nothing again, so that
+	// a process that lost the answer (or died) can ask again safely. The
+	// core derives it from what it committed before the call (the payment's
+	// transaction id, the version its claim wrote, the gateway config), so
+	// that a reconciler can rebuild it after a crash. "" means none.
+	IdempotencyKey string
 }
 
 // Outcome is what a processor call ended in.
@@ -107,11 +114,25 @@ type Processor interface {
 	Capture(ctx context.Context, cfg Config, ref string, amount int64) (Result, error)
 	// Cancel releases an authorization that was not captured.
 	Cancel(ctx context.Context, cfg Config, ref string) (Result, error)
-	// Refund returns amount of a captured charge.
-	Refund(ctx context.Context, cfg Config, ref string, amount int64) (Result, error)
+	// Refund returns amount of a captured charge. A repeated key (the
+	// core's refund, see RefundKey) answers the first refund and returns no
+	// money again; "" means none.
+	Refund(ctx context.Context, cfg Config, ref string, amount int64, key string) (Result, error)
 	// Status fetches what the processor knows of a charge now.
 	Status(ctx context.Context, cfg Config, ref string) (Result, error)
+	// Lookup answers what became of the Authorize made with an idempotency
+	// key, as Status would answer for its charge. A key the processor never
+	// saw is a KindNotFound error, and the key is spent from then on: a
+	// later Authorize with it is declined (CodeProcessingError, retryable)
+	// and charges nothing. That fence is what lets the core give up on an
+	// attempt whose process it believes dead without a late call of that
+	// process taking money nobody will account for.
+	Lookup(ctx context.Context, cfg Config, key string) (Result, error)
 }
+
+// MessageAbandoned is the decline message of an Authorize whose idempotency
+// key a Lookup had spent: the core had given the attempt up.
+const MessageAbandoned = "the payment attempt was abandoned after an interruption; please try again"
 
 // State is durable storage a processor may use for what a real processor
 // would keep on its side (the sandbox's charges and card tokens). The core

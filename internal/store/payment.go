@@ -300,3 +300,36 @@ func (tx *Tx) CountPayments(ctx context.Context, clientID string, appID int64) (
 		clientID, appID), "payments", func(scan func(...any) error) error { return scan(&n) })
 	return n, err
 }
+
+// StuckRow names a row of some client that has been in flight too long.
+type StuckRow struct {
+	ClientID string
+	ID       int64
+}
+
+// StuckPayments lists payments processing since before cutoff, oldest
+// first, across every client: the reconciler's work after a crash. Each row
+// is then read and settled scoped to its own client. The partial index
+// payments_processing_idx (0009) keeps this a read of the few rows in
+// flight, never of every payment.
+func (tx *Tx) StuckPayments(ctx context.Context, cutoff time.Time, limit int) ([]StuckRow, error) {
+	return tx.stuck(ctx, `SELECT client_id, id FROM payments WHERE status = 'processing' AND updated_at < $1
+		ORDER BY updated_at LIMIT $2`, cutoff, limit)
+}
+
+func (tx *Tx) stuck(ctx context.Context, query string, cutoff time.Time, limit int) ([]StuckRow, error) {
+	rows, err := tx.query(ctx, query, micros(cutoff), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []StuckRow
+	for rows.Next() {
+		var r StuckRow
+		if err := rows.Scan(&r.ClientID, &r.ID); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/pasarela/pasarela"
 )
@@ -60,4 +61,22 @@ func (tx *Tx) ListRefunds(ctx context.Context, clientID string, paymentID int64)
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// GetRefund returns a refund of the client.
+func (tx *Tx) GetRefund(ctx context.Context, clientID string, id int64) (*pasarela.Refund, error) {
+	var r pasarela.Refund
+	err := tx.scanRow(tx.q.QueryRowContext(ctx, `SELECT `+refundColumns+` FROM refunds WHERE client_id = $1 AND id = $2`,
+		clientID, id), "refund", func(scan func(...any) error) error { return scanRefund(scan, &r) })
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// StuckRefunds lists refunds pending since before cutoff, oldest first,
+// across every client (see StuckPayments; index refunds_pending_idx).
+func (tx *Tx) StuckRefunds(ctx context.Context, cutoff time.Time, limit int) ([]StuckRow, error) {
+	return tx.stuck(ctx, `SELECT client_id, id FROM refunds WHERE status = 'pending' AND updated_at < $1
+		ORDER BY updated_at LIMIT $2`, cutoff, limit)
 }

@@ -2,6 +2,8 @@ package paypal
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/url"
 	"strconv"
@@ -69,12 +71,91 @@ func (p *Processor) setExpressCheckout(ctx context.Context, cfg processor.Config
 // kind and amount on the same charge; a second, intended refund of the same
 // amount after a lost answer is therefore taken as the retry, which can
 // refund too little but never too much.
-func (p *Processor) begin(ctx context.Context, c *sandbox.ChargeRecord, op string) (string, error) {
+//
+// With the core's idempotency key (key, "" for none) the MSGSUBID is
+// derived from it instead, so that even a retry from a process that never
+// saw the record's pending id (the reconciler after a crash) reuses it.
+func (p *Processor) begin(ctx context.Context, c *sandbox.ChargeRecord, op, key string) (string, error) {
+	if key != "" {
+		id := msgSubID(key)
+		if c.Remote[remotePendingOp] == op && c.Remote[remotePendingID] == id {
+			return id, nil
+		}
+		c.Remote[remotePendingOp], c.Remote[remotePendingID] = op, id
+		return id, p.book.Put(ctx, c)
+	}
 	if c.Remote[remotePendingOp] == op && c.Remote[remotePendingID] != "" {
 		return c.Remote[remotePendingID], nil
 	}
 	c.Remote[remotePendingOp], c.Remote[remotePendingID] = op, sandbox.NewID("", 32)
 	return c.Remote[remotePendingID], p.book.Put(ctx, c)
+}
+
+// msgSubID turns an idempotency key into a MSGSUBID, which PayPal limits to
+// 38 characters: short keys as they are (readable in PayPal's logs), longer
+// ones hashed.
+func msgSubID(key string) string {
+	if len(key) <= 38 {
+		return key
+	}
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:16])
+}
+
+// recoverPay asks PayPal how a charge whose DoExpressCheckoutPayment answer
+// was lost ended (GetExpressCheckoutDetails' CHECKOUTSTATUS), and records
+// it: paid, the transaction id PayPal reports is kept and the charge is
+// captured or authorized as it asked; failed, it is declined; not begun,
+// it still waits for the buyer and a Resume sends the payment again with
+// the same MSGSUBID.
+func (p *Processor) recoverPay(ctx context.Context, cfg processor.Config, ref string) (processor.Result, error) {
+	cred, err := credentialsOf(cfg)
+	if err != nil {
+		return processor.Result{}, err
+	}
+	defer p.book.Lock(ref)()
+	c, err := p.book.Get(ctx, ref)
+	if err != nil {
+		return processor.Result{}, err
+	}
+	if c.Status != processor.RequiresAction || c.Remote[remotePendingOp] != "pay" {
+		return c.Result(), nil // another call recorded the outcome meanwhile
+	}
+	return p.recoverPayLocked(ctx, cred, c)
+}
+
+// recoverPayLocked is recoverPay with c loaded and locked.
+func (p *Processor) recoverPayLocked(ctx context.Context, cred credentials, c *sandbox.ChargeRecord) (processor.Result, error) {
+	v, err := p.call(ctx, cred, "GetExpressCheckoutDetails", url.Values{"TOKEN": {c.Ref}})
+	if err != nil {
+		return processor.Result{}, &pasarela.Error{Kind: pasarela.KindUnavailable, Code: "processor_unavailable",
+			Message: "PayPal did not say how the payment stands; try again later", Err: err}
+	}
+	switch v.Get("CHECKOUTSTATUS") {
+	case "PaymentActionCompleted":
+		txn := v.Get("PAYMENTREQUEST_0_TRANSACTIONID")
+		if txn == "" {
+			return processor.Result{}, unavailable("GetExpressCheckoutDetails", errors.New("a completed checkout without PAYMENTREQUEST_0_TRANSACTIONID"))
+		}
+		settle(c)
+		if c.Capture {
+			c.Remote[remoteTransaction] = txn
+		} else {
+			c.Remote[remoteAuthorization] = txn
+		}
+		_ = c.Complete(true, "", "")
+	case "PaymentActionFailed":
+		settle(c)
+		_ = c.Complete(false, processor.CodeCardDeclined, "PayPal declined the payment.")
+	case "PaymentActionInProgress":
+		return processor.Result{}, unavailable("GetExpressCheckoutDetails", errors.New("the payment is still in progress at PayPal"))
+	default: // PaymentActionNotInitiated: the payment never reached PayPal.
+		return c.Result(), nil
+	}
+	if err := p.book.Put(ctx, c); err != nil {
+		return processor.Result{}, err
+	}
+	return c.Result(), nil
 }
 
 // settle forgets the pending call: PayPal answered it, yes or no.
@@ -132,7 +213,7 @@ func (p *Processor) completeLive(ctx context.Context, cfg processor.Config, c *s
 	if err != nil {
 		return processor.Result{}, err
 	}
-	msgID, err := p.begin(ctx, c, "pay")
+	msgID, err := p.begin(ctx, c, "pay", "")
 	if err != nil {
 		return processor.Result{}, err
 	}
@@ -144,6 +225,11 @@ func (p *Processor) completeLive(ctx context.Context, cfg processor.Config, c *s
 		"PAYMENTREQUEST_0_CURRENCYCODE":  {c.Currency},
 		"MSGSUBID":                       {msgID},
 	})
+	if apiErr := (*apiError)(nil); errors.As(err, &apiErr) && apiErr.code == "10415" {
+		// PayPal already completed a payment for this token: an earlier
+		// call's answer was lost. Its outcome is recovered, never paid again.
+		return p.recoverPayLocked(ctx, cred, c)
+	}
 	if err != nil {
 		return p.refused(ctx, c, err, decline)
 	}
@@ -183,7 +269,7 @@ func (p *Processor) captureLive(ctx context.Context, cfg processor.Config, c *sa
 	if err != nil {
 		return processor.Result{}, err
 	}
-	msgID, err := p.begin(ctx, c, "capture:"+strconv.FormatInt(amount, 10))
+	msgID, err := p.begin(ctx, c, "capture:"+strconv.FormatInt(amount, 10), "")
 	if err != nil {
 		return processor.Result{}, err
 	}
@@ -238,7 +324,7 @@ func (p *Processor) voidLive(ctx context.Context, cfg processor.Config, c *sandb
 
 // refundLive refunds with RefundTransaction: Full when it returns all that
 // was captured at once (PayPal refuses an amount with Full), else Partial.
-func (p *Processor) refundLive(ctx context.Context, cfg processor.Config, c *sandbox.ChargeRecord, amount int64) (processor.Result, error) {
+func (p *Processor) refundLive(ctx context.Context, cfg processor.Config, c *sandbox.ChargeRecord, amount int64, key string) (processor.Result, error) {
 	cred, err := credentialsOf(cfg)
 	if err != nil {
 		return processor.Result{}, err
@@ -253,7 +339,7 @@ func (p *Processor) refundLive(ctx context.Context, cfg processor.Config, c *san
 		params.Set("AMT", amt)
 		params.Set("CURRENCYCODE", c.Currency)
 	}
-	msgID, err := p.begin(ctx, c, "refund:"+strconv.FormatInt(amount, 10))
+	msgID, err := p.begin(ctx, c, "refund:"+strconv.FormatInt(amount, 10), key)
 	if err != nil {
 		return processor.Result{}, err
 	}
@@ -262,7 +348,7 @@ func (p *Processor) refundLive(ctx context.Context, cfg processor.Config, c *san
 		return p.refused(ctx, c, err, nil)
 	}
 	settle(c)
-	if err := c.Refund(amount); err != nil {
+	if _, err := c.RefundKeyed(key, amount); err != nil {
 		return processor.Result{}, err
 	}
 	if err := p.book.Put(ctx, c); err != nil {

@@ -138,6 +138,13 @@ func (p *Processor) Authorize(ctx context.Context, cfg processor.Config, ch proc
 	if err := sandbox.CheckCharge(ch); err != nil {
 		return processor.Result{}, err
 	}
+	return p.book.Once(ctx, ch, func() (processor.Result, error) { return p.authorize(ctx, cfg, ch) })
+}
+
+// authorize starts one approval. SetExpressCheckout moves no money, so a
+// token made for an attempt the core then gave up (its answer lost, the
+// key spent by Lookup) is harmless: no buyer is ever sent to approve it.
+func (p *Processor) authorize(ctx context.Context, cfg processor.Config, ch processor.Charge) (processor.Result, error) {
 	amt, err := formatAmount(ch.Amount, ch.Currency)
 	if err != nil {
 		return processor.Result{}, err
@@ -205,11 +212,36 @@ func (p *Processor) Cancel(ctx context.Context, cfg processor.Config, ref string
 	return res, err
 }
 
-// Refund returns amount of a captured charge.
-func (p *Processor) Refund(ctx context.Context, cfg processor.Config, ref string, amount int64) (processor.Result, error) {
-	return p.change(ctx, cfg, ref, func(c *sandbox.ChargeRecord) error { return c.Refund(amount) },
-		func(c *sandbox.ChargeRecord) (processor.Result, error) { return p.refundLive(ctx, cfg, c, amount) },
-		processor.Result{Outcome: processor.Refunded, Ref: ref, Amount: amount})
+// Refund returns amount of a captured charge. A repeated key answers the
+// first refund without asking PayPal again; live, the key also becomes the
+// call's MSGSUBID, so that PayPal itself answers a retry whose first answer
+// was lost with that first refund.
+func (p *Processor) Refund(ctx context.Context, cfg processor.Config, ref string, amount int64, key string) (processor.Result, error) {
+	done := amount
+	res, err := p.change(ctx, cfg, ref, func(c *sandbox.ChargeRecord) error {
+		if n, ok := c.RefundedUnder(key); ok {
+			done = n
+			return nil
+		}
+		_, err := c.RefundKeyed(key, amount)
+		return err
+	}, func(c *sandbox.ChargeRecord) (processor.Result, error) {
+		if n, ok := c.RefundedUnder(key); ok {
+			return processor.Result{Outcome: processor.Refunded, Ref: ref, Amount: n}, nil
+		}
+		return p.refundLive(ctx, cfg, c, amount, key)
+	}, processor.Result{Outcome: processor.Refunded, Ref: ref})
+	if err == nil && res.Amount == 0 {
+		res.Amount = done
+	}
+	return res, err
+}
+
+// Lookup answers what became of the Authorize made with key: the charge's
+// Status (asking PayPal for a live one), or KindNotFound after spending the
+// key (see processor.Processor.Lookup).
+func (p *Processor) Lookup(ctx context.Context, cfg processor.Config, key string) (processor.Result, error) {
+	return p.book.Lookup(ctx, key, func(ref string) (processor.Result, error) { return p.Status(ctx, cfg, ref) })
 }
 
 // change runs one follow-up operation under the charge's lock. The rule is
@@ -246,6 +278,12 @@ func (p *Processor) Status(ctx context.Context, cfg processor.Config, ref string
 	}
 	if isLive(c) && (c.Status == processor.Authorized || c.Status == processor.Captured) {
 		return p.statusLive(ctx, cfg, c)
+	}
+	if isLive(c) && c.Status == processor.RequiresAction && c.Remote[remotePendingOp] == "pay" {
+		// DoExpressCheckoutPayment was sent and its answer never came back
+		// (a lost connection, a process that died): PayPal knows whether
+		// the buyer paid.
+		return p.recoverPay(ctx, cfg, ref)
 	}
 	return c.Result(), nil
 }

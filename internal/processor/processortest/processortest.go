@@ -23,6 +23,14 @@
 //     than the rules allow.
 //   - A charge outlives the Processor value: a new one on the same State
 //     carries on with it (a restart, or another node).
+//   - Authorize with an IdempotencyKey it saw before answers that charge
+//     (same ref, its state now) and charges nothing, also with no card, on
+//     a new Processor, and when calls race; another amount under the same
+//     key is refused. Lookup of the key answers the same; Lookup of a key
+//     never used is KindNotFound and spends it: Authorize with it then
+//     declines (processing_error) and charges nothing.
+//   - Refund with a key it saw before answers that refund's amount and
+//     returns nothing again.
 package processortest
 
 import (
@@ -95,6 +103,9 @@ func Run(t *testing.T, h Harness) {
 		{"restart", s.restart},
 		{"concurrent refunds", s.concurrentRefunds},
 		{"concurrent captures", s.concurrentCaptures},
+		{"idempotent authorize", s.idempotentAuthorize},
+		{"lookup spends an unused key", s.lookupSpends},
+		{"idempotent refund", s.idempotentRefund},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, tt.run)
@@ -390,9 +401,9 @@ func (s *suite) manualCapturePart(t *testing.T) {
 	refused(t, "second Capture", err, pasarela.KindInvalid)
 	_, err = p.Cancel(ctx, s.h.Config, ref)
 	refused(t, "Cancel after a partial capture", err, pasarela.KindInvalid)
-	_, err = p.Refund(ctx, s.h.Config, ref, part+1)
+	_, err = p.Refund(ctx, s.h.Config, ref, part+1, "")
 	refused(t, "Refund beyond a partial capture", err, pasarela.KindInvalid)
-	res, err = p.Refund(ctx, s.h.Config, ref, part)
+	res, err = p.Refund(ctx, s.h.Config, ref, part, "")
 	s.ok(t, "Refund of the captured part", res, err, processor.Refunded, part)
 	s.status(t, p, ref, processor.Refunded, part)
 }
@@ -432,7 +443,7 @@ func (s *suite) cancelAuthorization(t *testing.T) {
 	refused(t, "second Cancel", err, pasarela.KindInvalid)
 	_, err = p.Capture(ctx, s.h.Config, ref, amount)
 	refused(t, "Capture after Cancel", err, pasarela.KindInvalid)
-	_, err = p.Refund(ctx, s.h.Config, ref, amount)
+	_, err = p.Refund(ctx, s.h.Config, ref, amount, "")
 	refused(t, "Refund after Cancel", err, pasarela.KindInvalid)
 	s.status(t, p, ref, processor.Canceled, amount)
 }
@@ -452,20 +463,20 @@ func (s *suite) refundInParts(t *testing.T) {
 	ctx := context.Background()
 	p := s.fresh(t)
 	ref := s.pay(t, p, true)
-	res, err := p.Refund(ctx, s.h.Config, ref, 300)
+	res, err := p.Refund(ctx, s.h.Config, ref, 300, "")
 	s.ok(t, "first Refund", res, err, processor.Refunded, 300)
 	s.status(t, p, ref, processor.Refunded, 300)
 
 	for _, n := range []int64{amount - 300 + 1, 0, -5} {
-		_, err = p.Refund(ctx, s.h.Config, ref, n)
+		_, err = p.Refund(ctx, s.h.Config, ref, n, "")
 		refused(t, fmt.Sprintf("Refund of %d with %d left", n, amount-300), err, pasarela.KindInvalid)
 	}
 	s.status(t, p, ref, processor.Refunded, 300)
 
-	res, err = p.Refund(ctx, s.h.Config, ref, amount-300)
+	res, err = p.Refund(ctx, s.h.Config, ref, amount-300, "")
 	s.ok(t, "Refund of the rest", res, err, processor.Refunded, amount-300)
 	s.status(t, p, ref, processor.Refunded, amount)
-	_, err = p.Refund(ctx, s.h.Config, ref, 1)
+	_, err = p.Refund(ctx, s.h.Config, ref, 1, "")
 	refused(t, "Refund of a refunded charge", err, pasarela.KindInvalid)
 }
 
@@ -473,7 +484,7 @@ func (s *suite) refundAuthorization(t *testing.T) {
 	ctx := context.Background()
 	p := s.fresh(t)
 	ref := s.pay(t, p, false)
-	_, err := p.Refund(ctx, s.h.Config, ref, 100)
+	_, err := p.Refund(ctx, s.h.Config, ref, 100, "")
 	refused(t, "Refund of an authorization", err, pasarela.KindInvalid)
 	s.status(t, p, ref, processor.Authorized, amount)
 }
@@ -514,7 +525,7 @@ func (s *suite) noMoneyMoves(t *testing.T, p processor.Processor, ref string) {
 	refused(t, "Capture", err, pasarela.KindInvalid)
 	_, err = p.Cancel(ctx, s.h.Config, ref)
 	refused(t, "Cancel", err, pasarela.KindInvalid)
-	_, err = p.Refund(ctx, s.h.Config, ref, amount)
+	_, err = p.Refund(ctx, s.h.Config, ref, amount, "")
 	refused(t, "Refund", err, pasarela.KindInvalid)
 }
 
@@ -583,7 +594,7 @@ func (s *suite) unknownRefs(t *testing.T) {
 		"Resume":  func() error { _, err := p.Resume(ctx, s.h.Config, ref, true); return err },
 		"Capture": func() error { _, err := p.Capture(ctx, s.h.Config, ref, amount); return err },
 		"Cancel":  func() error { _, err := p.Cancel(ctx, s.h.Config, ref); return err },
-		"Refund":  func() error { _, err := p.Refund(ctx, s.h.Config, ref, amount); return err },
+		"Refund":  func() error { _, err := p.Refund(ctx, s.h.Config, ref, amount, ""); return err },
 		"Status":  func() error { _, err := p.Status(ctx, s.h.Config, ref); return err },
 	}
 	for name, call := range calls {
@@ -647,7 +658,7 @@ func (s *suite) concurrentRefunds(t *testing.T) {
 	errs := make(chan error, tries)
 	for range tries {
 		wg.Go(func() {
-			res, err := p.Refund(ctx, s.h.Config, ref, each)
+			res, err := p.Refund(ctx, s.h.Config, ref, each, "")
 			switch {
 			case err == nil && res.Outcome == processor.Refunded && res.Amount == each:
 				done.Add(1)
@@ -696,4 +707,155 @@ func last4(number string) string {
 		return number
 	}
 	return number[len(number)-4:]
+}
+
+// keyed returns a charge with an idempotency key, with a card on card flows.
+func (s *suite) keyed(t *testing.T, p processor.Processor, capture bool) processor.Charge {
+	t.Helper()
+	ch := s.charge(capture)
+	ch.IdempotencyKey = "idem_" + ch.Reference
+	if s.flow(p) == processor.FlowCard {
+		ch.Card = s.card(t, p, s.h.Card)
+	}
+	return ch
+}
+
+// idempotentAuthorize repeats an Authorize with one key, as a process
+// retrying a lost answer and a reconciler after a crash do: one charge.
+func (s *suite) idempotentAuthorize(t *testing.T) {
+	ctx := context.Background()
+	state := &MemoryState{}
+	p := s.h.New(t, state)
+	ch := s.keyed(t, p, true)
+	first, err := p.Authorize(ctx, s.h.Config, ch)
+	if err != nil || first.Ref == "" {
+		t.Fatalf("Authorize: %+v, %v; want a charge with a ref", first, err)
+	}
+	same := func(what string, got processor.Result, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if got.Ref != first.Ref || got.Outcome != first.Outcome || got.Amount != first.Amount {
+			t.Fatalf("%s: got %+v, want the first charge %+v", what, got, first)
+		}
+	}
+	res, err := p.Authorize(ctx, s.h.Config, ch)
+	same("Authorize repeated", res, err)
+	noCard := ch
+	noCard.Card = nil
+	res, err = s.h.New(t, state).Authorize(ctx, s.h.Config, noCard)
+	same("Authorize repeated without the card after a restart", res, err)
+	res, err = p.Lookup(ctx, s.h.Config, ch.IdempotencyKey)
+	same("Lookup", res, err)
+
+	var wg sync.WaitGroup
+	refs := make(chan string, 10)
+	for range 10 {
+		wg.Go(func() {
+			if r, err := p.Authorize(ctx, s.h.Config, ch); err == nil {
+				refs <- r.Ref
+			} else {
+				t.Errorf("concurrent repeat: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	close(refs)
+	for r := range refs {
+		if r != first.Ref {
+			t.Fatalf("a concurrent repeat charged again as %s (first %s)", r, first.Ref)
+		}
+	}
+
+	other := ch
+	other.Amount = amount + 1
+	_, err = p.Authorize(ctx, s.h.Config, other)
+	refused(t, "Authorize of another amount under a used key", err, pasarela.KindInvalid)
+
+	// Keys race too: two new keys at once make two charges.
+	a, b := s.keyed(t, p, true), s.keyed(t, p, true)
+	ra, erra := p.Authorize(ctx, s.h.Config, a)
+	rb, errb := p.Authorize(ctx, s.h.Config, b)
+	if erra != nil || errb != nil || ra.Ref == rb.Ref {
+		t.Fatalf("two keys: %+v %v, %+v %v; want two charges", ra, erra, rb, errb)
+	}
+
+	if s.flow(p) == processor.FlowRedirect {
+		// After the buyer step the repeat answers the charge as it stands.
+		if s.h.Approve != nil {
+			s.h.Approve(t, first)
+		}
+		paid, err := p.Resume(ctx, s.h.Config, first.Ref, true)
+		s.ok(t, "Resume", paid, err, processor.Captured, amount)
+		res, err := p.Authorize(ctx, s.h.Config, ch)
+		s.ok(t, "Authorize repeated after the buyer paid", res, err, processor.Captured, amount)
+		if res.Ref != first.Ref {
+			t.Fatalf("Authorize repeated after the buyer paid: ref %s, want %s", res.Ref, first.Ref)
+		}
+		return
+	}
+	s.status(t, p, first.Ref, processor.Captured, amount)
+	// Exactly the amount was taken once: all of it refunds, and no more.
+	res, err = p.Refund(ctx, s.h.Config, first.Ref, amount, "")
+	s.ok(t, "Refund of the charge", res, err, processor.Refunded, amount)
+	_, err = p.Refund(ctx, s.h.Config, first.Ref, 1, "")
+	refused(t, "Refund beyond the one charge", err, pasarela.KindInvalid)
+}
+
+// lookupSpends asks about a key no Authorize used, as the reconciler does
+// for an attempt whose process died before calling the processor: the key
+// is spent, so a late call of that process charges nothing.
+func (s *suite) lookupSpends(t *testing.T) {
+	ctx := context.Background()
+	p := s.fresh(t)
+	ch := s.keyed(t, p, true)
+	_, err := p.Lookup(ctx, s.h.Config, ch.IdempotencyKey)
+	refused(t, "Lookup of an unused key", err, pasarela.KindNotFound)
+	res, err := p.Authorize(ctx, s.h.Config, ch)
+	if err != nil {
+		t.Fatalf("Authorize with a spent key: %v; want a decline", err)
+	}
+	if res.Outcome != processor.Declined || res.Code != processor.CodeProcessingError || res.Message == "" {
+		t.Fatalf("Authorize with a spent key: got %+v, want declined %s", res, processor.CodeProcessingError)
+	}
+	if res.Ref != "" {
+		s.noMoneyMoves(t, p, res.Ref)
+	}
+	_, err = p.Lookup(ctx, s.h.Config, ch.IdempotencyKey)
+	refused(t, "Lookup of a spent key", err, pasarela.KindNotFound)
+	// Another key is untouched.
+	ok := s.keyed(t, p, true)
+	if res, err := p.Authorize(ctx, s.h.Config, ok); err != nil || res.Outcome == processor.Declined {
+		t.Fatalf("Authorize with a fresh key: %+v, %v", res, err)
+	}
+}
+
+// idempotentRefund repeats refunds with one key: each key refunds once.
+func (s *suite) idempotentRefund(t *testing.T) {
+	ctx := context.Background()
+	state := &MemoryState{}
+	p := s.h.New(t, state)
+	ref := s.pay(t, p, true)
+	res, err := p.Refund(ctx, s.h.Config, ref, 300, "refund_1")
+	s.ok(t, "Refund", res, err, processor.Refunded, 300)
+	res, err = s.h.New(t, state).Refund(ctx, s.h.Config, ref, 300, "refund_1")
+	s.ok(t, "Refund repeated after a restart", res, err, processor.Refunded, 300)
+	s.status(t, p, ref, processor.Refunded, 300)
+
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			if _, err := p.Refund(ctx, s.h.Config, ref, 100, "refund_2"); err != nil {
+				t.Errorf("concurrent Refund under one key: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	s.status(t, p, ref, processor.Refunded, 400)
+	res, err = p.Refund(ctx, s.h.Config, ref, 600, "refund_3")
+	s.ok(t, "Refund of the rest", res, err, processor.Refunded, 600)
+	res, err = p.Refund(ctx, s.h.Config, ref, 300, "refund_1")
+	s.ok(t, "Refund repeated when nothing is left", res, err, processor.Refunded, 300)
+	s.status(t, p, ref, processor.Refunded, amount)
 }

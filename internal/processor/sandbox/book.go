@@ -37,6 +37,9 @@ type ChargeRecord struct {
 	// Remote holds identifiers a processor talking to a real service keeps
 	// next to the simulated fields (PayPal's transaction ids).
 	Remote map[string]string `json:"remote,omitempty"`
+	// Refunds maps the idempotency key of each keyed refund to its amount,
+	// so that a repeated refund answers the first and returns nothing again.
+	Refunds map[string]int64 `json:"refunds,omitempty"`
 }
 
 // Result is what Status answers for the record now.
@@ -73,7 +76,42 @@ func (c *ChargeRecord) Clone() *ChargeRecord {
 			out.Remote[k] = v
 		}
 	}
+	if c.Refunds != nil {
+		out.Refunds = make(map[string]int64, len(c.Refunds))
+		for k, v := range c.Refunds {
+			out.Refunds[k] = v
+		}
+	}
 	return &out
+}
+
+// RefundedUnder answers the amount of the refund made under key before,
+// if there was one ("" is never a key).
+func (c *ChargeRecord) RefundedUnder(key string) (int64, bool) {
+	if key == "" {
+		return 0, false
+	}
+	n, ok := c.Refunds[key]
+	return n, ok
+}
+
+// RefundKeyed is Refund remembering key, so that RefundedUnder tells a
+// repeat. It returns the amount refunded under key: the first call's when
+// key was seen before, when nothing is refunded again.
+func (c *ChargeRecord) RefundKeyed(key string, amount int64) (int64, error) {
+	if n, ok := c.RefundedUnder(key); ok {
+		return n, nil
+	}
+	if err := c.Refund(amount); err != nil {
+		return 0, err
+	}
+	if key != "" {
+		if c.Refunds == nil {
+			c.Refunds = map[string]int64{}
+		}
+		c.Refunds[key] = amount
+	}
+	return amount, nil
 }
 
 // Complete ends the buyer step: an approved charge is captured or held as
@@ -274,6 +312,127 @@ func (b *Book) Status(ctx context.Context, ref string) (processor.Result, error)
 }
 
 func chargeKey(ref string) string { return "charge:" + ref }
+
+// keyRecord is what a Book keeps under "key:<idempotency key>": the charge
+// an Authorize with that key made, or the answer when it kept no charge,
+// or that a Lookup spent the key before any Authorize used it.
+type keyRecord struct {
+	Ref      string            `json:"ref,omitempty"`
+	Amount   int64             `json:"amount,omitempty"`
+	Currency string            `json:"currency,omitempty"`
+	Answer   *processor.Result `json:"answer,omitempty"`
+	Spent    bool              `json:"spent,omitempty"`
+}
+
+func idemKey(key string) string { return "key:" + key }
+
+func (b *Book) loadKey(ctx context.Context, key string) (*keyRecord, error) {
+	raw, err := b.state.Load(ctx, idemKey(key))
+	if err != nil {
+		return nil, pasarela.Internal(fmt.Errorf("load idempotency key: %w", err))
+	}
+	if raw == nil {
+		return nil, nil
+	}
+	var k keyRecord
+	if err := json.Unmarshal(raw, &k); err != nil {
+		return nil, pasarela.Internal(fmt.Errorf("decode idempotency key: %w", err))
+	}
+	return &k, nil
+}
+
+func (b *Book) saveKey(ctx context.Context, key string, k *keyRecord) error {
+	raw, err := json.Marshal(k)
+	if err != nil {
+		return pasarela.Internal(err)
+	}
+	if err := b.state.Save(ctx, idemKey(key), raw); err != nil {
+		return pasarela.Internal(fmt.Errorf("save idempotency key: %w", err))
+	}
+	return nil
+}
+
+// Once runs an Authorize under ch.IdempotencyKey. Without a key it just
+// calls charge. With a key charge ran under before, it answers that
+// charge as it stands now and calls nothing (a different amount or
+// currency under the same key is refused: that is a bug, never a retry).
+// With a key a Lookup spent, it declines without charging. Otherwise it
+// calls charge, which stores its ChargeRecord (if it keeps one), and
+// remembers the key.
+//
+// The key is locked for the whole call, so that two racing calls with one
+// key (a process thought dead and the reconciler) charge once.
+func (b *Book) Once(ctx context.Context, ch processor.Charge, charge func() (processor.Result, error)) (processor.Result, error) {
+	key := ch.IdempotencyKey
+	if key == "" {
+		return charge()
+	}
+	defer b.Lock(idemKey(key))()
+	k, err := b.loadKey(ctx, key)
+	if err != nil {
+		return processor.Result{}, err
+	}
+	if k != nil {
+		switch {
+		case k.Spent:
+			return processor.Result{Outcome: processor.Declined, Code: processor.CodeProcessingError,
+				Message: processor.MessageAbandoned, Retryable: true}, nil
+		case k.Amount != ch.Amount || k.Currency != ch.Currency:
+			return processor.Result{}, pasarela.Errorf(pasarela.KindInvalid, "idempotency_key_reused",
+				"idempotency key %q was used for a charge of %d %s", key, k.Amount, k.Currency)
+		case k.Answer != nil:
+			return *k.Answer, nil
+		}
+		return b.Status(ctx, k.Ref)
+	}
+	res, err := charge()
+	if err != nil {
+		// Nothing was charged (or the answer is lost, and the processor's
+		// own retry rules apply): the key stays free for the retry.
+		return res, err
+	}
+	k = &keyRecord{Ref: res.Ref, Amount: ch.Amount, Currency: ch.Currency}
+	if res.Ref == "" {
+		k.Answer = &res
+	}
+	// The charge is stored before its key. A crash between the two leaves a
+	// charge no key names; a Lookup then spends the key, and the core
+	// treats the attempt as never made. Only this simulation can lose that
+	// way: both writes are to the one State, one right after the other.
+	if err := b.saveKey(ctx, key, k); err != nil {
+		return processor.Result{}, err
+	}
+	return res, nil
+}
+
+// Lookup answers what became of the Authorize made with key (see
+// processor.Processor.Lookup): status of the charge's ref, or KindNotFound
+// after spending the key. status is nil for the book's own Status.
+func (b *Book) Lookup(ctx context.Context, key string, status func(ref string) (processor.Result, error)) (processor.Result, error) {
+	if status == nil {
+		status = func(ref string) (processor.Result, error) { return b.Status(ctx, ref) }
+	}
+	if key == "" {
+		return processor.Result{}, pasarela.Invalid("key", "required", "an idempotency key is required")
+	}
+	defer b.Lock(idemKey(key))()
+	k, err := b.loadKey(ctx, key)
+	if err != nil {
+		return processor.Result{}, err
+	}
+	switch {
+	case k == nil:
+		if err := b.saveKey(ctx, key, &keyRecord{Spent: true}); err != nil {
+			return processor.Result{}, err
+		}
+		return processor.Result{}, pasarela.NotFound("charge with idempotency key " + key)
+	case k.Spent:
+		return processor.Result{}, pasarela.NotFound("charge with idempotency key " + key)
+	case k.Answer != nil:
+		return *k.Answer, nil
+	}
+	return status(k.Ref)
+}
 
 // lowerBase32 has only lowercase letters and digits, so that references
 // survive URLs and logs unquoted.

@@ -138,11 +138,16 @@ func CheckCharge(ch processor.Charge) error {
 }
 
 // Authorize charges a tokenized card. Every charge, declined ones too, gets
-// a ref and a record, so that Status can answer for it later.
+// a ref and a record, so that Status can answer for it later. A repeated
+// idempotency key answers the first charge (see Book.Once).
 func (p *Processor) Authorize(ctx context.Context, _ processor.Config, ch processor.Charge) (processor.Result, error) {
 	if err := CheckCharge(ch); err != nil {
 		return processor.Result{}, err
 	}
+	return p.book.Once(ctx, ch, func() (processor.Result, error) { return p.authorize(ctx, ch) })
+}
+
+func (p *Processor) authorize(ctx context.Context, ch processor.Charge) (processor.Result, error) {
 	if ch.Card == nil || ch.Card.Token == "" {
 		return processor.Result{}, pasarela.Invalid("card", "required", "is required for a card charge")
 	}
@@ -215,12 +220,22 @@ func (p *Processor) Cancel(ctx context.Context, _ processor.Config, ref string) 
 }
 
 // Refund returns amount of a captured charge; Amount is this refund's, and
-// Status tells the total.
-func (p *Processor) Refund(ctx context.Context, _ processor.Config, ref string, amount int64) (processor.Result, error) {
-	if _, err := p.book.Update(ctx, ref, func(c *ChargeRecord) error { return c.Refund(amount) }); err != nil {
+// Status tells the total. A repeated key answers the first refund.
+func (p *Processor) Refund(ctx context.Context, _ processor.Config, ref string, amount int64, key string) (processor.Result, error) {
+	var done int64
+	if _, err := p.book.Update(ctx, ref, func(c *ChargeRecord) error {
+		var err error
+		done, err = c.RefundKeyed(key, amount)
+		return err
+	}); err != nil {
 		return processor.Result{}, err
 	}
-	return processor.Result{Outcome: processor.Refunded, Ref: ref, Amount: amount}, nil
+	return processor.Result{Outcome: processor.Refunded, Ref: ref, Amount: done}, nil
+}
+
+// Lookup answers what became of the Authorize made with key (see Book.Lookup).
+func (p *Processor) Lookup(ctx context.Context, _ processor.Config, key string) (processor.Result, error) {
+	return p.book.Lookup(ctx, key, nil)
 }
 
 // Status answers what the sandbox knows of a charge (see ChargeRecord.Result).

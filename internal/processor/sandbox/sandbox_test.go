@@ -282,7 +282,7 @@ func TestStateHoldsNoCardData(t *testing.T) {
 	if _, err := p.Resume(ctx, nil, res.Ref, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Refund(ctx, nil, res.Ref, 400); err != nil {
+	if _, err := p.Refund(ctx, nil, res.Ref, 400, ""); err != nil {
 		t.Fatal(err)
 	}
 	stored := state.Snapshot()

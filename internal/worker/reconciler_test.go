@@ -1,0 +1,89 @@
+package worker
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/core"
+	"github.com/pasarela/pasarela/internal/core/coretest"
+	"github.com/pasarela/pasarela/internal/processor"
+	"github.com/pasarela/pasarela/internal/processor/sandbox"
+	"github.com/pasarela/pasarela/internal/store"
+	"github.com/pasarela/pasarela/internal/store/sqlite"
+)
+
+// TestReconcilerStep: a payment left processing by a process that died
+// (its claim written straight to the store here) is settled by the
+// worker's step once the lease has passed, and the worker starts and stops
+// (twice) cleanly.
+func TestReconcilerStep(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "w.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clk := coretest.NewClock(time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc, err := core.New(ctx, db, log, clk.Now, core.Config{
+		Processors: processor.NewRegistry(sandbox.New(core.ProcessorState(db, "sandbox")))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, u, err := svc.CreateClient(ctx, core.ClientInput{Name: "Recon", Email: "recon@example.com", Password: "R3con-pass!"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := svc.OperatorCreateApplication(ctx, c.ID, "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := pasarela.WithPrincipal(ctx, &pasarela.Principal{ClientID: c.ID, UserID: u.ID, Roles: u.Roles})
+	if _, err := svc.CreateGatewayConfig(admin, app.ID, core.GatewayConfigInput{Gateway: pasarela.Set("sandbox"), Name: pasarela.Set("cards")}); err != nil {
+		t.Fatal(err)
+	}
+	pay, _, err := svc.CreatePayment(admin, app.ID, core.PaymentInput{Amount: 500, Currency: "EUR"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The claim of a process that then died before calling any processor.
+	if err := db.Update(ctx, func(tx *store.Tx) error {
+		p, err := tx.GetPaymentByID(ctx, c.ID, pay.ID)
+		if err != nil {
+			return err
+		}
+		p.Status, p.UpdatedAt = pasarela.StatusProcessing, clk.Now()
+		return tx.UpdatePayment(ctx, p)
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	w := &Reconciler{Svc: svc, Log: log}
+	if r := w.Step(ctx); r != (core.ReconcileResult{}) {
+		t.Fatalf("step within the lease: %+v", r)
+	}
+	clk.Advance(3 * time.Minute)
+	if r := w.Step(ctx); r.Payments != 1 {
+		t.Fatalf("step after the lease: %+v", r)
+	}
+	got, err := svc.GetPayment(admin, app.ID, pay.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != pasarela.StatusPending || got.FailureCode != processor.CodeProcessingError {
+		t.Fatalf("payment %s (%s), want pending again: nothing reached a processor", got.Status, got.FailureCode)
+	}
+
+	w.Start(ctx)
+	w.Stop()
+	w.Stop()
+	(&Reconciler{}).Stop() // before Start
+}
