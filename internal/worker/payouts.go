@@ -3,7 +3,6 @@ package worker
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/pasarela/pasarela/internal/core"
@@ -18,9 +17,7 @@ type Payouts struct {
 	Log      *slog.Logger
 	Interval time.Duration // default two seconds
 
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	loop
 }
 
 // Step does one pass: it advances every due payout, in batches, until none
@@ -42,35 +39,16 @@ func (w *Payouts) Start(ctx context.Context) {
 	if w.Interval <= 0 {
 		w.Interval = 2 * time.Second
 	}
-	w.stop, w.done = make(chan struct{}), make(chan struct{})
-	go w.run(context.WithoutCancel(ctx))
-}
-
-func (w *Payouts) run(ctx context.Context) {
-	defer close(w.done)
-	t := time.NewTicker(w.Interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-w.stop:
-			return
-		case <-t.C:
-		}
+	w.loop.start(ctx, w.Interval, false, func(ctx context.Context) {
 		n, err := w.Step(ctx)
 		if err != nil {
 			w.Log.ErrorContext(ctx, "payout step failed", "err", err)
 		} else if n > 0 {
 			w.Log.InfoContext(ctx, "payouts advanced", "payouts", n)
 		}
-	}
+	})
 }
 
 // Stop ends the worker and waits for a pass in progress. It is safe to call
 // twice, and before Start.
-func (w *Payouts) Stop() {
-	if w.stop == nil {
-		return
-	}
-	w.once.Do(func() { close(w.stop) })
-	<-w.done
-}
+func (w *Payouts) Stop() { w.halt() }

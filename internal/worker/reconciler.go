@@ -3,7 +3,6 @@ package worker
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/pasarela/pasarela/internal/core"
@@ -17,9 +16,7 @@ type Reconciler struct {
 	Log      *slog.Logger
 	Interval time.Duration // default one minute
 
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	loop
 }
 
 // Start runs the reconciler until Stop.
@@ -27,22 +24,7 @@ func (w *Reconciler) Start(ctx context.Context) {
 	if w.Interval <= 0 {
 		w.Interval = time.Minute
 	}
-	w.stop, w.done = make(chan struct{}), make(chan struct{})
-	go w.run(context.WithoutCancel(ctx))
-}
-
-func (w *Reconciler) run(ctx context.Context) {
-	defer close(w.done)
-	t := time.NewTicker(w.Interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-w.stop:
-			return
-		case <-t.C:
-		}
-		w.Step(ctx)
-	}
+	w.loop.start(ctx, w.Interval, false, func(ctx context.Context) { w.Step(ctx) })
 }
 
 // Step runs one reconciliation and logs what it did. Rows the processor
@@ -61,10 +43,4 @@ func (w *Reconciler) Step(ctx context.Context) core.ReconcileResult {
 
 // Stop ends the reconciler and waits for a run in progress. It is safe to
 // call twice, and before Start.
-func (w *Reconciler) Stop() {
-	if w.stop == nil {
-		return
-	}
-	w.once.Do(func() { close(w.stop) })
-	<-w.done
-}
+func (w *Reconciler) Stop() { w.halt() }

@@ -3,7 +3,6 @@ package worker
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/pasarela/pasarela/internal/core"
@@ -18,9 +17,7 @@ type Subscriptions struct {
 	Log      *slog.Logger
 	Interval time.Duration // how often to look for due cycles; default one minute
 
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	loop
 }
 
 // Step charges every cycle due now, in batches, until none is left. Tests
@@ -41,32 +38,12 @@ func (w *Subscriptions) Step(ctx context.Context) (core.SubscriptionRun, error) 
 	}
 }
 
-func (w *Subscriptions) stopping() bool {
-	if w.stop == nil {
-		return false
-	}
-	select {
-	case <-w.stop:
-		return true
-	default:
-		return false
-	}
-}
-
-// Start runs the scheduler until Stop.
+// Start runs the scheduler until Stop, a first step at once.
 func (w *Subscriptions) Start(ctx context.Context) {
 	if w.Interval <= 0 {
 		w.Interval = time.Minute
 	}
-	w.stop, w.done = make(chan struct{}), make(chan struct{})
-	go w.run(context.WithoutCancel(ctx))
-}
-
-func (w *Subscriptions) run(ctx context.Context) {
-	defer close(w.done)
-	t := time.NewTicker(w.Interval)
-	defer t.Stop()
-	for {
+	w.loop.start(ctx, w.Interval, true, func(ctx context.Context) {
 		r, err := w.Step(ctx)
 		if err != nil {
 			w.Log.ErrorContext(ctx, "subscription charges failed", "err", err)
@@ -74,21 +51,10 @@ func (w *Subscriptions) run(ctx context.Context) {
 		if r.Claimed > 0 {
 			w.Log.InfoContext(ctx, "subscription charges", "charged", r.Claimed, "paid", r.Paid, "declined", r.Failed)
 		}
-		select {
-		case <-w.stop:
-			return
-		case <-t.C:
-		}
-	}
+	})
 }
 
 // Stop ends the scheduler and waits for a step in progress (a charge sent
 // to a processor is settled before it returns). It is safe to call twice,
 // and before Start.
-func (w *Subscriptions) Stop() {
-	if w.stop == nil {
-		return
-	}
-	w.once.Do(func() { close(w.stop) })
-	<-w.done
-}
+func (w *Subscriptions) Stop() { w.halt() }

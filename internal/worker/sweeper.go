@@ -5,7 +5,6 @@ package worker
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/pasarela/pasarela/internal/core"
@@ -19,9 +18,7 @@ type Sweeper struct {
 	Log      *slog.Logger
 	Interval time.Duration // default one minute
 
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	loop
 }
 
 // Start runs the sweeper until Stop.
@@ -29,47 +26,24 @@ func (w *Sweeper) Start(ctx context.Context) {
 	if w.Interval <= 0 {
 		w.Interval = time.Minute
 	}
-	w.stop, w.done = make(chan struct{}), make(chan struct{})
-	go w.run(context.WithoutCancel(ctx))
+	w.loop.start(ctx, w.Interval, false, w.sweep)
 }
 
-func (w *Sweeper) run(ctx context.Context) {
-	defer close(w.done)
-	t := time.NewTicker(w.Interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-w.stop:
+// sweep runs the core's housekeeping until nothing is left to do.
+func (w *Sweeper) sweep(ctx context.Context) {
+	for !w.stopping() {
+		r, err := w.Svc.Sweep(ctx)
+		if err != nil {
+			w.Log.ErrorContext(ctx, "sweep failed", "err", err)
 			return
-		case <-t.C:
 		}
-		for {
-			r, err := w.Svc.Sweep(ctx)
-			if err != nil {
-				w.Log.ErrorContext(ctx, "sweep failed", "err", err)
-				break
-			}
-			if r.Expired > 0 || r.Idempotency > 0 {
-				w.Log.InfoContext(ctx, "swept", "expired_payments", r.Expired, "idempotency_records", r.Idempotency)
-			}
-			if r.Expired == 0 && r.Idempotency == 0 {
-				break
-			}
-			select {
-			case <-w.stop:
-				return
-			default:
-			}
+		if r.Expired == 0 && r.Idempotency == 0 {
+			return
 		}
+		w.Log.InfoContext(ctx, "swept", "expired_payments", r.Expired, "idempotency_records", r.Idempotency)
 	}
 }
 
 // Stop ends the sweeper and waits for a sweep in progress. It is safe to
 // call twice, and before Start.
-func (w *Sweeper) Stop() {
-	if w.stop == nil {
-		return
-	}
-	w.once.Do(func() { close(w.stop) })
-	<-w.done
-}
+func (w *Sweeper) Stop() { w.halt() }
