@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/pasarela/pasarela"
@@ -49,11 +48,7 @@ func (p *Pages) confirmAgreement(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	card := decodeCardForm(r.PostForm)
-	st := &formState{Values: cardValues{Name: card.Name, Exp: strings.TrimSpace(r.PostForm.Get("exp"))}}
-	if len(st.Values.Name) > 200 || len(st.Values.Exp) > 20 {
-		st.Values = cardValues{}
-	}
+	card, st := readCardForm(r)
 	pg, err := p.svc.ConfirmAgreement(r.Context(), token, card)
 	p.afterAgreement(w, r, token, pg, err, st)
 }

@@ -71,6 +71,18 @@ type formState struct {
 // formFields are the card form's inputs, in page order.
 var formFields = []string{"name", "number", "exp", "cvc"}
 
+// readCardForm decodes a posted card form, and keeps what the page may show
+// again if it comes back with errors: the name and the expiry, never the
+// number or the CVC (and nothing oversized).
+func readCardForm(r *http.Request) (pasarela.CardInput, *formState) {
+	card := decodeCardForm(r.PostForm)
+	st := &formState{Values: cardValues{Name: card.Name, Exp: strings.TrimSpace(r.PostForm.Get("exp"))}}
+	if len(st.Values.Name) > 200 || len(st.Values.Exp) > 20 {
+		st.Values = cardValues{}
+	}
+	return card, st
+}
+
 // show is GET /pay/{token}: the page as the payment stands.
 func (p *Pages) show(w http.ResponseWriter, r *http.Request) {
 	token := r.PathValue("token")
@@ -92,11 +104,7 @@ func (p *Pages) payWithCard(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	card := decodeCardForm(r.PostForm)
-	st := &formState{Values: cardValues{Name: card.Name, Exp: strings.TrimSpace(r.PostForm.Get("exp"))}}
-	if len(st.Values.Name) > 200 || len(st.Values.Exp) > 20 {
-		st.Values = cardValues{}
-	}
+	card, st := readCardForm(r)
 	c, err := p.svc.PayWithCard(r.Context(), token, card)
 	p.after(w, r, token, c, err, st)
 }
