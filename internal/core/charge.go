@@ -112,15 +112,16 @@ func (s *Service) authorize(ctx context.Context, pay *pasarela.Payment, configs 
 var errOutcomeUnknown = pasarela.Errorf(pasarela.KindUnavailable, "outcome_unknown",
 	"the payment is being confirmed with the processor; its result will show here shortly")
 
-// authorizeOnce makes one charge call. When the call fails, the charge may
-// still have happened with only its answer lost, so the processor is asked
+// authorizeOnce makes one charge call. When the call fails after it may
+// have reached the processor, the charge may have happened with only its
+// answer lost, so the processor is asked
 // about the attempt's key at once: its answer stands, and a key it never saw
 // is spent (a late arrival of the call charges nothing), which makes a retry
 // or another config safe; the call's own error is then returned. When that
 // question fails too, the outcome is unknown (errOutcomeUnknown).
 func authorizeOnce(ctx context.Context, proc processor.Processor, opts processor.Config, ch processor.Charge) (processor.Result, error) {
 	res, err := proc.Authorize(ctx, opts, ch)
-	if err == nil || ch.IdempotencyKey == "" || pasarela.ErrorKind(err) == pasarela.KindInvalid {
+	if err == nil || ch.IdempotencyKey == "" || pasarela.ErrorKind(err) == pasarela.KindInvalid || errors.Is(err, processor.ErrNotSent) {
 		return res, err
 	}
 	res, lerr := proc.Lookup(ctx, opts, ch.IdempotencyKey)

@@ -414,7 +414,8 @@ func (f *fakeProcessor) Authorize(_ context.Context, _ processor.Config, ch proc
 		return processor.Result{Outcome: processor.Declined, Ref: ref, Code: processor.CodeCardDeclined,
 			Message: "fake decline"}, nil
 	case fakeError:
-		return processor.Result{}, errors.New("fake processor unreachable")
+		// A processor nobody could connect to (see processor.ErrNotSent).
+		return processor.Result{}, processor.NotSent(errors.New("fake processor unreachable"))
 	case fakeAction:
 		return processor.Result{Outcome: processor.RequiresAction, Ref: ref, Action: processor.ActionApproval,
 			ActionURL: "https://wallet.example/approve?token=" + ref}, nil

@@ -6,6 +6,8 @@ package processor
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sort"
 
 	"github.com/pasarela/pasarela"
@@ -129,6 +131,16 @@ type Processor interface {
 	// process taking money nobody will account for.
 	Lookup(ctx context.Context, cfg Config, key string) (Result, error)
 }
+
+// ErrNotSent marks a failed call that certainly never reached the
+// processor (no connection could be made, the request could not be built):
+// nothing happened there, so the core may try another config at once. Any
+// other error leaves the outcome open, and the core asks about the call's
+// idempotency key before doing anything else.
+var ErrNotSent = errors.New("the request did not reach the processor")
+
+// NotSent marks err as ErrNotSent.
+func NotSent(err error) error { return fmt.Errorf("%w: %w", ErrNotSent, err) }
 
 // MessageAbandoned is the decline message of an Authorize whose idempotency
 // key a Lookup had spent: the core had given the attempt up.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -61,12 +62,17 @@ func (p *Processor) call(ctx context.Context, cred credentials, method string, p
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.endpoint(), strings.NewReader(form.Encode()))
 	if err != nil {
-		return nil, unavailable(method, fmt.Errorf("build request: %w", err))
+		return nil, unavailable(method, processor.NotSent(fmt.Errorf("build request: %w", err)))
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := p.client().Do(req)
 	if err != nil {
-		return nil, unavailable(method, scrub(err, cred))
+		e := scrub(err, cred)
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "dial" {
+			e = processor.NotSent(e) // no connection: PayPal never saw it
+		}
+		return nil, unavailable(method, e)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -589,5 +590,35 @@ func TestLiveRecoverAfterCrash(t *testing.T) {
 	}
 	if txn := f.txnOf(res.Ref); txn.refunded != 400 {
 		t.Fatalf("PayPal refunded %d, want 400 once", txn.refunded)
+	}
+}
+
+// TestLiveNotSent: a PayPal nobody could connect to never saw the call, and
+// says so (processor.ErrNotSent), so the core may try elsewhere at once; an
+// answer that breaks off once the request was sent leaves the outcome open.
+func TestLiveNotSent(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String() + "/nvp"
+	ln.Close() // nothing listens there any more: connecting is refused
+	p := paypal.New(&processortest.MemoryState{})
+	p.Endpoint = closed
+	ch := processor.Charge{Amount: 1000, Currency: "EUR", Capture: true, ReturnURL: "https://shop.example/r"}
+	if _, err := p.Authorize(context.Background(), liveConfig, ch); !errors.Is(err, processor.ErrNotSent) {
+		t.Fatalf("connection refused: %v, want ErrNotSent", err)
+	}
+
+	hangup := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close() // the request arrived; the answer never leaves
+		}
+	}))
+	defer hangup.Close()
+	p.Endpoint = hangup.URL
+	if _, err := p.Authorize(context.Background(), liveConfig, ch); err == nil || errors.Is(err, processor.ErrNotSent) {
+		t.Fatalf("answer broken off: %v, want an error that is not ErrNotSent", err)
 	}
 }
