@@ -36,6 +36,10 @@ const DefaultStatsDays = 7
 // are the offsets in use; ±14 h is accepted either way).
 const MaxStatsOffset = 14 * time.Hour
 
+// StatsOffsetStep is the granularity of a period's UTC offset: days are
+// added up from quarters of an hour, so an offset must be a multiple of it.
+const StatsOffsetStep = 15 * time.Minute
+
 // StatsPeriodInput asks for the days From to To (both included, in the
 // UTC offset Offset). Zero dates take the defaults: To is today in that
 // offset, From is DefaultStatsDays before To.
@@ -179,6 +183,12 @@ func (s *Service) resolvePeriod(in StatsPeriodInput) (StatsPeriod, error) {
 	var v pasarela.Validation
 	if in.Offset < -MaxStatsOffset || in.Offset > MaxStatsOffset {
 		v.Add("tz", "range", "must be a UTC offset between -14:00 and +14:00")
+		return StatsPeriod{}, v.Err()
+	}
+	// Figures per day are kept per quarter of an hour (migration
+	// 0007_stats), which is exact for every offset in use (:00, :30, :45).
+	if in.Offset%StatsOffsetStep != 0 {
+		v.Add("tz", "step", "must be a whole number of quarters of an hour (:00, :15, :30 or :45), as every UTC offset in use is")
 		return StatsPeriod{}, v.Err()
 	}
 	p := StatsPeriod{Offset: in.Offset}

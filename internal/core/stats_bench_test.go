@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +17,8 @@ import (
 	"github.com/pasarela/pasarela/internal/core/coretest"
 	"github.com/pasarela/pasarela/internal/processor"
 	"github.com/pasarela/pasarela/internal/processor/sandbox"
+	"github.com/pasarela/pasarela/internal/store"
+	"github.com/pasarela/pasarela/internal/store/storetest"
 )
 
 // statsBenchPayments is how many payments the statistics benchmark seeds,
@@ -67,13 +72,18 @@ func benchStats(b *testing.B, engine string) {
 	if engine == "postgres" {
 		// What autovacuum does after a bulk load: planner statistics and
 		// the visibility map that lets index-only scans skip the table.
-		if _, err := db.Raw.ExecContext(ctx, `VACUUM ANALYZE payments`); err != nil {
-			b.Fatal(err)
+		for _, table := range []string{"payments", "payment_buckets_created", "payment_buckets_confirmed"} {
+			if _, err := db.Raw.ExecContext(ctx, `VACUUM ANALYZE `+table); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 
 	week := core.StatsPeriodInput{}
 	year := core.StatsPeriodInput{From: coretest.Start.AddDate(0, 0, -365), To: coretest.Start, Offset: 5*time.Hour + 30*time.Minute}
+	// +10:30 is one of the offsets whose days take the most rollup rows
+	// to add up (six finer rows per UTC day besides the day's own).
+	worst := core.StatsPeriodInput{From: year.From, To: year.To, Offset: 10*time.Hour + 30*time.Minute}
 	month := core.StatsPeriodInput{From: coretest.Start.AddDate(0, 0, -30), To: coretest.Start, Offset: -6 * time.Hour}
 	calls := []struct {
 		name string
@@ -102,6 +112,11 @@ func benchStats(b *testing.B, engine string) {
 		{"operations-daily-366d-tz", func() (int64, error) { s, err := svc.OperationsDaily(admin, year); return counted(s, err) }},
 		{"application-daily-366d-tz", func() (int64, error) {
 			s, err := svc.ApplicationDaily(admin, a.App.ID, year)
+			return counted(s, err)
+		}},
+		{"operations-daily-366d-worst-tz", func() (int64, error) { s, err := svc.OperationsDaily(admin, worst); return counted(s, err) }},
+		{"application-daily-366d-worst-tz", func() (int64, error) {
+			s, err := svc.ApplicationDaily(admin, a.App.ID, worst)
 			return counted(s, err)
 		}},
 		{"operations-detail-366d-tz", func() (int64, error) {
@@ -203,10 +218,13 @@ func mustSeedPayments(b testing.TB, db *coretest.DB, engine string, s seedSpec) 
 		// walk on every addition (none can be pruned before the commit),
 		// which grows quadratically; payments made one per transaction, as
 		// the core makes them, never build such a chain. The load skips
-		// the trigger and adds the totals up once, as the migration does
-		// for payments that predate it; the trigger is on again at commit.
-		if _, err := tx.ExecContext(ctx, `ALTER TABLE payments DISABLE TRIGGER payment_totals_insert`); err != nil {
-			b.Fatal(err)
+		// the rollups' insert triggers and adds the rollups up once, as the
+		// migration does for payments that predate it; the triggers are on
+		// again at commit.
+		for _, trig := range seedTriggers {
+			if _, err := tx.ExecContext(ctx, `ALTER TABLE payments DISABLE TRIGGER `+trig); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 	if _, err := tx.ExecContext(ctx, q, s.ClientID, s.From.UnixMicro(), step,
@@ -219,7 +237,24 @@ func mustSeedPayments(b testing.TB, db *coretest.DB, engine string, s seedSpec) 
 			SELECT client_id, application_id, COALESCE(gateway_config_id, 0), currency, id % 16, COUNT(*), SUM(amount), SUM(refunded)
 			FROM payments WHERE client_id = $1 AND completed_at IS NOT NULL
 			GROUP BY client_id, application_id, COALESCE(gateway_config_id, 0), currency, id % 16`,
-			`ALTER TABLE payments ENABLE TRIGGER payment_totals_insert`} {
+			`DELETE FROM payment_buckets_created WHERE client_id = $1`,
+			`INSERT INTO payment_buckets_created (client_id, application_id, slot, day, status, currency, shard, count, amount, refunded)
+			SELECT p.client_id, p.application_id, s.slot, p.created_at / 86400000000, p.status, p.currency, p.id % 8,
+				COUNT(*), SUM(p.amount), SUM(p.refunded)
+			FROM payments p CROSS JOIN LATERAL (VALUES ((p.created_at % 86400000000) / 900000000),
+				(96 + (p.created_at % 86400000000) / 3600000000), (120),
+				(121 + (p.created_at % 86400000000) / 14400000000)) AS s (slot)
+			WHERE p.client_id = $1
+			GROUP BY 1, 2, 3, 4, 5, 6, 7`,
+			`DELETE FROM payment_buckets_confirmed WHERE client_id = $1`,
+			`INSERT INTO payment_buckets_confirmed (client_id, slot, day, application_id, currency, shard, count, amount, refunded)
+			SELECT p.client_id, s.slot, p.completed_at / 86400000000, p.application_id, p.currency, p.id % 8,
+				COUNT(*), SUM(p.amount), SUM(p.refunded)
+			FROM payments p CROSS JOIN LATERAL (VALUES ((p.completed_at % 86400000000) / 900000000),
+				(96 + (p.completed_at % 86400000000) / 3600000000), (120),
+				(121 + (p.completed_at % 86400000000) / 14400000000)) AS s (slot)
+			WHERE p.client_id = $1 AND p.completed_at IS NOT NULL
+			GROUP BY 1, 2, 3, 4, 5, 6`} {
 			var args []any
 			if strings.Contains(stmt, "$1") {
 				args = append(args, s.ClientID)
@@ -229,7 +264,84 @@ func mustSeedPayments(b testing.TB, db *coretest.DB, engine string, s seedSpec) 
 			}
 		}
 	}
+	if engine == "postgres" {
+		for _, trig := range seedTriggers {
+			if _, err := tx.ExecContext(ctx, `ALTER TABLE payments ENABLE TRIGGER `+trig); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		b.Fatal(err)
+	}
+}
+
+// seedTriggers are the insert triggers of the rollups, which the load skips
+// on PostgreSQL and replays as one aggregate (the migration's own query).
+var seedTriggers = []string{"payment_totals_insert", "payment_buckets_created_insert", "payment_buckets_confirmed_insert"}
+
+// BenchmarkStatsCreateShards measures, on PostgreSQL, what the created
+// rollup costs concurrent creates of one application (64 callers, each
+// payment and its idempotency record in one Update, the pool of coretest):
+// "none" without the rollup's triggers, "shards-1" with every create of a
+// quarter of an hour adding to the same rows (each waits for the previous
+// one's commit), "shards-8" as migrated. It rewrites the trigger function
+// in its own schema, so it says why the migration shards the rows.
+//
+//	PASARELA_TEST_POSTGRES=… go test ./internal/core -run XXX -bench StatsCreateShards -benchtime 6000x
+func BenchmarkStatsCreateShards(b *testing.B) {
+	if !slices.Contains(coretest.Engines(), "postgres") {
+		b.Skip("PostgreSQL only: SQLite has one writer, so rows are never contended")
+	}
+	ctx := context.Background()
+	for _, variant := range []string{"none", "shards-1", "shards-8"} {
+		b.Run(variant, func(b *testing.B) {
+			db := coretest.MustOpen(b, "postgres")
+			switch variant {
+			case "none":
+				for _, tr := range []string{"payment_buckets_created_insert", "payment_buckets_confirmed_insert"} {
+					if _, err := db.Raw.ExecContext(ctx, `DROP TRIGGER `+tr+` ON payments`); err != nil {
+						b.Fatal(err)
+					}
+				}
+			case "shards-1":
+				var def string
+				if err := db.Raw.QueryRowContext(ctx, `SELECT pg_get_functiondef('payment_buckets_created_apply'::regproc)`).Scan(&def); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := db.Raw.ExecContext(ctx, strings.ReplaceAll(def, "id % 8", "id % 1")); err != nil {
+					b.Fatal(err)
+				}
+			}
+			c := storetest.MustClient(b, db, "com.shards")
+			app := storetest.MustApplication(b, db, c.ID, "bench")
+			body := make([]byte, 1100)
+			var seq atomic.Int64
+			b.SetParallelism(max(1, 64/runtime.GOMAXPROCS(0)))
+			b.ResetTimer()
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					n := seq.Add(1)
+					now := time.Now().UTC().Truncate(time.Microsecond)
+					p := &pasarela.Payment{ClientID: c.ID, ApplicationID: app.ID, TransactionID: fmt.Sprintf("tx%015d", n),
+						CheckoutToken: fmt.Sprintf("ct_%d", n), Status: pasarela.StatusPending, Type: pasarela.PaymentSimple,
+						Amount: 1050, Currency: "EUR", Description: "bench", Language: "en", CreatedAt: now, UpdatedAt: now}
+					err := db.Update(ctx, func(tx *store.Tx) error {
+						if err := tx.CreatePayment(ctx, p); err != nil {
+							return err
+						}
+						return tx.PutIdempotency(ctx, &store.IdempotencyRecord{ClientID: c.ID, Scope: "app:1",
+							Key: fmt.Sprintf("bench-%d", n), Fingerprint: body[:32], Status: 201, Body: body,
+							CreatedAt: now, ExpiresAt: now.Add(24 * time.Hour)})
+					})
+					if err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "payments/s")
+		})
 	}
 }

@@ -323,6 +323,8 @@ func TestStatsPeriodRules(t *testing.T) {
 			{"366 days is fine", period("2025-03-02", "2026-03-02", 0), ""},
 			{"offset too far east", core.StatsPeriodInput{Offset: 14*time.Hour + time.Minute}, "tz"},
 			{"offset too far west", core.StatsPeriodInput{Offset: -15 * time.Hour}, "tz"},
+			{"offset not in quarters of an hour", core.StatsPeriodInput{Offset: 5*time.Hour + 20*time.Minute}, "tz"},
+			{"offset of 45 minutes is fine", core.StatsPeriodInput{Offset: 5*time.Hour + 45*time.Minute}, ""},
 			{"before 1970", period("1969-12-25", "1970-01-05", 0), "from"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {

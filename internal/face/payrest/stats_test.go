@@ -220,6 +220,7 @@ func TestStatsFace(t *testing.T) {
 				{"tz=06:00", "tz"},
 				{"tz=%2B5:30", "tz"},
 				{"tz=%2B05:60", "tz"},
+				{"tz=%2B05:20", "tz"},
 				{"tz=Europe/Madrid", "tz"},
 				{"tz=%2B15:00", "tz"},
 				{"from=2026-03-02&to=2026-03-01", "from"},

@@ -147,12 +147,26 @@ func testStats(t *testing.T, db store.DB) {
 		return out
 	}
 	dayOf := func(ts time.Time, off time.Duration) int64 { return ts.Add(off).Unix() / 86400 }
-	offsets := []time.Duration{0, 5*time.Hour + 30*time.Minute, -6 * time.Hour, 12*time.Hour + 45*time.Minute}
+	// Offsets on each side of every way the rollups add a day up: none
+	// moved (UTC), the part before a UTC noon moved (b <= 12 h: -06:00,
+	// +12:45, +14:00, -12:00), the part after it (+05:30, -09:45, -14:00),
+	// with whole hours and with quarters.
+	var offsets []time.Duration
+	for _, m := range []int{0, 5*60 + 30, -6 * 60, 12*60 + 45, 14 * 60, -12 * 60, -(9*60 + 45), -14 * 60, 12 * 60, 15} {
+		offsets = append(offsets, time.Duration(m)*time.Minute)
+	}
+	periodOf := func(off time.Duration, from time.Time, days int) store.StatsPeriod {
+		return store.StatsPeriod{Start: from.Add(-off), End: from.AddDate(0, 0, days).Add(-off), Offset: off}
+	}
 	period := func(off time.Duration) store.StatsPeriod {
 		// Days 2026-02-02 to 2026-02-08 of the offset: part of the
 		// fixtures fall outside on both sides.
-		from := day0.AddDate(0, 0, 1)
-		return store.StatsPeriod{Start: from.Add(-off), End: from.AddDate(0, 0, 7).Add(-off), Offset: off}
+		return periodOf(off, day0.AddDate(0, 0, 1), 7)
+	}
+	periods := func(off time.Duration) []store.StatsPeriod {
+		return []store.StatsPeriod{period(off),
+			periodOf(off, day0.AddDate(0, 0, 4), 1),   // one day
+			periodOf(off, day0.AddDate(0, 0, -2), 14)} // every fixture, and empty days at both ends
 	}
 	in := func(ts *time.Time, p store.StatsPeriod) bool {
 		return ts != nil && !ts.Before(p.Start) && ts.Before(p.End)
@@ -196,79 +210,80 @@ func testStats(t *testing.T, db store.DB) {
 			}
 
 			for _, off := range offsets {
-				sp := period(off)
-				MustView(t, db, func(tx *store.Tx) error {
-					var err error
-					rows, err = tx.ConfirmedDaily(ctx, cid, sp)
-					return err
-				})
-				MustEqual(t, fmt.Sprintf("confirmed daily at %v", off),
-					collect(rows, func(r store.StatsRow) key { return key{a: r.ApplicationID, cur: r.Currency, day: r.Day} }),
-					expect(func(p *pasarela.Payment) bool { return mine(p) && in(p.CompletedAt, sp) },
-						func(p *pasarela.Payment) key {
-							return key{a: p.ApplicationID, cur: p.Currency, day: dayOf(*p.CompletedAt, off)}
-						}))
-				MustView(t, db, func(tx *store.Tx) error {
-					var err error
-					rows, err = tx.ConfirmedTotals(ctx, cid, sp)
-					return err
-				})
-				MustEqual(t, fmt.Sprintf("confirmed totals at %v", off),
-					collect(rows, func(r store.StatsRow) key { return key{cur: r.Currency} }),
-					expect(func(p *pasarela.Payment) bool { return mine(p) && in(p.CompletedAt, sp) },
-						func(p *pasarela.Payment) key { return key{cur: p.Currency} }))
-				for _, app := range tf.apps {
+				for _, sp := range periods(off) {
 					MustView(t, db, func(tx *store.Tx) error {
 						var err error
-						rows, err = tx.CreatedDaily(ctx, cid, app.ID, sp)
+						rows, err = tx.ConfirmedDaily(ctx, cid, sp)
 						return err
 					})
-					MustEqual(t, fmt.Sprintf("created daily at %v", off),
-						collect(rows, func(r store.StatsRow) key { return key{b: r.Status, cur: r.Currency, day: r.Day} }),
-						expect(func(p *pasarela.Payment) bool {
-							return mine(p) && p.ApplicationID == app.ID && in(&p.CreatedAt, sp)
-						}, func(p *pasarela.Payment) key {
-							return key{b: string(p.Status), cur: p.Currency, day: dayOf(p.CreatedAt, off)}
-						}))
-				}
+					MustEqual(t, fmt.Sprintf("confirmed daily at %v from %v", off, sp.Start),
+						collect(rows, func(r store.StatsRow) key { return key{a: r.ApplicationID, cur: r.Currency, day: r.Day} }),
+						expect(func(p *pasarela.Payment) bool { return mine(p) && in(p.CompletedAt, sp) },
+							func(p *pasarela.Payment) key {
+								return key{a: p.ApplicationID, cur: p.Currency, day: dayOf(*p.CompletedAt, off)}
+							}))
+					MustView(t, db, func(tx *store.Tx) error {
+						var err error
+						rows, err = tx.ConfirmedTotals(ctx, cid, sp)
+						return err
+					})
+					MustEqual(t, fmt.Sprintf("confirmed totals at %v from %v", off, sp.Start),
+						collect(rows, func(r store.StatsRow) key { return key{cur: r.Currency} }),
+						expect(func(p *pasarela.Payment) bool { return mine(p) && in(p.CompletedAt, sp) },
+							func(p *pasarela.Payment) key { return key{cur: p.Currency} }))
+					for _, app := range tf.apps {
+						MustView(t, db, func(tx *store.Tx) error {
+							var err error
+							rows, err = tx.CreatedDaily(ctx, cid, app.ID, sp)
+							return err
+						})
+						MustEqual(t, fmt.Sprintf("created daily at %v from %v", off, sp.Start),
+							collect(rows, func(r store.StatsRow) key { return key{b: r.Status, cur: r.Currency, day: r.Day} }),
+							expect(func(p *pasarela.Payment) bool {
+								return mine(p) && p.ApplicationID == app.ID && in(&p.CreatedAt, sp)
+							}, func(p *pasarela.Payment) key {
+								return key{b: string(p.Status), cur: p.Currency, day: dayOf(p.CreatedAt, off)}
+							}))
+					}
 
-				// The detail pages through exactly the confirmed payments
-				// of the period, in order of confirmation, then id.
-				var want []int64
-				var wantPays []*pasarela.Payment
-				for _, p := range pays {
-					if mine(p) && in(p.CompletedAt, sp) {
-						wantPays = append(wantPays, p)
-					}
-				}
-				slices.SortFunc(wantPays, func(a, b *pasarela.Payment) int {
-					if c := a.CompletedAt.Compare(*b.CompletedAt); c != 0 {
-						return c
-					}
-					return int(a.ID - b.ID)
-				})
-				for _, p := range wantPays {
-					want = append(want, p.ID)
-				}
-				var got []int64
-				for offset := 0; ; offset += 7 {
-					var page []pasarela.Payment
-					MustView(t, db, func(tx *store.Tx) error {
-						var err error
-						page, err = tx.ListConfirmed(ctx, cid, sp, pasarela.ListOptions{Limit: 7, Offset: offset})
-						return err
-					})
-					for _, p := range page {
-						if p.ClientID != cid {
-							t.Fatalf("detail of %s shows payment %d of %s", cid, p.ID, p.ClientID)
+					// The detail pages through exactly the confirmed payments
+					// of the period, in order of confirmation, then id.
+					var want []int64
+					var wantPays []*pasarela.Payment
+					for _, p := range pays {
+						if mine(p) && in(p.CompletedAt, sp) {
+							wantPays = append(wantPays, p)
 						}
-						got = append(got, p.ID)
 					}
-					if len(page) < 7 {
-						break
+					slices.SortFunc(wantPays, func(a, b *pasarela.Payment) int {
+						if c := a.CompletedAt.Compare(*b.CompletedAt); c != 0 {
+							return c
+						}
+						return int(a.ID - b.ID)
+					})
+					for _, p := range wantPays {
+						want = append(want, p.ID)
 					}
+					var got []int64
+					for offset := 0; ; offset += 7 {
+						var page []pasarela.Payment
+						MustView(t, db, func(tx *store.Tx) error {
+							var err error
+							page, err = tx.ListConfirmed(ctx, cid, sp, pasarela.ListOptions{Limit: 7, Offset: offset})
+							return err
+						})
+						for _, p := range page {
+							if p.ClientID != cid {
+								t.Fatalf("detail of %s shows payment %d of %s", cid, p.ID, p.ClientID)
+							}
+							got = append(got, p.ID)
+						}
+						if len(page) < 7 {
+							break
+						}
+					}
+					MustEqual(t, fmt.Sprintf("detail ids at %v from %v", off, sp.Start), got, want)
 				}
-				MustEqual(t, fmt.Sprintf("detail ids at %v", off), got, want)
 			}
 		})
 	}

@@ -71,13 +71,14 @@ CREATE TRIGGER payment_totals_delete AFTER DELETE ON payments
 -- confirmation time (a client's days and the detail's totals: per
 -- application and currency). A day in a UTC offset is a whole number of 15
 -- minutes away from a UTC midnight (every offset in use is), so each
--- payment is counted three times, in its UTC day (slot 120), its hour of
--- that day (slots 96-119) and its quarter of an hour (slots 0-95): a day of
--- any offset is its UTC day plus or minus at most 12 hours' worth of hour
--- and quarter rows of a neighbouring UTC day, so a period reads about 16
--- rows per day and combination whatever the number of payments. day counts
+-- payment is counted four times, in its UTC day (slot 120), its four hours
+-- of that day (slots 121-126), its hour (slots 96-119) and its quarter of
+-- an hour (slots 0-95): a day of any offset is one UTC day's row plus or
+-- minus at most 6 aligned finer rows of a UTC day (11:45 is three four-hour
+-- rows less one quarter), so a period reads at most 7 rows per day and
+-- combination whatever the number of payments. day counts
 -- UTC days since 1970 (created_at / 86400000000); slot leads day in the key
--- so that one slot is one range of days. shard (payment id mod 4) spreads
+-- so that one slot is one range of days. shard (payment id mod 8) spreads
 -- the rows that concurrent creates and confirmations of one application
 -- share (the current quarter, hour and day) over several rows, so that they
 -- do not queue on one row lock until commit; readers add the shards up.
@@ -111,21 +112,23 @@ CREATE TABLE payment_buckets_confirmed (
 );
 
 INSERT INTO payment_buckets_created (client_id, application_id, slot, day, status, currency, shard, count, amount, refunded)
-SELECT p.client_id, p.application_id, s.slot, p.created_at / 86400000000, p.status, p.currency, p.id % 4,
+SELECT p.client_id, p.application_id, s.slot, p.created_at / 86400000000, p.status, p.currency, p.id % 8,
 	COUNT(*), SUM(p.amount), SUM(p.refunded)
 FROM payments p CROSS JOIN LATERAL (VALUES ((p.created_at % 86400000000) / 900000000),
-	(96 + (p.created_at % 86400000000) / 3600000000), (120)) AS s (slot)
+	(96 + (p.created_at % 86400000000) / 3600000000), (120),
+	(121 + (p.created_at % 86400000000) / 14400000000)) AS s (slot)
 GROUP BY 1, 2, 3, 4, 5, 6, 7;
 
 INSERT INTO payment_buckets_confirmed (client_id, slot, day, application_id, currency, shard, count, amount, refunded)
-SELECT p.client_id, s.slot, p.completed_at / 86400000000, p.application_id, p.currency, p.id % 4,
+SELECT p.client_id, s.slot, p.completed_at / 86400000000, p.application_id, p.currency, p.id % 8,
 	COUNT(*), SUM(p.amount), SUM(p.refunded)
 FROM payments p CROSS JOIN LATERAL (VALUES ((p.completed_at % 86400000000) / 900000000),
-	(96 + (p.completed_at % 86400000000) / 3600000000), (120)) AS s (slot)
+	(96 + (p.completed_at % 86400000000) / 3600000000), (120),
+	(121 + (p.completed_at % 86400000000) / 14400000000)) AS s (slot)
 WHERE p.completed_at IS NOT NULL
 GROUP BY 1, 2, 3, 4, 5, 6;
 
--- Creating a payment adds it to its three created rows: the whole cost of
+-- Creating a payment adds it to its four created rows: the whole cost of
 -- the statistics on the create path. Rows are always taken in slot order,
 -- so that two transactions never wait on each other's rows in a cycle.
 CREATE FUNCTION payment_buckets_created_apply() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -136,24 +139,28 @@ BEGIN
 		UPDATE payment_buckets_created SET amount = amount + NEW.amount - OLD.amount,
 			refunded = refunded + NEW.refunded - OLD.refunded
 		WHERE client_id = OLD.client_id AND application_id = OLD.application_id
-			AND slot IN ((OLD.created_at % 86400000000) / 900000000, 96 + (OLD.created_at % 86400000000) / 3600000000, 120)
-			AND day = OLD.created_at / 86400000000 AND status = OLD.status AND currency = OLD.currency AND shard = OLD.id % 4;
+			AND slot IN ((OLD.created_at % 86400000000) / 900000000, 96 + (OLD.created_at % 86400000000) / 3600000000, 120,
+			121 + (OLD.created_at % 86400000000) / 14400000000)
+			AND day = OLD.created_at / 86400000000 AND status = OLD.status AND currency = OLD.currency AND shard = OLD.id % 8;
 		RETURN NULL;
 	END IF;
 	IF TG_OP IN ('UPDATE', 'DELETE') THEN
 		UPDATE payment_buckets_created SET count = count - 1, amount = amount - OLD.amount, refunded = refunded - OLD.refunded
 		WHERE client_id = OLD.client_id AND application_id = OLD.application_id
-			AND slot IN ((OLD.created_at % 86400000000) / 900000000, 96 + (OLD.created_at % 86400000000) / 3600000000, 120)
-			AND day = OLD.created_at / 86400000000 AND status = OLD.status AND currency = OLD.currency AND shard = OLD.id % 4;
+			AND slot IN ((OLD.created_at % 86400000000) / 900000000, 96 + (OLD.created_at % 86400000000) / 3600000000, 120,
+			121 + (OLD.created_at % 86400000000) / 14400000000)
+			AND day = OLD.created_at / 86400000000 AND status = OLD.status AND currency = OLD.currency AND shard = OLD.id % 8;
 	END IF;
 	IF TG_OP IN ('INSERT', 'UPDATE') THEN
 		INSERT INTO payment_buckets_created AS t (client_id, application_id, slot, day, status, currency, shard, count, amount, refunded)
 		VALUES (NEW.client_id, NEW.application_id, (NEW.created_at % 86400000000) / 900000000, NEW.created_at / 86400000000,
-				NEW.status, NEW.currency, NEW.id % 4, 1, NEW.amount, NEW.refunded),
+				NEW.status, NEW.currency, NEW.id % 8, 1, NEW.amount, NEW.refunded),
 			(NEW.client_id, NEW.application_id, 96 + (NEW.created_at % 86400000000) / 3600000000, NEW.created_at / 86400000000,
-				NEW.status, NEW.currency, NEW.id % 4, 1, NEW.amount, NEW.refunded),
+				NEW.status, NEW.currency, NEW.id % 8, 1, NEW.amount, NEW.refunded),
 			(NEW.client_id, NEW.application_id, 120, NEW.created_at / 86400000000,
-				NEW.status, NEW.currency, NEW.id % 4, 1, NEW.amount, NEW.refunded)
+				NEW.status, NEW.currency, NEW.id % 8, 1, NEW.amount, NEW.refunded),
+			(NEW.client_id, NEW.application_id, 121 + (NEW.created_at % 86400000000) / 14400000000, NEW.created_at / 86400000000,
+				NEW.status, NEW.currency, NEW.id % 8, 1, NEW.amount, NEW.refunded)
 		ON CONFLICT (client_id, application_id, slot, day, status, currency, shard) DO UPDATE SET
 			count = t.count + 1, amount = t.amount + EXCLUDED.amount, refunded = t.refunded + EXCLUDED.refunded;
 	END IF;
@@ -169,25 +176,29 @@ BEGIN
 		UPDATE payment_buckets_confirmed SET amount = amount + NEW.amount - OLD.amount,
 			refunded = refunded + NEW.refunded - OLD.refunded
 		WHERE client_id = OLD.client_id
-			AND slot IN ((OLD.completed_at % 86400000000) / 900000000, 96 + (OLD.completed_at % 86400000000) / 3600000000, 120)
+			AND slot IN ((OLD.completed_at % 86400000000) / 900000000, 96 + (OLD.completed_at % 86400000000) / 3600000000, 120,
+			121 + (OLD.completed_at % 86400000000) / 14400000000)
 			AND day = OLD.completed_at / 86400000000 AND application_id = OLD.application_id AND currency = OLD.currency
-			AND shard = OLD.id % 4;
+			AND shard = OLD.id % 8;
 		RETURN NULL;
 	END IF;
 	IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.completed_at IS NOT NULL THEN
 		UPDATE payment_buckets_confirmed SET count = count - 1, amount = amount - OLD.amount, refunded = refunded - OLD.refunded
 		WHERE client_id = OLD.client_id
-			AND slot IN ((OLD.completed_at % 86400000000) / 900000000, 96 + (OLD.completed_at % 86400000000) / 3600000000, 120)
+			AND slot IN ((OLD.completed_at % 86400000000) / 900000000, 96 + (OLD.completed_at % 86400000000) / 3600000000, 120,
+			121 + (OLD.completed_at % 86400000000) / 14400000000)
 			AND day = OLD.completed_at / 86400000000 AND application_id = OLD.application_id AND currency = OLD.currency
-			AND shard = OLD.id % 4;
+			AND shard = OLD.id % 8;
 	END IF;
 	IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.completed_at IS NOT NULL THEN
 		INSERT INTO payment_buckets_confirmed AS t (client_id, slot, day, application_id, currency, shard, count, amount, refunded)
 		VALUES (NEW.client_id, (NEW.completed_at % 86400000000) / 900000000, NEW.completed_at / 86400000000,
-				NEW.application_id, NEW.currency, NEW.id % 4, 1, NEW.amount, NEW.refunded),
+				NEW.application_id, NEW.currency, NEW.id % 8, 1, NEW.amount, NEW.refunded),
 			(NEW.client_id, 96 + (NEW.completed_at % 86400000000) / 3600000000, NEW.completed_at / 86400000000,
-				NEW.application_id, NEW.currency, NEW.id % 4, 1, NEW.amount, NEW.refunded),
-			(NEW.client_id, 120, NEW.completed_at / 86400000000, NEW.application_id, NEW.currency, NEW.id % 4,
+				NEW.application_id, NEW.currency, NEW.id % 8, 1, NEW.amount, NEW.refunded),
+			(NEW.client_id, 120, NEW.completed_at / 86400000000, NEW.application_id, NEW.currency, NEW.id % 8,
+				1, NEW.amount, NEW.refunded),
+			(NEW.client_id, 121 + (NEW.completed_at % 86400000000) / 14400000000, NEW.completed_at / 86400000000, NEW.application_id, NEW.currency, NEW.id % 8,
 				1, NEW.amount, NEW.refunded)
 		ON CONFLICT (client_id, slot, day, application_id, currency, shard) DO UPDATE SET
 			count = t.count + 1, amount = t.amount + EXCLUDED.amount, refunded = t.refunded + EXCLUDED.refunded;

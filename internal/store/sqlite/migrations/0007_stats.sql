@@ -75,11 +75,12 @@ END;
 -- confirmation time (a client's days and the detail's totals: per
 -- application and currency). A day in a UTC offset is a whole number of 15
 -- minutes away from a UTC midnight (every offset in use is), so each
--- payment is counted three times, in its UTC day (slot 120), its hour of
--- that day (slots 96-119) and its quarter of an hour (slots 0-95): a day of
--- any offset is its UTC day plus or minus at most 12 hours' worth of hour
--- and quarter rows of a neighbouring UTC day, so a period reads about 16
--- rows per day and combination whatever the number of payments. day counts
+-- payment is counted four times, in its UTC day (slot 120), its four hours
+-- of that day (slots 121-126), its hour (slots 96-119) and its quarter of
+-- an hour (slots 0-95): a day of any offset is one UTC day's row plus or
+-- minus at most 6 aligned finer rows of a UTC day (11:45 is three four-hour
+-- rows less one quarter), so a period reads at most 7 rows per day and
+-- combination whatever the number of payments. day counts
 -- UTC days since 1970 (created_at / 86400000000); slot leads day in the key
 -- so that one slot is one range of days. Rows are never deleted: a
 -- combination that empties keeps count 0, and readers leave it out.
@@ -116,7 +117,10 @@ SELECT client_id, application_id, slot, day, status, currency, COUNT(*), SUM(amo
 	SELECT client_id, application_id, 96 + (created_at % 86400000000) / 3600000000, created_at / 86400000000,
 		status, currency, amount, refunded FROM payments
 	UNION ALL
-	SELECT client_id, application_id, 120, created_at / 86400000000, status, currency, amount, refunded FROM payments)
+	SELECT client_id, application_id, 120, created_at / 86400000000, status, currency, amount, refunded FROM payments
+	UNION ALL
+	SELECT client_id, application_id, 121 + (created_at % 86400000000) / 14400000000, created_at / 86400000000,
+		status, currency, amount, refunded FROM payments)
 GROUP BY client_id, application_id, slot, day, status, currency;
 
 INSERT INTO payment_buckets_confirmed (client_id, slot, day, application_id, currency, count, amount, refunded)
@@ -128,11 +132,14 @@ SELECT client_id, slot, day, application_id, currency, COUNT(*), SUM(amount), SU
 		application_id, currency, amount, refunded FROM payments WHERE completed_at IS NOT NULL
 	UNION ALL
 	SELECT client_id, 120, completed_at / 86400000000, application_id, currency, amount, refunded
-		FROM payments WHERE completed_at IS NOT NULL)
+		FROM payments WHERE completed_at IS NOT NULL
+	UNION ALL
+	SELECT client_id, 121 + (completed_at % 86400000000) / 14400000000, completed_at / 86400000000,
+		application_id, currency, amount, refunded FROM payments WHERE completed_at IS NOT NULL)
 GROUP BY client_id, slot, day, application_id, currency;
 
--- Creating a payment adds it to its three created rows: the whole cost of
--- the statistics on the create path (one statement, three rows that the
+-- Creating a payment adds it to its four created rows: the whole cost of
+-- the statistics on the create path (one statement, four rows that the
 -- payments created around the same time share, so they stay in cache).
 CREATE TRIGGER payment_buckets_created_insert AFTER INSERT ON payments
 BEGIN
@@ -142,6 +149,8 @@ BEGIN
 		(NEW.client_id, NEW.application_id, 96 + (NEW.created_at % 86400000000) / 3600000000, NEW.created_at / 86400000000,
 			NEW.status, NEW.currency, 1, NEW.amount, NEW.refunded),
 		(NEW.client_id, NEW.application_id, 120, NEW.created_at / 86400000000,
+			NEW.status, NEW.currency, 1, NEW.amount, NEW.refunded),
+		(NEW.client_id, NEW.application_id, 121 + (NEW.created_at % 86400000000) / 14400000000, NEW.created_at / 86400000000,
 			NEW.status, NEW.currency, 1, NEW.amount, NEW.refunded)
 	ON CONFLICT (client_id, application_id, slot, day, status, currency) DO UPDATE SET
 		count = count + excluded.count, amount = amount + excluded.amount, refunded = refunded + excluded.refunded;
@@ -156,7 +165,8 @@ WHEN OLD.status <> NEW.status OR OLD.amount <> NEW.amount OR OLD.refunded <> NEW
 BEGIN
 	UPDATE payment_buckets_created SET count = count - 1, amount = amount - OLD.amount, refunded = refunded - OLD.refunded
 	WHERE client_id = OLD.client_id AND application_id = OLD.application_id
-		AND slot IN ((OLD.created_at % 86400000000) / 900000000, 96 + (OLD.created_at % 86400000000) / 3600000000, 120)
+		AND slot IN ((OLD.created_at % 86400000000) / 900000000, 96 + (OLD.created_at % 86400000000) / 3600000000, 120,
+			121 + (OLD.created_at % 86400000000) / 14400000000)
 		AND day = OLD.created_at / 86400000000 AND status = OLD.status AND currency = OLD.currency;
 	INSERT INTO payment_buckets_created (client_id, application_id, slot, day, status, currency, count, amount, refunded)
 	VALUES (NEW.client_id, NEW.application_id, (NEW.created_at % 86400000000) / 900000000, NEW.created_at / 86400000000,
@@ -164,6 +174,8 @@ BEGIN
 		(NEW.client_id, NEW.application_id, 96 + (NEW.created_at % 86400000000) / 3600000000, NEW.created_at / 86400000000,
 			NEW.status, NEW.currency, 1, NEW.amount, NEW.refunded),
 		(NEW.client_id, NEW.application_id, 120, NEW.created_at / 86400000000,
+			NEW.status, NEW.currency, 1, NEW.amount, NEW.refunded),
+		(NEW.client_id, NEW.application_id, 121 + (NEW.created_at % 86400000000) / 14400000000, NEW.created_at / 86400000000,
 			NEW.status, NEW.currency, 1, NEW.amount, NEW.refunded)
 	ON CONFLICT (client_id, application_id, slot, day, status, currency) DO UPDATE SET
 		count = count + excluded.count, amount = amount + excluded.amount, refunded = refunded + excluded.refunded;
@@ -173,7 +185,8 @@ CREATE TRIGGER payment_buckets_created_delete AFTER DELETE ON payments
 BEGIN
 	UPDATE payment_buckets_created SET count = count - 1, amount = amount - OLD.amount, refunded = refunded - OLD.refunded
 	WHERE client_id = OLD.client_id AND application_id = OLD.application_id
-		AND slot IN ((OLD.created_at % 86400000000) / 900000000, 96 + (OLD.created_at % 86400000000) / 3600000000, 120)
+		AND slot IN ((OLD.created_at % 86400000000) / 900000000, 96 + (OLD.created_at % 86400000000) / 3600000000, 120,
+			121 + (OLD.created_at % 86400000000) / 14400000000)
 		AND day = OLD.created_at / 86400000000 AND status = OLD.status AND currency = OLD.currency;
 END;
 
@@ -186,7 +199,8 @@ BEGIN
 			NEW.application_id, NEW.currency, 1, NEW.amount, NEW.refunded),
 		(NEW.client_id, 96 + (NEW.completed_at % 86400000000) / 3600000000, NEW.completed_at / 86400000000,
 			NEW.application_id, NEW.currency, 1, NEW.amount, NEW.refunded),
-		(NEW.client_id, 120, NEW.completed_at / 86400000000, NEW.application_id, NEW.currency, 1, NEW.amount, NEW.refunded)
+		(NEW.client_id, 120, NEW.completed_at / 86400000000, NEW.application_id, NEW.currency, 1, NEW.amount, NEW.refunded),
+		(NEW.client_id, 121 + (NEW.completed_at % 86400000000) / 14400000000, NEW.completed_at / 86400000000, NEW.application_id, NEW.currency, 1, NEW.amount, NEW.refunded)
 	ON CONFLICT (client_id, slot, day, application_id, currency) DO UPDATE SET
 		count = count + excluded.count, amount = amount + excluded.amount, refunded = refunded + excluded.refunded;
 END;
@@ -199,12 +213,14 @@ WHEN (OLD.completed_at IS NULL) <> (NEW.completed_at IS NULL)
 BEGIN
 	UPDATE payment_buckets_confirmed SET count = count - 1, amount = amount - OLD.amount, refunded = refunded - OLD.refunded
 	WHERE OLD.completed_at IS NOT NULL AND client_id = OLD.client_id
-		AND slot IN ((OLD.completed_at % 86400000000) / 900000000, 96 + (OLD.completed_at % 86400000000) / 3600000000, 120)
+		AND slot IN ((OLD.completed_at % 86400000000) / 900000000, 96 + (OLD.completed_at % 86400000000) / 3600000000, 120,
+			121 + (OLD.completed_at % 86400000000) / 14400000000)
 		AND day = OLD.completed_at / 86400000000 AND application_id = OLD.application_id AND currency = OLD.currency;
 	INSERT INTO payment_buckets_confirmed (client_id, slot, day, application_id, currency, count, amount, refunded)
 	SELECT NEW.client_id, s.slot, NEW.completed_at / 86400000000, NEW.application_id, NEW.currency, 1, NEW.amount, NEW.refunded
 	FROM (SELECT (NEW.completed_at % 86400000000) / 900000000 AS slot
-		UNION ALL SELECT 96 + (NEW.completed_at % 86400000000) / 3600000000 UNION ALL SELECT 120) AS s
+		UNION ALL SELECT 96 + (NEW.completed_at % 86400000000) / 3600000000 UNION ALL SELECT 120
+		UNION ALL SELECT 121 + (NEW.completed_at % 86400000000) / 14400000000) AS s
 	WHERE NEW.completed_at IS NOT NULL
 	ON CONFLICT (client_id, slot, day, application_id, currency) DO UPDATE SET
 		count = count + excluded.count, amount = amount + excluded.amount, refunded = refunded + excluded.refunded;
@@ -215,6 +231,7 @@ WHEN OLD.completed_at IS NOT NULL
 BEGIN
 	UPDATE payment_buckets_confirmed SET count = count - 1, amount = amount - OLD.amount, refunded = refunded - OLD.refunded
 	WHERE client_id = OLD.client_id
-		AND slot IN ((OLD.completed_at % 86400000000) / 900000000, 96 + (OLD.completed_at % 86400000000) / 3600000000, 120)
+		AND slot IN ((OLD.completed_at % 86400000000) / 900000000, 96 + (OLD.completed_at % 86400000000) / 3600000000, 120,
+			121 + (OLD.completed_at % 86400000000) / 14400000000)
 		AND day = OLD.completed_at / 86400000000 AND application_id = OLD.application_id AND currency = OLD.currency;
 END;
