@@ -185,7 +185,9 @@ func (tx *Tx) GetPayment(ctx context.Context, clientID string, appID, id int64) 
 // the merchant's own reference (a SekurePay order id), which is unique per
 // application.
 func (tx *Tx) GetPaymentByMerchantRef(ctx context.Context, clientID string, appID int64, ref string) (*pasarela.Payment, error) {
-	return tx.getPayment(ctx, `client_id = $1 AND application_id = $2 AND merchant_ref = $3`, clientID, appID, ref)
+	// The literal IS NOT NULL matches the partial index's condition (see
+	// ListPayments' parent_id).
+	return tx.getPayment(ctx, `client_id = $1 AND application_id = $2 AND merchant_ref IS NOT NULL AND merchant_ref = $3`, clientID, appID, ref)
 }
 
 // GetPaymentByCheckoutToken finds a payment by the token of its own hosted
@@ -237,7 +239,10 @@ func (tx *Tx) ListPayments(ctx context.Context, clientID string, appID int64, f 
 		where += ` AND transaction_id = ` + a.add(f.TransactionID)
 	}
 	if f.ParentID != 0 {
-		where += ` AND parent_id = ` + a.add(f.ParentID)
+		// The literal IS NOT NULL is the partial index's own condition:
+		// implied only by "parent_id = $n", SQLite would tie the plan to
+		// the bound value and prepare the statement again on every run.
+		where += ` AND parent_id IS NOT NULL AND parent_id = ` + a.add(f.ParentID)
 	}
 	var total int
 	if err := tx.scanRow(tx.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM payments`+where, a...),
