@@ -221,7 +221,7 @@ func (s *Service) recoverCycle(ctx context.Context, sub *pasarela.Subscription, 
 	}
 	res, err := proc.Authorize(ctx, opts, processor.Charge{Reference: pay.TransactionID, Amount: pay.Amount,
 		Currency: pay.Currency, Description: pay.Description, Card: sub.Card, Capture: true,
-		ReturnURL: s.CheckoutURL(pay.CheckoutToken), IdempotencyKey: chargeKey(pay, row.ID)})
+		ReturnURL: s.CheckoutURL(pay.CheckoutToken), IdempotencyKey: chargeKey(pay, row.ID), OffSession: true})
 	if err != nil {
 		if pasarela.ErrorKind(err) == pasarela.KindInvalid {
 			// The processor refuses the stored card itself, as chargeStored

@@ -631,7 +631,7 @@ func (s *Service) chargeStored(ctx context.Context, sub *pasarela.Subscription, 
 	}
 	res, err := authorizeOnce(ctx, proc, opts, processor.Charge{Reference: pay.TransactionID, Amount: pay.Amount,
 		Currency: pay.Currency, Description: pay.Description, Card: sub.Card, Capture: true,
-		ReturnURL: s.CheckoutURL(pay.CheckoutToken), IdempotencyKey: chargeKey(pay, row.ID)})
+		ReturnURL: s.CheckoutURL(pay.CheckoutToken), IdempotencyKey: chargeKey(pay, row.ID), OffSession: true})
 	if errors.Is(err, errOutcomeUnknown) {
 		s.log.WarnContext(ctx, "subscription charge outcome unknown; left to the reconciler", "subscription", sub.ID, "payment", pay.ID, "err", err)
 		return nil

@@ -332,6 +332,35 @@ func TestSubscriptionAgreement3DS(t *testing.T) {
 	})
 }
 
+// TestSubscriptionOffSessionAfterSetup: a card that asks for 3-D Secure
+// unless it was set up (4000002500003155) is challenged once, when the
+// buyer confirms the agreement; the scheduled charges are off-session and go
+// through without the buyer.
+func TestSubscriptionOffSessionAfterSetup(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		cfg := e.MustSandbox()
+		sub := e.MustSubscription(core.SubscriptionInput{Cycles: 2})
+		a := e.MustAgreement(sub.ID, cfg.ID)
+		pg, err := e.svc.ConfirmAgreement(e.ctx, a.Token, card("4000002500003155"))
+		if err != nil || pg.Agreement.Status != pasarela.AgreementRequiresAction {
+			t.Fatalf("confirm: %+v %v", pg, err)
+		}
+		if pg, err = e.svc.ResumeAgreement(e.ctx, a.Token, true); err != nil || pg.Subscription.Status != pasarela.SubscriptionActive {
+			t.Fatalf("challenge: %+v %v", pg, err)
+		}
+		if r := e.step(); r.Claimed != 1 || r.Paid != 1 {
+			t.Fatalf("first cycle: %+v, want paid without the buyer", r)
+		}
+		e.clock.Advance(32 * 24 * time.Hour)
+		if r := e.step(); r.Claimed != 1 || r.Paid != 1 {
+			t.Fatalf("second cycle: %+v, want paid without the buyer", r)
+		}
+		if d := e.MustSub(sub.ID); d.Status != pasarela.SubscriptionCompleted || d.CyclesPaid != 2 {
+			t.Fatalf("after two cycles: %s, %d paid", d.Status, d.CyclesPaid)
+		}
+	})
+}
+
 // TestSubscriptionDeclinedVerification: a card that declines cannot be
 // stored; the page says why and the buyer may try another.
 func TestSubscriptionDeclinedVerification(t *testing.T) {

@@ -56,6 +56,12 @@ type Charge struct {
 	// transaction id, the version its claim wrote, the gateway config), so
 	// that a reconciler can rebuild it after a crash. "" means none.
 	IdempotencyKey string
+	// OffSession says the buyer is not there (a scheduled charge of a card
+	// stored with their agreement): a processor that may exempt such a
+	// merchant-initiated charge from authentication, because the card was
+	// authenticated when it was stored, does so rather than ask for a buyer
+	// step nobody can take.
+	OffSession bool
 }
 
 // Outcome is what a processor call ended in.

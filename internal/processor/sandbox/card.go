@@ -15,6 +15,9 @@ type behaviour string
 const (
 	behaveSucceed   behaviour = "succeed"
 	behaveChallenge behaviour = "3ds_challenge"
+	// behaveSetup asks for 3-D Secure like behaveChallenge, except for an
+	// off-session charge of a token that passed a challenge before.
+	behaveSetup behaviour = "3ds_setup"
 	// Declines are stored as their decline code.
 )
 
@@ -30,6 +33,7 @@ var testCards = map[string]behaviour{
 	"4000000000000127": behaviour(processor.CodeIncorrectCVC),
 	"4000000000000119": behaviour(processor.CodeProcessingError),
 	"4000002760003184": behaveChallenge,
+	"4000002500003155": behaveSetup,
 }
 
 // decline is how a declined charge is explained to the buyer.

@@ -17,7 +17,8 @@
 //	4000000000000069                    declined (expired_card)
 //	4000000000000127                    declined (incorrect_cvc)
 //	4000000000000119                    declined (processing_error, retryable)
-//	4000002760003184                    3-D Secure challenge, then approved or authentication_failed
+//	4000002760003184                    3-D Secure challenge on every charge, then approved or authentication_failed
+//	4000002500003155                    3-D Secure challenge, except off-session once a challenge passed
 //	any other Luhn-valid number         succeeds
 package sandbox
 
@@ -94,6 +95,9 @@ type cardRecord struct {
 	Last4     string    `json:"last4"`
 	ExpMonth  int       `json:"exp_month"`
 	ExpYear   int       `json:"exp_year"`
+	// Authenticated is set when a challenge of a charge of this card
+	// passed: the buyer set it up for later charges without them.
+	Authenticated bool `json:"authenticated,omitempty"`
 }
 
 func cardKey(token string) string { return "card:" + token }
@@ -173,6 +177,12 @@ func (p *Processor) authorize(ctx context.Context, ch processor.Charge) (process
 	switch b {
 	case behaveSucceed:
 		c.approve()
+	case behaveSetup:
+		if ch.OffSession && card.Authenticated {
+			c.approve()
+			break
+		}
+		c.Status, c.Action = processor.RequiresAction, processor.ActionChallenge
 	case behaveChallenge:
 		// The challenge page is the gateway's own (the sandbox has no issuer
 		// site), so there is no ActionURL: the checkout shows it.
@@ -199,7 +209,34 @@ func (p *Processor) Resume(ctx context.Context, _ processor.Config, ref string, 
 	if err != nil {
 		return processor.Result{}, err
 	}
+	if approved {
+		if err := p.markAuthenticated(ctx, c.CardToken); err != nil {
+			return processor.Result{}, err
+		}
+	}
 	return c.Result(), nil
+}
+
+// markAuthenticated records that the buyer passed a challenge with a card,
+// which lets later off-session charges of a behaveSetup card go without one.
+func (p *Processor) markAuthenticated(ctx context.Context, token string) error {
+	raw, err := p.state.Load(ctx, cardKey(token))
+	if err != nil || raw == nil {
+		return err
+	}
+	var card cardRecord
+	if err := json.Unmarshal(raw, &card); err != nil {
+		return pasarela.Internal(fmt.Errorf("decode card: %w", err))
+	}
+	if card.Authenticated {
+		return nil
+	}
+	card.Authenticated = true
+	b, err := json.Marshal(card)
+	if err != nil {
+		return pasarela.Internal(err)
+	}
+	return p.state.Save(ctx, cardKey(token), b)
 }
 
 // Capture takes amount of an authorization, once (see ChargeRecord.TakeCapture).

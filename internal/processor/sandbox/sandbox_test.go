@@ -129,6 +129,56 @@ func TestChallenge(t *testing.T) {
 	}
 }
 
+// TestOffSessionAfterSetup: 4000002500003155 asks for a challenge until one
+// passed; from then on, charges without the buyer (off-session) of the same
+// token go through, while on-session ones and tokens that never passed a
+// challenge still ask. 4000002760003184 asks every time.
+func TestOffSessionAfterSetup(t *testing.T) {
+	ctx := context.Background()
+	p := newSandbox(&processortest.MemoryState{})
+	charge := func(tok pasarela.Card, offSession bool) processor.Result {
+		t.Helper()
+		res, err := p.Authorize(ctx, nil, processor.Charge{Reference: sandbox.NewID("pay_", 8), Amount: 500,
+			Currency: "EUR", Card: &tok, Capture: true, OffSession: offSession})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	setup, err := p.Tokenize(ctx, nil, card("4000002500003155"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	never, _ := p.Tokenize(ctx, nil, card("4000002500003155"))
+	always, _ := p.Tokenize(ctx, nil, challenge)
+	if res := charge(setup, true); res.Outcome != processor.RequiresAction {
+		t.Fatalf("off-session before any challenge: %+v, want requires_action", res)
+	}
+	first := charge(setup, false)
+	if first.Outcome != processor.RequiresAction {
+		t.Fatalf("on-session: %+v", first)
+	}
+	if res, err := p.Resume(ctx, nil, first.Ref, true); err != nil || res.Outcome != processor.Captured {
+		t.Fatalf("challenge: %+v %v", res, err)
+	}
+	if res := charge(setup, true); res.Outcome != processor.Captured {
+		t.Errorf("off-session after the challenge: %+v, want captured", res)
+	}
+	if res := charge(setup, false); res.Outcome != processor.RequiresAction {
+		t.Errorf("on-session after the challenge: %+v, want requires_action", res)
+	}
+	if res := charge(never, true); res.Outcome != processor.RequiresAction {
+		t.Errorf("another token of the card, never challenged: %+v, want requires_action", res)
+	}
+	ref := charge(always, false).Ref
+	if _, err := p.Resume(ctx, nil, ref, true); err != nil {
+		t.Fatal(err)
+	}
+	if res := charge(always, true); res.Outcome != processor.RequiresAction {
+		t.Errorf("4000002760003184 off-session after a challenge: %+v, want requires_action", res)
+	}
+}
+
 // TestResumeWithoutChallenge: a charge that never asked for the buyer
 // cannot be "approved" into something else.
 func TestResumeWithoutChallenge(t *testing.T) {
