@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/pasarela/pasarela"
@@ -26,10 +27,10 @@ type AgreementInput struct {
 // bound to one card gateway config of the subscription. A subscription
 // already running may get a new agreement to replace its card; an earlier
 // unfinished agreement is invalidated, so one page at a time can confirm.
-func (s *Service) CreateAgreement(ctx context.Context, appID, id int64, in AgreementInput) (*pasarela.SubscriptionAgreement, error) {
+func (s *Service) CreateAgreement(ctx context.Context, appID, id int64, in AgreementInput, idem *Idem) (*pasarela.SubscriptionAgreement, *Replay, error) {
 	p, err := s.paymentWriter(ctx, appID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var v pasarela.Validation
 	if in.GatewayConfig <= 0 {
@@ -38,45 +39,52 @@ func (s *Service) CreateAgreement(ctx context.Context, appID, id int64, in Agree
 	checkURL(&v, "returnUrl", &in.ReturnURL)
 	checkURL(&v, "cancelUrl", &in.CancelURL)
 	if err := v.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	now := s.now()
 	a := &pasarela.SubscriptionAgreement{ClientID: p.ClientID, ApplicationID: appID, SubscriptionID: id,
 		Token: agreementTokenPrefix + randomString(32), GatewayConfig: in.GatewayConfig, Status: pasarela.AgreementPending,
 		ReturnURL: in.ReturnURL, CancelURL: in.CancelURL, CreatedAt: now, UpdatedAt: now}
-	err = s.db.Update(ctx, func(tx *store.Tx) error {
-		sub, err := tx.GetSubscription(ctx, p.ClientID, appID, id)
-		if err != nil {
-			return err
-		}
-		switch sub.Status {
-		case pasarela.SubscriptionPending, pasarela.SubscriptionActive, pasarela.SubscriptionPastDue:
-		default:
-			return pasarela.Errorf(pasarela.KindInvalid, "not_agreeable",
-				"no agreement can be made for a subscription that is %s", sub.Status)
-		}
-		configs, err := usableConfigs(ctx, tx, p.ClientID, appID, sub.GatewayConfigs, false)
-		if err != nil {
-			return err
-		}
-		ok := false
-		for _, c := range s.cardConfigs(configs) {
-			ok = ok || c.ID == in.GatewayConfig
-		}
-		if !ok {
-			return pasarela.Invalid("gatewayConfig", "unknown_gateway_config",
-				"must be an enabled card gateway config allowed for this subscription")
-		}
-		// One open agreement at a time: the earlier ones close.
-		if err := tx.InvalidateOpenAgreements(ctx, p.ClientID, id, now); err != nil {
-			return err
-		}
-		return tx.CreateAgreement(ctx, a)
+	scope := "agreement:" + strconv.FormatInt(appID, 10) + ":" + strconv.FormatInt(id, 10)
+	_, replay, err := s.idempotent(ctx, p.ClientID, scope, idem, func(tx *store.Tx) (any, error) {
+		return a, s.createAgreement(ctx, tx, p.ClientID, appID, id, in, a, now)
 	})
-	if err != nil {
-		return nil, err
+	if err != nil || replay != nil {
+		return nil, replay, err
 	}
-	return a, nil
+	return a, nil, nil
+}
+
+// createAgreement stores a, the one open agreement of subscription id.
+func (s *Service) createAgreement(ctx context.Context, tx *store.Tx, clientID string, appID, id int64, in AgreementInput,
+	a *pasarela.SubscriptionAgreement, now time.Time) error {
+	sub, err := tx.GetSubscription(ctx, clientID, appID, id)
+	if err != nil {
+		return err
+	}
+	switch sub.Status {
+	case pasarela.SubscriptionPending, pasarela.SubscriptionActive, pasarela.SubscriptionPastDue:
+	default:
+		return pasarela.Errorf(pasarela.KindInvalid, "not_agreeable",
+			"no agreement can be made for a subscription that is %s", sub.Status)
+	}
+	configs, err := usableConfigs(ctx, tx, clientID, appID, sub.GatewayConfigs, false)
+	if err != nil {
+		return err
+	}
+	ok := false
+	for _, c := range s.cardConfigs(configs) {
+		ok = ok || c.ID == in.GatewayConfig
+	}
+	if !ok {
+		return pasarela.Invalid("gatewayConfig", "unknown_gateway_config",
+			"must be an enabled card gateway config allowed for this subscription")
+	}
+	// One open agreement at a time: the earlier ones close.
+	if err := tx.InvalidateOpenAgreements(ctx, clientID, id, now); err != nil {
+		return err
+	}
+	return tx.CreateAgreement(ctx, a)
 }
 
 // AgreementPage is what the hosted agreement page shows.

@@ -55,7 +55,7 @@ func benchSubscriptionCycles(b *testing.B, engine string) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		a, err := svc.CreateAgreement(actx, ten.App.ID, sub.ID, core.AgreementInput{GatewayConfig: cfg.ID})
+		a, _, err := svc.CreateAgreement(actx, ten.App.ID, sub.ID, core.AgreementInput{GatewayConfig: cfg.ID}, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

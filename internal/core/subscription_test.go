@@ -40,8 +40,8 @@ func (e *env) MustSubscription(in core.SubscriptionInput) *pasarela.Subscription
 // MustAgreement makes an agreement of a subscription on a config.
 func (e *env) MustAgreement(subID, configID int64) *pasarela.SubscriptionAgreement {
 	e.t.Helper()
-	a, err := e.svc.CreateAgreement(e.app(), e.appID(), subID, core.AgreementInput{GatewayConfig: configID,
-		ReturnURL: "https://shop.example/thanks"})
+	a, _, err := e.svc.CreateAgreement(e.app(), e.appID(), subID, core.AgreementInput{GatewayConfig: configID,
+		ReturnURL: "https://shop.example/thanks"}, nil)
 	if err != nil {
 		e.t.Fatalf("create agreement: %v", err)
 	}
@@ -189,7 +189,7 @@ func TestSubscriptionLifecycle(t *testing.T) {
 			}
 		}
 		// A new agreement cannot be made for a completed subscription.
-		_, err = e.svc.CreateAgreement(e.app(), e.appID(), sub.ID, core.AgreementInput{GatewayConfig: cfg.ID})
+		_, _, err = e.svc.CreateAgreement(e.app(), e.appID(), sub.ID, core.AgreementInput{GatewayConfig: cfg.ID}, nil)
 		wantErr(t, "agreement of completed", err, pasarela.KindInvalid, "not_agreeable", "completed")
 		wantErr(t, "cancel completed", e.svc.CancelSubscription(e.app(), e.appID(), sub.ID), pasarela.KindInvalid,
 			"invalid_transition", "invalidated")
@@ -661,7 +661,7 @@ func TestSubscriptionTwoNodes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := svcs[1].CreateAgreement(actx, ten.App.ID, sub.ID, core.AgreementInput{GatewayConfig: cfg.ID})
+		a, _, err := svcs[1].CreateAgreement(actx, ten.App.ID, sub.ID, core.AgreementInput{GatewayConfig: cfg.ID}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -724,7 +724,7 @@ func TestSubscriptionIsolation(t *testing.T) {
 			if err := e.svc.CancelSubscription(ctx, e.appID(), sub.ID); pasarela.ErrorKind(err) != pasarela.KindNotFound {
 				t.Errorf("%s cancel: %v", name, err)
 			}
-			if _, err := e.svc.CreateAgreement(ctx, e.appID(), sub.ID, core.AgreementInput{GatewayConfig: cfg.ID}); pasarela.ErrorKind(err) != pasarela.KindNotFound {
+			if _, _, err := e.svc.CreateAgreement(ctx, e.appID(), sub.ID, core.AgreementInput{GatewayConfig: cfg.ID}, nil); pasarela.ErrorKind(err) != pasarela.KindNotFound {
 				t.Errorf("%s agreement: %v", name, err)
 			}
 			if _, _, err := e.svc.CreateSubscription(ctx, e.appID(), core.SubscriptionInput{Amount: 1, Currency: "EUR", Interval: "day"}, nil); pasarela.ErrorKind(err) != pasarela.KindNotFound {
@@ -741,7 +741,7 @@ func TestSubscriptionIsolation(t *testing.T) {
 		// A's config cannot serve B's subscription.
 		bsub, _, err := e.svc.CreateSubscription(e.B.AppCtx(e.ctx), e.B.App.ID, core.SubscriptionInput{Amount: 1, Currency: "EUR", Interval: "day"}, nil)
 		if err == nil {
-			_, err = e.svc.CreateAgreement(e.B.AppCtx(e.ctx), e.B.App.ID, bsub.ID, core.AgreementInput{GatewayConfig: cfg.ID})
+			_, _, err = e.svc.CreateAgreement(e.B.AppCtx(e.ctx), e.B.App.ID, bsub.ID, core.AgreementInput{GatewayConfig: cfg.ID}, nil)
 			if pasarela.AsError(err).Field != "gatewayConfig" {
 				t.Errorf("B agreement on A's config: %v", err)
 			}
@@ -772,7 +772,7 @@ func TestSubscriptionAgreementRaces(t *testing.T) {
 				case 1:
 					errs[i] = e.svc.CancelSubscription(e.app(), e.appID(), sub.ID)
 				case 2:
-					_, errs[i] = e.svc.CreateAgreement(e.app(), e.appID(), sub.ID, core.AgreementInput{GatewayConfig: cfg.ID})
+					_, _, errs[i] = e.svc.CreateAgreement(e.app(), e.appID(), sub.ID, core.AgreementInput{GatewayConfig: cfg.ID}, nil)
 				}
 			})
 			if errs[1] != nil {

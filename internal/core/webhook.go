@@ -136,33 +136,44 @@ func (s *Service) webhookWriter(ctx context.Context, tx *store.Tx, appID int64) 
 }
 
 // CreateWebhook adds a webhook endpoint to an application. The answer holds
-// the endpoint's signing secret, shown only this once (which is also why
-// creation is not replayed by Idempotency-Key: the stored answer would keep
-// the secret in clear).
-func (s *Service) CreateWebhook(ctx context.Context, appID int64, in WebhookInput) (*pasarela.Webhook, error) {
-	var w *store.WebhookRow
-	err := s.db.Update(ctx, func(tx *store.Tx) error {
-		p, err := s.webhookWriter(ctx, tx, appID)
+// the endpoint's signing secret, shown only this once: idem's Render must
+// leave it out of the answer it stores, so a replay of the creation shows
+// the endpoint without it (the secret is kept only sealed).
+func (s *Service) CreateWebhook(ctx context.Context, appID int64, in WebhookInput, idem *Idem) (*pasarela.Webhook, *Replay, error) {
+	p, err := s.applicationAccess(ctx, appID, true, pasarela.RoleAdmin)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, replay, err := s.idempotent(ctx, p.ClientID, "webhook:"+strconv.FormatInt(appID, 10), idem, func(tx *store.Tx) (any, error) {
+		w, err := s.createWebhook(ctx, tx, appID, in)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if err := s.validateWebhook(&in); err != nil {
-			return err
-		}
-		now := s.now()
-		secret := webhook.NewSecret()
-		w = &store.WebhookRow{Webhook: pasarela.Webhook{ClientID: p.ClientID, ApplicationID: appID, Method: in.Method,
-			Targets: in.Targets, Entity: in.Entity, Events: in.Events, Secret: secret, CreatedAt: now, UpdatedAt: now},
-			SealedSecret: s.sealer.seal([]byte(secret), secretAAD(p.ClientID, appID))}
-		if w.Events == nil {
-			w.Events = []string{}
-		}
-		return tx.CreateWebhook(ctx, w)
+		return &w.Webhook, nil
 	})
+	if err != nil || replay != nil {
+		return nil, replay, err
+	}
+	return v.(*pasarela.Webhook), nil, nil
+}
+
+func (s *Service) createWebhook(ctx context.Context, tx *store.Tx, appID int64, in WebhookInput) (*store.WebhookRow, error) {
+	p, err := s.webhookWriter(ctx, tx, appID)
 	if err != nil {
 		return nil, err
 	}
-	return &w.Webhook, nil
+	if err := s.validateWebhook(&in); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	secret := webhook.NewSecret()
+	w := &store.WebhookRow{Webhook: pasarela.Webhook{ClientID: p.ClientID, ApplicationID: appID, Method: in.Method,
+		Targets: in.Targets, Entity: in.Entity, Events: in.Events, Secret: secret, CreatedAt: now, UpdatedAt: now},
+		SealedSecret: s.sealer.seal([]byte(secret), secretAAD(p.ClientID, appID))}
+	if w.Events == nil {
+		w.Events = []string{}
+	}
+	return w, tx.CreateWebhook(ctx, w)
 }
 
 // ListWebhooks returns a page of an application's webhooks (without their

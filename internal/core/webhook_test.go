@@ -21,7 +21,7 @@ func (e *env) MustWebhook(in core.WebhookInput) *pasarela.Webhook {
 	if in.Targets == nil {
 		in.Targets = []string{"https://hooks.example.com/a"}
 	}
-	w, err := e.svc.CreateWebhook(e.app(), e.appID(), in)
+	w, _, err := e.svc.CreateWebhook(e.app(), e.appID(), in, nil)
 	if err != nil {
 		e.t.Fatalf("create webhook: %v", err)
 	}
@@ -131,7 +131,7 @@ func TestWebhookValidation(t *testing.T) {
 			{"unknown refund event", core.WebhookInput{Entity: "refund", Targets: []string{"https://a.example.com"}, Events: []string{"refund.pending"}}, "events[0]"},
 		}
 		for _, tt := range tests {
-			_, err := e.svc.CreateWebhook(e.app(), e.appID(), tt.in)
+			_, _, err := e.svc.CreateWebhook(e.app(), e.appID(), tt.in, nil)
 			fe := pasarela.AsError(err)
 			if fe == nil || fe.Kind != pasarela.KindInvalid || !hasField(fe, tt.field) {
 				t.Errorf("%s: %v, want an invalid %s", tt.name, err, tt.field)
@@ -175,7 +175,8 @@ func TestWebhookTenantIsolation(t *testing.T) {
 			"B gets":    func() (any, error) { return e.svc.GetWebhook(e.B.AdminCtx(e.ctx), e.appID(), w.ID) },
 			"B deletes": func() (any, error) { return nil, e.svc.DeleteWebhook(e.B.AdminCtx(e.ctx), e.appID(), w.ID) },
 			"B creates": func() (any, error) {
-				return e.svc.CreateWebhook(e.B.AdminCtx(e.ctx), e.appID(), core.WebhookInput{Entity: "payment", Targets: []string{"https://b.example.com"}})
+				w, _, err := e.svc.CreateWebhook(e.B.AdminCtx(e.ctx), e.appID(), core.WebhookInput{Entity: "payment", Targets: []string{"https://b.example.com"}}, nil)
+				return w, err
 			},
 			"B deliveries": func() (any, error) {
 				l, _, err := e.svc.ListDeliveries(e.B.AdminCtx(e.ctx), e.appID(), w.ID, core.DeliveryFilter{}, pasarela.ListOptions{})

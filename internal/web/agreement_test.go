@@ -23,8 +23,8 @@ func (s *stack) MustAgreement(t *testing.T) (*pasarela.Subscription, *pasarela.S
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := s.Svc.CreateAgreement(s.ctx, s.AppID, sub.ID, core.AgreementInput{GatewayConfig: s.CardConfig,
-		ReturnURL: s.Merchant.URL + "/subscribed", CancelURL: s.Merchant.URL + "/plans"})
+	a, _, err := s.Svc.CreateAgreement(s.ctx, s.AppID, sub.ID, core.AgreementInput{GatewayConfig: s.CardConfig,
+		ReturnURL: s.Merchant.URL + "/subscribed", CancelURL: s.Merchant.URL + "/plans"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -140,8 +140,8 @@ func BenchmarkEventToDelivery(b *testing.B) {
 			Name: pasarela.Set("cards"), Weight: pasarela.Set(1)}); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := svc.CreateWebhook(admin, ten.App.ID, core.WebhookInput{Targets: []string{rc.URL}, Entity: "payment",
-			Events: []string{"payment.invalidated"}}); err != nil {
+		if _, _, err := svc.CreateWebhook(admin, ten.App.ID, core.WebhookInput{Targets: []string{rc.URL}, Entity: "payment",
+			Events: []string{"payment.invalidated"}}, nil); err != nil {
 			b.Fatal(err)
 		}
 		pays := make([]int64, b.N)

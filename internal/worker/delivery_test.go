@@ -121,8 +121,8 @@ func mustShop(t testing.TB, svc *core.Service, name string, targets ...string) *
 		t.Fatal(err)
 	}
 	var err error
-	s.hook, err = svc.CreateWebhook(s.admin, s.app.ID, core.WebhookInput{Targets: targets, Entity: pasarela.EntityPayment,
-		Events: []string{"payment.completed"}})
+	s.hook, _, err = svc.CreateWebhook(s.admin, s.app.ID, core.WebhookInput{Targets: targets, Entity: pasarela.EntityPayment,
+		Events: []string{"payment.completed"}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,7 @@ func TestSubscriptionsStep(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := svc.CreateAgreement(ten.AppCtx(ctx), ten.App.ID, sub.ID, core.AgreementInput{GatewayConfig: cfg.ID})
+			a, _, err := svc.CreateAgreement(ten.AppCtx(ctx), ten.App.ID, sub.ID, core.AgreementInput{GatewayConfig: cfg.ID}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -45,6 +45,16 @@ func writeAnswer(w http.ResponseWriter, status int, id *core.Idem, v any) {
 	_, _ = w.Write(id.Answer)
 }
 
+// writeCreatedReplay sends a stored creation again, with the Location the
+// first answer had (its first link, the resource's own).
+func writeCreatedReplay(w http.ResponseWriter, rep *core.Replay) {
+	var created struct{ Links []link }
+	if json.Unmarshal(rep.Body, &created) == nil && len(created.Links) > 0 {
+		w.Header().Set("Location", created.Links[0].Href)
+	}
+	writeReplay(w, rep)
+}
+
 // writeReplay sends a stored answer again.
 func writeReplay(w http.ResponseWriter, rep *core.Replay) {
 	w.Header().Set("Content-Type", "application/json")

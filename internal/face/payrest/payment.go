@@ -270,12 +270,7 @@ func (f *Face) createPayment(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if replay != nil {
-		// The replayed payment's Location, as the first answer had it.
-		var created struct{ Links []link }
-		if json.Unmarshal(replay.Body, &created) == nil && len(created.Links) > 0 {
-			w.Header().Set("Location", created.Links[0].Href)
-		}
-		writeReplay(w, replay)
+		writeCreatedReplay(w, replay)
 		return nil
 	}
 	view := f.paymentView(p)

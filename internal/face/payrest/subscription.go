@@ -218,12 +218,12 @@ func (f *Face) createSubscription(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	if replay != nil {
-		writeReplay(w, replay)
+		writeCreatedReplay(w, replay)
 		return nil
 	}
 	view := subscriptionView(sub)
 	w.Header().Set("Location", view.Links[0].Href)
-	writeJSON(w, http.StatusCreated, view)
+	writeAnswer(w, http.StatusCreated, key, view)
 	return nil
 }
 
@@ -298,18 +298,37 @@ func (f *Face) createAgreement(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var form agreementForm
-	if err := decodeBody(r, "subscriptionAgreement", &form); err != nil {
-		return err
-	}
-	a, err := f.svc.CreateAgreement(r.Context(), appID, id, core.AgreementInput{GatewayConfig: form.GatewayConfig,
-		ReturnURL: form.ReturnURL, CancelURL: form.CancelURL})
+	body, err := readBody(r, "subscriptionAgreement", &form)
 	if err != nil {
 		return err
 	}
-	view := f.agreementView(a)
+	key, err := idem(r, body, func(v any) any { return f.agreementView(v.(*pasarela.SubscriptionAgreement)) }, http.StatusCreated)
+	if err != nil {
+		return err
+	}
+	a, replay, err := f.svc.CreateAgreement(r.Context(), appID, id, core.AgreementInput{GatewayConfig: form.GatewayConfig,
+		ReturnURL: form.ReturnURL, CancelURL: form.CancelURL}, key)
+	if err != nil {
+		return err
+	}
+	var view agreementJSON
+	if replay != nil {
+		// The same agreement as the first answer, in the form asked now.
+		if err := json.Unmarshal(replay.Body, &view); err != nil {
+			return pasarela.Internal(err)
+		}
+		if !wantsHTML(r) {
+			w.Header().Set("Location", view.URL)
+			writeReplay(w, replay)
+			return nil
+		}
+		w.Header().Set("Idempotent-Replayed", "true")
+	} else {
+		view = f.agreementView(a)
+	}
 	w.Header().Set("Location", view.URL)
 	if !wantsHTML(r) {
-		writeJSON(w, http.StatusCreated, view)
+		writeAnswer(w, http.StatusCreated, key, view)
 		return nil
 	}
 	d, err := f.svc.GetSubscription(r.Context(), appID, id)

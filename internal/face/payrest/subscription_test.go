@@ -323,3 +323,30 @@ func oaSubscriptions(s *oaSuite) {
 		}
 	}
 }
+
+// TestAgreementCreateIdempotent: a retried agreement with the same
+// Idempotency-Key answers the first agreement, whose link the buyer may
+// already hold, instead of replacing it; in JSON and as the HTML snippet.
+func TestAgreementCreateIdempotent(t *testing.T) {
+	e := newEnv(t)
+	key := Key(e.A.AppKey)
+	cards := e.MustSandbox(e.A, e.A.AppID, "Cards", nil)
+	sub := e.MustCreateSubscription(key, e.A.AppID, nil).ID()
+	body := agreementBody(map[string]any{"gatewayConfig": cards})
+	first := e.Do("POST", subscriptionPath(e.A.AppID, sub), key.Idem("agr-1"), body).Expect(t, http.StatusCreated)
+	again := e.Do("POST", subscriptionPath(e.A.AppID, sub), key.Idem("agr-1"), body).Expect(t, http.StatusCreated)
+	if again.Header.Get("Idempotent-Replayed") != "true" || again.JSON["url"] != first.JSON["url"] ||
+		again.Header.Get("Location") != first.JSON["url"] {
+		t.Fatalf("replay %s, first %s", again.Body, first.Body)
+	}
+	html := e.Do("POST", subscriptionPath(e.A.AppID, sub)+"?format=html", key.Idem("agr-1"), body).Expect(t, http.StatusCreated)
+	if !strings.Contains(string(html.Body), first.JSON["url"].(string)) || html.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("HTML replay: %s", html.Body)
+	}
+	// The first agreement's page still opens: nothing replaced it.
+	if _, err := e.Svc.OpenAgreement(context.Background(), PageToken(t, first.JSON["url"].(string))); err != nil {
+		t.Fatalf("the first agreement after its retries: %v", err)
+	}
+	e.Do("POST", subscriptionPath(e.A.AppID, sub), key.Idem("agr-1"), agreementBody(map[string]any{"gatewayConfig": cards,
+		"returnUrl": "https://shop.example/other"})).ExpectError(t, http.StatusConflict)
+}

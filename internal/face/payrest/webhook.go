@@ -75,13 +75,28 @@ func (f *Face) createWebhook(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var form webhookForm
-	if err := decodeBody(r, "webhook", &form); err != nil {
-		return err
-	}
-	wh, err := f.svc.CreateWebhook(r.Context(), appID, core.WebhookInput{Method: form.Method, Targets: form.Targets,
-		Entity: form.TargetEntity, Events: form.Events})
+	body, err := readBody(r, "webhook", &form)
 	if err != nil {
 		return err
+	}
+	// The signing secret is shown once: the stored answer a retry replays
+	// leaves it out.
+	key, err := idem(r, body, func(v any) any {
+		view := webhookView(v.(*pasarela.Webhook))
+		view.Secret = ""
+		return view
+	}, http.StatusCreated)
+	if err != nil {
+		return err
+	}
+	wh, replay, err := f.svc.CreateWebhook(r.Context(), appID, core.WebhookInput{Method: form.Method, Targets: form.Targets,
+		Entity: form.TargetEntity, Events: form.Events}, key)
+	if err != nil {
+		return err
+	}
+	if replay != nil {
+		writeCreatedReplay(w, replay)
+		return nil
 	}
 	view := webhookView(wh)
 	w.Header().Set("Location", view.Links[0].Href)

@@ -305,3 +305,27 @@ func oaWebhooks(s *oaSuite) {
 		}
 	}
 }
+
+// TestWebhookCreateIdempotent: a retried creation with the same
+// Idempotency-Key makes no second endpoint (which would deliver every event
+// twice); the replay shows the endpoint without its secret, which only the
+// first answer carries. Another body under the key is a 409.
+func TestWebhookCreateIdempotent(t *testing.T) {
+	e := newEnv(t)
+	key := Key(e.A.AppKey).Idem("hook-1")
+	body := webhookBody(map[string]any{"targets": []string{"https://merchant.example.com/hooks"}, "targetEntity": "payment"})
+	first := e.Do("POST", webhooksPath(e.A.AppID), key, body).Expect(t, http.StatusCreated)
+	if s, _ := first.JSON["secret"].(string); !strings.HasPrefix(s, "whsec_") {
+		t.Fatalf("first answer without its secret: %s", first.Body)
+	}
+	again := e.Do("POST", webhooksPath(e.A.AppID), key, body).Expect(t, http.StatusCreated)
+	if again.Header.Get("Idempotent-Replayed") != "true" || again.ID() != first.ID() || again.JSON["secret"] != nil ||
+		again.Header.Get("Location") != first.Header.Get("Location") {
+		t.Fatalf("replay: %s %v", again.Body, again.Header)
+	}
+	if n := len(e.Do("GET", webhooksPath(e.A.AppID), Key(e.A.AppKey), nil).Expect(t, http.StatusOK).List); n != 1 {
+		t.Fatalf("%d webhooks after a retried creation, want 1", n)
+	}
+	other := webhookBody(map[string]any{"targets": []string{"https://other.example.com/hooks"}, "targetEntity": "payment"})
+	e.Do("POST", webhooksPath(e.A.AppID), key, other).ExpectError(t, http.StatusConflict)
+}
