@@ -112,7 +112,7 @@ func (ps Proxies) trusts(a netip.Addr) bool {
 // Resolve returns the caller's address and whether the request is secure.
 // Forwarded headers count only when the peer is a trusted proxy; the client
 // address is then the right-most address of X-Forwarded-For that is not
-// itself a trusted proxy.
+// itself a trusted proxy, and the scheme the right-most X-Forwarded-Proto.
 func (ps Proxies) Resolve(r *http.Request) (ip string, secure bool) {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -123,8 +123,12 @@ func (ps Proxies) Resolve(r *http.Request) (ip string, secure bool) {
 	if err != nil || !ps.trusts(peer) {
 		return host, secure
 	}
-	if proto := r.Header.Get("X-Forwarded-Proto"); proto != "" {
-		secure = strings.EqualFold(strings.TrimSpace(strings.Split(proto, ",")[0]), "https")
+	// The right-most value is the one the trusted proxy set: a proxy that
+	// appends rather than replaces leaves the client's own claim before it.
+	if protos := strings.Split(strings.Join(r.Header.Values("X-Forwarded-Proto"), ","), ","); len(protos) > 0 {
+		if last := strings.TrimSpace(protos[len(protos)-1]); last != "" {
+			secure = strings.EqualFold(last, "https")
+		}
 	}
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 	for i := len(hops) - 1; i >= 0; i-- {

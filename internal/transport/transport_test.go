@@ -24,6 +24,8 @@ func TestResolve(t *testing.T) {
 		{"chain of proxies", "10.1.1.1:4000", "198.51.100.2, 10.2.2.2", "http", false, "198.51.100.2", false},
 		{"spoofed left-most hop ignored", "10.1.1.1:4000", "6.6.6.6, 198.51.100.2", "", false, "198.51.100.2", false},
 		{"garbage hop stops the walk", "127.0.0.1:4000", "nonsense", "", false, "127.0.0.1", false},
+		{"appended proto: the proxy's value counts", "127.0.0.1:4000", "", "https, http", false, "127.0.0.1", false},
+		{"appended proto over https", "127.0.0.1:4000", "", "http, https", false, "127.0.0.1", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := httptest.NewRequest("GET", "/", nil)
