@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/pasarela/pasarela/internal/core"
@@ -105,7 +106,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		took := time.Since(start)
 		h.metrics.observe(route, r.Method, sw.status(), took)
-		h.log.InfoContext(ctx, "request", "request_id", id, "method", r.Method, "path", r.URL.Path, "route", route,
+		h.log.InfoContext(ctx, "request", "request_id", id, "method", r.Method, "path", logPath(r.URL.Path), "route", route,
 			"status", sw.status(), "bytes", sw.bytes, "duration_ms", float64(took.Microseconds())/1000, "ip", ip)
 	}()
 	h.next.ServeHTTP(sw, r)
@@ -196,4 +197,23 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logge
 		err = errors.Join(err, serr)
 	}
 	return err
+}
+
+// logPath is a request's path as the log shows it: the token of a hosted
+// page (/pay/{token}…) opens that payment or agreement to whoever holds it,
+// so only its kind (the prefix before "_") is kept.
+func logPath(p string) string {
+	rest, ok := strings.CutPrefix(p, "/pay/")
+	if !ok {
+		return p
+	}
+	token, tail, _ := strings.Cut(rest, "/")
+	kind, _, _ := strings.Cut(token, "_")
+	if len(kind) > 8 {
+		kind = kind[:8]
+	}
+	if tail != "" {
+		tail = "/" + tail
+	}
+	return "/pay/" + kind + "_…" + tail
 }

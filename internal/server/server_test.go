@@ -112,3 +112,18 @@ func TestPanicRecovery(t *testing.T) {
 		t.Fatal("the panic was not logged")
 	}
 }
+
+// TestLogPathHidesPageTokens: a hosted page's token is a credential; the
+// access log keeps only its kind.
+func TestLogPathHidesPageTokens(t *testing.T) {
+	for in, want := range map[string]string{
+		"/pay/pc_3oc2kbeyxabcdefghijklmnop":           "/pay/pc_…",
+		"/pay/sa_abcdefghijklmnop/challenge":          "/pay/sa_…/challenge",
+		"/application/1/payment":                      "/application/1/payment",
+		"/pay/no-underscore-token-at-all-aaaaaaaaaaa": "/pay/no-under_…",
+	} {
+		if got := logPath(in); got != want {
+			t.Errorf("logPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
