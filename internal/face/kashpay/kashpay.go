@@ -58,6 +58,10 @@ func (f *Face) Register(mux *http.ServeMux) {
 	mux.Handle(f.prefix+"/EntitiesServices/getBalance", f.route(http.MethodGet, true, f.getBalance))
 	mux.Handle(f.prefix+"/EntitiesServices/getOperations", f.route(http.MethodGet, true, f.getOperations))
 	mux.HandleFunc("GET "+OpenAPIPath, openAPI)
+	// Anything else under the prefix answers in the face's own envelope.
+	mux.Handle(f.prefix+"/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.writeError(w, r, pasarela.Errorf(pasarela.KindNotFound, "not_found", "no such operation: %s", r.URL.Path))
+	}))
 }
 
 // route serves one path with one method; authed routes need a session

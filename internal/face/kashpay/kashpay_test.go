@@ -421,3 +421,21 @@ func TestOrderIdempotency(t *testing.T) {
 		}
 	})
 }
+
+// TestUnknownPathsKeepTheEnvelope: a mistyped operation (Kashpay's paths
+// are case-sensitive) and a wrongly typed member answer in the face's own
+// envelope, each problem once.
+func TestUnknownPathsKeepTheEnvelope(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		r := e.Do("POST", "/OKPay/createorder", nil, `{}`)
+		if r.Status != http.StatusNotFound || r.JSON["success"] != false || r.JSON["error"] == nil {
+			t.Fatalf("unknown operation: %d %s", r.Status, r.Body)
+		}
+		token := e.MustLogin(seedEntity, seedUser)
+		r = e.Do("POST", "/OKPay/createOrder", map[string]string{"Authorization": "Bearer " + token},
+			`{"amount":{},"typeTransaction":1}`)
+		if r.Status != http.StatusBadRequest || strings.Count(string(r.Body), `"field":"amount"`) != 1 {
+			t.Fatalf("amount of the wrong type: %d %s", r.Status, r.Body)
+		}
+	})
+}

@@ -109,26 +109,34 @@ func decodeOrder(body []byte) (core.PayoutInput, error) {
 	}
 	var v pasarela.Validation
 	t := map[string]string{}
+	wrongType := map[string]bool{} // reported once, as a type error, not also as missing
 	for _, name := range orderFields {
 		s, err := o.text(name)
 		if err != nil {
 			v.AddError(err)
+			wrongType[name] = true
 		}
 		t[name] = strings.TrimSpace(s)
 	}
 	mxn, _ := pasarela.LookupCurrency("MXN")
-	if t["amount"] == "" {
+	switch {
+	case wrongType["amount"]:
+	case t["amount"] == "":
 		v.Add("amount", "required", "is required")
-	} else if a, err := pasarela.ParseMajor("amount", t["amount"], mxn); err != nil {
-		v.AddError(err)
-	} else {
-		in.Amount = a
+	default:
+		if a, err := pasarela.ParseMajor("amount", t["amount"], mxn); err != nil {
+			v.AddError(err)
+		} else {
+			in.Amount = a
+		}
 	}
-	if t["typeTransaction"] == "" {
+	switch n, err := strconv.Atoi(t["typeTransaction"]); {
+	case wrongType["typeTransaction"]:
+	case t["typeTransaction"] == "":
 		v.Add("typeTransaction", "required", "is required")
-	} else if n, err := strconv.Atoi(t["typeTransaction"]); err != nil {
+	case err != nil:
 		v.Add("typeTransaction", "transaction_type", "the only supported type is 1 (SPEI interbank transfer)")
-	} else {
+	default:
 		in.TransactionType = n
 	}
 	account, spei := t["beneficiaryAcount"], t["beneficiaryAcountSPEI"]
