@@ -451,7 +451,8 @@ func (f *fakeProcessor) Refund(_ context.Context, _ processor.Config, ref string
 		<-gate
 	}
 	if f.refundFails.Load() {
-		return processor.Result{}, errors.New("fake processor unreachable")
+		// Nobody could connect: the processor never saw it.
+		return processor.Result{}, processor.NotSent(errors.New("fake processor unreachable"))
 	}
 	return processor.Result{Outcome: processor.Refunded, Ref: ref, Amount: amount}, nil
 }

@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -90,6 +91,10 @@ func (c *crashProc) Refund(ctx context.Context, cfg processor.Config, ref string
 		arrived <- processor.Charge{Reference: ref, IdempotencyKey: key}
 		<-ctx.Done()
 		return processor.Result{}, ctx.Err()
+	}
+	if mode == lostAnswer {
+		_, _ = c.Processor.Refund(ctx, cfg, ref, amount, key)
+		return processor.Result{}, &pasarela.Error{Kind: pasarela.KindUnavailable, Code: "processor_unavailable", Message: "connection reset"}
 	}
 	return c.Processor.Refund(ctx, cfg, ref, amount, key)
 }
@@ -377,7 +382,10 @@ func TestReconcileRefund(t *testing.T) {
 		cp.mu.Unlock()
 		var refundID int64
 		e.crash(arrived, func(ctx context.Context) error {
-			_, _, err := e.svc.Refund(e.A.AdminCtx(ctx), e.appID(), p.ID, core.RefundInput{Amount: 1200}, nil)
+			r, _, err := e.svc.Refund(e.A.AdminCtx(ctx), e.appID(), p.ID, core.RefundInput{Amount: 1200}, nil)
+			if err == nil && r.Status == pasarela.RefundPending {
+				err = errors.New("the refund was left pending") // what a caller that outlived the crash would see
+			}
 			return err
 		})
 		cp.mu.Lock()

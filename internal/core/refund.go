@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"strconv"
 
 	"github.com/pasarela/pasarela"
@@ -84,6 +85,14 @@ func (s *Service) sendRefund(ctx context.Context, pay *pasarela.Payment, r *pasa
 	var res processor.Result
 	if err == nil {
 		res, err = proc.Refund(ctx, opts, pay.ProcessorRef, r.Amount, refundKey(pay, r))
+		if err != nil && pasarela.ErrorKind(err) != pasarela.KindInvalid && !errors.Is(err, processor.ErrNotSent) {
+			// The call may have reached the processor and only its answer
+			// been lost: calling it failed could make the merchant refund
+			// again. The refund stays pending; the reconciler sends it again
+			// under the same key, which the processor answers once.
+			s.log.WarnContext(ctx, "refund outcome unknown; left to the reconciler", "payment", pay.ID, "refund", r.ID, "err", err)
+			return r, nil, nil
+		}
 	}
 	ok := err == nil && res.Outcome == processor.Refunded
 	if err != nil {

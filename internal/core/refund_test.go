@@ -8,6 +8,7 @@ import (
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/core"
+	"github.com/pasarela/pasarela/internal/core/coretest"
 )
 
 // TestRefunds walks refund sequences on a 10.50 EUR payment: each step's
@@ -227,6 +228,39 @@ func TestRefundIdempotency(t *testing.T) {
 		}
 		if _, _, err := e.svc.Refund(e.ctx, e.appID(), p.ID, core.RefundInput{Amount: 1}, nil); pasarela.ErrorKind(err) != pasarela.KindUnauthorized {
 			t.Errorf("a refund with no principal: %v", err)
+		}
+	})
+}
+
+// TestRefundLostAnswerStaysPending: a refund call that fails after it may
+// have reached the processor is not recorded as failed (the merchant would
+// refund again): it stays pending, and the reconciler sends it again under
+// the same key, which the processor answers once.
+func TestRefundLostAnswerStaysPending(t *testing.T) {
+	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
+		e, cp := reconcileEnv(t, engine)
+		e.MustSandbox()
+		p := e.MustCompleted(core.PaymentInput{Amount: 3000})
+		cp.mu.Lock()
+		cp.refunds = lostAnswer
+		cp.mu.Unlock()
+		r, _, err := e.svc.Refund(e.A.AdminCtx(e.ctx), e.appID(), p.ID, core.RefundInput{Amount: 1200}, nil)
+		if err != nil || r.Status != pasarela.RefundPending {
+			t.Fatalf("refund with a lost answer: %+v %v, want pending", r, err)
+		}
+		cp.mu.Lock()
+		cp.refunds = crashNone
+		cp.mu.Unlock()
+		e.clock.Advance(3 * time.Minute)
+		if res := e.reconcile(); res.Refunds != 1 {
+			t.Fatalf("reconcile: %+v", res)
+		}
+		d := e.MustGet(p.ID)
+		if d.Refunded != 1200 || len(d.Refunds) != 1 || d.Refunds[0].Status != pasarela.RefundCompleted {
+			t.Fatalf("after reconcile: refunded %d, refunds %+v", d.Refunded, d.Refunds)
+		}
+		if pst := e.postings(p.ID); len(pst) != 2 {
+			t.Fatalf("postings %v, want capture and one refund", pst)
 		}
 	})
 }
