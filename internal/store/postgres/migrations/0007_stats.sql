@@ -132,6 +132,8 @@ GROUP BY 1, 2, 3, 4, 5, 6;
 -- the statistics on the create path. Rows are always taken in slot order,
 -- so that two transactions never wait on each other's rows in a cycle.
 CREATE FUNCTION payment_buckets_created_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+	step int;
 BEGIN
 	IF TG_OP = 'UPDATE' AND OLD.client_id = NEW.client_id AND OLD.application_id = NEW.application_id
 		AND OLD.created_at = NEW.created_at AND OLD.status = NEW.status AND OLD.currency = NEW.currency THEN
@@ -144,26 +146,35 @@ BEGIN
 			AND day = OLD.created_at / 86400000000 AND status = OLD.status AND currency = OLD.currency AND shard = OLD.id % 8;
 		RETURN NULL;
 	END IF;
-	IF TG_OP IN ('UPDATE', 'DELETE') THEN
-		UPDATE payment_buckets_created SET count = count - 1, amount = amount - OLD.amount, refunded = refunded - OLD.refunded
-		WHERE client_id = OLD.client_id AND application_id = OLD.application_id
-			AND slot IN ((OLD.created_at % 86400000000) / 900000000, 96 + (OLD.created_at % 86400000000) / 3600000000, 120,
-			121 + (OLD.created_at % 86400000000) / 14400000000)
-			AND day = OLD.created_at / 86400000000 AND status = OLD.status AND currency = OLD.currency AND shard = OLD.id % 8;
-	END IF;
-	IF TG_OP IN ('INSERT', 'UPDATE') THEN
-		INSERT INTO payment_buckets_created AS t (client_id, application_id, slot, day, status, currency, shard, count, amount, refunded)
-		VALUES (NEW.client_id, NEW.application_id, (NEW.created_at % 86400000000) / 900000000, NEW.created_at / 86400000000,
-				NEW.status, NEW.currency, NEW.id % 8, 1, NEW.amount, NEW.refunded),
-			(NEW.client_id, NEW.application_id, 96 + (NEW.created_at % 86400000000) / 3600000000, NEW.created_at / 86400000000,
-				NEW.status, NEW.currency, NEW.id % 8, 1, NEW.amount, NEW.refunded),
-			(NEW.client_id, NEW.application_id, 120, NEW.created_at / 86400000000,
-				NEW.status, NEW.currency, NEW.id % 8, 1, NEW.amount, NEW.refunded),
-			(NEW.client_id, NEW.application_id, 121 + (NEW.created_at % 86400000000) / 14400000000, NEW.created_at / 86400000000,
-				NEW.status, NEW.currency, NEW.id % 8, 1, NEW.amount, NEW.refunded)
-		ON CONFLICT (client_id, application_id, slot, day, status, currency, shard) DO UPDATE SET
-			count = t.count + 1, amount = t.amount + EXCLUDED.amount, refunded = t.refunded + EXCLUDED.refunded;
-	END IF;
+	-- A status change takes the rows of its two statuses in status order,
+	-- whichever way it goes: two payments of one application moving in
+	-- opposite directions (pending to processing and back) then lock the
+	-- shared rows in the same order and never wait on each other in a cycle.
+	FOR step IN 1..2 LOOP
+		IF (step = 1) = (TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.status <= NEW.status)) THEN
+			IF TG_OP IN ('UPDATE', 'DELETE') THEN
+				UPDATE payment_buckets_created SET count = count - 1, amount = amount - OLD.amount, refunded = refunded - OLD.refunded
+				WHERE client_id = OLD.client_id AND application_id = OLD.application_id
+					AND slot IN ((OLD.created_at % 86400000000) / 900000000, 96 + (OLD.created_at % 86400000000) / 3600000000, 120,
+					121 + (OLD.created_at % 86400000000) / 14400000000)
+					AND day = OLD.created_at / 86400000000 AND status = OLD.status AND currency = OLD.currency AND shard = OLD.id % 8;
+			END IF;
+		ELSE
+			IF TG_OP IN ('INSERT', 'UPDATE') THEN
+				INSERT INTO payment_buckets_created AS t (client_id, application_id, slot, day, status, currency, shard, count, amount, refunded)
+				VALUES (NEW.client_id, NEW.application_id, (NEW.created_at % 86400000000) / 900000000, NEW.created_at / 86400000000,
+						NEW.status, NEW.currency, NEW.id % 8, 1, NEW.amount, NEW.refunded),
+					(NEW.client_id, NEW.application_id, 96 + (NEW.created_at % 86400000000) / 3600000000, NEW.created_at / 86400000000,
+						NEW.status, NEW.currency, NEW.id % 8, 1, NEW.amount, NEW.refunded),
+					(NEW.client_id, NEW.application_id, 120, NEW.created_at / 86400000000,
+						NEW.status, NEW.currency, NEW.id % 8, 1, NEW.amount, NEW.refunded),
+					(NEW.client_id, NEW.application_id, 121 + (NEW.created_at % 86400000000) / 14400000000, NEW.created_at / 86400000000,
+						NEW.status, NEW.currency, NEW.id % 8, 1, NEW.amount, NEW.refunded)
+				ON CONFLICT (client_id, application_id, slot, day, status, currency, shard) DO UPDATE SET
+					count = t.count + 1, amount = t.amount + EXCLUDED.amount, refunded = t.refunded + EXCLUDED.refunded;
+			END IF;
+		END IF;
+	END LOOP;
 	RETURN NULL;
 END
 $$;
