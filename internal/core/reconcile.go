@@ -219,9 +219,21 @@ func (s *Service) recoverCycle(ctx context.Context, sub *pasarela.Subscription, 
 	if err != nil {
 		return nil, err
 	}
-	res, err := proc.Authorize(ctx, opts, processor.Charge{Reference: pay.TransactionID, Amount: pay.Amount,
-		Currency: pay.Currency, Description: pay.Description, Card: sub.Card, Capture: true,
-		ReturnURL: s.CheckoutURL(pay.CheckoutToken), IdempotencyKey: chargeKey(pay, row.ID), OffSession: true})
+	ch := s.storedCharge(sub, pay, row.ID)
+	if !sub.Status.Charging() {
+		// Cancelled since the claim: only a charge the dead process made
+		// stands; Lookup answers it, or spends the key so none is made.
+		res, err := proc.Lookup(ctx, opts, ch.IdempotencyKey)
+		if pasarela.ErrorKind(err) == pasarela.KindNotFound {
+			return &attempt{config: row, result: processor.Result{Outcome: processor.Declined, Code: CodeSubscriptionEnded,
+				Message: "the subscription ended before this charge was made"}}, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &attempt{config: row, result: res}, nil
+	}
+	res, err := proc.Authorize(ctx, opts, ch)
 	if err != nil {
 		if pasarela.ErrorKind(err) == pasarela.KindInvalid {
 			// The processor refuses the stored card itself, as chargeStored

@@ -569,3 +569,42 @@ func TestLostAnswerIsAskedAbout(t *testing.T) {
 		}
 	})
 }
+
+// TestReconcileCancelledCycle: the scheduler claimed a cycle and died before
+// the processor saw the charge; the merchant then cancelled. The reconciler
+// does not charge a cancelled subscriber: nothing reached the processor, so
+// nothing is taken, and the cycle's payment does not complete.
+func TestReconcileCancelledCycle(t *testing.T) {
+	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
+		e, cp := reconcileEnv(t, engine)
+		cfg := e.MustSandbox()
+		start := e.clock.Now().Add(time.Hour)
+		sub := e.MustConfirmed(cfg.ID, core.SubscriptionInput{Amount: 1500, StartDate: &start, Cycles: 2}, card(cardVisa))
+		e.at(start)
+		arrived, _ := cp.set(crashBeforeCall)
+		e.crash(arrived, func(ctx context.Context) error {
+			_, err := e.svc.RunSubscriptions(ctx)
+			if err == nil {
+				err = context.Canceled
+			}
+			return err
+		})
+		cp.set(crashNone)
+		payID := e.MustSub(sub.ID).Cycles[0].PaymentID
+		if err := e.svc.CancelSubscription(e.app(), e.appID(), sub.ID); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(3 * time.Minute)
+		e.reconcile()
+		pay := e.MustGet(payID).Payment
+		if pay.Status == pasarela.StatusCompleted || pay.Status == pasarela.StatusProcessing {
+			t.Fatalf("cycle payment of a cancelled subscription: %s", pay.Status)
+		}
+		if n := e.sandboxCharges(pay); n != 0 {
+			t.Fatalf("%d charges of a cancelled subscription's cycle, want none", n)
+		}
+		if pst := e.postings(payID); len(pst) != 0 {
+			t.Fatalf("postings %v, want none", pst)
+		}
+	})
+}

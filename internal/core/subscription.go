@@ -480,6 +480,10 @@ func (s *Service) runSubscription(ctx context.Context, d store.DueSubscription, 
 // do so until the retries are spent.
 const CodeAuthenticationRequired = "authentication_required"
 
+// CodeSubscriptionEnded declines a cycle whose subscription was cancelled
+// between its claim and the charge.
+const CodeSubscriptionEnded = "subscription_ended"
+
 // claimCycle, inside tx, takes the subscription's due work: a new cycle (its
 // payment created already processing) or a retry of the declined one. It
 // returns nil when there is nothing to charge (another node did it, the
@@ -629,9 +633,7 @@ func (s *Service) chargeStored(ctx context.Context, sub *pasarela.Subscription, 
 	if err != nil {
 		return a
 	}
-	res, err := authorizeOnce(ctx, proc, opts, processor.Charge{Reference: pay.TransactionID, Amount: pay.Amount,
-		Currency: pay.Currency, Description: pay.Description, Card: sub.Card, Capture: true,
-		ReturnURL: s.CheckoutURL(pay.CheckoutToken), IdempotencyKey: chargeKey(pay, row.ID), OffSession: true})
+	res, err := authorizeOnce(ctx, proc, opts, s.storedCharge(sub, pay, row.ID))
 	if errors.Is(err, errOutcomeUnknown) {
 		s.log.WarnContext(ctx, "subscription charge outcome unknown; left to the reconciler", "subscription", sub.ID, "payment", pay.ID, "err", err)
 		return nil
@@ -648,6 +650,14 @@ func (s *Service) chargeStored(ctx context.Context, sub *pasarela.Subscription, 
 	}
 	a.result = res
 	return a
+}
+
+// storedCharge is the processor call of a cycle: the subscription's stored
+// card, without the buyer, under the claim's key.
+func (s *Service) storedCharge(sub *pasarela.Subscription, pay *pasarela.Payment, configID int64) processor.Charge {
+	return processor.Charge{Reference: pay.TransactionID, Amount: pay.Amount, Currency: pay.Currency,
+		Description: pay.Description, Card: sub.Card, Capture: true, ReturnURL: s.CheckoutURL(pay.CheckoutToken),
+		IdempotencyKey: chargeKey(pay, configID), OffSession: true}
 }
 
 // lockSubscriptionOf locks, inside a settlement's transaction and before
