@@ -608,3 +608,30 @@ func TestReconcileCancelledCycle(t *testing.T) {
 		}
 	})
 }
+
+// TestConfigKeptWhileCharging: while a payment of the application is being
+// charged (or was left so by a crash), none of its configs can be deleted:
+// the charge names its config only when it settles, and the reconciler must
+// still find it.
+func TestConfigKeptWhileCharging(t *testing.T) {
+	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
+		e, cp := reconcileEnv(t, engine)
+		cfg := e.MustSandbox()
+		p := e.MustPayment(core.PaymentInput{})
+		arrived, _ := cp.set(crashAfterCall)
+		e.crash(arrived, func(ctx context.Context) error {
+			_, err := e.svc.PayWithCard(ctx, p.CheckoutToken, card(cardVisa))
+			return err
+		})
+		cp.set(crashNone)
+		err := e.svc.DeleteGatewayConfig(e.admin(), e.appID(), cfg.ID)
+		wantErr(t, "delete while a charge is in flight", err, pasarela.KindInvalid, "gateway_in_use")
+		e.clock.Advance(3 * time.Minute)
+		if r := e.reconcile(); r.Payments != 1 {
+			t.Fatalf("reconcile: %+v", r)
+		}
+		if got := e.MustGet(p.ID).Status; got != pasarela.StatusCompleted {
+			t.Fatalf("the charge at the kept config: %s", got)
+		}
+	})
+}

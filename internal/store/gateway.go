@@ -149,12 +149,18 @@ func (tx *Tx) DeleteGatewayConfig(ctx context.Context, clientID string, appID, i
 	return expectOne(res, "gateway config")
 }
 
-// GatewayConfigInUse reports whether any payment or link refers to the config.
+// GatewayConfigInUse reports whether any payment or link refers to the
+// config, or a payment of its application is being charged.
 func (tx *Tx) GatewayConfigInUse(ctx context.Context, clientID string, id int64) (bool, error) {
 	var n int
+	// A payment in flight at the application names its config only once it
+	// settles (and after a crash only the reconciler knows which config it
+	// was), so any of them keeps every config of the application in use.
 	err := tx.scanRow(tx.q.QueryRowContext(ctx, `SELECT
 		(SELECT COUNT(*) FROM payments WHERE client_id = $1 AND gateway_config_id = $2) +
-		(SELECT COUNT(*) FROM payment_links WHERE client_id = $1 AND gateway_config_id = $2)`, clientID, id),
+		(SELECT COUNT(*) FROM payment_links WHERE client_id = $1 AND gateway_config_id = $2) +
+		(SELECT COUNT(*) FROM payments WHERE status = 'processing' AND client_id = $1
+			AND application_id = (SELECT application_id FROM gateway_configs WHERE id = $2))`, clientID, id),
 		"gateway config", func(scan func(...any) error) error { return scan(&n) })
 	return n > 0, err
 }
