@@ -138,6 +138,11 @@ func validatePayout(in *PayoutInput) error {
 // payoutRoles may send money out of a client's balance.
 var payoutRoles = []pasarela.Role{pasarela.RoleAdmin, pasarela.RoleManager}
 
+// payoutReaders may see a client's payouts and balance: beneficiaries'
+// accounts and tax ids are the client's business, not a terminal user's
+// (who sees only its own transactions, and sends no payouts).
+var payoutReaders = []pasarela.Role{pasarela.RoleAdmin, pasarela.RoleManager, pasarela.RoleViewer}
+
 // payoutScope is the idempotency scope of a client's payouts.
 const payoutScope = "payouts"
 
@@ -256,7 +261,7 @@ func EntityPrefix(code string) string {
 
 // GetPayout returns a payout of the caller's client.
 func (s *Service) GetPayout(ctx context.Context, id int64) (*pasarela.Payout, error) {
-	p, err := principal(ctx)
+	p, err := requireUser(ctx, payoutReaders...)
 	if err != nil {
 		return nil, err
 	}
@@ -274,7 +279,7 @@ func (s *Service) GetPayout(ctx context.Context, id int64) (*pasarela.Payout, er
 // statuses narrows it to payouts in any of them (none: all).
 func (s *Service) ListPayouts(ctx context.Context, statuses []pasarela.PayoutStatus, opts pasarela.ListOptions) ([]pasarela.Payout, int, error) {
 	f := store.PayoutFilter{Statuses: statuses}
-	p, err := principal(ctx)
+	p, err := requireUser(ctx, payoutReaders...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -305,7 +310,7 @@ type Balance struct {
 
 // ClientBalance returns the caller's client's balance in currency.
 func (s *Service) ClientBalance(ctx context.Context, currency string) (*Balance, error) {
-	p, err := principal(ctx)
+	p, err := requireUser(ctx, payoutReaders...)
 	if err != nil {
 		return nil, err
 	}

@@ -439,3 +439,23 @@ func TestUnknownPathsKeepTheEnvelope(t *testing.T) {
 		}
 	})
 }
+
+// TestTerminalUsersSeeNoPayouts: a terminal user (its own transactions only;
+// it sends no payouts) may neither send money nor read the client's
+// payouts and balance; a viewer reads them.
+func TestTerminalUsersSeeNoPayouts(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		e.MustUser(e.Cascade, "till@cascadefintech.com", pasarela.RoleTerminal)
+		e.MustUser(e.Cascade, "audit@cascadefintech.com", pasarela.RoleViewer)
+		till := map[string]string{"Authorization": "Bearer " + e.MustLogin(seedEntity, "till@cascadefintech.com")}
+		audit := map[string]string{"Authorization": "Bearer " + e.MustLogin(seedEntity, "audit@cascadefintech.com")}
+		for _, path := range []string{"/EntitiesServices/getBalance", "/EntitiesServices/getOperations"} {
+			if r := e.Do("GET", path, till, ""); r.Status != http.StatusForbidden || r.JSON["success"] != false {
+				t.Errorf("terminal user %s: %d %s", path, r.Status, r.Body)
+			}
+			if r := e.Do("GET", path, audit, ""); r.Status != http.StatusOK {
+				t.Errorf("viewer %s: %d %s", path, r.Status, r.Body)
+			}
+		}
+	})
+}
