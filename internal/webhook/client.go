@@ -127,10 +127,10 @@ func NewClient(o ClientOptions) *Client {
 		d.Control = func(network, address string, _ syscall.RawConn) error {
 			ap, err := netip.ParseAddrPort(address)
 			if err != nil {
-				return fmt.Errorf("%w: %s", ErrForbiddenAddress, address)
+				return ErrForbiddenAddress
 			}
 			if Forbidden(ap.Addr()) {
-				return fmt.Errorf("%w: %s is private, loopback or link-local", ErrForbiddenAddress, ap.Addr())
+				return ErrForbiddenAddress
 			}
 			return nil
 		}
@@ -210,6 +210,11 @@ func (c *Client) Send(ctx context.Context, r Request) Result {
 // cleanError drops the URL net/http wraps errors in: the log already names
 // the target, and the reason reads better alone.
 func cleanError(err error) error {
+	if errors.Is(err, ErrForbiddenAddress) {
+		// Without the address: the delivery log is the merchant's to
+		// read, and would otherwise map internal names to internal IPs.
+		return ErrForbiddenAddress
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		if ue.Timeout() {

@@ -153,3 +153,15 @@ func TestClientAnswers(t *testing.T) {
 		t.Fatalf("gone: %+v", res)
 	}
 }
+
+// TestRefusalNamesNoAddress: a refused target's error, which the merchant
+// reads in the delivery log, says why without the address a name resolved
+// to (it would map internal names to internal addresses).
+func TestRefusalNamesNoAddress(t *testing.T) {
+	c := NewClient(ClientOptions{})
+	res := c.Send(context.Background(), Request{Method: "POST", URL: "http://localhost:9/hook", Body: []byte("{}")})
+	if res.Err == nil || !errors.Is(res.Err, ErrForbiddenAddress) || strings.Contains(res.Err.Error(), "127.0.0.1") ||
+		strings.Contains(res.Err.Error(), "::1") {
+		t.Fatalf("refusal: %v", res.Err)
+	}
+}
