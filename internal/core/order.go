@@ -246,8 +246,8 @@ func (s *Service) CreateOrder(ctx context.Context, appID int64, in OrderInput, i
 		return res, nil, err
 	}
 	now := s.now()
-	pay := &pasarela.Payment{ClientID: p.ClientID, ApplicationID: appID, TransactionID: randomAlnum(17),
-		CheckoutToken: checkoutTokenPrefix + randomString(32), Status: pasarela.StatusPending,
+	pay := &pasarela.Payment{ClientID: p.ClientID, ApplicationID: appID, TransactionID: newTransactionID(now),
+		CheckoutToken: newCheckoutToken(now), Status: pasarela.StatusPending,
 		Type: pasarela.PaymentSimple, Amount: in.Total, Currency: in.Currency, Description: pin.Description,
 		MerchantRef: in.ID, Language: pin.Language, Items: in.Items, Taxes: in.Taxes, Shipping: in.Shipping,
 		OrderFingerprint: fingerprint, CreatedAt: now, UpdatedAt: now}

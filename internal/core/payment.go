@@ -203,8 +203,8 @@ func (s *Service) CreatePayment(ctx context.Context, appID int64, in PaymentInpu
 		return nil, replay, err
 	}
 	now := s.now()
-	pay := &pasarela.Payment{ClientID: p.ClientID, ApplicationID: appID, TransactionID: timeOrdered(now, alnumSorted, 7) + randomAlnum(10),
-		CheckoutToken: checkoutTokenPrefix + timeOrdered(now, base32Sorted, 9) + randomString(32), Status: pasarela.StatusPending,
+	pay := &pasarela.Payment{ClientID: p.ClientID, ApplicationID: appID, TransactionID: newTransactionID(now),
+		CheckoutToken: newCheckoutToken(now), Status: pasarela.StatusPending,
 		Type: pasarela.PaymentType(in.Type), Amount: in.Amount, Currency: in.Currency, Description: in.Description,
 		CustomerID: in.CustomerID, CustomerEmail: in.CustomerEmail, MerchantRef: in.MerchantRef, Language: in.Language,
 		Flags: in.Flags, AskForDetails: in.AskForDetails, Capture: in.Capture, GatewayConfigs: in.GatewayConfigs,
@@ -217,6 +217,17 @@ func (s *Service) CreatePayment(ctx context.Context, appID int64, in PaymentInpu
 		return nil, replay, err
 	}
 	return v.(*pasarela.Payment), nil, nil
+}
+
+// newTransactionID and newCheckoutToken make a new payment's identifiers:
+// random, after a prefix of the time so that their unique indexes grow at
+// the end (see timeOrdered).
+func newTransactionID(now time.Time) string {
+	return timeOrdered(now, alnumSorted, 7) + randomAlnum(10)
+}
+
+func newCheckoutToken(now time.Time) string {
+	return checkoutTokenPrefix + timeOrdered(now, base32Sorted, 9) + randomString(32)
 }
 
 // paymentScope is the idempotency scope of an application's payments.

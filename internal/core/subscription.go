@@ -570,8 +570,8 @@ func (s *Service) claimCycle(ctx context.Context, tx *store.Tx, d store.DueSubsc
 			return nil, err
 		}
 	}
-	pay := &pasarela.Payment{ClientID: sub.ClientID, ApplicationID: sub.ApplicationID, TransactionID: randomAlnum(17),
-		CheckoutToken: checkoutTokenPrefix + randomString(32), Status: pasarela.StatusPending, Type: pasarela.PaymentSubscription,
+	pay := &pasarela.Payment{ClientID: sub.ClientID, ApplicationID: sub.ApplicationID, TransactionID: newTransactionID(now),
+		CheckoutToken: newCheckoutToken(now), Status: pasarela.StatusPending, Type: pasarela.PaymentSubscription,
 		Amount: sub.Amount, Currency: sub.Currency, Description: sub.Description, CustomerID: sub.CustomerID,
 		CustomerEmail: sub.CustomerEmail, Language: "en", Flags: []string{}, GatewayConfigs: []int64{sub.GatewayConfig},
 		GatewayConfig: sub.GatewayConfig, Capture: "automatic", Card: sub.Card, ParentID: parent,
