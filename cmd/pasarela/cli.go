@@ -91,7 +91,7 @@ const usage = `usage:
                  [--duration 10s] [--workers 64] [--rate 0] [--scenario create,get,list]
   pasarela webhook verify --secret whsec_… --id ID --timestamp UNIX --signature "v1,…" [--api-key KEY --hash HEX] [--body FILE]
   pasarela webhook listen [--addr 127.0.0.1:9000] [--secret whsec_…] [--api-key KEY]
-Every flag also reads from PASARELA_<FLAG> (e.g. PASARELA_DB, PASARELA_ADDR).`
+Every flag of serve, and --db everywhere, also reads from PASARELA_<FLAG> (e.g. PASARELA_DB, PASARELA_ADDR).`
 
 // ParseFlags reads the command line; environ gives the environment (as
 // os.Environ) so that tests set it without touching the process's.

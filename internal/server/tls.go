@@ -56,7 +56,13 @@ func SelfSignedTLS(certFile, keyFile string, now time.Time) (cfg *tls.Config, ge
 		if now.Before(cert.Leaf.NotAfter) {
 			return tlsConfig(cert), false, nil
 		}
-		// An expired development certificate is replaced, not served.
+		// An expired development certificate is replaced, not served; a
+		// certificate someone else issued is theirs to renew, never ours
+		// to overwrite.
+		if !ownSelfSigned(cert.Leaf) {
+			return nil, false, fmt.Errorf("tls: %s expired on %s and was not made by --tls-self-signed: renew it, or remove both files",
+				certFile, cert.Leaf.NotAfter.Format(time.DateOnly))
+		}
 	} else if !errors.Is(certErr, os.ErrNotExist) && certErr != nil {
 		return nil, false, fmt.Errorf("tls: %w", certErr)
 	} else if !errors.Is(keyErr, os.ErrNotExist) && keyErr != nil {
@@ -81,6 +87,14 @@ func SelfSignedTLS(certFile, keyFile string, now time.Time) (cfg *tls.Config, ge
 	return tlsConfig(cert), true, nil
 }
 
+// selfSignedOrg names the organization of the certificates GenerateSelfSigned
+// makes, by which an expired one is known to be the gateway's own.
+const selfSignedOrg = "pasarela (development)"
+
+func ownSelfSigned(c *x509.Certificate) bool {
+	return c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil && len(c.Subject.Organization) == 1 && c.Subject.Organization[0] == selfSignedOrg
+}
+
 // GenerateSelfSigned makes an ECDSA P-256 key and a certificate for it,
 // valid for a year from now for 127.0.0.1, ::1 and localhost, in PEM.
 func GenerateSelfSigned(now time.Time) (certPEM, keyPEM []byte, err error) {
@@ -94,7 +108,7 @@ func GenerateSelfSigned(now time.Time) (certPEM, keyPEM []byte, err error) {
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: serial,
-		Subject:      pkix.Name{Organization: []string{"pasarela (development)"}, CommonName: "localhost"},
+		Subject:      pkix.Name{Organization: []string{selfSignedOrg}, CommonName: "localhost"},
 		// A little slack before now, for clients whose clock runs behind.
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(selfSignedValidity),

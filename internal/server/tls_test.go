@@ -5,15 +5,19 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/pem"
 	"io"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -227,5 +231,38 @@ func TestLoadTLS(t *testing.T) {
 	}
 	if _, _, err := server.SelfSignedTLS(filepath.Join(dir, "bad.crt"), keyFile, time.Now()); err == nil {
 		t.Fatal("a corrupt self-signed pair was accepted")
+	}
+}
+
+// TestSelfSignedKeepsOthersCertificates: --tls-self-signed replaces its own
+// expired pair, never an operator's certificate that expired at the same
+// paths: that start fails, naming the file, and leaves both files alone.
+func TestSelfSignedKeepsOthersCertificates(t *testing.T) {
+	dir := t.TempDir()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{Organization: []string{"Example Shop"}, CommonName: "shop.example"},
+		NotBefore: now.Add(-48 * time.Hour), NotAfter: now.Add(-24 * time.Hour), DNSNames: []string{"shop.example"}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
+	certFile, keyFile := filepath.Join(dir, "shop.crt"), filepath.Join(dir, "shop.key")
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	if err := os.WriteFile(certFile, certPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := server.SelfSignedTLS(certFile, keyFile, now); err == nil || !strings.Contains(err.Error(), certFile) {
+		t.Fatalf("an operator's expired certificate: %v, want a refusal naming it", err)
+	}
+	if after, _ := os.ReadFile(certFile); !bytes.Equal(after, certPEM) {
+		t.Fatal("the operator's certificate was overwritten")
 	}
 }
