@@ -66,8 +66,10 @@ type Main struct {
 	cancel  context.CancelFunc
 	served  chan error
 	tlsDone chan error // the HTTPS listener's end, when it runs
-	closeMu sync.Once
-	closed  error
+	// listenerDown is closed when any listener stops serving.
+	listenerDown chan struct{}
+	closeMu      sync.Once
+	closed       error
 
 	// reconciler settles charges and refunds a dead process left in flight.
 	reconciler *worker.Reconciler
@@ -365,11 +367,20 @@ func (m *Main) serve(ctx context.Context) error {
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel = cancel
 	m.served = make(chan error, 1)
-	go func() { m.served <- server.Serve(sctx, m.ln, h, m.log, m.Config.ShutdownGrace) }()
+	m.listenerDown = make(chan struct{})
+	var down sync.Once
+	listenerEnded := func() { down.Do(func() { close(m.listenerDown) }) }
+	go func() {
+		err := server.Serve(sctx, m.ln, h, m.log, m.Config.ShutdownGrace)
+		listenerEnded()
+		m.served <- err
+	}()
 	if m.tlsLn != nil {
 		m.tlsDone = make(chan error, 1)
 		go func() {
-			m.tlsDone <- server.ServeTLS(sctx, m.tlsLn, h, m.log, m.Config.ShutdownGrace, m.tlsCfg)
+			err := server.ServeTLS(sctx, m.tlsLn, h, m.log, m.Config.ShutdownGrace, m.tlsCfg)
+			listenerEnded()
+			m.tlsDone <- err
 		}()
 		m.log.Info("listening (HTTPS)", "addr", m.tlsLn.Addr().String())
 	}
@@ -398,6 +409,11 @@ func (m *Main) serve(ctx context.Context) error {
 
 // Serving reports whether Run started a server that Close must stop.
 func (m *Main) Serving() bool { return m.served != nil }
+
+// ListenerDown is closed when a listener stops serving, on shutdown or on
+// its own (a failure): either way the process should close and exit rather
+// than run its workers with nothing to answer requests.
+func (m *Main) ListenerDown() <-chan struct{} { return m.listenerDown }
 
 // URL is the base URL of the running server.
 func (m *Main) URL() string { return "http://" + m.ln.Addr().String() }

@@ -33,7 +33,11 @@ func main() {
 		os.Exit(1)
 	}
 	if m.Serving() {
-		<-ctx.Done()
+		select {
+		case <-ctx.Done():
+		case <-m.ListenerDown():
+			fmt.Fprintln(os.Stderr, "pasarela: a listener stopped serving; shutting down")
+		}
 	}
 	if err := m.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, "pasarela:", err)

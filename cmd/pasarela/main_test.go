@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // MustRun parses args as the command line and runs the command to the end
@@ -295,4 +296,22 @@ func TestCommandLineErrors(t *testing.T) {
 		t.Errorf("weak password: %v", err)
 	}
 	m.Close()
+}
+
+// TestListenerDownIsSignalled: when a listener stops serving on its own (its
+// socket closed under it), ListenerDown says so, so the process exits rather
+// than run its workers with nothing to answer requests.
+func TestListenerDownIsSignalled(t *testing.T) {
+	m, _ := MustRun(t, nil, "serve", "--db", testDB(t), "--addr", "127.0.0.1:0")
+	select {
+	case <-m.ListenerDown():
+		t.Fatal("ListenerDown before anything stopped")
+	default:
+	}
+	m.ln.Close()
+	select {
+	case <-m.ListenerDown():
+	case <-time.After(10 * time.Second):
+		t.Fatal("a listener that stopped serving was not signalled")
+	}
 }
