@@ -88,18 +88,28 @@ func New(svc *core.Service, log *slog.Logger) *Pages {
 
 // Register mounts the pages on mux.
 func (p *Pages) Register(mux *http.ServeMux) {
+	// Buyers type card numbers here: once a page is reached over HTTPS,
+	// the browser is told to keep to HTTPS for the gateway's host.
+	handle := func(pattern string, h http.HandlerFunc) {
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			if transport.Secure(r.Context()) {
+				w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+			}
+			h(w, r)
+		})
+	}
 	// A subscription agreement's token (sa_…) shares the checkout's paths,
 	// and so its CSRF cookie, card form and 3-D Secure step.
-	mux.HandleFunc("GET /pay/{token}", p.agreementOr(p.show, p.showAgreement))
-	mux.HandleFunc("POST /pay/{token}", p.agreementOr(p.payWithCard, p.confirmAgreement))
-	mux.HandleFunc("POST /pay/{token}/redirect", p.startRedirect)
-	mux.HandleFunc("POST /pay/{token}/challenge", p.agreementOr(p.resume, p.resumeAgreement))
-	mux.HandleFunc("POST /pay/{token}/approve", p.resume)
-	mux.HandleFunc("GET /pay/assets/{file}", p.serveAsset)
-	mux.HandleFunc("GET /pay/{$}", p.notFound)
+	handle("GET /pay/{token}", p.agreementOr(p.show, p.showAgreement))
+	handle("POST /pay/{token}", p.agreementOr(p.payWithCard, p.confirmAgreement))
+	handle("POST /pay/{token}/redirect", p.startRedirect)
+	handle("POST /pay/{token}/challenge", p.agreementOr(p.resume, p.resumeAgreement))
+	handle("POST /pay/{token}/approve", p.resume)
+	handle("GET /pay/assets/{file}", p.serveAsset)
+	handle("GET /pay/{$}", p.notFound)
 	// A step's address opened directly (a bookmark, a reload) leads to the
 	// payment's page, which shows the step the payment is at.
-	mux.HandleFunc("GET /pay/{token}/{rest...}", func(w http.ResponseWriter, r *http.Request) {
+	handle("GET /pay/{token}/{rest...}", func(w http.ResponseWriter, r *http.Request) {
 		if token := r.PathValue("token"); validToken(token) {
 			p.seeOther(w, r, token)
 			return
