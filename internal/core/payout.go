@@ -367,8 +367,15 @@ func (s *Service) AdvancePayouts(ctx context.Context) (int, error) {
 // advancePayout asks the rail about one payout and records its answer. A
 // rail that cannot be reached is asked again after railRetry.
 func (s *Service) advancePayout(ctx context.Context, rail processor.PayoutRail, po *pasarela.Payout) (bool, error) {
+	// Claim it first: its next check moves a lease ahead, under the version
+	// check, so that of several nodes that read it due only one asks the
+	// rail (a real rail's send must happen once), and a node that dies
+	// before recording the answer leaves it due again when the lease ends.
+	claimed, err := s.claimPayout(ctx, po)
+	if err != nil || !claimed {
+		return false, err
+	}
 	var res processor.PayoutResult
-	var err error
 	if po.RailRef == "" {
 		res, err = rail.Send(ctx, processor.PayoutOrder{Key: po.ClientID + ":" + po.Reference, Amount: po.Amount,
 			Currency: po.Currency, BeneficiaryName: po.BeneficiaryName, Account: po.BeneficiaryAccount,
@@ -405,7 +412,10 @@ func (s *Service) advancePayout(ctx context.Context, rail processor.PayoutRail, 
 		}
 		cur.Rail = rail.ID()
 		if res.NextCheck.IsZero() {
-			cur.NextCheckAt = nil
+			// A rail with nothing scheduled is still asked again: a payout
+			// on its way must never be left without a next check.
+			next := now.Add(railRetry)
+			cur.NextCheckAt = &next
 		} else {
 			next := res.NextCheck.UTC().Truncate(time.Microsecond)
 			cur.NextCheckAt = &next
@@ -429,6 +439,24 @@ func (s *Service) advancePayout(ctx context.Context, rail processor.PayoutRail, 
 		return false, nil
 	}
 	return changed, uerr
+}
+
+// payoutLease is how long a claimed payout is left to the node that claimed
+// it before it is due again.
+const payoutLease = 2 * time.Minute
+
+// claimPayout moves po's next check a lease ahead if nobody changed it since
+// it was read; false means another node has it.
+func (s *Service) claimPayout(ctx context.Context, po *pasarela.Payout) (bool, error) {
+	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		lease := s.now().Add(payoutLease)
+		po.NextCheckAt = &lease
+		return tx.UpdatePayout(ctx, po)
+	})
+	if pasarela.AsError(err).Code == "concurrent_change" {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // payoutPath is the sequence of steps from a payout's status to where the

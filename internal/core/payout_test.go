@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -499,4 +500,49 @@ func TestPayoutsDisabled(t *testing.T) {
 			t.Fatalf("advance without a rail: %d %v", n, err)
 		}
 	})
+}
+
+// holdRail holds the first Send until released, counting the Sends.
+type holdRail struct {
+	processor.PayoutRail
+	sends   atomic.Int32
+	arrived chan struct{}
+	release chan struct{}
+}
+
+func (h *holdRail) Send(ctx context.Context, o processor.PayoutOrder) (processor.PayoutResult, error) {
+	if h.sends.Add(1) == 1 {
+		close(h.arrived)
+		<-h.release
+	}
+	return h.PayoutRail.Send(ctx, o)
+}
+
+// TestPayoutClaimedOnce: a node asking the rail about a payout holds a lease
+// on it; another node's pass meanwhile finds it not due and sends nothing,
+// so a payout reaches a real rail once however many nodes run the worker.
+func TestPayoutClaimedOnce(t *testing.T) {
+	rail := &holdRail{}
+	engines(t, func(t *testing.T, e *env) {
+		rail.PayoutRail = spei.New(core.ProcessorState(e.db, spei.ID), spei.Schedule{}, e.clock.Now)
+		rail.arrived, rail.release = make(chan struct{}), make(chan struct{})
+		rail.sends.Store(0)
+		e.MustCredit(e.A.Client.ID, 50_000)
+		if _, _, err := e.svc.CreatePayout(e.admin(), order(10_000), nil); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { _, err := e.svc.AdvancePayouts(e.ctx); done <- err }()
+		<-rail.arrived
+		if n, err := e.svc.AdvancePayouts(e.ctx); err != nil || n != 0 {
+			t.Fatalf("second node's pass: %d %v, want nothing", n, err)
+		}
+		close(rail.release)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if n := rail.sends.Load(); n != 1 {
+			t.Fatalf("%d sends to the rail, want 1", n)
+		}
+	}, func(c *core.Config) { c.PayoutRail = rail })
 }
