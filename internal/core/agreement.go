@@ -229,9 +229,11 @@ func (s *Service) ConfirmAgreement(ctx context.Context, token string, card pasar
 		return s.agreementFailed(ctx, a, err)
 	}
 	a.Card = &tok
-	res, err := proc.Authorize(ctx, opts, processor.Charge{Reference: "agr_" + randomAlnum(20), Amount: sub.Amount,
+	// The key names this attempt (the claim wrote its version), so that a
+	// call whose answer was lost is asked about rather than assumed undone.
+	res, err := authorizeOnce(ctx, proc, opts, processor.Charge{Reference: "agr_" + randomAlnum(20), Amount: sub.Amount,
 		Currency: sub.Currency, Description: sub.Description, Card: &tok, Capture: false,
-		ReturnURL: s.CheckoutURL(token)})
+		ReturnURL: s.CheckoutURL(token), IdempotencyKey: "agr_" + strconv.FormatInt(a.ID, 10) + "_" + strconv.FormatInt(a.Version, 10)})
 	if err != nil {
 		return s.agreementFailed(ctx, a, err)
 	}
@@ -266,7 +268,7 @@ func (s *Service) agreementAnswer(ctx context.Context, proc processor.Processor,
 		if res.Outcome == processor.Authorized {
 			_, err = proc.Cancel(ctx, opts, res.Ref)
 		} else {
-			_, err = proc.Refund(ctx, opts, res.Ref, res.Amount, "")
+			_, err = proc.Refund(ctx, opts, res.Ref, res.Amount, "agr_release_"+res.Ref)
 		}
 		if err != nil {
 			s.log.WarnContext(ctx, "could not release a card verification", "agreement", a.ID, "err", err)

@@ -635,3 +635,22 @@ func TestConfigKeptWhileCharging(t *testing.T) {
 		}
 	})
 }
+
+// TestAgreementLostAnswer: the card verification of an agreement whose
+// answer was lost is asked about under its key: the hold the processor made
+// is found and released, and the agreement is confirmed, not failed with a
+// hold left behind.
+func TestAgreementLostAnswer(t *testing.T) {
+	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
+		e, cp := reconcileEnv(t, engine)
+		cfg := e.MustSandbox()
+		sub := e.MustSubscription(core.SubscriptionInput{})
+		a := e.MustAgreement(sub.ID, cfg.ID)
+		cp.set(lostAnswer)
+		pg, err := e.svc.ConfirmAgreement(e.ctx, a.Token, card(cardVisa))
+		cp.set(crashNone)
+		if err != nil || pg.Agreement.Status != pasarela.AgreementConfirmed || pg.Subscription.Status != pasarela.SubscriptionActive {
+			t.Fatalf("confirm with a lost answer: %+v %v", pg, err)
+		}
+	})
+}
