@@ -234,14 +234,8 @@ func (s *Service) GetSubscription(ctx context.Context, appID, id int64) (*Subscr
 		if d.Cycles, err = tx.ListCycles(ctx, p.ClientID, id); err != nil {
 			return err
 		}
-		for _, c := range d.Cycles {
-			pay, err := tx.GetPaymentByID(ctx, p.ClientID, c.PaymentID)
-			if err != nil {
-				return err
-			}
-			d.Payments = append(d.Payments, *pay)
-		}
-		return nil
+		d.Payments, err = tx.ListCyclePayments(ctx, p.ClientID, id)
+		return err
 	})
 	if err != nil {
 		return nil, err

@@ -352,6 +352,28 @@ func (tx *Tx) GetCycleByPayment(ctx context.Context, clientID string, paymentID 
 	return &c, nil
 }
 
+// ListCyclePayments returns the payments of a subscription's cycles, first
+// cycle first (cycles are created in order, so are their payments), in one
+// query.
+func (tx *Tx) ListCyclePayments(ctx context.Context, clientID string, subscriptionID int64) ([]pasarela.Payment, error) {
+	rows, err := tx.query(ctx, `SELECT `+paymentColumns+` FROM payments WHERE client_id = $1 AND id IN
+		(SELECT payment_id FROM subscription_cycles WHERE client_id = $1 AND subscription_id = $2) ORDER BY id`,
+		clientID, subscriptionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []pasarela.Payment
+	for rows.Next() {
+		var p pasarela.Payment
+		if err := scanPayment(rows.Scan, &p); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
 // ListCycles returns a subscription's cycles, first first.
 func (tx *Tx) ListCycles(ctx context.Context, clientID string, subscriptionID int64) ([]pasarela.SubscriptionCycle, error) {
 	rows, err := tx.query(ctx, `SELECT `+cycleColumns+` FROM subscription_cycles
