@@ -44,7 +44,7 @@ func (p *Pages) showAgreement(w http.ResponseWriter, r *http.Request) {
 
 // confirmAgreement is POST /pay/sa_…: the card form.
 func (p *Pages) confirmAgreement(w http.ResponseWriter, r *http.Request) {
-	token, ok := p.agreementPost(w, r)
+	token, ok := p.post(w, r)
 	if !ok {
 		return
 	}
@@ -55,37 +55,12 @@ func (p *Pages) confirmAgreement(w http.ResponseWriter, r *http.Request) {
 
 // resumeAgreement is POST /pay/sa_…/challenge: the sandbox bank's answer.
 func (p *Pages) resumeAgreement(w http.ResponseWriter, r *http.Request) {
-	token, ok := p.agreementPost(w, r)
+	token, ok := p.post(w, r)
 	if !ok {
 		return
 	}
 	pg, err := p.svc.ResumeAgreement(r.Context(), token, r.PostForm.Get("approved") == "true")
 	p.afterAgreement(w, r, token, pg, err, nil)
-}
-
-// agreementPost checks what every POST of the page needs: a plausible
-// token, a parsed form and the CSRF pair.
-func (p *Pages) agreementPost(w http.ResponseWriter, r *http.Request) (string, bool) {
-	token := r.PathValue("token")
-	lang := langFromHeader(r.Header.Get("Accept-Language"))
-	if !validToken(token) {
-		p.notFound(w, r)
-		return "", false
-	}
-	back := &view{Lang: lang, LinkURL: "/pay/" + token, LinkText: translate(lang, "back.link")}
-	if err := r.ParseForm(); err != nil {
-		status := http.StatusBadRequest
-		if transport.IsTooLarge(err) {
-			status = http.StatusRequestEntityTooLarge
-		}
-		p.message(w, r, status, back, translate(lang, "badform.title"), translate(lang, "badform.body"))
-		return "", false
-	}
-	if !checkCSRF(r) {
-		p.message(w, r, http.StatusForbidden, back, translate(lang, "csrf.title"), translate(lang, "csrf.body"))
-		return "", false
-	}
-	return token, true
 }
 
 // afterAgreement answers a POST from what the core did: errors in the card

@@ -161,16 +161,19 @@ func (p *Pages) post(w http.ResponseWriter, r *http.Request) (string, bool) {
 }
 
 // forbidden is the answer to a POST that failed the CSRF check. The page is
-// in the payment's language when the token is known.
+// in the payment's language when the token is a known payment's (an
+// agreement's page speaks the buyer's browser's).
 func (p *Pages) forbidden(w http.ResponseWriter, r *http.Request, token string) {
 	lang := langFromHeader(r.Header.Get("Accept-Language"))
-	c, err := p.svc.OpenCheckout(r.Context(), token)
-	switch {
-	case err == nil:
-		lang = langOf(c.Payment.Language)
-	case pasarela.ErrorKind(err) == pasarela.KindNotFound:
-		p.notFound(w, r)
-		return
+	if !core.IsAgreementToken(token) {
+		c, err := p.svc.OpenCheckout(r.Context(), token)
+		switch {
+		case err == nil:
+			lang = langOf(c.Payment.Language)
+		case pasarela.ErrorKind(err) == pasarela.KindNotFound:
+			p.notFound(w, r)
+			return
+		}
 	}
 	p.message(w, r, http.StatusForbidden, &view{Lang: lang, LinkURL: "/pay/" + token, LinkText: translate(lang, "back.link")},
 		translate(lang, "csrf.title"), translate(lang, "csrf.body"))
