@@ -4,11 +4,16 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/pasarela/pasarela"
+	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/netip"
@@ -148,4 +153,49 @@ func (ps Proxies) Resolve(r *http.Request) (ip string, secure bool) {
 func IsTooLarge(err error) bool {
 	var mbe *http.MaxBytesError
 	return errors.As(err, &mbe)
+}
+
+// ReadJSON reads a JSON request body for a face: a Content-Type other than
+// JSON is refused (and so is none, with typeRequired), a body past the
+// server's limit is a KindTooLarge error, in the pasarela error vocabulary
+// every face translates.
+func ReadJSON(r *http.Request, typeRequired bool) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" || typeRequired {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return nil, pasarela.Errorf(pasarela.KindUnsupportedMedia, "content_type", "Content-Type must be application/json")
+		}
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		if IsTooLarge(err) {
+			return nil, pasarela.Errorf(pasarela.KindTooLarge, "too_large", "the request body is too large")
+		}
+		return nil, pasarela.Errorf(pasarela.KindInvalid, "malformed_json", "could not read the request body")
+	}
+	return body, nil
+}
+
+// DecodeObject parses exactly one JSON object into its raw members, refusing
+// anything else and anything after it.
+func DecodeObject(data []byte) (map[string]json.RawMessage, bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var m map[string]json.RawMessage
+	if err := dec.Decode(&m); err != nil || m == nil {
+		return nil, false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, false
+	}
+	return m, true
+}
+
+// WriteReplay sends again the stored JSON answer of an idempotent request,
+// marked as a replay.
+func WriteReplay(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Idempotent-Replayed", "true")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }

@@ -3,11 +3,8 @@ package kashpay
 import (
 	"bytes"
 	"encoding/json"
-	"io"
-	"mime"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/pasarela/pasarela"
@@ -29,7 +26,7 @@ type authResult struct {
 
 // authenticate serves POST /AuthenticationService/authenticate.
 func (f *Face) authenticate(w http.ResponseWriter, r *http.Request) error {
-	body, err := readBody(r)
+	body, err := transport.ReadJSON(r, false)
 	if err != nil {
 		return err
 	}
@@ -66,26 +63,6 @@ func (f *Face) authenticate(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// readBody reads a JSON request body. Kashpay's samples always send
-// Content-Type: application/json; a request without one is read as JSON
-// too, anything else is refused.
-func readBody(r *http.Request) ([]byte, error) {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return nil, pasarela.Errorf(pasarela.KindUnsupportedMedia, "content_type", "Content-Type must be application/json")
-		}
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		if transport.IsTooLarge(err) {
-			return nil, pasarela.Errorf(pasarela.KindTooLarge, "too_large", "the request body is too large")
-		}
-		return nil, pasarela.Errorf(pasarela.KindInvalid, "malformed_json", "could not read the request body")
-	}
-	return body, nil
-}
-
 // object is a decoded JSON object whose members are read one by one, each
 // in the types Kashpay's own samples send it in (a reference is a number in
 // one sample and a string in another).
@@ -95,12 +72,8 @@ var errNotObject = pasarela.Errorf(pasarela.KindInvalid, "malformed_json", "the 
 
 // parseObject decodes exactly one JSON object.
 func parseObject(body []byte) (object, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	var o object
-	if err := dec.Decode(&o); err != nil || o == nil {
-		return nil, errNotObject
-	}
-	if _, err := dec.Token(); err != io.EOF {
+	o, ok := transport.DecodeObject(body)
+	if !ok {
 		return nil, errNotObject
 	}
 	return o, nil

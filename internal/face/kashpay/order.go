@@ -10,6 +10,7 @@ import (
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/core"
+	"github.com/pasarela/pasarela/internal/transport"
 )
 
 // Onsigna status catalog numbers of the core's payout statuses.
@@ -166,7 +167,7 @@ func decodeOrder(body []byte) (core.PayoutInput, error) {
 
 // createOrder serves POST /OKPay/createOrder.
 func (f *Face) createOrder(w http.ResponseWriter, r *http.Request) error {
-	body, err := readBody(r)
+	body, err := transport.ReadJSON(r, false)
 	if err != nil {
 		return err
 	}
@@ -195,11 +196,7 @@ func (f *Face) createOrder(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if replay != nil {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		w.Header().Set("Idempotent-Replayed", "true")
-		w.WriteHeader(replay.Status)
-		_, _ = w.Write(replay.Body)
+		transport.WriteReplay(w, replay.Status, replay.Body)
 		return nil
 	}
 	writeJSON(w, http.StatusOK, envelope{Success: true, OrderEntityResponse: renderOrder(po)})

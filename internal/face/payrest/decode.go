@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -25,16 +24,9 @@ func decodeBody(r *http.Request, root string, dst any) error {
 // readBody is decodeBody that also returns the raw body, which idempotent
 // requests fingerprint.
 func readBody(r *http.Request, root string, dst any) ([]byte, error) {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-		return nil, pasarela.Errorf(pasarela.KindUnsupportedMedia, "content_type", "Content-Type must be application/json")
-	}
-	body, err := io.ReadAll(r.Body)
+	body, err := transport.ReadJSON(r, true)
 	if err != nil {
-		if transport.IsTooLarge(err) {
-			return nil, pasarela.Errorf(pasarela.KindTooLarge, "too_large", "the request body is too large")
-		}
-		return nil, pasarela.Errorf(pasarela.KindInvalid, "body", "could not read the request body")
+		return nil, err
 	}
 	return body, decodeEnvelope(body, root, dst)
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/pasarela/pasarela/internal/core"
+	"github.com/pasarela/pasarela/internal/transport"
 )
 
 // idem reads a request's Idempotency-Key; without one the request is not
@@ -57,9 +58,5 @@ func writeCreatedReplay(w http.ResponseWriter, rep *core.Replay) {
 
 // writeReplay sends a stored answer again.
 func writeReplay(w http.ResponseWriter, rep *core.Replay) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Idempotent-Replayed", "true")
-	w.WriteHeader(rep.Status)
-	_, _ = w.Write(rep.Body)
+	transport.WriteReplay(w, rep.Status, rep.Body)
 }

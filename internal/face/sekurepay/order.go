@@ -3,8 +3,6 @@ package sekurepay
 import (
 	"bytes"
 	"encoding/json"
-	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -94,7 +92,7 @@ func (f *Face) orderView(p *pasarela.Payment) orderJSON {
 }
 
 func (f *Face) createOrder(w http.ResponseWriter, r *http.Request) error {
-	body, err := readJSON(r)
+	body, err := transport.ReadJSON(r, false)
 	if err != nil {
 		return err
 	}
@@ -111,11 +109,7 @@ func (f *Face) createOrder(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if replay != nil {
-		w.Header().Set("Idempotent-Replayed", "true")
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		w.WriteHeader(replay.Status)
-		_, _ = w.Write(replay.Body)
+		transport.WriteReplay(w, replay.Status, replay.Body)
 		return nil
 	}
 	view := f.orderView(res.Payment)
@@ -178,41 +172,8 @@ func (f *Face) idem(r *http.Request, body []byte) (*core.Idem, error) {
 	}, nil
 }
 
-// readJSON reads a JSON request body. The server has already capped its
-// size.
-func readJSON(r *http.Request) ([]byte, error) {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return nil, pasarela.Errorf(pasarela.KindUnsupportedMedia, "content_type", "Content-Type must be application/json")
-		}
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		if transport.IsTooLarge(err) {
-			return nil, pasarela.Errorf(pasarela.KindTooLarge, "too_large", "the request body is too large")
-		}
-		return nil, malformed("could not read the request body")
-	}
-	return body, nil
-}
-
 func malformed(msg string) error {
 	return &pasarela.Error{Kind: pasarela.KindInvalid, Code: "malformed_json", Message: msg}
-}
-
-// object parses one JSON object into its raw members, refusing anything
-// else (and anything after it).
-func object(data []byte) (map[string]json.RawMessage, bool) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	var m map[string]json.RawMessage
-	if err := dec.Decode(&m); err != nil || m == nil {
-		return nil, false
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, false
-	}
-	return m, true
 }
 
 // decodeOrder reads an order body. The body must be a JSON object; each
@@ -223,7 +184,7 @@ func decodeOrder(body []byte) (core.OrderInput, error) {
 	if t := bytes.TrimSpace(body); len(t) == 0 || t[0] != '{' || !json.Valid(t) {
 		return in, malformed(`the body must be a JSON object like {"id":"1001","sub_total_cents":10000,…}: ` + syntaxHint(body))
 	}
-	m, ok := object(body)
+	m, ok := transport.DecodeObject(body)
 	if !ok {
 		return in, malformed("the body must hold a single JSON object")
 	}
@@ -388,7 +349,7 @@ func readLines(v *pasarela.Validation, field string, raw json.RawMessage, requir
 	out := make([]pasarela.LineItem, 0, len(arr))
 	for i, el := range arr {
 		name := field + "[" + strconv.Itoa(i) + "]"
-		m, ok := object(el)
+		m, ok := transport.DecodeObject(el)
 		if !ok {
 			v.Add(name, "type", "must be an object {description, amount_cents}")
 			continue
