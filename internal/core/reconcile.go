@@ -156,9 +156,8 @@ func (s *Service) reconcilePayment(ctx context.Context, row store.StuckRow, cuto
 		// key, as runSubscription would have.
 		final = cycle.Attempts > len(s.cfg.SubscriptionDunning)
 		a, err = s.recoverCycle(ctx, sub, pay, configs)
-		if err == nil && a.result.Outcome == processor.RequiresAction && final {
-			a.result = processor.Result{Outcome: processor.Declined, Ref: a.result.Ref, Code: CodeAuthenticationRequired,
-				Message: "the card asks the buyer to authenticate this charge"}
+		if err == nil {
+			a.lastCycleTry(final)
 		}
 	} else {
 		a, err = s.recoverAttempt(ctx, pay, configs)

@@ -452,11 +452,7 @@ func (s *Service) runSubscription(ctx context.Context, d store.DueSubscription, 
 	if a == nil {
 		return nil // the outcome is unknown: the cycle stays processing for the reconciler
 	}
-	if a.result.Outcome == processor.RequiresAction && cl.final {
-		// Nobody is there to authenticate and no retry is left.
-		a.result = processor.Result{Outcome: processor.Declined, Ref: a.result.Ref, Code: CodeAuthenticationRequired,
-			Message: "the card asks the buyer to authenticate this charge"}
-	}
+	a.lastCycleTry(cl.final)
 	pay, err := s.settle(ctx, cl.pay, a, cl.final)
 	if err != nil {
 		return err
@@ -467,6 +463,15 @@ func (s *Service) runSubscription(ctx context.Context, d store.DueSubscription, 
 		r.Failed++
 	}
 	return nil
+}
+
+// lastCycleTry turns a cycle's last try that asks for the buyer into a
+// decline: nobody is there to authenticate and no retry is left.
+func (a *attempt) lastCycleTry(final bool) {
+	if final && a.result.Outcome == processor.RequiresAction {
+		a.result = processor.Result{Outcome: processor.Declined, Ref: a.result.Ref, Code: CodeAuthenticationRequired,
+			Message: "the card asks the buyer to authenticate this charge"}
+	}
 }
 
 // CodeAuthenticationRequired is the decline of a scheduled charge the card
