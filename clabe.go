@@ -56,9 +56,6 @@ func LookupInstitution(code string) (Institution, bool) {
 	return Institution{Code: code, Name: name}, true
 }
 
-// Institutions is the number of SPEI participants in the catalog.
-func Institutions() int { return len(institutions) }
-
 var clabeWeights = [3]int{3, 7, 1}
 
 // CLABECheckDigit returns the check digit of the first 17 digits of a

@@ -69,7 +69,7 @@ func TestLookupInstitution(t *testing.T) {
 			t.Errorf("LookupInstitution(%q) = %v, want unknown", code, in)
 		}
 	}
-	if n := Institutions(); n != 84 {
+	if n := len(institutions); n != 84 {
 		t.Errorf("catalog has %d institutions, want 84", n)
 	}
 }
