@@ -145,7 +145,7 @@ func (s *Service) CreateWebhook(ctx context.Context, appID int64, in WebhookInpu
 		return nil, nil, err
 	}
 	v, replay, err := s.idempotent(ctx, p.ClientID, "webhook:"+strconv.FormatInt(appID, 10), idem, func(tx *store.Tx) (any, error) {
-		w, err := s.createWebhook(ctx, tx, appID, in)
+		w, err := s.createWebhook(ctx, tx, p, appID, in)
 		if err != nil {
 			return nil, err
 		}
@@ -157,11 +157,8 @@ func (s *Service) CreateWebhook(ctx context.Context, appID int64, in WebhookInpu
 	return v.(*pasarela.Webhook), nil, nil
 }
 
-func (s *Service) createWebhook(ctx context.Context, tx *store.Tx, appID int64, in WebhookInput) (*store.WebhookRow, error) {
-	p, err := s.webhookWriter(ctx, tx, appID)
-	if err != nil {
-		return nil, err
-	}
+// createWebhook stores an endpoint for p, whose access CreateWebhook checked.
+func (s *Service) createWebhook(ctx context.Context, tx *store.Tx, p *pasarela.Principal, appID int64, in WebhookInput) (*store.WebhookRow, error) {
 	if err := s.validateWebhook(&in); err != nil {
 		return nil, err
 	}
