@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,7 +13,6 @@ import (
 	"github.com/pasarela/pasarela/internal/processor"
 	"github.com/pasarela/pasarela/internal/processor/sandbox"
 	"github.com/pasarela/pasarela/internal/store"
-	"github.com/pasarela/pasarela/internal/store/sqlite"
 )
 
 // TestReconcilerStep: a payment left processing by a process that died
@@ -23,30 +21,16 @@ import (
 // (twice) cleanly.
 func TestReconcilerStep(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "w.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	clk := coretest.NewClock(time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC))
+	db := coretest.MustOpen(t, "sqlite")
+	clk := coretest.NewClock(coretest.Start)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc, err := core.New(ctx, db, log, clk.Now, core.Config{
 		Processors: processor.NewRegistry(sandbox.New(core.ProcessorState(db, "sandbox")))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, u, err := svc.CreateClient(ctx, core.ClientInput{Name: "Recon", Email: "recon@example.com", Password: "R3con-pass!"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := svc.OperatorCreateApplication(ctx, c.ID, "web")
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := pasarela.WithPrincipal(ctx, &pasarela.Principal{ClientID: c.ID, UserID: u.ID, Roles: u.Roles})
+	ten := coretest.MustTenant(t, svc, "Recon")
+	c, app, admin := ten.Client, ten.App, ten.AdminCtx(ctx)
 	if _, err := svc.CreateGatewayConfig(admin, app.ID, core.GatewayConfigInput{Gateway: pasarela.Set("sandbox"), Name: pasarela.Set("cards")}); err != nil {
 		t.Fatal(err)
 	}
