@@ -17,7 +17,9 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 type ctxKey int
@@ -198,4 +200,40 @@ func WriteReplay(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Idempotent-Replayed", "true")
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// Query parses the request's query string strictly. Go's URL.Query drops a
+// pair it cannot read (a ';' separator, a bad %-escape) without a word, so a
+// filter or sort the caller sent would silently not apply; here such a pair
+// is an invalid-kind error naming the parameter, for the face to answer in
+// its own format.
+func Query(r *http.Request) (url.Values, error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err == nil {
+		return q, nil
+	}
+	for pair := range strings.SplitSeq(r.URL.RawQuery, "&") {
+		if _, perr := url.ParseQuery(pair); perr == nil {
+			continue
+		}
+		name, _, _ := strings.Cut(pair, "=")
+		name, _, _ = strings.Cut(name, ";")
+		if n, uerr := url.QueryUnescape(name); uerr == nil {
+			name = n
+		}
+		if name == "" || !utf8.ValidString(name) || len(name) > 64 {
+			name = "query"
+		}
+		return nil, pasarela.Invalid(name, "query_syntax", "cannot be read from the query string: "+queryProblem(pair))
+	}
+	return nil, pasarela.Invalid("query", "query_syntax", "the query string cannot be read")
+}
+
+// queryProblem says what is wrong with one pair of a query string, in words
+// that do not echo the pair back.
+func queryProblem(pair string) string {
+	if strings.Contains(pair, ";") {
+		return "';' does not separate parameters; use '&' and escape a literal ';' as %3B"
+	}
+	return "it has a malformed %-escape; escape a literal '%' as %25"
 }

@@ -153,6 +153,23 @@ func TestInjection(t *testing.T) {
 		}
 	}
 
+	// Query strings Go cannot parse: sent raw, not escaped. Each is a 400
+	// naming the parameter, never a list with the pair silently dropped.
+	raw := []struct{ query, field string }{
+		{"sort=id;DROP%20TABLE%20x_asc", "sort"},
+		{"limit=5&sort=name_asc;name_desc", "sort"},
+		{"name=100%zz", "name"},
+		{"na%zzme=x", "na%zzme"},
+		{"status=pending;", "status"},
+	}
+	for _, q := range raw {
+		for _, path := range []string{"/application", usersPath(e.A.ClientID), paymentsPath(e.A.AppID)} {
+			t.Run("unparsable query "+path+" "+q.query, func(t *testing.T) {
+				e.For(t).Do("GET", path+"?"+q.query, admin, nil).ExpectError(t, http.StatusBadRequest, q.field)
+			})
+		}
+	}
+
 	filters := []struct {
 		name string
 		want []int64

@@ -125,6 +125,13 @@ func (f *Face) serve(w http.ResponseWriter, r *http.Request, m methods) {
 			Message: "method " + r.Method + " not allowed; allowed: " + strings.Join(allow, ", ")})
 		return
 	}
+	// Every route checks the query string, not only the lists: a pair Go
+	// cannot parse would otherwise vanish, and the caller would never learn
+	// that its filter was not applied.
+	if _, err := transport.Query(r); err != nil {
+		f.writeError(w, r, err)
+		return
+	}
 	if err := h(w, r); err != nil {
 		f.writeError(w, r, err)
 	}
