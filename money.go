@@ -17,24 +17,32 @@ type Currency struct {
 }
 
 // currencies is the ISO 4217 table for the fiat currencies the faces meet,
-// and a table for the crypto currencies the spec names.
-var currencies = map[string]Currency{}
+// and a table for the crypto currencies the spec names, keyed by code.
+var currencies = currencyTable(
+	Currency{"EUR", 978, 2, false}, Currency{"USD", 840, 2, false}, Currency{"GBP", 826, 2, false},
+	Currency{"CHF", 756, 2, false}, Currency{"MXN", 484, 2, false}, Currency{"COP", 170, 2, false},
+	Currency{"BRL", 986, 2, false}, Currency{"ARS", 32, 2, false}, Currency{"CLP", 152, 0, false},
+	Currency{"PEN", 604, 2, false}, Currency{"JPY", 392, 0, false}, Currency{"CAD", 124, 2, false},
+	Currency{"AUD", 36, 2, false}, Currency{"SEK", 752, 2, false}, Currency{"NOK", 578, 2, false},
+	Currency{"DKK", 208, 2, false}, Currency{"PLN", 985, 2, false}, Currency{"CZK", 203, 2, false},
+	Currency{"HUF", 348, 2, false}, Currency{"RON", 946, 2, false}, Currency{"TRY", 949, 2, false},
+	Currency{"CNY", 156, 2, false}, Currency{"INR", 356, 2, false}, Currency{"KRW", 410, 0, false},
+	Currency{"BHD", 48, 3, false}, Currency{"KWD", 414, 3, false}, Currency{"JOD", 400, 3, false},
+	Currency{"TND", 788, 3, false}, Currency{"UYU", 858, 2, false}, Currency{"PYG", 600, 0, false},
+	Currency{"BOB", 68, 2, false}, Currency{"VES", 928, 2, false},
+	Currency{"BTC", 0, 8, true}, Currency{"LTC", 0, 8, true}, Currency{"BCH", 0, 8, true},
+	Currency{"DOGE", 0, 8, true}, Currency{"ETH", 0, 18, true}, Currency{"USDT", 0, 6, true},
+	Currency{"USDC", 0, 6, true}, Currency{"DAI", 0, 18, true},
+)
 
-func init() {
-	for _, c := range []Currency{
-		{"EUR", 978, 2, false}, {"USD", 840, 2, false}, {"GBP", 826, 2, false}, {"CHF", 756, 2, false},
-		{"MXN", 484, 2, false}, {"COP", 170, 2, false}, {"BRL", 986, 2, false}, {"ARS", 32, 2, false},
-		{"CLP", 152, 0, false}, {"PEN", 604, 2, false}, {"JPY", 392, 0, false}, {"CAD", 124, 2, false},
-		{"AUD", 36, 2, false}, {"SEK", 752, 2, false}, {"NOK", 578, 2, false}, {"DKK", 208, 2, false},
-		{"PLN", 985, 2, false}, {"CZK", 203, 2, false}, {"HUF", 348, 2, false}, {"RON", 946, 2, false},
-		{"TRY", 949, 2, false}, {"CNY", 156, 2, false}, {"INR", 356, 2, false}, {"KRW", 410, 0, false},
-		{"BHD", 48, 3, false}, {"KWD", 414, 3, false}, {"JOD", 400, 3, false}, {"TND", 788, 3, false},
-		{"UYU", 858, 2, false}, {"PYG", 600, 0, false}, {"BOB", 68, 2, false}, {"VES", 928, 2, false},
-		{"BTC", 0, 8, true}, {"LTC", 0, 8, true}, {"BCH", 0, 8, true}, {"DOGE", 0, 8, true},
-		{"ETH", 0, 18, true}, {"USDT", 0, 6, true}, {"USDC", 0, 6, true}, {"DAI", 0, 18, true},
-	} {
-		currencies[c.Code] = c
+// currencyTable keys cs by code; the code is written once per currency, so
+// a row cannot be filed under another currency's code.
+func currencyTable(cs ...Currency) map[string]Currency {
+	m := make(map[string]Currency, len(cs))
+	for _, c := range cs {
+		m[c.Code] = c
 	}
+	return m
 }
 
 // LookupCurrency returns the currency with the given code (case-insensitive).

@@ -15,19 +15,12 @@ var lowerBase32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPad
 // randomString returns n characters of lowercase base32 from the system's
 // secure random source (5 bits each).
 func randomString(n int) string {
-	b := make([]byte, (n*5+7)/8)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand failed: " + err.Error()) // the OS has no entropy: nothing is safe to do
-	}
-	return lowerBase32.EncodeToString(b)[:n]
+	return lowerBase32.EncodeToString(randomBytes((n*5 + 7) / 8))[:n]
 }
 
 // newUUID returns a random (version 4) UUID.
 func newUUID() string {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand failed: " + err.Error())
-	}
+	b := randomBytes(16)
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b)
@@ -61,10 +54,11 @@ func timeOrdered(t time.Time, alphabet string, n int) string {
 	return string(out)
 }
 
+// randomBytes returns n bytes from the system's secure source. Since Go
+// 1.24 crypto/rand.Read never returns an error (it crashes the program
+// rather than hand out predictable bytes), so there is none to handle.
 func randomBytes(n int) []byte {
 	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand failed: " + err.Error())
-	}
+	_, _ = rand.Read(b)
 	return b
 }

@@ -3,7 +3,6 @@ package core
 import (
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/rand"
 	"errors"
 )
 
@@ -30,10 +29,7 @@ func newSealer(key []byte) (*sealer, error) {
 // seal returns nonce || ciphertext. additional binds the ciphertext to its
 // row (the config's code), so sealed secrets cannot be swapped between rows.
 func (s *sealer) seal(plain, additional []byte) []byte {
-	nonce := make([]byte, s.aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		panic("crypto/rand failed: " + err.Error())
-	}
+	nonce := randomBytes(s.aead.NonceSize())
 	return s.aead.Seal(nonce, nonce, plain, additional)
 }
 
