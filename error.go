@@ -1,6 +1,7 @@
 package pasarela
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -22,6 +23,9 @@ const (
 	KindTooLarge
 	KindUnsupportedMedia
 	KindRateLimited
+	// KindCanceled is a request its caller abandoned (the connection
+	// closed): nobody reads the answer and it is no fault of the server.
+	KindCanceled
 )
 
 var kindNames = [...]string{
@@ -35,6 +39,7 @@ var kindNames = [...]string{
 	KindTooLarge:         "too_large",
 	KindUnsupportedMedia: "unsupported_media_type",
 	KindRateLimited:      "rate_limited",
+	KindCanceled:         "canceled",
 }
 
 func (k Kind) String() string {
@@ -137,6 +142,9 @@ func (v *Validation) Err() error {
 
 // ErrorKind returns the kind of err, KindInternal when it is not an *Error.
 func ErrorKind(err error) Kind {
+	if errors.Is(err, context.Canceled) {
+		return KindCanceled
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Kind
@@ -144,8 +152,13 @@ func ErrorKind(err error) Kind {
 	return KindInternal
 }
 
-// AsError returns err as an *Error, wrapping unknown errors as internal.
+// AsError returns err as an *Error, wrapping unknown errors as internal. An
+// error caused by a canceled context is KindCanceled whatever wraps it: the
+// caller went away mid-request, which is not an internal failure to log.
 func AsError(err error) *Error {
+	if errors.Is(err, context.Canceled) {
+		return &Error{Kind: KindCanceled, Code: "canceled", Message: "the request was canceled by its caller", Err: err}
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e

@@ -3,6 +3,8 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"encoding/base64"
 	"io"
 	"log/slog"
 	"net/http"
@@ -125,5 +127,60 @@ func TestLogPathHidesPageTokens(t *testing.T) {
 		if got := logPath(in); got != want {
 			t.Errorf("logPath(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestCallerGoneIsNotInternal: a request whose caller went away (its context
+// canceled while a face waits on the database) is recorded as 499 and never
+// logged as an internal error, on every face.
+func TestCallerGoneIsNotInternal(t *testing.T) {
+	var logs bytes.Buffer
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "s.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	svc, err := core.New(context.Background(), db, log, nil, core.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := New(Config{}, svc, log, NewMetrics())
+	key := "psk_" + strings.Repeat("a", 44)
+	for _, c := range []struct {
+		name, method, path, body string
+		hdr                      map[string]string
+	}{
+		{"payrest", "GET", "/application", "", map[string]string{"X-Auth-Token": key}},
+		{"sekurepay", "GET", "/sekurepay/api/v1/orders/x", "", map[string]string{"Authorization": "Basic " +
+			base64.StdEncoding.EncodeToString([]byte(key+":"))}},
+		{"kashpay", "POST", "/kashpay/AuthenticationService/authenticate",
+			`{"user":"a@example.com","password":"Secret-123!","entity":"com.x"}`,
+			map[string]string{"Content-Type": "application/json"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			logs.Reset()
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			req := httptest.NewRequestWithContext(ctx, c.method, c.path, strings.NewReader(c.body))
+			for k, v := range c.hdr {
+				req.Header.Set(k, v)
+			}
+			req.TLS = &tls.ConnectionState{} // SekurePay answers HTTPS only
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != 499 {
+				t.Errorf("status %d, want 499; body %s", rec.Code, rec.Body)
+			}
+			if strings.Contains(logs.String(), `"level":"ERROR"`) {
+				t.Errorf("logged as an error:\n%s", logs.String())
+			}
+			if !strings.Contains(logs.String(), `"status":499`) {
+				t.Errorf("the access log does not say 499:\n%s", logs.String())
+			}
+		})
 	}
 }

@@ -151,6 +151,11 @@ func (ps Proxies) Resolve(r *http.Request) (ip string, secure bool) {
 	return host, secure
 }
 
+// StatusClientClosed is the status recorded for a request whose caller
+// closed the connection before the answer (nginx's 499): not a server
+// error, and no client reads it.
+const StatusClientClosed = 499
+
 // IsTooLarge reports whether err comes from reading past a body limit.
 func IsTooLarge(err error) bool {
 	var mbe *http.MaxBytesError

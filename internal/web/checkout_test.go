@@ -1,7 +1,11 @@
 package web_test
 
 import (
+	"bytes"
+	"context"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -12,6 +16,7 @@ import (
 	"github.com/pasarela/pasarela/internal/core"
 	"github.com/pasarela/pasarela/internal/processor/sandbox"
 	"github.com/pasarela/pasarela/internal/store"
+	"github.com/pasarela/pasarela/internal/web"
 )
 
 // expectReturn checks that a 303 goes to the merchant's return page with
@@ -494,4 +499,25 @@ func TestNotFound(t *testing.T) {
 	}
 	// Posting to an unknown token is a 404 too (its CSRF check never matters).
 	b.Post("/pay/pl_doesnotexist", card("4242424242424242")).Expect(http.StatusNotFound)
+}
+
+// TestCallerGoneIsNotAnError: a checkout request whose browser went away
+// (its context canceled) is answered 499 and not logged as a failure.
+func TestCallerGoneIsNotAnError(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	_, link := s.MustLink(t, core.PaymentInput{})
+	var logs bytes.Buffer
+	mux := http.NewServeMux()
+	web.New(s.Svc, slog.New(slog.NewTextHandler(&logs, nil))).Register(mux)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, "GET", "/pay/"+link.Token, nil))
+	if rec.Code != 499 {
+		t.Errorf("status %d, want 499", rec.Code)
+	}
+	if logs.Len() > 0 {
+		t.Errorf("logged:\n%s", logs.String())
+	}
 }

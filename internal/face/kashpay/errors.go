@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/transport"
 )
 
 // errorBody is the envelope's error. name, message and code are Kashpay's;
@@ -107,6 +108,7 @@ var byKind = map[pasarela.Kind]wireError{
 	pasarela.KindTooLarge:         {1012, nameRequest, http.StatusRequestEntityTooLarge, "El cuerpo de la petición es demasiado grande"},
 	pasarela.KindUnsupportedMedia: {1011, nameRequest, http.StatusUnsupportedMediaType, "El Content-Type debe ser application/json"},
 	pasarela.KindRateLimited:      {1002, nameAuth, http.StatusTooManyRequests, "Demasiadas peticiones; intente más tarde"},
+	pasarela.KindCanceled:         {1097, nameRequest, transport.StatusClientClosed, "La petición fue cancelada"},
 	pasarela.KindInternal:         {1099, nameInternal, http.StatusInternalServerError, "Error interno"},
 }
 

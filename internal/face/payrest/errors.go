@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/transport"
 )
 
 // errorBody is PayREST's error: the HTTP status repeated in code, a message,
@@ -26,6 +27,7 @@ var statusOf = map[pasarela.Kind]int{
 	pasarela.KindTooLarge:         http.StatusRequestEntityTooLarge,
 	pasarela.KindUnsupportedMedia: http.StatusUnsupportedMediaType,
 	pasarela.KindRateLimited:      http.StatusTooManyRequests,
+	pasarela.KindCanceled:         transport.StatusClientClosed,
 	pasarela.KindInternal:         http.StatusInternalServerError,
 }
 

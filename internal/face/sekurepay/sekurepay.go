@@ -201,6 +201,8 @@ func statusOf(e *pasarela.Error) (int, string) {
 		return http.StatusTooManyRequests, "rate_limit_error"
 	case pasarela.KindUnavailable:
 		return http.StatusServiceUnavailable, "api_error"
+	case pasarela.KindCanceled:
+		return transport.StatusClientClosed, "api_error"
 	}
 	return http.StatusInternalServerError, "api_error"
 }
