@@ -32,6 +32,10 @@ import (
 
 var errHelp = errors.New("help requested")
 
+// errBenchMoved answers the load generator's old name: it is a command of
+// its own, so that vegeta is never linked into the gateway.
+var errBenchMoved = errors.New("bench is the command pasarela-bench now (go run ./cmd/pasarela-bench), with the same flags")
+
 // Main is the program, built so that tests run it exactly as a person does,
 // on port 0: ParseFlags, Run, then Close.
 type Main struct {
@@ -43,7 +47,6 @@ type Main struct {
 	// operator command arguments
 	name, email, password, code, clientID string
 	asJSON                                bool
-	benchCfg                              benchConfig
 	verify                                verifyConfig
 	listen                                listenConfig
 	credit                                creditArgs
@@ -89,11 +92,10 @@ const usage = `usage:
   pasarela app create --client CLIENT_ID --name NAME [--db …] [--json]
   pasarela ledger verify [--db …]
   pasarela balance credit --client CLIENT_ID --currency MXN --amount 1000.00 [--reference REF] [--description TEXT] [--db …] [--json]
-  pasarela bench --url http://127.0.0.1:8080 (--key API_KEY --app APP_ID | --bootstrap-db sqlite:PATH)
-                 [--duration 10s] [--workers 64] [--rate 0] [--scenario create,get,list]
   pasarela webhook verify --secret whsec_… --id ID --timestamp UNIX --signature "v1,…" [--api-key KEY --hash HEX] [--body FILE]
   pasarela webhook listen [--addr 127.0.0.1:9000] [--secret whsec_…] [--api-key KEY]
-Every flag of serve, and --db everywhere, also reads from PASARELA_<FLAG> (e.g. PASARELA_DB, PASARELA_ADDR).`
+Every flag of serve, and --db everywhere, also reads from PASARELA_<FLAG> (e.g. PASARELA_DB, PASARELA_ADDR).
+The HTTP load generator is the separate command pasarela-bench.`
 
 // ParseFlags reads the command line; environ gives the environment (as
 // os.Environ) so that tests set it without touching the process's.
@@ -133,7 +135,7 @@ func (m *Main) ParseFlags(args, environ []string) error {
 		m.command += " credit"
 		rest = rest[1:]
 	case "bench":
-		return m.parseBench(rest)
+		return errBenchMoved
 	case "webhook":
 		return m.parseWebhook(rest)
 	case "serve", "migrate":
@@ -269,9 +271,6 @@ func sqlitePath(dsn string) (string, bool) {
 // Run executes the command. For serve it returns once the server listens;
 // Close stops it.
 func (m *Main) Run(ctx context.Context) (err error) {
-	if m.command == "bench" {
-		return m.runBench(ctx)
-	}
 	if m.command == "webhook verify" {
 		return m.runWebhookVerify()
 	}

@@ -4,9 +4,13 @@
 //	pasarela migrate [--db …]
 //	pasarela client create --name … --email … --password … [--code …] [--json]
 //	pasarela app create --client … --name … [--json]
-//	pasarela bench --url … (--key … --app … | --bootstrap-db …) [--duration …] [--workers …]
+//	pasarela ledger verify [--db …]
+//	pasarela balance credit --client … --currency … --amount … [--json]
+//	pasarela webhook verify|listen …
 //
-// Every flag can also be set with a PASARELA_* environment variable.
+// Every setting of serve, and --db everywhere, can also be set with a
+// PASARELA_* environment variable. The HTTP load generator is the separate
+// command pasarela-bench, so that it is never part of the gateway's binary.
 package main
 
 import (
