@@ -30,14 +30,15 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench 'UpdateDurable|PaymentWrite' -benchtime 3s -count 3 ./internal/store/sqlite
 
-# loadtest builds the binary, serves it on a fresh database in a temporary
-# directory and drives it with `pasarela bench` (create, get, list). The
-# server is stopped (SIGTERM: graceful, every acknowledged write flushed) and
-# the directory removed when the recipe ends, whether it succeeded or not.
+# loadtest builds the gateway and the load generator, serves the gateway on
+# a fresh database in a temporary directory and drives it with
+# pasarela-bench (create, get, list, health). The server is stopped
+# (SIGTERM: graceful, every acknowledged write flushed) and the directory
+# removed when the recipe ends, whether it succeeded or not.
 # LOADTEST_DB=postgres://… runs it on PostgreSQL instead (a database you
-# created for it); LOADTEST_ARGS passes flags to bench. The server's log
-# goes to a file, as it would in production, and its tail is shown on
-# failure.
+# created for it); LOADTEST_ARGS passes flags to pasarela-bench. The
+# server's log goes to a file, as it would in production, and its tail is
+# shown on failure.
 LOADTEST_ADDR ?= 127.0.0.1:18080
 LOADTEST_DB ?=
 LOADTEST_ARGS ?= --duration 10s --workers 64
@@ -47,10 +48,11 @@ loadtest:
 	trap 'status=$$?; if [ -n "$$pid" ]; then kill $$pid 2>/dev/null || true; wait $$pid 2>/dev/null || true; fi; \
 	  if [ $$status -ne 0 ] && [ -f $$dir/serve.log ]; then tail -n 20 $$dir/serve.log; fi; rm -rf $$dir; exit $$status' EXIT INT TERM; \
 	$(GO) build -o $$dir/pasarela ./cmd/pasarela; \
+	$(GO) build -o $$dir/pasarela-bench ./cmd/pasarela-bench; \
 	db="$(LOADTEST_DB)"; [ -n "$$db" ] || db="sqlite:$$dir/pasarela.db"; \
 	echo "loadtest: serving $$(echo $$db | sed 's/\?.*//') on $(LOADTEST_ADDR)"; \
 	$$dir/pasarela serve --addr $(LOADTEST_ADDR) --db "$$db" --secret-key-file $$dir/pasarela.key 2>$$dir/serve.log & pid=$$!; \
-	$$dir/pasarela bench --url http://$(LOADTEST_ADDR) --bootstrap-db "$$db" --secret-key-file $$dir/pasarela.key $(LOADTEST_ARGS)
+	$$dir/pasarela-bench --url http://$(LOADTEST_ADDR) --bootstrap-db "$$db" --secret-key-file $$dir/pasarela.key $(LOADTEST_ARGS)
 
 run:
 	$(GO) run ./cmd/pasarela serve --demo

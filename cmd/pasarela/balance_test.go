@@ -14,13 +14,13 @@ import (
 // gateway, as the README's walk-through does.
 func TestBalanceCredit(t *testing.T) {
 	db := testDB(t)
-	_, out := MustRun(t, nil, "client", "create", "--name", "Cascade", "--email", "jim@cascadefintech.com",
+	out := MustRun(t, nil, "client", "create", "--name", "Cascade", "--email", "jim@cascadefintech.com",
 		"--password", "Str0ng-pass!", "--code", "com.cascade", "--db", db, "--json")
 	var c struct{ Client struct{ ID string } }
 	if err := json.Unmarshal([]byte(out), &c); err != nil || c.Client.ID == "" {
 		t.Fatalf("client create: %q %v", out, err)
 	}
-	_, out = MustRun(t, nil, "balance", "credit", "--client", c.Client.ID, "--currency", "MXN", "--amount", "1000.00",
+	out = MustRun(t, nil, "balance", "credit", "--client", c.Client.ID, "--currency", "MXN", "--amount", "1000.00",
 		"--reference", "wire-1", "--db", db, "--json")
 	var got balanceOut
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
@@ -31,12 +31,12 @@ func TestBalanceCredit(t *testing.T) {
 		t.Fatalf("balance credit: %s", out)
 	}
 	// The same reference again changes nothing; another credit adds up.
-	_, out = MustRun(t, nil, "balance", "credit", "--client", c.Client.ID, "--amount", "1000.00", "--reference", "wire-1",
+	out = MustRun(t, nil, "balance", "credit", "--client", c.Client.ID, "--amount", "1000.00", "--reference", "wire-1",
 		"--db", db, "--json")
 	if err := json.Unmarshal([]byte(out), &got); err != nil || !got.Balance.Replayed || got.Balance.Available != "1000.00" {
 		t.Fatalf("replayed credit: %s", out)
 	}
-	_, out = MustRun(t, []string{"PASARELA_DB=" + db}, "balance", "credit", "--client", c.Client.ID, "--amount", "0.50")
+	out = MustRun(t, []string{"PASARELA_DB=" + db}, "balance", "credit", "--client", c.Client.ID, "--amount", "0.50")
 	if !strings.Contains(out, "credited 0.50 MXN") || !strings.Contains(out, "available 1000.50 MXN") {
 		t.Fatalf("plain output: %q", out)
 	}
@@ -52,12 +52,11 @@ func TestBalanceCredit(t *testing.T) {
 		{[]string{"balance", "credit", "--client", c.Client.ID, "--amount", "2", "--reference", "wire-1", "--db", db}, "another amount"},
 	} {
 		var stdout, stderr bytes.Buffer
-		m := NewMain(&stdout, &stderr)
-		if err := m.ParseFlags(tc.args, nil); err != nil {
+		cmd, err := ParseCommand(tc.args, nil, &stdout, &stderr)
+		if err != nil {
 			t.Fatalf("parse %v: %v", tc.args, err)
 		}
-		err := m.Run(context.Background())
-		m.Close()
+		err = cmd.Run(context.Background())
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: error %v, want one saying %q", tc.args, err, tc.want)
 		}
@@ -65,13 +64,13 @@ func TestBalanceCredit(t *testing.T) {
 	for _, args := range [][]string{
 		{"balance"}, {"balance", "debit"}, {"balance", "credit", "--amount", "1"}, {"balance", "credit", "--client", "x"},
 	} {
-		if err := NewMain(&bytes.Buffer{}, &bytes.Buffer{}).ParseFlags(args, nil); err == nil {
+		if _, err := ParseCommand(args, nil, &bytes.Buffer{}, &bytes.Buffer{}); err == nil {
 			t.Errorf("%v parsed", args)
 		}
 	}
 
 	// Serve and spend it through Kashpay.
-	m, _ := MustRun(t, []string{"PASARELA_LOG_LEVEL=error"}, "serve", "--addr", "127.0.0.1:0", "--db", db)
+	m, _ := MustServe(t, []string{"PASARELA_LOG_LEVEL=error"}, "serve", "--addr", "127.0.0.1:0", "--db", db)
 	base := m.URL() + "/kashpay"
 	post := func(path, token, body string) map[string]any {
 		req, _ := http.NewRequest("POST", base+path, strings.NewReader(body))

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
+	"flag"
 	"fmt"
 	"math"
 	"os"
@@ -13,7 +14,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/caarlos0/env/v11"
+
+	"github.com/pasarela/pasarela/internal/core"
+	"github.com/pasarela/pasarela/internal/processor"
+	"github.com/pasarela/pasarela/internal/processor/paypal"
+	"github.com/pasarela/pasarela/internal/processor/sandbox"
+	"github.com/pasarela/pasarela/internal/processor/spei"
 	"github.com/pasarela/pasarela/internal/server"
+	"github.com/pasarela/pasarela/internal/store"
 )
 
 // secretKey returns the key that encrypts gateway secrets: from the
@@ -115,6 +124,59 @@ type Config struct {
 	// WebhookAllowPrivate lets webhooks reach private, loopback and
 	// link-local addresses (development and tests).
 	WebhookAllowPrivate bool `env:"PASARELA_WEBHOOK_ALLOW_PRIVATE"`
+}
+
+// parseEnv reads the settings from the environment (environ as os.Environ
+// gives it); what is not set there keeps its default. Flags override them.
+func (c *Config) parseEnv(environ []string) error {
+	envMap := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			envMap[k] = v
+		}
+	}
+	return env.ParseWithOptions(c, env.Options{Environment: envMap})
+}
+
+// databaseFlags are the flags of every command that opens the database:
+// which one, and where the key that seals its gateway secrets is.
+func (c *Config) databaseFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.DB, "db", c.DB, "database: sqlite:PATH or postgres://…")
+	fs.StringVar(&c.SecretKeyFile, "secret-key-file", c.SecretKeyFile, "file of the key that encrypts gateway secrets (default: beside the SQLite file, or ./pasarela.key)")
+}
+
+// coreConfig is the core's configuration over db: serve passes the public
+// URL it serves on and the dunning schedule it was given; the operator
+// commands, which serve no pages and charge no cycles, pass neither.
+func (c *Config) coreConfig(db store.DB, key []byte, publicURL string, dunning []time.Duration) core.Config {
+	return core.Config{
+		AccessTokenTTL: c.AccessTokenTTL,
+		Processors: processor.NewRegistry(
+			sandbox.New(core.ProcessorState(db, "sandbox")),
+			paypal.New(core.ProcessorState(db, "paypal_express_checkout"))),
+		SecretKey: key, PublicURL: publicURL, FeeBPS: c.FeeBPS, FeeFixed: c.FeeFixed,
+		WebhookAllowPrivate: c.WebhookAllowPrivate,
+		PayoutRail:          c.payoutRail(db),
+		EntityTokenTTL:      c.KashpayTokenTTL,
+		SubscriptionDunning: dunning, // nil: the core's default
+		ReconcileAfter:      c.ReconcileAfter,
+	}
+}
+
+// payoutFlags are serve's payout settings.
+func (c *Config) payoutFlags(fs *flag.FlagSet) {
+	fs.DurationVar(&c.PayoutInterval, "payout-interval", c.PayoutInterval, "how often the payout worker asks the SPEI rail about orders in flight")
+	fs.DurationVar(&c.SPEISendAfter, "spei-send-after", c.SPEISendAfter, "simulated SPEI: an order is sent (27) this long after it is queued (26)")
+	fs.DurationVar(&c.SPEISettleAfter, "spei-settle-after", c.SPEISettleAfter, "simulated SPEI: a sent order is confirmed (29) or rejected (28) this long after")
+	fs.DurationVar(&c.SPEIReturnAfter, "spei-return-after", c.SPEIReturnAfter, "simulated SPEI: an order to be returned (amount ending in .11) is returned (11) this long after confirmation")
+	fs.DurationVar(&c.KashpayTokenTTL, "kashpay-token-ttl", c.KashpayTokenTTL, "lifetime of a Kashpay session token")
+}
+
+// payoutRail is the SPEI rail payouts travel on: the simulator, keeping its
+// orders in the database.
+func (c *Config) payoutRail(db store.DB) processor.PayoutRail {
+	return spei.New(core.ProcessorState(db, spei.ID), spei.Schedule{Send: c.SPEISendAfter, Settle: c.SPEISettleAfter,
+		Return: c.SPEIReturnAfter}, nil)
 }
 
 // defaultTLSAddr is where HTTPS listens when a certificate is configured

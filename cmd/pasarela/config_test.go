@@ -59,9 +59,9 @@ func TestParseDunning(t *testing.T) {
 // the environment, flags override them, bad ones stop it before it opens
 // anything, and the running scheduler and the core get what was asked.
 func TestServeSubscriptionFlags(t *testing.T) {
-	parse := func(environ []string, args ...string) (*Main, error) {
-		m := NewMain(&bytes.Buffer{}, &bytes.Buffer{})
-		return m, m.ParseFlags(append([]string{"serve"}, args...), environ)
+	parse := func(environ []string, args ...string) (*ServeCommand, error) {
+		c := &ServeCommand{output: output{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}}
+		return c, c.ParseFlags(args, environ)
 	}
 	day := 24 * time.Hour
 	m, err := parse(nil)
@@ -96,12 +96,12 @@ func TestServeSubscriptionFlags(t *testing.T) {
 
 	// The running server's scheduler ticks at the interval asked for, and
 	// the core was built with the schedule asked for.
-	m, _ = MustRun(t, []string{"PASARELA_SUBSCRIPTION_DUNNING=1h"}, "serve", "--db", testDB(t), "--addr", "127.0.0.1:0",
+	s, _ := MustServe(t, []string{"PASARELA_SUBSCRIPTION_DUNNING=1h"}, "serve", "--db", testDB(t), "--addr", "127.0.0.1:0",
 		"--subscription-interval", "250ms", "--subscription-dunning", "6h,1d,3d")
-	if m.subs == nil || m.subs.Interval != 250*time.Millisecond {
-		t.Fatalf("the scheduler's interval: %+v", m.subs)
+	if s.subs == nil || s.subs.Interval != 250*time.Millisecond {
+		t.Fatalf("the scheduler's interval: %+v", s.subs)
 	}
-	if got := m.coreConfig.SubscriptionDunning; !reflect.DeepEqual(got, []time.Duration{6 * time.Hour, day, 3 * day}) {
+	if got := s.coreConfig.SubscriptionDunning; !reflect.DeepEqual(got, []time.Duration{6 * time.Hour, day, 3 * day}) {
 		t.Fatalf("the core's dunning schedule: %v", got)
 	}
 }

@@ -12,7 +12,7 @@ import (
 // a loaded server never means exposing /debug/pprof on the public address.
 // It is off unless --debug-addr is set.
 func (m *Main) serveDebug() error {
-	ln, err := net.Listen("tcp", m.Config.DebugAddr)
+	ln, err := net.Listen("tcp", m.config.DebugAddr)
 	if err != nil {
 		return err
 	}

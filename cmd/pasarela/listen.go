@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -15,45 +13,33 @@ import (
 	"github.com/pasarela/pasarela/internal/webhook"
 )
 
-// listenConfig is the arguments of "pasarela webhook listen", a receiver
-// for development: point a webhook at it and watch what pasarela sends.
-type listenConfig struct {
-	addr, secret, apiKey string
-	tolerance            time.Duration
+// WebhookListenCommand is `pasarela webhook listen`, a receiver for
+// development: point a webhook at it and watch what pasarela sends.
+type WebhookListenCommand struct {
+	output
+	addr string
+	keys webhookKeys
 	// ready, when set (tests), is told the address once it listens.
 	ready func(addr string)
 }
 
-func (m *Main) parseWebhookListen(args []string) error {
-	m.command = "webhook listen"
-	l := &m.listen
-	fs := flag.NewFlagSet("pasarela webhook listen", flag.ContinueOnError)
-	fs.SetOutput(m.stderr)
-	fs.StringVar(&l.addr, "addr", "127.0.0.1:9000", "address to listen on")
-	fs.StringVar(&l.secret, "secret", "", "the webhook's signing secret (whsec_…), to check webhook-signature")
-	fs.StringVar(&l.apiKey, "api-key", "", "the application's API key, to check the PayREST Hash header")
-	fs.DurationVar(&l.tolerance, "tolerance", webhook.DefaultTolerance, "how far webhook-timestamp may be from now")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("webhook listen: unexpected argument %q", fs.Arg(0))
-	}
-	return nil
+// ParseFlags reads where to listen and the keys to check deliveries with;
+// without keys deliveries are printed unchecked.
+func (c *WebhookListenCommand) ParseFlags(args, environ []string) error {
+	fs := newFlagSet("webhook listen", c.stderr)
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:9000", "address to listen on")
+	c.keys.flags(fs)
+	return parseArgs(fs, args)
 }
 
-// runWebhookListen receives deliveries until ctx ends. Each is printed with
+// Run receives deliveries until ctx ends. Each is printed with
 // its event, its id, whether its signatures hold and whether that id came
 // before (deliveries are at least once: a receiver deduplicates by
 // webhook-id), then its body. It answers 204 when every signature it was
 // given a secret for holds, and 400 otherwise, so a receiver that rejects a
 // delivery shows how pasarela retries it.
-func (m *Main) runWebhookListen(ctx context.Context) error {
-	l := &m.listen
-	ln, err := net.Listen("tcp", l.addr)
+func (c *WebhookListenCommand) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
 	}
@@ -68,12 +54,12 @@ func (m *Main) runWebhookListen(ctx context.Context) error {
 		id := r.Header.Get("webhook-id")
 		var checks []string
 		ok := true
-		if l.secret != "" {
-			err := webhook.Verify(l.secret, id, r.Header.Get("webhook-timestamp"), r.Header.Get("webhook-signature"), body, time.Now(), l.tolerance)
+		if c.keys.secret != "" {
+			err := webhook.Verify(c.keys.secret, id, r.Header.Get("webhook-timestamp"), r.Header.Get("webhook-signature"), body, time.Now(), c.keys.tolerance)
 			checks, ok = append(checks, verdict("webhook-signature", err)), ok && err == nil
 		}
-		if l.apiKey != "" {
-			err := webhook.VerifyHash(l.apiKey, r.Header.Get("Hash"), body)
+		if c.keys.apiKey != "" {
+			err := webhook.VerifyHash(c.keys.apiKey, r.Header.Get("Hash"), body)
 			checks, ok = append(checks, verdict("Hash", err)), ok && err == nil
 		}
 		if len(checks) == 0 {
@@ -88,7 +74,7 @@ func (m *Main) runWebhookListen(ctx context.Context) error {
 		if again {
 			checks = append(checks, "seen before: a receiver would skip it")
 		}
-		fmt.Fprintf(m.stdout, "%s %s %s %s %s: %s\n%s\n\n", time.Now().UTC().Format(time.RFC3339), r.Method, r.URL.Path,
+		fmt.Fprintf(c.stdout, "%s %s %s %s %s: %s\n%s\n\n", time.Now().UTC().Format(time.RFC3339), r.Method, r.URL.Path,
 			orDash(r.Header.Get("Pasarela-Event")), orDash(id), strings.Join(checks, ", "), strings.TrimSpace(string(body)))
 		if !ok {
 			http.Error(w, "signature check failed", http.StatusBadRequest)
@@ -96,9 +82,9 @@ func (m *Main) runWebhookListen(ctx context.Context) error {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})}
-	fmt.Fprintf(m.stdout, "listening on http://%s (Ctrl-C to stop)\n", ln.Addr())
-	if l.ready != nil {
-		l.ready(ln.Addr().String())
+	fmt.Fprintf(c.stdout, "listening on http://%s (Ctrl-C to stop)\n", ln.Addr())
+	if c.ready != nil {
+		c.ready(ln.Addr().String())
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()

@@ -36,15 +36,16 @@ func (s *syncBuffer) String() string {
 func TestWebhookListen(t *testing.T) {
 	const apiKey = "psk_listentestlistentestlistentestlistentes"
 	var out syncBuffer
-	m := NewMain(&out, &out)
-	if err := m.ParseFlags([]string{"webhook", "listen", "--addr", "127.0.0.1:0", "--secret", vecSecret, "--api-key", apiKey}, nil); err != nil {
+	cmd, err := ParseCommand([]string{"webhook", "listen", "--addr", "127.0.0.1:0", "--secret", vecSecret, "--api-key", apiKey}, nil, &out, &out)
+	if err != nil {
 		t.Fatal(err)
 	}
+	l := cmd.(*WebhookListenCommand)
 	addr := make(chan string, 1)
-	m.listen.ready = func(a string) { addr <- a }
+	l.ready = func(a string) { addr <- a }
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
+	go func() { done <- l.Run(ctx) }()
 	url := "http://" + <-addr + "/hooks"
 
 	send := func(body string, signed []byte) int {

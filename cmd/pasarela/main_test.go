@@ -15,21 +15,64 @@ import (
 	"time"
 )
 
-// MustRun parses args as the command line and runs the command to the end
-// (for serve: until it listens), returning what it printed.
-func MustRun(t *testing.T, environ []string, args ...string) (*Main, string) {
+// MustRun parses args as the command line and runs the command to its
+// end, returning what it printed. serve runs until it is stopped: start it
+// with MustServe.
+func MustRun(t *testing.T, environ []string, args ...string) string {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	m := NewMain(&out, &errOut)
-	if err := m.ParseFlags(args, environ); err != nil {
+	cmd, err := ParseCommand(args, environ, &out, &errOut)
+	if err != nil {
 		t.Fatalf("parse %v: %v", args, err)
 	}
+	if _, ok := cmd.(*ServeCommand); ok {
+		t.Fatalf("%v: start serve with MustServe", args)
+	}
+	if err := cmd.Run(context.Background()); err != nil {
+		t.Fatalf("run %v: %v\n%s", args, err, errOut.String())
+	}
+	return out.String()
+}
+
+// MustServe parses args as a serve command line and starts the server as
+// serve does, returning once it listens: the server, and what it printed
+// (the --demo credentials). It is closed when the test ends.
+func MustServe(t *testing.T, environ []string, args ...string) (*Main, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	m := parseServe(t, environ, &out, &errOut, args...).newMain()
 	if err := m.Run(context.Background()); err != nil {
 		m.Close()
 		t.Fatalf("run %v: %v\n%s", args, err, errOut.String())
 	}
 	t.Cleanup(func() { m.Close() })
 	return m, out.String()
+}
+
+// parseServe parses args, a serve command line.
+func parseServe(t *testing.T, environ []string, stdout, stderr io.Writer, args ...string) *ServeCommand {
+	t.Helper()
+	cmd, err := ParseCommand(args, environ, stdout, stderr)
+	if err != nil {
+		t.Fatalf("parse %v: %v", args, err)
+	}
+	s, ok := cmd.(*ServeCommand)
+	if !ok {
+		t.Fatalf("%v is not serve but %T", args, cmd)
+	}
+	return s
+}
+
+// runOrStart runs a parsed command as main does, except that a server is
+// closed as soon as it listens: for tests of what every command refuses.
+func runOrStart(cmd Command) error {
+	if s, ok := cmd.(*ServeCommand); ok {
+		m := s.newMain()
+		err := m.Run(context.Background())
+		m.Close()
+		return err
+	}
+	return cmd.Run(context.Background())
 }
 
 func testDB(t *testing.T) string {
@@ -63,7 +106,7 @@ func request(t *testing.T, method, url, key, body string) (int, map[string]any) 
 // client and an application with --json, then serve and use the key.
 func TestBootstrap(t *testing.T) {
 	db := testDB(t)
-	_, out := MustRun(t, nil, "client", "create", "--name", "Cascade", "--email", "Ops@Cascade.example",
+	out := MustRun(t, nil, "client", "create", "--name", "Cascade", "--email", "Ops@Cascade.example",
 		"--password", "Str0ng-pass!", "--code", "com.cascade", "--db", db, "--json")
 	var c struct {
 		Client struct{ ID, Name, Code string }
@@ -79,7 +122,7 @@ func TestBootstrap(t *testing.T) {
 		t.Fatalf("client create: %+v", c)
 	}
 
-	_, out = MustRun(t, nil, "app", "create", "--client", c.Client.ID, "--name", "Web shop", "--db", db, "--json")
+	out = MustRun(t, nil, "app", "create", "--client", c.Client.ID, "--name", "Web shop", "--db", db, "--json")
 	var a struct {
 		Application struct {
 			ID                      int64
@@ -94,7 +137,7 @@ func TestBootstrap(t *testing.T) {
 	}
 
 	// Settings come from the environment when no flag is given.
-	m, _ := MustRun(t, []string{"PASARELA_DB=" + db, "PASARELA_ADDR=127.0.0.1:0", "PASARELA_LOG_FORMAT=json"}, "serve")
+	m, _ := MustServe(t, []string{"PASARELA_DB=" + db, "PASARELA_ADDR=127.0.0.1:0", "PASARELA_LOG_FORMAT=json"}, "serve")
 	status, body := request(t, "GET", m.URL()+"/application/"+jsonNumber(a.Application.ID), a.Application.APIKey, "")
 	if status != 200 || body["name"] != "Web shop" {
 		t.Fatalf("GET application: %d %v", status, body)
@@ -111,7 +154,7 @@ func jsonNumber(n int64) string { b, _ := json.Marshal(n); return string(b) }
 func TestDemo(t *testing.T) {
 	db := testDB(t)
 	for run := 0; run < 2; run++ {
-		m, out := MustRun(t, nil, "serve", "--demo", "--db", db, "--addr", "127.0.0.1:0")
+		m, out := MustServe(t, nil, "serve", "--demo", "--db", db, "--addr", "127.0.0.1:0")
 		key := regexp.MustCompile(`X-Auth-Token: (psk_[a-z0-9]+)`).FindStringSubmatch(out)
 		id := regexp.MustCompile(`/application/(\d+)`).FindStringSubmatch(out)
 		if key == nil || id == nil {
@@ -130,14 +173,14 @@ func TestDemo(t *testing.T) {
 // write that was acknowledged must be there after a restart.
 func TestGracefulShutdown(t *testing.T) {
 	db := testDB(t)
-	_, out := MustRun(t, nil, "client", "create", "--name", "Shut", "--email", "shut@example.com",
+	out := MustRun(t, nil, "client", "create", "--name", "Shut", "--email", "shut@example.com",
 		"--password", "Str0ng-pass!", "--db", db, "--json")
 	var c struct{ Client struct{ ID string } }
 	_ = json.Unmarshal([]byte(out), &c)
 
 	// Sixteen clients create applications in a loop until the server goes
 	// away; the server is closed once some writes have been acknowledged.
-	m, _ := MustRun(t, nil, "serve", "--db", db, "--addr", "127.0.0.1:0")
+	m, _ := MustServe(t, nil, "serve", "--db", db, "--addr", "127.0.0.1:0")
 	url := m.URL()
 	token := login(t, url, "shut@example.com", "Str0ng-pass!")
 	var mu sync.Mutex
@@ -177,7 +220,7 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	wg.Wait()
 
-	m2, _ := MustRun(t, nil, "serve", "--db", db, "--addr", "127.0.0.1:0")
+	m2, _ := MustServe(t, nil, "serve", "--db", db, "--addr", "127.0.0.1:0")
 	token = login(t, m2.URL(), "shut@example.com", "Str0ng-pass!")
 	stored := map[string]bool{}
 	for offset := 0; ; offset += 100 {
@@ -229,16 +272,13 @@ func login(t *testing.T, base, user, password string) string {
 // command runs on a schema newer than the binary knows.
 func TestSchemaGuards(t *testing.T) {
 	db := testDB(t)
-	m := NewMain(io.Discard, io.Discard)
-	if err := m.ParseFlags([]string{"serve", "--no-migrate", "--db", db, "--addr", "127.0.0.1:0"}, nil); err != nil {
-		t.Fatal(err)
-	}
+	m := parseServe(t, nil, io.Discard, io.Discard, "serve", "--no-migrate", "--db", db, "--addr", "127.0.0.1:0").newMain()
 	if err := m.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "pasarela migrate") {
 		t.Fatalf("serve --no-migrate on an empty database: %v", err)
 	}
 	m.Close()
 
-	_, out := MustRun(t, nil, "migrate", "--db", db)
+	out := MustRun(t, nil, "migrate", "--db", db)
 	if !strings.Contains(out, "up to date") {
 		t.Fatalf("migrate printed %q", out)
 	}
@@ -251,12 +291,11 @@ func TestSchemaGuards(t *testing.T) {
 	}
 	raw.Close()
 	for _, args := range [][]string{{"serve", "--addr", "127.0.0.1:0"}, {"migrate"}, {"serve", "--no-migrate", "--addr", "127.0.0.1:0"}} {
-		m := NewMain(io.Discard, io.Discard)
-		if err := m.ParseFlags(append(args, "--db", db), nil); err != nil {
+		cmd, err := ParseCommand(append(args, "--db", db), nil, io.Discard, io.Discard)
+		if err != nil {
 			t.Fatal(err)
 		}
-		err := m.Run(context.Background())
-		m.Close()
+		err = runOrStart(cmd)
 		if err == nil || !strings.Contains(err.Error(), "newer than this binary") {
 			t.Errorf("%v on a newer schema: %v", args, err)
 		}
@@ -274,35 +313,58 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"client", "delete"}, "only subcommand is create"},
 		{[]string{"app", "create", "--name", "x"}, "--client"},
 		{[]string{"serve", "extra"}, "unexpected argument"},
+		{[]string{"migrate", "--name", "x"}, "flag provided but not defined"},
+		{[]string{"ledger", "check"}, "only subcommand is verify"},
+		{[]string{"balance"}, "only subcommand is credit"},
+		{[]string{"webhook", "send"}, "subcommands are verify and listen"},
+		{[]string{"bench", "--url", "http://127.0.0.1:8080"}, "pasarela-bench"},
 	} {
-		m := NewMain(io.Discard, io.Discard)
-		err := m.ParseFlags(tc.args, nil)
+		_, err := ParseCommand(tc.args, nil, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: got %v, want an error mentioning %q", tc.args, err, tc.want)
 		}
 	}
-	m := NewMain(io.Discard, io.Discard)
-	if err := m.ParseFlags([]string{"serve", "--db", "mysql://x"}, nil); err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "--db", "mysql://x"}, "unknown engine"},
+		{[]string{"migrate", "--db", "mysql://x"}, "unknown engine"},
+		{[]string{"client", "create", "--name", "x", "--email", "x@example.com", "--password", "weak", "--db", testDB(t)}, "password"},
+	} {
+		cmd, err := ParseCommand(tc.args, nil, io.Discard, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := runOrStart(cmd); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: got %v, want an error mentioning %q", tc.args, err, tc.want)
+		}
 	}
-	if err := m.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "unknown engine") {
-		t.Errorf("--db mysql://: %v", err)
+}
+
+// TestHelp: help prints the usage on standard output; no command at all
+// prints it on standard error. Both stop before running anything.
+func TestHelp(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if _, err := ParseCommand([]string{"help"}, nil, &out, &errOut); err != errHelp || !strings.Contains(out.String(), "pasarela client create") {
+		t.Errorf("help: %v, printed %q", err, out.String())
 	}
-	m = NewMain(io.Discard, io.Discard)
-	if err := m.ParseFlags([]string{"client", "create", "--name", "x", "--email", "x@example.com", "--password", "weak", "--db", testDB(t)}, nil); err != nil {
-		t.Fatal(err)
+	out.Reset()
+	if _, err := ParseCommand(nil, nil, &out, &errOut); err != errHelp || out.Len() > 0 || !strings.Contains(errOut.String(), "pasarela serve") {
+		t.Errorf("no command: %v, printed %q and %q", err, out.String(), errOut.String())
 	}
-	if err := m.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "password") {
-		t.Errorf("weak password: %v", err)
+	errOut.Reset()
+	if _, err := ParseCommand([]string{"app", "create", "-h"}, nil, &out, &errOut); err != errHelp || !strings.Contains(errOut.String(), "-client") ||
+		!strings.Contains(errOut.String(), "-db") {
+		t.Errorf("app create -h: %v, printed %q", err, errOut.String())
 	}
-	m.Close()
 }
 
 // TestListenerDownIsSignalled: when a listener stops serving on its own (its
 // socket closed under it), ListenerDown says so, so the process exits rather
 // than run its workers with nothing to answer requests.
 func TestListenerDownIsSignalled(t *testing.T) {
-	m, _ := MustRun(t, nil, "serve", "--db", testDB(t), "--addr", "127.0.0.1:0")
+	m, _ := MustServe(t, nil, "serve", "--db", testDB(t), "--addr", "127.0.0.1:0")
 	select {
 	case <-m.ListenerDown():
 		t.Fatal("ListenerDown before anything stopped")

@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
-	"net"
-	"strings"
 
 	"github.com/pasarela/pasarela/internal/core"
 )
@@ -34,110 +34,201 @@ type (
 	}
 )
 
-func (m *Main) createClient(ctx context.Context) error {
-	c, u, err := m.svc.CreateClient(ctx, core.ClientInput{Name: m.name, Email: m.email, Password: m.password, Code: m.code})
+// operator is what the commands that act on the database share: every
+// setting read from the environment as serve reads it, so that the core
+// they build is the one serve builds, and the flags --db and
+// --secret-key-file.
+type operator struct {
+	output
+	Config Config
+}
+
+// flagSet reads the environment and returns the flag set of the command
+// called name, the database's flags on it.
+func (o *operator) flagSet(name string, environ []string) (*flag.FlagSet, error) {
+	if err := o.Config.parseEnv(environ); err != nil {
+		return nil, err
+	}
+	fs := newFlagSet(name, o.stderr)
+	o.Config.databaseFlags(fs)
+	return fs, nil
+}
+
+// withCore opens the database (migrating it, as serve does by default),
+// builds the core over it and calls fn, then closes the database, which
+// commits every write fn made.
+func (o *operator) withCore(ctx context.Context, fn func(*core.Service) error) (err error) {
+	log, err := newLogger(o.stderr, o.Config.LogFormat, o.Config.LogLevel)
 	if err != nil {
 		return err
 	}
-	if m.asJSON {
-		return m.printJSON(bootstrapOut{Client: &clientOut{c.ID, c.Name, c.Code}, User: &userOut{u.ID, u.Username, u.Email}})
-	}
-	fmt.Fprintf(m.stdout, "client %s (%s) created, code %s\nadmin user %s (id %d)\n", c.ID, c.Name, c.Code, u.Username, u.ID)
-	return nil
-}
-
-func (m *Main) createApp(ctx context.Context) error {
-	if _, err := m.svc.GetClient(ctx, m.clientID); err != nil {
-		return fmt.Errorf("client %s: %w", m.clientID, err)
-	}
-	a, err := m.svc.OperatorCreateApplication(ctx, m.clientID, m.name)
+	db, err := openDB(ctx, o.Config.DB, nil)
 	if err != nil {
 		return err
 	}
-	if m.asJSON {
-		return m.printJSON(bootstrapOut{Application: &appOut{a.ID, a.Name, a.APIKey, a.ShopLogin}})
+	defer func() { err = errors.Join(err, db.Close()) }()
+	if err := db.Migrate(ctx); err != nil {
+		return err
 	}
-	fmt.Fprintf(m.stdout, "application %d (%s) created\nAPI key (shown once): %s\nshopLogin: %s\n", a.ID, a.Name, a.APIKey, a.ShopLogin)
-	return nil
-}
-
-// printDemo creates the demo tenant once and prints fresh credentials with
-// commands to paste. They go to standard output, never to the log.
-func (m *Main) printDemo(ctx context.Context) error {
-	d, err := m.svc.EnsureDemo(ctx)
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	base := "http://" + displayAddr(m.ln.Addr().String())
-	state := "created"
-	if !d.Created {
-		state = "exists; its password and API key were renewed for this run"
-	}
-	fmt.Fprintf(m.stdout, `
-pasarela demo (%s)
-  client       %s  id %s  code %s
-  admin user   %s  password %s
-  application  %s  id %d  API key %s
-
-Try it:
-  curl -s %s/application/%d -H 'X-Auth-Token: %s'
-  curl -s %s/application/%d/payment -H 'X-Auth-Token: %s' -H 'Content-Type: application/json' \
-    -d '{"payment":{"amount":"1050","currency":"EUR","description":"Demo order"}}'
-  curl -s %s/oauth/token -d grant_type=password -d username=%s -d 'password=%s'
-Open the "payment" link of the answer and pay with the test card 4242 4242 4242 4242.
-`, state, d.Client.Name, d.Client.ID, d.Client.Code, d.User.Username, d.Password,
-		d.Application.Name, d.Application.ID, d.Application.APIKey,
-		base, d.Application.ID, d.Application.APIKey, base, d.Application.ID, d.Application.APIKey,
-		base, d.User.Username, d.Password)
-	if m.tlsLn == nil {
-		fmt.Fprint(m.stdout, "SekurePay (HTTPS only): restart with --tls-self-signed (or --tls-cert/--tls-key) for its command.\n")
-	} else {
-		// A new order id each start, so that the pasted command makes an
-		// order to pay rather than replaying the last run's. Its totals add
-		// up: 1000 of items + 250 shipping + 200 tax = 1450.
-		id := "demo-" + m.svc.Now().UTC().Format("20060102-150405")
-		fmt.Fprintf(m.stdout, `SekurePay (HTTPS only; -k accepts a self-signed certificate):
-  curl -sk -u %s: https://%s/sekurepay/api/v1/orders -H 'Content-Type: application/json' \
-    -d '{"id":"%s","sub_total_cents":1000,"shipping_amount_cents":250,"total_cents":1450,"currency":"EUR","items":[{"description":"Mug","amount_cents":1000}],"taxes":[{"description":"VAT","amount_cents":200}]}'
-`, d.Application.APIKey, displayAddr(m.tlsLn.Addr().String()), id)
-	}
-	// Kashpay's user is the email, its entity the client's code.
-	fmt.Fprintf(m.stdout, `Kashpay (sign in; send the token as Authorization: Bearer):
-  curl -s %s/kashpay/AuthenticationService/authenticate -H 'Content-Type: application/json' \
-    -d '{"entity":"%s","user":"%s","password":"%s"}'
-
-`, base, d.Client.Code, d.User.Email, d.Password)
-	return nil
-}
-
-// verifyLedger checks the ledger's invariants; the exit status is 0 only
-// when all hold.
-func (m *Main) verifyLedger(ctx context.Context) error {
-	problems, err := m.svc.VerifyLedger(ctx)
+	key, err := o.Config.secretKey()
 	if err != nil {
 		return err
 	}
-	if len(problems) > 0 {
-		for _, p := range problems {
-			fmt.Fprintln(m.stdout, p)
+	// No public URL: an operator command serves no pages. No dunning
+	// schedule: the core's default, as no cycle is charged here.
+	svc, err := core.New(ctx, db, log, nil, o.Config.coreConfig(db, key, "", nil))
+	if err != nil {
+		return err
+	}
+	return fn(svc)
+}
+
+// MigrateCommand is `pasarela migrate`: it brings the database's schema up
+// to date, for operators who start serve with --no-migrate.
+type MigrateCommand struct {
+	operator
+}
+
+// ParseFlags reads which database to migrate.
+func (c *MigrateCommand) ParseFlags(args, environ []string) error {
+	fs, err := c.flagSet("migrate", environ)
+	if err != nil {
+		return err
+	}
+	return parseArgs(fs, args)
+}
+
+// Run migrates the database; it needs no core, so it reads no key.
+func (c *MigrateCommand) Run(ctx context.Context) (err error) {
+	db, err := openDB(ctx, c.Config.DB, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, db.Close()) }()
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, "database is up to date")
+	return nil
+}
+
+// ClientCreateCommand is `pasarela client create`: a client and its first
+// user, an admin whose username is its email.
+type ClientCreateCommand struct {
+	operator
+	name, email, password, code string
+	asJSON                      bool
+}
+
+// ParseFlags reads the client and its admin; --name, --email and
+// --password are required.
+func (c *ClientCreateCommand) ParseFlags(args, environ []string) error {
+	fs, err := c.flagSet("client create", environ)
+	if err != nil {
+		return err
+	}
+	fs.StringVar(&c.name, "name", "", "the client's name")
+	fs.StringVar(&c.email, "email", "", "the admin user's email (also its username)")
+	fs.StringVar(&c.password, "password", "", "the admin user's password")
+	fs.StringVar(&c.code, "code", "", "entity code, e.g. com.cascade (derived from the name when absent)")
+	jsonFlag(fs, &c.asJSON)
+	if err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	if c.name == "" || c.email == "" || c.password == "" {
+		return errors.New("client create: --name, --email and --password are required")
+	}
+	return nil
+}
+
+// Run creates the client and its admin user and prints them.
+func (c *ClientCreateCommand) Run(ctx context.Context) error {
+	return c.withCore(ctx, func(svc *core.Service) error {
+		cl, u, err := svc.CreateClient(ctx, core.ClientInput{Name: c.name, Email: c.email, Password: c.password, Code: c.code})
+		if err != nil {
+			return err
 		}
-		return fmt.Errorf("ledger verify: %d problems", len(problems))
+		if c.asJSON {
+			return c.printJSON(bootstrapOut{Client: &clientOut{cl.ID, cl.Name, cl.Code}, User: &userOut{u.ID, u.Username, u.Email}})
+		}
+		fmt.Fprintf(c.stdout, "client %s (%s) created, code %s\nadmin user %s (id %d)\n", cl.ID, cl.Name, cl.Code, u.Username, u.ID)
+		return nil
+	})
+}
+
+// AppCreateCommand is `pasarela app create`: an application of a client,
+// with its API key (shown once).
+type AppCreateCommand struct {
+	operator
+	clientID, name string
+	asJSON         bool
+}
+
+// ParseFlags reads the application; --client and --name are required.
+func (c *AppCreateCommand) ParseFlags(args, environ []string) error {
+	fs, err := c.flagSet("app create", environ)
+	if err != nil {
+		return err
 	}
-	fmt.Fprintln(m.stdout, "ledger verified: every transaction balances and every balance equals the sum of its entries")
+	clientFlag(fs, &c.clientID)
+	fs.StringVar(&c.name, "name", "", "the application's name")
+	jsonFlag(fs, &c.asJSON)
+	if err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	if c.clientID == "" || c.name == "" {
+		return errors.New("app create: --client and --name are required")
+	}
 	return nil
 }
 
-// displayAddr turns a wildcard listen address into one a curl can reach.
-func displayAddr(addr string) string {
-	host, port, err := net.SplitHostPort(addr)
+// Run creates the application and prints it with its API key.
+func (c *AppCreateCommand) Run(ctx context.Context) error {
+	return c.withCore(ctx, func(svc *core.Service) error {
+		if _, err := svc.GetClient(ctx, c.clientID); err != nil {
+			return fmt.Errorf("client %s: %w", c.clientID, err)
+		}
+		a, err := svc.OperatorCreateApplication(ctx, c.clientID, c.name)
+		if err != nil {
+			return err
+		}
+		if c.asJSON {
+			return c.printJSON(bootstrapOut{Application: &appOut{a.ID, a.Name, a.APIKey, a.ShopLogin}})
+		}
+		fmt.Fprintf(c.stdout, "application %d (%s) created\nAPI key (shown once): %s\nshopLogin: %s\n", a.ID, a.Name, a.APIKey, a.ShopLogin)
+		return nil
+	})
+}
+
+// LedgerVerifyCommand is `pasarela ledger verify`: it checks the ledger's
+// invariants, and exits 0 only when all hold.
+type LedgerVerifyCommand struct {
+	operator
+}
+
+// ParseFlags reads which database to verify.
+func (c *LedgerVerifyCommand) ParseFlags(args, environ []string) error {
+	fs, err := c.flagSet("ledger verify", environ)
 	if err != nil {
-		return addr
+		return err
 	}
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		host = "127.0.0.1"
-	}
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
-	return host + ":" + port
+	return parseArgs(fs, args)
+}
+
+// Run checks the ledger and prints each problem; any is an error.
+func (c *LedgerVerifyCommand) Run(ctx context.Context) error {
+	return c.withCore(ctx, func(svc *core.Service) error {
+		problems, err := svc.VerifyLedger(ctx)
+		if err != nil {
+			return err
+		}
+		if len(problems) > 0 {
+			for _, p := range problems {
+				fmt.Fprintln(c.stdout, p)
+			}
+			return fmt.Errorf("ledger verify: %d problems", len(problems))
+		}
+		fmt.Fprintln(c.stdout, "ledger verified: every transaction balances and every balance equals the sum of its entries")
+		return nil
+	})
 }

@@ -234,7 +234,7 @@ func TestDemoCommands(t *testing.T) {
 	dir := t.TempDir()
 	db := "sqlite:" + filepath.Join(dir, "pasarela.db")
 	for run := 0; run < 2; run++ {
-		m, out := MustRun(t, nil, "serve", "--demo", "--db", db, "--addr", "127.0.0.1:0",
+		m, out := MustServe(t, nil, "serve", "--demo", "--db", db, "--addr", "127.0.0.1:0",
 			"--tls-self-signed", "--tls-addr", "127.0.0.1:0")
 		cmds := demoCommands(t, out)
 		if len(cmds) != 5 {
@@ -253,7 +253,7 @@ func TestDemoCommands(t *testing.T) {
 		}
 	}
 
-	m, out := MustRun(t, nil, "serve", "--demo", "--db", db, "--addr", "127.0.0.1:0")
+	m, out := MustServe(t, nil, "serve", "--demo", "--db", db, "--addr", "127.0.0.1:0")
 	defer m.Close()
 	if !strings.Contains(out, "SekurePay (HTTPS only): restart with --tls-self-signed (or --tls-cert/--tls-key)") {
 		t.Fatalf("without HTTPS the demo does not say how to get SekurePay:\n%s", out)

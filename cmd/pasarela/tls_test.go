@@ -59,13 +59,13 @@ func sekurePay(t *testing.T, c *http.Client, method, url, key, body string) (int
 func TestServeTLS(t *testing.T) {
 	dir := t.TempDir()
 	db := "sqlite:" + filepath.Join(dir, "pasarela.db")
-	_, out := MustRun(t, nil, "client", "create", "--name", "Cascade", "--email", "ops@cascade.example",
+	out := MustRun(t, nil, "client", "create", "--name", "Cascade", "--email", "ops@cascade.example",
 		"--password", "Str0ng-pass!", "--db", db, "--json")
 	var c struct{ Client struct{ ID string } }
 	if err := json.Unmarshal([]byte(out), &c); err != nil {
 		t.Fatal(err)
 	}
-	_, out = MustRun(t, nil, "app", "create", "--client", c.Client.ID, "--name", "Web shop", "--db", db, "--json")
+	out = MustRun(t, nil, "app", "create", "--client", c.Client.ID, "--name", "Web shop", "--db", db, "--json")
 	var a struct {
 		Application struct {
 			ID     int64
@@ -80,7 +80,7 @@ func TestServeTLS(t *testing.T) {
 
 	var firstCert []byte
 	for run := 0; run < 2; run++ {
-		m, _ := MustRun(t, nil, "serve", "--db", db, "--addr", "127.0.0.1:0", "--tls-addr", "127.0.0.1:0", "--tls-self-signed")
+		m, _ := MustServe(t, nil, "serve", "--db", db, "--addr", "127.0.0.1:0", "--tls-addr", "127.0.0.1:0", "--tls-self-signed")
 		cert, err := os.ReadFile(certFile)
 		if err != nil {
 			t.Fatalf("run %d: %v", run, err)
@@ -181,11 +181,8 @@ func TestTLSSettings(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			m := NewMain(&stdout, &stderr)
 			args := append([]string{"serve", "--db", db, "--addr", "127.0.0.1:0"}, c.args...)
-			if err := m.ParseFlags(args, c.env); err != nil {
-				t.Fatal(err)
-			}
+			m := parseServe(t, c.env, &stdout, &stderr, args...).newMain()
 			err := m.Run(context.Background())
 			defer m.Close()
 			if c.wantErr != "" {

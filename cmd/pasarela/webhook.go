@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,14 +12,29 @@ import (
 	"github.com/pasarela/pasarela/internal/webhook"
 )
 
-// verifyConfig is the arguments of "pasarela webhook verify".
-type verifyConfig struct {
-	secret, id, timestamp, signature string
-	apiKey, hash                     string
-	bodyFile                         string
-	tolerance                        time.Duration
-	stdin                            io.Reader
-	now                              func() time.Time
+// WebhookVerifyCommand is `pasarela webhook verify`: it checks a
+// delivery's signatures as a receiver would.
+type WebhookVerifyCommand struct {
+	output
+	keys                     webhookKeys
+	id, timestamp, signature string
+	hash                     string
+	bodyFile                 string
+	stdin                    io.Reader        // the body when there is no --body; os.Stdin unless a test sets it
+	now                      func() time.Time // time.Now unless a test sets it
+}
+
+// webhookKeys are the flags verify and listen share: what a delivery's
+// signatures are checked with.
+type webhookKeys struct {
+	secret, apiKey string
+	tolerance      time.Duration
+}
+
+func (k *webhookKeys) flags(fs *flag.FlagSet) {
+	fs.StringVar(&k.secret, "secret", "", "the webhook's signing secret (whsec_…), to check webhook-signature")
+	fs.StringVar(&k.apiKey, "api-key", "", "the application's API key, to check the PayREST Hash header")
+	fs.DurationVar(&k.tolerance, "tolerance", webhook.DefaultTolerance, "how far webhook-timestamp may be from now")
 }
 
 // maxVerifyBody bounds the body read; a webhook body is far smaller.
@@ -33,57 +49,42 @@ when every signature given is valid (and the timestamp is within --tolerance of 
 listen is a receiver for development: it prints every delivery it gets with
 what its signatures say, and answers 204 when they hold, 400 when they do not.`
 
-func (m *Main) parseWebhook(args []string) error {
-	if len(args) > 0 && args[0] == "listen" {
-		return m.parseWebhookListen(args[1:])
-	}
-	if len(args) == 0 || args[0] != "verify" {
-		return fmt.Errorf("webhook: the subcommands are verify and listen\n%s", webhookUsage)
-	}
-	m.command = "webhook verify"
-	v := &m.verify
-	fs := flag.NewFlagSet("pasarela webhook verify", flag.ContinueOnError)
-	fs.SetOutput(m.stderr)
-	fs.StringVar(&v.secret, "secret", "", "the webhook's signing secret (whsec_…)")
-	fs.StringVar(&v.id, "id", "", "the webhook-id header")
-	fs.StringVar(&v.timestamp, "timestamp", "", "the webhook-timestamp header")
-	fs.StringVar(&v.signature, "signature", "", "the webhook-signature header")
-	fs.StringVar(&v.apiKey, "api-key", "", "the application's API key, to check the PayREST Hash header")
-	fs.StringVar(&v.hash, "hash", "", "the Hash header")
-	fs.StringVar(&v.bodyFile, "body", "", "file holding the raw body (default: standard input)")
-	fs.DurationVar(&v.tolerance, "tolerance", webhook.DefaultTolerance, "how far the timestamp may be from now")
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
+// ParseFlags reads the headers and keys to check: the Standard Webhooks
+// ones (--secret, --id, --timestamp, --signature), PayREST's (--api-key,
+// --hash), or both.
+func (c *WebhookVerifyCommand) ParseFlags(args, environ []string) error {
+	fs := newFlagSet("webhook verify", c.stderr)
+	c.keys.flags(fs)
+	fs.StringVar(&c.id, "id", "", "the webhook-id header")
+	fs.StringVar(&c.timestamp, "timestamp", "", "the webhook-timestamp header")
+	fs.StringVar(&c.signature, "signature", "", "the webhook-signature header")
+	fs.StringVar(&c.hash, "hash", "", "the Hash header")
+	fs.StringVar(&c.bodyFile, "body", "", "file holding the raw body (default: standard input)")
+	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("webhook verify: unexpected argument %q", fs.Arg(0))
-	}
-	standard := v.secret != "" || v.id != "" || v.timestamp != "" || v.signature != ""
-	if standard && (v.secret == "" || v.id == "" || v.timestamp == "" || v.signature == "") {
+	standard := c.keys.secret != "" || c.id != "" || c.timestamp != "" || c.signature != ""
+	if standard && (c.keys.secret == "" || c.id == "" || c.timestamp == "" || c.signature == "") {
 		return errors.New("webhook verify: --secret, --id, --timestamp and --signature go together")
 	}
-	if (v.apiKey == "") != (v.hash == "") {
+	if (c.keys.apiKey == "") != (c.hash == "") {
 		return errors.New("webhook verify: --api-key and --hash go together")
 	}
-	if !standard && v.apiKey == "" {
+	if !standard && c.keys.apiKey == "" {
 		return fmt.Errorf("webhook verify: give the Standard Webhooks headers and secret, or --api-key and --hash\n%s", webhookUsage)
 	}
 	return nil
 }
 
-// runWebhookVerify checks a delivery as a receiver would, and says what it
-// found; an invalid delivery is an error, so the exit status is not 0.
-func (m *Main) runWebhookVerify() error {
-	v := &m.verify
-	var r io.Reader = v.stdin
+// Run checks the delivery and says what it found; an invalid delivery is
+// an error, so the exit status is not 0.
+func (c *WebhookVerifyCommand) Run(ctx context.Context) error {
+	var r io.Reader = c.stdin
 	if r == nil {
 		r = os.Stdin
 	}
-	if v.bodyFile != "" {
-		f, err := os.Open(v.bodyFile)
+	if c.bodyFile != "" {
+		f, err := os.Open(c.bodyFile)
 		if err != nil {
 			return err
 		}
@@ -98,20 +99,20 @@ func (m *Main) runWebhookVerify() error {
 		return errors.New("webhook verify: the body is larger than 16 MiB")
 	}
 	now := time.Now
-	if v.now != nil {
-		now = v.now
+	if c.now != nil {
+		now = c.now
 	}
-	if v.secret != "" {
-		if err := webhook.Verify(v.secret, v.id, v.timestamp, v.signature, body, now(), v.tolerance); err != nil {
+	if c.keys.secret != "" {
+		if err := webhook.Verify(c.keys.secret, c.id, c.timestamp, c.signature, body, now(), c.keys.tolerance); err != nil {
 			return fmt.Errorf("webhook-signature: %w", err)
 		}
-		fmt.Fprintln(m.stdout, "webhook-signature: valid")
+		fmt.Fprintln(c.stdout, "webhook-signature: valid")
 	}
-	if v.apiKey != "" {
-		if err := webhook.VerifyHash(v.apiKey, v.hash, body); err != nil {
+	if c.keys.apiKey != "" {
+		if err := webhook.VerifyHash(c.keys.apiKey, c.hash, body); err != nil {
 			return fmt.Errorf("Hash: %w", err)
 		}
-		fmt.Fprintln(m.stdout, "Hash: valid")
+		fmt.Fprintln(c.stdout, "Hash: valid")
 	}
 	return nil
 }

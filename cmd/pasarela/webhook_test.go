@@ -27,13 +27,14 @@ const (
 func runVerify(t *testing.T, stdin string, now time.Time, args ...string) (string, error) {
 	t.Helper()
 	var out bytes.Buffer
-	m := NewMain(&out, io.Discard)
-	if err := m.ParseFlags(append([]string{"webhook", "verify"}, args...), nil); err != nil {
+	cmd, err := ParseCommand(append([]string{"webhook", "verify"}, args...), nil, &out, io.Discard)
+	if err != nil {
 		return "", err
 	}
-	m.verify.stdin = strings.NewReader(stdin)
-	m.verify.now = func() time.Time { return now }
-	err := m.Run(t.Context())
+	v := cmd.(*WebhookVerifyCommand)
+	v.stdin = strings.NewReader(stdin)
+	v.now = func() time.Time { return now }
+	err = v.Run(t.Context())
 	return out.String(), err
 }
 
@@ -95,7 +96,7 @@ func TestServeDeliversWebhooks(t *testing.T) {
 		arrived <- got{r.Header.Clone(), b}
 	}))
 	defer rc.Close()
-	m, out := MustRun(t, nil, "serve", "--demo", "--webhook-allow-private", "--db", testDB(t), "--addr", "127.0.0.1:0")
+	m, out := MustServe(t, nil, "serve", "--demo", "--webhook-allow-private", "--db", testDB(t), "--addr", "127.0.0.1:0")
 	key := regexp.MustCompile(`X-Auth-Token: (psk_[a-z0-9]+)`).FindStringSubmatch(out)[1]
 	app := m.URL() + "/application/" + regexp.MustCompile(`/application/(\d+)`).FindStringSubmatch(out)[1]
 	status, hook := request(t, "POST", app+"/webhook", key,
@@ -121,13 +122,14 @@ func TestServeDeliversWebhooks(t *testing.T) {
 		t.Fatalf("webhook %v %s", g.h, g.body)
 	}
 	var vout bytes.Buffer
-	v := NewMain(&vout, io.Discard)
-	if err := v.ParseFlags([]string{"webhook", "verify", "--secret", hook["secret"].(string), "--id", g.h.Get("webhook-id"),
+	cmd, err := ParseCommand([]string{"webhook", "verify", "--secret", hook["secret"].(string), "--id", g.h.Get("webhook-id"),
 		"--timestamp", g.h.Get("webhook-timestamp"), "--signature", g.h.Get("webhook-signature"),
-		"--api-key", key, "--hash", g.h.Get("Hash")}, nil); err != nil {
+		"--api-key", key, "--hash", g.h.Get("Hash")}, nil, &vout, io.Discard)
+	if err != nil {
 		t.Fatal(err)
 	}
-	v.verify.stdin = bytes.NewReader(g.body)
+	v := cmd.(*WebhookVerifyCommand)
+	v.stdin = bytes.NewReader(g.body)
 	if err := v.Run(t.Context()); err != nil || !strings.Contains(vout.String(), "Hash: valid") {
 		t.Fatalf("verify: %v %s", err, vout.String())
 	}

@@ -6,11 +6,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"slices"
 	"sort"
@@ -21,14 +18,9 @@ import (
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
-
-	"github.com/pasarela/pasarela"
-	"github.com/pasarela/pasarela/internal/core"
-	"github.com/pasarela/pasarela/internal/processor"
-	"github.com/pasarela/pasarela/internal/processor/sandbox"
 )
 
-// benchConfig holds the settings of `pasarela bench`, which drives a running
+// benchConfig holds the settings of pasarela-bench, which drives a running
 // server over HTTP exactly as a merchant's integration would: it never
 // touches the server's database, except to bootstrap a tenant when asked to.
 type benchConfig struct {
@@ -57,145 +49,6 @@ var benchScenarios = []string{"create", "get", "list", "health"}
 // the idempotency record).
 const benchBody = `{"payment":{"amount":"1050","currency":"EUR","description":"bench"}}`
 
-func (m *Main) parseBench(args []string) error {
-	b := &m.benchCfg
-	fs := flag.NewFlagSet("pasarela bench", flag.ContinueOnError)
-	fs.SetOutput(m.stderr)
-	var scenarios string
-	fs.StringVar(&b.url, "url", "http://127.0.0.1:8080", "base URL of a running pasarela server")
-	fs.StringVar(&b.key, "key", "", "API key of the application (X-Auth-Token)")
-	fs.Int64Var(&b.app, "app", 0, "the application's id")
-	fs.DurationVar(&b.duration, "duration", 10*time.Second, "how long each scenario runs")
-	fs.Uint64Var(&b.workers, "workers", 64, "concurrent requests (vegeta workers, and their maximum)")
-	fs.IntVar(&b.rate, "rate", 0, "requests per second; 0 sends as fast as the workers go (closed loop)")
-	fs.StringVar(&scenarios, "scenario", strings.Join(benchScenarios, ","), "comma-separated scenarios: create, get, list, health")
-	fs.StringVar(&b.bootstrapDB, "bootstrap-db", "", "sqlite:PATH or postgres://…: create a client, an application and a sandbox gateway config there first (then --key and --app are not needed)")
-	fs.StringVar(&m.Config.SecretKeyFile, "secret-key-file", m.Config.SecretKeyFile, "with --bootstrap-db: the server's secret key file (default: beside the SQLite file, or ./pasarela.key)")
-	fs.IntVar(&b.warmup, "warmup", 500, "payments created before the get scenario, for it to read")
-	fs.DurationVar(&b.wait, "wait", 15*time.Second, "how long to wait for the server to answer /readyz")
-	fs.DurationVar(&b.timeout, "timeout", 30*time.Second, "timeout of one request")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("bench: unexpected argument %q", fs.Arg(0))
-	}
-	b.url = strings.TrimRight(b.url, "/")
-	if !strings.HasPrefix(b.url, "http://") && !strings.HasPrefix(b.url, "https://") {
-		return fmt.Errorf("bench: --url %q must be http://… or https://…", b.url)
-	}
-	for _, s := range strings.Split(scenarios, ",") {
-		s = strings.TrimSpace(s)
-		if !slices.Contains(benchScenarios, s) {
-			return fmt.Errorf("bench: unknown scenario %q; known: %s", s, strings.Join(benchScenarios, ", "))
-		}
-		if !slices.Contains(b.scenarios, s) {
-			b.scenarios = append(b.scenarios, s)
-		}
-	}
-	if b.workers == 0 || b.duration <= 0 || b.rate < 0 || b.warmup < 1 {
-		return errors.New("bench: --workers, --duration and --warmup must be positive and --rate at least 0")
-	}
-	if b.bootstrapDB == "" && (b.key == "" || b.app <= 0) {
-		return errors.New("bench: --key and --app are required (or --bootstrap-db to create them)")
-	}
-	return nil
-}
-
-// runBench bootstraps a tenant if asked, waits for the server, and runs each
-// scenario in turn, printing its figures as soon as it ends.
-func (m *Main) runBench(ctx context.Context) error {
-	b := &m.benchCfg
-	client := &http.Client{Timeout: b.timeout}
-	// Bootstrap only once the server is ready: it has migrated the database
-	// and made its secret key file by then, so the two processes never race
-	// to do either.
-	if err := b.waitReady(ctx, client); err != nil {
-		return err
-	}
-	if b.bootstrapDB != "" {
-		if err := m.benchBootstrap(ctx); err != nil {
-			return fmt.Errorf("bench bootstrap: %w", err)
-		}
-	}
-	if err := b.checkKey(ctx, client); err != nil {
-		return err
-	}
-	rate := "as fast as the workers go"
-	if b.rate > 0 {
-		rate = strconv.Itoa(b.rate) + " req/s"
-	}
-	fmt.Fprintf(m.stdout, "pasarela bench: %s, application %d, %d workers, %s, %s per scenario\n\n",
-		b.url, b.app, b.workers, rate, b.duration)
-	var failed []string
-	for _, s := range b.scenarios {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		tr, err := b.targeter(ctx, client, s)
-		if err != nil {
-			return fmt.Errorf("bench %s: %w", s, err)
-		}
-		r := b.attack(ctx, s, tr)
-		r.print(m.stdout)
-		if r.ok == 0 {
-			failed = append(failed, s)
-		}
-	}
-	if len(failed) > 0 {
-		return fmt.Errorf("bench: no request succeeded in %s", strings.Join(failed, ", "))
-	}
-	return nil
-}
-
-// benchBootstrap creates a client, an application and an enabled sandbox
-// gateway config through the core (a payment needs one; `app create` makes
-// none), so that a run needs nothing but a database and a server. The
-// secret key is the server's, so that the config it seals is one the server
-// can open.
-func (m *Main) benchBootstrap(ctx context.Context) error {
-	b := &m.benchCfg
-	db, err := openDB(ctx, b.bootstrapDB, nil)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return err
-	}
-	cfg := m.Config
-	cfg.DB = b.bootstrapDB
-	key, err := cfg.secretKey()
-	if err != nil {
-		return err
-	}
-	svc, err := core.New(ctx, db, slog.New(slog.NewTextHandler(m.stderr, nil)), nil, core.Config{
-		Processors: processor.NewRegistry(sandbox.New(core.ProcessorState(db, "sandbox"))), SecretKey: key})
-	if err != nil {
-		return err
-	}
-	tag := randomHex(4)
-	c, _, err := svc.CreateClient(ctx, core.ClientInput{Name: "Bench " + tag, Email: "bench-" + tag + "@bench.example",
-		Password: "Bench-" + randomHex(8) + "!A1", Code: "bench." + tag})
-	if err != nil {
-		return err
-	}
-	app, err := svc.OperatorCreateApplication(ctx, c.ID, "bench "+tag)
-	if err != nil {
-		return err
-	}
-	if _, err := svc.OperatorCreateGatewayConfig(ctx, c.ID, app.ID, core.GatewayConfigInput{
-		Gateway: pasarela.Set("sandbox"), Name: pasarela.Set("Sandbox cards (bench)")}); err != nil {
-		return err
-	}
-	b.key, b.app = app.APIKey, app.ID
-	fmt.Fprintf(m.stderr, "bench: bootstrapped client %s, application %d with a sandbox gateway config\n", c.ID, app.ID)
-	return nil
-}
-
 // waitReady polls /readyz until the server answers, so that a script may
 // start the server and the bench together.
 func (b *benchConfig) waitReady(ctx context.Context, client *http.Client) error {
@@ -209,7 +62,7 @@ func (b *benchConfig) waitReady(ctx context.Context, client *http.Client) error 
 			if err == nil {
 				err = fmt.Errorf("status %d", res.status)
 			}
-			return fmt.Errorf("bench: %s/readyz did not answer 200 within %s: %w", b.url, b.wait, err)
+			return fmt.Errorf("%s/readyz did not answer 200 within %s: %w", b.url, b.wait, err)
 		}
 		select {
 		case <-ctx.Done():
@@ -228,7 +81,7 @@ func (b *benchConfig) checkKey(ctx context.Context, client *http.Client) error {
 		return err
 	}
 	if res.status != http.StatusOK {
-		return fmt.Errorf("bench: GET /application/%d with the key answered %d: %s", b.app, res.status, res.body)
+		return fmt.Errorf("GET /application/%d with the key answered %d: %s", b.app, res.status, res.body)
 	}
 	return nil
 }
@@ -449,10 +302,10 @@ func ms(d time.Duration) string {
 	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 2, 64) + " ms"
 }
 
+// randomHex returns 2n random hex digits, for names and keys that must not
+// collide with an earlier run's. crypto/rand.Read never returns an error.
 func randomHex(n int) string {
 	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand failed: " + err.Error())
-	}
+	rand.Read(b)
 	return hex.EncodeToString(b)
 }

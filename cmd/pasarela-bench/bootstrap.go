@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/core"
+	"github.com/pasarela/pasarela/internal/processor"
+	"github.com/pasarela/pasarela/internal/processor/sandbox"
+	"github.com/pasarela/pasarela/internal/store"
+	"github.com/pasarela/pasarela/internal/store/postgres"
+	"github.com/pasarela/pasarela/internal/store/sqlite"
+)
+
+// bootstrap creates a client, an application and an enabled sandbox gateway
+// config through the core (a payment needs one; `pasarela app create` makes
+// none), so that a run needs nothing but a database and a server. The
+// secret key is the server's, so that the config it seals is one the server
+// can open.
+func (m *Main) bootstrap(ctx context.Context) error {
+	b := &m.cfg
+	db, err := openDB(ctx, b.bootstrapDB)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	key, err := m.keys.read(b.bootstrapDB)
+	if err != nil {
+		return err
+	}
+	svc, err := core.New(ctx, db, slog.New(slog.NewTextHandler(m.stderr, nil)), nil, bootstrapCoreConfig(db, key))
+	if err != nil {
+		return err
+	}
+	tag := randomHex(4)
+	c, _, err := svc.CreateClient(ctx, core.ClientInput{Name: "Bench " + tag, Email: "bench-" + tag + "@bench.example",
+		Password: "Bench-" + randomHex(8) + "!A1", Code: "bench." + tag})
+	if err != nil {
+		return err
+	}
+	app, err := svc.OperatorCreateApplication(ctx, c.ID, "bench "+tag)
+	if err != nil {
+		return err
+	}
+	if _, err := svc.OperatorCreateGatewayConfig(ctx, c.ID, app.ID, core.GatewayConfigInput{
+		Gateway: pasarela.Set("sandbox"), Name: pasarela.Set("Sandbox cards (bench)")}); err != nil {
+		return err
+	}
+	b.key, b.app = app.APIKey, app.ID
+	fmt.Fprintf(m.stderr, "pasarela-bench: bootstrapped client %s, application %d with a sandbox gateway config\n", c.ID, app.ID)
+	return nil
+}
+
+// bootstrapCoreConfig is the core that makes the bench's tenant: only the
+// sandbox processor (the gateway config it makes) and the server's key.
+func bootstrapCoreConfig(db store.DB, key []byte) core.Config {
+	return core.Config{Processors: processor.NewRegistry(sandbox.New(core.ProcessorState(db, "sandbox"))), SecretKey: key}
+}
+
+// database is what the bootstrap needs of a store engine beyond store.DB.
+type database interface {
+	store.DB
+	Migrate(ctx context.Context) error
+}
+
+// openDB opens the database a --bootstrap-db setting names, as the server
+// reads its --db: "sqlite:PATH", "postgres://…" / "postgresql://…", or a
+// bare path for SQLite.
+func openDB(ctx context.Context, dsn string) (database, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return postgres.Open(ctx, dsn, postgres.Options{})
+	}
+	path, ok := sqlitePath(dsn)
+	if !ok {
+		return nil, fmt.Errorf("--bootstrap-db %q: unknown engine; use sqlite:PATH or postgres://…", dsn)
+	}
+	if path == "" {
+		return nil, errors.New("--bootstrap-db sqlite: needs a file path, as in sqlite:./pasarela.db")
+	}
+	return sqlite.Open(path, sqlite.Options{})
+}
+
+// sqlitePath returns the file path a database setting names for SQLite:
+// "sqlite:PATH", "sqlite:///abs/path", or a bare path.
+func sqlitePath(dsn string) (string, bool) {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite://"):
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return "", false
+		}
+		return u.Host + u.Path, true
+	case strings.HasPrefix(dsn, "sqlite:"):
+		return strings.TrimPrefix(dsn, "sqlite:"), true
+	case strings.Contains(dsn, "://"):
+		return "", false
+	}
+	return dsn, true
+}
+
+// read returns the server's secret key: PASARELA_SECRET_KEY, or the key
+// file, found where the server keeps it by default (beside its SQLite file,
+// or ./pasarela.key). Unlike the server, bench never creates the file: a key
+// the server does not hold would seal a gateway config it cannot open.
+func (k serverKeys) read(dsn string) ([]byte, error) {
+	if k.SecretKey != "" {
+		key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(k.SecretKey))
+		if err != nil || len(key) != 32 {
+			return nil, errors.New("PASARELA_SECRET_KEY must be the base64 of 32 bytes")
+		}
+		return key, nil
+	}
+	path := k.SecretKeyFile
+	if path == "" {
+		path = "pasarela.key"
+		if dbPath, ok := sqlitePath(dsn); ok {
+			path = filepath.Join(filepath.Dir(dbPath), filepath.Base(dbPath)+".key")
+		}
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("the server's secret key file %s does not exist: give the server's with --secret-key-file", path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(key) != 32 {
+		return nil, fmt.Errorf("secret key file %s must hold the base64 of 32 bytes", path)
+	}
+	return key, nil
+}
