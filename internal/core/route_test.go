@@ -1,7 +1,6 @@
 package core_test
 
 import (
-	"math"
 	"slices"
 	"sync"
 	"testing"
@@ -61,30 +60,25 @@ func (e *env) payMany(n, workers int, in core.PaymentInput) []int64 {
 	return out
 }
 
-// TestRoutingByWeight: of configs weighted 1 and 3, the heavier is chosen
-// first for three payments in four.
-//
-// 4000 payments put 3% at 4.4 standard deviations; with -race or -short,
-// where volume costs much more, fewer payments are made and the tolerance
-// is four standard deviations of that sample.
+// TestRoutingByWeight: real payments go where the router's weighted order
+// sends them and the ledger follows. The statistics of the draw are the
+// router's unit test (TestRouterOrderByWeight); here a small run with the
+// fixed routing seed checks the wiring: both configs are used, the heavier
+// about three times as often, and every payment reached its clearing.
 func TestRoutingByWeight(t *testing.T) {
-	n := 4000
-	if raceDetector || testing.Short() {
-		n = 800
-	}
-	tolerance := max(0.03, 4*math.Sqrt(0.75*0.25/float64(n)))
+	t.Parallel()
+	const n = 120
 	engines(t, func(t *testing.T, e *env) {
 		light := e.MustConfig("sandbox", 1, nil)
 		heavy := e.MustConfig("sandbox", 3, nil)
-		chosen := e.payMany(n, 16, core.PaymentInput{})
+		chosen := e.payMany(n, 8, core.PaymentInput{})
 		count := map[int64]int{}
 		for _, id := range chosen {
 			count[id]++
 		}
 		share := float64(count[heavy.ID]) / float64(n)
-		t.Logf("weight 3: %d, weight 1: %d of %d (%.1f%%)", count[heavy.ID], count[light.ID], n, 100*share)
-		if count[heavy.ID]+count[light.ID] != n || math.Abs(share-0.75) > tolerance {
-			t.Errorf("weight 3 chosen for %.1f%% (%v), want 75%% ± %.1f%%", 100*share, count, 100*tolerance)
+		if count[heavy.ID]+count[light.ID] != n || share < 0.6 || share > 0.9 {
+			t.Errorf("weight 3 chosen for %.1f%% (%v), want about 75%%", 100*share, count)
 		}
 		if got := e.balance(clearing("sandbox")); got != int64(-n*1050) {
 			t.Errorf("clearing %d after %d payments", got, n)
