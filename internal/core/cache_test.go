@@ -11,6 +11,7 @@ import (
 // store its (possibly stale) answer after it, an invalidation clears what
 // was stored before it, and entries expire.
 func TestReadCache(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	c := newReadCache[[32]byte, keyEntry](time.Minute, func() time.Time { return now })
 	sum := [32]byte{1}
@@ -52,6 +53,7 @@ func TestReadCache(t *testing.T) {
 // TestTimeOrdered: identifiers made later sort later, byte by byte, and
 // keep the alphabet of their random part.
 func TestTimeOrdered(t *testing.T) {
+	t.Parallel()
 	at := time.Date(2026, 11, 22, 1, 2, 3, 0, time.UTC)
 	for _, alphabet := range []string{alnumSorted, base32Sorted} {
 		prev := ""

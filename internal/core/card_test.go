@@ -15,6 +15,7 @@ import (
 // and through a payment link, and checks what the buyer sees, what the
 // merchant reads, the ledger, and that the card number is kept nowhere.
 func TestSandboxCards(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		number string
@@ -122,6 +123,7 @@ func TestSandboxCards(t *testing.T) {
 // refused sends it back to pending with authentication_failed, payable
 // again; a second answer to the same challenge is refused.
 func TestThreeDSecure(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		e.MustSandbox()
 		for _, tc := range []struct {
@@ -182,6 +184,7 @@ func TestThreeDSecure(t *testing.T) {
 // (Luhn, expiry, CVC, name) is refused with an error per field before any
 // processor sees it, and the payment does not move.
 func TestCheckCardRefusesBeforeTheProcessor(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		card   func(*pasarela.CardInput)
@@ -252,6 +255,7 @@ func TestCheckCardRefusesBeforeTheProcessor(t *testing.T) {
 // TestCheckCardNormalises: the number loses its spaces and dashes and a
 // two-digit year gains its century, so processors see one form.
 func TestCheckCardNormalises(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	in := pasarela.CardInput{Name: " Ada ", Number: "4242-4242 4242-4242", ExpMonth: 12, ExpYear: 30, CVC: "123"}
 	if err := core.CheckCard(&in, now); err != nil {
@@ -266,6 +270,7 @@ func TestCheckCardNormalises(t *testing.T) {
 // the payment's own Capture), captures it with its ledger posting, and
 // releases another hold at the processor by cancelling.
 func TestManualCapture(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		manual := e.MustConfig("sandbox", 1, map[string]any{"capture": "manual"})
 		auto := e.MustConfig("sandbox", 1, nil)
@@ -340,6 +345,7 @@ func TestManualCapture(t *testing.T) {
 // TestCheckCardAcceptsLongNames: the name's limit counts characters, not
 // bytes, so names in any script fit.
 func TestCheckCardAcceptsLongNames(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	in := pasarela.CardInput{Name: strings.Repeat("山田", 40), Number: "378282246310005", ExpMonth: 12, ExpYear: 2030, CVC: "1234"}
 	if err := core.CheckCard(&in, now); err != nil {

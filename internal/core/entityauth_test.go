@@ -17,6 +17,7 @@ import (
 // TestEntityLogin: a user signs in with its client's entity code, its email
 // and its password; every wrong part gets the same answer.
 func TestEntityLogin(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		code, email := e.A.Client.Code, e.A.Admin.Email
 		s, err := e.svc.EntityLogin(e.ctx, code, email, coretest.Password, "198.51.100.1")
@@ -66,6 +67,7 @@ func TestEntityLogin(t *testing.T) {
 // TestEntityLoginLimited: failed sign-ins are limited per user, as every
 // other sign-in is.
 func TestEntityLoginLimited(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		for i := range 5 {
 			_, err := e.svc.EntityLogin(e.ctx, e.A.Client.Code, e.A.Admin.Email, "wrong-password", "198.51.100.3")
@@ -80,6 +82,7 @@ func TestEntityLoginLimited(t *testing.T) {
 // (alg none, HS256 with the same key, a changed payload, a PayREST token)
 // is refused.
 func TestEntityToken(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		s, err := e.svc.EntityLogin(e.ctx, e.A.Client.Code, e.A.Admin.Email, coretest.Password, "198.51.100.1")
 		if err != nil {
@@ -143,6 +146,7 @@ func TestEntityToken(t *testing.T) {
 
 // TestEntityTokenTTL: the lifetime is configurable.
 func TestEntityTokenTTL(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		s, err := e.svc.EntityLogin(e.ctx, e.A.Client.Code, e.A.Admin.Email, coretest.Password, "198.51.100.1")
 		if err != nil || s.Expires != 10*time.Minute {

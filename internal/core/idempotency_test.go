@@ -25,6 +25,7 @@ func (e *env) countPayments() int {
 // other create one payment; one caller gets it, every other gets the
 // stored answer, byte for byte.
 func TestIdempotentCreateRace(t *testing.T) {
+	t.Parallel()
 	const racers = 8
 	engines(t, func(t *testing.T, e *env) {
 		e.MustSandbox()
@@ -70,6 +71,7 @@ func TestIdempotentCreateRace(t *testing.T) {
 // the first answer, another request with the same key is a conflict, keys
 // are per application, and a key lives 24 hours.
 func TestIdempotencyKey(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		e.MustSandbox()
 		in := core.PaymentInput{Amount: 1050, Currency: "EUR"}
@@ -132,6 +134,7 @@ func TestIdempotencyKey(t *testing.T) {
 // TestIdempotencyKeyRejectsBadInput: a failed request stores nothing, so
 // the same key may be used again once the request is right.
 func TestIdempotencyKeyRejectsBadInput(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		e.MustSandbox()
 		_, _, err := e.svc.CreatePayment(e.app(), e.appID(), core.PaymentInput{Amount: 100, Currency: "XXX"}, idem("k", "bad"))

@@ -18,6 +18,7 @@ import (
 // own, and get what they would get for ids that do not exist (not found,
 // or a refusal that does not depend on the id); A's data does not move.
 func TestTenantIsolation(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		cfg := e.MustSandbox()
 		manual := e.MustConfig("sandbox", 0, map[string]any{"capture": "manual"})

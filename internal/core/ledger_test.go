@@ -15,6 +15,7 @@ import (
 // to 0.26), the platform 0.56, and the processor owing 10.50; refunding
 // 5.00 comes out of the merchant's balance, and the platform keeps its fee.
 func TestLedgerBalances(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		e.MustSandbox()
 		client := clientAvailable(e.A.Client.ID)
@@ -57,6 +58,7 @@ func TestLedgerBalances(t *testing.T) {
 // TestLedgerFees: the fee is basis points rounded half up, plus the fixed
 // part, and never more than the amount.
 func TestLedgerFees(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		amount, fee int64
 	}{
@@ -87,6 +89,7 @@ func TestLedgerFees(t *testing.T) {
 
 // TestLedgerFeesConfigured: with no fee configured the merchant gets it all.
 func TestLedgerFeesConfigured(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		e.MustSandbox()
 		e.MustCompleted(core.PaymentInput{Amount: 1050})
@@ -100,6 +103,7 @@ func TestLedgerFeesConfigured(t *testing.T) {
 // as only a bug or a person with a SQL prompt could, and expects
 // VerifyLedger to say what does not add up; undone, the ledger is sound.
 func TestVerifyLedgerFindsCorruption(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		e.MustSandbox()
 		e.MustCompleted(core.PaymentInput{Amount: 1050})
@@ -155,6 +159,7 @@ func TestVerifyLedgerFindsCorruption(t *testing.T) {
 // TestLedgerRefusesUnbalancedPostings: the store will not book money that
 // comes from nowhere, and nothing of the refused posting is kept.
 func TestLedgerRefusesUnbalancedPostings(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		err := e.db.Update(e.ctx, func(tx *store.Tx) error {
 			_, err := tx.Post(e.ctx, store.Posting{Kind: "test", At: e.clock.Now(), Entries: []store.Entry{

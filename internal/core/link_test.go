@@ -12,6 +12,7 @@ import (
 // TestLinkIsBoundToOneConfig: a link pays on its config only, whatever the
 // weights of the payment's other configs, and does not fall back from it.
 func TestLinkIsBoundToOneConfig(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		heavy := e.MustConfig("sandbox", 1000, nil)
 		light := e.MustConfig("sandbox", 1, nil)
@@ -52,6 +53,7 @@ func TestLinkIsBoundToOneConfig(t *testing.T) {
 // pay, while the payment's own page still takes it; a link never outlives
 // its payment; a payment past its own expiry expires with its links.
 func TestLinkExpiry(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		cfg := e.MustSandbox()
 		p := e.MustPayment(core.PaymentInput{})
@@ -112,6 +114,7 @@ func TestLinkExpiry(t *testing.T) {
 // payment invalidates its active links and they no longer pay; a payment
 // that is paid, or cancelled, takes no new links.
 func TestLinksFollowThePayment(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		cfg := e.MustSandbox()
 		paid := e.MustPayment(core.PaymentInput{})
@@ -162,6 +165,7 @@ func TestLinksFollowThePayment(t *testing.T) {
 // TestLinkToAConfigThePaymentDoesNotAllow: a link must name an enabled
 // config among the payment's allowed ones.
 func TestLinkToAConfigThePaymentDoesNotAllow(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		a := e.MustSandbox()
 		b := e.MustSandbox()
@@ -210,6 +214,7 @@ func TestLinkToAConfigThePaymentDoesNotAllow(t *testing.T) {
 // every other active link invalidated; paying on the payment's own page
 // invalidates them all.
 func TestLinksOfAPaidPayment(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		cfg := e.MustSandbox()
 		p := e.MustPayment(core.PaymentInput{})
@@ -235,6 +240,7 @@ func TestLinksOfAPaidPayment(t *testing.T) {
 // (live PayPal) is kept with the payment, so the page opened again later
 // sends the buyer to the same place; the payment can still be cancelled.
 func TestBuyerStepSurvivesReload(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		fake := e.MustConfig("fake", 1, nil)
 		e.fake.set(fakeAction)

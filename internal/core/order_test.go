@@ -16,6 +16,7 @@ func seedOrder(id string) core.OrderInput {
 }
 
 func TestCreateOrder(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		e.MustSandbox()
 		res, replay, err := e.svc.CreateOrder(e.app(), e.appID(), seedOrder("o-1"), nil)
@@ -77,6 +78,7 @@ func TestCreateOrder(t *testing.T) {
 }
 
 func TestOrderRules(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		// Without an enabled gateway config the order cannot be paid.
 		_, _, err := e.svc.CreateOrder(e.app(), e.appID(), seedOrder("o-1"), nil)
@@ -143,6 +145,7 @@ func TestOrderRules(t *testing.T) {
 // TestConcurrentOrder races many first requests of one order id: one
 // payment is made, every same order gets it, every other order a conflict.
 func TestConcurrentOrder(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		e.MustSandbox()
 		const n = 16

@@ -14,6 +14,7 @@ func ptr(s string) *string { return &s }
 // TestCheckPassword: each rule of the policy gives its xpay code, and every
 // broken rule is reported.
 func TestCheckPassword(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		password *string
@@ -96,6 +97,7 @@ func TestCheckPassword(t *testing.T) {
 // TestHashPassword: hashes verify their own password only, are salted, and
 // a malformed hash verifies nothing.
 func TestHashPassword(t *testing.T) {
+	t.Parallel()
 	const pw = "Sup3r-secret!"
 	h1, err := HashPassword(pw)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/core"
+	"github.com/pasarela/pasarela/internal/core/coretest"
 	"github.com/pasarela/pasarela/internal/processor"
 	"github.com/pasarela/pasarela/internal/processor/spei"
 	"github.com/pasarela/pasarela/internal/store"
@@ -24,11 +25,13 @@ type lateRail struct{ processor.PayoutRail }
 // payout rail, on its default schedule.
 func payoutEngines(t *testing.T, fn func(t *testing.T, e *env)) {
 	t.Helper()
-	rail := &lateRail{}
-	engines(t, func(t *testing.T, e *env) {
+	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
+		// A rail per engine: the engines run side by side.
+		rail := &lateRail{}
+		e := newEnv(t, engine, func(c *core.Config) { c.PayoutRail = rail })
 		rail.PayoutRail = spei.New(core.ProcessorState(e.db, spei.ID), spei.Schedule{}, e.clock.Now)
 		fn(t, e)
-	}, func(c *core.Config) { c.PayoutRail = rail })
+	})
 }
 
 // clabeBanamex is a valid CLABE of BANAMEX (002).
@@ -64,6 +67,7 @@ func (e *env) mxn(ctx context.Context) core.Balance {
 // TestPayoutValidation gives every rule of an order its own broken input
 // and wants its own error, naming the field, with nothing written.
 func TestPayoutValidation(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, field, code string
 		change            func(in *core.PayoutInput)
@@ -135,6 +139,7 @@ func TestPayoutValidation(t *testing.T) {
 // balance ends at zero and never went below it, and the ledger holds (the
 // env checks it at the end).
 func TestPayoutNoOverdraft(t *testing.T) {
+	t.Parallel()
 	payoutEngines(t, func(t *testing.T, e *env) {
 		const amount, covered, orders = 1000, 20, 50
 		e.MustCredit(e.A.Client.ID, amount*covered)
@@ -195,6 +200,7 @@ func TestPayoutNoOverdraft(t *testing.T) {
 // TestPayoutGuardedDebit proves the ledger's guard by itself: a posting that
 // would take a guarded account below zero is refused and leaves nothing.
 func TestPayoutGuardedDebit(t *testing.T) {
+	t.Parallel()
 	payoutEngines(t, func(t *testing.T, e *env) {
 		e.MustCredit(e.A.Client.ID, 500)
 		acct := core.ClientAccount(e.A.Client.ID, "MXN", core.KindAvailable)
@@ -223,6 +229,7 @@ type payoutCheck struct {
 // confirmed, one rejected (.28), one confirmed then returned (.11), with
 // the balances, ledger postings and events of every step.
 func TestPayoutLifecycle(t *testing.T) {
+	t.Parallel()
 	payoutEngines(t, func(t *testing.T, e *env) {
 		e.MustCredit(e.A.Client.ID, 100_000)
 		amounts := []int64{10_000, 20_028, 30_011} // confirm, reject, return
@@ -334,6 +341,7 @@ func TestPayoutLifecycle(t *testing.T) {
 // TestPayoutLateWorker: a worker that looks only once, long after, still
 // walks every step, each with its postings.
 func TestPayoutLateWorker(t *testing.T) {
+	t.Parallel()
 	payoutEngines(t, func(t *testing.T, e *env) {
 		e.MustCredit(e.A.Client.ID, 50_000)
 		po, _, err := e.svc.CreatePayout(e.admin(), order(30_011), nil)
@@ -361,6 +369,7 @@ func TestPayoutLateWorker(t *testing.T) {
 // TestPayoutIdempotency: the same Idempotency-Key and request take the
 // money once; the key with another request is a conflict.
 func TestPayoutIdempotency(t *testing.T) {
+	t.Parallel()
 	payoutEngines(t, func(t *testing.T, e *env) {
 		e.MustCredit(e.A.Client.ID, 10_000)
 		render := func(v any) (int, []byte, error) { return 200, []byte(v.(*pasarela.Payout).Reference), nil }
@@ -388,6 +397,7 @@ func TestPayoutIdempotency(t *testing.T) {
 // TestPayoutTenancy: one client's users never see, nor spend, another's
 // balance and payouts.
 func TestPayoutTenancy(t *testing.T) {
+	t.Parallel()
 	payoutEngines(t, func(t *testing.T, e *env) {
 		e.MustCredit(e.A.Client.ID, 10_000)
 		a, _, err := e.svc.CreatePayout(e.admin(), order(1000), nil)
@@ -415,6 +425,7 @@ func TestPayoutTenancy(t *testing.T) {
 // TestPayoutRoles: only admins and managers send money; viewers,
 // terminals, application keys and nobody are refused.
 func TestPayoutRoles(t *testing.T) {
+	t.Parallel()
 	payoutEngines(t, func(t *testing.T, e *env) {
 		e.MustCredit(e.A.Client.ID, 10_000)
 		ctxOf := func(roles ...pasarela.Role) context.Context {
@@ -447,6 +458,7 @@ func TestPayoutRoles(t *testing.T) {
 // TestCreditBalance: the operator's funding, its idempotent reference, and
 // its refusals.
 func TestCreditBalance(t *testing.T) {
+	t.Parallel()
 	payoutEngines(t, func(t *testing.T, e *env) {
 		in := core.CreditInput{ClientID: e.A.Client.ID, Currency: "mxn", Amount: 100_000, Reference: "wire-001", Description: "SPEI from Cascade"}
 		c, err := e.svc.CreditBalance(e.ctx, in)
@@ -492,6 +504,7 @@ func TestCreditBalance(t *testing.T) {
 // TestPayoutsDisabled: without a rail, orders are refused and nothing is
 // taken.
 func TestPayoutsDisabled(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		e.MustCredit(e.A.Client.ID, 10_000)
 		_, _, err := e.svc.CreatePayout(e.admin(), order(1000), nil)
@@ -522,8 +535,11 @@ func (h *holdRail) Send(ctx context.Context, o processor.PayoutOrder) (processor
 // on it; another node's pass meanwhile finds it not due and sends nothing,
 // so a payout reaches a real rail once however many nodes run the worker.
 func TestPayoutClaimedOnce(t *testing.T) {
-	rail := &holdRail{}
-	engines(t, func(t *testing.T, e *env) {
+	t.Parallel()
+	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
+		// A rail per engine: the engines run side by side.
+		rail := &holdRail{}
+		e := newEnv(t, engine, func(c *core.Config) { c.PayoutRail = rail })
 		rail.PayoutRail = spei.New(core.ProcessorState(e.db, spei.ID), spei.Schedule{}, e.clock.Now)
 		rail.arrived, rail.release = make(chan struct{}), make(chan struct{})
 		rail.sends.Store(0)
@@ -544,5 +560,5 @@ func TestPayoutClaimedOnce(t *testing.T) {
 		if n := rail.sends.Load(); n != 1 {
 			t.Fatalf("%d sends to the rail, want 1", n)
 		}
-	}, func(c *core.Config) { c.PayoutRail = rail })
+	})
 }

@@ -47,6 +47,7 @@ func (e *env) sandboxCharges(p *pasarela.Payment) int {
 // TestRaceDoublePay: many presses of Pay on one payment, on its own page
 // and on a link at once, charge once.
 func TestRaceDoublePay(t *testing.T) {
+	t.Parallel()
 	const presses = 8
 	engines(t, func(t *testing.T, e *env) {
 		cfg := e.MustSandbox()
@@ -92,6 +93,7 @@ func TestRaceDoublePay(t *testing.T) {
 // TestRaceCancelVersusPay: a merchant's cancel and a buyer's payment race;
 // exactly one wins and the payment ends consistent either way.
 func TestRaceCancelVersusPay(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		cfg := e.MustSandbox()
 		outcomes := map[pasarela.PaymentStatus]int{}
@@ -146,6 +148,7 @@ func TestRaceCancelVersusPay(t *testing.T) {
 // TestRaceCapture: racing captures of one authorization take the money
 // once; a cancel racing a capture either releases or captures, never both.
 func TestRaceCapture(t *testing.T) {
+	t.Parallel()
 	const racers = 6
 	engines(t, func(t *testing.T, e *env) {
 		manual := e.MustConfig("sandbox", 1, map[string]any{"capture": "manual"})
@@ -212,6 +215,7 @@ func TestRaceCapture(t *testing.T) {
 // TestRaceRefunds: racing refunds that together ask for more than was
 // captured never refund more than that; the losers are told why.
 func TestRaceRefunds(t *testing.T) {
+	t.Parallel()
 	const racers = 8
 	engines(t, func(t *testing.T, e *env) {
 		e.MustSandbox()
@@ -278,6 +282,7 @@ func TestRaceRefunds(t *testing.T) {
 // one client post to the same accounts at once; every one of them succeeds
 // and the ledger adds up.
 func TestRaceLedgerPostings(t *testing.T) {
+	t.Parallel()
 	const pairs = 8
 	engines(t, func(t *testing.T, e *env) {
 		e.MustSandbox()
@@ -348,6 +353,7 @@ func (e *env) capturedCharges(p *pasarela.Payment) int {
 // another card meanwhile, and the merchant cancelling, all at once: one of
 // them wins, and the payment is charged at most once.
 func TestRaceResume(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		cfg := e.MustSandbox()
 		outcomes := map[string]int{}

@@ -152,6 +152,7 @@ func (e *env) eventCount(typ string, entityID int64) int {
 // capture posting, one payment.completed event, the merchant's balance
 // credited once, and a second run changes nothing.
 func TestReconcileCrashedCharge(t *testing.T) {
+	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e, cp := reconcileEnv(t, engine)
 		e.MustSandbox()
@@ -205,6 +206,7 @@ func TestReconcileCrashedCharge(t *testing.T) {
 // payment is payable again, nothing was taken), and the key it spent makes
 // a late call of that process charge nothing; the buyer then pays.
 func TestReconcileCrashBeforeProcessor(t *testing.T) {
+	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e, cp := reconcileEnv(t, engine)
 		cfg := e.MustSandbox()
@@ -252,6 +254,7 @@ func TestReconcileCrashBeforeProcessor(t *testing.T) {
 // to pending with its code and no money; a 3-D Secure card waits for the
 // buyer (requires_action) and the buyer's step then completes it.
 func TestReconcileOutcomes(t *testing.T) {
+	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e, cp := reconcileEnv(t, engine)
 		e.MustSandbox()
@@ -296,6 +299,7 @@ func TestReconcileOutcomes(t *testing.T) {
 // back with the processor's answer just as the reconciler settles: exactly
 // one of them settles, once.
 func TestReconcileRacesSettle(t *testing.T) {
+	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e, cp := reconcileEnv(t, engine)
 		e.MustSandbox()
@@ -341,6 +345,7 @@ func TestReconcileRacesSettle(t *testing.T) {
 // TestReconcileUnreachable: a processor that cannot tell leaves the
 // payment processing for the next run, which settles it.
 func TestReconcileUnreachable(t *testing.T) {
+	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e, cp := reconcileEnv(t, engine)
 		e.MustSandbox()
@@ -372,6 +377,7 @@ func TestReconcileUnreachable(t *testing.T) {
 // is completed once: the processor refunded once, the payment is refunded,
 // one refund posting and one refund.completed event.
 func TestReconcileRefund(t *testing.T) {
+	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e, cp := reconcileEnv(t, engine)
 		e.MustSandbox()
@@ -430,6 +436,7 @@ func TestReconcileRefund(t *testing.T) {
 // settles the cycle's payment with the charge that was made (not a second
 // one) and the subscription moves on to its next cycle.
 func TestReconcileSubscriptionCycle(t *testing.T) {
+	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e, cp := reconcileEnv(t, engine)
 		cfg := e.MustSandbox()
@@ -474,6 +481,7 @@ func TestReconcileSubscriptionCycle(t *testing.T) {
 // TestReconcileTenants: stuck payments of two clients are settled in one
 // run, each within its own client: its own balance, its own events.
 func TestReconcileTenants(t *testing.T) {
+	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e, cp := reconcileEnv(t, engine)
 		e.MustSandbox()
@@ -529,6 +537,7 @@ func TestReconcileTenants(t *testing.T) {
 // its answer settles the payment. When it cannot be asked either, the
 // payment stays processing and the reconciler settles it later, once.
 func TestLostAnswerIsAskedAbout(t *testing.T) {
+	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e, cp := reconcileEnv(t, engine)
 		e.MustSandbox()
@@ -575,6 +584,7 @@ func TestLostAnswerIsAskedAbout(t *testing.T) {
 // does not charge a cancelled subscriber: nothing reached the processor, so
 // nothing is taken, and the cycle's payment does not complete.
 func TestReconcileCancelledCycle(t *testing.T) {
+	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e, cp := reconcileEnv(t, engine)
 		cfg := e.MustSandbox()
@@ -614,6 +624,7 @@ func TestReconcileCancelledCycle(t *testing.T) {
 // the charge names its config only when it settles, and the reconciler must
 // still find it.
 func TestConfigKeptWhileCharging(t *testing.T) {
+	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e, cp := reconcileEnv(t, engine)
 		cfg := e.MustSandbox()
@@ -641,6 +652,7 @@ func TestConfigKeptWhileCharging(t *testing.T) {
 // is found and released, and the agreement is confirmed, not failed with a
 // hold left behind.
 func TestAgreementLostAnswer(t *testing.T) {
+	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e, cp := reconcileEnv(t, engine)
 		cfg := e.MustSandbox()

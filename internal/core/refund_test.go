@@ -15,6 +15,7 @@ import (
 // answer, the payment's status and refunded amount, and the ledger
 // postings after it.
 func TestRefunds(t *testing.T) {
+	t.Parallel()
 	type step = refundStep
 	tests := []struct {
 		name  string
@@ -116,6 +117,7 @@ func equalStrings(a, b []string) bool {
 // of the payment is refused as a conflict; once it settles, the next one
 // goes through.
 func TestRefundInFlight(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		fake := e.MustConfig("fake", 1, nil)
 		p := e.MustCompleted(core.PaymentInput{Amount: 1050, GatewayConfigs: []int64{fake.ID}})
@@ -165,6 +167,7 @@ func TestRefundInFlight(t *testing.T) {
 // TestRefundFailsAtTheProcessor: a refund the processor does not make is
 // recorded as failed, moves no money, and blocks nothing.
 func TestRefundFailsAtTheProcessor(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		fake := e.MustConfig("fake", 1, nil)
 		p := e.MustCompleted(core.PaymentInput{Amount: 1050, GatewayConfigs: []int64{fake.ID}})
@@ -188,6 +191,7 @@ func TestRefundFailsAtTheProcessor(t *testing.T) {
 // settled refund and refunds once; who may refund is the merchant's
 // application or its admins and managers.
 func TestRefundIdempotency(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		e.MustSandbox()
 		p := e.MustCompleted(core.PaymentInput{Amount: 1050})
@@ -237,6 +241,7 @@ func TestRefundIdempotency(t *testing.T) {
 // refund again): it stays pending, and the reconciler sends it again under
 // the same key, which the processor answers once.
 func TestRefundLostAnswerStaysPending(t *testing.T) {
+	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e, cp := reconcileEnv(t, engine)
 		e.MustSandbox()

@@ -89,6 +89,7 @@ func TestRoutingByWeight(t *testing.T) {
 // TestRoutingIsDeterministicWithASeed: two services built with one seed
 // route the same sequence of payments the same way; another seed does not.
 func TestRoutingIsDeterministicWithASeed(t *testing.T) {
+	t.Parallel()
 	const n = 40
 	engines(t, func(t *testing.T, e *env) {
 		e.MustConfig("sandbox", 1, nil)
@@ -116,6 +117,7 @@ func TestRoutingIsDeterministicWithASeed(t *testing.T) {
 // after the payment was made; a weight-0 config is tried only when every
 // weighted one declined in a retryable way.
 func TestRoutingSkipsDisabledAndKeepsWeightZeroLast(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		on := e.MustConfig("sandbox", 1, nil)
 		off := e.MustConfig("sandbox", 1000, nil)
@@ -168,6 +170,7 @@ func TestRoutingSkipsDisabledAndKeepsWeightZeroLast(t *testing.T) {
 // moves the charge on to the next config; a decline that is the card's
 // answer does not.
 func TestRoutingFallback(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		mode      fakeMode
@@ -233,6 +236,7 @@ func TestRoutingFallback(t *testing.T) {
 // TestRoutingSkipsDeletedConfigs: a config deleted after a payment named it
 // is skipped when the buyer pays, and the others still take the payment.
 func TestRoutingSkipsDeletedConfigs(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		keep := e.MustConfig("sandbox", 1, nil)
 		gone := e.MustConfig("sandbox", 1000, nil)
@@ -261,6 +265,7 @@ func TestRoutingSkipsDeletedConfigs(t *testing.T) {
 // application's configs from a cache on SQLite; a config created, disabled
 // or deleted is seen by the very next payment, on both engines.
 func TestConfigChangesApplyToTheNextPayment(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		first := e.MustSandbox()
 		e.MustPayment(core.PaymentInput{GatewayConfigs: []int64{first.ID}})

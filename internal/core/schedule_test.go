@@ -16,6 +16,7 @@ func day(s string) time.Time {
 }
 
 func TestCycleDue(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		start    string
@@ -65,6 +66,7 @@ func TestCycleDue(t *testing.T) {
 // TestCycleDueAnchorNeverDrifts walks many cycles: a date computed from
 // the previous one would drift to the 28th after the first February.
 func TestCycleDueAnchorNeverDrifts(t *testing.T) {
+	t.Parallel()
 	start := day("2026-01-31T00:00")
 	for n := 1; n <= 120; n++ {
 		got := CycleDue(start, pasarela.IntervalMonth, 1, n)
@@ -78,6 +80,7 @@ func TestCycleDueAnchorNeverDrifts(t *testing.T) {
 }
 
 func TestHasCycle(t *testing.T) {
+	t.Parallel()
 	end := day("2026-04-30T00:00")
 	tests := []struct {
 		name string
@@ -108,6 +111,7 @@ func TestHasCycle(t *testing.T) {
 }
 
 func TestDunningDue(t *testing.T) {
+	t.Parallel()
 	sched := []time.Duration{24 * time.Hour, 72 * time.Hour, 120 * time.Hour}
 	due := day("2026-02-28T09:00")
 	tests := []struct {

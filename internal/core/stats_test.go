@@ -104,6 +104,7 @@ func period(from, to string, off time.Duration) core.StatsPeriodInput {
 }
 
 func TestStatsSummaries(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		f := newStatsFixture(t, e)
 		s, err := e.svc.OperationsSummary(e.admin())
@@ -139,6 +140,7 @@ func TestStatsSummaries(t *testing.T) {
 }
 
 func TestStatsDaily(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		f := newStatsFixture(t, e)
 		a1, a2 := e.appID(), f.app2.ID
@@ -224,6 +226,7 @@ func TestStatsDaily(t *testing.T) {
 }
 
 func TestStatsDetail(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		f := newStatsFixture(t, e)
 		ids := func(d *core.StatsDetail) []int64 {
@@ -263,6 +266,7 @@ func TestStatsDetail(t *testing.T) {
 }
 
 func TestStatsAccess(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		f := newStatsFixture(t, e)
 		// B sees only its own payment, and never A's applications.
@@ -311,6 +315,7 @@ func TestStatsAccess(t *testing.T) {
 }
 
 func TestStatsPeriodRules(t *testing.T) {
+	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		for _, tc := range []struct {

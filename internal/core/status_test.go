@@ -33,6 +33,7 @@ var allStatuses = []pasarela.PaymentStatus{
 //     to partially_refunded (again) or refunded.
 //   - failed, invalidated, expired and refunded are final.
 func TestTransitionTable(t *testing.T) {
+	t.Parallel()
 	const (
 		pending    = pasarela.StatusPending
 		processing = pasarela.StatusProcessing
@@ -91,6 +92,7 @@ func TestTransitionTable(t *testing.T) {
 // TestStatusPredicates checks what each status means to the rest of the
 // gateway: which are known, which are final and which a buyer may pay.
 func TestStatusPredicates(t *testing.T) {
+	t.Parallel()
 	final := map[pasarela.PaymentStatus]bool{pasarela.StatusFailed: true, pasarela.StatusInvalidated: true,
 		pasarela.StatusExpired: true, pasarela.StatusRefunded: true}
 	payable := map[pasarela.PaymentStatus]bool{pasarela.StatusPending: true, pasarela.StatusRequiresAction: true}
@@ -126,6 +128,7 @@ func TestStatusPredicates(t *testing.T) {
 // asks the core for what that status does not allow: every refusal is an
 // invalid-kind *pasarela.Error that names the status, and nothing changes.
 func TestCoreRefusesBadTransitions(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		cfg := e.MustSandbox()
 		manual := e.MustConfig("sandbox", 0, map[string]any{"capture": "manual"})

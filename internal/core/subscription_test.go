@@ -102,6 +102,7 @@ func cardExp(number string, month, year int) pasarela.CardInput {
 // confirmed on its page and charged on Mar 31, Apr 30 and May 31, then
 // completes; each charge is a payment of type subscription in the ledger.
 func TestSubscriptionLifecycle(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		cfg := e.MustSandbox()
 		start := time.Date(2026, 3, 31, 9, 0, 0, 0, time.UTC)
@@ -199,6 +200,7 @@ func TestSubscriptionLifecycle(t *testing.T) {
 // TestSubscriptionLeapYear: a yearly subscription from Feb 29 is charged
 // on Feb 28 in common years; an end date stops it.
 func TestSubscriptionLeapYear(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		cfg := e.MustSandbox()
 		e.at(time.Date(2028, 2, 1, 0, 0, 0, 0, time.UTC))
@@ -221,6 +223,7 @@ func TestSubscriptionLeapYear(t *testing.T) {
 // TestSubscriptionCatchUp: an agreement confirmed after several daily
 // cycles were due charges the latest one, not the periods nobody agreed to.
 func TestSubscriptionCatchUp(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		cfg := e.MustSandbox()
 		start := e.clock.Now()
@@ -242,6 +245,7 @@ func TestSubscriptionCatchUp(t *testing.T) {
 
 // TestSubscriptionValidation: each bad field is named.
 func TestSubscriptionValidation(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		e.MustSandbox()
 		past := e.clock.Now().Add(-48 * time.Hour)
@@ -280,6 +284,7 @@ func TestSubscriptionValidation(t *testing.T) {
 // after the challenge; its scheduled charges ask the buyer again, who pays
 // on the cycle payment's own page, and the subscription recovers.
 func TestSubscriptionAgreement3DS(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		cfg := e.MustSandbox()
 		sub := e.MustSubscription(core.SubscriptionInput{})
@@ -337,6 +342,7 @@ func TestSubscriptionAgreement3DS(t *testing.T) {
 // buyer confirms the agreement; the scheduled charges are off-session and go
 // through without the buyer.
 func TestSubscriptionOffSessionAfterSetup(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		cfg := e.MustSandbox()
 		sub := e.MustSubscription(core.SubscriptionInput{Cycles: 2})
@@ -364,6 +370,7 @@ func TestSubscriptionOffSessionAfterSetup(t *testing.T) {
 // TestSubscriptionDeclinedVerification: a card that declines cannot be
 // stored; the page says why and the buyer may try another.
 func TestSubscriptionDeclinedVerification(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		cfg := e.MustSandbox()
 		sub := e.MustSubscription(core.SubscriptionInput{})
@@ -394,6 +401,7 @@ func TestSubscriptionDeclinedVerification(t *testing.T) {
 // the test clock); the charge is retried 1, 3 and 5 days after the due date
 // (past_due), then the payment fails and the subscription is unpaid.
 func TestSubscriptionDunning(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		e.sandbox.Now = e.clock.Now
 		cfg := e.MustSandbox()
@@ -447,6 +455,7 @@ func TestSubscriptionDunning(t *testing.T) {
 // the subscription active again, and a new agreement replaces the card of
 // one past due and retries at once.
 func TestSubscriptionDunningRecovers(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		fake := e.MustConfig("fake", 1, nil)
 		start := e.clock.Now()
@@ -489,6 +498,7 @@ func TestSubscriptionDunningRecovers(t *testing.T) {
 // TestSubscriptionCancel: a cancel stops every later charge and invalidates
 // a cycle waiting for its retry; a second cancel is refused.
 func TestSubscriptionCancel(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		fake := e.MustConfig("fake", 1, nil)
 		start := e.clock.Now()
@@ -532,6 +542,7 @@ func TestSubscriptionCancel(t *testing.T) {
 // cancel won), or one payment charged to the end (the claim won, the charge
 // was sent and finishes); never a payment left in flight, never two.
 func TestSubscriptionCancelRace(t *testing.T) {
+	t.Parallel()
 	rounds := 12
 	if raceDetector {
 		rounds = 6
@@ -585,6 +596,7 @@ func TestSubscriptionCancelRace(t *testing.T) {
 // declined cycle: the payment ends invalidated (cancel first) or paid
 // (retry first), never both, never charged after.
 func TestSubscriptionCancelRaceRetry(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		fake := e.MustConfig("fake", 1, nil)
 		for round := range 6 {
@@ -626,6 +638,7 @@ func TestSubscriptionCancelRaceRetry(t *testing.T) {
 // PostgreSQL database step at once, many times over: each cycle gets
 // exactly one payment and one processor charge.
 func TestSubscriptionTwoNodes(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.Schema(t)
 	ctx := context.Background()
 	clock := coretest.NewClock(coretest.Start)
@@ -711,6 +724,7 @@ func TestSubscriptionTwoNodes(t *testing.T) {
 // TestSubscriptionIsolation: another client's key or admin can neither see
 // nor change a subscription, nor make agreements for it.
 func TestSubscriptionIsolation(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		cfg := e.MustSandbox()
 		sub := e.MustSubscription(core.SubscriptionInput{})
@@ -759,6 +773,7 @@ func TestSubscriptionIsolation(t *testing.T) {
 // invalid-state answer (never a deadlock or an internal error), and the
 // cancel always wins in the end: nothing is charged afterwards.
 func TestSubscriptionAgreementRaces(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		cfg := e.MustSandbox()
 		for round := range 6 {

@@ -55,6 +55,7 @@ func (e *env) deliveries(w *pasarela.Webhook) []pasarela.Delivery {
 }
 
 func TestWebhookEventsInTransition(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		e.MustSandbox()
 		all := e.MustWebhook(core.WebhookInput{Targets: []string{"https://hooks.example.com/a", "https://hooks.example.com/b"}})
@@ -112,6 +113,7 @@ func TestWebhookEventsInTransition(t *testing.T) {
 }
 
 func TestWebhookValidation(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		tests := []struct {
 			name  string
@@ -161,6 +163,7 @@ func hasField(e *pasarela.Error, field string) bool {
 }
 
 func TestWebhookTenantIsolation(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		e.MustSandbox()
 		w := e.MustWebhook(core.WebhookInput{})
@@ -234,6 +237,7 @@ func coretestAppCtx(e *env, a *core.NewApplication) context.Context {
 }
 
 func TestDeliveryRetriesAndLease(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		e.MustSandbox()
 		w := e.MustWebhook(core.WebhookInput{Events: []string{"payment.completed"}})
@@ -318,6 +322,7 @@ func TestDeliveryRetriesAndLease(t *testing.T) {
 }
 
 func TestDeliveryDeadAfterRetryWindow(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		e.MustSandbox()
 		w := e.MustWebhook(core.WebhookInput{Events: []string{"payment.completed"}})
@@ -359,6 +364,7 @@ func TestDeliveryDeadAfterRetryWindow(t *testing.T) {
 }
 
 func TestDeliveryGoneDisablesWebhook(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		e.MustSandbox()
 		w := e.MustWebhook(core.WebhookInput{})
@@ -389,6 +395,7 @@ func TestDeliveryGoneDisablesWebhook(t *testing.T) {
 }
 
 func TestDeliveryHashFollowsKeyRotation(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		e.MustSandbox()
 		e.MustWebhook(core.WebhookInput{Events: []string{"payment.completed"}})

@@ -251,6 +251,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 func TestDelivererRetriesReceiverErrors(t *testing.T) {
+	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		clk := coretest.NewClock(coretest.Start)
 		n := startNode(t, newWhere(t, engine), clk)
@@ -299,6 +300,7 @@ func TestDelivererRetriesReceiverErrors(t *testing.T) {
 // same database sends it again when the lease ends, and the receiver,
 // deduplicating by webhook-id, processes it once.
 func TestDelivererSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		clk := coretest.NewClock(coretest.Start)
 		db := newWhere(t, engine)
@@ -358,6 +360,7 @@ func TestDelivererSurvivesRestart(t *testing.T) {
 // TestDelivererSlowReceiver: a receiver that never answers holds its own
 // slots only; every event for another receiver arrives meanwhile.
 func TestDelivererSlowReceiver(t *testing.T) {
+	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		clk := coretest.NewClock(coretest.Start)
 		n := startNode(t, newWhere(t, engine), clk)
@@ -391,6 +394,7 @@ func TestDelivererSlowReceiver(t *testing.T) {
 }
 
 func TestDelivererStopTwice(t *testing.T) {
+	t.Parallel()
 	var d Deliverer
 	d.Stop() // before Start
 	clk := coretest.NewClock(coretest.Start)

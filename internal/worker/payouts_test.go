@@ -17,6 +17,7 @@ import (
 // step of the rail's schedule as the clock moves, on both engines; a step
 // with nothing due changes nothing.
 func TestPayoutsStep(t *testing.T) {
+	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		ctx := context.Background()
 		db := coretest.MustOpen(t, engine)

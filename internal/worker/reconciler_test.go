@@ -20,6 +20,7 @@ import (
 // worker's step once the lease has passed, and the worker starts and stops
 // (twice) cleanly.
 func TestReconcilerStep(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := coretest.MustOpen(t, "sqlite")
 	clk := coretest.NewClock(coretest.Start)

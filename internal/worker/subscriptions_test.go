@@ -19,6 +19,7 @@ import (
 // once), charges nothing early, and Start/Stop tolerate being called in any
 // order and twice. Both engines.
 func TestSubscriptionsStep(t *testing.T) {
+	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		ctx := context.Background()
 		db := coretest.MustOpen(t, engine)

@@ -20,6 +20,7 @@ import (
 // its links closed, and idempotency records are dropped after their lifetime
 // but not before.
 func TestSweep(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db, err := sqlite.Open(filepath.Join(t.TempDir(), "w.db"), sqlite.Options{})
 	if err != nil {
@@ -89,6 +90,7 @@ func TestSweep(t *testing.T) {
 
 // TestSweeperStops: Stop ends the loop, twice is fine, before Start too.
 func TestSweeperStops(t *testing.T) {
+	t.Parallel()
 	(&Sweeper{}).Stop()
 	w := &Sweeper{Svc: nil, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Interval: time.Hour}
 	w.Start(context.Background())

@@ -60,6 +60,7 @@ const sampleOrderBody = `{
 // its body, createOrder with the sample's body, then the balance and the
 // operations with Kashpay's headers.
 func TestSeedExamples(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		e.MustCredit(e.Cascade, 1_000_000) // 10,000.00 MXN, the seed's initialBalance
 		r := e.Do("POST", "/AuthenticationService/authenticate", nil, seedAuthBody)
@@ -130,6 +131,7 @@ func TestSeedExamples(t *testing.T) {
 // TestCreateOrderErrors sends one broken order per rule and wants its own
 // numbered error in the envelope, naming the field, with nothing taken.
 func TestCreateOrderErrors(t *testing.T) {
+	t.Parallel()
 	set := func(member, value string) string {
 		var m map[string]json.RawMessage
 		if err := json.Unmarshal([]byte(sampleOrderBody), &m); err != nil {
@@ -224,6 +226,7 @@ func TestCreateOrderErrors(t *testing.T) {
 // TestAuthErrors: wrong credentials, missing and bad tokens, the Entity-i
 // check, expiry and roles, each in the envelope.
 func TestAuthErrors(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		e.MustCredit(e.Cascade, 100_000)
 		e.MustUser(e.Cascade, "viewer@cascadefintech.com", pasarela.RoleViewer)
@@ -271,6 +274,7 @@ func TestAuthErrors(t *testing.T) {
 // TestTenantIsolation: one entity's token never sees nor spends another's
 // balance and operations.
 func TestTenantIsolation(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		e.MustCredit(e.Cascade, 100_000)
 		cascade := e.MustLogin(seedEntity, seedUser)
@@ -303,6 +307,7 @@ func TestTenantIsolation(t *testing.T) {
 // sees them in getOperations: confirmed, rejected (.28) and returned (.11),
 // with the webhook body of each step in this face's shape.
 func TestOrderLifecycle(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		e.MustCredit(e.Cascade, 100_000)
 		token := e.MustLogin(seedEntity, seedUser)
@@ -400,6 +405,7 @@ func TestOrderLifecycle(t *testing.T) {
 // TestOrderIdempotency: a retried createOrder with its Idempotency-Key
 // replays the first answer and takes the money once.
 func TestOrderIdempotency(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		e.MustCredit(e.Cascade, 100_000)
 		token := e.MustLogin(seedEntity, seedUser)
@@ -426,6 +432,7 @@ func TestOrderIdempotency(t *testing.T) {
 // are case-sensitive) and a wrongly typed member answer in the face's own
 // envelope, each problem once.
 func TestUnknownPathsKeepTheEnvelope(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		r := e.Do("POST", "/OKPay/createorder", nil, `{}`)
 		if r.Status != http.StatusNotFound || r.JSON["success"] != false || r.JSON["error"] == nil {
@@ -444,6 +451,7 @@ func TestUnknownPathsKeepTheEnvelope(t *testing.T) {
 // it sends no payouts) may neither send money nor read the client's
 // payouts and balance; a viewer reads them.
 func TestTerminalUsersSeeNoPayouts(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		e.MustUser(e.Cascade, "till@cascadefintech.com", pasarela.RoleTerminal)
 		e.MustUser(e.Cascade, "audit@cascadefintech.com", pasarela.RoleViewer)

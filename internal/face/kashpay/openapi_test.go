@@ -188,6 +188,7 @@ func (s *docSuite) checkResponse(route *routers.Route, params map[string]string,
 // stack, successes and refusals, and each request and answer is validated
 // against the document.
 func TestOpenAPI(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		s := newDocSuite(t, e)
 		const (

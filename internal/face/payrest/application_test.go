@@ -467,6 +467,7 @@ func TestRouting(t *testing.T) {
 // configs as {id, gateway, name, weight}, in detail and in lists, and never
 // another application's.
 func TestApplicationListsItsGatewayConfigs(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	other, _ := e.MustCreateApp(Bearer(e.A.Token), "other")
 	cards := e.MustSandbox(e.A, e.A.AppID, "cards", nil)

@@ -28,6 +28,7 @@ import (
 // server refuses are also checked the other way: where the document can
 // express the rule that was broken, it must refuse the request too.
 func TestOpenAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	s := oaLoad(t, e)
 

@@ -105,6 +105,7 @@ func mustJSON(t *testing.T, what string, body []byte, want string) {
 }
 
 func TestStatsFace(t *testing.T) {
+	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnvOn(t, engine)
 		w := newStatsWorld(t, e)

@@ -65,6 +65,7 @@ func (e *env) MustConfirmSubscription(a auth, appID, subID, config int64, number
 // agreement (JSON and HTML), the buyer's confirmation, scheduled charges
 // seen as payments, and the cancel.
 func TestSubscriptionAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	key := Key(e.A.AppKey)
 	app := e.A.AppID
@@ -212,6 +213,7 @@ func TestSubscriptionAPI(t *testing.T) {
 // TestSubscriptionIsolationAPI: every subscription route refuses another
 // client's credentials with 404, and a viewer may read but not write.
 func TestSubscriptionIsolationAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	keyA, keyB, adminB := Key(e.A.AppKey), Key(e.B.AppKey), Bearer(e.B.Token)
 	app := e.A.AppID
@@ -328,6 +330,7 @@ func oaSubscriptions(s *oaSuite) {
 // Idempotency-Key answers the first agreement, whose link the buyer may
 // already hold, instead of replacing it; in JSON and as the HTML snippet.
 func TestAgreementCreateIdempotent(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	key := Key(e.A.AppKey)
 	cards := e.MustSandbox(e.A, e.A.AppID, "Cards", nil)

@@ -39,6 +39,7 @@ func (e *env) paidPayment() *resp {
 }
 
 func TestWebhookRoutes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	key := Key(e.A.AppKey)
 	r := e.MustCreateWebhook(key, e.A.AppID, map[string]any{"method": "post", "events": []string{"payment.completed"},
@@ -97,6 +98,7 @@ func TestWebhookRoutes(t *testing.T) {
 // as GET shows it, signed with the application's key (Hash) and the
 // webhook's secret (Standard Webhooks).
 func TestWebhookBodyAndSignatures(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	key := Key(e.A.AppKey)
 	hook := e.MustCreateWebhook(key, e.A.AppID, map[string]any{"events": []string{"payment.completed"}})
@@ -159,6 +161,7 @@ func TestWebhookBodyAndSignatures(t *testing.T) {
 // another application's) webhook exactly like one that does not exist, and
 // a viewer may read but not change.
 func TestWebhookIsolation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	keyA := Key(e.A.AppKey)
 	hook := e.MustCreateWebhook(keyA, e.A.AppID, nil)
@@ -311,6 +314,7 @@ func oaWebhooks(s *oaSuite) {
 // twice); the replay shows the endpoint without its secret, which only the
 // first answer carries. Another body under the key is a 409.
 func TestWebhookCreateIdempotent(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	key := Key(e.A.AppKey).Idem("hook-1")
 	body := webhookBody(map[string]any{"targets": []string{"https://merchant.example.com/hooks"}, "targetEntity": "payment"})

@@ -15,6 +15,7 @@ import (
 )
 
 func TestIdempotentRepeat(t *testing.T) {
+	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		key := e.A.App.APIKey
@@ -87,6 +88,7 @@ func TestIdempotentRepeat(t *testing.T) {
 // one order is made, every request gets it, and a different order racing
 // under the same id gets a conflict.
 func TestConcurrentOrders(t *testing.T) {
+	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		key := e.A.App.APIKey
@@ -128,6 +130,7 @@ func TestConcurrentOrders(t *testing.T) {
 }
 
 func TestTenantIsolation(t *testing.T) {
+	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		a := e.MustOrder(e.A.App.APIKey, order("shared-1"))
@@ -169,6 +172,7 @@ func jsonNum(v any) string { b, _ := json.Marshal(v); return string(b) }
 // (an HTTP checkout, as a browser without JavaScript), and the order reads
 // paid.
 func TestOrderPaid(t *testing.T) {
+	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		key := e.A.App.APIKey
@@ -235,6 +239,7 @@ func TestOrderPaid(t *testing.T) {
 }
 
 func TestStatusNames(t *testing.T) {
+	t.Parallel()
 	want := map[pasarela.PaymentStatus]string{
 		pasarela.StatusPending: "pending", pasarela.StatusProcessing: "pending", pasarela.StatusRequiresAction: "pending",
 		pasarela.StatusAuthorized: "authorized", pasarela.StatusCompleted: "paid", pasarela.StatusFailed: "failed",

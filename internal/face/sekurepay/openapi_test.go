@@ -39,6 +39,7 @@ func (e *env) loadDoc(t *testing.T, path string) *openapi3.T {
 // every operation is driven through the real stack, and each request and
 // response is validated against the document.
 func TestOpenAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "sqlite")
 	doc := e.loadDoc(t, "/openapi/sekurepay.json")
 	router, err := gorillamux.NewRouter(doc)
@@ -218,6 +219,7 @@ func TestOpenAPI(t *testing.T) {
 // describes a payment made as an order: the order's breakdown in its
 // detail validates against the Order schema the server serves.
 func TestPayRESTDocumentsOrders(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "sqlite")
 	key := e.A.App.APIKey
 	o := e.MustOrder(key, order("doc-1"))

@@ -33,6 +33,7 @@ const seedBody = `{
 		}]}`
 
 func TestSeedExamples(t *testing.T) {
+	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		key := e.A.App.APIKey
@@ -101,6 +102,7 @@ func TestSeedExamples(t *testing.T) {
 }
 
 func TestBasicAuth(t *testing.T) {
+	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		key := e.A.App.APIKey
@@ -163,6 +165,7 @@ func TestBasicAuth(t *testing.T) {
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 
 func TestHTTPSOnly(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "sqlite")
 	key := e.A.App.APIKey
 
@@ -218,6 +221,7 @@ func TestHTTPSOnly(t *testing.T) {
 }
 
 func TestValidation(t *testing.T) {
+	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		key := e.A.App.APIKey
@@ -366,6 +370,7 @@ func (e *env) countPayments(ten *coretest.Tenant) (int, error) {
 
 // TestSeveralRules checks that the order's own rules are reported together.
 func TestSeveralRules(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "sqlite")
 	r := e.Do("POST", "/orders", e.A.App.APIKey,
 		`{"id":"v-2","sub_total_cents":-1,"shipping_amount_cents":0,"total_cents":5,"currency":"XYZ","items":[{"description":"TV","amount_cents":-1}]}`)
