@@ -6,11 +6,9 @@ import (
 	"crypto/subtle"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"golang.org/x/time/rate"
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/store"
@@ -75,11 +73,9 @@ type keyEntry struct {
 
 const tokenKeyName = "user-tokens"
 
-// tokenSigner issues and checks the gateway's signed user tokens (JWT,
-// HS256) with a secret kept in the database, so every node of a cluster
-// accepts every other node's tokens.
-type tokenSigner struct{ secret []byte }
-
+// tokenClaims are the claims of the gateway's signed user tokens (JWT,
+// HS256), signed with the durable secret tokenKeyName, so every node of a
+// cluster accepts every other node's tokens.
 type tokenClaims struct {
 	jwt.RegisteredClaims
 	Type     string `json:"typ"`
@@ -100,14 +96,18 @@ type Tokens struct {
 	RefreshExpiresIn int // seconds
 }
 
-func (s *Service) issue(u *pasarela.User) (*Tokens, error) {
+func (s *Service) issue(ctx context.Context, p *pasarela.Principal) (*Tokens, error) {
+	key, err := s.SigningKey(ctx, tokenKeyName, 32)
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
 	sign := func(typ string, ttl time.Duration) (string, error) {
-		c := tokenClaims{Type: typ, ClientID: u.ClientID, RegisteredClaims: jwt.RegisteredClaims{
-			Subject: strconv.FormatInt(u.ID, 10), IssuedAt: jwt.NewNumericDate(now),
+		c := tokenClaims{Type: typ, ClientID: p.ClientID, RegisteredClaims: jwt.RegisteredClaims{
+			Subject: strconv.FormatInt(p.UserID, 10), IssuedAt: jwt.NewNumericDate(now),
 			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)), ID: randomString(16), Issuer: "pasarela",
 		}}
-		return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.tokens.secret)
+		return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(key)
 	}
 	access, err := sign(tokenAccess, s.cfg.AccessTokenTTL)
 	if err != nil {
@@ -123,12 +123,16 @@ func (s *Service) issue(u *pasarela.User) (*Tokens, error) {
 
 var errBadToken = pasarela.Errorf(pasarela.KindUnauthorized, "invalid_token", "invalid or expired token")
 
-// parse checks a token's signature, algorithm, expiry and type, and loads
-// its user, so that a deleted user's tokens stop working at once and role
-// changes apply to the next request.
-func (s *Service) parse(ctx context.Context, token, typ string) (*pasarela.User, error) {
+// parse checks a token's signature, algorithm, expiry and type, and reads
+// its user again, so that a deleted user's tokens stop working at once and
+// role changes apply to the next request.
+func (s *Service) parse(ctx context.Context, token, typ string) (*pasarela.Principal, error) {
+	key, err := s.SigningKey(ctx, tokenKeyName, 32)
+	if err != nil {
+		return nil, err
+	}
 	var c tokenClaims
-	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return s.tokens.secret, nil },
+	_, err = jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return key, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithTimeFunc(s.now),
 		jwt.WithExpirationRequired(), jwt.WithIssuer("pasarela"),
 		// Strict base64: otherwise the unused low bits of the signature's
@@ -142,144 +146,32 @@ func (s *Service) parse(ctx context.Context, token, typ string) (*pasarela.User,
 	if err != nil {
 		return nil, errBadToken
 	}
-	var u *pasarela.User
-	err = s.db.View(ctx, func(tx *store.Tx) error {
-		var err error
-		u, err = tx.GetUser(ctx, c.ClientID, id)
-		return err
-	})
+	p, err := s.UserPrincipal(ctx, c.ClientID, id)
 	if pasarela.ErrorKind(err) == pasarela.KindNotFound {
 		return nil, errBadToken
 	}
-	return u, err
+	return p, err
 }
 
 // AuthenticateToken returns the principal of a user's access token.
 func (s *Service) AuthenticateToken(ctx context.Context, token string) (*pasarela.Principal, error) {
-	u, err := s.parse(ctx, token, tokenAccess)
-	if err != nil {
-		return nil, err
-	}
-	return userPrincipal(u), nil
+	return s.parse(ctx, token, tokenAccess)
 }
-
-func userPrincipal(u *pasarela.User) *pasarela.Principal {
-	return &pasarela.Principal{ClientID: u.ClientID, UserID: u.ID, Username: u.Username, Roles: u.Roles}
-}
-
-var (
-	errBadLogin    = pasarela.Errorf(pasarela.KindUnauthorized, "invalid_grant", "invalid username or password")
-	errLoginsLimit = pasarela.Errorf(pasarela.KindRateLimited, "too_many_attempts", "too many failed sign-ins; try again later")
-)
 
 // Login checks a user's credentials and issues tokens.
 func (s *Service) Login(ctx context.Context, login, password, ip string) (*Tokens, error) {
-	u, err := s.checkCredentials(ctx, login, password, ip)
+	id, err := s.CheckCredentials(ctx, login, password, ip)
 	if err != nil {
 		return nil, err
 	}
-	return s.issue(u)
-}
-
-// checkCredentials is the one sign-in check of every face. A wrong password
-// and an unknown user take the same time and give the same answer. Failed
-// attempts are limited per login name and per address.
-func (s *Service) checkCredentials(ctx context.Context, login, password, ip string) (*pasarela.User, error) {
-	login = strings.ToLower(strings.TrimSpace(login))
-	if login == "" || password == "" {
-		return nil, errBadLogin
-	}
-	if !s.logins.allowed(login, ip) {
-		return nil, errLoginsLimit
-	}
-	u, err := s.userByLogin(ctx, login)
-	if err != nil {
-		return nil, err
-	}
-	hash := dummyHash
-	if u != nil {
-		hash = u.PasswordHash
-	}
-	if !VerifyPassword(hash, password) || u == nil {
-		s.logins.failed(login, ip)
-		return nil, errBadLogin
-	}
-	return u, nil
-}
-
-func (s *Service) userByLogin(ctx context.Context, login string) (*pasarela.User, error) {
-	var u *pasarela.User
-	err := s.db.View(ctx, func(tx *store.Tx) error {
-		var err error
-		u, err = tx.GetUserByLogin(ctx, login)
-		return err
-	})
-	if pasarela.ErrorKind(err) == pasarela.KindNotFound {
-		return nil, nil
-	}
-	return u, err
+	return s.issue(ctx, id.Principal)
 }
 
 // Refresh exchanges a refresh token for a new pair of tokens.
 func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Tokens, error) {
-	u, err := s.parse(ctx, refreshToken, tokenRefresh)
+	p, err := s.parse(ctx, refreshToken, tokenRefresh)
 	if err != nil {
 		return nil, err
 	}
-	return s.issue(u)
-}
-
-// loginLimiter counts failed sign-ins per login name and per address with
-// token buckets; a success costs nothing. The state is per process: each
-// node of a cluster limits on its own, which bounds guessing to the node
-// count times the allowance.
-type loginLimiter struct {
-	mu      sync.Mutex
-	perUser int
-	perIP   int
-	every   rate.Limit
-	now     func() time.Time
-	buckets map[string]*rate.Limiter
-}
-
-func newLoginLimiter(perUser, perIP int, refill time.Duration, now func() time.Time) *loginLimiter {
-	return &loginLimiter{perUser: perUser, perIP: perIP, every: rate.Every(refill), now: now,
-		buckets: make(map[string]*rate.Limiter)}
-}
-
-func (l *loginLimiter) bucket(key string, burst int) *rate.Limiter {
-	b, ok := l.buckets[key]
-	if !ok {
-		if len(l.buckets) > 100_000 {
-			l.sweep()
-		}
-		b = rate.NewLimiter(l.every, burst)
-		l.buckets[key] = b
-	}
-	return b
-}
-
-// sweep forgets buckets that have refilled: they hold no information.
-func (l *loginLimiter) sweep() {
-	now := l.now()
-	for k, b := range l.buckets {
-		if b.TokensAt(now) >= float64(b.Burst()) {
-			delete(l.buckets, k)
-		}
-	}
-}
-
-func (l *loginLimiter) allowed(login, ip string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	return l.bucket("u:"+login, l.perUser).TokensAt(now) >= 1 && l.bucket("ip:"+ip, l.perIP).TokensAt(now) >= 1
-}
-
-func (l *loginLimiter) failed(login, ip string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	l.bucket("u:"+login, l.perUser).AllowN(now, 1)
-	l.bucket("ip:"+ip, l.perIP).AllowN(now, 1)
+	return s.issue(ctx, p)
 }

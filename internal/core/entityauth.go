@@ -2,14 +2,11 @@ package core
 
 import (
 	"context"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/pasarela/pasarela"
-	"github.com/pasarela/pasarela/internal/store"
 )
 
 // Kashpay sessions. A user signs in with the entity code of its client, its
@@ -21,33 +18,6 @@ import (
 // with another key) never opens a Kashpay session.
 
 const entityKeyName = "kashpay-tokens"
-
-// entitySigner holds the session key, read from the database on first use.
-// Its zero value is ready; a failed read is tried again on the next use.
-type entitySigner struct {
-	mu  sync.Mutex
-	key []byte
-}
-
-func (s *Service) entitySecret(ctx context.Context) ([]byte, error) {
-	e := &s.entityKey
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.key != nil {
-		return e.key, nil
-	}
-	err := s.db.Update(ctx, func(tx *store.Tx) error {
-		var err error
-		// 64 bytes: HS512's block-sized key.
-		e.key, err = tx.SigningKey(ctx, entityKeyName, randomBytes(64), s.now())
-		return err
-	})
-	if err != nil {
-		e.key = nil
-		return nil, err
-	}
-	return e.key, nil
-}
 
 type entityClaims struct {
 	jwt.RegisteredClaims
@@ -65,41 +35,18 @@ type EntitySession struct {
 // email and a wrong password all get the same answer and count as failed
 // attempts of the same limiter as every other sign-in.
 func (s *Service) EntityLogin(ctx context.Context, entity, email, password, ip string) (*EntitySession, error) {
-	entity = strings.ToLower(strings.TrimSpace(entity))
-	email = strings.ToLower(strings.TrimSpace(email))
-	if entity == "" {
-		// Still spend a password check's time: the answer must not tell
-		// which part was wrong, nor how fast.
-		VerifyPassword(dummyHash, password)
-		return nil, errBadLogin
-	}
-	u, err := s.checkCredentials(ctx, email, password, ip)
+	id, err := s.CheckClientCredentials(ctx, entity, email, password, ip)
 	if err != nil {
 		return nil, err
 	}
-	var c *pasarela.Client
-	err = s.db.View(ctx, func(tx *store.Tx) error {
-		var err error
-		c, err = tx.GetClient(ctx, u.ClientID)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	// The user name must be the email (Kashpay's "user" is an email), and
-	// the user must belong to the entity it names.
-	if u.Email != email || c.Code != entity {
-		s.logins.failed(email, ip)
-		return nil, errBadLogin
-	}
-	key, err := s.entitySecret(ctx)
+	key, err := s.SigningKey(ctx, entityKeyName, 64) // 64 bytes: HS512's block-sized key
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
 	ttl := s.cfg.EntityTokenTTL
-	t := jwt.NewWithClaims(jwt.SigningMethodHS512, entityClaims{Entity: c.Code, RegisteredClaims: jwt.RegisteredClaims{
-		Subject: u.Email, IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
+	t := jwt.NewWithClaims(jwt.SigningMethodHS512, entityClaims{Entity: id.ClientCode, RegisteredClaims: jwt.RegisteredClaims{
+		Subject: id.Email, IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
 	}})
 	// Kashpay's tokens have a header of the algorithm alone.
 	delete(t.Header, "typ")
@@ -116,7 +63,7 @@ func (s *Service) EntityLogin(ctx context.Context, entity, email, password, ip s
 // user is read again, so a deleted user's token stops working at once and
 // role changes apply to the next request.
 func (s *Service) AuthenticateEntityToken(ctx context.Context, token string) (*pasarela.Principal, string, error) {
-	key, err := s.entitySecret(ctx)
+	key, err := s.SigningKey(ctx, entityKeyName, 64)
 	if err != nil {
 		return nil, "", err
 	}
@@ -127,24 +74,12 @@ func (s *Service) AuthenticateEntityToken(ctx context.Context, token string) (*p
 	if err != nil || c.Subject == "" || c.Entity == "" {
 		return nil, "", errBadToken
 	}
-	var u *pasarela.User
-	var client *pasarela.Client
-	err = s.db.View(ctx, func(tx *store.Tx) error {
-		var err error
-		if u, err = tx.GetUserByLogin(ctx, c.Subject); err != nil {
-			return err
-		}
-		client, err = tx.GetClient(ctx, u.ClientID)
-		return err
-	})
+	p, err := s.UserPrincipalByEmail(ctx, c.Entity, c.Subject)
 	if pasarela.ErrorKind(err) == pasarela.KindNotFound {
 		return nil, "", errBadToken
 	}
 	if err != nil {
 		return nil, "", err
 	}
-	if u.Email != c.Subject || client.Code != c.Entity {
-		return nil, "", errBadToken
-	}
-	return userPrincipal(u), client.Code, nil
+	return p, c.Entity, nil
 }

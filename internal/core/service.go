@@ -126,7 +126,6 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	cfg    Config
-	tokens *tokenSigner
 	logins *loginLimiter
 
 	processors *processor.Registry
@@ -137,15 +136,15 @@ type Service struct {
 	// that changes them (see readCache).
 	keys    *readCache[[32]byte, keyEntry]
 	configs *readCache[appRef, []store.GatewayConfigRow]
-	// entityKey is the Kashpay session tokens' signing key (entityauth.go).
-	entityKey entitySigner
+	// secrets caches the named signing secrets tokens are signed with
+	// (signingkey.go).
+	secrets signingKeys
 	// events holds event renderers and wakes delivery workers (event.go).
 	events eventHub
 }
 
 // New builds the core on an open, migrated database. now is the clock (tests
-// move it); nil means time.Now. It loads (or creates, on the first start) the
-// token signing key kept in the database.
+// move it); nil means time.Now.
 func New(ctx context.Context, db store.DB, log *slog.Logger, now func() time.Time, cfg Config) (*Service, error) {
 	if now == nil {
 		now = time.Now
@@ -155,21 +154,12 @@ func New(ctx context.Context, db store.DB, log *slog.Logger, now func() time.Tim
 	// an answer shows exactly what a later read will.
 	s := &Service{db: db, log: log, now: func() time.Time { return now().UTC().Truncate(time.Microsecond) }, cfg: cfg}
 	s.db = notifyDB{DB: db, hub: &s.events}
-	var secret []byte
-	err := db.Update(ctx, func(tx *store.Tx) error {
-		var err error
-		secret, err = tx.SigningKey(ctx, tokenKeyName, randomBytes(32), s.now())
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	s.tokens = &tokenSigner{secret: secret}
 	s.processors = cfg.Processors
 	key := cfg.SecretKey
 	if key == nil {
 		key = randomBytes(32)
 	}
+	var err error
 	if s.sealer, err = newSealer(key); err != nil {
 		return nil, err
 	}
