@@ -19,6 +19,7 @@ import (
 	"github.com/caarlos0/env/v11"
 
 	"github.com/pasarela/pasarela/internal/core"
+	"github.com/pasarela/pasarela/internal/face/payrest"
 	"github.com/pasarela/pasarela/internal/processor"
 	"github.com/pasarela/pasarela/internal/processor/paypal"
 	"github.com/pasarela/pasarela/internal/processor/sandbox"
@@ -324,7 +325,6 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		publicURL = "http://" + displayAddr(m.ln.Addr().String())
 	}
 	m.coreConfig = core.Config{
-		AccessTokenTTL: m.Config.AccessTokenTTL,
 		Processors: processor.NewRegistry(
 			sandbox.New(core.ProcessorState(m.db, "sandbox")),
 			paypal.New(core.ProcessorState(m.db, "paypal_express_checkout"))),
@@ -358,7 +358,9 @@ func (m *Main) serve(ctx context.Context) error {
 		return err
 	}
 	h := server.New(server.Config{MaxBodyBytes: m.Config.MaxBodyBytes, RequestTimeout: m.Config.RequestTimeout,
-		TrustedProxies: proxies}, m.svc, m.log, m.metrics)
+		TrustedProxies: proxies,
+		PayREST:        payrest.Config{AccessTokenTTL: m.Config.AccessTokenTTL},
+	}, m.svc, m.log, m.metrics)
 	if m.Config.Demo {
 		if err := m.printDemo(ctx); err != nil {
 			return err

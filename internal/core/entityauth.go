@@ -19,6 +19,8 @@ import (
 
 const entityKeyName = "kashpay-tokens"
 
+var errBadToken = pasarela.Errorf(pasarela.KindUnauthorized, "invalid_token", "invalid or expired token")
+
 type entityClaims struct {
 	jwt.RegisteredClaims
 	Entity string `json:"ent"`

@@ -16,8 +16,6 @@ import (
 
 // Config holds the core's tunables; the zero value gives the defaults.
 type Config struct {
-	AccessTokenTTL  time.Duration // default 5 minutes, as Keycloak issues them
-	RefreshTokenTTL time.Duration // default 30 minutes
 	// LoginFailuresPerUser and LoginFailuresPerIP are the failed sign-ins
 	// allowed in a burst before further attempts are refused; the allowance
 	// refills at one per LoginRefill.
@@ -83,12 +81,6 @@ func (c *Config) defaults() {
 	}
 	if c.ReconcileAfter <= 0 {
 		c.ReconcileAfter = 2 * time.Minute
-	}
-	if c.AccessTokenTTL <= 0 {
-		c.AccessTokenTTL = 5 * time.Minute
-	}
-	if c.RefreshTokenTTL <= 0 {
-		c.RefreshTokenTTL = 30 * time.Minute
 	}
 	if c.LoginFailuresPerUser <= 0 {
 		c.LoginFailuresPerUser = 5
