@@ -19,6 +19,7 @@ import (
 	"github.com/caarlos0/env/v11"
 
 	"github.com/pasarela/pasarela/internal/core"
+	"github.com/pasarela/pasarela/internal/face/kashpay"
 	"github.com/pasarela/pasarela/internal/face/payrest"
 	"github.com/pasarela/pasarela/internal/processor"
 	"github.com/pasarela/pasarela/internal/processor/paypal"
@@ -331,7 +332,6 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		SecretKey: key, PublicURL: publicURL, FeeBPS: m.Config.FeeBPS, FeeFixed: m.Config.FeeFixed,
 		WebhookAllowPrivate: m.Config.WebhookAllowPrivate,
 		PayoutRail:          m.Config.payoutRail(m.db),
-		EntityTokenTTL:      m.Config.KashpayTokenTTL,
 		SubscriptionDunning: m.dunning, // nil outside serve: the core's default
 		ReconcileAfter:      m.Config.ReconcileAfter,
 	}
@@ -360,6 +360,7 @@ func (m *Main) serve(ctx context.Context) error {
 	h := server.New(server.Config{MaxBodyBytes: m.Config.MaxBodyBytes, RequestTimeout: m.Config.RequestTimeout,
 		TrustedProxies: proxies,
 		PayREST:        payrest.Config{AccessTokenTTL: m.Config.AccessTokenTTL},
+		Kashpay:        kashpay.Config{TokenTTL: m.Config.KashpayTokenTTL},
 	}, m.svc, m.log, m.metrics)
 	if m.Config.Demo {
 		if err := m.printDemo(ctx); err != nil {

@@ -44,9 +44,6 @@ type Config struct {
 	// PayoutRail carries payouts (Kashpay SPEI orders); without one,
 	// payouts are refused as unavailable.
 	PayoutRail processor.PayoutRail
-	// EntityTokenTTL is the lifetime of a Kashpay session token (default
-	// 100 minutes, about what the Kashpay sandbox issues).
-	EntityTokenTTL time.Duration
 	// WebhookAllowPrivate lets webhook targets be private, loopback and
 	// link-local addresses (development and tests); by default they are
 	// refused when created and again when connected to.
@@ -93,9 +90,6 @@ func (c *Config) defaults() {
 	}
 	if c.Processors == nil {
 		c.Processors = processor.NewRegistry()
-	}
-	if c.EntityTokenTTL <= 0 {
-		c.EntityTokenTTL = 100 * time.Minute
 	}
 	if c.IdempotencyTTL < 24*time.Hour {
 		c.IdempotencyTTL = 24 * time.Hour

@@ -33,6 +33,7 @@ type Config struct {
 	TrustedProxies transport.Proxies
 
 	PayREST payrest.Config
+	Kashpay kashpay.Config
 }
 
 func (c *Config) defaults() {
@@ -49,7 +50,7 @@ func New(cfg Config, svc *core.Service, log *slog.Logger, m *Metrics) http.Handl
 	cfg.defaults()
 	mux := http.NewServeMux()
 	payrest.New(svc, log, cfg.PayREST).Register(mux)
-	kashpay.New(svc, log, "").Register(mux)
+	kashpay.New(svc, log, cfg.Kashpay).Register(mux)
 	sekurepay.New(svc, log).Register(mux)
 	web.New(svc, log).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
