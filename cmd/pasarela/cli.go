@@ -329,11 +329,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Processors: processor.NewRegistry(
 			sandbox.New(core.ProcessorState(m.db, "sandbox")),
 			paypal.New(core.ProcessorState(m.db, "paypal_express_checkout"))),
-		SecretKey: key, PublicURL: publicURL, FeeBPS: m.Config.FeeBPS, FeeFixed: m.Config.FeeFixed,
-		WebhookAllowPrivate: m.Config.WebhookAllowPrivate,
-		PayoutRail:          m.Config.payoutRail(m.db),
-		SubscriptionDunning: m.dunning, // nil outside serve: the core's default
-		ReconcileAfter:      m.Config.ReconcileAfter,
+		PayoutRail:    m.Config.payoutRail(m.db),
+		SecretKey:     key,
+		PublicURL:     publicURL,
+		Fees:          core.FeeConfig{BPS: m.Config.FeeBPS, Fixed: m.Config.FeeFixed},
+		Recovery:      core.RecoveryConfig{ReconcileAfter: m.Config.ReconcileAfter},
+		Webhooks:      core.WebhookConfig{AllowPrivate: m.Config.WebhookAllowPrivate},
+		Subscriptions: core.SubscriptionConfig{Dunning: m.dunning}, // nil outside serve: the core's default
 	}
 	m.svc, err = core.New(ctx, m.db, m.log, nil, m.coreConfig)
 	if err != nil {

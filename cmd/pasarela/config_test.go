@@ -101,7 +101,7 @@ func TestServeSubscriptionFlags(t *testing.T) {
 	if m.subs == nil || m.subs.Interval != 250*time.Millisecond {
 		t.Fatalf("the scheduler's interval: %+v", m.subs)
 	}
-	if got := m.coreConfig.SubscriptionDunning; !reflect.DeepEqual(got, []time.Duration{6 * time.Hour, day, 3 * day}) {
+	if got := m.coreConfig.Subscriptions.Dunning; !reflect.DeepEqual(got, []time.Duration{6 * time.Hour, day, 3 * day}) {
 		t.Fatalf("the core's dunning schedule: %v", got)
 	}
 }

@@ -176,8 +176,8 @@ type loginLimiter struct {
 	buckets map[string]*rate.Limiter
 }
 
-func newLoginLimiter(perUser, perIP int, refill time.Duration, now func() time.Time) *loginLimiter {
-	return &loginLimiter{perUser: perUser, perIP: perIP, every: rate.Every(refill), now: now,
+func newLoginLimiter(cfg SignInConfig, now func() time.Time) *loginLimiter {
+	return &loginLimiter{perUser: cfg.FailuresPerUser, perIP: cfg.FailuresPerIP, every: rate.Every(cfg.Refill), now: now,
 		buckets: make(map[string]*rate.Limiter)}
 }
 

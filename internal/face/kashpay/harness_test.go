@@ -57,7 +57,7 @@ func newEnv(t *testing.T, engine string, opts ...func(*kashpay.Config)) *env {
 	clk := coretest.NewClock(coretest.Start)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	rail := spei.New(core.ProcessorState(db, spei.ID), spei.Schedule{}, clk.Now)
-	svc, err := core.New(context.Background(), db, log, clk.Now, core.Config{LoginFailuresPerIP: 1000, PayoutRail: rail})
+	svc, err := core.New(context.Background(), db, log, clk.Now, core.Config{SignIn: core.SignInConfig{FailuresPerIP: 1000}, PayoutRail: rail})
 	if err != nil {
 		t.Fatal(err)
 	}

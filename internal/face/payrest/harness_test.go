@@ -74,9 +74,9 @@ func newEnv(t *testing.T, opts ...func(*payrest.Config)) *env {
 	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	publicURL := "http://" + ts.Listener.Addr().String()
 	pp := paypal.New(core.ProcessorState(db, paypal.GatewayID))
-	svc, err := core.New(ctx, db, log, clk.Now, core.Config{LoginFailuresPerIP: 1000,
+	svc, err := core.New(ctx, db, log, clk.Now, core.Config{SignIn: core.SignInConfig{FailuresPerIP: 1000},
 		Processors: processor.NewRegistry(sandbox.New(core.ProcessorState(db, sandbox.GatewayID)), pp),
-		SecretKey:  testSecretKey, PublicURL: publicURL, FeeBPS: 250, FeeFixed: 30})
+		SecretKey:  testSecretKey, PublicURL: publicURL, Fees: core.FeeConfig{BPS: 250, Fixed: 30}})
 	if err != nil {
 		ts.Close()
 		db.Close()
