@@ -150,16 +150,16 @@ func (c *Config) databaseFlags(fs *flag.FlagSet) {
 // commands, which serve no pages and charge no cycles, pass neither.
 func (c *Config) coreConfig(db store.DB, key []byte, publicURL string, dunning []time.Duration) core.Config {
 	return core.Config{
-		AccessTokenTTL: c.AccessTokenTTL,
 		Processors: processor.NewRegistry(
 			sandbox.New(core.ProcessorState(db, "sandbox")),
 			paypal.New(core.ProcessorState(db, "paypal_express_checkout"))),
-		SecretKey: key, PublicURL: publicURL, FeeBPS: c.FeeBPS, FeeFixed: c.FeeFixed,
-		WebhookAllowPrivate: c.WebhookAllowPrivate,
-		PayoutRail:          c.payoutRail(db),
-		EntityTokenTTL:      c.KashpayTokenTTL,
-		SubscriptionDunning: dunning, // nil: the core's default
-		ReconcileAfter:      c.ReconcileAfter,
+		PayoutRail:    c.payoutRail(db),
+		SecretKey:     key,
+		PublicURL:     publicURL,
+		Fees:          core.FeeConfig{BPS: c.FeeBPS, Fixed: c.FeeFixed},
+		Recovery:      core.RecoveryConfig{ReconcileAfter: c.ReconcileAfter},
+		Webhooks:      core.WebhookConfig{AllowPrivate: c.WebhookAllowPrivate},
+		Subscriptions: core.SubscriptionConfig{Dunning: dunning}, // nil: the core's default
 	}
 }
 

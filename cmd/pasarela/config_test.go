@@ -101,7 +101,7 @@ func TestServeSubscriptionFlags(t *testing.T) {
 	if s.subs == nil || s.subs.Interval != 250*time.Millisecond {
 		t.Fatalf("the scheduler's interval: %+v", s.subs)
 	}
-	if got := s.coreConfig.SubscriptionDunning; !reflect.DeepEqual(got, []time.Duration{6 * time.Hour, day, 3 * day}) {
+	if got := s.coreConfig.Subscriptions.Dunning; !reflect.DeepEqual(got, []time.Duration{6 * time.Hour, day, 3 * day}) {
 		t.Fatalf("the core's dunning schedule: %v", got)
 	}
 }

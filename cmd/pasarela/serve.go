@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/pasarela/pasarela/internal/core"
+	"github.com/pasarela/pasarela/internal/face/kashpay"
+	"github.com/pasarela/pasarela/internal/face/payrest"
 	"github.com/pasarela/pasarela/internal/server"
 	"github.com/pasarela/pasarela/internal/transport"
 	"github.com/pasarela/pasarela/internal/worker"
@@ -209,7 +211,10 @@ func (m *Main) handler() (http.Handler, error) {
 		return nil, err
 	}
 	return server.New(server.Config{MaxBodyBytes: m.config.MaxBodyBytes, RequestTimeout: m.config.RequestTimeout,
-		TrustedProxies: proxies}, m.svc, m.log, m.metrics), nil
+		TrustedProxies: proxies,
+		PayREST:        payrest.Config{AccessTokenTTL: m.config.AccessTokenTTL},
+		Kashpay:        kashpay.Config{TokenTTL: m.config.KashpayTokenTTL},
+	}, m.svc, m.log, m.metrics), nil
 }
 
 // serve answers requests on the listeners until Close.

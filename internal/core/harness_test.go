@@ -75,8 +75,7 @@ func newEnv(t *testing.T, engine string, opts ...envOption) *env {
 	cfg := core.Config{
 		Processors:  processor.NewRegistry(e.sandbox, e.fake),
 		SecretKey:   []byte("0123456789abcdef0123456789abcdef"),
-		FeeBPS:      250,
-		FeeFixed:    30,
+		Fees:        core.FeeConfig{BPS: 250, Fixed: 30},
 		RoutingSeed: 42,
 		PublicURL:   "http://pay.test",
 	}

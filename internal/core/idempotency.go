@@ -114,7 +114,7 @@ func (s *Service) createOnce(ctx context.Context, clientID, scope string, idem *
 		answer = body
 		now := s.now()
 		return tx.PutIdempotency(ctx, &store.IdempotencyRecord{ClientID: clientID, Scope: scope, Key: idem.Key,
-			Fingerprint: idem.Fingerprint[:], Status: status, Body: body, CreatedAt: now, ExpiresAt: now.Add(s.cfg.IdempotencyTTL)})
+			Fingerprint: idem.Fingerprint[:], Status: status, Body: body, CreatedAt: now, ExpiresAt: now.Add(s.cfg.Recovery.IdempotencyTTL)})
 	})
 	if err == nil && idem != nil {
 		idem.Answer = answer

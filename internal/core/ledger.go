@@ -37,7 +37,7 @@ func feeAccount(currency string) store.Account {
 // fee is the platform's fee on a capture: basis points rounded half up,
 // plus the fixed part, never more than the amount.
 func (s *Service) fee(amount int64) int64 {
-	f := (amount*s.cfg.FeeBPS+5000)/10000 + s.cfg.FeeFixed
+	f := (amount*s.cfg.Fees.BPS+5000)/10000 + s.cfg.Fees.Fixed
 	return min(max(f, 0), amount)
 }
 

@@ -96,7 +96,7 @@ func TestLedgerFeesConfigured(t *testing.T) {
 		if c, f := e.balance(clientAvailable(e.A.Client.ID)), e.balance(platformFees); c != 1050 || f != 0 {
 			t.Errorf("client %d, fees %d; want 1050 and 0", c, f)
 		}
-	}, func(c *core.Config) { c.FeeBPS, c.FeeFixed = 0, 0 })
+	}, func(c *core.Config) { c.Fees = core.FeeConfig{} })
 }
 
 // TestVerifyLedgerFindsCorruption edits the ledger behind the store's back,

@@ -16,8 +16,8 @@ import (
 // to the processor outside any transaction, then settled (see charge.go); a
 // refund is created pending, sent, then settled. A process that dies between
 // those steps leaves the row in flight. Reconcile finds such rows once their
-// last change is older than Config.ReconcileAfter and settles them through
-// the same settle paths, after asking the processor what happened:
+// last change is older than Config.Recovery.ReconcileAfter and settles them
+// through the same settle paths, after asking the processor what happened:
 //
 //   - every Authorize carries an idempotency key derived from what the claim
 //     committed (chargeKey), so the reconciler can rebuild it and ask
@@ -61,13 +61,14 @@ const reconcileBatch = 100
 var errUntold = errors.New("the processor could not tell what happened")
 
 // Reconcile settles the payments processing and refunds pending for longer
-// than Config.ReconcileAfter (see the comment above). It reads across every
-// client; each row is then read, asked about and settled within its own
-// client. Several nodes may run it at once: the version check of settle and
-// the pending check of a refund's update let one of them settle each row.
+// than Config.Recovery.ReconcileAfter (see the comment above). It reads
+// across every client; each row is then read, asked about and settled
+// within its own client. Several nodes may run it at once: the version
+// check of settle and the pending check of a refund's update let one of
+// them settle each row.
 func (s *Service) Reconcile(ctx context.Context) (ReconcileResult, error) {
 	var r ReconcileResult
-	cutoff := s.now().Add(-s.cfg.ReconcileAfter)
+	cutoff := s.now().Add(-s.cfg.Recovery.ReconcileAfter)
 	var pays, refunds []store.StuckRow
 	err := s.db.View(ctx, func(tx *store.Tx) error {
 		var err error
@@ -154,7 +155,7 @@ func (s *Service) reconcilePayment(ctx context.Context, row store.StuckRow, cuto
 	if cycle != nil {
 		// The scheduler's claim: charge the stored card under the claim's
 		// key, as runSubscription would have.
-		final = cycle.Attempts > len(s.cfg.SubscriptionDunning)
+		final = cycle.Attempts > len(s.cfg.Subscriptions.Dunning)
 		a, err = s.recoverCycle(ctx, sub, pay, configs)
 		if err == nil {
 			a.lastCycleTry(final)

@@ -101,7 +101,7 @@ func TestRoutingIsDeterministicWithASeed(t *testing.T) {
 			same bool
 		}{{42, true}, {43, false}} {
 			cfg := core.Config{Processors: processor.NewRegistry(e.sandbox, e.fake), SecretKey: []byte("0123456789abcdef0123456789abcdef"),
-				FeeBPS: 250, FeeFixed: 30, RoutingSeed: tc.seed, PublicURL: "http://pay.test"}
+				Fees: core.FeeConfig{BPS: 250, Fixed: 30}, RoutingSeed: tc.seed, PublicURL: "http://pay.test"}
 			other := *e
 			other.svc = mustService(t, e.db, e.clock, cfg)
 			again := other.payMany(n, 1, core.PaymentInput{})

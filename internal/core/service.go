@@ -14,59 +14,76 @@ import (
 	"github.com/pasarela/pasarela/internal/store"
 )
 
-// Config holds the core's tunables; the zero value gives the defaults.
+// Config holds the core's settings; the zero value gives the defaults.
+//
+// The fields at the top are what the core is wired to and what identifies a
+// deployment: the processors and the rail money moves through, the key that
+// seals secrets, the URL buyers are sent to. Every other setting sits in the
+// group of the one concern it tunes (sign-in limits, fees, recovery from lost
+// answers and dead processes, webhooks, subscriptions), each group with its
+// own defaults, so a setting is found by what it is about and a group can be
+// passed around or changed without touching the others. What belongs to one
+// API's wire format (token formats and lifetimes, mount paths) is not here:
+// each face has its own Config.
 type Config struct {
-	AccessTokenTTL  time.Duration // default 5 minutes, as Keycloak issues them
-	RefreshTokenTTL time.Duration // default 30 minutes
-	// LoginFailuresPerUser and LoginFailuresPerIP are the failed sign-ins
-	// allowed in a burst before further attempts are refused; the allowance
-	// refills at one per LoginRefill.
-	LoginFailuresPerUser int
-	LoginFailuresPerIP   int
-	LoginRefill          time.Duration
-
 	// Processors is the catalog of processors payments can be routed to.
 	Processors *processor.Registry
+	// RoutingSeed makes routing among Processors deterministic (tests); 0
+	// seeds randomly.
+	RoutingSeed uint64
+	// PayoutRail carries payouts (Kashpay SPEI orders); without one,
+	// payouts are refused as unavailable.
+	PayoutRail processor.PayoutRail
 	// SecretKey (32 bytes) encrypts gateway secrets at rest. Without one a
 	// random key is used, and secrets stored in an earlier run cannot be
 	// read: fine for tests, never for production (the command line keeps a
 	// key file).
 	SecretKey []byte
-	// FeeBPS (basis points of the amount) plus FeeFixed (minor units) is the
-	// platform's fee on each capture, posted to the platform fee account.
-	FeeBPS   int64
-	FeeFixed int64
 	// PublicURL is the base URL buyers reach the hosted pages at.
 	PublicURL string
-	// RoutingSeed makes routing deterministic (tests); 0 seeds randomly.
-	RoutingSeed uint64
+
+	SignIn        SignInConfig
+	Fees          FeeConfig
+	Recovery      RecoveryConfig
+	Webhooks      WebhookConfig
+	Subscriptions SubscriptionConfig
+}
+
+// SignInConfig limits failed sign-ins, the same for every face: the failures
+// allowed in a burst before further attempts are refused, per login name and
+// per address; the allowance refills at one per Refill.
+type SignInConfig struct {
+	FailuresPerUser int           // default 5
+	FailuresPerIP   int           // default 20
+	Refill          time.Duration // default 12 s
+}
+
+func (c *SignInConfig) defaults() {
+	if c.FailuresPerUser <= 0 {
+		c.FailuresPerUser = 5
+	}
+	if c.FailuresPerIP <= 0 {
+		c.FailuresPerIP = 20
+	}
+	if c.Refill <= 0 {
+		c.Refill = 12 * time.Second
+	}
+}
+
+// FeeConfig is the platform's fee on each capture, posted to the platform
+// fee account: BPS basis points of the amount plus Fixed minor units. The
+// zero value charges nothing.
+type FeeConfig struct {
+	BPS   int64
+	Fixed int64
+}
+
+// RecoveryConfig is how the gateway makes up for answers lost on the way
+// and for processes that died in the middle of a money movement.
+type RecoveryConfig struct {
 	// IdempotencyTTL is how long a creating request's answer is replayed
 	// (default and minimum 24 h).
 	IdempotencyTTL time.Duration
-	// PayoutRail carries payouts (Kashpay SPEI orders); without one,
-	// payouts are refused as unavailable.
-	PayoutRail processor.PayoutRail
-	// EntityTokenTTL is the lifetime of a Kashpay session token (default
-	// 100 minutes, about what the Kashpay sandbox issues).
-	EntityTokenTTL time.Duration
-	// WebhookAllowPrivate lets webhook targets be private, loopback and
-	// link-local addresses (development and tests); by default they are
-	// refused when created and again when connected to.
-	WebhookAllowPrivate bool
-	// WebhookMaxAge is how long a failing delivery is retried before it
-	// ends dead (default and minimum 72 h); WebhookBackoffBase and
-	// WebhookBackoffCap shape the delays between attempts (default 10 s
-	// doubling up to 4 h, jittered).
-	WebhookMaxAge      time.Duration
-	WebhookBackoffBase time.Duration
-	WebhookBackoffCap  time.Duration
-	// SubscriptionDunning are the retries of a declined subscription charge,
-	// as offsets from the cycle's due date (default 1, 3 and 5 days); when
-	// they are spent the subscription becomes unpaid.
-	SubscriptionDunning []time.Duration
-	// SubscriptionLease is how long a claimed subscription charge may be in
-	// flight before another scheduler looks at it again (default 10 min).
-	SubscriptionLease time.Duration
 	// ReconcileAfter is how long a payment may stay processing (and a
 	// refund pending) before Reconcile takes it for the work of a process
 	// that died (default 2 minutes): a live process settles long before,
@@ -74,50 +91,70 @@ type Config struct {
 	ReconcileAfter time.Duration
 }
 
-func (c *Config) defaults() {
-	if c.SubscriptionDunning == nil {
-		c.SubscriptionDunning = []time.Duration{24 * time.Hour, 72 * time.Hour, 120 * time.Hour}
-	}
-	if c.SubscriptionLease <= 0 {
-		c.SubscriptionLease = 10 * time.Minute
+func (c *RecoveryConfig) defaults() {
+	if c.IdempotencyTTL < 24*time.Hour {
+		c.IdempotencyTTL = 24 * time.Hour
 	}
 	if c.ReconcileAfter <= 0 {
 		c.ReconcileAfter = 2 * time.Minute
 	}
-	if c.AccessTokenTTL <= 0 {
-		c.AccessTokenTTL = 5 * time.Minute
+}
+
+// WebhookConfig shapes webhook targets and deliveries.
+type WebhookConfig struct {
+	// AllowPrivate lets webhook targets be private, loopback and
+	// link-local addresses (development and tests); by default they are
+	// refused when created and again when connected to.
+	AllowPrivate bool
+	// MaxAge is how long a failing delivery is retried before it ends dead
+	// (default and minimum 72 h); BackoffBase and BackoffCap shape the
+	// delays between attempts (default 10 s doubling up to 4 h, jittered).
+	MaxAge      time.Duration
+	BackoffBase time.Duration
+	BackoffCap  time.Duration
+}
+
+func (c *WebhookConfig) defaults() {
+	if c.MaxAge < defaultWebhookMaxAge {
+		c.MaxAge = defaultWebhookMaxAge
 	}
-	if c.RefreshTokenTTL <= 0 {
-		c.RefreshTokenTTL = 30 * time.Minute
+	if c.BackoffBase <= 0 {
+		c.BackoffBase = defaultBackoffBase
 	}
-	if c.LoginFailuresPerUser <= 0 {
-		c.LoginFailuresPerUser = 5
+	if c.BackoffCap < c.BackoffBase {
+		c.BackoffCap = max(defaultBackoffCap, c.BackoffBase)
 	}
-	if c.LoginFailuresPerIP <= 0 {
-		c.LoginFailuresPerIP = 20
+}
+
+// SubscriptionConfig shapes the charging of subscription cycles.
+type SubscriptionConfig struct {
+	// Dunning are the retries of a declined subscription charge, as offsets
+	// from the cycle's due date (default 1, 3 and 5 days); when they are
+	// spent the subscription becomes unpaid.
+	Dunning []time.Duration
+	// Lease is how long a claimed subscription charge may be in flight
+	// before another scheduler looks at it again (default 10 min).
+	Lease time.Duration
+}
+
+func (c *SubscriptionConfig) defaults() {
+	if c.Dunning == nil {
+		c.Dunning = []time.Duration{24 * time.Hour, 72 * time.Hour, 120 * time.Hour}
 	}
-	if c.LoginRefill <= 0 {
-		c.LoginRefill = 12 * time.Second
+	if c.Lease <= 0 {
+		c.Lease = 10 * time.Minute
 	}
+}
+
+func (c *Config) defaults() {
 	if c.Processors == nil {
 		c.Processors = processor.NewRegistry()
 	}
-	if c.EntityTokenTTL <= 0 {
-		c.EntityTokenTTL = 100 * time.Minute
-	}
-	if c.IdempotencyTTL < 24*time.Hour {
-		c.IdempotencyTTL = 24 * time.Hour
-	}
-	if c.WebhookMaxAge < defaultWebhookMaxAge {
-		c.WebhookMaxAge = defaultWebhookMaxAge
-	}
-	if c.WebhookBackoffBase <= 0 {
-		c.WebhookBackoffBase = defaultBackoffBase
-	}
-	if c.WebhookBackoffCap < c.WebhookBackoffBase {
-		c.WebhookBackoffCap = max(defaultBackoffCap, c.WebhookBackoffBase)
-	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	c.SignIn.defaults()
+	c.Recovery.defaults()
+	c.Webhooks.defaults()
+	c.Subscriptions.defaults()
 }
 
 // Service is the core. It is safe for concurrent use.
@@ -126,7 +163,6 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	cfg    Config
-	tokens *tokenSigner
 	logins *loginLimiter
 
 	processors *processor.Registry
@@ -137,15 +173,15 @@ type Service struct {
 	// that changes them (see readCache).
 	keys    *readCache[[32]byte, keyEntry]
 	configs *readCache[appRef, []store.GatewayConfigRow]
-	// entityKey is the Kashpay session tokens' signing key (entityauth.go).
-	entityKey entitySigner
+	// secrets caches the named signing secrets faces sign their tokens
+	// with (signingkey.go).
+	secrets signingKeys
 	// events holds event renderers and wakes delivery workers (event.go).
 	events eventHub
 }
 
 // New builds the core on an open, migrated database. now is the clock (tests
-// move it); nil means time.Now. It loads (or creates, on the first start) the
-// token signing key kept in the database.
+// move it); nil means time.Now.
 func New(ctx context.Context, db store.DB, log *slog.Logger, now func() time.Time, cfg Config) (*Service, error) {
 	if now == nil {
 		now = time.Now
@@ -155,21 +191,12 @@ func New(ctx context.Context, db store.DB, log *slog.Logger, now func() time.Tim
 	// an answer shows exactly what a later read will.
 	s := &Service{db: db, log: log, now: func() time.Time { return now().UTC().Truncate(time.Microsecond) }, cfg: cfg}
 	s.db = notifyDB{DB: db, hub: &s.events}
-	var secret []byte
-	err := db.Update(ctx, func(tx *store.Tx) error {
-		var err error
-		secret, err = tx.SigningKey(ctx, tokenKeyName, randomBytes(32), s.now())
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	s.tokens = &tokenSigner{secret: secret}
 	s.processors = cfg.Processors
 	key := cfg.SecretKey
 	if key == nil {
 		key = randomBytes(32)
 	}
+	var err error
 	if s.sealer, err = newSealer(key); err != nil {
 		return nil, err
 	}
@@ -178,11 +205,13 @@ func New(ctx context.Context, db store.DB, log *slog.Logger, now func() time.Tim
 		s.keys = newReadCache[[32]byte, keyEntry](time.Minute, s.now)
 		s.configs = newReadCache[appRef, []store.GatewayConfigRow](time.Minute, s.now)
 	}
-	s.logins = newLoginLimiter(cfg.LoginFailuresPerUser, cfg.LoginFailuresPerIP, cfg.LoginRefill, s.now)
+	s.logins = newLoginLimiter(cfg.SignIn, s.now)
 	return s, nil
 }
 
-// Now is the core's clock, for faces that show time-dependent states.
+// Now is the core's clock, for faces that show time-dependent states and
+// check the expiry of their own tokens: tests move it, and every node reads
+// the same one.
 func (s *Service) Now() time.Time { return s.now() }
 
 // Ready reports whether the database answers.

@@ -496,7 +496,7 @@ func (s *Service) claimCycle(ctx context.Context, tx *store.Tx, d store.DueSubsc
 	if !sub.Status.Charging() || sub.NextChargeAt == nil || sub.NextChargeAt.After(now) || sub.Card == nil {
 		return nil, nil
 	}
-	lease := now.Add(s.cfg.SubscriptionLease)
+	lease := now.Add(s.cfg.Subscriptions.Lease)
 	c, err := lastCycle(ctx, tx, sub)
 	if err != nil {
 		return nil, err
@@ -529,7 +529,7 @@ func (s *Service) claimCycle(ctx context.Context, tx *store.Tx, d store.DueSubsc
 			if err := s.saveSubscription(ctx, tx, sub); err != nil {
 				return nil, err
 			}
-			return &cycleClaim{sub: sub, pay: pay, final: c.Attempts > len(s.cfg.SubscriptionDunning)}, nil
+			return &cycleClaim{sub: sub, pay: pay, final: c.Attempts > len(s.cfg.Subscriptions.Dunning)}, nil
 		case pasarela.CycleProcessing:
 			// The lease of a charge in flight ended: its node died between
 			// the claim and the settlement, or is slow. The payment says
@@ -591,7 +591,7 @@ func (s *Service) claimCycle(ctx context.Context, tx *store.Tx, d store.DueSubsc
 	if err := s.saveSubscription(ctx, tx, sub); err != nil {
 		return nil, err
 	}
-	return &cycleClaim{sub: sub, pay: pay, final: len(s.cfg.SubscriptionDunning) == 0}, nil
+	return &cycleClaim{sub: sub, pay: pay, final: len(s.cfg.Subscriptions.Dunning) == 0}, nil
 }
 
 // lastCycle is the latest cycle created for a subscription, or nil when
@@ -728,7 +728,7 @@ func (s *Service) cycleSettled(ctx context.Context, tx *store.Tx, sub *pasarela.
 			c.Status, c.NextAttemptAt = pasarela.CycleInvalidated, nil
 			break
 		}
-		next, ok := dunningDue(s.cfg.SubscriptionDunning, c.DueAt, c.Attempts+1)
+		next, ok := dunningDue(s.cfg.Subscriptions.Dunning, c.DueAt, c.Attempts+1)
 		if !ok {
 			if err := s.transition(ctx, tx, pay, pasarela.StatusFailed); err != nil {
 				return err

@@ -60,7 +60,7 @@ func (s *Service) validateWebhook(in *WebhookInput) error {
 	seen := map[string]bool{}
 	for i, t := range in.Targets {
 		field := "targets[" + strconv.Itoa(i) + "]"
-		if err := webhook.CheckTarget(t, s.cfg.WebhookAllowPrivate); err != nil {
+		if err := webhook.CheckTarget(t, s.cfg.Webhooks.AllowPrivate); err != nil {
 			v.Add(field, "url", err.Error())
 		} else if seen[t] {
 			v.Add(field, "duplicate", "is listed twice")
@@ -348,7 +348,7 @@ func (s *Service) ClaimDeliveries(ctx context.Context, owner string, limit int, 
 // backoff is the delay before the retry that follows the attempt-th
 // failure: doubling from the base up to the cap, jittered to half or more.
 func (s *Service) backoff(attempt int) time.Duration {
-	base, limit := s.cfg.WebhookBackoffBase, s.cfg.WebhookBackoffCap
+	base, limit := s.cfg.Webhooks.BackoffBase, s.cfg.Webhooks.BackoffCap
 	d := base
 	for i := 1; i < attempt && d < limit; i++ {
 		d *= 2
@@ -383,7 +383,7 @@ func (s *Service) FinishDelivery(ctx context.Context, j *DeliveryJob, res webhoo
 	case res.Err == nil && res.Status == 410:
 		o.Status, o.NextAttemptAt, gone = pasarela.DeliveryDead, now, true
 		o.Error = "the receiver answered 410 Gone: the webhook was disabled"
-	case now.Sub(j.CreatedAt) >= s.cfg.WebhookMaxAge:
+	case now.Sub(j.CreatedAt) >= s.cfg.Webhooks.MaxAge:
 		o.Status, o.NextAttemptAt = pasarela.DeliveryDead, now
 	default:
 		o.Status, o.NextAttemptAt = pasarela.DeliveryPending, now.Add(s.backoff(j.Attempts))

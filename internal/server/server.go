@@ -25,11 +25,15 @@ import (
 	"github.com/pasarela/pasarela/internal/web"
 )
 
-// Config holds the HTTP settings; the zero value gives the defaults.
+// Config holds the HTTP settings and each face's own settings; the zero
+// value gives the defaults.
 type Config struct {
 	MaxBodyBytes   int64         // default 1 MiB
 	RequestTimeout time.Duration // default 30 s
 	TrustedProxies transport.Proxies
+
+	PayREST payrest.Config
+	Kashpay kashpay.Config
 }
 
 func (c *Config) defaults() {
@@ -45,8 +49,8 @@ func (c *Config) defaults() {
 func New(cfg Config, svc *core.Service, log *slog.Logger, m *Metrics) http.Handler {
 	cfg.defaults()
 	mux := http.NewServeMux()
-	payrest.New(svc, log).Register(mux)
-	kashpay.New(svc, log, "").Register(mux)
+	payrest.New(svc, log, cfg.PayREST).Register(mux)
+	kashpay.New(svc, log, cfg.Kashpay).Register(mux)
 	sekurepay.New(svc, log).Register(mux)
 	web.New(svc, log).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -137,7 +137,7 @@ func newStack(t *testing.T) *stack {
 	reg := processor.NewRegistry(sandbox.New(core.ProcessorState(db, sandbox.GatewayID)),
 		paypal.New(core.ProcessorState(db, paypal.GatewayID)))
 	svc, err := core.New(ctx, db, log, clk.Now, core.Config{Processors: reg, PublicURL: base,
-		FeeBPS: feeBPS, FeeFixed: feeFixed, RoutingSeed: 1})
+		Fees: core.FeeConfig{BPS: feeBPS, Fixed: feeFixed}, RoutingSeed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

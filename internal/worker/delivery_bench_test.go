@@ -42,7 +42,7 @@ func benchNode(b *testing.B, engine string) (store.DB, *core.Service) {
 	if err := db.Migrate(ctx); err != nil {
 		b.Fatal(err)
 	}
-	svc, err := core.New(ctx, db, slog.New(slog.DiscardHandler), nil, core.Config{SecretKey: testKey, WebhookAllowPrivate: true,
+	svc, err := core.New(ctx, db, slog.New(slog.DiscardHandler), nil, core.Config{SecretKey: testKey, Webhooks: core.WebhookConfig{AllowPrivate: true},
 		Processors: processor.NewRegistry(sandbox.New(core.ProcessorState(db, "sandbox")))})
 	if err != nil {
 		b.Fatal(err)

@@ -73,7 +73,7 @@ func startNode(t *testing.T, w where, clk *coretest.Clock) *node {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc, err := core.New(ctx, db, log, clk.Now, core.Config{SecretKey: testKey, WebhookAllowPrivate: true,
+	svc, err := core.New(ctx, db, log, clk.Now, core.Config{SecretKey: testKey, Webhooks: core.WebhookConfig{AllowPrivate: true},
 		Processors: processor.NewRegistry(sandbox.New(core.ProcessorState(db, "sandbox")))})
 	if err != nil {
 		t.Fatal(err)

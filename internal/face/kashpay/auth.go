@@ -54,12 +54,12 @@ func (f *Face) authenticate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
-	s, err := f.svc.EntityLogin(ctx, in.entity, in.user, in.password, transport.ClientIP(ctx))
+	token, err := f.signIn(ctx, in.entity, in.user, in.password, transport.ClientIP(ctx))
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, authResult{Success: true, AuthenticationResponse: &authResponse{Token: s.Token,
-		Expires: strconv.FormatInt(int64(s.Expires/time.Millisecond), 10)}})
+	writeJSON(w, http.StatusOK, authResult{Success: true, AuthenticationResponse: &authResponse{Token: token,
+		Expires: strconv.FormatInt(int64(f.cfg.TokenTTL/time.Millisecond), 10)}})
 	return nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/core"
 	"github.com/pasarela/pasarela/internal/core/coretest"
+	"github.com/pasarela/pasarela/internal/face/kashpay"
 	"github.com/pasarela/pasarela/internal/processor/spei"
 	"github.com/pasarela/pasarela/internal/server"
 	"github.com/pasarela/pasarela/internal/worker"
@@ -33,7 +34,8 @@ const (
 // with the seed's entity (Cascade) and another (Beta).
 type env struct {
 	t      *testing.T
-	URL    string
+	URL    string // the face's base URL
+	Server string // the server's, where the other faces are
 	Svc    *core.Service
 	Clock  *coretest.Clock
 	DB     *coretest.DB
@@ -42,26 +44,35 @@ type env struct {
 	Cascade, Beta string
 }
 
-// engines runs fn on a fresh env of each engine.
-func engines(t *testing.T, fn func(t *testing.T, e *env)) {
+// engines runs fn on a fresh env of each engine, with the face's settings
+// changed by opts.
+func engines(t *testing.T, fn func(t *testing.T, e *env), opts ...func(*kashpay.Config)) {
 	t.Helper()
-	coretest.ForEachEngine(t, func(t *testing.T, engine string) { fn(t, newEnv(t, engine)) })
+	coretest.ForEachEngine(t, func(t *testing.T, engine string) { fn(t, newEnv(t, engine, opts...)) })
 }
 
-func newEnv(t *testing.T, engine string) *env {
+func newEnv(t *testing.T, engine string, opts ...func(*kashpay.Config)) *env {
 	t.Helper()
 	db := coretest.MustOpen(t, engine)
 	clk := coretest.NewClock(coretest.Start)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	rail := spei.New(core.ProcessorState(db, spei.ID), spei.Schedule{}, clk.Now)
-	svc, err := core.New(context.Background(), db, log, clk.Now, core.Config{LoginFailuresPerIP: 1000, PayoutRail: rail})
+	svc, err := core.New(context.Background(), db, log, clk.Now, core.Config{SignIn: core.SignInConfig{FailuresPerIP: 1000}, PayoutRail: rail})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(server.New(server.Config{MaxBodyBytes: 64 << 10}, svc, log, server.NewMetrics()))
+	cfg := server.Config{MaxBodyBytes: 64 << 10}
+	for _, o := range opts {
+		o(&cfg.Kashpay)
+	}
+	ts := httptest.NewServer(server.New(cfg, svc, log, server.NewMetrics()))
 	t.Cleanup(ts.Close)
 	t.Cleanup(func() { coretest.MustSoundLedger(t, svc) })
-	e := &env{t: t, URL: ts.URL + "/kashpay", Svc: svc, Clock: clk, DB: db, Worker: &worker.Payouts{Svc: svc, Log: log}}
+	prefix := strings.TrimRight(cfg.Kashpay.Prefix, "/")
+	if prefix == "" {
+		prefix = kashpay.DefaultPrefix
+	}
+	e := &env{t: t, URL: ts.URL + prefix, Server: ts.URL, Svc: svc, Clock: clk, DB: db, Worker: &worker.Payouts{Svc: svc, Log: log}}
 	e.Cascade = e.mustClient("Cascade Fintech", seedUser, seedPassword, seedEntity)
 	e.Beta = e.mustClient("Beta Pagos", "ops@beta.example", seedPassword, "com.betapagos")
 	return e
@@ -85,14 +96,20 @@ func (e *env) MustCredit(clientID string, amount int64) {
 }
 
 // MustUser adds a user with roles to a client, as its admin would.
-func (e *env) MustUser(clientID, email string, roles ...pasarela.Role) {
+func (e *env) MustUser(clientID, email string, roles ...pasarela.Role) *pasarela.User {
 	e.t.Helper()
-	admin := pasarela.WithPrincipal(context.Background(), &pasarela.Principal{ClientID: clientID, UserID: 1,
-		Roles: []pasarela.Role{pasarela.RoleAdmin}})
-	if _, err := e.Svc.CreateUser(admin, clientID, core.UserInput{Username: pasarela.Set(email), Email: pasarela.Set(email),
-		Password: pasarela.Set(seedPassword), Roles: pasarela.Set(roles)}); err != nil {
+	u, err := e.Svc.CreateUser(adminOf(clientID), clientID, core.UserInput{Username: pasarela.Set(email),
+		Email: pasarela.Set(email), Password: pasarela.Set(seedPassword), Roles: pasarela.Set(roles)})
+	if err != nil {
 		e.t.Fatal(err)
 	}
+	return u
+}
+
+// adminOf is a context acting as an admin of the client.
+func adminOf(clientID string) context.Context {
+	return pasarela.WithPrincipal(context.Background(), &pasarela.Principal{ClientID: clientID, UserID: 1,
+		Roles: []pasarela.Role{pasarela.RoleAdmin}})
 }
 
 // MustLogin authenticates through the face and returns the token.

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/core"
@@ -27,16 +28,33 @@ type Face struct {
 	svc    *core.Service
 	log    *slog.Logger
 	prefix string
+	cfg    Config
 }
 
-// New returns the face mounted at prefix ("" for DefaultPrefix), and
-// registers how payouts appear in events and webhooks: as this face's
-// orderEntityResponse.
-func New(svc *core.Service, log *slog.Logger, prefix string) *Face {
-	if prefix == "" {
-		prefix = DefaultPrefix
+// Config holds the face's settings; the zero value gives the defaults.
+type Config struct {
+	// Prefix is where the face is mounted (default DefaultPrefix).
+	Prefix string
+	// TokenTTL is the lifetime of a session token (default 100 minutes,
+	// about what the Kashpay sandbox issues).
+	TokenTTL time.Duration
+}
+
+func (c *Config) defaults() {
+	if c.Prefix == "" {
+		c.Prefix = DefaultPrefix
 	}
-	f := &Face{svc: svc, log: log, prefix: strings.TrimRight(prefix, "/")}
+	c.Prefix = strings.TrimRight(c.Prefix, "/")
+	if c.TokenTTL <= 0 {
+		c.TokenTTL = 100 * time.Minute
+	}
+}
+
+// New returns the face, and registers how payouts appear in events and
+// webhooks: as this face's orderEntityResponse.
+func New(svc *core.Service, log *slog.Logger, cfg Config) *Face {
+	cfg.defaults()
+	f := &Face{svc: svc, log: log, prefix: cfg.Prefix, cfg: cfg}
 	svc.RenderEvents(pasarela.EntityPayout, func(resource any) (json.RawMessage, error) {
 		po, ok := resource.(*pasarela.Payout)
 		if !ok {
@@ -106,7 +124,7 @@ func (f *Face) session(r *http.Request) (*pasarela.Principal, error) {
 	if !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return nil, pasarela.Errorf(pasarela.KindUnauthorized, "unauthenticated", "the Authorization header must be 'Bearer <token>'")
 	}
-	p, entity, err := f.svc.AuthenticateEntityToken(r.Context(), token)
+	p, entity, err := f.authenticateSession(r.Context(), token)
 	if err != nil {
 		return nil, err
 	}

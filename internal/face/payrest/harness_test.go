@@ -17,6 +17,7 @@ import (
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/core"
 	"github.com/pasarela/pasarela/internal/core/coretest"
+	"github.com/pasarela/pasarela/internal/face/payrest"
 	"github.com/pasarela/pasarela/internal/processor"
 	"github.com/pasarela/pasarela/internal/processor/paypal"
 	"github.com/pasarela/pasarela/internal/processor/sandbox"
@@ -53,8 +54,9 @@ type env struct {
 // testSecretKey seals gateway secrets in the tests (32 bytes).
 var testSecretKey = []byte("0123456789abcdef0123456789abcdef")
 
-// newEnv builds the stack. Bodies are capped at 64 KiB so oversize tests are cheap.
-func newEnv(t *testing.T) *env {
+// newEnv builds the stack, with the face's settings changed by opts. Bodies
+// are capped at 64 KiB so oversize tests are cheap.
+func newEnv(t *testing.T, opts ...func(*payrest.Config)) *env {
 	t.Helper()
 	db, err := sqlite.Open(filepath.Join(t.TempDir(), "test.db"), sqlite.Options{})
 	if err != nil {
@@ -72,15 +74,19 @@ func newEnv(t *testing.T) *env {
 	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	publicURL := "http://" + ts.Listener.Addr().String()
 	pp := paypal.New(core.ProcessorState(db, paypal.GatewayID))
-	svc, err := core.New(ctx, db, log, clk.Now, core.Config{LoginFailuresPerIP: 1000,
+	svc, err := core.New(ctx, db, log, clk.Now, core.Config{SignIn: core.SignInConfig{FailuresPerIP: 1000},
 		Processors: processor.NewRegistry(sandbox.New(core.ProcessorState(db, sandbox.GatewayID)), pp),
-		SecretKey:  testSecretKey, PublicURL: publicURL, FeeBPS: 250, FeeFixed: 30})
+		SecretKey:  testSecretKey, PublicURL: publicURL, Fees: core.FeeConfig{BPS: 250, Fixed: 30}})
 	if err != nil {
 		ts.Close()
 		db.Close()
 		t.Fatal(err)
 	}
-	h = server.New(server.Config{MaxBodyBytes: 64 << 10}, svc, log, server.NewMetrics())
+	cfg := server.Config{MaxBodyBytes: 64 << 10}
+	for _, o := range opts {
+		o(&cfg.PayREST)
+	}
+	h = server.New(cfg, svc, log, server.NewMetrics())
 	ts.Start()
 	t.Cleanup(func() { ts.Close(); db.Close() })
 	e := &env{t: t, URL: ts.URL, Svc: svc, Clock: clk, PayPal: pp}

@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/pasarela/pasarela"
-	"github.com/pasarela/pasarela/internal/core"
 	"github.com/pasarela/pasarela/internal/transport"
 )
 
@@ -44,20 +43,20 @@ func (f *Face) token(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	form := r.PostForm
 	var err error
-	var t *core.Tokens
+	var t *tokenJSON
 	switch form.Get("grant_type") {
 	case "password":
 		if form.Get("username") == "" || form.Get("password") == "" {
 			writeJSON(w, http.StatusBadRequest, oauthError{"invalid_request", "username and password are required"})
 			return nil
 		}
-		t, err = f.svc.Login(ctx, form.Get("username"), form.Get("password"), transport.ClientIP(ctx))
+		t, err = f.login(ctx, form.Get("username"), form.Get("password"), transport.ClientIP(ctx))
 	case "refresh_token":
 		if form.Get("refresh_token") == "" {
 			writeJSON(w, http.StatusBadRequest, oauthError{"invalid_request", "refresh_token is required"})
 			return nil
 		}
-		t, err = f.svc.Refresh(ctx, form.Get("refresh_token"))
+		t, err = f.refresh(ctx, form.Get("refresh_token"))
 	case "":
 		writeJSON(w, http.StatusBadRequest, oauthError{"invalid_request", "grant_type is required"})
 		return nil
@@ -83,6 +82,6 @@ func (f *Face) token(w http.ResponseWriter, r *http.Request) error {
 		}
 		return nil
 	}
-	writeJSON(w, http.StatusOK, tokenJSON{t.AccessToken, t.TokenType, t.ExpiresIn, t.RefreshToken, t.RefreshExpiresIn})
+	writeJSON(w, http.StatusOK, t)
 	return nil
 }

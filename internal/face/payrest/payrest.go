@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/core"
@@ -19,11 +20,32 @@ import (
 type Face struct {
 	svc *core.Service
 	log *slog.Logger
+	cfg Config
+}
+
+// Config holds the face's settings; the zero value gives the defaults.
+type Config struct {
+	// AccessTokenTTL is the lifetime of a user's access token (default 5
+	// minutes, as Keycloak issues them).
+	AccessTokenTTL time.Duration
+	// RefreshTokenTTL is the lifetime of a refresh token (default 30
+	// minutes, Keycloak's idle session).
+	RefreshTokenTTL time.Duration
+}
+
+func (c *Config) defaults() {
+	if c.AccessTokenTTL <= 0 {
+		c.AccessTokenTTL = 5 * time.Minute
+	}
+	if c.RefreshTokenTTL <= 0 {
+		c.RefreshTokenTTL = 30 * time.Minute
+	}
 }
 
 // New returns the face.
-func New(svc *core.Service, log *slog.Logger) *Face {
-	f := &Face{svc: svc, log: log}
+func New(svc *core.Service, log *slog.Logger, cfg Config) *Face {
+	cfg.defaults()
+	f := &Face{svc: svc, log: log, cfg: cfg}
 	f.registerRenderers()
 	f.registerSubscriptionRenderer()
 	return f
@@ -105,7 +127,7 @@ func (f *Face) authenticate(r *http.Request) (*pasarela.Principal, error) {
 		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 			return nil, pasarela.Errorf(pasarela.KindUnauthorized, "invalid_token", "the Authorization header must be 'Bearer <access token>'")
 		}
-		return f.svc.AuthenticateToken(ctx, strings.TrimSpace(token))
+		return f.authenticateToken(ctx, strings.TrimSpace(token))
 	}
 	return nil, pasarela.Errorf(pasarela.KindUnauthorized, "unauthenticated",
 		"authentication required: send X-Auth-Token with an application key or Authorization: Bearer with an access token")

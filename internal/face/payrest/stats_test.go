@@ -32,7 +32,7 @@ func newEnvOn(t *testing.T, engine string) *env {
 	var h http.Handler
 	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	pp := paypal.New(core.ProcessorState(db, paypal.GatewayID))
-	svc, err := core.New(context.Background(), db, log, clk.Now, core.Config{LoginFailuresPerIP: 1000,
+	svc, err := core.New(context.Background(), db, log, clk.Now, core.Config{SignIn: core.SignInConfig{FailuresPerIP: 1000},
 		Processors: processor.NewRegistry(sandbox.New(core.ProcessorState(db, sandbox.GatewayID)), pp),
 		SecretKey:  testSecretKey, PublicURL: "http://" + ts.Listener.Addr().String()})
 	if err != nil {

@@ -48,7 +48,7 @@ func newEnv(t *testing.T, engine string) *env {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ts := httptest.NewUnstartedServer(nil)
 	publicURL := "https://" + ts.Listener.Addr().String()
-	svc, err := core.New(context.Background(), db, log, clk.Now, core.Config{LoginFailuresPerIP: 1000,
+	svc, err := core.New(context.Background(), db, log, clk.Now, core.Config{SignIn: core.SignInConfig{FailuresPerIP: 1000},
 		Processors: processor.NewRegistry(sandbox.New(core.ProcessorState(db, sandbox.GatewayID))),
 		PublicURL:  publicURL, RoutingSeed: 1})
 	if err != nil {
