@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -138,11 +139,12 @@ func VerifyPassword(hash, password string) bool {
 }
 
 // dummyHash is verified against when a login names no known user, so that an
-// unknown user costs the same time as a wrong password.
-var dummyHash = func() string {
-	h, err := HashPassword("not a real password, only spends the time of one")
-	if err != nil {
-		panic(err)
-	}
+// unknown user costs the same time as a wrong password. It is made on the
+// first sign-in, not when the package loads: an argon2id hash costs 64 MiB
+// and tens of milliseconds, which every command and test binary that links
+// the core would otherwise pay at start.
+var dummyHash = sync.OnceValue(func() string {
+	// HashPassword fails only if crypto/rand does, which it cannot since Go 1.24.
+	h, _ := HashPassword("not a real password, only spends the time of one")
 	return h
-}()
+})

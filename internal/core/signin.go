@@ -53,7 +53,7 @@ func (s *Service) CheckCredentials(ctx context.Context, login, password, ip stri
 	if err != nil {
 		return nil, err
 	}
-	hash := dummyHash
+	hash := dummyHash()
 	if u != nil {
 		hash = u.PasswordHash
 	}
@@ -87,7 +87,7 @@ func (s *Service) CheckClientCredentials(ctx context.Context, clientCode, email,
 	if clientCode == "" {
 		// Still spend a password check's time: the answer must not tell
 		// which part was wrong, nor how fast.
-		VerifyPassword(dummyHash, password)
+		VerifyPassword(dummyHash(), password)
 		return nil, errBadLogin
 	}
 	id, err := s.CheckCredentials(ctx, email, password, ip)
