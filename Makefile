@@ -14,8 +14,12 @@ vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)
 
+# -parallel 8: tests that own their database run side by side (t.Parallel),
+# and most of their time is spent waiting on fsync and PostgreSQL round
+# trips, so more of them than the two cores keep the cores busy. -timeout:
+# the slowest package (the core) takes about a third of it on 2 busy cores.
 unit:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -parallel 8 -timeout 12m ./...
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzCardForm$$' -fuzztime $(FUZZTIME) ./internal/web
