@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,8 +15,7 @@ import (
 	"github.com/pasarela/pasarela/internal/processor"
 	"github.com/pasarela/pasarela/internal/processor/sandbox"
 	"github.com/pasarela/pasarela/internal/store"
-	"github.com/pasarela/pasarela/internal/store/postgres"
-	"github.com/pasarela/pasarela/internal/store/sqlite"
+	"github.com/pasarela/pasarela/internal/store/engine"
 )
 
 // bootstrap creates a client, an application and an enabled sandbox gateway
@@ -27,9 +25,9 @@ import (
 // can open.
 func (m *Main) bootstrap(ctx context.Context) error {
 	b := &m.cfg
-	db, err := openDB(ctx, b.bootstrapDB)
+	db, err := engine.Open(ctx, b.bootstrapDB, nil)
 	if err != nil {
-		return err
+		return fmt.Errorf("--bootstrap-db %w", err)
 	}
 	defer db.Close()
 	if err := db.Migrate(ctx); err != nil {
@@ -68,47 +66,6 @@ func bootstrapCoreConfig(db store.DB, key []byte) core.Config {
 	return core.Config{Processors: processor.NewRegistry(sandbox.New(core.ProcessorState(db, "sandbox"))), SecretKey: key}
 }
 
-// database is what the bootstrap needs of a store engine beyond store.DB.
-type database interface {
-	store.DB
-	Migrate(ctx context.Context) error
-}
-
-// openDB opens the database a --bootstrap-db setting names, as the server
-// reads its --db: "sqlite:PATH", "postgres://…" / "postgresql://…", or a
-// bare path for SQLite.
-func openDB(ctx context.Context, dsn string) (database, error) {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		return postgres.Open(ctx, dsn, postgres.Options{})
-	}
-	path, ok := sqlitePath(dsn)
-	if !ok {
-		return nil, fmt.Errorf("--bootstrap-db %q: unknown engine; use sqlite:PATH or postgres://…", dsn)
-	}
-	if path == "" {
-		return nil, errors.New("--bootstrap-db sqlite: needs a file path, as in sqlite:./pasarela.db")
-	}
-	return sqlite.Open(path, sqlite.Options{})
-}
-
-// sqlitePath returns the file path a database setting names for SQLite:
-// "sqlite:PATH", "sqlite:///abs/path", or a bare path.
-func sqlitePath(dsn string) (string, bool) {
-	switch {
-	case strings.HasPrefix(dsn, "sqlite://"):
-		u, err := url.Parse(dsn)
-		if err != nil {
-			return "", false
-		}
-		return u.Host + u.Path, true
-	case strings.HasPrefix(dsn, "sqlite:"):
-		return strings.TrimPrefix(dsn, "sqlite:"), true
-	case strings.Contains(dsn, "://"):
-		return "", false
-	}
-	return dsn, true
-}
-
 // read returns the server's secret key: PASARELA_SECRET_KEY, or the key
 // file, found where the server keeps it by default (beside its SQLite file,
 // or ./pasarela.key). Unlike the server, bench never creates the file: a key
@@ -124,7 +81,7 @@ func (k serverKeys) read(dsn string) ([]byte, error) {
 	path := k.SecretKeyFile
 	if path == "" {
 		path = "pasarela.key"
-		if dbPath, ok := sqlitePath(dsn); ok {
+		if dbPath, ok := engine.SQLitePath(dsn); ok {
 			path = filepath.Join(filepath.Dir(dbPath), filepath.Base(dbPath)+".key")
 		}
 	}

@@ -8,13 +8,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"strings"
 	"time"
 
-	"github.com/pasarela/pasarela/internal/store"
-	"github.com/pasarela/pasarela/internal/store/postgres"
-	"github.com/pasarela/pasarela/internal/store/sqlite"
+	"github.com/pasarela/pasarela/internal/store/engine"
 )
 
 // Command is one of the program's commands, each with its own flags.
@@ -152,46 +149,13 @@ func clientFlag(fs *flag.FlagSet, p *string) {
 	fs.StringVar(p, "client", "", "the client's id")
 }
 
-// engine is what the program needs of a store engine beyond store.DB.
-type engine interface {
-	store.DB
-	Migrate(ctx context.Context) error
-	Check(ctx context.Context) error
-}
-
-// openDB opens the database the --db setting names: "sqlite:PATH",
-// "postgres://…" / "postgresql://…", or a bare path for SQLite.
-func openDB(ctx context.Context, dsn string, onCommit func(int, time.Duration)) (engine, error) {
-	switch {
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return postgres.Open(ctx, dsn, postgres.Options{OnCommit: onCommit})
+// openDB opens the database the --db setting names (see package engine).
+func openDB(ctx context.Context, dsn string, onCommit func(int, time.Duration)) (engine.DB, error) {
+	db, err := engine.Open(ctx, dsn, onCommit)
+	if err != nil {
+		return nil, fmt.Errorf("--db %w", err)
 	}
-	path, ok := sqlitePath(dsn)
-	if !ok {
-		return nil, fmt.Errorf("--db %q: unknown engine; use sqlite:PATH or postgres://…", dsn)
-	}
-	if path == "" {
-		return nil, errors.New("--db sqlite: needs a file path, as in sqlite:./pasarela.db")
-	}
-	return sqlite.Open(path, sqlite.Options{OnCommit: onCommit})
-}
-
-// sqlitePath returns the file path a --db setting names for SQLite:
-// "sqlite:PATH", "sqlite:///abs/path", or a bare path.
-func sqlitePath(dsn string) (string, bool) {
-	switch {
-	case strings.HasPrefix(dsn, "sqlite://"):
-		u, err := url.Parse(dsn)
-		if err != nil {
-			return "", false
-		}
-		return u.Host + u.Path, true
-	case strings.HasPrefix(dsn, "sqlite:"):
-		return strings.TrimPrefix(dsn, "sqlite:"), true
-	case strings.Contains(dsn, "://"):
-		return "", false
-	}
-	return dsn, true
+	return db, nil
 }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {

@@ -23,6 +23,7 @@ import (
 	"github.com/pasarela/pasarela/internal/processor/spei"
 	"github.com/pasarela/pasarela/internal/server"
 	"github.com/pasarela/pasarela/internal/store"
+	"github.com/pasarela/pasarela/internal/store/engine"
 )
 
 // secretKey returns the key that encrypts gateway secrets: from the
@@ -39,7 +40,7 @@ func (c *Config) secretKey() ([]byte, error) {
 	path := c.SecretKeyFile
 	if path == "" {
 		path = "pasarela.key"
-		if dbPath, ok := sqlitePath(c.DB); ok {
+		if dbPath, ok := engine.SQLitePath(c.DB); ok {
 			path = filepath.Join(filepath.Dir(dbPath), filepath.Base(dbPath)+".key")
 		}
 	}
@@ -207,7 +208,7 @@ func (c *Config) tlsSettings(now time.Time) (addr string, cfg *tls.Config, gener
 	certFile, keyFile := c.TLSCert, c.TLSKey
 	if certFile == "" {
 		base := "pasarela"
-		if dbPath, ok := sqlitePath(c.DB); ok {
+		if dbPath, ok := engine.SQLitePath(c.DB); ok {
 			base = filepath.Join(filepath.Dir(dbPath), filepath.Base(dbPath))
 		}
 		certFile, keyFile = base+".tls.crt", base+".tls.key"

@@ -15,6 +15,7 @@ import (
 	"github.com/pasarela/pasarela/internal/face/kashpay"
 	"github.com/pasarela/pasarela/internal/face/payrest"
 	"github.com/pasarela/pasarela/internal/server"
+	"github.com/pasarela/pasarela/internal/store/engine"
 	"github.com/pasarela/pasarela/internal/transport"
 	"github.com/pasarela/pasarela/internal/worker"
 )
@@ -109,7 +110,7 @@ type Main struct {
 	dunning []time.Duration
 
 	log        *slog.Logger
-	db         engine
+	db         engine.DB
 	svc        *core.Service
 	metrics    *server.Metrics
 	coreConfig core.Config // what the core was built with (tests read it)
