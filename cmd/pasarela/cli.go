@@ -397,7 +397,8 @@ func (m *Main) serve(ctx context.Context) error {
 	// in a transaction only one of them commits.
 	m.subs = &worker.Subscriptions{Svc: m.svc, Log: m.log, Interval: m.Config.SubscriptionInterval}
 	m.subs.Start(ctx)
-	m.deliver = &worker.Deliverer{Svc: m.svc, Log: m.log, AllowPrivate: m.Config.WebhookAllowPrivate}
+	m.deliver = &worker.Deliverer{Svc: m.svc, Log: m.log, AllowPrivate: m.Config.WebhookAllowPrivate,
+		Renderers: server.Renderers(m.coreConfig.PublicURL)}
 	m.deliver.Start(context.WithoutCancel(ctx))
 	// Money left in flight by a process that died is settled by any node:
 	// the core lets one of them settle each payment.

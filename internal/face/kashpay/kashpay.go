@@ -29,21 +29,12 @@ type Face struct {
 	prefix string
 }
 
-// New returns the face mounted at prefix ("" for DefaultPrefix), and
-// registers how payouts appear in events and webhooks: as this face's
-// orderEntityResponse.
+// New returns the face mounted at prefix ("" for DefaultPrefix).
 func New(svc *core.Service, log *slog.Logger, prefix string) *Face {
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
 	f := &Face{svc: svc, log: log, prefix: strings.TrimRight(prefix, "/")}
-	svc.RenderEvents(pasarela.EntityPayout, func(resource any) (json.RawMessage, error) {
-		po, ok := resource.(*pasarela.Payout)
-		if !ok {
-			return json.Marshal(resource)
-		}
-		return json.Marshal(renderOrder(po))
-	})
 	return f
 }
 

@@ -24,8 +24,6 @@ type Face struct {
 // New returns the face.
 func New(svc *core.Service, log *slog.Logger) *Face {
 	f := &Face{svc: svc, log: log}
-	f.registerRenderers()
-	f.registerSubscriptionRenderer()
 	return f
 }
 
