@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,6 +31,26 @@ type Config struct {
 	MaxBodyBytes   int64         // default 1 MiB
 	RequestTimeout time.Duration // default 30 s
 	TrustedProxies transport.Proxies
+	// Faces are the APIs to mount (see Faces); empty mounts them all. The
+	// hosted pages, health and metrics are always served. What a webhook
+	// carries does not depend on it: its endpoint's format does (see
+	// Renderers).
+	Faces []string
+}
+
+// The faces New can mount, by name.
+const (
+	FacePayREST   = "payrest"
+	FaceKashpay   = "kashpay"
+	FaceSekurePay = "sekurepay"
+)
+
+// Faces are the names of every face, in the order they are mounted.
+var Faces = []string{FacePayREST, FaceKashpay, FaceSekurePay}
+
+// mounts reports whether the face named name is to be mounted.
+func (c *Config) mounts(name string) bool {
+	return len(c.Faces) == 0 || slices.Contains(c.Faces, name)
 }
 
 func (c *Config) defaults() {
@@ -41,13 +62,36 @@ func (c *Config) defaults() {
 	}
 }
 
-// New returns the gateway's HTTP handler.
+// CheckFaces returns an error when a name is not one of Faces: a
+// configuration that asks for a face New does not know is refused rather
+// than silently served without it.
+func CheckFaces(names []string) error {
+	for _, name := range names {
+		if !slices.Contains(Faces, name) {
+			return fmt.Errorf("no face named %q (the faces are %s)", name, strings.Join(Faces, ", "))
+		}
+	}
+	return nil
+}
+
+// New returns the gateway's HTTP handler. It panics when cfg.Faces names a
+// face that does not exist, which configuration code rules out first with
+// CheckFaces.
 func New(cfg Config, svc *core.Service, log *slog.Logger, m *Metrics) http.Handler {
 	cfg.defaults()
+	if err := CheckFaces(cfg.Faces); err != nil {
+		panic("server.New: " + err.Error())
+	}
 	mux := http.NewServeMux()
-	payrest.New(svc, log).Register(mux)
-	kashpay.New(svc, log, "").Register(mux)
-	sekurepay.New(svc, log).Register(mux)
+	if cfg.mounts(FacePayREST) {
+		payrest.New(svc, log).Register(mux)
+	}
+	if cfg.mounts(FaceKashpay) {
+		kashpay.New(svc, log, "").Register(mux)
+	}
+	if cfg.mounts(FaceSekurePay) {
+		sekurepay.New(svc, log).Register(mux)
+	}
 	web.New(svc, log).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
