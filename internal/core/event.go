@@ -143,7 +143,8 @@ func (s *Service) recordEvent(ctx context.Context, tx *store.Tx, typ string, res
 }
 
 // Events returns the caller's events about one resource of an application,
-// oldest first: what its webhooks were (or would have been) sent.
+// oldest first, each with its neutral payload: Renderers.Render shows what
+// a webhook of a given format was (or would have been) sent.
 func (s *Service) Events(ctx context.Context, appID int64, entity string, id int64) ([]pasarela.Event, error) {
 	var out []pasarela.Event
 	err := s.db.View(ctx, func(tx *store.Tx) error {
