@@ -303,8 +303,9 @@ type DeliveryJob struct {
 	store.ClaimedDelivery
 	// Request is what to send; it is signed for this attempt.
 	Request webhook.Request
-	// Err is set when the job cannot be sent (its secret cannot be
-	// opened): the worker records the failure without calling anyone.
+	// Err is set when the job cannot be sent (its body cannot be
+	// rendered in the webhook's format, or its secret cannot be opened):
+	// the worker records the failure without calling anyone.
 	Err error
 }
 
