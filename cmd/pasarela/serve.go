@@ -252,7 +252,9 @@ func (m *Main) startWorkers(ctx context.Context) {
 	// in a transaction only one of them commits.
 	m.subs = &worker.Subscriptions{Svc: m.svc, Log: m.log, Interval: m.config.SubscriptionInterval}
 	m.subs.Start(ctx)
-	m.deliver = &worker.Deliverer{Svc: m.svc, Log: m.log, AllowPrivate: m.config.WebhookAllowPrivate}
+	// Webhook bodies are rendered at delivery, in each endpoint's format.
+	m.deliver = &worker.Deliverer{Svc: m.svc, Log: m.log, AllowPrivate: m.config.WebhookAllowPrivate,
+		Renderers: server.Renderers(m.coreConfig.PublicURL)}
 	m.deliver.Start(context.WithoutCancel(ctx))
 	// Money left in flight by a process that died is settled by any node:
 	// the core lets one of them settle each payment.

@@ -11,42 +11,17 @@ import (
 	"github.com/pasarela/pasarela/internal/store"
 )
 
-// eventHub holds the renderers faces register and wakes the delivery
-// workers of this process when events commit. Its zero value is ready.
+// eventHub wakes the delivery workers of this process when events commit.
+// Its zero value is ready.
 type eventHub struct {
-	mu        sync.RWMutex
-	renderers map[string]func(any) (json.RawMessage, error)
-	waiters   []chan struct{}
+	mu      sync.RWMutex
+	waiters []chan struct{}
 
 	// recorded holds the transactions (*store.Tx) that recorded events and
 	// have not ended: the store wrapper wakes the workers after the commit
 	// of exactly those. (A shared counter would let another transaction's
 	// commit take the wake-up before this one's rows are visible.)
 	recorded sync.Map
-}
-
-// RenderEvents registers how the resources of entity ("payment", "refund",
-// "payout", "subscription") appear in events and webhook bodies: a face
-// registers its own rendering at startup, so a webhook carries the resource
-// as that face's API shows it. The last registration of an entity wins.
-func (s *Service) RenderEvents(entity string, fn func(resource any) (json.RawMessage, error)) {
-	h := &s.events
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.renderers == nil {
-		h.renderers = map[string]func(any) (json.RawMessage, error){}
-	}
-	h.renderers[entity] = fn
-}
-
-func (h *eventHub) render(entity string, resource any) (json.RawMessage, error) {
-	h.mu.RLock()
-	fn := h.renderers[entity]
-	h.mu.RUnlock()
-	if fn == nil {
-		return json.Marshal(resource)
-	}
-	return fn(resource)
 }
 
 // EventsCommitted returns a channel that receives a value (coalesced, never
@@ -117,25 +92,31 @@ func eventRef(resource any) (entity string, id int64, clientID string, appID int
 func newEventID() string { return "evt_" + randomString(26) }
 
 // recordEvent records, inside tx (the transaction of the change: an outbox),
-// that resource changed. resource is *pasarela.Payment, *pasarela.Refund or
-// any pasarela.EventSource (payouts, subscriptions); the body is rendered by
-// the renderer registered for its entity, or as plain JSON without one. Every
-// target of the enabled webhooks subscribed to the entity and the event type
-// gets a pending delivery, due at once, in the same transaction: the change
-// and its deliveries commit together or not at all. An event with no
-// application (ApplicationID 0) goes to every application of the client.
+// that resource changed. resource is *pasarela.Payment, *pasarela.Refund,
+// *pasarela.Payout or *pasarela.Subscription; the event holds its neutral
+// payload (pasarela.EventPayload), which no face renders here: each
+// webhook's format renders it when a delivery is made, outside any
+// transaction (see Renderers). Every target of the enabled webhooks
+// subscribed to the entity and the event type gets a pending delivery, due
+// at once, in the same transaction: the change and its deliveries commit
+// together or not at all. An event with no application (ApplicationID 0)
+// goes to every application of the client.
 func (s *Service) recordEvent(ctx context.Context, tx *store.Tx, typ string, resource any) error {
 	entity, id, clientID, appID, err := eventRef(resource)
 	if err != nil {
 		return pasarela.Internal(err)
 	}
-	data, err := s.events.render(entity, resource)
+	payload, err := pasarela.NewEventPayload(resource)
 	if err != nil {
-		return pasarela.Internal(fmt.Errorf("events: render %s: %w", entity, err))
+		return pasarela.Internal(err)
+	}
+	data, err := json.Marshal(payload)
+	if err != nil {
+		return pasarela.Internal(fmt.Errorf("events: %s payload: %w", entity, err))
 	}
 	now := s.now()
 	e := &pasarela.Event{ID: newEventID(), ClientID: clientID, ApplicationID: appID, Type: typ, Entity: entity,
-		EntityID: id, Data: data, CreatedAt: now}
+		EntityID: id, Version: payload.Version, Data: data, CreatedAt: now}
 	if err := tx.CreateEvent(ctx, e); err != nil {
 		return err
 	}
@@ -162,7 +143,8 @@ func (s *Service) recordEvent(ctx context.Context, tx *store.Tx, typ string, res
 }
 
 // Events returns the caller's events about one resource of an application,
-// oldest first: what its webhooks were (or would have been) sent.
+// oldest first, each with its neutral payload: Renderers.Render shows what
+// a webhook of a given format was (or would have been) sent.
 func (s *Service) Events(ctx context.Context, appID int64, entity string, id int64) ([]pasarela.Event, error) {
 	var out []pasarela.Event
 	err := s.db.View(ctx, func(tx *store.Tx) error {
@@ -183,4 +165,46 @@ func (s *Service) Events(ctx context.Context, appID int64, entity string, id int
 		return nil
 	})
 	return out, err
+}
+
+// RenderFunc writes the body one webhook format sends for an event's
+// neutral payload. The faces export them (payrest.RenderPayment,
+// kashpay.RenderPayout, …); they read nothing but the payload, so they may
+// run anywhere, and they run outside every transaction.
+type RenderFunc func(p *pasarela.EventPayload) ([]byte, error)
+
+// Renderers are the webhook formats a gateway can send: for each format
+// (pasarela.FormatPayREST, …), the function that renders the events of each
+// entity. They are built in one place (server.Renderers) and handed to the
+// delivery worker, so a webhook's body depends on its endpoint's format
+// alone, not on which faces the gateway serves.
+type Renderers map[string]map[string]RenderFunc
+
+// Render returns the body of event e in format. A legacy event, recorded
+// before payloads were neutral, holds the PayREST body rendered then: it is
+// sent to PayREST endpoints unchanged, so that it is the very body its first
+// attempts were signed over, and to no other format. A format or entity
+// without a renderer is an error, which a delivery records as a failed
+// attempt the merchant sees in its log.
+func (r Renderers) Render(format string, e *pasarela.Event) ([]byte, error) {
+	if e.Version == pasarela.EventVersionLegacy {
+		if format != pasarela.FormatPayREST {
+			return nil, fmt.Errorf("event %s was recorded before webhook formats existed and can only be sent as %s, not %s",
+				e.ID, pasarela.FormatPayREST, format)
+		}
+		return e.Data, nil
+	}
+	fn := r[format][e.Entity]
+	if fn == nil {
+		return nil, fmt.Errorf("this gateway has no renderer of %s events in the %q webhook format", e.Entity, format)
+	}
+	p, err := e.Payload()
+	if err != nil {
+		return nil, err
+	}
+	body, err := fn(p)
+	if err != nil {
+		return nil, fmt.Errorf("rendering event %s as %s: %w", e.ID, format, err)
+	}
+	return body, nil
 }

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pasarela/pasarela"
@@ -27,7 +28,7 @@ type PaymentLinkInput struct {
 }
 
 // CheckoutURL is where a buyer opens a hosted page token.
-func (s *Service) CheckoutURL(token string) string { return s.cfg.PublicURL + "/pay/" + token }
+func (s *Service) CheckoutURL(token string) string { return CheckoutURLAt(s.cfg.PublicURL, token) }
 
 // CreatePaymentLink makes a link bound to one of the payment's gateway
 // configs. A payment nobody can pay any more (paid, cancelled, expired)
@@ -88,4 +89,11 @@ func (s *Service) CreatePaymentLink(ctx context.Context, appID, paymentID int64,
 		return nil, err
 	}
 	return l, nil
+}
+
+// CheckoutURLAt is where a buyer opens a hosted page token on a gateway
+// whose public base URL is publicURL: what CheckoutURL says, for code that
+// has the URL but not the service (webhook renderers).
+func CheckoutURLAt(publicURL, token string) string {
+	return strings.TrimRight(publicURL, "/") + "/pay/" + token
 }

@@ -37,6 +37,11 @@ type WebhookInput struct {
 	Targets []string
 	Entity  string
 	Events  []string // event types; empty for all of the entity
+	// Format is the wire shape of the bodies (one of
+	// pasarela.WebhookFormats); empty means pasarela.FormatPayREST. Each
+	// face passes its own, so an endpoint gets bodies in the API of the
+	// face it was created through.
+	Format string
 }
 
 // refundEvents are the event types of refunds.
@@ -51,6 +56,11 @@ func (s *Service) validateWebhook(in *WebhookInput) error {
 	case "POST", "PUT", "PATCH":
 	default:
 		v.Add("method", "enum", "must be POST, PUT or PATCH: the event travels in the request body")
+	}
+	if in.Format == "" {
+		in.Format = pasarela.FormatPayREST
+	} else if !contains(pasarela.WebhookFormats, in.Format) {
+		v.Add("format", "enum", "must be one of "+strings.Join(pasarela.WebhookFormats, ", "))
 	}
 	if len(in.Targets) == 0 {
 		v.Add("targets", "required", "is required: at least one URL")
@@ -165,7 +175,7 @@ func (s *Service) createWebhook(ctx context.Context, tx *store.Tx, p *pasarela.P
 	now := s.now()
 	secret := webhook.NewSecret()
 	w := &store.WebhookRow{Webhook: pasarela.Webhook{ClientID: p.ClientID, ApplicationID: appID, Method: in.Method,
-		Targets: in.Targets, Entity: in.Entity, Events: in.Events, Secret: secret, CreatedAt: now, UpdatedAt: now},
+		Targets: in.Targets, Entity: in.Entity, Format: in.Format, Events: in.Events, Secret: secret, CreatedAt: now, UpdatedAt: now},
 		SealedSecret: s.sealer.seal([]byte(secret), secretAAD(p.ClientID, appID))}
 	if w.Events == nil {
 		w.Events = []string{}
@@ -293,17 +303,20 @@ type DeliveryJob struct {
 	store.ClaimedDelivery
 	// Request is what to send; it is signed for this attempt.
 	Request webhook.Request
-	// Err is set when the job cannot be sent (its secret cannot be
-	// opened): the worker records the failure without calling anyone.
+	// Err is set when the job cannot be sent (its body cannot be
+	// rendered in the webhook's format, or its secret cannot be opened):
+	// the worker records the failure without calling anyone.
 	Err error
 }
 
 // ClaimDeliveries leases up to limit due deliveries to owner for lease,
-// skipping those whose target is in busy, and returns them signed for this
-// attempt. owner must be unique to the caller and the claim (a worker
-// makes one per claim). A worker that dies mid-send loses nothing: the
-// delivery is due again when the lease ends.
-func (s *Service) ClaimDeliveries(ctx context.Context, owner string, limit int, lease time.Duration, busy []string) ([]*DeliveryJob, error) {
+// skipping those whose target is in busy, and returns them rendered by
+// render in their webhook's format and signed for this attempt. owner must
+// be unique to the caller and the claim (a worker makes one per claim). A
+// worker that dies mid-send loses nothing: the delivery is due again when
+// the lease ends. Rendering happens here, after the claim committed, so no
+// format's code runs inside a transaction.
+func (s *Service) ClaimDeliveries(ctx context.Context, owner string, limit int, lease time.Duration, busy []string, render Renderers) ([]*DeliveryJob, error) {
 	now := s.now()
 	var claimed []store.ClaimedDelivery
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
@@ -318,6 +331,14 @@ func (s *Service) ClaimDeliveries(ctx context.Context, owner string, limit int, 
 	for i, c := range claimed {
 		j := &DeliveryJob{ClaimedDelivery: c}
 		jobs[i] = j
+		body, err := render.Render(c.Format, &pasarela.Event{ID: c.EventID, ClientID: c.ClientID, ApplicationID: c.ApplicationID,
+			Type: c.EventType, Entity: c.Entity, Version: c.EventVersion, Data: c.EventData, CreatedAt: c.EventCreated})
+		if err != nil {
+			s.log.ErrorContext(ctx, "a webhook body cannot be rendered; the attempt is recorded as failed",
+				"delivery", c.ID, "webhook", c.WebhookID, "format", c.Format, "err", err)
+			j.Err = err
+			continue
+		}
 		secret, err := s.sealer.open(c.SealedSecret, secretAAD(c.ClientID, c.ApplicationID))
 		if err != nil {
 			j.Err = errors.New("the webhook's signing secret cannot be read: the gateway's secret key changed since it was created")
@@ -332,7 +353,7 @@ func (s *Service) ClaimDeliveries(ctx context.Context, owner string, limit int, 
 					"application", c.ApplicationID)
 			}
 		}
-		h, err := webhook.Headers(string(secret), apiKey, c.EventID, now, c.Body)
+		h, err := webhook.Headers(string(secret), apiKey, c.EventID, now, body)
 		if err != nil {
 			j.Err = err
 			continue
@@ -340,7 +361,7 @@ func (s *Service) ClaimDeliveries(ctx context.Context, owner string, limit int, 
 		// The type is not in the body (PayREST sends the resource alone),
 		// so it travels beside the signature headers.
 		h[webhook.HeaderEventType] = c.EventType
-		j.Request = webhook.Request{Method: c.Method, URL: c.Target, Headers: h, Body: c.Body}
+		j.Request = webhook.Request{Method: c.Method, URL: c.Target, Headers: h, Body: body}
 	}
 	return jobs, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/core"
+	"github.com/pasarela/pasarela/internal/store"
 	"github.com/pasarela/pasarela/internal/webhook"
 )
 
@@ -28,10 +29,24 @@ func (e *env) MustWebhook(in core.WebhookInput) *pasarela.Webhook {
 	return w
 }
 
-// claim leases every due delivery.
+// testRenderers render the payrest format as the payload's resource in
+// plain JSON: the core's tests need a format, not a face's shapes, which
+// the faces' own tests check.
+var testRenderers = core.Renderers{pasarela.FormatPayREST: {
+	pasarela.EntityPayment: func(p *pasarela.EventPayload) ([]byte, error) { return json.Marshal(p.Payment) },
+	pasarela.EntityRefund:  func(p *pasarela.EventPayload) ([]byte, error) { return json.Marshal(p.Refund) },
+}}
+
+// claim leases every due delivery, rendered by testRenderers.
 func (e *env) claim(owner string) []*core.DeliveryJob {
 	e.t.Helper()
-	jobs, err := e.svc.ClaimDeliveries(e.ctx, owner, 100, time.Minute, nil)
+	return e.claimWith(owner, testRenderers)
+}
+
+// claimWith leases every due delivery, rendered by r.
+func (e *env) claimWith(owner string, r core.Renderers) []*core.DeliveryJob {
+	e.t.Helper()
+	jobs, err := e.svc.ClaimDeliveries(e.ctx, owner, 100, time.Minute, nil, r)
 	if err != nil {
 		e.t.Fatalf("claim: %v", err)
 	}
@@ -80,14 +95,17 @@ func TestWebhookEventsInTransition(t *testing.T) {
 		if len(types) == 0 || types[len(types)-1] != "payment.completed" {
 			t.Fatalf("event types %v, want them to end with payment.completed", types)
 		}
-		// Without a renderer (no face in these tests), the body is the
-		// resource as plain JSON, as it was at the change.
-		var body struct {
-			ID     int64
-			Status string
+		// The event holds the neutral payload of the payment as it was at
+		// the change, whatever faces there are (none in these tests).
+		last := events[len(events)-1]
+		payload, err := last.Payload()
+		if err != nil || last.Version != pasarela.EventVersion || payload.Version != pasarela.EventVersion ||
+			payload.Entity != pasarela.EntityPayment || payload.Payment == nil || payload.Refund != nil {
+			t.Fatalf("event version %d, payload %s (%v)", last.Version, last.Data, err)
 		}
-		if err := json.Unmarshal(events[len(events)-1].Data, &body); err != nil || body.ID != p.ID || body.Status != "completed" {
-			t.Fatalf("event body %s (%v)", events[len(events)-1].Data, err)
+		if pp := payload.Payment; pp.ID != p.ID || pp.Status != pasarela.StatusCompleted || pp.Amount != 1050 ||
+			pp.Currency != "EUR" || pp.ApplicationID != e.appID() || pp.CheckoutToken == "" || pp.Card == nil {
+			t.Fatalf("payment payload %s", last.Data)
 		}
 		if got, want := len(e.deliveries(all)), 2*len(types); got != want {
 			t.Errorf("webhook of every payment event has %d deliveries, want %d (2 targets × %v)", got, want, types)
@@ -420,5 +438,96 @@ func TestDeliveryHashFollowsKeyRotation(t *testing.T) {
 			t.Fatal("a webhook secret is stored in clear")
 		}
 		e.finish(jobs[0], webhook.Result{Status: 200})
+	})
+}
+
+// TestDeliveryLegacyEventBodyUnchanged: an event recorded before payloads
+// were neutral (version 0) holds the PayREST body rendered then; its
+// deliveries send that body byte for byte, signed over it, so a receiver
+// checking the signatures of a retry sees what it saw before.
+func TestDeliveryLegacyEventBodyUnchanged(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		w := e.MustWebhook(core.WebhookInput{})
+		// A PayREST body as the renderers of old wrote it, with spacing and
+		// key order no renderer of today would produce.
+		legacy := `{"id":7, "transactionId":"tx_legacy","status":"completed","amount":"1050","links":[]}`
+		now := e.clock.Now()
+		if err := e.db.Update(e.ctx, func(tx *store.Tx) error {
+			ev := &pasarela.Event{ID: "evt_legacy", ClientID: e.A.Client.ID, ApplicationID: e.appID(), Type: "payment.completed",
+				Entity: pasarela.EntityPayment, EntityID: 7, Version: pasarela.EventVersionLegacy, Data: []byte(legacy), CreatedAt: now}
+			if err := tx.CreateEvent(e.ctx, ev); err != nil {
+				return err
+			}
+			return tx.CreateDelivery(e.ctx, &pasarela.Delivery{ClientID: e.A.Client.ID, ApplicationID: e.appID(), WebhookID: w.ID,
+				EventID: ev.ID, Target: w.Targets[0], Status: pasarela.DeliveryPending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		// No renderer is needed, nor used: the stored body is the body.
+		jobs := e.claimWith("w", nil)
+		if len(jobs) != 1 || jobs[0].Err != nil {
+			t.Fatalf("claimed %d jobs (%+v)", len(jobs), jobs)
+		}
+		j := jobs[0]
+		if string(j.Request.Body) != legacy {
+			t.Fatalf("body %s, want the stored %s", j.Request.Body, legacy)
+		}
+		h := j.Request.Headers
+		if err := webhook.Verify(w.Secret, h[webhook.HeaderID], h[webhook.HeaderTimestamp], h[webhook.HeaderSignature], []byte(legacy), now, 0); err != nil {
+			t.Fatalf("signature: %v", err)
+		}
+		if err := webhook.VerifyHash(e.A.App.APIKey, h[webhook.HeaderHash], []byte(legacy)); err != nil {
+			t.Fatalf("Hash: %v", err)
+		}
+		e.finish(j, webhook.Result{Status: 200})
+	})
+}
+
+// TestDeliveryWithoutRenderer: a format or entity the gateway has no
+// renderer for fails the delivery, with the reason in its log, and is
+// retried later (a newer gateway may render it).
+func TestDeliveryWithoutRenderer(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		e.MustSandbox()
+		w := e.MustWebhook(core.WebhookInput{Events: []string{"payment.completed"}})
+		e.MustCompleted(core.PaymentInput{})
+		noPayments := core.Renderers{pasarela.FormatPayREST: {pasarela.EntityRefund: testRenderers[pasarela.FormatPayREST][pasarela.EntityRefund]}}
+		for _, r := range []core.Renderers{nil, noPayments} {
+			jobs := e.claimWith("w", r)
+			if len(jobs) != 1 || jobs[0].Err == nil || !strings.Contains(jobs[0].Err.Error(), "no renderer of payment events") {
+				t.Fatalf("claimed %+v, want one job that cannot be rendered", jobs)
+			}
+			e.finish(jobs[0], webhook.Result{})
+			d := e.deliveries(w)[0]
+			if d.Status != pasarela.DeliveryPending || !strings.Contains(d.LastError, "no renderer") ||
+				len(d.Log) == 0 || !strings.Contains(d.Log[len(d.Log)-1].Error, "no renderer") {
+				t.Fatalf("delivery %+v, want pending with the reason logged", d)
+			}
+			e.clock.Advance(5 * time.Hour)
+		}
+		jobs := e.claim("w")
+		if len(jobs) != 1 || jobs[0].Err != nil {
+			t.Fatalf("claimed %+v with a renderer", jobs)
+		}
+		e.finish(jobs[0], webhook.Result{Status: 204})
+	})
+}
+
+// TestWebhookFormat: an endpoint's format defaults to payrest, and a format
+// the gateway cannot send is refused when the endpoint is created.
+func TestWebhookFormat(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		w := e.MustWebhook(core.WebhookInput{})
+		if w.Format != pasarela.FormatPayREST {
+			t.Fatalf("format %q, want payrest", w.Format)
+		}
+		if got, err := e.svc.GetWebhook(e.app(), e.appID(), w.ID); err != nil || got.Format != pasarela.FormatPayREST {
+			t.Fatalf("read back format %v (%v)", got, err)
+		}
+		_, _, err := e.svc.CreateWebhook(e.app(), e.appID(), core.WebhookInput{Targets: []string{"https://hooks.example.com/x"},
+			Entity: pasarela.EntityPayment, Format: "soap"}, nil)
+		if pasarela.ErrorKind(err) != pasarela.KindInvalid || !strings.Contains(err.Error(), "format") {
+			t.Fatalf("unknown format: %v, want invalid", err)
+		}
 	})
 }

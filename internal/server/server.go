@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,8 +33,56 @@ type Config struct {
 	RequestTimeout time.Duration // default 30 s
 	TrustedProxies transport.Proxies
 
+	// Faces are the APIs to mount (see Faces); empty mounts them all. The
+	// hosted pages, health and metrics are always served. What a webhook
+	// carries does not depend on it: its endpoint's format does (see
+	// Renderers).
+	Faces []string
+
+	// Each face's own settings.
 	PayREST payrest.Config
 	Kashpay kashpay.Config
+}
+
+// The faces New can mount, by name.
+const (
+	FacePayREST   = "payrest"
+	FaceKashpay   = "kashpay"
+	FaceSekurePay = "sekurepay"
+)
+
+// face is what the server needs of a face: to mount its routes.
+type face interface{ Register(*http.ServeMux) }
+
+// faces builds each face from its settings, in the order they are mounted.
+// Adding a face is one entry here (and its flags in cmd/pasarela).
+var faces = []struct {
+	name string
+	make func(cfg *Config, svc *core.Service, log *slog.Logger) face
+}{
+	{FacePayREST, func(c *Config, svc *core.Service, log *slog.Logger) face {
+		return payrest.New(svc, log, c.PayREST)
+	}},
+	{FaceKashpay, func(c *Config, svc *core.Service, log *slog.Logger) face {
+		return kashpay.New(svc, log, c.Kashpay)
+	}},
+	{FaceSekurePay, func(c *Config, svc *core.Service, log *slog.Logger) face {
+		return sekurepay.New(svc, log)
+	}},
+}
+
+// Faces are the names of every face, in the order they are mounted.
+var Faces = func() []string {
+	names := make([]string, len(faces))
+	for i, f := range faces {
+		names[i] = f.name
+	}
+	return names
+}()
+
+// mounts reports whether the face named name is to be mounted.
+func (c *Config) mounts(name string) bool {
+	return len(c.Faces) == 0 || slices.Contains(c.Faces, name)
 }
 
 func (c *Config) defaults() {
@@ -45,13 +94,32 @@ func (c *Config) defaults() {
 	}
 }
 
-// New returns the gateway's HTTP handler.
+// CheckFaces returns an error when a name is not one of Faces: a
+// configuration that asks for a face New does not know is refused rather
+// than silently served without it.
+func CheckFaces(names []string) error {
+	for _, name := range names {
+		if !slices.Contains(Faces, name) {
+			return fmt.Errorf("no face named %q (the faces are %s)", name, strings.Join(Faces, ", "))
+		}
+	}
+	return nil
+}
+
+// New returns the gateway's HTTP handler. It panics when cfg.Faces names a
+// face that does not exist, which configuration code rules out first with
+// CheckFaces.
 func New(cfg Config, svc *core.Service, log *slog.Logger, m *Metrics) http.Handler {
 	cfg.defaults()
+	if err := CheckFaces(cfg.Faces); err != nil {
+		panic("server.New: " + err.Error())
+	}
 	mux := http.NewServeMux()
-	payrest.New(svc, log, cfg.PayREST).Register(mux)
-	kashpay.New(svc, log, cfg.Kashpay).Register(mux)
-	sekurepay.New(svc, log).Register(mux)
+	for _, f := range faces {
+		if cfg.mounts(f.name) {
+			f.make(&cfg, svc, log).Register(mux)
+		}
+	}
 	web.New(svc, log).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

@@ -6,12 +6,12 @@ import (
 	"github.com/pasarela/pasarela"
 )
 
-const eventColumns = `id, client_id, application_id, type, entity, entity_id, data, created_at`
+const eventColumns = `id, client_id, application_id, type, entity, entity_id, version, data, created_at`
 
 func scanEvent(scan func(...any) error, e *pasarela.Event) error {
 	var data string
 	var created int64
-	if err := scan(&e.ID, &e.ClientID, &e.ApplicationID, &e.Type, &e.Entity, &e.EntityID, &data, &created); err != nil {
+	if err := scan(&e.ID, &e.ClientID, &e.ApplicationID, &e.Type, &e.Entity, &e.EntityID, &e.Version, &data, &created); err != nil {
 		return err
 	}
 	e.Data, e.CreatedAt = []byte(data), fromMicros(created)
@@ -20,9 +20,9 @@ func scanEvent(scan func(...any) error, e *pasarela.Event) error {
 
 // CreateEvent inserts an event; its id is chosen by the caller.
 func (tx *Tx) CreateEvent(ctx context.Context, e *pasarela.Event) error {
-	_, err := tx.exec(ctx, `INSERT INTO events (id, client_id, application_id, type, entity, entity_id, data, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		e.ID, e.ClientID, e.ApplicationID, e.Type, e.Entity, e.EntityID, string(e.Data), micros(e.CreatedAt))
+	_, err := tx.exec(ctx, `INSERT INTO events (id, client_id, application_id, type, entity, entity_id, version, data, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		e.ID, e.ClientID, e.ApplicationID, e.Type, e.Entity, e.EntityID, e.Version, string(e.Data), micros(e.CreatedAt))
 	return err
 }
 

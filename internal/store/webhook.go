@@ -28,12 +28,12 @@ type WebhookRow struct {
 	SealedSecret []byte
 }
 
-const webhookColumns = `id, client_id, application_id, method, targets, entity, events, secret, disabled, created_at, updated_at`
+const webhookColumns = `id, client_id, application_id, method, targets, entity, format, events, secret, disabled, created_at, updated_at`
 
 func scanWebhook(scan func(...any) error, w *WebhookRow) error {
 	var targets, events string
 	var created, updated int64
-	if err := scan(&w.ID, &w.ClientID, &w.ApplicationID, &w.Method, &targets, &w.Entity, &events, &w.SealedSecret,
+	if err := scan(&w.ID, &w.ClientID, &w.ApplicationID, &w.Method, &targets, &w.Entity, &w.Format, &events, &w.SealedSecret,
 		&w.Disabled, &created, &updated); err != nil {
 		return err
 	}
@@ -55,9 +55,9 @@ func jsonList(l []string) string {
 // CreateWebhook inserts w and sets its id.
 func (tx *Tx) CreateWebhook(ctx context.Context, w *WebhookRow) error {
 	return tx.scanRow(tx.q.QueryRowContext(ctx, `INSERT INTO webhooks
-		(client_id, application_id, method, targets, entity, events, secret, disabled, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-		w.ClientID, w.ApplicationID, w.Method, jsonList(w.Targets), w.Entity, jsonList(w.Events), w.SealedSecret,
+		(client_id, application_id, method, targets, entity, format, events, secret, disabled, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+		w.ClientID, w.ApplicationID, w.Method, jsonList(w.Targets), w.Entity, w.Format, jsonList(w.Events), w.SealedSecret,
 		w.Disabled, micros(w.CreatedAt), micros(w.UpdatedAt)),
 		"webhook", func(scan func(...any) error) error { return scan(&w.ID) })
 }
@@ -160,7 +160,7 @@ const deliverySelect = `SELECT d.id, d.client_id, d.application_id, d.webhook_id
 // claimedSelect adds what a worker needs to send a claimed delivery.
 const claimedSelect = `SELECT d.id, d.client_id, d.application_id, d.webhook_id, d.event_id, e.type, d.target, d.status,
 	d.attempts, d.next_attempt_at, d.last_status, d.last_error, d.created_at, d.updated_at, d.delivered_at,
-	d.lease_owner, w.method, e.data, e.created_at, w.secret, k.sealed` + deliveryFrom
+	d.lease_owner, w.method, w.format, e.entity, e.version, e.data, e.created_at, w.secret, k.sealed` + deliveryFrom
 
 func scanDelivery(scan func(...any) error, d *pasarela.Delivery, extra ...any) error {
 	var status string
@@ -190,12 +190,15 @@ func (tx *Tx) CreateDelivery(ctx context.Context, d *pasarela.Delivery) error {
 }
 
 // ClaimedDelivery is a delivery a worker holds the lease of, with what it
-// needs to send it.
+// needs to send it: the event as stored, which the webhook's format renders.
 type ClaimedDelivery struct {
 	pasarela.Delivery
 	Owner        string // the lease's holder; finishing needs it
 	Method       string
-	Body         []byte
+	Format       string // the webhook's format
+	Entity       string // the event's entity
+	EventVersion int    // the event's payload version (0: a legacy, pre-rendered body)
+	EventData    []byte // the event's payload, or its legacy body
 	EventCreated time.Time
 	SealedSecret []byte // the webhook's signing secret, sealed
 	SealedKey    []byte // the application's API key, sealed; nil when not kept
@@ -257,10 +260,11 @@ func (tx *Tx) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil
 		var c ClaimedDelivery
 		var data string
 		var evCreated int64
-		if err := scanDelivery(rows.Scan, &c.Delivery, &c.Owner, &c.Method, &data, &evCreated, &c.SealedSecret, &c.SealedKey); err != nil {
+		if err := scanDelivery(rows.Scan, &c.Delivery, &c.Owner, &c.Method, &c.Format, &c.Entity, &c.EventVersion, &data,
+			&evCreated, &c.SealedSecret, &c.SealedKey); err != nil {
 			return nil, err
 		}
-		c.Body, c.EventCreated = []byte(data), fromMicros(evCreated)
+		c.EventData, c.EventCreated = []byte(data), fromMicros(evCreated)
 		out = append(out, c)
 	}
 	return out, rows.Err()

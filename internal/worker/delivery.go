@@ -27,6 +27,11 @@ import (
 type Deliverer struct {
 	Svc *core.Service
 	Log *slog.Logger
+	// Renderers turn an event's neutral payload into the body of each
+	// webhook's format when it is delivered (server.Renderers builds
+	// them). A delivery whose format or entity has none fails, and the
+	// failure is in its log.
+	Renderers core.Renderers
 	// AllowPrivate lets deliveries reach private and loopback addresses.
 	AllowPrivate bool
 	// Concurrency bounds the attempts in flight (default 32); PerTarget
@@ -139,7 +144,7 @@ func (w *Deliverer) fill(ctx context.Context) {
 		}
 		n := min(free, w.PerTarget)
 		owner := w.id + "-" + strconv.FormatInt(w.claims.Add(1), 10)
-		jobs, err := w.Svc.ClaimDeliveries(ctx, owner, n, w.Lease, busy)
+		jobs, err := w.Svc.ClaimDeliveries(ctx, owner, n, w.Lease, busy, w.Renderers)
 		if err != nil {
 			if ctx.Err() == nil {
 				w.Log.ErrorContext(ctx, "claiming webhook deliveries failed", "err", err)

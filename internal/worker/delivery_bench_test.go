@@ -79,7 +79,7 @@ func BenchmarkDeliveryThroughput(b *testing.B) {
 				defer rc.Close()
 				s := mustShop(b, svc, "Bench Shop", rc.URL)
 				queue(b, db, s, b.N)
-				d := &Deliverer{Svc: svc, AllowPrivate: true, PerTarget: per}
+				d := &Deliverer{Svc: svc, Renderers: testRenderers, AllowPrivate: true, PerTarget: per}
 				b.ResetTimer()
 				d.Start(context.Background())
 				<-done
@@ -152,7 +152,7 @@ func BenchmarkEventToDelivery(b *testing.B) {
 			}
 			pays[i] = p.ID
 		}
-		d := &Deliverer{Svc: svc, AllowPrivate: true}
+		d := &Deliverer{Svc: svc, Renderers: testRenderers, AllowPrivate: true}
 		d.Start(ctx)
 		defer d.Stop()
 		var mu sync.Mutex

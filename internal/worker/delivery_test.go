@@ -17,12 +17,16 @@ import (
 	"github.com/pasarela/pasarela/internal/core/coretest"
 	"github.com/pasarela/pasarela/internal/processor"
 	"github.com/pasarela/pasarela/internal/processor/sandbox"
+	"github.com/pasarela/pasarela/internal/server"
 	"github.com/pasarela/pasarela/internal/store"
 	"github.com/pasarela/pasarela/internal/store/postgres"
 	"github.com/pasarela/pasarela/internal/store/postgres/pgtest"
 	"github.com/pasarela/pasarela/internal/store/sqlite"
 	"github.com/pasarela/pasarela/internal/webhook"
 )
+
+// testRenderers are the gateway's webhook formats, as a server wires them.
+var testRenderers = server.Renderers("http://pay.test")
 
 // testKey is the gateway's secret key in these tests: the same for every
 // process started on one database, as a key file makes it.
@@ -79,7 +83,8 @@ func startNode(t *testing.T, w where, clk *coretest.Clock) *node {
 		t.Fatal(err)
 	}
 	n := &node{db: db, svc: svc}
-	n.del = &Deliverer{Svc: svc, Log: log, AllowPrivate: true, Poll: 5 * time.Millisecond, PerTarget: 2, Timeout: 5 * time.Second}
+	n.del = &Deliverer{Svc: svc, Log: log, Renderers: testRenderers, AllowPrivate: true, Poll: 5 * time.Millisecond, PerTarget: 2,
+		Timeout: 5 * time.Second}
 	dctx, cancel := context.WithCancel(ctx)
 	n.cancel = cancel
 	n.del.Start(dctx)
@@ -350,7 +355,7 @@ func TestDelivererSurvivesRestart(t *testing.T) {
 		n2.stop()
 		n3 := startNode(t, db, clk)
 		clk.Advance(24 * time.Hour)
-		jobs, err := n3.svc.ClaimDeliveries(context.Background(), "probe", 10, time.Minute, nil)
+		jobs, err := n3.svc.ClaimDeliveries(context.Background(), "probe", 10, time.Minute, nil, testRenderers)
 		if err != nil || len(jobs) != 0 {
 			t.Fatalf("after delivery, claimed %d (%v)", len(jobs), err)
 		}

@@ -50,18 +50,10 @@ func (c *Config) defaults() {
 	}
 }
 
-// New returns the face, and registers how payouts appear in events and
-// webhooks: as this face's orderEntityResponse.
+// New returns the face.
 func New(svc *core.Service, log *slog.Logger, cfg Config) *Face {
 	cfg.defaults()
 	f := &Face{svc: svc, log: log, prefix: cfg.Prefix, cfg: cfg}
-	svc.RenderEvents(pasarela.EntityPayout, func(resource any) (json.RawMessage, error) {
-		po, ok := resource.(*pasarela.Payout)
-		if !ok {
-			return json.Marshal(resource)
-		}
-		return json.Marshal(renderOrder(po))
-	})
 	return f
 }
 

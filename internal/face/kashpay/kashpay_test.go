@@ -11,6 +11,7 @@ import (
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/processor/spei"
+	"github.com/pasarela/pasarela/internal/server"
 )
 
 // seedAuthBody is the seed's authenticate body exactly as its PHP sample
@@ -383,7 +384,8 @@ func TestOrderLifecycle(t *testing.T) {
 			r := e.Do("GET", "/EntitiesServices/getOperations", bearer(token, h...), "")
 			wantError(t, "header "+h[0]+"="+h[1], r, 400, 1060, h[0])
 		}
-		// The events carry the order as this face shows it.
+		// The events' payloads render, for PayREST endpoints, as the order
+		// this face shows.
 		var n int
 		if err := e.DB.Raw.QueryRow(`SELECT COUNT(*) FROM events WHERE entity = 'payout'`).Scan(&n); err != nil {
 			t.Fatal(err)
@@ -391,13 +393,20 @@ func TestOrderLifecycle(t *testing.T) {
 		if n != 4+4+5 {
 			t.Errorf("%d payout events, want 13", n)
 		}
+		stored := pasarela.Event{ID: "evt_returned", Entity: pasarela.EntityPayout}
 		var data string
-		if err := e.DB.Raw.QueryRow(`SELECT data FROM events WHERE type = 'payout.returned'`).Scan(&data); err != nil {
+		if err := e.DB.Raw.QueryRow(`SELECT version, data FROM events WHERE type = 'payout.returned'`).Scan(&stored.Version,
+			&data); err != nil {
+			t.Fatal(err)
+		}
+		stored.Data = []byte(data)
+		body, err := server.Renderers("http://pay.test").Render(pasarela.FormatPayREST, &stored)
+		if err != nil {
 			t.Fatal(err)
 		}
 		var ev map[string]any
-		if err := json.Unmarshal([]byte(data), &ev); err != nil || ev["status"] != float64(11) || ev["referenceCreatedPayment"] == nil {
-			t.Errorf("returned event body %s", data)
+		if err := json.Unmarshal(body, &ev); err != nil || ev["status"] != float64(11) || ev["referenceCreatedPayment"] == nil {
+			t.Errorf("returned event body %s", body)
 		}
 	})
 }

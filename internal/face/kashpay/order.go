@@ -80,7 +80,15 @@ func major(minor int64, currency string) json.Number {
 
 func kashTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 
-func renderOrder(p *pasarela.Payout) *order {
+// RenderPayout is the body of a payout event: the payout as Kashpay's
+// orderEntityResponse, made by the same view as the API's answers. It is a
+// plain function of the event's neutral payload, which the gateway wires
+// into its webhook formats in one place (server.Renderers).
+func RenderPayout(p *pasarela.PayoutSnapshot) ([]byte, error) {
+	return json.Marshal(renderOrder(p))
+}
+
+func renderOrder(p *pasarela.PayoutSnapshot) *order {
 	return &order{CreatedAt: kashTime(p.CreatedAt), UptadedAt: kashTime(p.UpdatedAt), ID: strconv.FormatInt(p.ID, 10),
 		NumericReference: p.NumericReference, AlphanumericReference: p.AlphanumericReference,
 		ReferenceCreatedPayment: p.Reference, Status: statusCodes[p.Status],
@@ -187,7 +195,7 @@ func (f *Face) createOrder(w http.ResponseWriter, r *http.Request) error {
 				var b bytes.Buffer
 				enc := json.NewEncoder(&b)
 				enc.SetEscapeHTML(false)
-				err := enc.Encode(envelope{Success: true, OrderEntityResponse: renderOrder(v.(*pasarela.Payout))})
+				err := enc.Encode(envelope{Success: true, OrderEntityResponse: renderOrder(v.(*pasarela.Payout).Snapshot())})
 				return http.StatusOK, b.Bytes(), err
 			}}
 	}
@@ -199,6 +207,6 @@ func (f *Face) createOrder(w http.ResponseWriter, r *http.Request) error {
 		transport.WriteReplay(w, replay.Status, replay.Body)
 		return nil
 	}
-	writeJSON(w, http.StatusOK, envelope{Success: true, OrderEntityResponse: renderOrder(po)})
+	writeJSON(w, http.StatusOK, envelope{Success: true, OrderEntityResponse: renderOrder(po.Snapshot())})
 	return nil
 }

@@ -143,12 +143,12 @@ type orderLineJSON struct {
 	Amount      string `json:"amount"`
 }
 
-// orderView is the order of p, or nil when p was not made as one.
-func orderView(p *pasarela.Payment) *orderJSON {
-	if p.OrderFingerprint == "" {
+// orderView is the order of a payment, or nil when it was not made as one.
+func orderView(o *pasarela.OrderSnapshot) *orderJSON {
+	if o == nil {
 		return nil
 	}
-	lines := func(in []pasarela.LineItem) ([]orderLineJSON, int64) {
+	lines := func(in []pasarela.LineItemSnapshot) ([]orderLineJSON, int64) {
 		out := make([]orderLineJSON, len(in))
 		var sum int64
 		for i, l := range in {
@@ -157,9 +157,9 @@ func orderView(p *pasarela.Payment) *orderJSON {
 		}
 		return out, sum
 	}
-	items, sub := lines(p.Items)
-	taxes, _ := lines(p.Taxes)
-	return &orderJSON{ID: p.MerchantRef, SubTotal: strconv.FormatInt(sub, 10), Shipping: strconv.FormatInt(p.Shipping, 10),
+	items, sub := lines(o.Items)
+	taxes, _ := lines(o.Taxes)
+	return &orderJSON{ID: o.Reference, SubTotal: strconv.FormatInt(sub, 10), Shipping: strconv.FormatInt(o.Shipping, 10),
 		Items: items, Taxes: taxes}
 }
 
@@ -188,6 +188,13 @@ func statusFilter(name string) []string {
 }
 
 func (f *Face) paymentView(p *pasarela.Payment) paymentJSON {
+	return paymentView(p.Snapshot(), f.svc.CheckoutURL(p.CheckoutToken))
+}
+
+// paymentView is PayREST's Payment of a snapshot, with checkoutURL the link
+// to its hosted page. Answers and webhook bodies (RenderPayment) are both
+// made here, from the same snapshot, so they agree field for field.
+func paymentView(p *pasarela.PaymentSnapshot, checkoutURL string) paymentJSON {
 	self := "/application/" + strconv.FormatInt(p.ApplicationID, 10) + "/payment/" + strconv.FormatInt(p.ID, 10)
 	out := paymentJSON{ID: p.ID, TransactionID: p.TransactionID, Status: statusName(p.Status), Type: string(p.Type),
 		Amount: strconv.FormatInt(p.Amount, 10), Currency: p.Currency, Captured: strconv.FormatInt(p.Captured, 10),
@@ -196,7 +203,7 @@ func (f *Face) paymentView(p *pasarela.Payment) paymentJSON {
 		GatewayConfigs: p.GatewayConfigs, ParentID: p.ParentID, ReturnURL: p.ReturnURL, CancelURL: p.CancelURL,
 		Language: p.Language, Metadata: p.Metadata, ExpiresAt: p.ExpiresAt, CompletionDate: p.CompletedAt,
 		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
-		Links: []link{{Rel: "self", Href: self}, {Rel: "payment", Href: f.svc.CheckoutURL(p.CheckoutToken)},
+		Links: []link{{Rel: "self", Href: self}, {Rel: "payment", Href: checkoutURL},
 			{Rel: "refunds", Href: self + "/refund"}}}
 	if out.Flags == nil {
 		out.Flags = []string{}
@@ -217,7 +224,7 @@ func (f *Face) paymentView(p *pasarela.Payment) paymentJSON {
 	if p.FailureCode != "" {
 		out.Failure = &failureJSON{Code: p.FailureCode, Message: p.FailureMessage}
 	}
-	out.Order = orderView(p)
+	out.Order = orderView(p.Order)
 	return out
 }
 
@@ -407,7 +414,11 @@ type refundForm struct {
 	Reason string  `json:"reason"`
 }
 
-func refundView(r *pasarela.Refund) refundJSON {
+func refundView(r *pasarela.Refund) refundJSON { return refundSnapshotView(r.Snapshot()) }
+
+// refundSnapshotView is PayREST's Refund of a snapshot: answers and webhook
+// bodies (RenderRefund) are both made here.
+func refundSnapshotView(r *pasarela.RefundSnapshot) refundJSON {
 	return refundJSON{ID: r.ID, PaymentID: r.PaymentID, Amount: strconv.FormatInt(r.Amount, 10), Currency: r.Currency,
 		Reason: r.Reason, Status: string(r.Status), FailureMessage: r.FailureMessage, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }

@@ -46,8 +46,6 @@ func (c *Config) defaults() {
 func New(svc *core.Service, log *slog.Logger, cfg Config) *Face {
 	cfg.defaults()
 	f := &Face{svc: svc, log: log, cfg: cfg}
-	f.registerRenderers()
-	f.registerSubscriptionRenderer()
 	return f
 }
 

@@ -2,7 +2,6 @@ package payrest
 
 import (
 	"encoding/json"
-	"fmt"
 	"html/template"
 	"mime"
 	"net/http"
@@ -127,11 +126,24 @@ func cardView(c *pasarela.Card) *cardJSON {
 	return &cardJSON{Last4: c.Last4, Brand: c.Brand, ExpMonth: c.ExpMonth, ExpYear: c.ExpYear}
 }
 
+func cardSnapshotView(c *pasarela.CardSnapshot) *cardJSON {
+	if c == nil {
+		return nil
+	}
+	return &cardJSON{Last4: c.Last4, Brand: c.Brand, ExpMonth: c.ExpMonth, ExpYear: c.ExpYear}
+}
+
 func subscriptionView(s *pasarela.Subscription) subscriptionJSON {
+	return subscriptionSnapshotView(s.Snapshot())
+}
+
+// subscriptionSnapshotView is PayREST's Subscription of a snapshot: answers
+// and webhook bodies (RenderSubscription) are both made here.
+func subscriptionSnapshotView(s *pasarela.SubscriptionSnapshot) subscriptionJSON {
 	out := subscriptionJSON{ID: s.ID, Status: string(s.Status), Amount: strconv.FormatInt(s.Amount, 10),
 		Currency: s.Currency, Description: s.Description, ClientID: s.CustomerID, ClientEmail: s.CustomerEmail,
 		Interval: string(s.Interval), IntervalCount: s.IntervalCount, StartDate: s.StartDate, EndDate: s.EndDate,
-		GatewayConfigs: s.GatewayConfigs, Card: cardView(s.Card), CyclesPaid: s.CyclesPaid, NextCycle: s.NextCycle,
+		GatewayConfigs: s.GatewayConfigs, Card: cardSnapshotView(s.Card), CyclesPaid: s.CyclesPaid, NextCycle: s.NextCycle,
 		NextChargeDate: s.NextChargeAt, ConfirmedAt: s.ConfirmedAt, CanceledAt: s.CanceledAt, CreatedAt: s.CreatedAt,
 		UpdatedAt: s.UpdatedAt, Links: []link{{Rel: "self", Href: subscriptionPath(s.ApplicationID, s.ID)}}}
 	if s.Cycles > 0 {
@@ -158,18 +170,6 @@ func (f *Face) agreementView(a *pasarela.SubscriptionAgreement) agreementJSON {
 		out.Failure = &failureJSON{Code: a.FailureCode, Message: a.FailureMessage}
 	}
 	return out
-}
-
-// registerSubscriptionRenderer makes subscription events (and webhook
-// bodies) show a subscription as this face's API does.
-func (f *Face) registerSubscriptionRenderer() {
-	f.svc.RenderEvents(pasarela.EntitySubscription, func(v any) (json.RawMessage, error) {
-		s, ok := v.(*pasarela.Subscription)
-		if !ok {
-			return nil, fmt.Errorf("subscription event of a %T", v)
-		}
-		return json.Marshal(subscriptionView(s))
-	})
 }
 
 func (f *Face) listSubscriptions(w http.ResponseWriter, r *http.Request) error {

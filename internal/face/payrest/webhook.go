@@ -1,8 +1,6 @@
 package payrest
 
 import (
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -90,7 +88,7 @@ func (f *Face) createWebhook(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	wh, replay, err := f.svc.CreateWebhook(r.Context(), appID, core.WebhookInput{Method: form.Method, Targets: form.Targets,
-		Entity: form.TargetEntity, Events: form.Events}, key)
+		Entity: form.TargetEntity, Events: form.Events, Format: pasarela.FormatPayREST}, key)
 	if err != nil {
 		return err
 	}
@@ -210,23 +208,4 @@ func (f *Face) retryDelivery(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusAccepted, deliveryView(d))
 	return nil
-}
-
-// registerRenderers makes events (and so webhook bodies) show payments and
-// refunds exactly as this face's API does.
-func (f *Face) registerRenderers() {
-	f.svc.RenderEvents(pasarela.EntityPayment, func(v any) (json.RawMessage, error) {
-		p, ok := v.(*pasarela.Payment)
-		if !ok {
-			return nil, fmt.Errorf("payment event of a %T", v)
-		}
-		return json.Marshal(f.paymentView(p))
-	})
-	f.svc.RenderEvents(pasarela.EntityRefund, func(v any) (json.RawMessage, error) {
-		r, ok := v.(*pasarela.Refund)
-		if !ok {
-			return nil, fmt.Errorf("refund event of a %T", v)
-		}
-		return json.Marshal(refundView(r))
-	})
 }

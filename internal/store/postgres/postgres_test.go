@@ -84,3 +84,19 @@ func TestCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestEventFormatsMigration: events and webhooks written before the event
+// formats migration stay deliverable as they were.
+func TestEventFormatsMigration(t *testing.T) {
+	ctx := context.Background()
+	db := mustSchemaDB(t)
+	m, err := db.migrator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := &store.Migrator{DB: m.DB, Migrations: storetest.BeforeEventFormats(t, m.Migrations), Lock: m.Lock}
+	if err := old.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	storetest.LegacyEvents(t, db, db.db, db.Migrate)
+}

@@ -362,3 +362,23 @@ func TestPragmas(t *testing.T) {
 		}
 	}
 }
+
+// TestEventFormatsMigration: events and webhooks written before the event
+// formats migration stay deliverable as they were.
+func TestEventFormatsMigration(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(filepath.Join(t.TempDir(), "legacy.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	m, err := db.migrator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := &store.Migrator{DB: m.DB, Migrations: storetest.BeforeEventFormats(t, m.Migrations)}
+	if err := old.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	storetest.LegacyEvents(t, db, db.write, db.Migrate)
+}

@@ -23,7 +23,7 @@ func testEvents(t *testing.T, db store.DB) {
 
 	hook := &store.WebhookRow{Webhook: pasarela.Webhook{ClientID: a.ID, ApplicationID: appA.ID, Method: "POST",
 		Targets: []string{"https://a.example.com/1", "https://a.example.com/2"}, Entity: "payment",
-		Events: []string{"payment.completed"}, CreatedAt: Base, UpdatedAt: Base}, SealedSecret: []byte{1, 2, 3}}
+		Format: pasarela.FormatPayREST, Events: []string{"payment.completed"}, CreatedAt: Base, UpdatedAt: Base}, SealedSecret: []byte{1, 2, 3}}
 	MustUpdate(t, db, func(tx *store.Tx) error { return tx.CreateWebhook(ctx, hook) })
 	MustView(t, db, func(tx *store.Tx) error {
 		got, err := tx.GetWebhook(ctx, a.ID, appA.ID, hook.ID)
@@ -53,7 +53,7 @@ func testEvents(t *testing.T, db store.DB) {
 	for i := range n {
 		MustUpdate(t, db, func(tx *store.Tx) error {
 			e := &pasarela.Event{ID: fmt.Sprintf("evt_%03d", n-i), ClientID: a.ID, ApplicationID: appA.ID, Type: "payment.completed",
-				Entity: "payment", EntityID: int64(i + 1), Data: []byte(`{"id":1}`), CreatedAt: Base}
+				Entity: "payment", EntityID: int64(i + 1), Version: pasarela.EventVersion, Data: []byte(`{"id":1}`), CreatedAt: Base}
 			if err := tx.CreateEvent(ctx, e); err != nil {
 				return err
 			}
@@ -71,6 +71,8 @@ func testEvents(t *testing.T, db store.DB) {
 		evs, err := tx.ListEvents(ctx, a.ID, store.EventFilter{Entity: "payment"}, 0)
 		if err != nil || len(evs) != n || evs[0].ID != fmt.Sprintf("evt_%03d", n) || evs[n-1].ID != "evt_001" {
 			t.Errorf("events %d (%v), want %d in the order written", len(evs), err, n)
+		} else if evs[0].Version != pasarela.EventVersion || string(evs[0].Data) != `{"id":1}` {
+			t.Errorf("event read back with version %d and data %s", evs[0].Version, evs[0].Data)
 		}
 		if evs, _ := tx.ListEvents(ctx, b.ID, store.EventFilter{}, 0); len(evs) != 0 {
 			t.Errorf("B sees %d of A's events", len(evs))
@@ -114,7 +116,8 @@ func testEvents(t *testing.T, db store.DB) {
 						t.Errorf("delivery %d claimed by %s and %s", c.ID, prev, owner)
 					}
 					owners[c.ID] = owner
-					if c.Owner != owner || c.Attempts != 1 || c.Method != "POST" || string(c.Body) != `{"id":1}` ||
+					if c.Owner != owner || c.Attempts != 1 || c.Method != "POST" || string(c.EventData) != `{"id":1}` ||
+						c.EventVersion != pasarela.EventVersion || c.Entity != "payment" || c.Format != pasarela.FormatPayREST ||
 						string(c.SealedSecret) != "\x01\x02\x03" || c.SealedKey != nil || c.EventType != "payment.completed" {
 						t.Errorf("claimed %+v", c)
 					}
