@@ -446,6 +446,7 @@ func TestDeliveryHashFollowsKeyRotation(t *testing.T) {
 // deliveries send that body byte for byte, signed over it, so a receiver
 // checking the signatures of a retry sees what it saw before.
 func TestDeliveryLegacyEventBodyUnchanged(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		w := e.MustWebhook(core.WebhookInput{})
 		// A PayREST body as the renderers of old wrote it, with spacing and
@@ -487,6 +488,7 @@ func TestDeliveryLegacyEventBodyUnchanged(t *testing.T) {
 // renderer for fails the delivery, with the reason in its log, and is
 // retried later (a newer gateway may render it).
 func TestDeliveryWithoutRenderer(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		e.MustSandbox()
 		w := e.MustWebhook(core.WebhookInput{Events: []string{"payment.completed"}})
@@ -516,6 +518,7 @@ func TestDeliveryWithoutRenderer(t *testing.T) {
 // TestWebhookFormat: an endpoint's format defaults to payrest, and a format
 // the gateway cannot send is refused when the endpoint is created.
 func TestWebhookFormat(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		w := e.MustWebhook(core.WebhookInput{})
 		if w.Format != pasarela.FormatPayREST {

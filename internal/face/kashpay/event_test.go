@@ -13,6 +13,7 @@ import (
 // payload read back from storage, is the orderEntityResponse Kashpay's
 // answers show, every member included.
 func TestRenderPayoutFromPayload(t *testing.T) {
+	t.Parallel()
 	t0 := time.Date(2026, 3, 1, 9, 30, 15, 123456789, time.FixedZone("CST", -6*3600))
 	po := &pasarela.Payout{ID: 12, ClientID: "c_1", UserID: 3, Seq: 12, Reference: "ACME12", Amount: 975050, Currency: "MXN",
 		TransactionType: 1, BeneficiaryName: "Ada", BeneficiaryAccount: "002010077777777771", BeneficiaryAccountType: "40",

@@ -65,6 +65,7 @@ func at(d time.Duration) *time.Time { t := t0.Add(d); return &t }
 // payload read back from storage, is the payment as PayREST's answers show
 // it, every field included.
 func TestRenderPaymentFromPayload(t *testing.T) {
+	t.Parallel()
 	p := &pasarela.Payment{ID: 41, ClientID: "c_1", ApplicationID: 7, TransactionID: "tx_1", Status: pasarela.StatusRequiresAction,
 		Type: pasarela.PaymentSimple, Amount: 1050, Currency: "EUR", Captured: 1050, Refunded: 50,
 		Description: "<b>Mugs & cups</b>", CustomerID: "cust_1", CustomerEmail: "ada@example.com", MerchantRef: "ORD-9",
@@ -99,6 +100,7 @@ func TestRenderPaymentFromPayload(t *testing.T) {
 }
 
 func TestRenderRefundFromPayload(t *testing.T) {
+	t.Parallel()
 	r := &pasarela.Refund{ID: 5, ClientID: "c_1", ApplicationID: 7, PaymentID: 41, Amount: 50, Currency: "EUR", Reason: "broken",
 		Status: pasarela.RefundCompleted, ProcessorRef: "re_1", FailureMessage: "none", CreatedAt: t0, UpdatedAt: t0.Add(time.Second)}
 	body, err := RenderRefund(roundTrip(t, r).Refund)
@@ -112,6 +114,7 @@ func TestRenderRefundFromPayload(t *testing.T) {
 }
 
 func TestRenderSubscriptionFromPayload(t *testing.T) {
+	t.Parallel()
 	s := &pasarela.Subscription{ID: 9, ClientID: "c_1", ApplicationID: 7, Status: pasarela.SubscriptionActive, Amount: 999,
 		Currency: "EUR", Description: "monthly", CustomerID: "cust_1", CustomerEmail: "ada@example.com",
 		Interval: pasarela.IntervalMonth, IntervalCount: 2, StartDate: t0, Cycles: 12, EndDate: at(24 * time.Hour),
