@@ -120,7 +120,8 @@ func (s *Service) createApplication(ctx context.Context, clientID string, in App
 		if err == nil {
 			return a, nil
 		}
-		if f := pasarela.AsError(err).Field; attempt == 3 || pasarela.ErrorKind(err) != pasarela.KindConflict || (f != "shopLogin" && f != "apiKey") {
+		collided := store.IsConstraint(err, store.UniqueAppShopLogin) || store.IsConstraint(err, store.UniqueAppKeyPrefix)
+		if attempt == 3 || !collided {
 			return nil, err
 		}
 		a.ShopLogin = newShopLogin()

@@ -295,10 +295,7 @@ func (s *Service) CreateOrder(ctx context.Context, appID int64, in OrderInput, i
 
 // isMerchantRefTaken reports whether err is the unique index on an
 // application's merchant references refusing an insert.
-func isMerchantRefTaken(err error) bool {
-	e := pasarela.AsError(err)
-	return e.Kind == pasarela.KindConflict && e.Code == "already_exists" && e.Field == "merchantRef"
-}
+func isMerchantRefTaken(err error) bool { return store.IsConstraint(err, store.UniqueMerchantRef) }
 
 // GetOrder returns an order of an application by the merchant's order id.
 // Another application's orders, and payments, are not found.
