@@ -169,7 +169,7 @@ func (s *Service) ListApplications(ctx context.Context, name string, opts pasare
 	// end the pattern early on SQLite (matching every name) and, like
 	// invalid UTF-8, is an error on PostgreSQL.
 	var v pasarela.Validation
-	if checkText(&v, "name", &name, false, 200); v.Err() != nil {
+	if checkText(&v, "filter.name", &name, false, 200); v.Err() != nil {
 		return nil, 0, v.Err()
 	}
 	var apps []pasarela.Application

@@ -394,7 +394,7 @@ func (s *Service) ListGatewayConfigs(ctx context.Context, appID int64, filter st
 		return nil, 0, err
 	}
 	var v pasarela.Validation
-	if checkText(&v, "filter", &filter, false, 200); v.Err() != nil {
+	if checkText(&v, "filter.text", &filter, false, 200); v.Err() != nil {
 		return nil, 0, v.Err()
 	}
 	var out []pasarela.GatewayConfig

@@ -31,6 +31,63 @@ var statusOf = map[pasarela.Kind]int{
 	pasarela.KindInternal:         http.StatusInternalServerError,
 }
 
+// wireFields renames the core's canonical field names (see pasarela.Error)
+// to PayREST's. Names the two agree on ("amount", "currency", "cycles") are
+// not listed. A list's filter fields are query parameters here.
+var wireFields = map[string]string{
+	"customer_id":     "clientId",
+	"customer_email":  "clientEmail",
+	"return_url":      "returnUrl",
+	"cancel_url":      "cancelUrl",
+	"expires_at":      "expiresAt",
+	"gateway_config":  "gatewayConfig",
+	"gateway_configs": "gatewayConfigs",
+	"interval_count":  "intervalCount",
+	"start_date":      "startDate",
+	"end_date":        "endDate",
+	"first_name":      "firstName",
+	"last_name":       "lastName",
+	"entity":          "targetEntity",
+	"key_prefix":      "apiKey",
+	"shop_login":      "shopLogin",
+	"idempotency_key": "Idempotency-Key",
+
+	"filter.status":         "status",
+	"filter.customer_id":    "client_id",
+	"filter.transaction_id": "transaction_id",
+	"filter.event_id":       "eventId",
+	"filter.name":           "name",
+	"filter.text":           "filter",
+}
+
+// ruleKey is one rule of one field, in the core's names.
+type ruleKey struct{ field, code string }
+
+// wording is PayREST's own message for the rules whose core message names
+// another field: the message names it the PayREST way.
+var wording = map[ruleKey]string{
+	{"cycles", "range"}:       "must be between 1 and 10000 (absent: until endDate or cancelled)",
+	{"end_date", "exclusive"}: "give cycles or endDate, not both",
+	{"end_date", "range"}:     "must not be before startDate",
+}
+
+// wireRule renders one broken rule in PayREST's names. An unknown field is
+// named as the client sent it, never renamed: it is not the core's name even
+// when it spells one.
+func wireRule(fe pasarela.FieldError) (field, message string) {
+	field, message = fe.Field, fe.Message
+	if fe.Code == "unknown_field" {
+		return field, message
+	}
+	if w, ok := wording[ruleKey{fe.Field, fe.Code}]; ok {
+		message = w
+	}
+	if w, ok := wireFields[fe.Field]; ok {
+		field = w
+	}
+	return field, message
+}
+
 func (f *Face) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := pasarela.AsError(err)
 	status, ok := statusOf[e.Kind]
@@ -43,12 +100,15 @@ func (f *Face) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		body.Message = "internal error"
 	} else if len(e.Fields) > 0 {
 		body.Errors = map[string][]string{}
-		for _, fe := range e.Fields {
-			field := fe.Field
+		for i, fe := range e.Fields {
+			field, msg := wireRule(fe)
 			if field == "" {
 				field = "body"
 			}
-			body.Errors[field] = append(body.Errors[field], fe.Message)
+			body.Errors[field] = append(body.Errors[field], msg)
+			if i == 0 && fe.Message == e.Message {
+				body.Message = msg
+			}
 		}
 		if body.Message == "" || len(e.Fields) > 1 {
 			body.Message = "validation failed"
