@@ -3,6 +3,8 @@ package payrest
 import (
 	"encoding/json"
 	"net/http"
+	"sort"
+	"strings"
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/transport"
@@ -52,6 +54,12 @@ var wireFields = map[string]string{
 	"shop_login":      "shopLogin",
 	"idempotency_key": "Idempotency-Key",
 
+	"created_at":      "createdAt",
+	"updated_at":      "updatedAt",
+	"completed_at":    "completionDate",
+	"next_charge_at":  "nextChargeDate",
+	"next_attempt_at": "nextAttemptAt",
+
 	"filter.status":         "status",
 	"filter.customer_id":    "client_id",
 	"filter.transaction_id": "transaction_id",
@@ -60,15 +68,56 @@ var wireFields = map[string]string{
 	"filter.text":           "filter",
 }
 
+// sortFromWire is wireFields backwards for the fields a list is sorted by:
+// PayREST's name to the core's. Filters are not sort fields.
+var sortFromWire = func() map[string]string {
+	m := map[string]string{}
+	for core, wire := range wireFields {
+		if !strings.Contains(core, ".") {
+			m[wire] = core
+		}
+	}
+	return m
+}()
+
 // ruleKey is one rule of one field, in the core's names.
 type ruleKey struct{ field, code string }
 
 // wording is PayREST's own message for the rules whose core message names
-// another field: the message names it the PayREST way.
-var wording = map[ruleKey]string{
-	{"cycles", "range"}:       "must be between 1 and 10000 (absent: until endDate or cancelled)",
-	{"end_date", "exclusive"}: "give cycles or endDate, not both",
-	{"end_date", "range"}:     "must not be before startDate",
+// another field (or a field's value): the message names it the PayREST way,
+// from the rule's params where it has some ("" keeps the core's message).
+var wording = map[ruleKey]func(params map[string]string) string{
+	{"cycles", "range"}: func(map[string]string) string {
+		return "must be between 1 and 10000 (absent: until endDate or cancelled)"
+	},
+	{"end_date", "exclusive"}: func(map[string]string) string { return "give cycles or endDate, not both" },
+	{"end_date", "range"}:     func(map[string]string) string { return "must not be before startDate" },
+	{"sort", "sort_field"}: func(p map[string]string) string {
+		if p == nil {
+			return "" // the store's second line, which names no fields
+		}
+		field, ok := strings.CutPrefix(p["field"], notPayREST)
+		if !ok {
+			field = wireName(field)
+		}
+		var names []string
+		for _, f := range strings.Split(p["sortable"], ", ") {
+			names = append(names, wireName(f))
+		}
+		sort.Strings(names)
+		return "cannot sort by '" + field + "'; sortable fields: " + strings.Join(names, ", ")
+	},
+	{"sort", "sort_fixed"}: func(map[string]string) string {
+		return "the detail is ordered by completionDate, then id, and cannot be sorted otherwise"
+	},
+}
+
+// wireName is PayREST's name of a field the core named.
+func wireName(f string) string {
+	if w, ok := wireFields[f]; ok {
+		return w
+	}
+	return f
 }
 
 // wireRule renders one broken rule in PayREST's names. An unknown field is
@@ -79,13 +128,12 @@ func wireRule(fe pasarela.FieldError) (field, message string) {
 	if fe.Code == "unknown_field" {
 		return field, message
 	}
-	if w, ok := wording[ruleKey{fe.Field, fe.Code}]; ok {
-		message = w
+	if word, ok := wording[ruleKey{fe.Field, fe.Code}]; ok {
+		if w := word(fe.Params); w != "" {
+			message = w
+		}
 	}
-	if w, ok := wireFields[fe.Field]; ok {
-		field = w
-	}
-	return field, message
+	return wireName(fe.Field), message
 }
 
 func (f *Face) writeError(w http.ResponseWriter, r *http.Request, err error) {

@@ -58,3 +58,37 @@ func TestCoreErrorsInPayRESTWords(t *testing.T) {
 		})
 	}
 }
+
+// TestSortInPayRESTWords: lists sort by PayREST's names, which the face
+// turns into the core's; a refused sort is told in PayREST's names, and a
+// core name PayREST spells otherwise is refused as the unknown name it is
+// here.
+func TestSortInPayRESTWords(t *testing.T) {
+	e := newEnv(t)
+	key := Key(e.A.AppKey)
+	app := e.A.AppID
+	e.MustCreateWebhook(key, app, nil)
+	e.MustGet(webhooksPath(app)+"?sort=targetEntity_desc,createdAt", key)
+	tests := []struct {
+		name, path string
+		auth       auth
+		message    string
+	}{
+		{"unknown field", paymentsPath(app) + "?sort=card_asc", key,
+			"cannot sort by 'card'; sortable fields: amount, completionDate, createdAt, currency, id, status"},
+		{"a PayREST field another list sorts by", subscriptionsPath(app) + "?sort=completionDate", key,
+			"cannot sort by 'completionDate'; sortable fields: amount, createdAt, currency, id, interval, nextChargeDate, startDate, status"},
+		{"the core's name of targetEntity", webhooksPath(app) + "?sort=entity_asc", key,
+			"cannot sort by 'entity'; sortable fields: createdAt, id, method, targetEntity"},
+		{"the operations detail", "/stats/operations/detail?sort=amount_desc", Bearer(e.A.Token),
+			"the detail is ordered by completionDate, then id, and cannot be sorted otherwise"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.For(t).Do("GET", tc.path, tc.auth, nil).ExpectError(t, 400, "sort")
+			if msgs := r.FieldErrors("sort"); len(msgs) != 1 || msgs[0] != tc.message {
+				t.Errorf("errors.sort %q, want [%q]", msgs, tc.message)
+			}
+		})
+	}
+}
