@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/pasarela/pasarela"
@@ -487,4 +488,16 @@ func (s *Service) ApplicationGatewayConfigs(ctx context.Context, appIDs []int64)
 		return err
 	})
 	return out, err
+}
+
+// errNoGateway refuses a payment that no enabled gateway config of the
+// application can take. How to configure one is the face's to say (its
+// admin route), so the application's id travels as a param.
+func errNoGateway(field, message string, appID int64) *pasarela.Error {
+	params := map[string]string{"application_id": strconv.FormatInt(appID, 10)}
+	e := &pasarela.Error{Kind: pasarela.KindInvalid, Code: "no_gateway", Field: field, Message: message, Params: params}
+	if field != "" {
+		e.Fields = []pasarela.FieldError{{Field: field, Code: e.Code, Message: message, Params: params}}
+	}
+	return e
 }

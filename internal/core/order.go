@@ -226,8 +226,7 @@ func (s *Service) CreateOrder(ctx context.Context, appID int64, in OrderInput, i
 		}
 		configs, err := usableConfigs(ctx, tx, p.ClientID, appID, nil, true)
 		if err == nil && len(configs) == 0 {
-			err = pasarela.Errorf(pasarela.KindInvalid, "no_gateway",
-				"the application has no enabled gateway config to take payments; configure one with POST /application/%d/gateway", appID)
+			err = errNoGateway("", "the application has no enabled gateway config to take payments", appID)
 		}
 		if err != nil {
 			return err

@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"maps"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -81,7 +82,12 @@ func TestOrderRules(t *testing.T) {
 	engines(t, func(t *testing.T, e *env) {
 		// Without an enabled gateway config the order cannot be paid.
 		_, _, err := e.svc.CreateOrder(e.app(), e.appID(), seedOrder("o-1"), nil)
-		wantErr(t, "no gateway", err, pasarela.KindInvalid, "no_gateway", "/gateway")
+		// The route to configure one is the face's to name; the core gives
+		// the application's id for it.
+		wantErr(t, "no gateway", err, pasarela.KindInvalid, "no_gateway", "no enabled gateway config")
+		if id := pasarela.AsError(err).Params["application_id"]; id != strconv.FormatInt(e.appID(), 10) {
+			t.Errorf("no gateway: application_id param %q, want %d", id, e.appID())
+		}
 		e.MustSandbox()
 		many := make([]pasarela.LineItem, core.MaxOrderItems+1)
 		for i := range many {

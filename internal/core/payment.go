@@ -189,8 +189,7 @@ func (s *Service) CreatePayment(ctx context.Context, appID int64, in PaymentInpu
 		}
 		configs, err := filterUsable(rows, in.GatewayConfigs, true)
 		if err == nil && len(configs) == 0 {
-			err = pasarela.Invalid("gateway_configs", "no_gateway", "no enabled gateway config can take this payment; configure one with POST /application/"+
-				strconv.FormatInt(appID, 10)+"/gateway")
+			err = errNoGateway("gateway_configs", "no enabled gateway config can take this payment", appID)
 		}
 		if err != nil || idem == nil {
 			return err

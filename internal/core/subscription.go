@@ -174,8 +174,7 @@ func (s *Service) CreateSubscription(ctx context.Context, appID int64, in Subscr
 		}
 		configs, err := usableConfigs(ctx, tx, p.ClientID, appID, in.GatewayConfigs, true)
 		if err == nil && len(s.cardConfigs(configs)) == 0 {
-			err = pasarela.Invalid("gateway_configs", "no_gateway", "no enabled card gateway config can store a card for this subscription; configure one with POST /application/"+
-				strconv.FormatInt(appID, 10)+"/gateway")
+			err = errNoGateway("gateway_configs", "no enabled card gateway config can store a card for this subscription", appID)
 		}
 		if err != nil || idem == nil {
 			return err

@@ -84,15 +84,23 @@ var sortFromWire = func() map[string]string {
 type ruleKey struct{ field, code string }
 
 // wording is PayREST's own message for the rules whose core message names
-// another field (or a field's value): the message names it the PayREST way,
-// from the rule's params where it has some ("" keeps the core's message).
-var wording = map[ruleKey]func(params map[string]string) string{
-	{"cycles", "range"}: func(map[string]string) string {
+// another field (or a field's value), or that PayREST completes with its own
+// routes: the message names them the PayREST way, from the rule's params
+// where it has some ("" keeps the core's message).
+var wording = map[ruleKey]func(fe pasarela.FieldError) string{
+	{"cycles", "range"}: func(pasarela.FieldError) string {
 		return "must be between 1 and 10000 (absent: until endDate or cancelled)"
 	},
-	{"end_date", "exclusive"}: func(map[string]string) string { return "give cycles or endDate, not both" },
-	{"end_date", "range"}:     func(map[string]string) string { return "must not be before startDate" },
-	{"sort", "sort_field"}: func(p map[string]string) string {
+	{"end_date", "exclusive"}: func(pasarela.FieldError) string { return "give cycles or endDate, not both" },
+	{"end_date", "range"}:     func(pasarela.FieldError) string { return "must not be before startDate" },
+	{"gateway_configs", "no_gateway"}: func(fe pasarela.FieldError) string {
+		if fe.Params["application_id"] == "" {
+			return ""
+		}
+		return fe.Message + "; configure one with POST /application/" + fe.Params["application_id"] + "/gateway"
+	},
+	{"sort", "sort_field"}: func(fe pasarela.FieldError) string {
+		p := fe.Params
 		if p == nil {
 			return "" // the store's second line, which names no fields
 		}
@@ -107,7 +115,7 @@ var wording = map[ruleKey]func(params map[string]string) string{
 		sort.Strings(names)
 		return "cannot sort by '" + field + "'; sortable fields: " + strings.Join(names, ", ")
 	},
-	{"sort", "sort_fixed"}: func(map[string]string) string {
+	{"sort", "sort_fixed"}: func(pasarela.FieldError) string {
 		return "the detail is ordered by completionDate, then id, and cannot be sorted otherwise"
 	},
 }
@@ -129,7 +137,7 @@ func wireRule(fe pasarela.FieldError) (field, message string) {
 		return field, message
 	}
 	if word, ok := wording[ruleKey{fe.Field, fe.Code}]; ok {
-		if w := word(fe.Params); w != "" {
+		if w := word(fe); w != "" {
 			message = w
 		}
 	}

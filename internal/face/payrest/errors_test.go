@@ -1,6 +1,7 @@
 package payrest_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -88,6 +89,33 @@ func TestSortInPayRESTWords(t *testing.T) {
 			r := e.For(t).Do("GET", tc.path, tc.auth, nil).ExpectError(t, 400, "sort")
 			if msgs := r.FieldErrors("sort"); len(msgs) != 1 || msgs[0] != tc.message {
 				t.Errorf("errors.sort %q, want [%q]", msgs, tc.message)
+			}
+		})
+	}
+}
+
+// TestNoGatewayInPayRESTWords: a payment or subscription no enabled config
+// can take is refused with PayREST's route to configure one, which the core
+// leaves to the face.
+func TestNoGatewayInPayRESTWords(t *testing.T) {
+	e := newEnv(t)
+	key := Key(e.A.AppKey)
+	app := e.A.AppID
+	route := "configure one with POST /application/" + strconv.FormatInt(app, 10) + "/gateway"
+	for _, tc := range []struct {
+		name, path string
+		body       any
+		message    string
+	}{
+		{"payment", paymentsPath(app), paymentBody(map[string]any{"amount": "10", "currency": "EUR"}),
+			"no enabled gateway config can take this payment; " + route},
+		{"subscription", subscriptionsPath(app), subscriptionBody(map[string]any{"amount": "1", "currency": "EUR", "interval": "day"}),
+			"no enabled card gateway config can store a card for this subscription; " + route},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.For(t).Do("POST", tc.path, key, tc.body).ExpectError(t, 400, "gatewayConfigs")
+			if msgs := r.FieldErrors("gatewayConfigs"); len(msgs) != 1 || msgs[0] != tc.message || r.JSON["message"] != tc.message {
+				t.Errorf("message %q, errors %q, want %q", r.JSON["message"], msgs, tc.message)
 			}
 		})
 	}

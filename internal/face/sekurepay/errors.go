@@ -35,15 +35,28 @@ func wireParam(field string) string {
 }
 
 // wording words, from the core's params, the rules whose core message names
-// other fields, so that the message names them SekurePay's way.
-var wording = map[string]func(p map[string]string) string{
-	"sub_total_mismatch": func(p map[string]string) string {
+// other fields, so that the message names them SekurePay's way, and those
+// it completes with where to act (the admin API's route, which is not the
+// core's to know).
+var wording = map[string]func(msg string, p map[string]string) string{
+	"sub_total_mismatch": func(_ string, p map[string]string) string {
 		return "must equal the sum of items[].amount_cents: expected " + p["expected"] + ", got " + p["got"]
 	},
-	"total_mismatch": func(p map[string]string) string {
+	"total_mismatch": func(_ string, p map[string]string) string {
 		return "must equal sub_total_cents + shipping_amount_cents + the sum of taxes[].amount_cents (" +
 			p["sub_total"] + " + " + p["shipping"] + " + " + p["taxes"] + "): expected " + p["expected"] + ", got " + p["got"]
 	},
+	"no_gateway": func(msg string, p map[string]string) string {
+		return msg + "; configure one with POST /application/" + p["application_id"] + "/gateway"
+	},
+}
+
+// wordMessage is the message of a rule the core broke, in SekurePay's words.
+func wordMessage(code, msg string, params map[string]string) string {
+	if word, ok := wording[code]; ok && params != nil {
+		return word(msg, params)
+	}
+	return msg
 }
 
 // wireRule renders one broken rule: its param in SekurePay's names, and a
@@ -52,10 +65,7 @@ var wording = map[string]func(p map[string]string) string{
 func wireRule(fe pasarela.FieldError) fieldError {
 	param, msg := fe.Field, fe.Message
 	if fe.Code != "unknown_field" {
-		param = wireParam(fe.Field)
-		if word, ok := wording[fe.Code]; ok && fe.Params != nil {
-			msg = word(fe.Params)
-		}
+		param, msg = wireParam(fe.Field), wordMessage(fe.Code, fe.Message, fe.Params)
 	}
 	return fieldError{Param: param, Code: fe.Code, Message: param + " " + msg}
 }

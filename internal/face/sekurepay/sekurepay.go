@@ -210,7 +210,7 @@ func statusOf(e *pasarela.Error) (int, string) {
 func (f *Face) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := pasarela.AsError(err)
 	status, typ := statusOf(e)
-	d := errorDetail{Type: typ, Code: e.Code, Message: e.Message, Param: wireParam(e.Field)}
+	d := errorDetail{Type: typ, Code: e.Code, Message: wordMessage(e.Code, e.Message, e.Params), Param: wireParam(e.Field)}
 	if status == http.StatusInternalServerError {
 		f.logInternal(r.Context(), err)
 		d = errorDetail{Type: typ, Message: "internal error"}
