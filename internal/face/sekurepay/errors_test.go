@@ -38,3 +38,15 @@ func TestOrderWithoutGateway(t *testing.T) {
 		}
 	})
 }
+
+// TestIdempotencyKeyParam: a malformed Idempotency-Key is refused naming
+// the header as SekurePay's clients send it, not the core's field name.
+func TestIdempotencyKeyParam(t *testing.T) {
+	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		r := e.Do("POST", "/orders", e.A.App.APIKey, strings.Replace(seedBody, "12200", "10700", 1), "Idempotency-Key", "two words")
+		if er := r.Err(t); r.Status != http.StatusBadRequest || er["code"] != "idempotency_key" || er["param"] != "Idempotency-Key" {
+			t.Fatalf("%d %s", r.Status, r.Body)
+		}
+	})
+}
