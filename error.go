@@ -63,6 +63,11 @@ func (k Kind) String() string {
 //     key of a map with a dot, "config.api_key" (the key as the map holds
 //     it). Amounts are in the unit of the type that holds them (minor units
 //     for an int64, a decimal otherwise) and never carry a unit suffix.
+//   - A list's filter is named "filter." and the filter's field
+//     ("filter.customer_id"), so that it never reads as the body's field of
+//     the same name; a list is sorted by the same names as its fields
+//     ("created_at"). A rule on fields taken together is named after them
+//     as one: a card's expiry month and year are "exp".
 //   - Codes are stable snake_case words ("required", "password_too_short",
 //     "total_mismatch"); a face that numbers its errors maps these words to
 //     its numbers in its own table.
