@@ -34,10 +34,10 @@ func (s *Service) CreateAgreement(ctx context.Context, appID, id int64, in Agree
 	}
 	var v pasarela.Validation
 	if in.GatewayConfig <= 0 {
-		v.Add("gatewayConfig", "required", "is required: the id of a card gateway config of the subscription")
+		v.Add("gateway_config", "required", "is required: the id of a card gateway config of the subscription")
 	}
-	checkURL(&v, "returnUrl", &in.ReturnURL)
-	checkURL(&v, "cancelUrl", &in.CancelURL)
+	checkURL(&v, "return_url", &in.ReturnURL)
+	checkURL(&v, "cancel_url", &in.CancelURL)
 	if err := v.Err(); err != nil {
 		return nil, nil, err
 	}
@@ -77,7 +77,7 @@ func (s *Service) createAgreement(ctx context.Context, tx *store.Tx, clientID st
 		ok = ok || c.ID == in.GatewayConfig
 	}
 	if !ok {
-		return pasarela.Invalid("gatewayConfig", "unknown_gateway_config",
+		return pasarela.Invalid("gateway_config", "unknown_gateway_config",
 			"must be an enabled card gateway config allowed for this subscription")
 	}
 	// One open agreement at a time: the earlier ones close.

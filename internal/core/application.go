@@ -120,7 +120,8 @@ func (s *Service) createApplication(ctx context.Context, clientID string, in App
 		if err == nil {
 			return a, nil
 		}
-		if f := pasarela.AsError(err).Field; attempt == 3 || pasarela.ErrorKind(err) != pasarela.KindConflict || (f != "shopLogin" && f != "apiKey") {
+		collided := store.IsConstraint(err, store.UniqueAppShopLogin) || store.IsConstraint(err, store.UniqueAppKeyPrefix)
+		if attempt == 3 || !collided {
 			return nil, err
 		}
 		a.ShopLogin = newShopLogin()
@@ -168,7 +169,7 @@ func (s *Service) ListApplications(ctx context.Context, name string, opts pasare
 	// end the pattern early on SQLite (matching every name) and, like
 	// invalid UTF-8, is an error on PostgreSQL.
 	var v pasarela.Validation
-	if checkText(&v, "name", &name, false, 200); v.Err() != nil {
+	if checkText(&v, "filter.name", &name, false, 200); v.Err() != nil {
 		return nil, 0, v.Err()
 	}
 	var apps []pasarela.Application

@@ -79,7 +79,7 @@ func (s *Service) CreateClient(ctx context.Context, in ClientInput) (*pasarela.C
 			}
 			return tx.CreateUser(ctx, u)
 		})
-		if err == nil || !derived || attempt == 5 || pasarela.AsError(err).Field != "code" {
+		if err == nil || !derived || attempt == 5 || !store.IsConstraint(err, store.UniqueClientCode) {
 			break
 		}
 		c.Code = code + "-" + randomString(4)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/pasarela/pasarela"
@@ -394,7 +395,7 @@ func (s *Service) ListGatewayConfigs(ctx context.Context, appID int64, filter st
 		return nil, 0, err
 	}
 	var v pasarela.Validation
-	if checkText(&v, "filter", &filter, false, 200); v.Err() != nil {
+	if checkText(&v, "filter.text", &filter, false, 200); v.Err() != nil {
 		return nil, 0, v.Err()
 	}
 	var out []pasarela.GatewayConfig
@@ -487,4 +488,16 @@ func (s *Service) ApplicationGatewayConfigs(ctx context.Context, appIDs []int64)
 		return err
 	})
 	return out, err
+}
+
+// errNoGateway refuses a payment that no enabled gateway config of the
+// application can take. How to configure one is the face's to say (its
+// admin route), so the application's id travels as a param.
+func errNoGateway(field, message string, appID int64) *pasarela.Error {
+	params := map[string]string{"application_id": strconv.FormatInt(appID, 10)}
+	e := &pasarela.Error{Kind: pasarela.KindInvalid, Code: "no_gateway", Field: field, Message: message, Params: params}
+	if field != "" {
+		e.Fields = []pasarela.FieldError{{Field: field, Code: e.Code, Message: message, Params: params}}
+	}
+	return e
 }

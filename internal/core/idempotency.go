@@ -38,11 +38,11 @@ type Replay struct {
 // CheckIdempotencyKey validates a key as sent by a client.
 func CheckIdempotencyKey(key string) error {
 	if len(key) == 0 || len(key) > 255 {
-		return pasarela.Invalid("Idempotency-Key", "idempotency_key", "must have 1 to 255 characters")
+		return pasarela.Invalid("idempotency_key", "idempotency_key", "must have 1 to 255 characters")
 	}
 	for _, r := range key {
 		if r < 0x21 || r > 0x7e {
-			return pasarela.Invalid("Idempotency-Key", "idempotency_key", "must be printable ASCII without spaces")
+			return pasarela.Invalid("idempotency_key", "idempotency_key", "must be printable ASCII without spaces")
 		}
 	}
 	return nil

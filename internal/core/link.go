@@ -40,15 +40,15 @@ func (s *Service) CreatePaymentLink(ctx context.Context, appID, paymentID int64,
 	}
 	var v pasarela.Validation
 	if in.GatewayConfig <= 0 {
-		v.Add("gatewayConfig", "required", "is required: a link is bound to one gateway config")
+		v.Add("gateway_config", "required", "is required: a link is bound to one gateway config")
 	}
-	checkURL(&v, "returnUrl", &in.ReturnURL)
-	checkURL(&v, "cancelUrl", &in.CancelURL)
+	checkURL(&v, "return_url", &in.ReturnURL)
+	checkURL(&v, "cancel_url", &in.CancelURL)
 	now := s.now()
 	expires := now.Add(DefaultLinkTTL)
 	if in.ExpiresAt != nil {
 		if !in.ExpiresAt.After(now) {
-			v.Add("expiresAt", "past", "must be in the future")
+			v.Add("expires_at", "past", "must be in the future")
 		}
 		expires = in.ExpiresAt.UTC().Truncate(time.Microsecond)
 	}
@@ -82,7 +82,7 @@ func (s *Service) CreatePaymentLink(ctx context.Context, appID, paymentID int64,
 				return tx.CreatePaymentLink(ctx, l)
 			}
 		}
-		return pasarela.Invalid("gatewayConfig", "not_allowed", "gateway config "+strconv.FormatInt(in.GatewayConfig, 10)+
+		return pasarela.Invalid("gateway_config", "not_allowed", "gateway config "+strconv.FormatInt(in.GatewayConfig, 10)+
 			" is not an enabled config this payment allows")
 	})
 	if err != nil {

@@ -189,7 +189,7 @@ func TestLinkToAConfigThePaymentDoesNotAllow(t *testing.T) {
 		for _, tc := range tests {
 			_, err := e.svc.CreatePaymentLink(e.app(), e.appID(), tc.payment, core.PaymentLinkInput{GatewayConfig: tc.config})
 			wantErr(t, tc.name, err, pasarela.KindInvalid, tc.code)
-			if f := pasarela.AsError(err).Field; f != "gatewayConfig" {
+			if f := pasarela.AsError(err).Field; f != "gateway_config" {
 				t.Errorf("%s: field %q, want gatewayConfig", tc.name, f)
 			}
 		}

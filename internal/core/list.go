@@ -28,7 +28,11 @@ func checkList(opts *pasarela.ListOptions, sortable map[string]string) error {
 	}
 	for _, s := range opts.Sort {
 		if _, ok := sortable[s.Field]; !ok {
-			v.Add("sort", "sort_field", "cannot sort by "+quoteField(s.Field)+"; sortable fields: "+strings.Join(sortedKeys(sortable), ", "))
+			// The fields are the core's names; a face renames both
+			// params to word the message its own way.
+			fields := strings.Join(sortedKeys(sortable), ", ")
+			v.AddParams("sort", "sort_field", "cannot sort by "+quoteField(s.Field)+"; sortable fields: "+fields,
+				map[string]string{"field": s.Field, "sortable": fields})
 			break
 		}
 	}

@@ -21,8 +21,9 @@ import (
 // keeps its breakdown, so PayREST lists it, webhooks report it and the
 // ledger accounts for it like any other payment.
 //
-// Field names in the errors below are SekurePay's own (sub_total_cents…):
-// orders are that face's noun, and its merchants must recognise them.
+// Field names in the errors below are the core's (sub_total, items[0].amount);
+// SekurePay's face renames them to its own (sub_total_cents…) and words the
+// arithmetic messages from their Params.
 
 // Limits of one order, so that one request cannot grow a row without bound.
 const (
@@ -81,29 +82,34 @@ func validateOrder(in *OrderInput) error {
 	} else {
 		in.Currency = c.Code
 	}
-	checkCents(&v, "sub_total_cents", in.SubTotal)
-	checkCents(&v, "shipping_amount_cents", in.Shipping)
-	checkCents(&v, "total_cents", in.Total)
+	checkCents(&v, "sub_total", in.SubTotal)
+	checkCents(&v, "shipping", in.Shipping)
+	checkCents(&v, "total", in.Total)
 	if in.Total == 0 {
-		v.Add("total_cents", "amount", "must be greater than zero")
+		v.Add("total", "amount", "must be greater than zero")
 	}
 	items, itemsOK := checkLines(&v, "items", in.Items, MaxOrderItems, true)
 	taxes, taxesOK := checkLines(&v, "taxes", in.Taxes, MaxOrderTaxes, false)
 	// The arithmetic is checked only over amounts that are themselves valid,
 	// so that every message names a real expected value.
 	if itemsOK && in.SubTotal >= 0 && in.SubTotal != items {
-		v.Add("sub_total_cents", "sub_total_mismatch", fmt.Sprintf(
-			"must equal the sum of items[].amount_cents: expected %d, got %d", items, in.SubTotal))
+		v.AddParams("sub_total", "sub_total_mismatch", fmt.Sprintf(
+			"must equal the sum of items[].amount: expected %d, got %d", items, in.SubTotal),
+			map[string]string{"expected": itoa(items), "got": itoa(in.SubTotal)})
 	}
 	if taxesOK && in.SubTotal >= 0 && in.Shipping >= 0 && in.Total >= 0 {
 		if want := in.SubTotal + in.Shipping + taxes; in.Total != want {
-			v.Add("total_cents", "total_mismatch", fmt.Sprintf(
-				"must equal sub_total_cents + shipping_amount_cents + the sum of taxes[].amount_cents (%d + %d + %d): expected %d, got %d",
-				in.SubTotal, in.Shipping, taxes, want, in.Total))
+			v.AddParams("total", "total_mismatch", fmt.Sprintf(
+				"must equal sub_total + shipping + the sum of taxes[].amount (%d + %d + %d): expected %d, got %d",
+				in.SubTotal, in.Shipping, taxes, want, in.Total),
+				map[string]string{"sub_total": itoa(in.SubTotal), "shipping": itoa(in.Shipping), "taxes": itoa(taxes),
+					"expected": itoa(want), "got": itoa(in.Total)})
 		}
 	}
 	return v.Err()
 }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // checkCents checks one amount of minor units.
 func checkCents(v *pasarela.Validation, field string, n int64) bool {
@@ -139,7 +145,7 @@ func checkLines(v *pasarela.Validation, field string, lines []pasarela.LineItem,
 		if err := lv.Err(); err != nil {
 			v.AddError(err)
 		}
-		if checkCents(v, name+".amount_cents", l.Amount) {
+		if checkCents(v, name+".amount", l.Amount) {
 			sum += l.Amount
 		} else {
 			ok = false
@@ -220,8 +226,7 @@ func (s *Service) CreateOrder(ctx context.Context, appID int64, in OrderInput, i
 		}
 		configs, err := usableConfigs(ctx, tx, p.ClientID, appID, nil, true)
 		if err == nil && len(configs) == 0 {
-			err = pasarela.Errorf(pasarela.KindInvalid, "no_gateway",
-				"the application has no enabled gateway config to take payments; configure one with POST /application/%d/gateway", appID)
+			err = errNoGateway("", "the application has no enabled gateway config to take payments", appID)
 		}
 		if err != nil {
 			return err
@@ -295,10 +300,7 @@ func (s *Service) CreateOrder(ctx context.Context, appID int64, in OrderInput, i
 
 // isMerchantRefTaken reports whether err is the unique index on an
 // application's merchant references refusing an insert.
-func isMerchantRefTaken(err error) bool {
-	e := pasarela.AsError(err)
-	return e.Kind == pasarela.KindConflict && e.Code == "already_exists" && e.Field == "merchantRef"
-}
+func isMerchantRefTaken(err error) bool { return store.IsConstraint(err, store.UniqueMerchantRef) }
 
 // GetOrder returns an order of an application by the merchant's order id.
 // Another application's orders, and payments, are not found.

@@ -1,6 +1,8 @@
 package core_test
 
 import (
+	"maps"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -82,7 +84,12 @@ func TestOrderRules(t *testing.T) {
 	engines(t, func(t *testing.T, e *env) {
 		// Without an enabled gateway config the order cannot be paid.
 		_, _, err := e.svc.CreateOrder(e.app(), e.appID(), seedOrder("o-1"), nil)
-		wantErr(t, "no gateway", err, pasarela.KindInvalid, "no_gateway", "/gateway")
+		// The route to configure one is the face's to name; the core gives
+		// the application's id for it.
+		wantErr(t, "no gateway", err, pasarela.KindInvalid, "no_gateway", "no enabled gateway config")
+		if id := pasarela.AsError(err).Params["application_id"]; id != strconv.FormatInt(e.appID(), 10) {
+			t.Errorf("no gateway: application_id param %q, want %d", id, e.appID())
+		}
 		e.MustSandbox()
 		many := make([]pasarela.LineItem, core.MaxOrderItems+1)
 		for i := range many {
@@ -95,24 +102,24 @@ func TestOrderRules(t *testing.T) {
 			code  string
 			words []string
 		}{
-			{"seed total", func(o *core.OrderInput) { o.Total = 12200 }, "total_cents", "total_mismatch",
+			{"seed total", func(o *core.OrderInput) { o.Total = 12200 }, "total", "total_mismatch",
 				[]string{"(10000 + 200 + 500)", "expected 10700, got 12200"}},
-			{"sub-total", func(o *core.OrderInput) { o.SubTotal, o.Total = 9000, 9700 }, "sub_total_cents", "sub_total_mismatch",
+			{"sub-total", func(o *core.OrderInput) { o.SubTotal, o.Total = 9000, 9700 }, "sub_total", "sub_total_mismatch",
 				[]string{"expected 10000, got 9000"}},
 			{"no id", func(o *core.OrderInput) { o.ID = "" }, "id", "required", nil},
 			{"id with a slash", func(o *core.OrderInput) { o.ID = "a/b" }, "id", "format", nil},
 			{"id with a control", func(o *core.OrderInput) { o.ID = "a\x00b" }, "id", "format", nil},
 			{"unknown currency", func(o *core.OrderInput) { o.Currency = "ABC" }, "currency", "currency", []string{"ISO 4217"}},
 			{"crypto", func(o *core.OrderInput) { o.Currency = "BTC" }, "currency", "currency", nil},
-			{"negative shipping", func(o *core.OrderInput) { o.Shipping = -200; o.Total = 10300 }, "shipping_amount_cents", "negative", nil},
-			{"negative item", func(o *core.OrderInput) { o.Items[0].Amount = -1 }, "items[0].amount_cents", "negative", nil},
-			{"huge item", func(o *core.OrderInput) { o.Items[0].Amount = 1 << 62 }, "items[0].amount_cents", "amount", nil},
+			{"negative shipping", func(o *core.OrderInput) { o.Shipping = -200; o.Total = 10300 }, "shipping", "negative", nil},
+			{"negative item", func(o *core.OrderInput) { o.Items[0].Amount = -1 }, "items[0].amount", "negative", nil},
+			{"huge item", func(o *core.OrderInput) { o.Items[0].Amount = 1 << 62 }, "items[0].amount", "amount", nil},
 			{"no items", func(o *core.OrderInput) { o.Items = nil }, "items", "required", nil},
 			{"too many items", func(o *core.OrderInput) { o.Items = many }, "items", "too_many", nil},
 			{"blank description", func(o *core.OrderInput) { o.Taxes[0].Description = "  " }, "taxes[0].description", "required", nil},
 			{"zero total", func(o *core.OrderInput) {
 				*o = core.OrderInput{ID: "z", Currency: "USD", Items: []pasarela.LineItem{{Description: "gift"}}}
-			}, "total_cents", "amount", nil},
+			}, "total", "amount", nil},
 		}
 		for _, c := range cases {
 			in := seedOrder("o-1")
@@ -121,6 +128,23 @@ func TestOrderRules(t *testing.T) {
 			wantErr(t, c.name, err, pasarela.KindInvalid, c.code, c.words...)
 			if pe := pasarela.AsError(err); pe.Field != c.field {
 				t.Errorf("%s: field %q, want %q", c.name, pe.Field, c.field)
+			}
+		}
+		// The arithmetic's values travel as params, so that a face words
+		// its own message without parsing the core's.
+		for _, c := range []struct {
+			edit   func(*core.OrderInput)
+			params map[string]string
+		}{
+			{func(o *core.OrderInput) { o.Total = 12200 },
+				map[string]string{"sub_total": "10000", "shipping": "200", "taxes": "500", "expected": "10700", "got": "12200"}},
+			{func(o *core.OrderInput) { o.SubTotal, o.Total = 9000, 9700 }, map[string]string{"expected": "10000", "got": "9000"}},
+		} {
+			in := seedOrder("o-1")
+			c.edit(&in)
+			_, _, err := e.svc.CreateOrder(e.app(), e.appID(), in, nil)
+			if pe := pasarela.AsError(err); !maps.Equal(pe.Params, c.params) || !maps.Equal(pe.Fields[0].Params, c.params) {
+				t.Errorf("%s: params %v, want %v", pe.Code, pe.Params, c.params)
 			}
 		}
 		if n := e.count(`SELECT COUNT(*) FROM payments`); n != 0 {

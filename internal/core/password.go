@@ -16,28 +16,38 @@ import (
 )
 
 // PasswordSymbols are the symbols the password policy accepts as "a symbol".
-// The list is xpay's (rule 5023), the one policy of every face.
+// The list is xpay's (its rule 5023), the one policy of every face.
 const PasswordSymbols = "%&*#@!¡?¿+$_-"
 
-// Password policy codes, from xpay's rules 5001–5023. Faces that have their
-// own numeric codes (xpay) use the number; the others show the message.
+// Password policy codes. They are the core's words; a face with numbered
+// errors maps them in its own table. xpay numbers the same rules so, and its
+// face is to take this table as it is:
+//
+//	password_empty      5001
+//	password_required   5002
+//	password_too_short  5003
+//	password_too_long   5004
+//	password_no_lower   5020
+//	password_no_upper   5021
+//	password_no_digit   5022
+//	password_no_symbol  5023
 const (
-	PasswordEmpty     = "5001"
-	PasswordRequired  = "5002"
-	PasswordTooShort  = "5003"
-	PasswordTooLong   = "5004"
-	PasswordNoLower   = "5020"
-	PasswordNoUpper   = "5021"
-	PasswordNoDigit   = "5022"
-	PasswordNoSymbol  = "5023"
+	PasswordEmpty     = "password_empty"
+	PasswordRequired  = "password_required"
+	PasswordTooShort  = "password_too_short"
+	PasswordTooLong   = "password_too_long"
+	PasswordNoLower   = "password_no_lower"
+	PasswordNoUpper   = "password_no_upper"
+	PasswordNoDigit   = "password_no_digit"
+	PasswordNoSymbol  = "password_no_symbol"
 	passwordMinLength = 8
 	passwordMaxLength = 52
 )
 
 // CheckPassword applies the one password policy of the gateway to the field
-// named field. Every rule broken is reported, each with its xpay code, so a
-// user fixes everything at once. A nil password is "required" (5002); an
-// empty one is "empty" (5001).
+// named field. Every rule broken is reported, each with its own code, so a
+// user fixes everything at once. A nil password is "required"; an empty one
+// is "empty".
 func CheckPassword(field string, password *string) error {
 	var v pasarela.Validation
 	switch {

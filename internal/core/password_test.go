@@ -11,7 +11,7 @@ import (
 
 func ptr(s string) *string { return &s }
 
-// TestCheckPassword: each rule of the policy gives its xpay code, and every
+// TestCheckPassword: each rule of the policy gives its own code, and every
 // broken rule is reported.
 func TestCheckPassword(t *testing.T) {
 	t.Parallel()
@@ -80,14 +80,15 @@ func TestCheckPassword(t *testing.T) {
 	}
 	t.Run("the field name is the caller's", func(t *testing.T) {
 		var e *pasarela.Error
-		if !errors.As(CheckPassword("newPassword", ptr("x")), &e) || e.Fields[0].Field != "newPassword" {
+		if !errors.As(CheckPassword("new_password", ptr("x")), &e) || e.Fields[0].Field != "new_password" {
 			t.Fatalf("got %+v", e)
 		}
 	})
-	t.Run("the codes are xpay's", func(t *testing.T) {
+	t.Run("the codes are the core's words, not a face's numbers", func(t *testing.T) {
 		got := []string{PasswordEmpty, PasswordRequired, PasswordTooShort, PasswordTooLong,
 			PasswordNoLower, PasswordNoUpper, PasswordNoDigit, PasswordNoSymbol}
-		want := []string{"5001", "5002", "5003", "5004", "5020", "5021", "5022", "5023"}
+		want := []string{"password_empty", "password_required", "password_too_short", "password_too_long",
+			"password_no_lower", "password_no_upper", "password_no_digit", "password_no_symbol"}
 		if !slices.Equal(got, want) {
 			t.Fatalf("codes %v, want %v", got, want)
 		}

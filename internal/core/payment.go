@@ -48,13 +48,13 @@ func (s *Service) validatePayment(in *PaymentInput) error {
 		in.Currency = c.Code
 	}
 	checkText(&v, "description", &in.Description, false, 1000)
-	checkText(&v, "clientId", &in.CustomerID, false, 200)
+	checkText(&v, "customer_id", &in.CustomerID, false, 200)
 	if in.CustomerEmail != "" {
 		if a, err := mail.ParseAddress(in.CustomerEmail); err != nil || a.Address != in.CustomerEmail {
-			v.Add("clientEmail", "email", "must be a valid email address")
+			v.Add("customer_email", "email", "must be a valid email address")
 		}
 	}
-	checkText(&v, "merchantRef", &in.MerchantRef, false, 200)
+	checkText(&v, "merchant_ref", &in.MerchantRef, false, 200)
 	if len(in.Flags) > 20 {
 		v.Add("flags", "too_many", "may have at most 20 flags")
 	}
@@ -74,8 +74,8 @@ func (s *Service) validatePayment(in *PaymentInput) error {
 	default:
 		v.Add("capture", "enum", "must be automatic or manual")
 	}
-	checkURL(&v, "returnUrl", &in.ReturnURL)
-	checkURL(&v, "cancelUrl", &in.CancelURL)
+	checkURL(&v, "return_url", &in.ReturnURL)
+	checkURL(&v, "cancel_url", &in.CancelURL)
 	in.Language = strings.ToLower(in.Language)
 	if in.Language == "" {
 		in.Language = "en"
@@ -87,7 +87,7 @@ func (s *Service) validatePayment(in *PaymentInput) error {
 		t := in.ExpiresAt.UTC().Truncate(time.Microsecond)
 		in.ExpiresAt = &t
 		if !t.After(s.now()) {
-			v.Add("expiresAt", "past", "must be in the future")
+			v.Add("expires_at", "past", "must be in the future")
 		}
 	}
 	if len(in.Metadata) > 50 {
@@ -135,7 +135,7 @@ func filterUsable(rows []store.GatewayConfigRow, allowed []int64, strict bool) (
 			continue
 		}
 		if !ok {
-			return nil, pasarela.Invalid("gatewayConfigs", "unknown_gateway_config", "gateway config "+strconv.FormatInt(id, 10)+" is not one of this application's")
+			return nil, pasarela.Invalid("gateway_configs", "unknown_gateway_config", "gateway config "+strconv.FormatInt(id, 10)+" is not one of this application's")
 		}
 		if r.Enabled {
 			out = append(out, r)
@@ -189,8 +189,7 @@ func (s *Service) CreatePayment(ctx context.Context, appID int64, in PaymentInpu
 		}
 		configs, err := filterUsable(rows, in.GatewayConfigs, true)
 		if err == nil && len(configs) == 0 {
-			err = pasarela.Invalid("gatewayConfigs", "no_gateway", "no enabled gateway config can take this payment; configure one with POST /application/"+
-				strconv.FormatInt(appID, 10)+"/gateway")
+			err = errNoGateway("gateway_configs", "no enabled gateway config can take this payment", appID)
 		}
 		if err != nil || idem == nil {
 			return err
@@ -302,12 +301,12 @@ func (s *Service) ListPayments(ctx context.Context, appID int64, f PaymentFilter
 		var v pasarela.Validation
 		for _, st := range append([]string{f.Status}, f.Statuses...) {
 			if st != "" && !pasarela.PaymentStatus(st).Valid() {
-				v.Add("status", "enum", "unknown status "+quoteField(st))
+				v.Add("filter.status", "enum", "unknown status "+quoteField(st))
 				break
 			}
 		}
-		checkText(&v, "client_id", &f.CustomerID, false, 200)
-		checkText(&v, "transaction_id", &f.TransactionID, false, 64)
+		checkText(&v, "filter.customer_id", &f.CustomerID, false, 200)
+		checkText(&v, "filter.transaction_id", &f.TransactionID, false, 64)
 		if err := v.Err(); err != nil {
 			return err
 		}

@@ -65,7 +65,7 @@ func validatePayout(in *PayoutInput) error {
 		v.Add("currency", "unsupported_currency", "SPEI transfers are in Mexican pesos only (MXN, ISO 4217 number 484)")
 	}
 	if in.TransactionType != TransactionSPEI {
-		v.Add("transactionType", "transaction_type", "the only supported type is 1 (SPEI interbank transfer)")
+		v.Add("transaction_type", "transaction_type", "the only supported type is 1 (SPEI interbank transfer)")
 	}
 	trim := func(s *string) { *s = strings.TrimSpace(*s) }
 	for _, s := range []*string{&in.BeneficiaryName, &in.BeneficiaryAccount, &in.BeneficiaryAccountType, &in.BankCode,
@@ -74,11 +74,11 @@ func validatePayout(in *PayoutInput) error {
 		&in.BeneficiaryPostalCode, &in.DateTransaction} {
 		trim(s)
 	}
-	checkText(&v, "beneficiaryName", &in.BeneficiaryName, true, speiNameLen)
+	checkText(&v, "beneficiary_name", &in.BeneficiaryName, true, speiNameLen)
 	clabeOK := false
 	if in.BeneficiaryAccount == "" {
-		v.Add("beneficiaryAccount", "required", "is required")
-	} else if err := pasarela.CheckCLABE("beneficiaryAccount", in.BeneficiaryAccount); err != nil {
+		v.Add("beneficiary_account", "required", "is required")
+	} else if err := pasarela.CheckCLABE("beneficiary_account", in.BeneficiaryAccount); err != nil {
 		v.AddError(err)
 	} else {
 		clabeOK = true
@@ -87,49 +87,49 @@ func validatePayout(in *PayoutInput) error {
 	case "", AccountTypeCLABE, "clabe":
 		in.BeneficiaryAccountType = AccountTypeCLABE
 	default:
-		v.Add("beneficiaryAccountType", "account_type", "the only supported account type is 40 (CLABE)")
+		v.Add("beneficiary_account_type", "account_type", "the only supported account type is 40 (CLABE)")
 	}
 	if in.BankCode == "" {
-		v.Add("bankCode", "required", "is required")
+		v.Add("bank_code", "required", "is required")
 	} else if inst, ok := pasarela.LookupInstitution(in.BankCode); !ok {
-		v.Add("bankCode", "bank_code", "is not an institution of the Banxico catalog (3 digits, like 002 for BANAMEX)")
+		v.Add("bank_code", "bank_code", "is not an institution of the Banxico catalog (3 digits, like 002 for BANAMEX)")
 	} else {
 		in.BankCode = inst.Code
 		if clabeOK && in.BeneficiaryAccount[:3] != inst.Code {
-			v.Add("bankCode", "bank_mismatch", "is "+inst.Code+" ("+inst.Name+") but the CLABE belongs to "+
+			v.Add("bank_code", "bank_mismatch", "is "+inst.Code+" ("+inst.Name+") but the CLABE belongs to "+
 				in.BeneficiaryAccount[:3])
 		}
 	}
 	checkText(&v, "concept", &in.Concept, true, speiConceptLen)
 	checkText(&v, "description", &in.Description, false, 200)
 	if in.NumericReference == "" {
-		v.Add("numericReference", "required", "is required")
+		v.Add("numeric_reference", "required", "is required")
 	} else if len(in.NumericReference) > 10 || strings.Trim(in.NumericReference, "0123456789") != "" {
-		v.Add("numericReference", "numeric_reference", "must be a number of at most 10 digits")
+		v.Add("numeric_reference", "numeric_reference", "must be a number of at most 10 digits")
 	}
 	if in.AlphanumericReference != "" && (len(in.AlphanumericReference) > speiRefLen || !alnumPattern.MatchString(in.AlphanumericReference)) {
-		v.Add("alphanumericReference", "alphanumeric_reference", "must be at most 30 letters and digits")
+		v.Add("alphanumeric_reference", "alphanumeric_reference", "must be at most 30 letters and digits")
 	}
 	if in.BeneficiaryEmail != "" {
 		if a, err := mail.ParseAddress(in.BeneficiaryEmail); err != nil || a.Address != in.BeneficiaryEmail || len(in.BeneficiaryEmail) > 254 {
-			v.Add("beneficiaryEmail", "email", "must be a valid email address")
+			v.Add("beneficiary_email", "email", "must be a valid email address")
 		}
 	}
 	if in.BeneficiaryRFC != "" {
 		in.BeneficiaryRFC = strings.ToUpper(in.BeneficiaryRFC)
 		if !rfcPattern.MatchString(in.BeneficiaryRFC) {
-			v.Add("beneficiaryRfc", "rfc", "must be an RFC of 12 or 13 characters, like ROPL951201091")
+			v.Add("beneficiary_rfc", "rfc", "must be an RFC of 12 or 13 characters, like ROPL951201091")
 		}
 	}
-	checkText(&v, "beneficiaryAddress1", &in.BeneficiaryAddress1, false, 100)
-	checkText(&v, "beneficiaryAddress2", &in.BeneficiaryAddress2, false, 100)
-	checkText(&v, "beneficiaryCity", &in.BeneficiaryCity, false, 100)
+	checkText(&v, "beneficiary_address1", &in.BeneficiaryAddress1, false, 100)
+	checkText(&v, "beneficiary_address2", &in.BeneficiaryAddress2, false, 100)
+	checkText(&v, "beneficiary_city", &in.BeneficiaryCity, false, 100)
 	if in.BeneficiaryPostalCode != "" && (len(in.BeneficiaryPostalCode) != 5 || strings.Trim(in.BeneficiaryPostalCode, "0123456789") != "") {
-		v.Add("beneficiaryPostalCode", "postal_code", "must be a Mexican postal code of 5 digits")
+		v.Add("beneficiary_postal_code", "postal_code", "must be a Mexican postal code of 5 digits")
 	}
 	if in.DateTransaction != "" {
 		if _, err := time.Parse("020106", in.DateTransaction); err != nil || len(in.DateTransaction) != 6 {
-			v.Add("dateTransaction", "date_transaction", "must be a date written DDMMYY, like 030421")
+			v.Add("date_transaction", "date_transaction", "must be a date written DDMMYY, like 030421")
 		}
 	}
 	return v.Err()

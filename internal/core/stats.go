@@ -362,7 +362,7 @@ func (s *Service) OperationsDetail(ctx context.Context, in StatsPeriodInput, opt
 	var v pasarela.Validation
 	v.AddError(perr)
 	if len(opts.Sort) > 0 {
-		v.Add("sort", "sort_field", "the detail is ordered by completionDate, then id, and cannot be sorted otherwise")
+		v.Add("sort", "sort_fixed", "the detail is ordered by completed_at, then id, and cannot be sorted otherwise")
 		opts.Sort = nil
 	}
 	v.AddError(checkList(&opts, nil))

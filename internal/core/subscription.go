@@ -88,10 +88,10 @@ func (s *Service) validateSubscription(in *SubscriptionInput) error {
 		in.Currency = c.Code
 	}
 	checkText(&v, "description", &in.Description, false, 1000)
-	checkText(&v, "clientId", &in.CustomerID, false, 200)
+	checkText(&v, "customer_id", &in.CustomerID, false, 200)
 	if in.CustomerEmail != "" {
 		if a, err := mail.ParseAddress(in.CustomerEmail); err != nil || a.Address != in.CustomerEmail {
-			v.Add("clientEmail", "email", "must be a valid email address")
+			v.Add("customer_email", "email", "must be a valid email address")
 		}
 	}
 	iv := pasarela.Interval(in.Interval)
@@ -105,9 +105,9 @@ func (s *Service) validateSubscription(in *SubscriptionInput) error {
 		in.IntervalCount = 1
 	}
 	if max, ok := maxIntervalCount[iv]; ok && (in.IntervalCount < 1 || in.IntervalCount > max) {
-		v.Add("intervalCount", "range", "must be between 1 and "+strconv.Itoa(max))
+		v.Add("interval_count", "range", "must be between 1 and "+strconv.Itoa(max))
 	} else if in.IntervalCount < 1 {
-		v.Add("intervalCount", "range", "must be 1 or more")
+		v.Add("interval_count", "range", "must be 1 or more")
 	}
 	now := s.now()
 	if in.StartDate == nil {
@@ -118,25 +118,25 @@ func (s *Service) validateSubscription(in *SubscriptionInput) error {
 		// A start a little in the past (a date typed as today) is due at
 		// once; one further back would charge periods nobody agreed to.
 		if t.Before(now.Add(-24 * time.Hour)) {
-			v.Add("startDate", "past", "may not be more than a day in the past")
+			v.Add("start_date", "past", "may not be more than a day in the past")
 		} else if t.After(now.AddDate(5, 0, 0)) {
-			v.Add("startDate", "range", "may be at most 5 years ahead")
+			v.Add("start_date", "range", "may be at most 5 years ahead")
 		}
 	}
 	if in.Cycles < 0 || in.Cycles > 10000 {
-		v.Add("cycles", "range", "must be between 1 and 10000 (absent: until endDate or cancelled)")
+		v.Add("cycles", "range", "must be between 1 and 10000 (absent: until end_date or cancelled)")
 	}
 	if in.EndDate != nil {
 		t := in.EndDate.UTC().Truncate(time.Microsecond)
 		in.EndDate = &t
 		if in.Cycles > 0 {
-			v.Add("endDate", "exclusive", "give cycles or endDate, not both")
+			v.Add("end_date", "exclusive", "give cycles or end_date, not both")
 		} else if t.Before(*in.StartDate) {
-			v.Add("endDate", "range", "must not be before startDate")
+			v.Add("end_date", "range", "must not be before start_date")
 		}
 	}
 	if len(in.GatewayConfigs) > 50 {
-		v.Add("gatewayConfigs", "too_many", "may name at most 50 gateway configs")
+		v.Add("gateway_configs", "too_many", "may name at most 50 gateway configs")
 	}
 	return v.Err()
 }
@@ -174,8 +174,7 @@ func (s *Service) CreateSubscription(ctx context.Context, appID int64, in Subscr
 		}
 		configs, err := usableConfigs(ctx, tx, p.ClientID, appID, in.GatewayConfigs, true)
 		if err == nil && len(s.cardConfigs(configs)) == 0 {
-			err = pasarela.Invalid("gatewayConfigs", "no_gateway", "no enabled card gateway config can store a card for this subscription; configure one with POST /application/"+
-				strconv.FormatInt(appID, 10)+"/gateway")
+			err = errNoGateway("gateway_configs", "no enabled card gateway config can store a card for this subscription", appID)
 		}
 		if err != nil || idem == nil {
 			return err
@@ -260,9 +259,9 @@ func (s *Service) ListSubscriptions(ctx context.Context, appID int64, f Subscrip
 		}
 		var v pasarela.Validation
 		if f.Status != "" && !pasarela.SubscriptionStatus(f.Status).Valid() {
-			v.Add("status", "enum", "unknown status "+quoteField(f.Status)+"; one of pending, active, past_due, unpaid, completed, invalidated")
+			v.Add("filter.status", "enum", "unknown status "+quoteField(f.Status)+"; one of pending, active, past_due, unpaid, completed, invalidated")
 		}
-		checkText(&v, "client_id", &f.CustomerID, false, 200)
+		checkText(&v, "filter.customer_id", &f.CustomerID, false, 200)
 		if err := v.Err(); err != nil {
 			return err
 		}

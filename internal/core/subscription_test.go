@@ -260,13 +260,13 @@ func TestSubscriptionValidation(t *testing.T) {
 			{"crypto", core.SubscriptionInput{Amount: 1, Currency: "BTC", Interval: "month"}, "currency"},
 			{"no interval", core.SubscriptionInput{Amount: 1, Currency: "EUR"}, "interval"},
 			{"bad interval", core.SubscriptionInput{Amount: 1, Currency: "EUR", Interval: "fortnight"}, "interval"},
-			{"bad count", core.SubscriptionInput{Amount: 1, Currency: "EUR", Interval: "year", IntervalCount: 11}, "intervalCount"},
-			{"negative count", core.SubscriptionInput{Amount: 1, Currency: "EUR", Interval: "day", IntervalCount: -1}, "intervalCount"},
-			{"past start", core.SubscriptionInput{Amount: 1, Currency: "EUR", Interval: "day", StartDate: &past}, "startDate"},
-			{"both ends", core.SubscriptionInput{Amount: 1, Currency: "EUR", Interval: "day", Cycles: 2, EndDate: &start}, "endDate"},
-			{"end first", core.SubscriptionInput{Amount: 1, Currency: "EUR", Interval: "day", StartDate: &start, EndDate: &before}, "endDate"},
-			{"bad email", core.SubscriptionInput{Amount: 1, Currency: "EUR", Interval: "day", CustomerEmail: "nope"}, "clientEmail"},
-			{"unknown config", core.SubscriptionInput{Amount: 1, Currency: "EUR", Interval: "day", GatewayConfigs: []int64{999}}, "gatewayConfigs"},
+			{"bad count", core.SubscriptionInput{Amount: 1, Currency: "EUR", Interval: "year", IntervalCount: 11}, "interval_count"},
+			{"negative count", core.SubscriptionInput{Amount: 1, Currency: "EUR", Interval: "day", IntervalCount: -1}, "interval_count"},
+			{"past start", core.SubscriptionInput{Amount: 1, Currency: "EUR", Interval: "day", StartDate: &past}, "start_date"},
+			{"both ends", core.SubscriptionInput{Amount: 1, Currency: "EUR", Interval: "day", Cycles: 2, EndDate: &start}, "end_date"},
+			{"end first", core.SubscriptionInput{Amount: 1, Currency: "EUR", Interval: "day", StartDate: &start, EndDate: &before}, "end_date"},
+			{"bad email", core.SubscriptionInput{Amount: 1, Currency: "EUR", Interval: "day", CustomerEmail: "nope"}, "customer_email"},
+			{"unknown config", core.SubscriptionInput{Amount: 1, Currency: "EUR", Interval: "day", GatewayConfigs: []int64{999}}, "gateway_configs"},
 		}
 		for _, tt := range tests {
 			_, _, err := e.svc.CreateSubscription(e.app(), e.appID(), tt.in, nil)
@@ -756,10 +756,10 @@ func TestSubscriptionIsolation(t *testing.T) {
 		bsub, _, err := e.svc.CreateSubscription(e.B.AppCtx(e.ctx), e.B.App.ID, core.SubscriptionInput{Amount: 1, Currency: "EUR", Interval: "day"}, nil)
 		if err == nil {
 			_, _, err = e.svc.CreateAgreement(e.B.AppCtx(e.ctx), e.B.App.ID, bsub.ID, core.AgreementInput{GatewayConfig: cfg.ID}, nil)
-			if pasarela.AsError(err).Field != "gatewayConfig" {
+			if pasarela.AsError(err).Field != "gateway_config" {
 				t.Errorf("B agreement on A's config: %v", err)
 			}
-		} else if pasarela.AsError(err).Field != "gatewayConfigs" {
+		} else if pasarela.AsError(err).Field != "gateway_configs" {
 			t.Errorf("B create without configs: %v", err)
 		}
 		if d := e.MustSub(sub.ID); d.Status != pasarela.SubscriptionPending || len(d.Agreements) != 0 {

@@ -66,7 +66,7 @@ func applyUser(u *pasarela.User, in UserInput, replace, create bool) error {
 		name string
 		in   pasarela.Field[string]
 		dst  **string
-	}{{"firstName", in.FirstName, &u.FirstName}, {"lastName", in.LastName, &u.LastName}} {
+	}{{"first_name", in.FirstName, &u.FirstName}, {"last_name", in.LastName, &u.LastName}} {
 		if replace || create || f.in.Present {
 			checkText(&v, f.name, f.in.Value, false, 100)
 			*f.dst = f.in.Value

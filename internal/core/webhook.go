@@ -78,9 +78,9 @@ func (s *Service) validateWebhook(in *WebhookInput) error {
 		seen[t] = true
 	}
 	if in.Entity == "" {
-		v.Add("targetEntity", "required", "is required: one of "+strings.Join(pasarela.WebhookEntities, ", "))
+		v.Add("entity", "required", "is required: one of "+strings.Join(pasarela.WebhookEntities, ", "))
 	} else if !contains(pasarela.WebhookEntities, in.Entity) {
-		v.Add("targetEntity", "enum", "must be one of "+strings.Join(pasarela.WebhookEntities, ", "))
+		v.Add("entity", "enum", "must be one of "+strings.Join(pasarela.WebhookEntities, ", "))
 	}
 	if len(in.Events) > maxWebhookEvents {
 		v.Add("events", "too_many", "may have at most "+strconv.Itoa(maxWebhookEvents)+" event types")
@@ -257,9 +257,9 @@ func (s *Service) ListDeliveries(ctx context.Context, appID, webhookID int64, f 
 		}
 		var v pasarela.Validation
 		if f.Status != "" && !contains(deliveryStatuses, f.Status) {
-			v.Add("status", "enum", "must be one of "+strings.Join(deliveryStatuses, ", "))
+			v.Add("filter.status", "enum", "must be one of "+strings.Join(deliveryStatuses, ", "))
 		}
-		checkText(&v, "eventId", &f.EventID, false, 64)
+		checkText(&v, "filter.event_id", &f.EventID, false, 64)
 		if err := v.Err(); err != nil {
 			return err
 		}

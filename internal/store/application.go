@@ -7,10 +7,10 @@ import (
 	"github.com/pasarela/pasarela"
 )
 
-// ApplicationSortFields are the API names an application list may be sorted
-// by, with their columns.
+// ApplicationSortFields are the fields, in the core's names, an application
+// list may be sorted by, with their columns.
 var ApplicationSortFields = map[string]string{
-	"id": "id", "name": "name", "url": "url", "createdAt": "created_at", "updatedAt": "updated_at",
+	"id": "id", "name": "name", "url": "url", "created_at": "created_at", "updated_at": "updated_at",
 }
 
 const applicationColumns = `id, client_id, name, url, logo, shop_login, key_prefix, key_hash, created_at, updated_at`

@@ -8,10 +8,10 @@ import (
 	"github.com/pasarela/pasarela"
 )
 
-// GatewayConfigSortFields are the API names a gateway config list may be
-// sorted by, with their columns.
+// GatewayConfigSortFields are the fields, in the core's names, a gateway
+// config list may be sorted by, with their columns.
 var GatewayConfigSortFields = map[string]string{
-	"id": "id", "name": "name", "gateway": "gateway", "weight": "weight", "createdAt": "created_at",
+	"id": "id", "name": "name", "gateway": "gateway", "weight": "weight", "created_at": "created_at",
 }
 
 // GatewayConfigRow is a gateway config as stored: Options holds only the

@@ -10,10 +10,11 @@ import (
 	"github.com/pasarela/pasarela"
 )
 
-// PaymentSortFields are the API names a payment list may be sorted by.
+// PaymentSortFields are the fields, in the core's names, a payment list may
+// be sorted by.
 var PaymentSortFields = map[string]string{
 	"id": "id", "amount": "amount", "currency": "currency", "status": "status",
-	"createdAt": "created_at", "completionDate": "completed_at",
+	"created_at": "created_at", "completed_at": "completed_at",
 }
 
 const paymentColumns = `id, client_id, application_id, transaction_id, checkout_token, status, type, amount, currency,

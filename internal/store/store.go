@@ -106,32 +106,44 @@ const (
 	primaryKeySuffix      = "_pkey"
 )
 
-// constraintFields names the input field each unique constraint guards, so a
-// violation becomes a conflict the client understands.
+// constraintFields names, in the core's canonical field names, the input
+// field each unique constraint guards, so that a violation becomes a
+// conflict the client understands once a face has renamed the field.
 var constraintFields = map[string]string{
 	UniqueClientCode:   "code",
 	UniqueUserUsername: "username",
 	UniqueUserEmail:    "email",
-	UniqueAppKeyPrefix: "apiKey",
-	UniqueAppShopLogin: "shopLogin",
-	UniqueMerchantRef:  "merchantRef",
+	UniqueAppKeyPrefix: "key_prefix",
+	UniqueAppShopLogin: "shop_login",
+	UniqueMerchantRef:  "merchant_ref",
 	UniqueGatewayCode:  "code",
 }
 
 // ConstraintError builds the conflict error for a violated constraint name.
-// Engines call it from their Translate function.
+// Engines call it from their Translate function. The error carries the
+// constraint's name so that the core decides by constraint (IsConstraint),
+// as Formance's storage errors do, never by comparing field names.
 func ConstraintError(name string, cause error) error {
 	if field, ok := constraintFields[name]; ok {
 		return &pasarela.Error{Kind: pasarela.KindConflict, Code: "already_exists", Field: field,
-			Message: "already exists", Err: cause,
+			Message: "already exists", Err: cause, Constraint: name,
 			Fields: []pasarela.FieldError{{Field: field, Code: "already_exists", Message: "already exists"}}}
 	}
 	// PostgreSQL names a duplicate primary key "<table>_pkey"; SQLite's
 	// engine reports it as a unique violation. Both mean the same thing.
 	if strings.HasSuffix(name, uniqueViolationSuffix) || strings.HasSuffix(name, primaryKeySuffix) {
-		return &pasarela.Error{Kind: pasarela.KindConflict, Code: "already_exists", Message: "already exists", Err: cause}
+		return &pasarela.Error{Kind: pasarela.KindConflict, Code: "already_exists", Message: "already exists", Err: cause,
+			Constraint: name}
 	}
-	return &pasarela.Error{Kind: pasarela.KindConflict, Code: "constraint", Message: "conflicts with existing data", Err: cause}
+	return &pasarela.Error{Kind: pasarela.KindConflict, Code: "constraint", Message: "conflicts with existing data", Err: cause,
+		Constraint: name}
+}
+
+// IsConstraint reports whether err is the violation of the named constraint
+// (one of the Unique… constants), whichever engine reported it.
+func IsConstraint(err error, name string) bool {
+	var e *pasarela.Error
+	return errors.As(err, &e) && e.Kind == pasarela.KindConflict && e.Constraint == name
 }
 
 // orderBy renders a whitelisted ORDER BY clause. columns maps the API field

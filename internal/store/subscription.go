@@ -9,11 +9,11 @@ import (
 	"github.com/pasarela/pasarela"
 )
 
-// SubscriptionSortFields are the API names a subscription list may be
-// sorted by.
+// SubscriptionSortFields are the fields, in the core's names, a
+// subscription list may be sorted by.
 var SubscriptionSortFields = map[string]string{
 	"id": "id", "amount": "amount", "currency": "currency", "status": "status", "interval": "period_unit",
-	"startDate": "start_date", "nextChargeDate": "next_charge_at", "createdAt": "created_at",
+	"start_date": "start_date", "next_charge_at": "next_charge_at", "created_at": "created_at",
 }
 
 const subscriptionColumns = `id, client_id, application_id, status, amount, currency, description, customer_id,

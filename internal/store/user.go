@@ -8,10 +8,11 @@ import (
 	"github.com/pasarela/pasarela"
 )
 
-// UserSortFields are the API names a user list may be sorted by, with their
-// columns. The core validates requests against the keys.
+// UserSortFields are the fields, in the core's names, a user list may be
+// sorted by, with their columns. The core validates requests against the
+// keys.
 var UserSortFields = map[string]string{
-	"id": "id", "username": "username", "email": "email", "createdAt": "created_at",
+	"id": "id", "username": "username", "email": "email", "created_at": "created_at",
 }
 
 const userColumns = `id, uuid, client_id, username, email, first_name, last_name, roles, password_hash, created_at, updated_at`

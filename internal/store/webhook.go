@@ -10,15 +10,16 @@ import (
 	"github.com/pasarela/pasarela"
 )
 
-// WebhookSortFields are the API names a webhook list may be sorted by, with
-// their columns.
+// WebhookSortFields are the fields, in the core's names, a webhook list may
+// be sorted by, with their columns.
 var WebhookSortFields = map[string]string{
-	"id": "id", "method": "method", "targetEntity": "entity", "createdAt": "created_at",
+	"id": "id", "method": "method", "entity": "entity", "created_at": "created_at",
 }
 
-// DeliverySortFields are the API names a delivery list may be sorted by.
+// DeliverySortFields are the fields, in the core's names, a delivery list
+// may be sorted by.
 var DeliverySortFields = map[string]string{
-	"id": "id", "status": "status", "createdAt": "created_at", "nextAttemptAt": "next_attempt_at",
+	"id": "id", "status": "status", "created_at": "created_at", "next_attempt_at": "next_attempt_at",
 }
 
 // WebhookRow is a webhook endpoint as stored: the signing secret is sealed

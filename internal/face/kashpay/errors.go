@@ -122,18 +122,29 @@ func lookup(e *pasarela.Error) wireError {
 	return byKind[pasarela.KindInternal]
 }
 
-// coreFields renames the core's payout fields to the wire's (Kashpay's
-// spelling, "Acount" included).
+// coreFields renames the core's canonical field names (see pasarela.Error)
+// to the wire's: Kashpay's spelling, "Acount" included.
 var coreFields = map[string]string{
-	"beneficiaryAccount":     "beneficiaryAcount",
-	"beneficiaryAccountType": "beneficiaryTypeAcount",
-	"bankCode":               "codeInstituteBank",
-	"transactionType":        "typeTransaction",
-	"beneficiaryEmail":       "email",
-	"beneficiaryRfc":         "rfc",
-	"beneficiaryPostalCode":  "postalCode",
+	"transaction_type":         "typeTransaction",
+	"beneficiary_name":         "beneficiaryName",
+	"beneficiary_account":      "beneficiaryAcount",
+	"beneficiary_account_type": "beneficiaryTypeAcount",
+	"bank_code":                "codeInstituteBank",
+	"numeric_reference":        "numericReference",
+	"alphanumeric_reference":   "alphanumericReference",
+	"beneficiary_email":        "email",
+	"beneficiary_rfc":          "rfc",
+	"beneficiary_address1":     "beneficiaryAddress1",
+	"beneficiary_address2":     "beneficiaryAddress2",
+	"beneficiary_city":         "beneficiaryCity",
+	"beneficiary_postal_code":  "postalCode",
+	"date_transaction":         "dateTransaction",
+	"idempotency_key":          "Idempotency-Key",
 }
 
+// wireField is the wire name of the field of a broken rule. The face's own
+// decoding already names fields the wire's way, and none of those is a key
+// of coreFields, so both kinds of error pass through here alike.
 func wireField(f string) string {
 	if w, ok := coreFields[f]; ok {
 		return w

@@ -184,6 +184,7 @@ func TestCreateOrderErrors(t *testing.T) {
 		{"postal code", set("postalCode", "578"), 400, 1047, "postalCode"},
 		{"date", set("dateTransaction", `"310221"`), 400, 1048, "dateTransaction"},
 		{"control characters", set("beneficiaryCity", `"CD\nMX"`), 400, 1042, "beneficiaryCity"},
+		{"long second address line", set("beneficiaryAddress2", `"`+strings.Repeat("a", 101)+`"`), 400, 1041, "beneficiaryAddress2"},
 		{"funds", set("amount", "10000.01"), 422, 1022, ""},
 	}
 	engines(t, func(t *testing.T, e *env) {
@@ -197,6 +198,8 @@ func TestCreateOrderErrors(t *testing.T) {
 		if er := r.JSON["error"].(map[string]any); er["name"] != "EntityException" || er["message"] != "No se pudo procesar el pago" {
 			t.Errorf("funds error %v, want Kashpay's EntityException / No se pudo procesar el pago", er)
 		}
+		r = e.Do("POST", "/OKPay/createOrder", bearer(token, "Idempotency-Key", "two words"), sampleOrderBody)
+		wantError(t, "idempotency key", r, 400, 1025, "Idempotency-Key")
 		r = e.Do("POST", "/OKPay/createOrder", bearer(token, "Content-Type", "text/plain"), sampleOrderBody)
 		wantError(t, "content type", r, 415, 1011, "")
 		r = e.Do("POST", "/OKPay/createOrder", bearer(token), `{"amount":"`+strings.Repeat("9", 70<<10)+`"}`)

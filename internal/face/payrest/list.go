@@ -65,7 +65,7 @@ func parseSort(s string) ([]pasarela.SortField, error) {
 		if field == "" || !isFieldName(field) {
 			return nil, pasarela.Invalid("sort", "sort_format", `must be "field_dir,field_dir" with fields of letters and digits`)
 		}
-		out = append(out, pasarela.SortField{Field: field, Desc: dir == "desc"})
+		out = append(out, pasarela.SortField{Field: coreSortField(field), Desc: dir == "desc"})
 	}
 	return out, nil
 }
@@ -81,6 +81,24 @@ func isFieldName(s string) bool {
 	}
 	return true
 }
+
+// coreSortField is the core's name of a field PayREST sorts by. A core name
+// PayREST spells otherwise ("entity" for targetEntity) is not PayREST's, so
+// it is marked to match no field: the core refuses it as it refuses any
+// unknown name, and the message shows it as the client sent it.
+func coreSortField(name string) string {
+	if c, ok := sortFromWire[name]; ok {
+		return c
+	}
+	if _, ok := wireFields[name]; ok {
+		return notPayREST + name
+	}
+	return name
+}
+
+// notPayREST marks a sort field the client named with a core name PayREST
+// does not use. It is not a letter or digit, so no field name has it.
+const notPayREST = "!"
 
 // writeList answers a list: a JSON array, the total in X-Total-Count.
 func writeList[T any](w http.ResponseWriter, items []T, total int) {

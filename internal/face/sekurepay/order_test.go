@@ -297,6 +297,15 @@ func TestValidation(t *testing.T) {
 				422, "sub_total_cents", "sub_total_mismatch", "expected 10000, got 9000"},
 			{"total mismatch", with(func(o map[string]any) { o["total_cents"] = 10000 }),
 				422, "total_cents", "total_mismatch", "(10000 + 200 + 500): expected 10700, got 10000"},
+			{"total mismatch in SekurePay's names", with(func(o map[string]any) { o["total_cents"] = 10000 }),
+				422, "total_cents", "total_mismatch",
+				"total_cents must equal sub_total_cents + shipping_amount_cents + the sum of taxes[].amount_cents (10000 + 200 + 500): expected 10700, got 10000"},
+			{"sub_total mismatch in SekurePay's names", with(func(o map[string]any) { o["sub_total_cents"] = 9000; o["total_cents"] = 9700 }),
+				422, "sub_total_cents", "sub_total_mismatch", "sub_total_cents must equal the sum of items[].amount_cents: expected 10000, got 9000"},
+			{"unknown field spelled as the core's", with(func(o map[string]any) { o["total"] = 10700 }), 422, "total", "unknown_field", ""},
+			{"unknown line field spelled as the core's", with(func(o map[string]any) {
+				o["items"] = []any{map[string]any{"description": "TV", "amount_cents": 10000, "amount": 10000}}
+			}), 422, "items[0].amount", "unknown_field", ""},
 			{"unknown currency", with(func(o map[string]any) { o["currency"] = "XYZ" }), 422, "currency", "currency", "ISO 4217"},
 			{"crypto currency", with(func(o map[string]any) { o["currency"] = "BTC" }), 422, "currency", "currency", ""},
 			{"currency a number", with(func(o map[string]any) { o["currency"] = 840 }), 422, "currency", "type", ""},

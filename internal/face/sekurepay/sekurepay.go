@@ -210,16 +210,17 @@ func statusOf(e *pasarela.Error) (int, string) {
 func (f *Face) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := pasarela.AsError(err)
 	status, typ := statusOf(e)
-	d := errorDetail{Type: typ, Code: e.Code, Message: e.Message, Param: e.Field}
+	d := errorDetail{Type: typ, Code: e.Code, Message: wordMessage(e.Code, e.Message, e.Params), Param: wireParam(e.Field)}
 	if status == http.StatusInternalServerError {
 		f.logInternal(r.Context(), err)
 		d = errorDetail{Type: typ, Message: "internal error"}
 	} else if len(e.Fields) > 0 {
-		d.Param, d.Code, d.Message = e.Fields[0].Field, e.Fields[0].Code, e.Fields[0].Field+" "+e.Fields[0].Message
+		first := wireRule(e.Fields[0])
+		d.Param, d.Code, d.Message = first.Param, first.Code, first.Message
 		if len(e.Fields) > 1 {
 			d.Message = "the order breaks several rules; see errors"
 			for _, fe := range e.Fields {
-				d.Errors = append(d.Errors, fieldError{Param: fe.Field, Code: fe.Code, Message: fe.Field + " " + fe.Message})
+				d.Errors = append(d.Errors, wireRule(fe))
 			}
 		}
 	}

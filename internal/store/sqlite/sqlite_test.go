@@ -294,14 +294,17 @@ func TestTranslate(t *testing.T) {
 		message string // in the driver's error
 		code    string
 		field   string
+		// constraint is the store's name of the violated constraint, "" for
+		// one the engines name each their own way.
+		constraint string
 	}{
-		{"client code", insClient, []any{"c2", "com.one"}, "UNIQUE constraint failed: clients.code (2067)", "already_exists", "code"},
-		{"client id", insClient, []any{"c1", "com.two"}, "UNIQUE constraint failed: clients.id (1555)", "already_exists", ""},
-		{"username", insUser, []any{"c1", "ana", "other@example.com"}, "UNIQUE constraint failed: users.username (2067)", "already_exists", "username"},
-		{"email", insUser, []any{"c1", "bea", "ana@example.com"}, "UNIQUE constraint failed: users.email (2067)", "already_exists", "email"},
-		{"key prefix", insApp, []any{"c1", "SHOP2", "pk_one"}, "UNIQUE constraint failed: applications.key_prefix (2067)", "already_exists", "apiKey"},
-		{"shop login", insApp, []any{"c1", "SHOP1", "pk_two"}, "UNIQUE constraint failed: applications.shop_login (2067)", "already_exists", "shopLogin"},
-		{"foreign key", insUser, []any{"missing", "cid", "cid@example.com"}, "FOREIGN KEY constraint failed (787)", "constraint", ""},
+		{"client code", insClient, []any{"c2", "com.one"}, "UNIQUE constraint failed: clients.code (2067)", "already_exists", "code", store.UniqueClientCode},
+		{"client id", insClient, []any{"c1", "com.two"}, "UNIQUE constraint failed: clients.id (1555)", "already_exists", "", ""},
+		{"username", insUser, []any{"c1", "ana", "other@example.com"}, "UNIQUE constraint failed: users.username (2067)", "already_exists", "username", store.UniqueUserUsername},
+		{"email", insUser, []any{"c1", "bea", "ana@example.com"}, "UNIQUE constraint failed: users.email (2067)", "already_exists", "email", store.UniqueUserEmail},
+		{"key prefix", insApp, []any{"c1", "SHOP2", "pk_one"}, "UNIQUE constraint failed: applications.key_prefix (2067)", "already_exists", "key_prefix", store.UniqueAppKeyPrefix},
+		{"shop login", insApp, []any{"c1", "SHOP1", "pk_two"}, "UNIQUE constraint failed: applications.shop_login (2067)", "already_exists", "shop_login", store.UniqueAppShopLogin},
+		{"foreign key", insUser, []any{"missing", "cid", "cid@example.com"}, "FOREIGN KEY constraint failed (787)", "constraint", "", store.ForeignKeyViolation},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -312,6 +315,9 @@ func TestTranslate(t *testing.T) {
 			e := storetest.MustErrorKind(t, translate(raw), pasarela.KindConflict, tc.field)
 			if e.Field != tc.field || e.Code != tc.code {
 				t.Errorf("translated to field %q code %q, want field %q code %q", e.Field, e.Code, tc.field, tc.code)
+			}
+			if tc.constraint != "" && !store.IsConstraint(e, tc.constraint) {
+				t.Errorf("translated to constraint %q, want %q", e.Constraint, tc.constraint)
 			}
 			if !errors.Is(e, raw) {
 				t.Error("the translated error does not wrap the driver's error for the log")

@@ -22,20 +22,20 @@ import (
 // suite has no comparison for fails the test, so that a new sort field
 // cannot be whitelisted without being tested.
 var userOrder = map[string]func(a, b pasarela.User) int{
-	"id":        func(a, b pasarela.User) int { return cmp.Compare(a.ID, b.ID) },
-	"username":  func(a, b pasarela.User) int { return strings.Compare(a.Username, b.Username) },
-	"email":     func(a, b pasarela.User) int { return strings.Compare(a.Email, b.Email) },
-	"createdAt": func(a, b pasarela.User) int { return a.CreatedAt.Compare(b.CreatedAt) },
+	"id":         func(a, b pasarela.User) int { return cmp.Compare(a.ID, b.ID) },
+	"username":   func(a, b pasarela.User) int { return strings.Compare(a.Username, b.Username) },
+	"email":      func(a, b pasarela.User) int { return strings.Compare(a.Email, b.Email) },
+	"created_at": func(a, b pasarela.User) int { return a.CreatedAt.Compare(b.CreatedAt) },
 }
 
 // applicationOrder is userOrder for applications. A NULL url sorts as the
 // largest value on both engines.
 var applicationOrder = map[string]func(a, b pasarela.Application) int{
-	"id":        func(a, b pasarela.Application) int { return cmp.Compare(a.ID, b.ID) },
-	"name":      func(a, b pasarela.Application) int { return strings.Compare(a.Name, b.Name) },
-	"url":       func(a, b pasarela.Application) int { return compareNullsLast(a.URL, b.URL) },
-	"createdAt": func(a, b pasarela.Application) int { return a.CreatedAt.Compare(b.CreatedAt) },
-	"updatedAt": func(a, b pasarela.Application) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
+	"id":         func(a, b pasarela.Application) int { return cmp.Compare(a.ID, b.ID) },
+	"name":       func(a, b pasarela.Application) int { return strings.Compare(a.Name, b.Name) },
+	"url":        func(a, b pasarela.Application) int { return compareNullsLast(a.URL, b.URL) },
+	"created_at": func(a, b pasarela.Application) int { return a.CreatedAt.Compare(b.CreatedAt) },
+	"updated_at": func(a, b pasarela.Application) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
 }
 
 func compareNullsLast(a, b *string) int {
@@ -178,7 +178,7 @@ func testListUsers(t *testing.T, db store.DB) {
 		return tx.ListUsers(ctx, acme.ID, opts)
 	}
 	userID := func(u pasarela.User) int64 { return u.ID }
-	twoKeys := []pasarela.SortField{{Field: "createdAt", Desc: true}, {Field: "email"}}
+	twoKeys := []pasarela.SortField{{Field: "created_at", Desc: true}, {Field: "email"}}
 	for _, sort := range sortCases(store.UserSortFields, twoKeys) {
 		t.Run(sortName(sort), func(t *testing.T) {
 			want := expectOrder(t, users, sort, userOrder)
@@ -327,7 +327,7 @@ func testSortWhitelist(t *testing.T, db store.DB) {
 	acme := MustClient(t, db, "com.acme")
 	MustUser(t, db, acme.ID, "ana")
 	MustApplication(t, db, acme.ID, "shop")
-	bad := []string{"", "password_hash", "key_hash", "created_at", "Username", "shopLogin", "clientId",
+	bad := []string{"", "password_hash", "key_hash", "key_prefix", "Username", "createdAt", "customer_id",
 		"id; DROP TABLE users", "id DESC", "(SELECT 1)"}
 	for _, field := range bad {
 		t.Run(field, func(t *testing.T) {

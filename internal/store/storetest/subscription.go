@@ -44,7 +44,7 @@ func testSubscriptions(t *testing.T, db store.DB) {
 		_, err = tx.GetSubscriptionByID(ctx, b.ID, sub.ID)
 		MustErrorKind(t, err, pasarela.KindNotFound, "")
 		list, total, err := tx.ListSubscriptions(ctx, a.ID, appA.ID, store.SubscriptionFilter{Status: "pending"},
-			pasarela.ListOptions{Limit: 10, Sort: []pasarela.SortField{{Field: "nextChargeDate", Desc: true}}})
+			pasarela.ListOptions{Limit: 10, Sort: []pasarela.SortField{{Field: "next_charge_at", Desc: true}}})
 		if err != nil {
 			return err
 		}

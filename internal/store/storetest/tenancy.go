@@ -267,8 +267,9 @@ func testNotFound(t *testing.T, db store.DB) {
 }
 
 // testConflicts checks that every unique constraint becomes a conflict
-// naming the input field it guards, on insert and on update, and that the
-// refused write leaves the database as it was.
+// naming the input field it guards (in the core's canonical names) and the
+// constraint itself, on insert and on update, and that the refused write
+// leaves the database as it was.
 func testConflicts(t *testing.T, db store.DB) {
 	ctx := context.Background()
 	acme := MustClient(t, db, "com.acme")
@@ -280,64 +281,65 @@ func testConflicts(t *testing.T, db store.DB) {
 	before := MustSnapshot(t, db)
 
 	cases := []struct {
-		name  string
-		field string // "" when the conflict concerns no input field
-		fn    func(tx *store.Tx) error
+		name       string
+		field      string // "" when the conflict concerns no input field
+		constraint string // "" when the engines name it differently
+		fn         func(tx *store.Tx) error
 	}{
-		{"client code", "code", func(tx *store.Tx) error {
+		{"client code", "code", store.UniqueClientCode, func(tx *store.Tx) error {
 			c := NewClient("com.acme")
 			c.ID = "cli_new"
 			return tx.CreateClient(ctx, c)
 		}},
-		{"client id", "", func(tx *store.Tx) error {
+		{"client id", "", "", func(tx *store.Tx) error {
 			c := NewClient("com.fresh")
 			c.ID = acme.ID
 			return tx.CreateClient(ctx, c)
 		}},
-		{"username", "username", func(tx *store.Tx) error {
+		{"username", "username", store.UniqueUserUsername, func(tx *store.Tx) error {
 			u := NewUser(acme.ID, "ana")
 			u.Email = "fresh@example.com"
 			return tx.CreateUser(ctx, u)
 		}},
-		{"username of another client", "username", func(tx *store.Tx) error {
+		{"username of another client", "username", store.UniqueUserUsername, func(tx *store.Tx) error {
 			u := NewUser(other.ID, "ana")
 			u.Email = "fresh@example.com"
 			return tx.CreateUser(ctx, u)
 		}},
-		{"email", "email", func(tx *store.Tx) error {
+		{"email", "email", store.UniqueUserEmail, func(tx *store.Tx) error {
 			u := NewUser(other.ID, "fresh")
 			u.Email = ana.Email
 			return tx.CreateUser(ctx, u)
 		}},
-		{"username on update", "username", func(tx *store.Tx) error {
+		{"username on update", "username", store.UniqueUserUsername, func(tx *store.Tx) error {
 			u := *bea
 			u.Username = ana.Username
 			return tx.UpdateUser(ctx, &u)
 		}},
-		{"email on update", "email", func(tx *store.Tx) error {
+		{"email on update", "email", store.UniqueUserEmail, func(tx *store.Tx) error {
 			u := *bea
 			u.Email = ana.Email
 			return tx.UpdateUser(ctx, &u)
 		}},
-		{"key prefix", "apiKey", func(tx *store.Tx) error {
+		{"key prefix", "key_prefix", store.UniqueAppKeyPrefix, func(tx *store.Tx) error {
 			a := NewApplication(other.ID, "fresh")
 			a.KeyPrefix = shop.KeyPrefix
 			return tx.CreateApplication(ctx, a)
 		}},
-		{"key prefix on update", "apiKey", func(tx *store.Tx) error {
+		{"key prefix on update", "key_prefix", store.UniqueAppKeyPrefix, func(tx *store.Tx) error {
 			a := *blog
 			a.KeyPrefix = shop.KeyPrefix
 			return tx.UpdateApplication(ctx, &a)
 		}},
-		{"shop login", "shopLogin", func(tx *store.Tx) error {
+		{"shop login", "shop_login", store.UniqueAppShopLogin, func(tx *store.Tx) error {
 			a := NewApplication(other.ID, "fresh")
 			a.ShopLogin = shop.ShopLogin
 			return tx.CreateApplication(ctx, a)
 		}},
-		{"user of a missing client", "", func(tx *store.Tx) error {
+		{"user of a missing client", "", store.ForeignKeyViolation, func(tx *store.Tx) error {
 			return tx.CreateUser(ctx, NewUser("cli_missing", "orphan"))
 		}},
-		{"application of a missing client", "", func(tx *store.Tx) error {
+		{"application of a missing client", "", store.ForeignKeyViolation, func(tx *store.Tx) error {
 			return tx.CreateApplication(ctx, NewApplication("cli_missing", "orphan"))
 		}},
 	}
@@ -353,6 +355,9 @@ func testConflicts(t *testing.T, db store.DB) {
 			}
 			if e.Code != wantCode {
 				t.Errorf("error code = %q, want %q", e.Code, wantCode)
+			}
+			if tc.constraint != "" && !store.IsConstraint(e, tc.constraint) {
+				t.Errorf("error constraint = %q, want %q", e.Constraint, tc.constraint)
 			}
 			MustEqual(t, "database after the refused write", MustSnapshot(t, db), before)
 		})
