@@ -10,6 +10,7 @@ import (
 // error, through Err and through AddError, so a face can word its own
 // message without parsing the core's.
 func TestValidationParams(t *testing.T) {
+	t.Parallel()
 	params := map[string]string{"expected": "10700", "got": "10000"}
 	var inner Validation
 	inner.AddParams("total", "total_mismatch", "must equal the sum", params)

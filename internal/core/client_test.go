@@ -14,6 +14,7 @@ import (
 // already is made unique, decided by the violated constraint; a code given
 // explicitly that is taken is a conflict on "code".
 func TestClientCodeTaken(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		in := core.ClientInput{Name: "Alpha Shop", Email: "second@example.com", Password: coretest.Password}
 		c, _, err := e.svc.CreateClient(e.ctx, in)

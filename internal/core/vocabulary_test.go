@@ -31,6 +31,7 @@ var numericCode = regexp.MustCompile(`^"[0-9]{4}"$`)
 // belongs in a face's error table. Comments are not code and may name a
 // face's words to explain a mapping; SQL's snake_case columns never match.
 func TestNoFaceVocabulary(t *testing.T) {
+	t.Parallel()
 	var files []string
 	for _, dir := range []string{".", "../store"} {
 		m, err := filepath.Glob(filepath.Join(dir, "*.go"))

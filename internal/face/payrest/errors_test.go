@@ -12,6 +12,7 @@ import (
 // A field the client sent that PayREST does not know is named as sent, even
 // when it spells one of the core's names.
 func TestCoreErrorsInPayRESTWords(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	key := Key(e.A.AppKey)
 	app := e.A.AppID
@@ -65,6 +66,7 @@ func TestCoreErrorsInPayRESTWords(t *testing.T) {
 // core name PayREST spells otherwise is refused as the unknown name it is
 // here.
 func TestSortInPayRESTWords(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	key := Key(e.A.AppKey)
 	app := e.A.AppID
@@ -98,6 +100,7 @@ func TestSortInPayRESTWords(t *testing.T) {
 // can take is refused with PayREST's route to configure one, which the core
 // leaves to the face.
 func TestNoGatewayInPayRESTWords(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	key := Key(e.A.AppKey)
 	app := e.A.AppID

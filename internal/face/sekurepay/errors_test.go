@@ -16,6 +16,7 @@ import (
 // refuses orders, and the message says where to configure one (the admin
 // API's route, which the core leaves to the face).
 func TestOrderWithoutGateway(t *testing.T) {
+	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		ctx := e.A.AdminCtx(context.Background())
@@ -42,6 +43,7 @@ func TestOrderWithoutGateway(t *testing.T) {
 // TestIdempotencyKeyParam: a malformed Idempotency-Key is refused naming
 // the header as SekurePay's clients send it, not the core's field name.
 func TestIdempotencyKeyParam(t *testing.T) {
+	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		r := e.Do("POST", "/orders", e.A.App.APIKey, strings.Replace(seedBody, "12200", "10700", 1), "Idempotency-Key", "two words")
