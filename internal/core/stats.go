@@ -168,7 +168,7 @@ func statsReader(ctx context.Context) (*pasarela.Principal, error) {
 	}
 	if !p.IsUser() {
 		return nil, pasarela.Errorf(pasarela.KindForbidden, "user_required",
-			"client-wide statistics need a user's token; an application key may read /application/{id}/stats/…")
+			"client-wide statistics need a signed-in user; an application key may read its own application's statistics")
 	}
 	return p, nil
 }

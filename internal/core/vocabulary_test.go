@@ -11,16 +11,16 @@ import (
 )
 
 // faceWords are spellings of the faces' wire vocabularies: PayREST's and
-// Kashpay's camelCase field and sort names, SekurePay's unit suffix, and
-// the names the store once gave its constraints' fields. The core and
-// the store speak only their own names (see pasarela.Error); each face's
-// table renames them.
+// Kashpay's camelCase field and sort names, PayREST's routes, SekurePay's
+// unit suffix, and the names the store once gave its constraints' fields.
+// The core and the store speak only their own names (see pasarela.Error);
+// each face's table renames them.
 var faceWords = []string{
 	"clientId", "clientEmail", "returnUrl", "cancelUrl", "expiresAt", "gatewayConfig", "intervalCount",
 	"startDate", "endDate", "firstName", "lastName", "targetEntity", "eventId", "apiKey", "shopLogin",
 	"merchantRef", "beneficiaryA", "bankCode", "numericReference", "alphanumericReference", "transactionType",
 	"dateTransaction", "postalCode", "createdAt", "updatedAt", "completionDate", "nextChargeDate", "nextAttemptAt",
-	"_cents",
+	"_cents", "/application/",
 }
 
 // numericCode is a code in xpay's style ("5003") used as a whole literal.
