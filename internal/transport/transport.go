@@ -156,6 +156,18 @@ func (ps Proxies) Resolve(r *http.Request) (ip string, secure bool) {
 // error, and no client reads it.
 const StatusClientClosed = 499
 
+// CallerGone returns err marked as caused by context.Canceled when the
+// request's caller went away, whatever err says itself: a database
+// interrupted mid-query reports its own error (SQLite's "interrupted"), not
+// the context's, and would otherwise be answered and logged as an internal
+// failure. Faces pass every error they write through it.
+func CallerGone(r *http.Request, err error) error {
+	if errors.Is(r.Context().Err(), context.Canceled) && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%w: %w", context.Canceled, err)
+	}
+	return err
+}
+
 // IsTooLarge reports whether err comes from reading past a body limit.
 func IsTooLarge(err error) bool {
 	var mbe *http.MaxBytesError
@@ -207,6 +219,11 @@ func WriteReplay(w http.ResponseWriter, status int, body []byte) {
 	_, _ = w.Write(body)
 }
 
+// CodeQuerySyntax is the code of a query parameter Query cannot read. Its
+// field is the parameter as the client spelled it, which a face shows as
+// it is rather than as one of the core's names.
+const CodeQuerySyntax = "query_syntax"
+
 // Query parses the request's query string strictly. Go's URL.Query drops a
 // pair it cannot read (a ';' separator, a bad %-escape) without a word, so a
 // filter or sort the caller sent would silently not apply; here such a pair
@@ -229,9 +246,9 @@ func Query(r *http.Request) (url.Values, error) {
 		if name == "" || !utf8.ValidString(name) || len(name) > 64 {
 			name = "query"
 		}
-		return nil, pasarela.Invalid(name, "query_syntax", "cannot be read from the query string: "+queryProblem(pair))
+		return nil, pasarela.Invalid(name, CodeQuerySyntax, "cannot be read from the query string: "+queryProblem(pair))
 	}
-	return nil, pasarela.Invalid("query", "query_syntax", "the query string cannot be read")
+	return nil, pasarela.Invalid("query", CodeQuerySyntax, "the query string cannot be read")
 }
 
 // queryProblem says what is wrong with one pair of a query string, in words

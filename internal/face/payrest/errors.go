@@ -128,12 +128,12 @@ func wireName(f string) string {
 	return f
 }
 
-// wireRule renders one broken rule in PayREST's names. An unknown field is
-// named as the client sent it, never renamed: it is not the core's name even
-// when it spells one.
+// wireRule renders one broken rule in PayREST's names. An unknown field, and
+// a query parameter that cannot be read, are named as the client sent them,
+// never renamed: they are not the core's names even when they spell one.
 func wireRule(fe pasarela.FieldError) (field, message string) {
 	field, message = fe.Field, fe.Message
-	if fe.Code == "unknown_field" {
+	if fe.Code == "unknown_field" || fe.Code == transport.CodeQuerySyntax {
 		return field, message
 	}
 	if word, ok := wording[ruleKey{fe.Field, fe.Code}]; ok {
@@ -145,6 +145,7 @@ func wireRule(fe pasarela.FieldError) (field, message string) {
 }
 
 func (f *Face) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	err = transport.CallerGone(r, err)
 	e := pasarela.AsError(err)
 	status, ok := statusOf[e.Kind]
 	if !ok {

@@ -161,6 +161,7 @@ func TestInjection(t *testing.T) {
 		{"name=100%zz", "name"},
 		{"na%zzme=x", "na%zzme"},
 		{"status=pending;", "status"},
+		{"created_at=%zz", "created_at"}, // the client's spelling, though the core has a field of that name
 	}
 	for _, q := range raw {
 		for _, path := range []string{"/application", usersPath(e.A.ClientID), paymentsPath(e.A.AppID)} {
