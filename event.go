@@ -47,6 +47,12 @@ func (e *Event) Payload() (*EventPayload, error) {
 	if p.Entity != e.Entity {
 		return nil, fmt.Errorf("event %s: payload of a %s, event of a %s", e.ID, p.Entity, e.Entity)
 	}
+	// A renderer reads the resource its entity names without checking.
+	held := map[string]bool{EntityPayment: p.Payment != nil, EntityRefund: p.Refund != nil,
+		EntityPayout: p.Payout != nil, EntitySubscription: p.Subscription != nil}
+	if !held[p.Entity] {
+		return nil, fmt.Errorf("event %s: payload of a %s without the %s", e.ID, p.Entity, p.Entity)
+	}
 	return &p, nil
 }
 
@@ -223,11 +229,12 @@ func NewEventPayload(resource any) (*EventPayload, error) {
 type CardSnapshot struct {
 	Last4    string `json:"last4"`
 	Brand    string `json:"brand"`
-	ExpMonth int    `json:"expMonth"`
-	ExpYear  int    `json:"expYear"`
+	ExpMonth int    `json:"exp_month"`
+	ExpYear  int    `json:"exp_year"`
 }
 
-func snapshotCard(c *Card) *CardSnapshot {
+// Snapshot returns the card as events show it; nil for no card.
+func (c *Card) Snapshot() *CardSnapshot {
 	if c == nil {
 		return nil
 	}
@@ -262,8 +269,8 @@ func snapshotLines(in []LineItem) []LineItemSnapshot {
 // matter of the deployment, not of the event).
 type PaymentSnapshot struct {
 	ID             int64             `json:"id"`
-	ApplicationID  int64             `json:"applicationId"`
-	TransactionID  string            `json:"transactionId"`
+	ApplicationID  int64             `json:"application_id"`
+	TransactionID  string            `json:"transaction_id"`
 	Status         PaymentStatus     `json:"status"`
 	Type           PaymentType       `json:"type"`
 	Amount         int64             `json:"amount"`
@@ -271,27 +278,27 @@ type PaymentSnapshot struct {
 	Captured       int64             `json:"captured"`
 	Refunded       int64             `json:"refunded"`
 	Description    string            `json:"description"`
-	CustomerID     string            `json:"customerId"`
-	CustomerEmail  string            `json:"customerEmail"`
-	MerchantRef    string            `json:"merchantRef"`
+	CustomerID     string            `json:"customer_id"`
+	CustomerEmail  string            `json:"customer_email"`
+	MerchantRef    string            `json:"merchant_ref"`
 	Language       string            `json:"language"`
 	Flags          []string          `json:"flags"`
-	AskForDetails  bool              `json:"askForDetails"`
-	GatewayConfigs []int64           `json:"gatewayConfigs"`
-	GatewayConfig  int64             `json:"gatewayConfig"`
+	AskForDetails  bool              `json:"ask_for_details"`
+	GatewayConfigs []int64           `json:"gateway_configs"`
+	GatewayConfig  int64             `json:"gateway_config"`
 	Capture        string            `json:"capture"`
-	CheckoutToken  string            `json:"checkoutToken"`
+	CheckoutToken  string            `json:"checkout_token"`
 	Card           *CardSnapshot     `json:"card"`
-	FailureCode    string            `json:"failureCode"`
-	FailureMessage string            `json:"failureMessage"`
-	ParentID       int64             `json:"parentId"`
-	ReturnURL      string            `json:"returnUrl"`
-	CancelURL      string            `json:"cancelUrl"`
+	FailureCode    string            `json:"failure_code"`
+	FailureMessage string            `json:"failure_message"`
+	ParentID       int64             `json:"parent_id"`
+	ReturnURL      string            `json:"return_url"`
+	CancelURL      string            `json:"cancel_url"`
 	Metadata       map[string]string `json:"metadata"`
-	ExpiresAt      *time.Time        `json:"expiresAt"`
-	CompletedAt    *time.Time        `json:"completedAt"`
-	CreatedAt      time.Time         `json:"createdAt"`
-	UpdatedAt      time.Time         `json:"updatedAt"`
+	ExpiresAt      *time.Time        `json:"expires_at"`
+	CompletedAt    *time.Time        `json:"completed_at"`
+	CreatedAt      time.Time         `json:"created_at"`
+	UpdatedAt      time.Time         `json:"updated_at"`
 	// Order is set only for a payment made as an order.
 	Order *OrderSnapshot `json:"order,omitempty"`
 }
@@ -302,7 +309,7 @@ func (p *Payment) Snapshot() *PaymentSnapshot {
 		Type: p.Type, Amount: p.Amount, Currency: p.Currency, Captured: p.Captured, Refunded: p.Refunded,
 		Description: p.Description, CustomerID: p.CustomerID, CustomerEmail: p.CustomerEmail, MerchantRef: p.MerchantRef,
 		Language: p.Language, Flags: p.Flags, AskForDetails: p.AskForDetails, GatewayConfigs: p.GatewayConfigs,
-		GatewayConfig: p.GatewayConfig, Capture: p.Capture, CheckoutToken: p.CheckoutToken, Card: snapshotCard(p.Card),
+		GatewayConfig: p.GatewayConfig, Capture: p.Capture, CheckoutToken: p.CheckoutToken, Card: p.Card.Snapshot(),
 		FailureCode: p.FailureCode, FailureMessage: p.FailureMessage, ParentID: p.ParentID, ReturnURL: p.ReturnURL,
 		CancelURL: p.CancelURL, Metadata: p.Metadata, ExpiresAt: p.ExpiresAt, CompletedAt: p.CompletedAt,
 		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
@@ -318,15 +325,15 @@ func (p *Payment) Snapshot() *PaymentSnapshot {
 // RefundSnapshot is a refund in an event.
 type RefundSnapshot struct {
 	ID             int64        `json:"id"`
-	ApplicationID  int64        `json:"applicationId"`
-	PaymentID      int64        `json:"paymentId"`
+	ApplicationID  int64        `json:"application_id"`
+	PaymentID      int64        `json:"payment_id"`
 	Amount         int64        `json:"amount"`
 	Currency       string       `json:"currency"`
 	Reason         string       `json:"reason"`
 	Status         RefundStatus `json:"status"`
-	FailureMessage string       `json:"failureMessage"`
-	CreatedAt      time.Time    `json:"createdAt"`
-	UpdatedAt      time.Time    `json:"updatedAt"`
+	FailureMessage string       `json:"failure_message"`
+	CreatedAt      time.Time    `json:"created_at"`
+	UpdatedAt      time.Time    `json:"updated_at"`
 }
 
 // Snapshot returns the refund as events show it.
@@ -344,23 +351,23 @@ type PayoutSnapshot struct {
 	Reference             string       `json:"reference"`
 	Amount                int64        `json:"amount"`
 	Currency              string       `json:"currency"`
-	TransactionType       int          `json:"transactionType"`
-	BeneficiaryName       string       `json:"beneficiaryName"`
-	BeneficiaryAccount    string       `json:"beneficiaryAccount"`
-	BankCode              string       `json:"bankCode"`
+	TransactionType       int          `json:"transaction_type"`
+	BeneficiaryName       string       `json:"beneficiary_name"`
+	BeneficiaryAccount    string       `json:"beneficiary_account"`
+	BankCode              string       `json:"bank_code"`
 	Concept               string       `json:"concept"`
 	Description           string       `json:"description"`
-	NumericReference      string       `json:"numericReference"`
-	AlphanumericReference string       `json:"alphanumericReference"`
+	NumericReference      string       `json:"numeric_reference"`
+	AlphanumericReference string       `json:"alphanumeric_reference"`
 	Status                PayoutStatus `json:"status"`
-	InitialBalance        int64        `json:"initialBalance"`
-	FinalBalance          int64        `json:"finalBalance"`
+	InitialBalance        int64        `json:"initial_balance"`
+	FinalBalance          int64        `json:"final_balance"`
 	Rail                  string       `json:"rail"`
-	RailRef               string       `json:"railRef"`
-	FailureCode           string       `json:"failureCode"`
-	FailureMessage        string       `json:"failureMessage"`
-	CreatedAt             time.Time    `json:"createdAt"`
-	UpdatedAt             time.Time    `json:"updatedAt"`
+	RailRef               string       `json:"rail_ref"`
+	FailureCode           string       `json:"failure_code"`
+	FailureMessage        string       `json:"failure_message"`
+	CreatedAt             time.Time    `json:"created_at"`
+	UpdatedAt             time.Time    `json:"updated_at"`
 }
 
 // Snapshot returns the payout as events show it.
@@ -377,28 +384,28 @@ func (p *Payout) Snapshot() *PayoutSnapshot {
 // runs until EndDate or until cancelled.
 type SubscriptionSnapshot struct {
 	ID             int64              `json:"id"`
-	ApplicationID  int64              `json:"applicationId"`
+	ApplicationID  int64              `json:"application_id"`
 	Status         SubscriptionStatus `json:"status"`
 	Amount         int64              `json:"amount"`
 	Currency       string             `json:"currency"`
 	Description    string             `json:"description"`
-	CustomerID     string             `json:"customerId"`
-	CustomerEmail  string             `json:"customerEmail"`
+	CustomerID     string             `json:"customer_id"`
+	CustomerEmail  string             `json:"customer_email"`
 	Interval       Interval           `json:"interval"`
-	IntervalCount  int                `json:"intervalCount"`
-	StartDate      time.Time          `json:"startDate"`
+	IntervalCount  int                `json:"interval_count"`
+	StartDate      time.Time          `json:"start_date"`
 	Cycles         int                `json:"cycles"`
-	EndDate        *time.Time         `json:"endDate"`
-	GatewayConfigs []int64            `json:"gatewayConfigs"`
-	GatewayConfig  int64              `json:"gatewayConfig"`
+	EndDate        *time.Time         `json:"end_date"`
+	GatewayConfigs []int64            `json:"gateway_configs"`
+	GatewayConfig  int64              `json:"gateway_config"`
 	Card           *CardSnapshot      `json:"card"`
-	CyclesPaid     int                `json:"cyclesPaid"`
-	NextCycle      int                `json:"nextCycle"`
-	NextChargeAt   *time.Time         `json:"nextChargeAt"`
-	ConfirmedAt    *time.Time         `json:"confirmedAt"`
-	CanceledAt     *time.Time         `json:"canceledAt"`
-	CreatedAt      time.Time          `json:"createdAt"`
-	UpdatedAt      time.Time          `json:"updatedAt"`
+	CyclesPaid     int                `json:"cycles_paid"`
+	NextCycle      int                `json:"next_cycle"`
+	NextChargeAt   *time.Time         `json:"next_charge_at"`
+	ConfirmedAt    *time.Time         `json:"confirmed_at"`
+	CanceledAt     *time.Time         `json:"canceled_at"`
+	CreatedAt      time.Time          `json:"created_at"`
+	UpdatedAt      time.Time          `json:"updated_at"`
 }
 
 // Snapshot returns the subscription as events show it.
@@ -406,7 +413,7 @@ func (s *Subscription) Snapshot() *SubscriptionSnapshot {
 	return &SubscriptionSnapshot{ID: s.ID, ApplicationID: s.ApplicationID, Status: s.Status, Amount: s.Amount,
 		Currency: s.Currency, Description: s.Description, CustomerID: s.CustomerID, CustomerEmail: s.CustomerEmail,
 		Interval: s.Interval, IntervalCount: s.IntervalCount, StartDate: s.StartDate, Cycles: s.Cycles,
-		EndDate: s.EndDate, GatewayConfigs: s.GatewayConfigs, GatewayConfig: s.GatewayConfig, Card: snapshotCard(s.Card),
+		EndDate: s.EndDate, GatewayConfigs: s.GatewayConfigs, GatewayConfig: s.GatewayConfig, Card: s.Card.Snapshot(),
 		CyclesPaid: s.CyclesPaid, NextCycle: s.NextCycle, NextChargeAt: s.NextChargeAt, ConfirmedAt: s.ConfirmedAt,
 		CanceledAt: s.CanceledAt, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
 }

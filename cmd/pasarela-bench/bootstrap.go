@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/core"
@@ -72,19 +69,13 @@ func bootstrapCoreConfig(db store.DB, key []byte) core.Config {
 // the server does not hold would seal a gateway config it cannot open.
 func (k serverKeys) read(dsn string) ([]byte, error) {
 	if k.SecretKey != "" {
-		key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(k.SecretKey))
-		if err != nil || len(key) != 32 {
+		key, ok := engine.DecodeKey(k.SecretKey)
+		if !ok {
 			return nil, errors.New("PASARELA_SECRET_KEY must be the base64 of 32 bytes")
 		}
 		return key, nil
 	}
-	path := k.SecretKeyFile
-	if path == "" {
-		path = "pasarela.key"
-		if dbPath, ok := engine.SQLitePath(dsn); ok {
-			path = filepath.Join(filepath.Dir(dbPath), filepath.Base(dbPath)+".key")
-		}
-	}
+	path := engine.KeyFile(dsn, k.SecretKeyFile)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("the server's secret key file %s does not exist: give the server's with --secret-key-file", path)
@@ -92,8 +83,8 @@ func (k serverKeys) read(dsn string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
-	if err != nil || len(key) != 32 {
+	key, ok := engine.DecodeKey(string(b))
+	if !ok {
 		return nil, fmt.Errorf("secret key file %s must hold the base64 of 32 bytes", path)
 	}
 	return key, nil

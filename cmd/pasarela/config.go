@@ -31,22 +31,16 @@ import (
 // The file lives beside a SQLite database by default, and never inside it.
 func (c *Config) secretKey() ([]byte, error) {
 	if c.SecretKey != "" {
-		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(c.SecretKey))
-		if err != nil || len(k) != 32 {
+		k, ok := engine.DecodeKey(c.SecretKey)
+		if !ok {
 			return nil, errors.New("PASARELA_SECRET_KEY must be the base64 of 32 bytes")
 		}
 		return k, nil
 	}
-	path := c.SecretKeyFile
-	if path == "" {
-		path = "pasarela.key"
-		if dbPath, ok := engine.SQLitePath(c.DB); ok {
-			path = filepath.Join(filepath.Dir(dbPath), filepath.Base(dbPath)+".key")
-		}
-	}
+	path := engine.KeyFile(c.DB, c.SecretKeyFile)
 	if b, err := os.ReadFile(path); err == nil {
-		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
-		if err != nil || len(k) != 32 {
+		k, ok := engine.DecodeKey(string(b))
+		if !ok {
 			return nil, fmt.Errorf("secret key file %s must hold the base64 of 32 bytes", path)
 		}
 		return k, nil
@@ -54,9 +48,7 @@ func (c *Config) secretKey() ([]byte, error) {
 		return nil, err
 	}
 	k := make([]byte, 32)
-	if _, err := rand.Read(k); err != nil {
-		return nil, err
-	}
+	_, _ = rand.Read(k) // never fails since Go 1.24
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("create secret key file: %w", err)
@@ -81,7 +73,13 @@ type Config struct {
 	MaxBodyBytes   int64         `env:"PASARELA_MAX_BODY_BYTES" envDefault:"1048576"`
 	RequestTimeout time.Duration `env:"PASARELA_REQUEST_TIMEOUT" envDefault:"30s"`
 	ShutdownGrace  time.Duration `env:"PASARELA_SHUTDOWN_GRACE" envDefault:"30s"`
-	AccessTokenTTL time.Duration `env:"PASARELA_ACCESS_TOKEN_TTL" envDefault:"5m"`
+	// Faces are the APIs to serve, comma-separated (server.Faces); empty
+	// serves them all. The hosted pages and operations routes are always
+	// served. AccessTokenTTL and KashpayTokenTTL are the faces' own
+	// settings: PayREST's access tokens and Kashpay's session tokens.
+	Faces           string        `env:"PASARELA_FACES"`
+	AccessTokenTTL  time.Duration `env:"PASARELA_ACCESS_TOKEN_TTL" envDefault:"5m"`
+	KashpayTokenTTL time.Duration `env:"PASARELA_KASHPAY_TOKEN_TTL" envDefault:"100m"`
 	// PublicURL is where buyers reach the hosted pages; by default the
 	// address served on.
 	PublicURL string `env:"PASARELA_PUBLIC_URL"`
@@ -95,13 +93,11 @@ type Config struct {
 	// public listener, for profiling a server under load.
 	DebugAddr string `env:"PASARELA_DEBUG_ADDR"`
 	// Payouts (Kashpay SPEI orders): how often the worker asks the SPEI
-	// rail about orders in flight, the simulated rail's schedule, and the
-	// lifetime of a Kashpay session token.
+	// rail about orders in flight, and the simulated rail's schedule.
 	PayoutInterval  time.Duration `env:"PASARELA_PAYOUT_INTERVAL" envDefault:"2s"`
 	SPEISendAfter   time.Duration `env:"PASARELA_SPEI_SEND_AFTER" envDefault:"10s"`
 	SPEISettleAfter time.Duration `env:"PASARELA_SPEI_SETTLE_AFTER" envDefault:"30s"`
 	SPEIReturnAfter time.Duration `env:"PASARELA_SPEI_RETURN_AFTER" envDefault:"2m"`
-	KashpayTokenTTL time.Duration `env:"PASARELA_KASHPAY_TOKEN_TTL" envDefault:"100m"`
 	// SubscriptionInterval is how often the subscription scheduler looks
 	// for due cycles; SubscriptionDunning lists when a declined cycle is
 	// tried again, as offsets from its due date ("1d,3d,5d").
@@ -164,13 +160,35 @@ func (c *Config) coreConfig(db store.DB, key []byte, publicURL string, dunning [
 	}
 }
 
+// faceFlags are serve's settings of the faces: which to serve, and each
+// face's own. A face added to the server brings its flags here.
+func (c *Config) faceFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Faces, "faces", c.Faces, "comma-separated APIs to serve (default all: "+strings.Join(server.Faces, ",")+")")
+	fs.DurationVar(&c.AccessTokenTTL, "access-token-ttl", c.AccessTokenTTL, "lifetime of a PayREST user's access token")
+	fs.DurationVar(&c.KashpayTokenTTL, "kashpay-token-ttl", c.KashpayTokenTTL, "lifetime of a Kashpay session token")
+}
+
+// faces returns the faces to serve, checked: a name the server does not
+// know is refused here rather than served without.
+func (c *Config) faces() ([]string, error) {
+	var names []string
+	for name := range strings.SplitSeq(c.Faces, ",") {
+		if name = strings.ToLower(strings.TrimSpace(name)); name != "" {
+			names = append(names, name)
+		}
+	}
+	if err := server.CheckFaces(names); err != nil {
+		return nil, fmt.Errorf("--faces (PASARELA_FACES): %w", err)
+	}
+	return names, nil
+}
+
 // payoutFlags are serve's payout settings.
 func (c *Config) payoutFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.PayoutInterval, "payout-interval", c.PayoutInterval, "how often the payout worker asks the SPEI rail about orders in flight")
 	fs.DurationVar(&c.SPEISendAfter, "spei-send-after", c.SPEISendAfter, "simulated SPEI: an order is sent (27) this long after it is queued (26)")
 	fs.DurationVar(&c.SPEISettleAfter, "spei-settle-after", c.SPEISettleAfter, "simulated SPEI: a sent order is confirmed (29) or rejected (28) this long after")
 	fs.DurationVar(&c.SPEIReturnAfter, "spei-return-after", c.SPEIReturnAfter, "simulated SPEI: an order to be returned (amount ending in .11) is returned (11) this long after confirmation")
-	fs.DurationVar(&c.KashpayTokenTTL, "kashpay-token-ttl", c.KashpayTokenTTL, "lifetime of a Kashpay session token")
 }
 
 // payoutRail is the SPEI rail payouts travel on: the simulator, keeping its

@@ -318,6 +318,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"balance"}, "only subcommand is credit"},
 		{[]string{"webhook", "send"}, "subcommands are verify and listen"},
 		{[]string{"bench", "--url", "http://127.0.0.1:8080"}, "pasarela-bench"},
+		{[]string{"serve", "--faces", "payrest,gestpay-legacy"}, "--faces"},
 	} {
 		_, err := ParseCommand(tc.args, nil, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -375,5 +376,22 @@ func TestListenerDownIsSignalled(t *testing.T) {
 	case <-m.ListenerDown():
 	case <-time.After(10 * time.Second):
 		t.Fatal("a listener that stopped serving was not signalled")
+	}
+}
+
+// TestServeFaces: --faces serves the APIs named and no other; the hosted
+// pages and health are served whatever it says.
+func TestServeFaces(t *testing.T) {
+	t.Parallel()
+	m, _ := MustServe(t, nil, "serve", "--db", testDB(t), "--addr", "127.0.0.1:0", "--faces", " Kashpay ")
+	for path, want := range map[string]int{
+		"/application":                         http.StatusNotFound, // PayREST is not served
+		"/sekurepay/api/v1/orders/x":           http.StatusNotFound,
+		"/kashpay/EntitiesServices/getBalance": http.StatusUnauthorized,
+		"/healthz":                             http.StatusOK,
+	} {
+		if status, _ := request(t, "GET", m.URL()+path, "", ""); status != want {
+			t.Errorf("GET %s: %d, want %d", path, status, want)
+		}
 	}
 }

@@ -49,11 +49,11 @@ func (c *ServeCommand) ParseFlags(args, environ []string) error {
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", cfg.MaxBodyBytes, "largest request body accepted")
 	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", cfg.RequestTimeout, "deadline of one request")
 	fs.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", cfg.ShutdownGrace, "how long requests in flight may take to finish on shutdown")
-	fs.DurationVar(&cfg.AccessTokenTTL, "access-token-ttl", cfg.AccessTokenTTL, "lifetime of a user's access token")
 	fs.StringVar(&cfg.PublicURL, "public-url", cfg.PublicURL, "base URL buyers reach the hosted pages at (default: the address served on)")
 	fs.Int64Var(&cfg.FeeBPS, "fee-bps", cfg.FeeBPS, "platform fee on each capture, in basis points")
 	fs.Int64Var(&cfg.FeeFixed, "fee-fixed", cfg.FeeFixed, "fixed platform fee on each capture, in minor units")
 	fs.StringVar(&cfg.DebugAddr, "debug-addr", cfg.DebugAddr, "address for net/http/pprof (off when empty; never expose it)")
+	cfg.faceFlags(fs)
 	cfg.payoutFlags(fs)
 	fs.DurationVar(&cfg.SubscriptionInterval, "subscription-interval", cfg.SubscriptionInterval, "how often the subscription scheduler looks for due cycles")
 	fs.DurationVar(&cfg.ReconcileAfter, "reconcile-after", cfg.ReconcileAfter, "how long a payment may stay processing before the reconciler asks its processor how it ended")
@@ -77,7 +77,8 @@ func (c *ServeCommand) ParseFlags(args, environ []string) error {
 		return err
 	}
 	c.dunning = d
-	return nil
+	_, err = cfg.faces()
+	return err
 }
 
 // Run serves until ctx ends or a listener stops serving on its own, then
@@ -211,8 +212,13 @@ func (m *Main) handler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	faces, err := m.config.faces()
+	if err != nil {
+		return nil, err
+	}
 	return server.New(server.Config{MaxBodyBytes: m.config.MaxBodyBytes, RequestTimeout: m.config.RequestTimeout,
 		TrustedProxies: proxies,
+		Faces:          faces,
 		PayREST:        payrest.Config{AccessTokenTTL: m.config.AccessTokenTTL},
 		Kashpay:        kashpay.Config{TokenTTL: m.config.KashpayTokenTTL},
 	}, m.svc, m.log, m.metrics), nil

@@ -63,15 +63,13 @@ func (s *Service) CreateClient(ctx context.Context, in ClientInput) (*pasarela.C
 	if err := v.Err(); err != nil {
 		return nil, nil, err
 	}
-	hash, err := HashPassword(in.Password)
-	if err != nil {
-		return nil, nil, pasarela.Internal(err)
-	}
+	hash := HashPassword(in.Password)
 	now := s.now()
 	c := &pasarela.Client{ID: newUUID(), Name: name, Email: email, Code: code, Status: pasarela.ClientActive,
 		CreatedAt: now, UpdatedAt: now}
 	u := &pasarela.User{UUID: newUUID(), ClientID: c.ID, Username: email, Email: email,
 		Roles: []pasarela.Role{pasarela.RoleAdmin}, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
+	var err error
 	for attempt := 0; ; attempt++ {
 		err = s.db.Update(ctx, func(tx *store.Tx) error {
 			if err := tx.CreateClient(ctx, c); err != nil {
@@ -154,10 +152,7 @@ func (s *Service) EnsureDemo(ctx context.Context) (*Demo, error) {
 		return nil, err
 	}
 	d.Client = existing
-	hash, err := HashPassword(password)
-	if err != nil {
-		return nil, pasarela.Internal(err)
-	}
+	hash := HashPassword(password)
 	var appID int64
 	err = s.db.Update(ctx, func(tx *store.Tx) error {
 		u, err := tx.GetUserByLogin(ctx, demoEmail)

@@ -176,7 +176,7 @@ type Service struct {
 	// secrets caches the named signing secrets faces sign their tokens
 	// with (signingkey.go).
 	secrets signingKeys
-	// events holds event renderers and wakes delivery workers (event.go).
+	// events wakes this process's delivery workers when events commit (event.go).
 	events eventHub
 }
 

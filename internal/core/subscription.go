@@ -44,6 +44,9 @@ func IsAgreementToken(token string) bool {
 	return len(token) > len(agreementTokenPrefix) && token[:len(agreementTokenPrefix)] == agreementTokenPrefix
 }
 
+// maxCycles bounds a subscription's number of cycles.
+const maxCycles = 10000
+
 // Subscription event types.
 const (
 	EventSubscriptionCreated   = "subscription.created"
@@ -123,8 +126,9 @@ func (s *Service) validateSubscription(in *SubscriptionInput) error {
 			v.Add("start_date", "range", "may be at most 5 years ahead")
 		}
 	}
-	if in.Cycles < 0 || in.Cycles > 10000 {
-		v.Add("cycles", "range", "must be between 1 and 10000 (absent: until end_date or cancelled)")
+	if in.Cycles < 0 || in.Cycles > maxCycles {
+		v.AddParams("cycles", "range", "must be between 1 and "+strconv.Itoa(maxCycles)+" (absent: until end_date or cancelled)",
+			map[string]string{"min": "1", "max": strconv.Itoa(maxCycles)})
 	}
 	if in.EndDate != nil {
 		t := in.EndDate.UTC().Truncate(time.Microsecond)

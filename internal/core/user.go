@@ -77,11 +77,7 @@ func applyUser(u *pasarela.User, in UserInput, replace, create bool) error {
 			return err
 		}
 		if in.Password.Value != nil && v.Err() == nil {
-			hash, err := HashPassword(*in.Password.Value)
-			if err != nil {
-				return pasarela.Internal(err)
-			}
-			u.PasswordHash = hash
+			u.PasswordHash = HashPassword(*in.Password.Value)
 		}
 	}
 	return v.Err()

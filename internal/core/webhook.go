@@ -37,10 +37,10 @@ type WebhookInput struct {
 	Targets []string
 	Entity  string
 	Events  []string // event types; empty for all of the entity
-	// Format is the wire shape of the bodies (one of
-	// pasarela.WebhookFormats); empty means pasarela.FormatPayREST. Each
-	// face passes its own, so an endpoint gets bodies in the API of the
-	// face it was created through.
+	// Format is the wire shape of the bodies, one of
+	// pasarela.WebhookFormats. The face that creates the endpoint names its
+	// own, so the endpoint gets bodies in that face's API; the core has no
+	// default of its own.
 	Format string
 }
 
@@ -58,7 +58,7 @@ func (s *Service) validateWebhook(in *WebhookInput) error {
 		v.Add("method", "enum", "must be POST, PUT or PATCH: the event travels in the request body")
 	}
 	if in.Format == "" {
-		in.Format = pasarela.FormatPayREST
+		v.Add("format", "required", "is required: one of "+strings.Join(pasarela.WebhookFormats, ", "))
 	} else if !contains(pasarela.WebhookFormats, in.Format) {
 		v.Add("format", "enum", "must be one of "+strings.Join(pasarela.WebhookFormats, ", "))
 	}

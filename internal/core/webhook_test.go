@@ -22,6 +22,9 @@ func (e *env) MustWebhook(in core.WebhookInput) *pasarela.Webhook {
 	if in.Targets == nil {
 		in.Targets = []string{"https://hooks.example.com/a"}
 	}
+	if in.Format == "" {
+		in.Format = pasarela.FormatPayREST
+	}
 	w, _, err := e.svc.CreateWebhook(e.app(), e.appID(), in, nil)
 	if err != nil {
 		e.t.Fatalf("create webhook: %v", err)
@@ -138,17 +141,17 @@ func TestWebhookValidation(t *testing.T) {
 			in    core.WebhookInput
 			field string
 		}{
-			{"no targets", core.WebhookInput{Entity: "payment"}, "targets"},
-			{"bad scheme", core.WebhookInput{Entity: "payment", Targets: []string{"ftp://x.example.com"}}, "targets[0]"},
-			{"loopback", core.WebhookInput{Entity: "payment", Targets: []string{"https://ok.example.com", "http://127.0.0.1/"}}, "targets[1]"},
-			{"metadata address", core.WebhookInput{Entity: "payment", Targets: []string{"http://169.254.169.254/"}}, "targets[0]"},
-			{"duplicate", core.WebhookInput{Entity: "payment", Targets: []string{"https://a.example.com", "https://a.example.com"}}, "targets[1]"},
-			{"entity", core.WebhookInput{Entity: "kitten", Targets: []string{"https://a.example.com"}}, "entity"},
-			{"no entity", core.WebhookInput{Targets: []string{"https://a.example.com"}}, "entity"},
-			{"method", core.WebhookInput{Entity: "payment", Method: "GET", Targets: []string{"https://a.example.com"}}, "method"},
-			{"event of another entity", core.WebhookInput{Entity: "payment", Targets: []string{"https://a.example.com"}, Events: []string{"refund.completed"}}, "events[0]"},
-			{"unknown payment event", core.WebhookInput{Entity: "payment", Targets: []string{"https://a.example.com"}, Events: []string{"payment.paid"}}, "events[0]"},
-			{"unknown refund event", core.WebhookInput{Entity: "refund", Targets: []string{"https://a.example.com"}, Events: []string{"refund.pending"}}, "events[0]"},
+			{"no targets", core.WebhookInput{Format: pasarela.FormatPayREST, Entity: "payment"}, "targets"},
+			{"bad scheme", core.WebhookInput{Format: pasarela.FormatPayREST, Entity: "payment", Targets: []string{"ftp://x.example.com"}}, "targets[0]"},
+			{"loopback", core.WebhookInput{Format: pasarela.FormatPayREST, Entity: "payment", Targets: []string{"https://ok.example.com", "http://127.0.0.1/"}}, "targets[1]"},
+			{"metadata address", core.WebhookInput{Format: pasarela.FormatPayREST, Entity: "payment", Targets: []string{"http://169.254.169.254/"}}, "targets[0]"},
+			{"duplicate", core.WebhookInput{Format: pasarela.FormatPayREST, Entity: "payment", Targets: []string{"https://a.example.com", "https://a.example.com"}}, "targets[1]"},
+			{"entity", core.WebhookInput{Format: pasarela.FormatPayREST, Entity: "kitten", Targets: []string{"https://a.example.com"}}, "entity"},
+			{"no entity", core.WebhookInput{Format: pasarela.FormatPayREST, Targets: []string{"https://a.example.com"}}, "entity"},
+			{"method", core.WebhookInput{Format: pasarela.FormatPayREST, Entity: "payment", Method: "GET", Targets: []string{"https://a.example.com"}}, "method"},
+			{"event of another entity", core.WebhookInput{Format: pasarela.FormatPayREST, Entity: "payment", Targets: []string{"https://a.example.com"}, Events: []string{"refund.completed"}}, "events[0]"},
+			{"unknown payment event", core.WebhookInput{Format: pasarela.FormatPayREST, Entity: "payment", Targets: []string{"https://a.example.com"}, Events: []string{"payment.paid"}}, "events[0]"},
+			{"unknown refund event", core.WebhookInput{Format: pasarela.FormatPayREST, Entity: "refund", Targets: []string{"https://a.example.com"}, Events: []string{"refund.pending"}}, "events[0]"},
 		}
 		for _, tt := range tests {
 			_, _, err := e.svc.CreateWebhook(e.app(), e.appID(), tt.in, nil)
@@ -196,7 +199,7 @@ func TestWebhookTenantIsolation(t *testing.T) {
 			"B gets":    func() (any, error) { return e.svc.GetWebhook(e.B.AdminCtx(e.ctx), e.appID(), w.ID) },
 			"B deletes": func() (any, error) { return nil, e.svc.DeleteWebhook(e.B.AdminCtx(e.ctx), e.appID(), w.ID) },
 			"B creates": func() (any, error) {
-				w, _, err := e.svc.CreateWebhook(e.B.AdminCtx(e.ctx), e.appID(), core.WebhookInput{Entity: "payment", Targets: []string{"https://b.example.com"}}, nil)
+				w, _, err := e.svc.CreateWebhook(e.B.AdminCtx(e.ctx), e.appID(), core.WebhookInput{Format: pasarela.FormatPayREST, Entity: "payment", Targets: []string{"https://b.example.com"}}, nil)
 				return w, err
 			},
 			"B deliveries": func() (any, error) {
@@ -515,22 +518,22 @@ func TestDeliveryWithoutRenderer(t *testing.T) {
 	})
 }
 
-// TestWebhookFormat: an endpoint's format defaults to payrest, and a format
-// the gateway cannot send is refused when the endpoint is created.
+// TestWebhookFormat: an endpoint keeps the format it was created with, and
+// no format, or one the gateway cannot send, is refused: the core picks no
+// face's format for a caller.
 func TestWebhookFormat(t *testing.T) {
 	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
-		w := e.MustWebhook(core.WebhookInput{})
-		if w.Format != pasarela.FormatPayREST {
-			t.Fatalf("format %q, want payrest", w.Format)
-		}
+		w := e.MustWebhook(core.WebhookInput{Format: pasarela.FormatPayREST})
 		if got, err := e.svc.GetWebhook(e.app(), e.appID(), w.ID); err != nil || got.Format != pasarela.FormatPayREST {
 			t.Fatalf("read back format %v (%v)", got, err)
 		}
-		_, _, err := e.svc.CreateWebhook(e.app(), e.appID(), core.WebhookInput{Targets: []string{"https://hooks.example.com/x"},
-			Entity: pasarela.EntityPayment, Format: "soap"}, nil)
-		if pasarela.ErrorKind(err) != pasarela.KindInvalid || !strings.Contains(err.Error(), "format") {
-			t.Fatalf("unknown format: %v, want invalid", err)
+		for _, format := range []string{"", "soap"} {
+			_, _, err := e.svc.CreateWebhook(e.app(), e.appID(), core.WebhookInput{Targets: []string{"https://hooks.example.com/x"},
+				Entity: pasarela.EntityPayment, Format: format}, nil)
+			if pasarela.ErrorKind(err) != pasarela.KindInvalid || pasarela.AsError(err).Field != "format" {
+				t.Fatalf("format %q: %v, want invalid format", format, err)
+			}
 		}
 	})
 }

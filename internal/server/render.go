@@ -1,8 +1,6 @@
 package server
 
 import (
-	"errors"
-
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/core"
 	"github.com/pasarela/pasarela/internal/face/kashpay"
@@ -18,38 +16,20 @@ import (
 // hosted pages.
 func Renderers(publicURL string) core.Renderers {
 	return core.Renderers{
+		// Event.Payload has checked that the entity's resource is there.
 		pasarela.FormatPayREST: {
 			pasarela.EntityPayment: func(p *pasarela.EventPayload) ([]byte, error) {
-				if p.Payment == nil {
-					return nil, errMissing
-				}
 				return payrest.RenderPayment(publicURL, p.Payment)
 			},
-			pasarela.EntityRefund: func(p *pasarela.EventPayload) ([]byte, error) {
-				if p.Refund == nil {
-					return nil, errMissing
-				}
-				return payrest.RenderRefund(p.Refund)
-			},
+			pasarela.EntityRefund: func(p *pasarela.EventPayload) ([]byte, error) { return payrest.RenderRefund(p.Refund) },
 			pasarela.EntitySubscription: func(p *pasarela.EventPayload) ([]byte, error) {
-				if p.Subscription == nil {
-					return nil, errMissing
-				}
 				return payrest.RenderSubscription(p.Subscription)
 			},
 			// PayREST has no payouts of its own: payouts are Kashpay's,
 			// and PayREST endpoints subscribed to them have always been
 			// sent Kashpay's orderEntityResponse. Receivers parse that
 			// shape, so the PayREST format keeps sending exactly it.
-			pasarela.EntityPayout: func(p *pasarela.EventPayload) ([]byte, error) {
-				if p.Payout == nil {
-					return nil, errMissing
-				}
-				return kashpay.RenderPayout(p.Payout)
-			},
+			pasarela.EntityPayout: func(p *pasarela.EventPayload) ([]byte, error) { return kashpay.RenderPayout(p.Payout) },
 		},
 	}
 }
-
-// errMissing is a payload without the resource its entity names.
-var errMissing = errors.New("the payload lacks the resource its entity names")

@@ -101,6 +101,11 @@ func (w *Deliverer) defaults() {
 // retried when their lease ends.
 func (w *Deliverer) Start(ctx context.Context) {
 	w.defaults()
+	if len(w.Renderers) == 0 {
+		// Every delivery would fail (and be retried for days) with the
+		// reason in its log; say it once where the operator looks first.
+		w.Log.ErrorContext(ctx, "webhook deliverer started without renderers: no event recorded by this version can be delivered")
+	}
 	ctx, w.cancel = context.WithCancel(ctx)
 	w.stop, w.done = make(chan struct{}), make(chan struct{})
 	wake := w.Svc.EventsCommitted()

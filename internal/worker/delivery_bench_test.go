@@ -140,7 +140,7 @@ func BenchmarkEventToDelivery(b *testing.B) {
 			Name: pasarela.Set("cards"), Weight: pasarela.Set(1)}); err != nil {
 			b.Fatal(err)
 		}
-		if _, _, err := svc.CreateWebhook(admin, ten.App.ID, core.WebhookInput{Targets: []string{rc.URL}, Entity: "payment",
+		if _, _, err := svc.CreateWebhook(admin, ten.App.ID, core.WebhookInput{Format: pasarela.FormatPayREST, Targets: []string{rc.URL}, Entity: "payment",
 			Events: []string{"payment.invalidated"}}, nil); err != nil {
 			b.Fatal(err)
 		}

@@ -126,7 +126,7 @@ func mustShop(t testing.TB, svc *core.Service, name string, targets ...string) *
 		t.Fatal(err)
 	}
 	var err error
-	s.hook, _, err = svc.CreateWebhook(s.admin, s.app.ID, core.WebhookInput{Targets: targets, Entity: pasarela.EntityPayment,
+	s.hook, _, err = svc.CreateWebhook(s.admin, s.app.ID, core.WebhookInput{Format: pasarela.FormatPayREST, Targets: targets, Entity: pasarela.EntityPayment,
 		Events: []string{"payment.completed"}}, nil)
 	if err != nil {
 		t.Fatal(err)

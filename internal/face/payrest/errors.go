@@ -88,8 +88,8 @@ type ruleKey struct{ field, code string }
 // routes: the message names them the PayREST way, from the rule's params
 // where it has some ("" keeps the core's message).
 var wording = map[ruleKey]func(fe pasarela.FieldError) string{
-	{"cycles", "range"}: func(pasarela.FieldError) string {
-		return "must be between 1 and 10000 (absent: until endDate or cancelled)"
+	{"cycles", "range"}: func(fe pasarela.FieldError) string {
+		return "must be between " + fe.Params["min"] + " and " + fe.Params["max"] + " (absent: until endDate or cancelled)"
 	},
 	{"end_date", "exclusive"}: func(pasarela.FieldError) string { return "give cycles or endDate, not both" },
 	{"end_date", "range"}:     func(pasarela.FieldError) string { return "must not be before startDate" },

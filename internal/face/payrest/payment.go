@@ -218,9 +218,7 @@ func paymentView(p *pasarela.PaymentSnapshot, checkoutURL string) paymentJSON {
 		id := p.GatewayConfig
 		out.GatewayConfig = &id
 	}
-	if p.Card != nil {
-		out.Card = &cardJSON{Last4: p.Card.Last4, Brand: p.Card.Brand, ExpMonth: p.Card.ExpMonth, ExpYear: p.Card.ExpYear}
-	}
+	out.Card = cardView(p.Card)
 	if p.FailureCode != "" {
 		out.Failure = &failureJSON{Code: p.FailureCode, Message: p.FailureMessage}
 	}

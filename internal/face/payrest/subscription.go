@@ -119,14 +119,7 @@ func subscriptionPath(appID, id int64) string {
 	return "/application/" + strconv.FormatInt(appID, 10) + "/subscription/" + strconv.FormatInt(id, 10)
 }
 
-func cardView(c *pasarela.Card) *cardJSON {
-	if c == nil {
-		return nil
-	}
-	return &cardJSON{Last4: c.Last4, Brand: c.Brand, ExpMonth: c.ExpMonth, ExpYear: c.ExpYear}
-}
-
-func cardSnapshotView(c *pasarela.CardSnapshot) *cardJSON {
+func cardView(c *pasarela.CardSnapshot) *cardJSON {
 	if c == nil {
 		return nil
 	}
@@ -143,7 +136,7 @@ func subscriptionSnapshotView(s *pasarela.SubscriptionSnapshot) subscriptionJSON
 	out := subscriptionJSON{ID: s.ID, Status: string(s.Status), Amount: strconv.FormatInt(s.Amount, 10),
 		Currency: s.Currency, Description: s.Description, ClientID: s.CustomerID, ClientEmail: s.CustomerEmail,
 		Interval: string(s.Interval), IntervalCount: s.IntervalCount, StartDate: s.StartDate, EndDate: s.EndDate,
-		GatewayConfigs: s.GatewayConfigs, Card: cardSnapshotView(s.Card), CyclesPaid: s.CyclesPaid, NextCycle: s.NextCycle,
+		GatewayConfigs: s.GatewayConfigs, Card: cardView(s.Card), CyclesPaid: s.CyclesPaid, NextCycle: s.NextCycle,
 		NextChargeDate: s.NextChargeAt, ConfirmedAt: s.ConfirmedAt, CanceledAt: s.CanceledAt, CreatedAt: s.CreatedAt,
 		UpdatedAt: s.UpdatedAt, Links: []link{{Rel: "self", Href: subscriptionPath(s.ApplicationID, s.ID)}}}
 	if s.Cycles > 0 {
@@ -163,7 +156,7 @@ func subscriptionSnapshotView(s *pasarela.SubscriptionSnapshot) subscriptionJSON
 func (f *Face) agreementView(a *pasarela.SubscriptionAgreement) agreementJSON {
 	url := f.svc.CheckoutURL(a.Token)
 	out := agreementJSON{ID: a.ID, SubscriptionID: a.SubscriptionID, Status: string(a.Status), GatewayConfig: a.GatewayConfig,
-		URL: url, ReturnURL: a.ReturnURL, CancelURL: a.CancelURL, Card: cardView(a.Card), ConfirmedAt: a.ConfirmedAt,
+		URL: url, ReturnURL: a.ReturnURL, CancelURL: a.CancelURL, Card: cardView(a.Card.Snapshot()), ConfirmedAt: a.ConfirmedAt,
 		CreatedAt: a.CreatedAt, Links: []link{{Rel: "agreement", Href: url},
 			{Rel: "subscription", Href: subscriptionPath(a.ApplicationID, a.SubscriptionID)}}}
 	if a.FailureCode != "" {

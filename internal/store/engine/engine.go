@@ -6,9 +6,11 @@ package engine
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -67,4 +69,26 @@ func SQLitePath(dsn string) (string, bool) {
 		return "", false
 	}
 	return dsn, true
+}
+
+// KeyFile is where the gateway's secret key (which seals the secrets the
+// database holds) is kept for the database dsn names, unless file, an
+// operator's --secret-key-file, says where: beside a SQLite file (never
+// inside it, so a copy of the database alone opens no secret), or
+// ./pasarela.key.
+func KeyFile(dsn, file string) string {
+	if file != "" {
+		return file
+	}
+	if dbPath, ok := SQLitePath(dsn); ok {
+		return filepath.Join(filepath.Dir(dbPath), filepath.Base(dbPath)+".key")
+	}
+	return "pasarela.key"
+}
+
+// DecodeKey reads a secret key as its file or PASARELA_SECRET_KEY holds it:
+// the standard base64 of 32 bytes, blanks around it ignored.
+func DecodeKey(s string) ([]byte, bool) {
+	k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+	return k, err == nil && len(k) == 32
 }
