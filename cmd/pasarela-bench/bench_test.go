@@ -1,69 +1,63 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
+	"crypto/rand"
+	"encoding/base64"
 	"io"
+	"log/slog"
+	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
+
+	"github.com/pasarela/pasarela/internal/core"
+	"github.com/pasarela/pasarela/internal/processor"
+	"github.com/pasarela/pasarela/internal/processor/sandbox"
+	"github.com/pasarela/pasarela/internal/server"
+	"github.com/pasarela/pasarela/internal/store/sqlite"
 )
 
-// MustServe builds the gateway's binary and runs `pasarela serve` on :0 over
-// a fresh SQLite file, as `make loadtest` does; it returns the server's URL
-// and the database setting, and stops the server (SIGTERM) when the test
-// ends. Building with the go command is what keeps this test from linking
-// the gateway into the load generator, which is the point of the split; the
-// test is skipped where there is no go command.
+// MustServe runs the gateway as `pasarela serve` builds it (the real
+// server over a fresh SQLite file, its secret key in a file beside it, as
+// the server keeps it) on a loopback port for the test, and returns its URL
+// and the database setting. It runs in the test's process: a test's imports
+// are not linked into the pasarela-bench binary (cmd/pasarela's
+// TestGatewayLeavesOutTheLoadGenerator checks what is), and building the gateway with the go
+// command would cost a full compile in every CI run.
 func MustServe(t *testing.T) (url, db string) {
 	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command on PATH to build the gateway with")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "pasarela")
-	if out, err := exec.Command(goBin, "build", "-o", bin, "github.com/pasarela/pasarela/cmd/pasarela").CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/pasarela: %v\n%s", err, out)
-	}
-	db = "sqlite:" + filepath.Join(dir, "pasarela.db")
-	srv := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", db, "--log-format", "json")
-	logs, err := srv.StderrPipe()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "pasarela.db")
+	store, err := sqlite.Open(path, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Stdout = io.Discard
-	if err := srv.Start(); err != nil {
+	t.Cleanup(func() { store.Close() })
+	if err := store.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		srv.Process.Signal(syscall.SIGTERM)
-		srv.Wait()
-	})
-	// The server logs the address it listens on; every later line is
-	// drained, or the server would block on a full pipe.
-	lines := bufio.NewScanner(logs)
-	var seen strings.Builder
-	for lines.Scan() {
-		seen.WriteString(lines.Text() + "\n")
-		var entry struct{ Msg, Addr string }
-		if json.Unmarshal(lines.Bytes(), &entry) == nil && entry.Msg == "listening" && entry.Addr != "" {
-			go io.Copy(io.Discard, logs)
-			return "http://" + entry.Addr, db
-		}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	if err := os.WriteFile(path+".key", []byte(base64.StdEncoding.EncodeToString(key)), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("pasarela serve ended without listening:\n%s", seen.String())
-	return "", ""
+	log := slog.New(slog.DiscardHandler)
+	svc, err := core.New(ctx, store, log, nil, core.Config{SecretKey: key,
+		Processors: processor.NewRegistry(sandbox.New(core.ProcessorState(store, sandbox.GatewayID)))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(server.New(server.Config{}, svc, log, server.NewMetrics()))
+	t.Cleanup(srv.Close)
+	return srv.URL, "sqlite:" + path
 }
 
-// TestBench runs pasarela-bench as a person would, against a gateway
-// started by `pasarela serve` on :0: it bootstraps its own tenant through
+// TestBench runs pasarela-bench as a person would, against a running
+// gateway: it bootstraps its own tenant through
 // the database (with the server's secret key, found beside the SQLite file
 // as the server keeps it), runs every scenario briefly and reports each
 // with every request successful.
