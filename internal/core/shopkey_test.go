@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/core"
 )
 
 // TestAuthenticateShopKey: an application is found by its shop login and
@@ -27,5 +28,25 @@ func TestAuthenticateShopKey(t *testing.T) {
 		wantErr(t, "an unknown shop login", err, pasarela.KindUnauthorized, "unknown_shop_login")
 		_, err = e.svc.AuthenticateShopKey(e.ctx, "", a.APIKey)
 		wantErr(t, "no shop login", err, pasarela.KindUnauthorized, "unknown_shop_login")
+	})
+}
+
+// TestPaymentByMerchantRef: a payment is found by its merchant reference in
+// its own application only.
+func TestPaymentByMerchantRef(t *testing.T) {
+	t.Parallel()
+	engines(t, func(t *testing.T, e *env) {
+		e.MustSandbox()
+		p := e.MustPayment(core.PaymentInput{MerchantRef: "ORD-7"})
+		got, err := e.svc.PaymentByMerchantRef(e.app(), e.appID(), "ORD-7")
+		if err != nil || got.ID != p.ID {
+			t.Fatalf("own reference: %+v %v", got, err)
+		}
+		_, err = e.svc.PaymentByMerchantRef(e.app(), e.appID(), "ORD-8")
+		wantErr(t, "an unknown reference", err, pasarela.KindNotFound, "not_found")
+		_, err = e.svc.PaymentByMerchantRef(e.app(), e.appID(), "")
+		wantErr(t, "no reference", err, pasarela.KindNotFound, "not_found")
+		_, err = e.svc.PaymentByMerchantRef(e.B.AppCtx(e.ctx), e.B.App.ID, "ORD-7")
+		wantErr(t, "another tenant's reference", err, pasarela.KindNotFound, "not_found")
 	})
 }
