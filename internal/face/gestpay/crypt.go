@@ -7,10 +7,12 @@ import (
 	"encoding/binary"
 )
 
-// cryptAlphabet is Gestpay's: letters, digits, '_' and '*'. Merchant code
-// puts the strings in URLs without encoding them, and none of these needs it.
+// cryptEncoding writes in Gestpay's alphabet: letters, digits, '_' and '*'.
+// Merchant code puts the strings in URLs without encoding them, and none of
+// these needs it. Strict: a payment has one string, not several that differ
+// in unused bits.
 var cryptEncoding = base64.NewEncoding("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_*").
-	WithPadding(base64.NoPadding)
+	WithPadding(base64.NoPadding).Strict()
 
 // Kinds of crypt string. Encrypt makes a request (what the buyer's browser
 // carries to the payment page as b); the payment page will make results
