@@ -385,10 +385,11 @@ func TestServeFaces(t *testing.T) {
 	t.Parallel()
 	m, _ := MustServe(t, nil, "serve", "--db", testDB(t), "--addr", "127.0.0.1:0", "--faces", " Kashpay ")
 	for path, want := range map[string]int{
-		"/application":                         http.StatusNotFound, // PayREST is not served
-		"/sekurepay/api/v1/orders/x":           http.StatusNotFound,
-		"/kashpay/EntitiesServices/getBalance": http.StatusUnauthorized,
-		"/healthz":                             http.StatusOK,
+		"/application":                                http.StatusNotFound, // PayREST is not served
+		"/sekurepay/api/v1/orders/x":                  http.StatusNotFound,
+		"/gestpay/gestpayws/WSCryptDecrypt.asmx?wsdl": http.StatusNotFound,
+		"/kashpay/EntitiesServices/getBalance":        http.StatusUnauthorized,
+		"/healthz":                                    http.StatusOK,
 	} {
 		if status, _ := request(t, "GET", m.URL()+path, "", ""); status != want {
 			t.Errorf("GET %s: %d, want %d", path, status, want)

@@ -66,3 +66,39 @@ type keyEntry struct {
 	clientID string
 	appID    int64
 }
+
+var errUnknownShopLogin = pasarela.Errorf(pasarela.KindUnauthorized, "unknown_shop_login",
+	"no application has this shop login")
+
+// AuthenticateShopKey returns the principal of the application whose shop
+// login is shopLogin, when key is that application's API key. Faces whose
+// callers name their application in the request (Gestpay's shop login) and
+// prove it with the key use it: a valid key of another application is
+// refused like a wrong one, so one tenant's key never opens another's
+// application. The two failures have their own codes (unknown_shop_login,
+// invalid_api_key) because such protocols tell them apart.
+func (s *Service) AuthenticateShopKey(ctx context.Context, shopLogin, key string) (*pasarela.Principal, error) {
+	if shopLogin == "" {
+		return nil, errUnknownShopLogin
+	}
+	var app *pasarela.Application
+	err := s.db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		app, err = tx.GetApplicationByShopLogin(ctx, shopLogin)
+		return err
+	})
+	if pasarela.ErrorKind(err) == pasarela.KindNotFound {
+		return nil, errUnknownShopLogin
+	}
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.AuthenticateKey(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if p.ApplicationID != app.ID {
+		return nil, errBadKey
+	}
+	return p, nil
+}

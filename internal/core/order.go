@@ -330,3 +330,29 @@ func (s *Service) GetOrder(ctx context.Context, appID int64, id string) (*pasare
 	}
 	return pay, nil
 }
+
+// PaymentByMerchantRef returns an application's payment by the merchant's
+// reference, whatever made it (an order or a plain payment): faces whose
+// merchants name payments by their own reference find them again with it.
+// Another application's payments are not found.
+func (s *Service) PaymentByMerchantRef(ctx context.Context, appID int64, ref string) (*pasarela.Payment, error) {
+	var pay *pasarela.Payment
+	err := s.db.View(ctx, func(tx *store.Tx) error {
+		p, err := applicationAccessTx(ctx, tx, appID, false)
+		if err != nil {
+			return err
+		}
+		if ref == "" {
+			return pasarela.NotFound("payment")
+		}
+		pay, err = tx.GetPaymentByMerchantRef(ctx, p.ClientID, appID, ref)
+		if pasarela.ErrorKind(err) == pasarela.KindNotFound {
+			return pasarela.NotFound("payment")
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return pay, nil
+}

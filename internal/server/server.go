@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/pasarela/pasarela/internal/core"
+	"github.com/pasarela/pasarela/internal/face/gestpay"
 	"github.com/pasarela/pasarela/internal/face/kashpay"
 	"github.com/pasarela/pasarela/internal/face/payrest"
 	"github.com/pasarela/pasarela/internal/face/sekurepay"
@@ -42,6 +43,7 @@ type Config struct {
 	// Each face's own settings.
 	PayREST payrest.Config
 	Kashpay kashpay.Config
+	Gestpay gestpay.Config
 }
 
 // The faces New can mount, by name.
@@ -49,6 +51,7 @@ const (
 	FacePayREST   = "payrest"
 	FaceKashpay   = "kashpay"
 	FaceSekurePay = "sekurepay"
+	FaceGestpay   = "gestpay"
 )
 
 // face is what the server needs of a face: to mount its routes.
@@ -68,6 +71,9 @@ var faces = []struct {
 	}},
 	{FaceSekurePay, func(c *Config, svc *core.Service, log *slog.Logger) face {
 		return sekurepay.New(svc, log)
+	}},
+	{FaceGestpay, func(c *Config, svc *core.Service, log *slog.Logger) face {
+		return gestpay.New(svc, log, c.Gestpay)
 	}},
 }
 

@@ -1,0 +1,108 @@
+package gestpay_test
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pasarela/pasarela/internal/core/coretest"
+)
+
+// soapClient is a real SOAP library driven by a script of testdata/clients.
+type soapClient struct {
+	name string
+	argv []string // the interpreter and the script
+}
+
+// soapClients are PHP's SoapClient and python's zeep, when installed (CI
+// installs php-cli, php-soap and python3-zeep). Debian's zeep belongs to
+// /usr/bin/python3, which may not be the python3 on PATH.
+func soapClients(t *testing.T) []soapClient {
+	t.Helper()
+	var out []soapClient
+	if php, err := exec.LookPath("php"); err != nil {
+		t.Logf("PHP SoapClient not tested: no php on PATH (apt-get install php-cli php-soap)")
+	} else if b, err := exec.Command(php, "-r", `echo class_exists("SoapClient") ? "yes" : "no";`).Output(); err != nil || string(b) != "yes" {
+		t.Logf("PHP SoapClient not tested: php has no soap extension (apt-get install php-soap)")
+	} else {
+		out = append(out, soapClient{"php", []string{php, filepath.Join("testdata", "clients", "client.php")}})
+	}
+	found := false
+	for _, py := range []string{"/usr/bin/python3", "python3"} {
+		if path, err := exec.LookPath(py); err == nil && exec.Command(path, "-c", "import zeep").Run() == nil {
+			out = append(out, soapClient{"zeep", []string{path, filepath.Join("testdata", "clients", "client.py")}})
+			found = true
+			break
+		}
+	}
+	if !found {
+		t.Logf("python zeep not tested: no python3 can import zeep (apt-get install python3-zeep)")
+	}
+	return out
+}
+
+// run runs the client's script with args and returns the result it printed.
+func (c soapClient) run(t *testing.T, args ...string) map[string]any {
+	t.Helper()
+	cmd := exec.Command(c.argv[0], append(c.argv[1:], args...)...)
+	cmd.Env = append(os.Environ(), "NO_PROXY=*", "no_proxy=*")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	b, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s%s", c.name, strings.Join(args[1:3], " "), err, b, stderr.String())
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("%s printed %s (%v)\n%s", c.name, b, err, stderr.String())
+	}
+	return out
+}
+
+// TestRealClients: PHP's SoapClient and python's zeep read the served WSDL
+// and call Encrypt, then Decrypt before and after the buyer pays, over SOAP
+// 1.1 and 1.2, against the full server on loopback; each reads what the
+// real service's merchants read.
+func TestRealClients(t *testing.T) {
+	t.Parallel()
+	clients := soapClients(t)
+	if len(clients) == 0 {
+		t.Skip("no SOAP client installed: apt-get install php-cli php-soap python3-zeep")
+	}
+	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		a := e.A.App
+		wsdl := e.URL + "/gestpay/GestPayWS/WsCryptDecrypt.asmx?wsdl"
+		for _, c := range clients {
+			for _, v := range []string{"1.1", "1.2"} {
+				ref := c.name + "-" + v
+				r := c.run(t, wsdl, v, "encrypt", a.ShopLogin, a.APIKey, ref, "12.34")
+				s, _ := r["CryptDecryptString"].(string)
+				if r["TransactionResult"] != "OK" || r["ErrorCode"] != "0" || s == "" || r["_envelope"] != v {
+					t.Fatalf("%s SOAP %s Encrypt: %v", c.name, v, r)
+				}
+				r = c.run(t, wsdl, v, "decrypt", a.ShopLogin, a.APIKey, s)
+				if r["TransactionResult"] != "XX" || r["ShopTransactionID"] != ref || r["_envelope"] != v {
+					t.Fatalf("%s SOAP %s Decrypt before paying: %v", c.name, v, r)
+				}
+				e.pay(e.A, r["BankTransactionID"].(string), "4242424242424242")
+				r = c.run(t, wsdl, v, "decrypt", a.ShopLogin, a.APIKey, s)
+				buyer, _ := r["Buyer"].(map[string]any)
+				if r["TransactionResult"] != "OK" || r["ErrorCode"] != "0" || r["ShopTransactionID"] != ref ||
+					r["Amount"] != "12.34" || r["Currency"] != "242" || r["CustomInfo"] != "STORE_ID=1*P1*STORE_NAME=Negozio" ||
+					r["ErrorDescription"] != "Transazione correttamente effettuata" ||
+					buyer["BuyerName"] != "Mario Rossi" || buyer["BuyerEmail"] != "mario@example.com" {
+					t.Fatalf("%s SOAP %s Decrypt after paying: %v", c.name, v, r)
+				}
+				// Another shop's credentials get a KO, not a fault.
+				r = c.run(t, wsdl, v, "decrypt", e.B.App.ShopLogin, e.B.App.APIKey, s)
+				if r["TransactionResult"] != "KO" || r["ErrorCode"] != "1136" {
+					t.Fatalf("%s SOAP %s Decrypt by another shop: %v", c.name, v, r)
+				}
+			}
+		}
+	})
+}

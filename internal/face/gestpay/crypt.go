@@ -1,0 +1,79 @@
+package gestpay
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+)
+
+// cryptEncoding writes in Gestpay's alphabet: letters, digits, '_' and '*'.
+// Merchant code puts the strings in URLs without encoding them, and none of
+// these needs it. Strict: a payment has one string, not several that differ
+// in unused bits.
+var cryptEncoding = base64.NewEncoding("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_*").
+	WithPadding(base64.NoPadding).Strict()
+
+// Kinds of crypt string. Encrypt makes a request (what the buyer's browser
+// carries to the payment page as b); the payment page will make results
+// (the b of the positive and negative URLs and of the server-to-server
+// call). Decrypt reads both.
+const (
+	kindRequest byte = 'R'
+	kindResult  byte = 'S'
+)
+
+const (
+	cryptVersion = 1
+	cryptMACLen  = 20 // 160 bits of HMAC-SHA256: forging one is out of reach
+	cryptBodyLen = 2 + 8 + 8
+	cryptLen     = cryptBodyLen + cryptMACLen
+)
+
+// crypt is what a crypt string says: which application's payment.
+type crypt struct {
+	kind    byte
+	appID   int64
+	payment int64
+}
+
+// sealCrypt makes the string of c for shopLogin: the payment's identity and
+// a MAC over it and the shop login, so that a string is good only for the
+// shop it was made for and nobody without the key can make one. Nothing in
+// it is secret (the payment's id is no secret of the merchant's), so it is
+// signed, not encrypted.
+func sealCrypt(key []byte, shopLogin string, c crypt) string {
+	buf := make([]byte, cryptBodyLen, cryptLen)
+	buf[0] = cryptVersion
+	buf[1] = c.kind
+	binary.BigEndian.PutUint64(buf[2:], uint64(c.appID))
+	binary.BigEndian.PutUint64(buf[10:], uint64(c.payment))
+	buf = append(buf, cryptMAC(key, shopLogin, buf)...)
+	return cryptEncoding.EncodeToString(buf)
+}
+
+// openCrypt reads a string made by sealCrypt for shopLogin; ok is false for
+// anything else (made up, altered, or another shop's).
+func openCrypt(key []byte, shopLogin, s string) (c crypt, ok bool) {
+	if cryptEncoding.DecodedLen(len(s)) != cryptLen {
+		return c, false
+	}
+	buf, err := cryptEncoding.DecodeString(s)
+	if err != nil || len(buf) != cryptLen || buf[0] != cryptVersion {
+		return c, false
+	}
+	if !hmac.Equal(buf[cryptBodyLen:], cryptMAC(key, shopLogin, buf[:cryptBodyLen])) {
+		return c, false
+	}
+	c = crypt{kind: buf[1], appID: int64(binary.BigEndian.Uint64(buf[2:])),
+		payment: int64(binary.BigEndian.Uint64(buf[10:]))}
+	return c, c.kind == kindRequest || c.kind == kindResult
+}
+
+func cryptMAC(key []byte, shopLogin string, body []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(shopLogin))
+	m.Write([]byte{0})
+	m.Write(body)
+	return m.Sum(nil)[:cryptMACLen]
+}

@@ -1,0 +1,118 @@
+package gestpay
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/pasarela/pasarela"
+)
+
+// result is what Decrypt says of a payment: Gestpay's TransactionResult
+// and code. A payment the buyer has not tried to pay yet, or whose payment
+// is in flight, is XX, Gestpay's
+// "not final, wait for the notification": merchant code puts the order on
+// hold, which is right for a payment that may still be paid.
+func result(p *pasarela.Payment) (string, int) {
+	switch p.Status {
+	case pasarela.StatusCompleted, pasarela.StatusAuthorized, pasarela.StatusRefunded, pasarela.StatusPartiallyRefunded:
+		return "OK", codeOK
+	case pasarela.StatusFailed:
+		return "KO", declineCode(p.FailureCode)
+	case pasarela.StatusExpired:
+		return "KO", codeAbandoned
+	case pasarela.StatusInvalidated:
+		return "KO", codeCancelled
+	}
+	// Still payable after a refused card: Gestpay reports the attempt the
+	// buyer made (its negative URL gets that KO), and a later attempt that
+	// succeeds makes it OK.
+	if p.Status == pasarela.StatusPending && p.FailureCode != "" {
+		return "KO", declineCode(p.FailureCode)
+	}
+	return "XX", codeOK
+}
+
+// decrypt is Decrypt: the shop is authenticated, the string opened (only
+// one this shop's Encrypt made), and the payment's outcome answered with
+// every element the real service lists, empty ones included.
+func (f *Face) decrypt(r *http.Request, c *call) []node {
+	p, err := f.doDecrypt(r, c)
+	if err != nil {
+		code := codeOf(err)
+		f.logError(r, "Decrypt", err, code)
+		return decryptNodes(nil, "KO", code)
+	}
+	res, code := result(p)
+	return decryptNodes(p, res, code)
+}
+
+func (f *Face) doDecrypt(r *http.Request, c *call) (*pasarela.Payment, error) {
+	shop := strings.TrimSpace(c.fields["shopLogin"])
+	if shop == "" {
+		// What the real service answers to a Decrypt without a shop.
+		return nil, fail(codeTechnical)
+	}
+	r, p, err := f.authenticate(r, c)
+	if err != nil {
+		return nil, err
+	}
+	key, err := f.cryptKey(r)
+	if err != nil {
+		return nil, err
+	}
+	cr, ok := openCrypt(key, shop, strings.TrimSpace(c.fields["CryptedString"]))
+	if !ok || cr.appID != p.ApplicationID {
+		return nil, fail(codeNotFromEncrypt)
+	}
+	d, err := f.svc.GetPayment(r.Context(), p.ApplicationID, cr.payment)
+	if pasarela.ErrorKind(err) == pasarela.KindNotFound {
+		return nil, fail(codeNotFromEncrypt)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return d.Payment, nil
+}
+
+// decryptNodes is DecryptResult's GestPayCryptDecrypt for p (nil: an
+// error before any payment was found).
+func decryptNodes(p *pasarela.Payment, res string, code int) []node {
+	var ref, bankID, cur, amount, info, name, email, masked, method string
+	if p != nil {
+		ref = p.MerchantRef
+		bankID = strconv.FormatInt(p.ID, 10)
+		if c, ok := pasarela.LookupCurrency(p.Currency); ok {
+			cur = uicCode(c.Code)
+			amount = pasarela.FormatMajor(p.Amount, c)
+		}
+		info = p.Metadata[metaCustomInfo] + p.Metadata[metaCustomInfo2]
+		name, email = p.Metadata[metaBuyerName], p.CustomerEmail
+		if p.Card != nil && p.Card.Last4 != "" {
+			masked = "************" + p.Card.Last4
+			method = strings.ToUpper(p.Card.Brand)
+		}
+	}
+	return []node{
+		leaf("TransactionType", "DECRYPT"), leaf("TransactionResult", res),
+		leaf("ShopTransactionID", ref), leaf("BankTransactionID", bankID),
+		// The core keeps no issuer's authorisation code yet.
+		leaf("AuthorizationCode", ""),
+		leaf("Currency", cur), leaf("Amount", amount), leaf("Country", ""), leaf("CustomInfo", info),
+		{name: "Buyer", children: []node{leaf("BuyerName", name), leaf("BuyerEmail", email)}},
+		leaf("TDLevel", ""), leaf("ErrorCode", strconv.Itoa(code)), leaf("ErrorDescription", describeResult(res, code)),
+		leaf("AlertCode", ""), leaf("AlertDescription", ""), leaf("TransactionKey", ""),
+		leaf("VbVRisp", ""), leaf("VbVBuyer", ""), leaf("VbVFlag", ""),
+		leaf("MaskedPAN", masked), leaf("PaymentMethod", method), leaf("TOKEN", ""), leaf("ProductType", ""),
+		leaf("TokenExpiryMonth", ""), leaf("TokenExpiryYear", ""),
+	}
+}
+
+// describeResult is Decrypt's ErrorDescription: an XX result is not an
+// error and says so in words, not with the success's text.
+func describeResult(res string, code int) string {
+	if res == "XX" {
+		return "Transazione in attesa di esito"
+	}
+	return describe(code, "it")
+}

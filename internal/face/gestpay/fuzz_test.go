@@ -1,0 +1,33 @@
+package gestpay
+
+import (
+	"errors"
+	"testing"
+)
+
+// FuzzReadCall drives the envelope reader with arbitrary bytes and
+// actions: it must never panic; what it refuses is an envelope error of
+// SOAP 1.1 or 1.2 (the fault's form); what it accepts names an operation
+// that the action, when given, agrees with.
+func FuzzReadCall(f *testing.F) {
+	f.Add([]byte(`<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ns1="https://ecomm.sella.it/"><SOAP-ENV:Body><ns1:Encrypt><ns1:shopLogin>GESPAY1</ns1:shopLogin><ns1:amount>1.00</ns1:amount></ns1:Encrypt></SOAP-ENV:Body></SOAP-ENV:Envelope>`), "https://ecomm.sella.it/Encrypt")
+	f.Add([]byte(`<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><e:Header><x/></e:Header><e:Body><Decrypt xmlns="https://ecomm.sella.it/"><CryptedString xsi:nil="true"/><paymentTypes><paymentType>CREDITCARD</paymentType></paymentTypes></Decrypt></e:Body></e:Envelope>`), "")
+	f.Add([]byte(`<Envelope/>`), "x")
+	f.Add([]byte(`<?xml version="1.0"?><!DOCTYPE a [<!ENTITY b "c">]><a>&b;</a>`), "")
+	f.Fuzz(func(t *testing.T, body []byte, action string) {
+		c, err := readCall(body, action)
+		if err != nil {
+			var env *errEnvelope
+			if !errors.As(err, &env) || (env.version != soap11 && env.version != soap12) || env.msg == "" {
+				t.Fatalf("error %v (%T)", err, err)
+			}
+			return
+		}
+		if c.operation == "" || (c.version != soap11 && c.version != soap12) {
+			t.Fatalf("accepted %q as %+v", body, c)
+		}
+		if action != "" && action != nsCrypt+c.operation {
+			t.Fatalf("action %q accepted for %s", action, c.operation)
+		}
+	})
+}

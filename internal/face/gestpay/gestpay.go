@@ -1,0 +1,144 @@
+// Package gestpay is the Gestpay face (Banca Sella / Axerve): under
+// /gestpay, the WSCryptDecrypt SOAP service (Encrypt, Decrypt) with its
+// WSDL. A shop is an application of the core, found by its shop login and
+// proven by its API key in the apikey element. Encrypt creates a pending
+// payment of the core and answers an opaque string bound to the shop;
+// Decrypt reads the payment's outcome back. The hosted payment page, the
+// js_GestPay.js page, 3-D Secure, IP allow-lists and the server-to-server
+// notification are to come, on the same crypt strings (see crypt.go).
+package gestpay
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/core"
+	"github.com/pasarela/pasarela/internal/transport"
+)
+
+// Prefix is where the face is mounted: Gestpay's own paths under it, so
+// that a merchant changes only the host name.
+const Prefix = "/gestpay"
+
+// cryptPaths are the spellings of WSCryptDecrypt's address clients use,
+// lower-cased: IIS matched paths case-insensitively, and so does the face.
+var cryptPaths = []string{
+	Prefix + "/gestpayws/wscryptdecrypt.asmx",
+	Prefix + "/crypthttp/wscryptdecrypt.asmx",
+}
+
+// Config holds the face's settings; none yet (the zero value is the
+// default), the shop settings arriving with the payment page.
+type Config struct{}
+
+// Face serves the Gestpay API over the core.
+type Face struct {
+	svc *core.Service
+	log *slog.Logger
+	cfg Config
+}
+
+// New returns the face.
+func New(svc *core.Service, log *slog.Logger, cfg Config) *Face {
+	return &Face{svc: svc, log: log, cfg: cfg}
+}
+
+// Register mounts the face: one handler for the prefix, which finds the
+// service by the path in any case.
+func (f *Face) Register(mux *http.ServeMux) {
+	mux.Handle(Prefix+"/", http.HandlerFunc(f.serve))
+}
+
+func (f *Face) serve(w http.ResponseWriter, r *http.Request) {
+	path := strings.ToLower(r.URL.Path)
+	for _, p := range cryptPaths {
+		if path == p {
+			f.serveCrypt(w, r)
+			return
+		}
+	}
+	http.NotFound(w, r)
+}
+
+// serveCrypt is WSCryptDecrypt.asmx: GET ?wsdl is its description, POST a
+// SOAP call.
+func (f *Face) serveCrypt(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		if hasQueryKey(r, "wsdl") {
+			serveWSDL(w, r, cryptWSDL)
+			return
+		}
+		http.Error(w, "WSCryptDecrypt: send SOAP requests by POST, or GET ?wsdl for the description", http.StatusBadRequest)
+	case http.MethodPost:
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			if transport.IsTooLarge(err) {
+				http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
+			}
+			return // the caller is gone
+		}
+		c, err := readCall(body, soapAction(r))
+		if err != nil {
+			var env *errEnvelope
+			errors.As(err, &env)
+			writeFault(w, env.version, env.msg)
+			return
+		}
+		switch c.operation {
+		case "Encrypt":
+			writeResult(w, c.version, "Encrypt", f.encrypt(r, c))
+		case "Decrypt":
+			writeResult(w, c.version, "Decrypt", f.decrypt(r, c))
+		default:
+			writeFault(w, c.version, "WSCryptDecrypt has no operation "+c.operation+" (it has Encrypt and Decrypt)")
+		}
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	}
+}
+
+// hasQueryKey reports a query key in any case (?WSDL, ?Wsdl).
+func hasQueryKey(r *http.Request, key string) bool {
+	for k := range r.URL.Query() {
+		if strings.EqualFold(k, key) {
+			return true
+		}
+	}
+	return false
+}
+
+// authenticate opens the shop: the application of shopLogin, proven by its
+// API key. This slice has no IP allow-list, so the key is always required.
+func (f *Face) authenticate(r *http.Request, c *call) (*http.Request, *pasarela.Principal, error) {
+	p, err := f.svc.AuthenticateShopKey(r.Context(), strings.TrimSpace(c.fields["shopLogin"]),
+		strings.TrimSpace(c.fields["apikey"]))
+	if err != nil {
+		return r, nil, err
+	}
+	return r.WithContext(pasarela.WithPrincipal(r.Context(), p)), p, nil
+}
+
+// cryptKey is the key crypt strings are signed with: one for the whole
+// deployment, kept by the core.
+func (f *Face) cryptKey(r *http.Request) ([]byte, error) {
+	return f.svc.SigningKey(r.Context(), "gestpay-crypt", 32)
+}
+
+// logError logs what a KO answer hides: the technical errors (9999), once.
+func (f *Face) logError(r *http.Request, op string, err error, code int) {
+	if code != codeTechnical {
+		return
+	}
+	e := pasarela.AsError(err)
+	if e.Kind == pasarela.KindCanceled {
+		return
+	}
+	f.log.ErrorContext(r.Context(), "gestpay "+op, "request_id", transport.RequestID(r.Context()),
+		"kind", e.Kind, "code", e.Code, "error", err)
+}

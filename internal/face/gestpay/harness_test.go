@@ -1,0 +1,189 @@
+package gestpay_test
+
+import (
+	"context"
+	"encoding/xml"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/core"
+	"github.com/pasarela/pasarela/internal/core/coretest"
+	"github.com/pasarela/pasarela/internal/processor"
+	"github.com/pasarela/pasarela/internal/processor/sandbox"
+	"github.com/pasarela/pasarela/internal/server"
+)
+
+// env is the real stack (a database of one engine, the core with the
+// sandbox processor, the full server) behind a plain-HTTP loopback server,
+// with two shops A and B whose applications take sandbox cards.
+type env struct {
+	t    *testing.T
+	URL  string // http://127.0.0.1:…
+	Svc  *core.Service
+	A, B *coretest.Tenant
+	h    http.Handler
+}
+
+func newEnv(t *testing.T, engine string) *env {
+	t.Helper()
+	db := coretest.MustOpen(t, engine)
+	clk := coretest.NewClock(coretest.Start)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ts := httptest.NewUnstartedServer(nil)
+	publicURL := "http://" + ts.Listener.Addr().String()
+	svc, err := core.New(context.Background(), db, log, clk.Now, core.Config{SignIn: core.SignInConfig{FailuresPerIP: 1000},
+		Processors: processor.NewRegistry(sandbox.New(core.ProcessorState(db, sandbox.GatewayID))),
+		PublicURL:  publicURL, RoutingSeed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, URL: publicURL, Svc: svc}
+	e.h = server.New(server.Config{MaxBodyBytes: 256 << 10}, svc, log, server.NewMetrics())
+	ts.Config.Handler = e.h
+	ts.Start()
+	t.Cleanup(ts.Close)
+	e.A = e.tenant("Alpha Shop")
+	e.B = e.tenant("Beta Shop")
+	return e
+}
+
+func (e *env) tenant(name string) *coretest.Tenant {
+	e.t.Helper()
+	ten := coretest.MustTenant(e.t, e.Svc, name)
+	if _, err := e.Svc.CreateGatewayConfig(ten.AdminCtx(context.Background()), ten.App.ID, core.GatewayConfigInput{
+		Gateway: pasarela.Set(sandbox.GatewayID), Name: pasarela.Set("Sandbox cards")}); err != nil {
+		e.t.Fatal(err)
+	}
+	return ten
+}
+
+const cryptPath = "/gestpay/gestpayws/WSCryptDecrypt.asmx"
+
+// soap11 wraps an operation's XML in a SOAP 1.1 envelope as PHP writes it.
+func soap11(op string) string {
+	return `<?xml version="1.0" encoding="UTF-8"?>
+<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ns1="https://ecomm.sella.it/"><SOAP-ENV:Body>` +
+		op + `</SOAP-ENV:Body></SOAP-ENV:Envelope>`
+}
+
+// post sends body to path with the headers given; it returns the status,
+// the Content-Type and the body.
+func (e *env) post(path, body string, header ...string) (int, string, string) {
+	e.t.Helper()
+	req, err := http.NewRequest("POST", e.URL+path, strings.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "text/xml; charset=utf-8")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, res.Header.Get("Content-Type"), string(b)
+}
+
+// result is a GestPayCryptDecrypt read back: its elements by name (Buyer's
+// children as Buyer.BuyerName …).
+type result map[string]string
+
+// readResult reads the GestPayCryptDecrypt of an answer.
+func readResult(t *testing.T, body string) result {
+	t.Helper()
+	d := xml.NewDecoder(strings.NewReader(body))
+	out := result{}
+	var path []string
+	in := false
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("answer is not XML: %v\n%s", err, body)
+		}
+		switch tk := tok.(type) {
+		case xml.StartElement:
+			if tk.Name.Local == "GestPayCryptDecrypt" {
+				if tk.Name.Space != "" {
+					t.Fatalf("GestPayCryptDecrypt in namespace %q:\n%s", tk.Name.Space, body)
+				}
+				in = true
+				continue
+			}
+			if in {
+				path = append(path, tk.Name.Local)
+				out[strings.Join(path, ".")] = ""
+			}
+		case xml.CharData:
+			if in && len(path) > 0 {
+				out[strings.Join(path, ".")] += string(tk)
+			}
+		case xml.EndElement:
+			if tk.Name.Local == "GestPayCryptDecrypt" {
+				in = false
+			} else if in {
+				path = path[:len(path)-1]
+			}
+		}
+	}
+	if len(out) == 0 {
+		t.Fatalf("no GestPayCryptDecrypt in:\n%s", body)
+	}
+	return out
+}
+
+// encrypt calls Encrypt over SOAP 1.1 with the children given (name, value
+// pairs, in that order) and returns its result.
+func (e *env) encrypt(kv ...string) result {
+	e.t.Helper()
+	return e.call("Encrypt", kv...)
+}
+
+func (e *env) call(op string, kv ...string) result {
+	e.t.Helper()
+	var b strings.Builder
+	b.WriteString("<ns1:" + op + ">")
+	for i := 0; i+1 < len(kv); i += 2 {
+		b.WriteString("<ns1:" + kv[i] + ">")
+		_ = xml.EscapeText(&b, []byte(kv[i+1]))
+		b.WriteString("</ns1:" + kv[i] + ">")
+	}
+	b.WriteString("</ns1:" + op + ">")
+	status, ctype, body := e.post(cryptPath, soap11(b.String()), "SOAPAction", `"https://ecomm.sella.it/`+op+`"`)
+	if status != 200 || !strings.HasPrefix(ctype, "text/xml") {
+		e.t.Fatalf("%s: %d %s\n%s", op, status, ctype, body)
+	}
+	return readResult(e.t, body)
+}
+
+// order is a valid Encrypt of shop ten.
+func order(ten *coretest.Tenant, extra ...string) []string {
+	return append([]string{"shopLogin", ten.App.ShopLogin, "uicCode", "242", "amount", "10.50",
+		"shopTransactionId", "ORD-1", "apikey", ten.App.APIKey}, extra...)
+}
+
+// orderOf is a valid Encrypt of shop ten for reference ref and amount.
+func orderOf(ten *coretest.Tenant, ref, amount string) []string {
+	return []string{"shopLogin", ten.App.ShopLogin, "uicCode", "242", "amount", amount,
+		"shopTransactionId", ref, "apikey", ten.App.APIKey}
+}
+
+// mustEncrypt encrypts and wants OK.
+func (e *env) mustEncrypt(kv ...string) string {
+	e.t.Helper()
+	r := e.encrypt(kv...)
+	if r["TransactionResult"] != "OK" || r["ErrorCode"] != "0" || r["CryptDecryptString"] == "" {
+		e.t.Fatalf("Encrypt: %v", r)
+	}
+	return r["CryptDecryptString"]
+}
