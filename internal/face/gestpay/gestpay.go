@@ -135,9 +135,9 @@ func (f *Face) logError(r *http.Request, op string, err error, code int) {
 	if code != codeTechnical {
 		return
 	}
-	e := pasarela.AsError(err)
+	e := pasarela.AsError(transport.CallerGone(r, err))
 	if e.Kind == pasarela.KindCanceled {
-		return
+		return // the caller went away: no fault of the gateway's to log
 	}
 	f.log.ErrorContext(r.Context(), "gestpay "+op, "request_id", transport.RequestID(r.Context()),
 		"kind", e.Kind, "code", e.Code, "error", err)
