@@ -174,24 +174,21 @@ func (s *Service) Events(ctx context.Context, appID int64, entity string, id int
 type RenderFunc func(p *pasarela.EventPayload) ([]byte, error)
 
 // Renderers are the webhook formats a gateway can send: for each format
-// (pasarela.FormatPayREST, …), the function that renders the events of each
+// (one of pasarela.WebhookFormats), the function that renders the events of each
 // entity. They are built in one place (server.Renderers) and handed to the
 // delivery worker, so a webhook's body depends on its endpoint's format
 // alone, not on which faces the gateway serves.
 type Renderers map[string]map[string]RenderFunc
 
 // Render returns the body of event e in format. A legacy event, recorded
-// before payloads were neutral, holds the PayREST body rendered then: it is
-// sent to PayREST endpoints unchanged, so that it is the very body its first
-// attempts were signed over, and to no other format. A format or entity
-// without a renderer is an error, which a delivery records as a failed
-// attempt the merchant sees in its log.
+// before payloads were neutral, holds the body rendered then, and is sent
+// as it is: the very body its first attempts were signed over. Its
+// deliveries were all made when it was recorded, for the endpoints of that
+// time, which the migration gave the format of that body. A format or
+// entity without a renderer is an error, which a delivery records as a
+// failed attempt the merchant sees in its log.
 func (r Renderers) Render(format string, e *pasarela.Event) ([]byte, error) {
 	if e.Version == pasarela.EventVersionLegacy {
-		if format != pasarela.FormatPayREST {
-			return nil, fmt.Errorf("event %s was recorded before webhook formats existed and can only be sent as %s, not %s",
-				e.ID, pasarela.FormatPayREST, format)
-		}
 		return e.Data, nil
 	}
 	fn := r[format][e.Entity]

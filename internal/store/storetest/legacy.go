@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,8 +31,9 @@ func BeforeEventFormats(t testing.TB, migs []store.Migration) []store.Migration 
 // raw writes to it directly, and migrate brings it up to date. An event
 // written then holds the PayREST body rendered at the time: it must come
 // out of the migration as version 0 (EventVersionLegacy) with its body
-// byte for byte, and its webhook with the payrest format, so that it is
-// delivered as before.
+// byte for byte, and its webhook with a format (one of the formats the
+// gateway sends: which one the faces say), so that it is delivered as
+// before.
 func LegacyEvents(t *testing.T, db store.DB, raw *sql.DB, migrate func(context.Context) error) {
 	ctx := context.Background()
 	c := MustClient(t, db, "legacy")
@@ -59,6 +61,7 @@ func LegacyEvents(t *testing.T, db store.DB, raw *sql.DB, migrate func(context.C
 	if err := migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	var format string
 	MustView(t, db, func(tx *store.Tx) error {
 		e, err := tx.GetEvent(ctx, c.ID, "evt_legacy")
 		if err != nil {
@@ -68,9 +71,10 @@ func LegacyEvents(t *testing.T, db store.DB, raw *sql.DB, migrate func(context.C
 			t.Errorf("migrated event: version %d, data %s; want 0 and the stored body", e.Version, e.Data)
 		}
 		hooks, err := tx.SubscribedWebhooks(ctx, c.ID, app.ID, pasarela.EntityPayment)
-		if err != nil || len(hooks) != 1 || hooks[0].Format != pasarela.FormatPayREST {
-			t.Errorf("migrated webhooks %+v (%v), want one of format payrest", hooks, err)
+		if err != nil || len(hooks) != 1 || !slices.Contains(pasarela.WebhookFormats, hooks[0].Format) {
+			t.Errorf("migrated webhooks %+v (%v), want one with a known format", hooks, err)
 		}
+		format = hooks[0].Format
 		return nil
 	})
 	var claimed []store.ClaimedDelivery
@@ -80,7 +84,7 @@ func LegacyEvents(t *testing.T, db store.DB, raw *sql.DB, migrate func(context.C
 		return err
 	})
 	if len(claimed) != 1 || claimed[0].EventVersion != pasarela.EventVersionLegacy || string(claimed[0].EventData) != body ||
-		claimed[0].Format != pasarela.FormatPayREST || claimed[0].Entity != pasarela.EntityPayment {
+		claimed[0].Format != format || claimed[0].Entity != pasarela.EntityPayment {
 		t.Fatalf("claimed %+v, want the legacy event's delivery with its body", claimed)
 	}
 }
