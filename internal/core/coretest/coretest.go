@@ -22,6 +22,7 @@ import (
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/core"
+	"github.com/pasarela/pasarela/internal/processor/sandbox"
 	"github.com/pasarela/pasarela/internal/store"
 	"github.com/pasarela/pasarela/internal/store/postgres"
 	"github.com/pasarela/pasarela/internal/store/postgres/pgtest"
@@ -161,6 +162,19 @@ func MustTenant(t testing.TB, svc *core.Service, name string) *Tenant {
 	}
 	ten := &Tenant{Client: c, Admin: u}
 	ten.App = MustApplication(t, svc, c.ID, name+" web")
+	return ten
+}
+
+// MustSandboxTenant is MustTenant whose application takes the sandbox's
+// test cards (a gateway config of the sandbox processor, which svc must
+// have in its catalog), as the faces' tests need.
+func MustSandboxTenant(t testing.TB, svc *core.Service, name string) *Tenant {
+	t.Helper()
+	ten := MustTenant(t, svc, name)
+	if _, err := svc.CreateGatewayConfig(ten.AdminCtx(context.Background()), ten.App.ID, core.GatewayConfigInput{
+		Gateway: pasarela.Set(sandbox.GatewayID), Name: pasarela.Set("Sandbox cards")}); err != nil {
+		t.Fatalf("sandbox config of %s: %v", name, err)
+	}
 	return ten
 }
 

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/core"
 	"github.com/pasarela/pasarela/internal/core/coretest"
 	"github.com/pasarela/pasarela/internal/processor"
@@ -47,19 +46,9 @@ func newEnv(t *testing.T, engine string) *env {
 	ts.Config.Handler = e.h
 	ts.Start()
 	t.Cleanup(ts.Close)
-	e.A = e.tenant("Alpha Shop")
-	e.B = e.tenant("Beta Shop")
+	e.A = coretest.MustSandboxTenant(t, svc, "Alpha Shop")
+	e.B = coretest.MustSandboxTenant(t, svc, "Beta Shop")
 	return e
-}
-
-func (e *env) tenant(name string) *coretest.Tenant {
-	e.t.Helper()
-	ten := coretest.MustTenant(e.t, e.Svc, name)
-	if _, err := e.Svc.CreateGatewayConfig(ten.AdminCtx(context.Background()), ten.App.ID, core.GatewayConfigInput{
-		Gateway: pasarela.Set(sandbox.GatewayID), Name: pasarela.Set("Sandbox cards")}); err != nil {
-		e.t.Fatal(err)
-	}
-	return ten
 }
 
 const cryptPath = "/gestpay/gestpayws/WSCryptDecrypt.asmx"
