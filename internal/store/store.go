@@ -12,6 +12,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -88,6 +89,19 @@ func expectOne(res sql.Result, what string) error {
 		return pasarela.NotFound(what)
 	}
 	return nil
+}
+
+// ContextCause returns err marked as caused by the end of ctx when ctx has
+// ended and err does not say so itself: a database interrupted mid-query
+// reports its own error (SQLite's "interrupted", a closed connection),
+// which would otherwise read as a failure of the gateway rather than a
+// caller that went away or ran out of time. Both engines pass the result of
+// every View and Update through it, so that every face sees it the same.
+func ContextCause(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() == nil || errors.Is(err, ctx.Err()) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ctx.Err(), err)
 }
 
 // Constraint names shared by both engines' migrations. SQLite reports the

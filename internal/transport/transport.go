@@ -156,18 +156,6 @@ func (ps Proxies) Resolve(r *http.Request) (ip string, secure bool) {
 // error, and no client reads it.
 const StatusClientClosed = 499
 
-// CallerGone returns err marked as caused by context.Canceled when the
-// request's caller went away, whatever err says itself: a database
-// interrupted mid-query reports its own error (SQLite's "interrupted"), not
-// the context's, and would otherwise be answered and logged as an internal
-// failure. Faces pass every error they write through it.
-func CallerGone(r *http.Request, err error) error {
-	if errors.Is(r.Context().Err(), context.Canceled) && !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("%w: %w", context.Canceled, err)
-	}
-	return err
-}
-
 // IsTooLarge reports whether err comes from reading past a body limit.
 func IsTooLarge(err error) bool {
 	var mbe *http.MaxBytesError

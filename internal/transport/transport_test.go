@@ -1,13 +1,9 @@
 package transport
 
 import (
-	"context"
 	"crypto/tls"
-	"errors"
 	"net/http/httptest"
 	"testing"
-
-	"github.com/pasarela/pasarela"
 )
 
 func TestResolve(t *testing.T) {
@@ -65,32 +61,5 @@ func TestCleanRequestID(t *testing.T) {
 		if got := CleanRequestID(in); got != want {
 			t.Errorf("CleanRequestID(%q) = %q, want %q", in, got, want)
 		}
-	}
-}
-
-// TestCallerGone: an error written after the caller went away is canceled
-// whatever it says itself (a database's own "interrupted"), and an error
-// of a request still waited for is left as it is.
-func TestCallerGone(t *testing.T) {
-	t.Parallel()
-	interrupted := errors.New("interrupted (9)")
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	gone := httptest.NewRequestWithContext(ctx, "GET", "/", nil)
-	if k := pasarela.ErrorKind(CallerGone(gone, interrupted)); k != pasarela.KindCanceled {
-		t.Errorf("caller gone: kind %v, want canceled", k)
-	}
-	if err := CallerGone(gone, interrupted); !errors.Is(err, interrupted) {
-		t.Errorf("the cause is lost: %v", err)
-	}
-	here := httptest.NewRequest("GET", "/", nil)
-	if err := CallerGone(here, interrupted); err != interrupted {
-		t.Errorf("caller still there: %v, want the error unchanged", err)
-	}
-	timedOut, cancelT := context.WithTimeout(context.Background(), 0)
-	defer cancelT()
-	late := httptest.NewRequestWithContext(timedOut, "GET", "/", nil)
-	if k := pasarela.ErrorKind(CallerGone(late, interrupted)); k == pasarela.KindCanceled {
-		t.Error("a request past its deadline is not one whose caller went away")
 	}
 }

@@ -91,7 +91,7 @@ func (p *Pages) afterAgreement(w http.ResponseWriter, r *http.Request, token str
 				st.Code, st.Text = e.Code, e.Message
 			}
 			p.agreementPage(w, r, pg, st, http.StatusUnprocessableEntity)
-		case callerGone(w, r, err):
+		case callerGone(w, err):
 		default:
 			p.log.ErrorContext(ctx, "agreement attempt failed", "request_id", transport.RequestID(ctx), "err", err)
 			if pg == nil {

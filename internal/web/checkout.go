@@ -216,7 +216,7 @@ func (p *Pages) after(w http.ResponseWriter, r *http.Request, token string, c *c
 				st.Code, st.Text = e.Code, e.Message
 			}
 			p.page(w, r, c, st, http.StatusUnprocessableEntity)
-		case callerGone(w, r, err):
+		case callerGone(w, err):
 		default:
 			p.log.ErrorContext(ctx, "checkout attempt failed", "request_id", transport.RequestID(ctx), "err", err)
 			if c, err = p.svc.OpenCheckout(ctx, token); err != nil || c.Expired || c.Payment.Status != pasarela.StatusPending {
@@ -275,7 +275,7 @@ func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
 		p.notFound(w, r)
 		return
 	}
-	if callerGone(w, r, err) {
+	if callerGone(w, err) {
 		return
 	}
 	p.log.ErrorContext(r.Context(), "checkout page failed", "request_id", transport.RequestID(r.Context()), "err", err)
@@ -285,8 +285,8 @@ func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
 // callerGone answers a request whose browser went away (its context was
 // canceled) with a bare 499 for the access log, and reports whether it did:
 // nobody reads that page, and it is no failure of the gateway to log.
-func callerGone(w http.ResponseWriter, r *http.Request, err error) bool {
-	if pasarela.ErrorKind(transport.CallerGone(r, err)) != pasarela.KindCanceled {
+func callerGone(w http.ResponseWriter, err error) bool {
+	if pasarela.ErrorKind(err) != pasarela.KindCanceled {
 		return false
 	}
 	w.WriteHeader(transport.StatusClientClosed)

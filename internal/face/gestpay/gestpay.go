@@ -135,7 +135,7 @@ func (f *Face) logError(r *http.Request, op string, err error, code int) {
 	if code != codeTechnical {
 		return
 	}
-	e := pasarela.AsError(transport.CallerGone(r, err))
+	e := pasarela.AsError(err)
 	if e.Kind == pasarela.KindCanceled {
 		return // the caller went away: no fault of the gateway's to log
 	}

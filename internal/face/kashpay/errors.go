@@ -179,7 +179,6 @@ func errorEnvelope(err error) (int, envelope, bool) {
 }
 
 func (f *Face) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	err = transport.CallerGone(r, err)
 	status, env, internal := errorEnvelope(err)
 	if internal {
 		f.logInternal(r.Context(), err)

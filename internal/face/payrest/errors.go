@@ -145,7 +145,6 @@ func wireRule(fe pasarela.FieldError) (field, message string) {
 }
 
 func (f *Face) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	err = transport.CallerGone(r, err)
 	e := pasarela.AsError(err)
 	status, ok := statusOf[e.Kind]
 	if !ok {

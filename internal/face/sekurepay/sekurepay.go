@@ -208,7 +208,6 @@ func statusOf(e *pasarela.Error) (int, string) {
 }
 
 func (f *Face) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	err = transport.CallerGone(r, err)
 	e := pasarela.AsError(err)
 	status, typ := statusOf(e)
 	d := errorDetail{Type: typ, Code: e.Code, Message: wordMessage(e.Code, e.Message, e.Params), Param: wireParam(e.Field)}

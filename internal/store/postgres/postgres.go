@@ -106,6 +106,10 @@ func (db *DB) Close() error { return db.db.Close() }
 // transaction at REPEATABLE READ sees one snapshot and never fails to
 // serialize.
 func (db *DB) View(ctx context.Context, fn func(*store.Tx) error) error {
+	return store.ContextCause(ctx, db.view(ctx, fn))
+}
+
+func (db *DB) view(ctx context.Context, fn func(*store.Tx) error) error {
 	tx, err := db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead})
 	if err != nil {
 		return err
@@ -117,6 +121,10 @@ func (db *DB) View(ctx context.Context, fn func(*store.Tx) error) error {
 // Update implements store.DB: one transaction per call, rows that a state
 // change depends on are locked with FOR UPDATE by the queries themselves.
 func (db *DB) Update(ctx context.Context, fn func(*store.Tx) error) error {
+	return store.ContextCause(ctx, db.update(ctx, fn))
+}
+
+func (db *DB) update(ctx context.Context, fn func(*store.Tx) error) error {
 	start := time.Now()
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {

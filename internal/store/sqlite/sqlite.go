@@ -212,6 +212,10 @@ func (db *DB) release(c *conn, ok bool) {
 // consistent snapshot of the WAL: in WAL mode the snapshot is taken by the
 // first read after BEGIN and held until ROLLBACK.
 func (db *DB) View(ctx context.Context, fn func(*store.Tx) error) error {
+	return store.ContextCause(ctx, db.view(ctx, fn))
+}
+
+func (db *DB) view(ctx context.Context, fn func(*store.Tx) error) error {
 	c, err := db.acquire(ctx)
 	if err != nil {
 		return err
@@ -269,6 +273,10 @@ func (r readQuerier) QueryRowContext(ctx context.Context, query string, args ...
 // committed write for a failed one. A call that starts after Close returns
 // ErrClosed; one that started before is served.
 func (db *DB) Update(ctx context.Context, fn func(*store.Tx) error) error {
+	return store.ContextCause(ctx, db.update(ctx, fn))
+}
+
+func (db *DB) update(ctx context.Context, fn func(*store.Tx) error) error {
 	db.mu.RLock()
 	if db.closing {
 		db.mu.RUnlock()

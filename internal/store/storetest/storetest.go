@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.DB) {
 		{"SortWhitelist", testSortWhitelist},
 		{"UpdateRollsBack", testUpdateRollsBack},
 		{"UpdatePanic", testUpdatePanic},
+		{"CallerGone", testCallerGone},
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"ConcurrentFailuresRollBackAlone", testConcurrentFailures},
 		{"ViewSeesCommitted", testViewSeesCommitted},
