@@ -75,8 +75,9 @@ func TestCheckCredentialsLimited(t *testing.T) {
 		}
 		_, err := e.svc.CheckCredentials(e.ctx, " OPS", coretest.Password, "198.51.100.4")
 		wantErr(t, "after five failures", err, pasarela.KindRateLimited, "too_many_attempts")
-		for range 5 {
+		for i := range 5 {
 			_, err = e.svc.CheckCredentials(e.ctx, "ghost", "wrong-password", "198.51.100.5")
+			wantErr(t, "unknown login, attempt "+string(rune('1'+i)), err, pasarela.KindUnauthorized, "invalid_grant")
 		}
 		_, err = e.svc.CheckCredentials(e.ctx, "ghost", "wrong-password", "198.51.100.5")
 		wantErr(t, "unknown login", err, pasarela.KindRateLimited, "too_many_attempts")
