@@ -50,6 +50,11 @@ type Payment struct {
 	Language      string
 	Flags         []string
 	AskForDetails bool
+	// SingleAttempt is set for a payment whose hosted page gives the buyer
+	// one try: its first decline fails it, instead of inviting another card
+	// (as pages that send the buyer back to the merchant after any outcome
+	// do).
+	SingleAttempt bool
 	// GatewayConfigs are the configs allowed for this payment (empty: all
 	// enabled configs of the application).
 	GatewayConfigs []int64

@@ -68,6 +68,7 @@ type Application struct {
 	ShopLogin string // Gestpay shopLogin
 	KeyPrefix string // public part of the API key, used to find the row
 	KeyHash   []byte // SHA-256 of the whole key; never leaves the core
+	Pages     PageSettings
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -84,4 +85,13 @@ type ListOptions struct {
 type SortField struct {
 	Field string
 	Desc  bool
+}
+
+// PageSettings are where the hosted page sends a buyer and who hears of
+// each outcome.
+type PageSettings struct {
+	SuccessURL string // the buyer after a payment that succeeded
+	FailureURL string // after one that failed or was abandoned
+	NotifyURL  string // the merchant's server is told of each outcome
+	Language   string // the pages' default language, one the core accepts; "" for none
 }

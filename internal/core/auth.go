@@ -102,3 +102,20 @@ func (s *Service) AuthenticateShopKey(ctx context.Context, shopLogin, key string
 	}
 	return p, nil
 }
+
+// CheckShopLogin reports whether an application has shopLogin, for pages
+// that must tell an unknown shop from a reference not made for it. The
+// answer is nil or the same error AuthenticateShopKey gives an unknown shop.
+func (s *Service) CheckShopLogin(ctx context.Context, shopLogin string) error {
+	if shopLogin == "" {
+		return errUnknownShopLogin
+	}
+	err := s.db.View(ctx, func(tx *store.Tx) error {
+		_, err := tx.GetApplicationByShopLogin(ctx, shopLogin)
+		return err
+	})
+	if pasarela.ErrorKind(err) == pasarela.KindNotFound {
+		return errUnknownShopLogin
+	}
+	return err
+}

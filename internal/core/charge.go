@@ -147,7 +147,8 @@ func (s *Service) captures(pay *pasarela.Payment, opts processor.Config) bool {
 }
 
 // settle records a processor's answer on a claimed payment. final means no
-// buyer is there to retry a decline, so a decline fails the payment for good.
+// buyer is there to retry a decline, so a decline fails the payment for good;
+// so does the decline of a payment whose page allows a single attempt.
 func (s *Service) settle(ctx context.Context, pay *pasarela.Payment, a *attempt, final bool) (*pasarela.Payment, error) {
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
 		if err := s.lockSubscriptionOf(ctx, tx, pay); err != nil {
@@ -205,7 +206,7 @@ func (s *Service) settle(ctx context.Context, pay *pasarela.Payment, a *attempt,
 				cur.FailureCode = processor.CodeCardDeclined
 			}
 			to := pasarela.StatusPending
-			if final {
+			if final || cur.SingleAttempt {
 				to = pasarela.StatusFailed
 			}
 			if err := s.transition(ctx, tx, cur, to); err != nil {

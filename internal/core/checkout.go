@@ -361,3 +361,92 @@ func CheckCard(c *pasarela.CardInput, now time.Time) error {
 	}
 	return v.Err()
 }
+
+// PublicURL is the base URL buyers reach the gateway's pages at, for faces
+// that send a buyer to a page of their own (no trailing slash).
+func (s *Service) PublicURL() string { return s.cfg.PublicURL }
+
+// ShopPage is a payment as a buyer's browser reaches it through a face whose
+// pages name the shop and carry a reference the face has signed (Gestpay's
+// a and b), with the application it belongs to.
+type ShopPage struct {
+	Payment     *pasarela.Payment
+	Application *pasarela.Application
+}
+
+// ShopRef names a payment of an application to ShopPayment: by its id, or
+// (when ID is 0) by the merchant's reference, which is unique in an
+// application.
+type ShopRef struct {
+	ApplicationID int64
+	ID            int64
+	MerchantRef   string
+}
+
+// ShopPayment returns the payment ref names when shopLogin is its
+// application's shop login. It takes no principal: the buyer has none, and
+// the caller proved the reference by its signature. A shop login that is not
+// the application's, or a payment of another application, is not found, so a
+// reference signed for one shop opens nothing of another's.
+func (s *Service) ShopPayment(ctx context.Context, shopLogin string, ref ShopRef) (*ShopPage, error) {
+	var pg ShopPage
+	err := s.db.View(ctx, func(tx *store.Tx) error {
+		app, err := tx.GetApplicationByShopLogin(ctx, shopLogin)
+		if err != nil {
+			return err
+		}
+		if app.ID != ref.ApplicationID {
+			return pasarela.NotFound("payment")
+		}
+		var pay *pasarela.Payment
+		if ref.ID != 0 {
+			pay, err = tx.GetPayment(ctx, app.ClientID, app.ID, ref.ID)
+		} else {
+			pay, err = tx.GetPaymentByMerchantRef(ctx, app.ClientID, app.ID, ref.MerchantRef)
+		}
+		if err != nil {
+			return err
+		}
+		pg = ShopPage{Payment: pay, Application: app}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if pay := pg.Payment; pay.ExpiresAt != nil && !s.now().Before(*pay.ExpiresAt) && pay.Status.Payable() {
+		if err := s.expire(ctx, pay); err != nil {
+			return nil, err
+		}
+	}
+	return &pg, nil
+}
+
+// AbandonCheckout records that the buyer left the page of a single-attempt
+// payment without paying (its page's cancel link): that is the payment's
+// outcome, a failure with the code processor.CodeBuyerCanceled. A payment
+// that is not waiting for a first attempt is left as it is and returned, so
+// a late or repeated cancel changes nothing that happened.
+func (s *Service) AbandonCheckout(ctx context.Context, token string) (*Checkout, error) {
+	c, err := s.OpenCheckout(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Payment.SingleAttempt || c.Payment.Status != pasarela.StatusPending {
+		return c, nil
+	}
+	err = s.db.Update(ctx, func(tx *store.Tx) error {
+		cur, err := tx.GetPaymentByID(ctx, c.Payment.ClientID, c.Payment.ID)
+		if err != nil || cur.Status != pasarela.StatusPending {
+			return err
+		}
+		cur.FailureCode, cur.FailureMessage = processor.CodeBuyerCanceled, "the buyer left the payment page without paying"
+		if err := s.transition(ctx, tx, cur, pasarela.StatusFailed); err != nil {
+			return err
+		}
+		return tx.CloseActiveLinks(ctx, cur.ClientID, cur.ID, pasarela.LinkInvalidated, s.now())
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.OpenCheckout(ctx, token)
+}

@@ -23,6 +23,7 @@ type PaymentInput struct {
 	GatewayConfigs []int64
 	Flags          []string
 	AskForDetails  bool
+	SingleAttempt  bool // see pasarela.Payment.SingleAttempt
 	Type           string
 	Capture        string // "", "automatic" or "manual"
 	ReturnURL      string
@@ -206,7 +207,7 @@ func (s *Service) CreatePayment(ctx context.Context, appID int64, in PaymentInpu
 		CheckoutToken: newCheckoutToken(now), Status: pasarela.StatusPending,
 		Type: pasarela.PaymentType(in.Type), Amount: in.Amount, Currency: in.Currency, Description: in.Description,
 		CustomerID: in.CustomerID, CustomerEmail: in.CustomerEmail, MerchantRef: in.MerchantRef, Language: in.Language,
-		Flags: in.Flags, AskForDetails: in.AskForDetails, Capture: in.Capture, GatewayConfigs: in.GatewayConfigs,
+		Flags: in.Flags, AskForDetails: in.AskForDetails, SingleAttempt: in.SingleAttempt, Capture: in.Capture, GatewayConfigs: in.GatewayConfigs,
 		ReturnURL: in.ReturnURL, CancelURL: in.CancelURL, Metadata: in.Metadata, ExpiresAt: in.ExpiresAt,
 		CreatedAt: now, UpdatedAt: now}
 	v, replay, err := s.createOnce(ctx, p.ClientID, paymentScope(appID), idem, func(tx *store.Tx) (any, error) {

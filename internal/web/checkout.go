@@ -230,7 +230,10 @@ func (p *Pages) after(w http.ResponseWriter, r *http.Request, token string, c *c
 	}
 	pay := c.Payment
 	switch {
-	case pay.Status == pasarela.StatusCompleted || pay.Status == pasarela.StatusAuthorized:
+	case pay.Status == pasarela.StatusCompleted || pay.Status == pasarela.StatusAuthorized,
+		pay.Status == pasarela.StatusFailed && pay.SingleAttempt:
+		// A page of one attempt returns the buyer to the merchant after a
+		// decline too: the merchant's page tells the outcome.
 		if u, _ := returnTarget(c); u != "" {
 			securityHeaders(w, nil)
 			http.Redirect(w, r, u, http.StatusSeeOther)

@@ -171,6 +171,8 @@ func declineCode(failure string) int {
 		return codeInsufficient
 	case "expired_card":
 		return codeCardExpired
+	case "buyer_canceled":
+		return codeAbandoned // the buyer left the page (its cancel link)
 	}
 	return codeDenied
 }

@@ -15,12 +15,16 @@ var cryptEncoding = base64.NewEncoding("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn
 	WithPadding(base64.NoPadding).Strict()
 
 // Kinds of crypt string. Encrypt makes a request (what the buyer's browser
-// carries to the payment page as b); the payment page will make results
-// (the b of the positive and negative URLs and of the server-to-server
-// call). Decrypt reads both.
+// carries to the payment page as b); the payment page makes results (the b
+// of the positive and negative URLs and of the server-to-server call).
+// Decrypt reads both. A page reference is the face's own: it brings the
+// buyer from the hosted page back to the face (esito.aspx), naming the
+// payment by the shop's transaction id, which Encrypt knows before the
+// payment exists.
 const (
 	kindRequest byte = 'R'
 	kindResult  byte = 'S'
+	kindPage    byte = 'P'
 )
 
 const (
@@ -28,13 +32,16 @@ const (
 	cryptMACLen  = 20 // 160 bits of HMAC-SHA256: forging one is out of reach
 	cryptBodyLen = 2 + 8 + 8
 	cryptLen     = cryptBodyLen + cryptMACLen
+	maxRefLen    = 200 // bytes of a shopTransactionId (50 characters of UTF-8)
 )
 
-// crypt is what a crypt string says: which application's payment.
+// crypt is what a crypt string says: which application's payment, by id,
+// or by the shop's reference for a page reference.
 type crypt struct {
 	kind    byte
 	appID   int64
 	payment int64
+	ref     string
 }
 
 // sealCrypt makes the string of c for shopLogin: the payment's identity and
@@ -43,11 +50,12 @@ type crypt struct {
 // it is secret (the payment's id is no secret of the merchant's), so it is
 // signed, not encrypted.
 func sealCrypt(key []byte, shopLogin string, c crypt) string {
-	buf := make([]byte, cryptBodyLen, cryptLen)
+	buf := make([]byte, cryptBodyLen, cryptLen+len(c.ref))
 	buf[0] = cryptVersion
 	buf[1] = c.kind
 	binary.BigEndian.PutUint64(buf[2:], uint64(c.appID))
 	binary.BigEndian.PutUint64(buf[10:], uint64(c.payment))
+	buf = append(buf, c.ref...)
 	buf = append(buf, cryptMAC(key, shopLogin, buf)...)
 	return cryptEncoding.EncodeToString(buf)
 }
@@ -55,19 +63,27 @@ func sealCrypt(key []byte, shopLogin string, c crypt) string {
 // openCrypt reads a string made by sealCrypt for shopLogin; ok is false for
 // anything else (made up, altered, or another shop's).
 func openCrypt(key []byte, shopLogin, s string) (c crypt, ok bool) {
-	if cryptEncoding.DecodedLen(len(s)) != cryptLen {
+	n := cryptEncoding.DecodedLen(len(s))
+	if n < cryptLen || n > cryptLen+maxRefLen {
 		return c, false
 	}
 	buf, err := cryptEncoding.DecodeString(s)
-	if err != nil || len(buf) != cryptLen || buf[0] != cryptVersion {
+	if err != nil || len(buf) != n || buf[0] != cryptVersion {
 		return c, false
 	}
-	if !hmac.Equal(buf[cryptBodyLen:], cryptMAC(key, shopLogin, buf[:cryptBodyLen])) {
+	body, mac := buf[:n-cryptMACLen], buf[n-cryptMACLen:]
+	if !hmac.Equal(mac, cryptMAC(key, shopLogin, body)) {
 		return c, false
 	}
-	c = crypt{kind: buf[1], appID: int64(binary.BigEndian.Uint64(buf[2:])),
-		payment: int64(binary.BigEndian.Uint64(buf[10:]))}
-	return c, c.kind == kindRequest || c.kind == kindResult
+	c = crypt{kind: body[1], appID: int64(binary.BigEndian.Uint64(body[2:])),
+		payment: int64(binary.BigEndian.Uint64(body[10:])), ref: string(body[cryptBodyLen:])}
+	switch c.kind {
+	case kindRequest, kindResult:
+		return c, c.ref == ""
+	case kindPage:
+		return c, c.ref != ""
+	}
+	return c, false
 }
 
 func cryptMAC(key []byte, shopLogin string, body []byte) []byte {

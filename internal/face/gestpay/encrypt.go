@@ -197,7 +197,8 @@ func (f *Face) again(r *http.Request, appID int64, in core.PaymentInput) (*pasar
 }
 
 func (f *Face) doEncrypt(r *http.Request, c *call) (string, error) {
-	if strings.TrimSpace(c.fields["shopLogin"]) == "" {
+	shop := strings.TrimSpace(c.fields["shopLogin"])
+	if shop == "" {
 		return "", fail(codeUnknownShop)
 	}
 	r, p, err := f.authenticate(r, c)
@@ -212,6 +213,10 @@ func (f *Face) doEncrypt(r *http.Request, c *call) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// Gestpay's page gives the buyer one attempt and then returns to the
+	// shop with the outcome, through esito.aspx; so does its cancel link.
+	page := f.pageURL(key, shop, p.ApplicationID, in.payment.MerchantRef)
+	in.payment.ReturnURL, in.payment.CancelURL, in.payment.SingleAttempt = page, page, true
 	pay, _, err := f.svc.CreatePayment(r.Context(), p.ApplicationID, in.payment, nil)
 	// The core keeps one payment per reference of an application.
 	if e := pasarela.AsError(err); e.Kind == pasarela.KindConflict && e.Field == "merchant_ref" {
@@ -220,6 +225,6 @@ func (f *Face) doEncrypt(r *http.Request, c *call) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return sealCrypt(key, strings.TrimSpace(c.fields["shopLogin"]),
+	return sealCrypt(key, shop,
 		crypt{kind: kindRequest, appID: pay.ApplicationID, payment: pay.ID}), nil
 }

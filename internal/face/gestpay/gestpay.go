@@ -61,7 +61,14 @@ func (f *Face) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	http.NotFound(w, r)
+	switch path {
+	case pagamPath:
+		f.servePagam(w, r)
+	case esitoPath:
+		f.serveEsito(w, r)
+	default:
+		http.NotFound(w, r)
+	}
 }
 
 // serveCrypt is WSCryptDecrypt.asmx: GET ?wsdl is its description, POST a

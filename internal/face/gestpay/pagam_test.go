@@ -1,0 +1,179 @@
+package gestpay_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/pasarela/pasarela/internal/core/coretest"
+)
+
+// buyer is a browser without JavaScript: cookies kept, redirects read one
+// at a time.
+type buyer struct {
+	e *env
+	c *http.Client
+}
+
+func (e *env) buyer() *buyer {
+	jar, _ := cookiejar.New(nil)
+	return &buyer{e: e, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}}
+}
+
+// do sends one request (a form when form is not nil) and returns the
+// status, the Location and the body.
+func (b *buyer) do(method, u string, form url.Values) (int, string, string) {
+	b.e.t.Helper()
+	if strings.HasPrefix(u, "/") {
+		u = b.e.URL + u
+	}
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, u, body)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out, _ := io.ReadAll(res.Body)
+	return res.StatusCode, res.Header.Get("Location"), string(out)
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// pay opens pagam.aspx for string s of shop ten and pays with card number;
+// it returns where the page sends the browser after the attempt.
+func (b *buyer) pay(ten *coretest.Tenant, s, number string) string {
+	b.e.t.Helper()
+	status, loc, body := b.do("GET", "/gestpay/pagam/pagam.aspx?a="+ten.App.ShopLogin+"&b="+s, nil)
+	if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/pay/") {
+		b.e.t.Fatalf("pagam.aspx: %d %q\n%s", status, loc, body)
+	}
+	status, _, body = b.do("GET", loc, nil)
+	m := csrfField.FindStringSubmatch(body)
+	if status != 200 || m == nil {
+		b.e.t.Fatalf("checkout: %d\n%s", status, body)
+	}
+	status, next, body := b.do("POST", loc, url.Values{"csrf": {m[1]}, "name": {"Mario Rossi"}, "number": {number},
+		"exp": {"05/35"}, "cvc": {"999"}})
+	if status != http.StatusSeeOther {
+		b.e.t.Fatalf("pay: %d\n%s", status, body)
+	}
+	return next
+}
+
+func TestPaymentPage(t *testing.T) {
+	t.Parallel()
+	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		t.Run("paid: the shop's result string decrypts OK", func(t *testing.T) {
+			s := e.mustEncrypt(orderOf(e.A, "PAGE-OK", "12.00")...)
+			b := e.buyer()
+			next := b.pay(e.A, s, "4242424242424242")
+			if !strings.Contains(next, "/gestpay/pagam/esito.aspx?a="+e.A.App.ShopLogin) {
+				t.Fatalf("after paying: %q", next)
+			}
+			// No positive URL set: the buyer reads the outcome on the page.
+			status, _, body := b.do("GET", next, nil)
+			if status != 200 || !strings.Contains(body, "Pagamento eseguito") || !strings.Contains(body, "PAGE-OK") {
+				t.Fatalf("esito: %d\n%s", status, body)
+			}
+			r := e.call("Decrypt", "shopLogin", e.A.App.ShopLogin, "CryptedString", s, "apikey", e.A.App.APIKey)
+			if r["TransactionResult"] != "OK" || r["Amount"] != "12.00" {
+				t.Fatalf("Decrypt: %v", r)
+			}
+			// The string has served: the page refuses it now.
+			status, _, body = b.do("GET", "/gestpay/pagam/pagam.aspx?a="+e.A.App.ShopLogin+"&b="+s, nil)
+			if status != 400 || !strings.Contains(body, "1137") {
+				t.Fatalf("pagam.aspx again: %d\n%s", status, body)
+			}
+		})
+		t.Run("declined: one attempt, then KO 74", func(t *testing.T) {
+			s := e.mustEncrypt(orderOf(e.A, "PAGE-KO", "12.00")...)
+			b := e.buyer()
+			next := b.pay(e.A, s, "4000000000000002")
+			status, _, body := b.do("GET", next, nil)
+			if status != 200 || !strings.Contains(body, "Pagamento non riuscito") || !strings.Contains(body, "74") {
+				t.Fatalf("esito: %d\n%s", status, body)
+			}
+			r := e.call("Decrypt", "shopLogin", e.A.App.ShopLogin, "CryptedString", s, "apikey", e.A.App.APIKey)
+			if r["TransactionResult"] != "KO" || r["ErrorCode"] != "74" || r["ErrorDescription"] != "Autorizzazione negata" {
+				t.Fatalf("Decrypt: %v", r)
+			}
+		})
+		t.Run("cancel link abandons: KO 1143", func(t *testing.T) {
+			s := e.mustEncrypt(orderOf(e.A, "PAGE-AB", "12.00")...)
+			b := e.buyer()
+			_, loc, _ := b.do("GET", "/gestpay/pagam/pagam.aspx?a="+e.A.App.ShopLogin+"&b="+s, nil)
+			_, _, body := b.do("GET", loc, nil)
+			m := regexp.MustCompile(`href="([^"]*esito\.aspx[^"]*)"`).FindStringSubmatch(body)
+			if m == nil {
+				t.Fatalf("no cancel link:\n%s", body)
+			}
+			status, _, body := b.do("GET", strings.ReplaceAll(m[1], "&amp;", "&"), nil)
+			if status != 200 || !strings.Contains(body, "1143") {
+				t.Fatalf("esito: %d\n%s", status, body)
+			}
+			r := e.call("Decrypt", "shopLogin", e.A.App.ShopLogin, "CryptedString", s, "apikey", e.A.App.APIKey)
+			if r["TransactionResult"] != "KO" || r["ErrorCode"] != "1143" ||
+				r["ErrorDescription"] != "Transazione abbandonata dal compratore" {
+				t.Fatalf("Decrypt: %v", r)
+			}
+		})
+		t.Run("refusals of the page", func(t *testing.T) {
+			s := e.mustEncrypt(orderOf(e.A, "PAGE-ERR", "1.00")...)
+			shop := e.A.App.ShopLogin
+			for _, c := range []struct {
+				name, method, query string
+				form                url.Values
+				code                string
+			}{
+				{"no a", "GET", "b=" + s, nil, "1130"},
+				{"no b", "GET", "a=" + shop, nil, "1133"},
+				{"empty b", "GET", "a=" + shop + "&b=", nil, "1134"},
+				{"extra parameter", "GET", "a=" + shop + "&b=" + s + "&c=1", nil, "1135"},
+				{"b twice", "GET", "a=" + shop + "&b=" + s + "&b=" + s, nil, "1135"},
+				{"unknown shop", "GET", "a=NOSUCHSHOP&b=" + s, nil, "1131"},
+				{"altered string", "GET", "a=" + shop + "&b=" + s[:len(s)-2] + "AA", nil, "1136"},
+				{"another shop's string", "GET", "a=" + e.B.App.ShopLogin + "&b=" + s, nil, "1136"},
+				{"post with an extra query parameter", "POST", "x=1", url.Values{"a": {shop}, "b": {s}}, "1135"},
+			} {
+				status, _, body := e.buyer().do(c.method, "/gestpay/pagam/pagam.aspx?"+c.query, c.form)
+				if status != 400 || !strings.Contains(body, c.code) {
+					t.Errorf("%s: %d\n%s", c.name, status, body)
+				}
+			}
+			// A form POST as shops send it, with their submit button.
+			status, loc, body := e.buyer().do("POST", "/gestpay/pagam/pagam.aspx", url.Values{"a": {shop}, "b": {s}, "Pay": {"Pay"}})
+			if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/pay/") {
+				t.Errorf("POST form: %d %q\n%s", status, loc, body)
+			}
+			// Paths in any case, as IIS served them.
+			status, _, _ = e.buyer().do("GET", "/gestpay/PAGAM/Pagam.aspx?a="+shop+"&b="+s, nil)
+			if status != http.StatusSeeOther {
+				t.Errorf("miscased path: %d", status)
+			}
+		})
+		t.Run("esito refuses strings it did not make", func(t *testing.T) {
+			s := e.mustEncrypt(orderOf(e.A, "PAGE-ES", "1.00")...)
+			status, _, body := e.buyer().do("GET", "/gestpay/pagam/esito.aspx?a="+e.A.App.ShopLogin+"&b="+s, nil)
+			if status != 400 || !strings.Contains(body, "1136") {
+				t.Errorf("a request string at esito: %d\n%s", status, body)
+			}
+		})
+	})
+}
