@@ -29,3 +29,16 @@ func TestCardRules(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckDigitValid(t *testing.T) {
+	for n, want := range map[string]bool{
+		"4242424242424242": true,  // Luhn
+		"4242424242424241": false, // one digit off
+		"5364000000000987": true,  // Gestpay's published test card, wrong check digit
+		"5364000000000988": false, // its neighbour is not exempt
+	} {
+		if got := CheckDigitValid(n); got != want {
+			t.Errorf("CheckDigitValid(%s) = %v, want %v", n, got, want)
+		}
+	}
+}

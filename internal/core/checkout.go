@@ -340,7 +340,7 @@ func CheckCard(c *pasarela.CardInput, now time.Time) error {
 	switch {
 	case c.Number == "":
 		v.Add("number", "required", "enter the card number")
-	case !pasarela.Digits(c.Number) || len(c.Number) < 12 || len(c.Number) > 19, !pasarela.LuhnValid(c.Number):
+	case !pasarela.Digits(c.Number) || len(c.Number) < 12 || len(c.Number) > 19, !pasarela.CheckDigitValid(c.Number):
 		v.Add("number", "card_number", "the card number is not valid")
 	}
 	if c.ExpYear < 100 && c.ExpYear > 0 {

@@ -83,7 +83,7 @@ func TestPaymentPage(t *testing.T) {
 		t.Run("paid: the shop's result string decrypts OK", func(t *testing.T) {
 			s := e.mustEncrypt(orderOf(e.A, "PAGE-OK", "12.00")...)
 			b := e.buyer()
-			next := b.pay(e.A, s, "4242424242424242")
+			next := b.pay(e.A, s, "5364000000000987") // Gestpay's test card
 			if !strings.Contains(next, "/gestpay/pagam/esito.aspx?a="+e.A.App.ShopLogin) {
 				t.Fatalf("after paying: %q", next)
 			}
@@ -105,7 +105,7 @@ func TestPaymentPage(t *testing.T) {
 		t.Run("declined: one attempt, then KO 74", func(t *testing.T) {
 			s := e.mustEncrypt(orderOf(e.A, "PAGE-KO", "12.00")...)
 			b := e.buyer()
-			next := b.pay(e.A, s, "4000000000000002")
+			next := b.pay(e.A, s, "5432123456789012") // Gestpay's refused card
 			status, _, body := b.do("GET", next, nil)
 			if status != 200 || !strings.Contains(body, "Pagamento non riuscito") || !strings.Contains(body, "74") {
 				t.Fatalf("esito: %d\n%s", status, body)

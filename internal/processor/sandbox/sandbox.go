@@ -19,6 +19,9 @@
 //	4000000000000119                    declined (processing_error, retryable)
 //	4000002760003184                    3-D Secure challenge on every charge, then approved or authentication_failed
 //	4000002500003155                    3-D Secure challenge, except off-session once a challenge passed
+//	4775718800002026, 5364000000000987  succeed (Gestpay's; the second's check digit is wrong, and accepted)
+//	5432123456789012                    declined (card_declined; Gestpay's 74)
+//	4556541926187165                    3-D Secure challenge on every charge (Gestpay's)
 //	any other Luhn-valid number         succeeds
 package sandbox
 

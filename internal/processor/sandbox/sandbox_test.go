@@ -84,6 +84,10 @@ func TestTestCards(t *testing.T) {
 		{"4000000000000127", true, processor.Declined, processor.CodeIncorrectCVC, false},
 		{"4000000000000119", true, processor.Declined, processor.CodeProcessingError, true},
 		{"4000002760003184", true, processor.RequiresAction, "", false},
+		{"4775718800002026", true, processor.Captured, "", false},
+		{"5364000000000987", true, processor.Captured, "", false}, // its check digit is wrong, as published
+		{"5432123456789012", true, processor.Declined, processor.CodeCardDeclined, false},
+		{"4556541926187165", true, processor.RequiresAction, "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.number, func(t *testing.T) {
