@@ -82,16 +82,19 @@ var WebhookEntities = []string{EntityPayment, EntityRefund, EntityPayout, Entity
 //
 // FormatPayREST is PayREST's resources (payments, refunds, subscriptions as
 // its API shows them; payouts as Kashpay's order, which is what PayREST
-// receivers have always been sent). xpay's payment callbacks ("xpay") and
-// Gestpay's server-to-server notifications ("gestpay") are the formats that
-// come next, with the faces that create their endpoints; until each has
-// its renderers it is not in WebhookFormats, so no endpoint can ask for it.
+// receivers have always been sent). FormatGestpay is Gestpay's
+// server-to-server notification of a payment's outcome: a bare GET with the
+// shop login and a result string in the query. xpay's payment callbacks
+// ("xpay") come next, with the face that creates their endpoints; until a
+// format has its renderers it is not in WebhookFormats, so no endpoint can
+// ask for it.
 const (
 	FormatPayREST = "payrest"
+	FormatGestpay = "gestpay"
 )
 
 // WebhookFormats are the formats an endpoint may be created with.
-var WebhookFormats = []string{FormatPayREST}
+var WebhookFormats = []string{FormatPayREST, FormatGestpay}
 
 // Webhook is an application's endpoint: where events of one entity are sent.
 type Webhook struct {

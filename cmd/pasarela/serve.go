@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pasarela/pasarela/internal/core"
+	"github.com/pasarela/pasarela/internal/face/gestpay"
 	"github.com/pasarela/pasarela/internal/face/kashpay"
 	"github.com/pasarela/pasarela/internal/face/payrest"
 	"github.com/pasarela/pasarela/internal/server"
@@ -186,7 +187,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			return err
 		}
 	}
-	m.startWorkers(ctx)
+	if err := m.startWorkers(ctx); err != nil {
+		return err
+	}
 	m.log.Info("listening", "addr", m.ln.Addr().String(), "db", m.db.Engine())
 	return nil
 }
@@ -249,7 +252,13 @@ func (m *Main) serve(ctx context.Context, h http.Handler) {
 }
 
 // startWorkers starts the background services; Close stops them.
-func (m *Main) startWorkers(ctx context.Context) {
+func (m *Main) startWorkers(ctx context.Context) error {
+	// Gestpay's notifications carry result strings signed with the key
+	// its face signs them with; it is read (or made) once, here.
+	gestpayKey, err := gestpay.CryptKey(ctx, m.svc)
+	if err != nil {
+		return fmt.Errorf("reading the Gestpay signing key: %w", err)
+	}
 	m.sweeper = &worker.Sweeper{Svc: m.svc, Log: m.log}
 	m.sweeper.Start(ctx)
 	m.payouts = &worker.Payouts{Svc: m.svc, Log: m.log, Interval: m.config.PayoutInterval}
@@ -260,12 +269,13 @@ func (m *Main) startWorkers(ctx context.Context) {
 	m.subs.Start(ctx)
 	// Webhook bodies are rendered at delivery, in each endpoint's format.
 	m.deliver = &worker.Deliverer{Svc: m.svc, Log: m.log, AllowPrivate: m.config.WebhookAllowPrivate,
-		Renderers: server.Renderers(m.coreConfig.PublicURL)}
+		Renderers: server.Renderers(m.coreConfig.PublicURL, gestpayKey)}
 	m.deliver.Start(context.WithoutCancel(ctx))
 	// Money left in flight by a process that died is settled by any node:
 	// the core lets one of them settle each payment.
 	m.reconciler = &worker.Reconciler{Svc: m.svc, Log: m.log}
 	m.reconciler.Start(ctx)
+	return nil
 }
 
 // ListenerDown is closed when a listener stops serving, on shutdown or on

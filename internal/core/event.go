@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -167,41 +168,78 @@ func (s *Service) Events(ctx context.Context, appID int64, entity string, id int
 	return out, err
 }
 
-// RenderFunc writes the body one webhook format sends for an event's
-// neutral payload. The faces export them (payrest.RenderPayment,
-// kashpay.RenderPayout, …); they read nothing but the payload, so they may
-// run anywhere, and they run outside every transaction.
-type RenderFunc func(p *pasarela.EventPayload) ([]byte, error)
+// RenderFunc writes what one webhook format sends for an event's neutral
+// payload to application to. The faces export them (payrest.RenderPayment,
+// kashpay.RenderPayout, …); they read nothing but the payload and the
+// recipient, so they may run anywhere, and they run outside every
+// transaction.
+type RenderFunc func(p *pasarela.EventPayload, to Recipient) (Rendered, error)
+
+// Recipient is the application an event is delivered for, as a format may
+// name it: Gestpay's notification names the shop by its login.
+type Recipient struct {
+	ApplicationID int64
+	ShopLogin     string
+}
+
+// Rendered is what a delivery sends: for most formats a body, signed with
+// the gateway's headers, to the webhook's target by its method; for a
+// format that travels in the URL, a bare request with its query.
+type Rendered struct {
+	Body []byte
+	// Method is the format's own method, when it has one ("" for the
+	// webhook's).
+	Method string
+	// RawQuery is added to the target's query, escaped as it is.
+	RawQuery string
+	// Bare sends no header of the gateway's (see webhook.Request.Bare):
+	// the format carries its own proof.
+	Bare bool
+}
 
 // Renderers are the webhook formats a gateway can send: for each format
 // (one of pasarela.WebhookFormats), the function that renders the events of each
 // entity. They are built in one place (server.Renderers) and handed to the
-// delivery worker, so a webhook's body depends on its endpoint's format
+// delivery worker, so what a webhook sends depends on its endpoint's format
 // alone, not on which faces the gateway serves.
 type Renderers map[string]map[string]RenderFunc
 
-// Render returns the body of event e in format. A legacy event, recorded
-// before payloads were neutral, holds the body rendered then, and is sent
-// as it is: the very body its first attempts were signed over. Its
+// Render returns event e in format for application to. A legacy event,
+// recorded before payloads were neutral, holds the body rendered then, and
+// is sent as it is: the very body its first attempts were signed over. Its
 // deliveries were all made when it was recorded, for the endpoints of that
 // time, which the migration gave the format of that body. A format or
 // entity without a renderer is an error, which a delivery records as a
 // failed attempt the merchant sees in its log.
-func (r Renderers) Render(format string, e *pasarela.Event) ([]byte, error) {
+func (r Renderers) Render(format string, e *pasarela.Event, to Recipient) (Rendered, error) {
 	if e.Version == pasarela.EventVersionLegacy {
-		return e.Data, nil
+		return Rendered{Body: e.Data}, nil
 	}
 	fn := r[format][e.Entity]
 	if fn == nil {
-		return nil, fmt.Errorf("this gateway has no renderer of %s events in the %q webhook format", e.Entity, format)
+		return Rendered{}, fmt.Errorf("this gateway has no renderer of %s events in the %q webhook format", e.Entity, format)
 	}
 	p, err := e.Payload()
 	if err != nil {
-		return nil, err
+		return Rendered{}, err
 	}
-	body, err := fn(p)
+	out, err := fn(p, to)
 	if err != nil {
-		return nil, fmt.Errorf("rendering event %s as %s: %w", e.ID, format, err)
+		return Rendered{}, fmt.Errorf("rendering event %s as %s: %w", e.ID, format, err)
 	}
-	return body, nil
+	return out, nil
+}
+
+// WithQuery adds a raw query to a URL that may have one already (a shop's
+// "/?wc-api=…" notification URL).
+func WithQuery(target, rawQuery string) string {
+	switch {
+	case rawQuery == "":
+		return target
+	case !strings.Contains(target, "?"):
+		return target + "?" + rawQuery
+	case strings.HasSuffix(target, "?") || strings.HasSuffix(target, "&"):
+		return target + rawQuery
+	}
+	return target + "&" + rawQuery
 }

@@ -331,12 +331,21 @@ func (s *Service) ClaimDeliveries(ctx context.Context, owner string, limit int, 
 	for i, c := range claimed {
 		j := &DeliveryJob{ClaimedDelivery: c}
 		jobs[i] = j
-		body, err := render.Render(c.Format, &pasarela.Event{ID: c.EventID, ClientID: c.ClientID, ApplicationID: c.ApplicationID,
-			Type: c.EventType, Entity: c.Entity, Version: c.EventVersion, Data: c.EventData, CreatedAt: c.EventCreated})
+		out, err := render.Render(c.Format, &pasarela.Event{ID: c.EventID, ClientID: c.ClientID, ApplicationID: c.ApplicationID,
+			Type: c.EventType, Entity: c.Entity, Version: c.EventVersion, Data: c.EventData, CreatedAt: c.EventCreated},
+			Recipient{ApplicationID: c.ApplicationID, ShopLogin: c.ShopLogin})
 		if err != nil {
 			s.log.ErrorContext(ctx, "a webhook body cannot be rendered; the attempt is recorded as failed",
 				"delivery", c.ID, "webhook", c.WebhookID, "format", c.Format, "err", err)
 			j.Err = err
+			continue
+		}
+		method, body := c.Method, out.Body
+		if out.Method != "" {
+			method = out.Method
+		}
+		if out.Bare {
+			j.Request = webhook.Request{Method: method, URL: WithQuery(c.Target, out.RawQuery), Bare: true}
 			continue
 		}
 		secret, err := s.sealer.open(c.SealedSecret, secretAAD(c.ClientID, c.ApplicationID))
@@ -361,7 +370,7 @@ func (s *Service) ClaimDeliveries(ctx context.Context, owner string, limit int, 
 		// The type is not in the body (PayREST sends the resource alone),
 		// so it travels beside the signature headers.
 		h[webhook.HeaderEventType] = c.EventType
-		j.Request = webhook.Request{Method: c.Method, URL: c.Target, Headers: h, Body: body}
+		j.Request = webhook.Request{Method: method, URL: WithQuery(c.Target, out.RawQuery), Headers: h, Body: body}
 	}
 	return jobs, nil
 }

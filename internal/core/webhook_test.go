@@ -36,8 +36,14 @@ func (e *env) MustWebhook(in core.WebhookInput) *pasarela.Webhook {
 // plain JSON: the core's tests need a format, not a face's shapes, which
 // the faces' own tests check.
 var testRenderers = core.Renderers{pasarela.FormatPayREST: {
-	pasarela.EntityPayment: func(p *pasarela.EventPayload) ([]byte, error) { return json.Marshal(p.Payment) },
-	pasarela.EntityRefund:  func(p *pasarela.EventPayload) ([]byte, error) { return json.Marshal(p.Refund) },
+	pasarela.EntityPayment: func(p *pasarela.EventPayload, _ core.Recipient) (core.Rendered, error) {
+		b, err := json.Marshal(p.Payment)
+		return core.Rendered{Body: b}, err
+	},
+	pasarela.EntityRefund: func(p *pasarela.EventPayload, _ core.Recipient) (core.Rendered, error) {
+		b, err := json.Marshal(p.Refund)
+		return core.Rendered{Body: b}, err
+	},
 }}
 
 // claim leases every due delivery, rendered by testRenderers.

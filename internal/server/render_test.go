@@ -97,7 +97,7 @@ func (rc *hookReceiver) first(t *testing.T, typ string, i int) []byte {
 // arrived.
 func deliverAll(t *testing.T, svc *core.Service, rc *hookReceiver, publicURL string, n int) {
 	t.Helper()
-	d := &worker.Deliverer{Svc: svc, Renderers: Renderers(publicURL), AllowPrivate: true, Poll: 5 * time.Millisecond}
+	d := &worker.Deliverer{Svc: svc, Renderers: Renderers(publicURL, nil), AllowPrivate: true, Poll: 5 * time.Millisecond}
 	d.Start(context.Background())
 	defer d.Stop()
 	rc.wait(t, n)

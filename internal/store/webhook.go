@@ -161,7 +161,8 @@ const deliverySelect = `SELECT d.id, d.client_id, d.application_id, d.webhook_id
 // claimedSelect adds what a worker needs to send a claimed delivery.
 const claimedSelect = `SELECT d.id, d.client_id, d.application_id, d.webhook_id, d.event_id, e.type, d.target, d.status,
 	d.attempts, d.next_attempt_at, d.last_status, d.last_error, d.created_at, d.updated_at, d.delivered_at,
-	d.lease_owner, w.method, w.format, e.entity, e.version, e.data, e.created_at, w.secret, k.sealed` + deliveryFrom
+	d.lease_owner, w.method, w.format, e.entity, e.version, e.data, e.created_at, w.secret, k.sealed,
+	COALESCE(ap.shop_login, '')` + deliveryFrom
 
 func scanDelivery(scan func(...any) error, d *pasarela.Delivery, extra ...any) error {
 	var status string
@@ -203,6 +204,7 @@ type ClaimedDelivery struct {
 	EventCreated time.Time
 	SealedSecret []byte // the webhook's signing secret, sealed
 	SealedKey    []byte // the application's API key, sealed; nil when not kept
+	ShopLogin    string // the application's shop login, which formats may name it by
 }
 
 // ClaimDeliveries takes up to limit pending deliveries due at now, skipping
@@ -251,6 +253,7 @@ func (tx *Tx) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil
 	}
 	rows, err = tx.query(ctx, claimedSelect+` JOIN webhooks w ON w.id = d.webhook_id
 		LEFT JOIN application_sealed_keys k ON k.application_id = d.application_id
+		LEFT JOIN applications ap ON ap.id = d.application_id
 		WHERE d.id IN (`+strings.Join(ids, ", ")+`) ORDER BY d.id`, b...)
 	if err != nil {
 		return nil, err
@@ -262,7 +265,7 @@ func (tx *Tx) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil
 		var data string
 		var evCreated int64
 		if err := scanDelivery(rows.Scan, &c.Delivery, &c.Owner, &c.Method, &c.Format, &c.Entity, &c.EventVersion, &data,
-			&evCreated, &c.SealedSecret, &c.SealedKey); err != nil {
+			&evCreated, &c.SealedSecret, &c.SealedKey, &c.ShopLogin); err != nil {
 			return nil, err
 		}
 		c.EventData, c.EventCreated = []byte(data), fromMicros(evCreated)

@@ -154,10 +154,15 @@ func NewClient(o ClientOptions) *Client {
 
 // Request is one attempt to send.
 type Request struct {
-	Method  string // POST, PUT or PATCH
+	Method  string // POST, PUT or PATCH; GET for a bare request
 	URL     string
 	Headers map[string]string
 	Body    []byte
+	// Bare sends the request with no header of the gateway's: no
+	// Content-Type, no signature and not even a User-Agent. Formats that
+	// carry their proof in the URL use it (Gestpay's server-to-server call,
+	// which merchant code tells from a browser by its missing User-Agent).
+	Bare bool
 }
 
 // Result is what one attempt came to.
@@ -178,7 +183,7 @@ const (
 	drainSize   = 64 << 10
 )
 
-// Send makes one attempt, with the JSON body.
+// Send makes one attempt: the body with its headers, or a bare request.
 func (c *Client) Send(ctx context.Context, r Request) Result {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
@@ -186,10 +191,16 @@ func (c *Client) Send(ctx context.Context, r Request) Result {
 	if err != nil {
 		return Result{Err: err}
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "pasarela-webhooks/1")
-	for k, v := range r.Headers {
-		req.Header.Set(k, v)
+	if r.Bare {
+		// An empty value, unlike no value, keeps net/http from adding its
+		// own User-Agent.
+		req.Header.Set("User-Agent", "")
+	} else {
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("User-Agent", "pasarela-webhooks/1")
+		for k, v := range r.Headers {
+			req.Header.Set(k, v)
+		}
 	}
 	start := time.Now()
 	resp, err := c.hc.Do(req)

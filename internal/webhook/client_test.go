@@ -165,3 +165,31 @@ func TestRefusalNamesNoAddress(t *testing.T) {
 		t.Fatalf("refusal: %v", res.Err)
 	}
 }
+
+// A bare request carries no header of the gateway's: a receiver that tells
+// a server-to-server call from a browser by its missing User-Agent must see
+// none, and nothing that names the gateway either.
+func TestClientBareRequest(t *testing.T) {
+	got := make(chan *http.Request, 2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got <- r }))
+	defer srv.Close()
+	c := NewClient(ClientOptions{AllowPrivate: true, Timeout: 5 * time.Second})
+	for _, bare := range []bool{true, false} {
+		res := c.Send(context.Background(), Request{Method: "GET", URL: srv.URL + "/s2s?a=SHOP&b=x*y_z", Bare: bare,
+			Headers: map[string]string{"Webhook-Id": "evt_1"}})
+		if !res.OK() {
+			t.Fatalf("bare=%v: %+v", bare, res)
+		}
+		r := <-got
+		_, hasUA := r.Header["User-Agent"]
+		switch {
+		case bare && (hasUA || r.Header.Get("Content-Type") != "" || r.Header.Get("Webhook-Id") != ""):
+			t.Errorf("bare request headers: %v", r.Header)
+		case !bare && r.Header.Get("User-Agent") == "":
+			t.Errorf("a signed delivery lost its User-Agent: %v", r.Header)
+		}
+		if r.Method != "GET" || r.URL.Query().Get("a") != "SHOP" || r.URL.Query().Get("b") != "x*y_z" {
+			t.Errorf("bare=%v: %s %s", bare, r.Method, r.URL)
+		}
+	}
+}

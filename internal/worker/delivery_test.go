@@ -26,7 +26,7 @@ import (
 )
 
 // testRenderers are the gateway's webhook formats, as a server wires them.
-var testRenderers = server.Renderers("http://pay.test")
+var testRenderers = server.Renderers("http://pay.test", nil)
 
 // testKey is the gateway's secret key in these tests: the same for every
 // process started on one database, as a key file makes it.

@@ -9,6 +9,7 @@
 package gestpay
 
 import (
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -134,7 +135,13 @@ func (f *Face) authenticate(r *http.Request, c *call) (*http.Request, *pasarela.
 // cryptKey is the key crypt strings are signed with: one for the whole
 // deployment, kept by the core.
 func (f *Face) cryptKey(r *http.Request) ([]byte, error) {
-	return f.svc.SigningKey(r.Context(), "gestpay-crypt", 32)
+	return CryptKey(r.Context(), f.svc)
+}
+
+// CryptKey returns the key crypt strings are signed with, for the wiring of
+// the notification's renderer (see RenderNotification).
+func CryptKey(ctx context.Context, svc *core.Service) ([]byte, error) {
+	return svc.SigningKey(ctx, "gestpay-crypt", 32)
 }
 
 // logError logs what a KO answer hides: the technical errors (9999), once.

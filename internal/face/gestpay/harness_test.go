@@ -24,6 +24,7 @@ type env struct {
 	t    *testing.T
 	URL  string // http://127.0.0.1:…
 	Svc  *core.Service
+	Clk  *coretest.Clock
 	A, B *coretest.Tenant
 	h    http.Handler
 }
@@ -37,11 +38,11 @@ func newEnv(t *testing.T, engine string) *env {
 	publicURL := "http://" + ts.Listener.Addr().String()
 	svc, err := core.New(context.Background(), db, log, clk.Now, core.Config{SignIn: core.SignInConfig{FailuresPerIP: 1000},
 		Processors: processor.NewRegistry(sandbox.New(core.ProcessorState(db, sandbox.GatewayID))),
-		PublicURL:  publicURL, RoutingSeed: 1})
+		PublicURL: publicURL, RoutingSeed: 1, Webhooks: core.WebhookConfig{AllowPrivate: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, URL: publicURL, Svc: svc}
+	e := &env{t: t, URL: publicURL, Svc: svc, Clk: clk}
 	e.h = server.New(server.Config{MaxBodyBytes: 256 << 10}, svc, log, server.NewMetrics())
 	ts.Config.Handler = e.h
 	ts.Start()

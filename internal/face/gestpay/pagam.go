@@ -176,21 +176,7 @@ func (f *Face) serveEsito(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pageHeaders(w)
-	http.Redirect(w, r, withAB(target, a, sealCrypt(key, a, crypt{kind: kindResult, appID: pay.ApplicationID, payment: pay.ID})),
-		http.StatusSeeOther)
-}
-
-// withAB appends a and b to a shop's URL, with & when it has a query
-// already (shops often use one URL with ?wc-api=… for all three).
-func withAB(u, a, b string) string {
-	sep := "?"
-	if strings.Contains(u, "?") {
-		sep = "&"
-	}
-	if strings.HasSuffix(u, "?") || strings.HasSuffix(u, "&") {
-		sep = ""
-	}
-	return u + sep + "a=" + url.QueryEscape(a) + "&b=" + b
+	http.Redirect(w, r, core.WithQuery(target, resultQuery(key, a, pay.ApplicationID, pay.ID)), http.StatusSeeOther)
 }
 
 // pageMethod lets GET and HEAD through, and the other methods given; it
@@ -312,4 +298,12 @@ func (f *Face) renderPage(w http.ResponseWriter, r *http.Request, status int, v 
 		return
 	}
 	_ = pageTemplate.Execute(w, v) // the browser may be gone; nothing to do then
+}
+
+// resultQuery is how the shop learns an outcome, in the URLs of the buyer's
+// return and of the server-to-server call: a and a result string, which
+// Decrypt opens. Shops often use one URL with a query of their own
+// ("/?wc-api=…") for all three, hence core.WithQuery.
+func resultQuery(key []byte, shop string, appID, payment int64) string {
+	return "a=" + url.QueryEscape(shop) + "&b=" + sealCrypt(key, shop, crypt{kind: kindResult, appID: appID, payment: payment})
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/core"
 	"github.com/pasarela/pasarela/internal/processor/spei"
 	"github.com/pasarela/pasarela/internal/server"
 )
@@ -403,10 +404,11 @@ func TestOrderLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 		stored.Data = []byte(data)
-		body, err := server.Renderers("http://pay.test").Render(pasarela.FormatPayREST, &stored)
+		out, err := server.Renderers("http://pay.test", nil).Render(pasarela.FormatPayREST, &stored, core.Recipient{})
 		if err != nil {
 			t.Fatal(err)
 		}
+		body := out.Body
 		var ev map[string]any
 		if err := json.Unmarshal(body, &ev); err != nil || ev["status"] != float64(11) || ev["referenceCreatedPayment"] == nil {
 			t.Errorf("returned event body %s", body)

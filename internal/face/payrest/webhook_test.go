@@ -106,7 +106,7 @@ func TestWebhookBodyAndSignatures(t *testing.T) {
 	secret := hook.JSON["secret"].(string)
 	paid := e.paidPayment()
 
-	jobs, err := e.Svc.ClaimDeliveries(context.Background(), "test", 10, time.Minute, nil, server.Renderers(e.URL))
+	jobs, err := e.Svc.ClaimDeliveries(context.Background(), "test", 10, time.Minute, nil, server.Renderers(e.URL, nil))
 	if err != nil || len(jobs) != 1 {
 		t.Fatalf("claimed %d (%v)", len(jobs), err)
 	}
@@ -148,7 +148,7 @@ func TestWebhookBodyAndSignatures(t *testing.T) {
 	if r.JSON["status"] != "pending" || r.JSON["nextAttemptAt"] != e.Clock.Now().Format(time.RFC3339) {
 		t.Fatalf("retry %s", r.Body)
 	}
-	if jobs, _ := e.Svc.ClaimDeliveries(context.Background(), "test2", 10, time.Minute, nil, server.Renderers(e.URL)); len(jobs) != 1 {
+	if jobs, _ := e.Svc.ClaimDeliveries(context.Background(), "test2", 10, time.Minute, nil, server.Renderers(e.URL, nil)); len(jobs) != 1 {
 		t.Fatalf("after retry claimed %d", len(jobs))
 	}
 	e.Do("POST", retry, key, nil).ExpectError(t, 409)
@@ -275,7 +275,7 @@ func oaWebhooks(s *oaSuite) {
 		t.Fatalf("deliveries %s", x.Body)
 	}
 	retry := deliveries + "/" + strconv.FormatInt(int64(ds[0]["id"].(float64)), 10) + "/retry"
-	jobs, err := e.Svc.ClaimDeliveries(context.Background(), "oa", 10, time.Minute, nil, server.Renderers(e.URL))
+	jobs, err := e.Svc.ClaimDeliveries(context.Background(), "oa", 10, time.Minute, nil, server.Renderers(e.URL, nil))
 	if err != nil || len(jobs) == 0 {
 		t.Fatalf("claim: %d %v", len(jobs), err)
 	}
