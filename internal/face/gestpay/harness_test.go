@@ -38,7 +38,7 @@ func newEnv(t *testing.T, engine string) *env {
 	publicURL := "http://" + ts.Listener.Addr().String()
 	svc, err := core.New(context.Background(), db, log, clk.Now, core.Config{SignIn: core.SignInConfig{FailuresPerIP: 1000},
 		Processors: processor.NewRegistry(sandbox.New(core.ProcessorState(db, sandbox.GatewayID))),
-		PublicURL: publicURL, RoutingSeed: 1, Webhooks: core.WebhookConfig{AllowPrivate: true}})
+		PublicURL:  publicURL, RoutingSeed: 1, Webhooks: core.WebhookConfig{AllowPrivate: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
