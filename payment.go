@@ -24,7 +24,10 @@ type CardInput struct {
 
 // Card is what the gateway keeps of a card: never the number or the CVC.
 type Card struct {
-	Token    string
+	Token string
+	// BIN is the number's first six digits, which PCI DSS lets a gateway
+	// keep with the last four (masked numbers and tokens show them).
+	BIN      string
 	Last4    string
 	Brand    string
 	ExpMonth int

@@ -1,6 +1,7 @@
 package gestpay
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -41,10 +42,15 @@ func (f *Face) decrypt(r *http.Request, c *call) []node {
 	if err != nil {
 		code := codeOf(err)
 		f.logError(r, "Decrypt", err, code)
-		return decryptNodes(nil, "KO", code)
+		return decryptNodes(nil, "KO", code, nil)
+	}
+	key, err := f.cryptKey(r)
+	if err != nil {
+		f.logError(r, "Decrypt", err, codeTechnical)
+		return decryptNodes(nil, "KO", codeTechnical, nil)
 	}
 	res, code := result(p)
-	return decryptNodes(p, res, code)
+	return decryptNodes(p, res, code, key)
 }
 
 func (f *Face) doDecrypt(r *http.Request, c *call) (*pasarela.Payment, error) {
@@ -77,8 +83,8 @@ func (f *Face) doDecrypt(r *http.Request, c *call) (*pasarela.Payment, error) {
 
 // decryptNodes is DecryptResult's GestPayCryptDecrypt for p (nil: an
 // error before any payment was found).
-func decryptNodes(p *pasarela.Payment, res string, code int) []node {
-	var ref, bankID, cur, amount, info, name, email, masked, method string
+func decryptNodes(p *pasarela.Payment, res string, code int, key []byte) []node {
+	var ref, bankID, cur, amount, info, name, email, masked, method, token, tokenMonth, tokenYear string
 	if p != nil {
 		ref = p.MerchantRef
 		bankID = strconv.FormatInt(p.ID, 10)
@@ -88,9 +94,13 @@ func decryptNodes(p *pasarela.Payment, res string, code int) []node {
 		}
 		info = p.Metadata[metaCustomInfo] + p.Metadata[metaCustomInfo2]
 		name, email = p.Metadata[metaBuyerName], p.CustomerEmail
-		if p.Card != nil && p.Card.Last4 != "" {
-			masked = "************" + p.Card.Last4
-			method = strings.ToUpper(p.Card.Brand)
+		if c := p.Card; c != nil && c.Last4 != "" {
+			masked = maskedPAN(c)
+			method = strings.ToUpper(c.Brand)
+			if asked := p.Metadata[metaToken]; asked != "" && res == "OK" {
+				token = cardToken(key, c, asked)
+				tokenMonth, tokenYear = fmt.Sprintf("%02d", c.ExpMonth), fmt.Sprintf("%02d", c.ExpYear%100)
+			}
 		}
 	}
 	return []node{
@@ -103,8 +113,8 @@ func decryptNodes(p *pasarela.Payment, res string, code int) []node {
 		leaf("TDLevel", ""), leaf("ErrorCode", strconv.Itoa(code)), leaf("ErrorDescription", describeResult(res, code)),
 		leaf("AlertCode", ""), leaf("AlertDescription", ""), leaf("TransactionKey", ""),
 		leaf("VbVRisp", ""), leaf("VbVBuyer", ""), leaf("VbVFlag", ""),
-		leaf("MaskedPAN", masked), leaf("PaymentMethod", method), leaf("TOKEN", ""), leaf("ProductType", ""),
-		leaf("TokenExpiryMonth", ""), leaf("TokenExpiryYear", ""),
+		leaf("MaskedPAN", masked), leaf("PaymentMethod", method), leaf("TOKEN", token), leaf("ProductType", ""),
+		leaf("TokenExpiryMonth", tokenMonth), leaf("TokenExpiryYear", tokenYear),
 	}
 }
 

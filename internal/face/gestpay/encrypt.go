@@ -19,6 +19,7 @@ const (
 	metaBuyerName   = "gestpay_buyer_name"
 	metaCustomInfo  = "gestpay_custom_info"
 	metaCustomInfo2 = "gestpay_custom_info_2"
+	metaToken       = "gestpay_request_token"
 	metaMaxValue    = 500
 )
 
@@ -96,9 +97,16 @@ func readEncrypt(c *call) (encryptInput, error) {
 	if err := checkCustomInfo(info); err != nil {
 		return in, err
 	}
+	token := get("requestToken")
+	if utf8.RuneCountInString(token) > 25 || strings.ContainsAny(token, "<>\x00\r\n") {
+		return in, fail(codeTechnical)
+	}
 	meta := map[string]string{}
 	if name != "" {
 		meta[metaBuyerName] = name
+	}
+	if token != "" {
+		meta[metaToken] = token
 	}
 	if info != "" {
 		first, rest := splitRunes(info, metaMaxValue)

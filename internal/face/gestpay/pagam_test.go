@@ -102,6 +102,31 @@ func TestPaymentPage(t *testing.T) {
 				t.Fatalf("pagam.aspx again: %d\n%s", status, body)
 			}
 		})
+		t.Run("a token when the shop asks for one", func(t *testing.T) {
+			for _, c := range []struct{ ref, asked string }{{"TOK-1", "MASKEDPAN"}, {"TOK-2", "my-own-token-7"}} {
+				s := e.mustEncrypt(append(orderOf(e.A, c.ref, "5.00"), "requestToken", c.asked)...)
+				e.buyer().pay(e.A, s, "4775718800002026")
+				r := e.call("Decrypt", "shopLogin", e.A.App.ShopLogin, "CryptedString", s, "apikey", e.A.App.APIKey)
+				tok := r["TOKEN"]
+				if c.asked == "MASKEDPAN" {
+					if len(tok) != 16 || tok[:2] != "47" || tok[12:] != "2026" || strings.Contains(tok, "7188") {
+						t.Errorf("TOKEN %q", tok)
+					}
+				} else if tok != c.asked {
+					t.Errorf("TOKEN %q, want the shop's %q", tok, c.asked)
+				}
+				if r["MaskedPAN"] != "477571******2026" || r["TokenExpiryMonth"] != "05" || r["TokenExpiryYear"] != "35" ||
+					r["PaymentMethod"] != "VISA" {
+					t.Errorf("Decrypt: %v", r)
+				}
+			}
+			// The same card has the same token; no token unasked.
+			s := e.mustEncrypt(orderOf(e.A, "TOK-3", "5.00")...)
+			e.buyer().pay(e.A, s, "4775718800002026")
+			if r := e.call("Decrypt", "shopLogin", e.A.App.ShopLogin, "CryptedString", s, "apikey", e.A.App.APIKey); r["TOKEN"] != "" {
+				t.Errorf("a token nobody asked for: %v", r)
+			}
+		})
 		t.Run("declined: one attempt, then KO 74", func(t *testing.T) {
 			s := e.mustEncrypt(orderOf(e.A, "PAGE-KO", "12.00")...)
 			b := e.buyer()

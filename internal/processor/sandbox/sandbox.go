@@ -129,7 +129,8 @@ func (p *Processor) Tokenize(ctx context.Context, _ processor.Config, card proce
 	if err := p.state.Save(ctx, cardKey(token), raw); err != nil {
 		return pasarela.Card{}, pasarela.Internal(fmt.Errorf("save card: %w", err))
 	}
-	return pasarela.Card{Token: token, Last4: rec.Last4, Brand: brand, ExpMonth: rec.ExpMonth, ExpYear: rec.ExpYear}, nil
+	return pasarela.Card{Token: token, BIN: card.Number[:6], Last4: rec.Last4, Brand: brand, ExpMonth: rec.ExpMonth,
+		ExpYear: rec.ExpYear}, nil
 }
 
 // CheckCharge refuses a charge no processor could take: no positive amount
