@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"golang.org/x/text/language"
+
 	"github.com/pasarela/pasarela"
 )
 
@@ -22,6 +24,29 @@ const (
 // pageLangs lists the languages of the pages, English first as the one
 // shown when nothing better is known.
 var pageLangs = []string{langEN, langES, langIT, langFR, langDE, langPT, langCA}
+
+// langMatcher picks a page language from what a browser asks for. The
+// matcher of golang.org/x/text (which the gateway already builds, for
+// PostgreSQL's password preparation) honours q-values and knows how tags
+// relate: pt-BR is read as Portuguese, de-CH and Swiss German (gsw) as
+// German, Galician as Spanish; a parser of our own would know only exact
+// prefixes.
+var langMatcher = language.NewMatcher(func() []language.Tag {
+	tags := make([]language.Tag, len(pageLangs))
+	for i, l := range pageLangs {
+		tags[i] = language.MustParse(l)
+	}
+	return tags
+}())
+
+// langFromHeader is the page language for an Accept-Language header, for
+// pages shown before any payment is known (the 404) or of no payment (the
+// subscription agreement): the best of the pages' languages, English when
+// none fits.
+func langFromHeader(h string) string {
+	_, i := language.MatchStrings(langMatcher, h)
+	return pageLangs[i]
+}
 
 // langOf is the page language of a payment's language; English for one the
 // pages do not speak.

@@ -75,11 +75,54 @@ func TestValidToken(t *testing.T) {
 	}
 }
 
+// TestLangFromHeader checks the language picked from Accept-Language: the
+// best of the pages' languages by q-value, regional tags read as their
+// language, English when none fits.
 func TestLangFromHeader(t *testing.T) {
-	for h, want := range map[string]string{"": "en", "es": "es", "es-MX,es;q=0.9,en;q=0.8": "es", "fr-FR,en;q=0.5": "en",
-		"de, es;q=0.5": "es", "EN-gb": "en"} {
-		if got := langFromHeader(h); got != want {
-			t.Errorf("langFromHeader(%q) = %q, want %q", h, got, want)
+	cases := []struct{ header, want string }{
+		{"", "en"},
+		{"es", "es"},
+		{"es-MX,es;q=0.9,en;q=0.8", "es"},
+		{"EN-gb", "en"},
+		{"en-US,en;q=0.9,it;q=0.8", "en"},
+		{"fr-FR,en;q=0.5", "fr"},
+		{"de, es;q=0.5", "de"},
+		{"it-IT", "it"},
+		{"it-IT,it;q=0.9,en-US;q=0.8,en;q=0.7", "it"},
+		{"pt-BR", "pt"},
+		{"pt-PT,pt;q=0.9", "pt"},
+		{"de-CH;q=0.8", "de"},
+		{"de-AT", "de"},
+		{"ca-ES", "ca"},
+		{"ca, es;q=0.9", "ca"},
+		{"es, ca;q=0.9", "es"},
+		{"fr-CA, en;q=0.9", "fr"},
+		{"en;q=0.1, it;q=0.9", "it"},
+		{"nl, de-CH;q=0.8, fr;q=0.9", "fr"},
+		{"it;q=0, fr", "fr"},
+		{"ru, en;q=0.3", "en"},
+		{"zh, es;q=0.1", "es"},
+		{"sv", "en"},
+		{"*", "en"},
+		{"garbage;;;", "en"},
+	}
+	for _, tc := range cases {
+		if got := langFromHeader(tc.header); got != tc.want {
+			t.Errorf("langFromHeader(%q) = %q, want %q", tc.header, got, tc.want)
+		}
+	}
+}
+
+// TestLangOf checks that each language the core accepts for a payment is
+// shown in it, and anything else in English.
+func TestLangOf(t *testing.T) {
+	cases := []struct{ payment, want string }{
+		{"en", "en"}, {"es", "es"}, {"it", "it"}, {"fr", "fr"}, {"de", "de"}, {"pt", "pt"}, {"ca", "ca"},
+		{"IT", "it"}, {"", "en"}, {"nl", "en"}, {"xx", "en"},
+	}
+	for _, tc := range cases {
+		if got := langOf(tc.payment); got != tc.want {
+			t.Errorf("langOf(%q) = %q, want %q", tc.payment, got, tc.want)
 		}
 	}
 }

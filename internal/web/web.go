@@ -19,7 +19,6 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
-	"strings"
 
 	"github.com/pasarela/pasarela/internal/core"
 	"github.com/pasarela/pasarela/internal/transport"
@@ -216,19 +215,4 @@ func validToken(token string) bool {
 		}
 	}
 	return true
-}
-
-// langFromHeader picks Spanish or English from Accept-Language, for pages
-// shown before any payment is known (the 404).
-func langFromHeader(h string) string {
-	for _, part := range strings.Split(h, ",") {
-		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
-		switch {
-		case tag == "es" || strings.HasPrefix(tag, "es-"):
-			return langES
-		case tag == "en" || strings.HasPrefix(tag, "en-"):
-			return langEN
-		}
-	}
-	return langEN
 }
