@@ -207,6 +207,18 @@ func TestFormatAmount(t *testing.T) {
 		{1234, "KWD", langES, "1,234 KWD"},
 		{5, "USD", langEN, "0.05 USD"},
 		{100, "XXX", langEN, "100 XXX"},
+		{123456, "EUR", langIT, "1.234,56 EUR"},
+		{123456, "EUR", langFR, "1\u202f234,56\u00a0EUR"},
+		{123456, "EUR", langDE, "1.234,56 EUR"},
+		{123456, "EUR", langPT, "1.234,56 EUR"},
+		{123456, "EUR", langCA, "1.234,56 EUR"},
+		{123456, "EUR", langES, "1.234,56 EUR"},
+		{123456, "EUR", langEN, "1,234.56 EUR"},
+		{99, "EUR", langFR, "0,99\u00a0EUR"},
+		{123456789, "CHF", langFR, "1\u202f234\u202f567,89\u00a0CHF"},
+		{-123456, "EUR", langIT, "-1.234,56 EUR"},
+		{500000, "JPY", langDE, "500.000 JPY"},
+		{1050, "EUR", "nl", "10.50 EUR"},
 	}
 	for _, tc := range cases {
 		if got := formatAmount(tc.minor, tc.currency, tc.lang); got != tc.want {

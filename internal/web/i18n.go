@@ -1055,34 +1055,50 @@ func capitalize(s string) string {
 	return string(s[0]-'a'+'A') + s[1:]
 }
 
+// numberMarks are the group and decimal separators of each page language,
+// and the space between an amount and its currency code: French groups
+// with a narrow no-break space and keeps the code on the amount's line,
+// as its typography asks.
+var numberMarks = map[string]struct{ group, point, space string }{
+	langEN: {",", ".", " "},
+	langES: {".", ",", " "},
+	langIT: {".", ",", " "},
+	langFR: {"\u202f", ",", "\u00a0"},
+	langDE: {".", ",", " "},
+	langPT: {".", ",", " "},
+	langCA: {".", ",", " "},
+}
+
 // formatAmount writes minor units in major units with the currency code,
 // grouped as the language writes numbers: "1,234.50 EUR" in English,
-// "1.234,50 EUR" in Spanish.
+// "1.234,50 EUR" in Spanish, "1 234,50 EUR" in French. The code, not a
+// symbol, follows the amount in every language, because a symbol such as $
+// names several currencies.
 func formatAmount(minor int64, currency, lang string) string {
 	cur, ok := pasarela.LookupCurrency(currency)
 	if !ok {
 		return fmt.Sprintf("%d %s", minor, currency)
 	}
+	marks, ok := numberMarks[lang]
+	if !ok {
+		marks = numberMarks[langEN]
+	}
 	s := pasarela.FormatMajor(minor, cur)
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
 	whole, frac, _ := strings.Cut(s, ".")
-	group, point := ",", "."
-	if lang == langES {
-		group, point = ".", ","
-	}
 	var b strings.Builder
 	if neg {
 		b.WriteByte('-')
 	}
 	for i, d := range whole {
 		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteString(group)
+			b.WriteString(marks.group)
 		}
 		b.WriteRune(d)
 	}
 	if frac != "" {
-		b.WriteString(point + frac)
+		b.WriteString(marks.point + frac)
 	}
-	return b.String() + " " + cur.Code
+	return b.String() + marks.space + cur.Code
 }
