@@ -5,6 +5,10 @@
 // a second press of Pay and formats the expiry). No asset comes from outside
 // the gateway.
 //
+// A payment's pages are in the payment's language, any the core accepts
+// (i18n.go holds the texts); pages of no payment, such as a subscription
+// agreement or an unknown token, follow the browser's Accept-Language.
+//
 // Like every face, the pages call the core and nothing else: the core decides
 // whether a token can pay, charges once, and keeps the ledger.
 package web
