@@ -200,13 +200,18 @@ func (p *Pages) agreementPage(w http.ResponseWriter, r *http.Request, pg *core.A
 }
 
 // terms says what the buyer agrees to: "9.99 EUR every month, 12 payments".
+// The period is one text with its "every" because that word agrees with the
+// unit in some languages ("tous les mois" but "toutes les semaines", "jeden
+// Monat" but "jede Woche").
 func terms(lang string, sub *pasarela.Subscription, amount string) string {
-	unit := translate(lang, "interval."+string(sub.Interval))
+	period := translate(lang, "interval."+string(sub.Interval))
 	if sub.IntervalCount > 1 {
-		unit = strconv.Itoa(sub.IntervalCount) + " " + translate(lang, "interval."+string(sub.Interval)+".plural")
+		period = translate(lang, "interval."+string(sub.Interval)+".plural", sub.IntervalCount)
 	}
-	s := translate(lang, "agreement.every", amount, unit)
+	s := translate(lang, "agreement.every", amount, period)
 	switch {
+	case sub.Cycles == 1:
+		s += translate(lang, "agreement.cycles.one", sub.Cycles)
 	case sub.Cycles > 0:
 		s += translate(lang, "agreement.cycles", sub.Cycles)
 	case sub.EndDate != nil:
@@ -216,9 +221,15 @@ func terms(lang string, sub *pasarela.Subscription, amount string) string {
 }
 
 // formatDate writes a day as the language does: "31 March 2026",
-// "31 de marzo de 2026" (in UTC, as schedules are kept).
+// "31 de marzo de 2026" (in UTC, as schedules are kept). The first of a
+// month has its own pattern because some languages write it as an ordinal
+// ("1er mars", "1º marzo").
 func formatDate(lang string, t time.Time) string {
 	t = t.UTC()
 	month := translate(lang, "month."+strconv.Itoa(int(t.Month())))
-	return translate(lang, "date", t.Day(), month, t.Year())
+	key := "date"
+	if t.Day() == 1 {
+		key = "date.day1"
+	}
+	return translate(lang, key, t.Day(), month, t.Year())
 }

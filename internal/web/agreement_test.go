@@ -61,6 +61,18 @@ func TestAgreementPage(t *testing.T) {
 	es := s.Buyer(t)
 	es.header.Set("Accept-Language", "es-ES,es;q=0.9")
 	es.Get(path).Expect(http.StatusOK).Contains("Configura tu suscripción", "9,99 EUR cada mes, 3 pagos", "Confirmar suscripción")
+	// And in each other language the pages speak, for a browser that asks.
+	for _, tc := range []struct{ header, lang, heading, terms, button string }{
+		{"it-IT,it;q=0.9,en;q=0.5", "it", "Attiva il tuo abbonamento", "9,99 EUR ogni mese, 3 pagamenti", "Conferma l’abbonamento"},
+		{"fr-CH, fr;q=0.9", "fr", "Activez votre abonnement", "9,99\u00a0EUR tous les mois, 3 paiements", "Confirmer l’abonnement"},
+		{"de-CH;q=0.8, nl", "de", "Richten Sie Ihr Abonnement ein", "9,99 EUR jeden Monat, 3 Zahlungen", "Abonnement bestätigen"},
+		{"pt-BR", "pt", "Ative a sua subscrição", "9,99 EUR todos os meses, 3 pagamentos", "Confirmar subscrição"},
+		{"ca", "ca", "Configura la teva subscripció", "9,99 EUR cada mes, 3 pagaments", "Confirma la subscripció"},
+	} {
+		other := s.Buyer(t)
+		other.header.Set("Accept-Language", tc.header)
+		other.Get(path).Expect(http.StatusOK).Contains(`<html lang="`+tc.lang+`">`, tc.heading, tc.terms, tc.button)
+	}
 
 	// No CSRF pair: refused, nothing stored.
 	b.Post(path, card("4242424242424242")).Expect(http.StatusForbidden)

@@ -3,6 +3,8 @@ package web
 import (
 	"fmt"
 	"net/url"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -117,34 +119,66 @@ func FuzzCardForm(f *testing.F) {
 	})
 }
 
-// TestCatalog checks that Spanish has every text English has (and no
-// other), and that each text takes the same arguments in both.
+// formatVerb matches one fmt verb, so that a translation can be checked to
+// take the same arguments as English.
+var formatVerb = regexp.MustCompile(`%(\[\d+\])?[-+# 0]*\d*(\.\d+)?[a-zA-Z%]`)
+
+// TestCatalog checks that every language has every text English has (and
+// no other), and that each text takes the same arguments, in the same
+// order, as English's.
 func TestCatalog(t *testing.T) {
 	var keys []string
 	for k := range catalog[langEN] {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	for _, k := range keys {
-		es, ok := catalog[langES][k]
+	if len(catalog) != len(pageLangs) {
+		t.Errorf("catalog has %d languages, the pages list %d", len(catalog), len(pageLangs))
+	}
+	for _, lang := range pageLangs {
+		texts, ok := catalog[lang]
 		if !ok {
-			t.Errorf("Spanish lacks %q", k)
+			t.Errorf("no catalog for %s", lang)
 			continue
 		}
-		if strings.Count(es, "%s") != strings.Count(catalog[langEN][k], "%s") {
-			t.Errorf("%q: English and Spanish take different arguments", k)
+		for _, k := range keys {
+			msg, ok := texts[k]
+			if !ok {
+				t.Errorf("%s lacks %q", lang, k)
+				continue
+			}
+			want := formatVerb.FindAllString(catalog[langEN][k], -1)
+			got := formatVerb.FindAllString(msg, -1)
+			if !slices.Equal(got, want) {
+				t.Errorf("%s %q takes %v, English %v", lang, k, got, want)
+				continue
+			}
+			var args []any
+			for _, v := range got {
+				if v == "%d" {
+					args = append(args, 7)
+				} else {
+					args = append(args, "x")
+				}
+			}
+			if out := translate(lang, k, args...); strings.Contains(out, "%!") {
+				t.Errorf("%s %q formats as %q", lang, k, out)
+			}
+			if strings.TrimSpace(msg) == "" {
+				t.Errorf("%s %q is empty", lang, k)
+			}
 		}
-	}
-	for k := range catalog[langES] {
-		if _, ok := catalog[langEN][k]; !ok {
-			t.Errorf("English lacks %q", k)
+		for k := range texts {
+			if _, ok := catalog[langEN][k]; !ok {
+				t.Errorf("%s has %q, which English lacks", lang, k)
+			}
 		}
 	}
 	// Every code core.CheckCard and the processors use has a text.
 	for _, code := range []string{"name.required", "name.too_long", "number.required", "number.card_number", "exp.expiry",
 		"exp.expired", "cvc.cvc", "number.invalid_number", "exp.invalid_expiry", "cvc.invalid_cvc", "exp.expired_card"} {
 		field, c, _ := strings.Cut(code, ".")
-		for _, lang := range []string{langEN, langES} {
+		for _, lang := range pageLangs {
 			if msg := fieldError(lang, field, c, ""); msg == translate(lang, "err.generic") {
 				t.Errorf("%s: no text for %s", lang, code)
 			}
@@ -152,7 +186,7 @@ func TestCatalog(t *testing.T) {
 	}
 	for _, code := range []string{"card_declined", "insufficient_funds", "expired_card", "incorrect_cvc", "processing_error",
 		"authentication_failed", "buyer_canceled"} {
-		for _, lang := range []string{langEN, langES} {
+		for _, lang := range pageLangs {
 			if _, msg := declineError(lang, code, ""); msg == translate(lang, "decline.generic") {
 				t.Errorf("%s: no text for decline %s", lang, code)
 			}
@@ -173,6 +207,18 @@ func TestFormatAmount(t *testing.T) {
 		{1234, "KWD", langES, "1,234 KWD"},
 		{5, "USD", langEN, "0.05 USD"},
 		{100, "XXX", langEN, "100 XXX"},
+		{123456, "EUR", langIT, "1.234,56 EUR"},
+		{123456, "EUR", langFR, "1\u202f234,56\u00a0EUR"},
+		{123456, "EUR", langDE, "1.234,56 EUR"},
+		{123456, "EUR", langPT, "1.234,56 EUR"},
+		{123456, "EUR", langCA, "1.234,56 EUR"},
+		{123456, "EUR", langES, "1.234,56 EUR"},
+		{123456, "EUR", langEN, "1,234.56 EUR"},
+		{99, "EUR", langFR, "0,99\u00a0EUR"},
+		{123456789, "CHF", langFR, "1\u202f234\u202f567,89\u00a0CHF"},
+		{-123456, "EUR", langIT, "-1.234,56 EUR"},
+		{500000, "JPY", langDE, "500.000 JPY"},
+		{1050, "EUR", "nl", "10.50 EUR"},
 	}
 	for _, tc := range cases {
 		if got := formatAmount(tc.minor, tc.currency, tc.lang); got != tc.want {

@@ -330,6 +330,36 @@ func TestSpanish(t *testing.T) {
 	s.ExpectLedgerSound(t)
 }
 
+// TestEveryLanguage checks that a payment in each language the core
+// accepts is shown in that language: the lang attribute, the heading, the
+// amount as the language writes it, the expiry hint and a decline.
+func TestEveryLanguage(t *testing.T) {
+	s := newStack(t)
+	cases := []struct {
+		lang, heading, button, hint, decline string
+	}{
+		{"en", "Complete your payment", "Pay 1,234.50 EUR", "MM/YY, for example 04/29", "Your card was declined."},
+		{"es", "Completa tu pago", "Pagar 1.234,50 EUR", "MM/AA, por ejemplo 04/29", "Tu tarjeta ha sido rechazada."},
+		{"it", "Completa il pagamento", "Paga 1.234,50 EUR", "MM/AA, ad esempio 04/29", "La tua carta è stata rifiutata."},
+		{"fr", "Finalisez votre paiement", "Payer 1\u202f234,50\u00a0EUR", "MM/AA, par exemple 04/29", "Votre carte a été refusée."},
+		{"de", "Schließen Sie Ihre Zahlung ab", "1.234,50 EUR bezahlen", "MM/JJ, zum Beispiel 04/29", "Ihre Karte wurde abgelehnt."},
+		{"pt", "Conclua o seu pagamento", "Pagar 1.234,50 EUR", "MM/AA, por exemplo 04/29", "O seu cartão foi recusado."},
+		{"ca", "Completa el pagament", "Paga 1.234,50 EUR", "MM/AA, per exemple 04/29", "La teva targeta ha estat rebutjada."},
+	}
+	for _, tc := range cases {
+		t.Run(tc.lang, func(t *testing.T) {
+			b := s.Buyer(t)
+			// The browser's language does not override the payment's.
+			b.header.Set("Accept-Language", "en-US,en;q=0.9")
+			_, link := s.MustLink(t, core.PaymentInput{Amount: 123450, Currency: "EUR", Language: tc.lang})
+			b.Get("/pay/"+link.Token).Expect(http.StatusOK).
+				Contains(`<html lang="`+tc.lang+`">`, "<h1>"+tc.heading+"</h1>", tc.button, tc.hint)
+			b.Pay(link.Token, card("4000000000000002")).Expect(http.StatusPaymentRequired).Contains(tc.decline)
+		})
+	}
+	s.ExpectLedgerSound(t)
+}
+
 // TestExpiredAndReusedLinks checks that a link past its time, a cancelled
 // payment's link and a paid link never show a form, and that posting to
 // them charges nothing.

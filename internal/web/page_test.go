@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/core"
@@ -75,11 +76,91 @@ func TestValidToken(t *testing.T) {
 	}
 }
 
+// TestLangFromHeader checks the language picked from Accept-Language: the
+// best of the pages' languages by q-value, regional tags read as their
+// language, English when none fits.
 func TestLangFromHeader(t *testing.T) {
-	for h, want := range map[string]string{"": "en", "es": "es", "es-MX,es;q=0.9,en;q=0.8": "es", "fr-FR,en;q=0.5": "en",
-		"de, es;q=0.5": "es", "EN-gb": "en"} {
-		if got := langFromHeader(h); got != want {
-			t.Errorf("langFromHeader(%q) = %q, want %q", h, got, want)
+	cases := []struct{ header, want string }{
+		{"", "en"},
+		{"es", "es"},
+		{"es-MX,es;q=0.9,en;q=0.8", "es"},
+		{"EN-gb", "en"},
+		{"en-US,en;q=0.9,it;q=0.8", "en"},
+		{"fr-FR,en;q=0.5", "fr"},
+		{"de, es;q=0.5", "de"},
+		{"it-IT", "it"},
+		{"it-IT,it;q=0.9,en-US;q=0.8,en;q=0.7", "it"},
+		{"pt-BR", "pt"},
+		{"pt-PT,pt;q=0.9", "pt"},
+		{"de-CH;q=0.8", "de"},
+		{"de-AT", "de"},
+		{"ca-ES", "ca"},
+		{"ca, es;q=0.9", "ca"},
+		{"es, ca;q=0.9", "es"},
+		{"fr-CA, en;q=0.9", "fr"},
+		{"en;q=0.1, it;q=0.9", "it"},
+		{"nl, de-CH;q=0.8, fr;q=0.9", "fr"},
+		{"it;q=0, fr", "fr"},
+		{"ru, en;q=0.3", "en"},
+		{"zh, es;q=0.1", "es"},
+		{"sv", "en"},
+		{"*", "en"},
+		{"garbage;;;", "en"},
+	}
+	for _, tc := range cases {
+		if got := langFromHeader(tc.header); got != tc.want {
+			t.Errorf("langFromHeader(%q) = %q, want %q", tc.header, got, tc.want)
+		}
+	}
+}
+
+// TestLangOf checks that each language the core accepts for a payment is
+// shown in it, and anything else in English.
+func TestLangOf(t *testing.T) {
+	cases := []struct{ payment, want string }{
+		{"en", "en"}, {"es", "es"}, {"it", "it"}, {"fr", "fr"}, {"de", "de"}, {"pt", "pt"}, {"ca", "ca"},
+		{"IT", "it"}, {"", "en"}, {"nl", "en"}, {"xx", "en"},
+	}
+	for _, tc := range cases {
+		if got := langOf(tc.payment); got != tc.want {
+			t.Errorf("langOf(%q) = %q, want %q", tc.payment, got, tc.want)
+		}
+	}
+}
+
+// TestTermsAndDates checks the subscription terms and the dates of the
+// agreement page in each language: "every" agrees with the unit, one
+// payment is singular, the first of a month is an ordinal where the
+// language writes one, and Catalan elides "de" before a vowel.
+func TestTermsAndDates(t *testing.T) {
+	month := &pasarela.Subscription{Interval: "month", IntervalCount: 1, Cycles: 3}
+	weeks := &pasarela.Subscription{Interval: "week", IntervalCount: 2, Cycles: 1}
+	end := time.Date(2027, time.August, 8, 0, 0, 0, 0, time.UTC)
+	years := &pasarela.Subscription{Interval: "year", IntervalCount: 1, EndDate: &end}
+	first := time.Date(2027, time.April, 1, 0, 0, 0, 0, time.UTC)
+	cases := []struct {
+		lang, month, weeks, years, first string
+	}{
+		{langEN, "A every month, 3 payments", "A every 2 weeks, 1 payment", "A every year, until 8 August 2027", "1 April 2027"},
+		{langES, "A cada mes, 3 pagos", "A cada 2 semanas, 1 pago", "A cada año, hasta el 8 de agosto de 2027", "1 de abril de 2027"},
+		{langIT, "A ogni mese, 3 pagamenti", "A ogni 2 settimane, 1 pagamento", "A ogni anno, fino al giorno 8 agosto 2027", "1º aprile 2027"},
+		{langFR, "A tous les mois, 3 paiements", "A toutes les 2 semaines, 1 paiement", "A tous les ans, jusqu’au 8 août 2027", "1er avril 2027"},
+		{langDE, "A jeden Monat, 3 Zahlungen", "A alle 2 Wochen, 1 Zahlung", "A jedes Jahr, bis zum 8. August 2027", "1. April 2027"},
+		{langPT, "A todos os meses, 3 pagamentos", "A a cada 2 semanas, 1 pagamento", "A todos os anos, até 8 de agosto de 2027", "1 de abril de 2027"},
+		{langCA, "A cada mes, 3 pagaments", "A cada 2 setmanes, 1 pagament", "A cada any, fins al dia 8 d’agost de 2027", "1 d’abril de 2027"},
+	}
+	for _, tc := range cases {
+		for _, c := range []struct {
+			got, want string
+		}{
+			{terms(tc.lang, month, "A"), tc.month},
+			{terms(tc.lang, weeks, "A"), tc.weeks},
+			{terms(tc.lang, years, "A"), tc.years},
+			{formatDate(tc.lang, first), tc.first},
+		} {
+			if c.got != c.want {
+				t.Errorf("%s: %q, want %q", tc.lang, c.got, c.want)
+			}
 		}
 	}
 }

@@ -5,6 +5,10 @@
 // a second press of Pay and formats the expiry). No asset comes from outside
 // the gateway.
 //
+// A payment's pages are in the payment's language, any the core accepts
+// (i18n.go holds the texts); pages of no payment, such as a subscription
+// agreement or an unknown token, follow the browser's Accept-Language.
+//
 // Like every face, the pages call the core and nothing else: the core decides
 // whether a token can pay, charges once, and keeps the ledger.
 package web
@@ -19,7 +23,6 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
-	"strings"
 
 	"github.com/pasarela/pasarela/internal/core"
 	"github.com/pasarela/pasarela/internal/transport"
@@ -216,19 +219,4 @@ func validToken(token string) bool {
 		}
 	}
 	return true
-}
-
-// langFromHeader picks Spanish or English from Accept-Language, for pages
-// shown before any payment is known (the 404).
-func langFromHeader(h string) string {
-	for _, part := range strings.Split(h, ",") {
-		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
-		switch {
-		case tag == "es" || strings.HasPrefix(tag, "es-"):
-			return langES
-		case tag == "en" || strings.HasPrefix(tag, "en-"):
-			return langEN
-		}
-	}
-	return langEN
 }
