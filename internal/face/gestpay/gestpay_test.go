@@ -58,7 +58,7 @@ func TestEncryptDecrypt(t *testing.T) {
 		want := result{"TransactionType": "DECRYPT", "TransactionResult": "OK", "ShopTransactionID": "ORD-1",
 			"Currency": "242", "Amount": "10.50", "CustomInfo": "STORE_ID=1*P1*STORE_NAME=Negozio",
 			"Buyer.BuyerName": "Mario Rossi", "Buyer.BuyerEmail": "mario@example.com", "ErrorCode": "0",
-			"ErrorDescription": "Transazione correttamente effettuata", "MaskedPAN": "************4242"}
+			"ErrorDescription": "Transazione correttamente effettuata", "MaskedPAN": "424242******4242"}
 		for k, v := range want {
 			if r[k] != v {
 				t.Errorf("Decrypt after paying: %s = %q, want %q", k, r[k], v)
