@@ -30,6 +30,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzSubscriptionForm$$' -fuzztime $(FUZZTIME) ./internal/face/payrest
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeOrder$$' -fuzztime $(FUZZTIME) ./internal/face/sekurepay
 	$(GO) test -run '^$$' -fuzz '^FuzzReadCall$$' -fuzztime $(FUZZTIME) ./internal/face/gestpay
+	$(GO) test -run '^$$' -fuzz '^FuzzCustomInfo$$' -fuzztime $(FUZZTIME) ./internal/face/gestpay
+	$(GO) test -run '^$$' -fuzz '^FuzzOpenCrypt$$' -fuzztime $(FUZZTIME) ./internal/face/gestpay
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeOrder$$' -fuzztime $(FUZZTIME) ./internal/face/kashpay
 
 bench:

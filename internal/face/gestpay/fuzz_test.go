@@ -2,7 +2,9 @@ package gestpay
 
 import (
 	"errors"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzReadCall drives the envelope reader with arbitrary bytes and
@@ -28,6 +30,67 @@ func FuzzReadCall(f *testing.F) {
 		}
 		if action != "" && action != nsCrypt+c.operation {
 			t.Fatalf("action %q accepted for %s", action, c.operation)
+		}
+	})
+}
+
+// FuzzCustomInfo drives the customInfo parser: it never panics, answers a
+// code of its family for what it refuses, and what it accepts is within
+// Gestpay's limits with no forbidden character in any value.
+func FuzzCustomInfo(f *testing.F) {
+	for _, s := range []string{"", "a=1", "a=1*P1*b=2", "a=1*P1*", "=1", "a", "a=1*P1*a=2", "a=x y", "a=1--2", "a=§",
+		"a=1*P1**P1*b=2", strings.Repeat("x=", 600)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		err := checkCustomInfo(s)
+		if err != nil {
+			var g *gpError
+			if !errors.As(err, &g) || g.code < codeParamFormat || g.code > codeParamTooLong {
+				t.Fatalf("checkCustomInfo(%q) = %v", s, err)
+			}
+			return
+		}
+		if utf8.RuneCountInString(s) > 1000 {
+			t.Fatalf("accepted %d characters", utf8.RuneCountInString(s))
+		}
+		if s == "" {
+			return
+		}
+		for _, p := range strings.Split(s, customInfoSeparator) {
+			name, value, ok := strings.Cut(p, "=")
+			if !ok || name == "" || utf8.RuneCountInString(value) > 300 || strings.ContainsAny(value, forbidden) {
+				t.Fatalf("accepted %q (part %q)", s, p)
+			}
+		}
+	})
+}
+
+// FuzzOpenCrypt: no string opens unless sealCrypt made it for that shop,
+// and what opens reads back as it was sealed.
+func FuzzOpenCrypt(f *testing.F) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	f.Add(sealCrypt(key, "GESPAY1", crypt{kind: kindRequest, appID: 1, payment: 2}), "GESPAY1", int64(1), "")
+	f.Add(sealCrypt(key, "GESPAY1", crypt{kind: kindPage, appID: 3, ref: "ORD-1"}), "GESPAY1", int64(3), "ORD-1")
+	f.Add("", "", int64(0), "x")
+	f.Fuzz(func(t *testing.T, s, shop string, app int64, ref string) {
+		if c, ok := openCrypt(key, shop, s); ok && sealCrypt(key, shop, c) != s {
+			t.Fatalf("%q opened as %+v, which seals differently", s, c)
+		}
+		if len(ref) > maxRefLen {
+			return
+		}
+		kind := kindPage
+		if ref == "" {
+			kind = kindResult
+		}
+		in := crypt{kind: kind, appID: app, ref: ref}
+		sealed := sealCrypt(key, shop, in)
+		if c, ok := openCrypt(key, shop, sealed); !ok || c != in {
+			t.Fatalf("sealed %+v opened as %+v %v", in, c, ok)
+		}
+		if _, ok := openCrypt(key, shop+"x", sealed); ok {
+			t.Fatal("a string opened for another shop")
 		}
 	})
 }
