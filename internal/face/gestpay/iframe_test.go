@@ -118,7 +118,7 @@ func (e *env) threeDS(ten *coretest.Tenant, vbv, c, answerWith string) string {
 		e.t.Fatalf("pagam3d.aspx: %d\n%s", status, body)
 	}
 	status, _, body = b.do("POST", pagam3dURL, url.Values{"a": {ten.App.ShopLogin}, "b": {vbv},
-		"c": {html.UnescapeString(regexp.MustCompile(`name="c" value="([^"]*)"`).FindStringSubmatch(body)[1])},
+		"c":     {html.UnescapeString(regexp.MustCompile(`name="c" value="([^"]*)"`).FindStringSubmatch(body)[1])},
 		"check": {m[1]}, "answer": {answerWith}})
 	p, act := paResField.FindStringSubmatch(body), formAction.FindStringSubmatch(body)
 	if status != 200 || p == nil || act == nil || !strings.Contains(body, `src="javascript/pagam3d.js"`) {
