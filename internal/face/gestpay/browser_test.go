@@ -357,8 +357,8 @@ func TestBrowserCustomPaymentPage(t *testing.T) {
 			// No payment, so the gateway's page speaks the browser's
 			// language, English here, and the script follows it.
 			"create": "1136 Not accepted call: transaction did not begin with a call to server-server cryptography system",
-			"ping": "1111 Ping Back",
-			"last": "1111 Ping Back",
+			"ping":   "1111 Ping Back",
+			"last":   "1111 Ping Back",
 		}
 		for k, v := range want {
 			if out[k] != v {
