@@ -370,3 +370,60 @@ func TestBrowserCustomPaymentPage(t *testing.T) {
 	e.expectNotLogged("4242424242424242", "4556541926187165", "5432123456789012")
 	con.expectClean(t)
 }
+
+// TestBrowserReadmeSnippet runs the merchant page the README prints, as
+// printed but for the gateway's address, the shop and the string: it must
+// pay.
+func TestBrowserReadmeSnippet(t *testing.T) {
+	readme, err := os.ReadFile("../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(readme), "## Gestpay face")
+	_, snippet, _ := strings.Cut(section, "```html\n")
+	snippet, _, ok := strings.Cut(snippet, "```")
+	if !ok || !strings.Contains(snippet, "js_GestPay.js") {
+		t.Fatal("no merchant page in the README's Gestpay section")
+	}
+	e := newEnv(t, "sqlite")
+	ctx, con := newBrowser(t)
+	s := e.mustEncrypt(orderOf(e.A, "README", "10.50")...)
+	page := strings.NewReplacer("http://localhost:8080", e.URL, `"GESPAY…"`, `"`+e.A.App.ShopLogin+`"`,
+		`"AVIA…"`, `"`+s+`"`).Replace(snippet)
+	if page == snippet {
+		t.Fatal("the README's page has none of the values to replace")
+	}
+	shop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/shop.html":
+		case "/favicon.ico":
+			w.WriteHeader(http.StatusNoContent)
+			return
+		default:
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte(page))
+	}))
+	t.Cleanup(shop.Close)
+	button := chromedp.CSS("#pay button:not([disabled])")
+	if err := chromedp.Do(ctx, chromedp.Navigate(shop.URL+"/shop.html"), chromedp.WaitVisible(button),
+		chromedp.Click(button)); err != nil {
+		t.Fatal(err)
+	}
+	var out string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if out, err = chromedp.Run(ctx, chromedp.Text(chromedp.ID("out"))); err != nil || out != "" {
+			break
+		}
+	}
+	code, enc, _ := strings.Cut(out, "\n")
+	if code != "0 Transazione correttamente effettuata" {
+		t.Fatalf("the page shows %q", out)
+	}
+	if r := e.decrypt(e.A, strings.TrimSpace(enc)); r["TransactionResult"] != "OK" || r["ShopTransactionID"] != "README" {
+		t.Fatalf("Decrypt: %v", r)
+	}
+	con.expectClean(t)
+}
