@@ -43,6 +43,7 @@ var languages = map[string]string{"1": "it", "2": "en", "3": "es", "4": "fr", "5
 // Gestpay's error codes this face answers with.
 const (
 	codeOK               = 0
+	codePageLoaded       = 10 // js_GestPay.js: the hidden payment page is ready
 	codeDenied           = 74
 	codeInsufficient     = 251
 	codeCardExpired      = 433
@@ -59,17 +60,28 @@ const (
 	codeMissingShopTxID  = 1115
 	codeShopTxIDTooLong  = 1116
 	codeInvalidLanguage  = 1117
+	codeCardLength       = 1119
+	codeCardCheckDigit   = 1120
+	codeExpMonth         = 1124
+	codeExpYear          = 1125
+	codeExpired          = 1126
 	codeInvalidEmail     = 1127
 	codeParamsTooLong    = 1128
 	codeParamTooLong     = 1129
 	codeUnknownShop      = 1131
 	codeNotFromEncrypt   = 1136
 	codeAlreadyProcessed = 1137
+	codeCardMissing      = 1138
+	codeBadInput         = 1141
 	codeCancelled        = 1140
 	codeAbandoned        = 1143
 	codeInvalidName      = 1148
+	codeCVV              = 1149
 	codeTooBigAmount     = 1147
 	codeInvalidAPIKey    = 1169
+	codeVerifyByVisa     = 8006 // 3-D Secure: the buyer goes to pagam3d.aspx
+	codeBrowser          = 9991
+	codeIFrame           = 9992
 	codeTechnical        = 9999
 )
 
@@ -109,6 +121,24 @@ var descriptions = map[int][2]string{
 	codeTooBigAmount:  {"Importo troppo elevato", "Too big amount"},
 	codeInvalidAPIKey: {"Chiamata non accettata: APIKEY dell'esercente non valida", "Not accepted call: invalid Merchant APIKEY"},
 	codeTechnical:     {"Errore Tecnico", "System Error"},
+
+	// The codes of js_GestPay.js and 3-D Secure. Gestpay published their
+	// English texts; no Italian text of them was recorded, so the Italian
+	// ones are translations of the English.
+	codePageLoaded:     {"Pagina di pagamento caricata correttamente", "Payment page correctly loaded"},
+	codeCardLength:     {"Numero della carta di credito con lunghezza errata", "Credit card number with wrong length"},
+	codeCardCheckDigit: {"Carta di credito con check-digit errato", "Credit card with wrong check-digit"},
+	codeExpMonth:       {"Mese di scadenza non valido", "Invalid expiry month"},
+	codeExpYear:        {"Anno di scadenza non valido", "Invalid expiry year"},
+	codeExpired:        {"Data di scadenza superata", "Expired expiry date"},
+	codeCardMissing: {"Chiamata non accettata: numero della carta o data di scadenza mancanti",
+		"Not accepted call: card number or expiry date are missing"},
+	codeBadInput: {"Chiamata non accettata: stringa dei parametri in ingresso non accettabile",
+		"Not accepted call: input parameter string not acceptable"},
+	codeCVV:          {"CVV2 mancante o errato", "Missing or wrong CVV2"},
+	codeVerifyByVisa: {"Verify By Visa", "Verify By Visa"},
+	codeBrowser:      {"Browser non supportato", "Browser not supported"},
+	codeIFrame:       {"Errore nella creazione dell'iFrame", "Error creating iFrame"},
 }
 
 // describe is a code's description in lang ("it" unless "en"; the shop's

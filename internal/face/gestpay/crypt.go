@@ -21,10 +21,27 @@ var cryptEncoding = base64.NewEncoding("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn
 // buyer from the hosted page back to the face (esito.aspx), naming the
 // payment by the shop's transaction id, which Encrypt knows before the
 // payment exists.
+//
+// 3-D Secure adds four, each naming the payment it was made for: the
+// TransKey and the VBVRisp that js_GestPay.js hands the shop's page with
+// code 8006, the issuer's form field of pagam3d.aspx (its CSRF proof), and
+// the PaRes pagam3d.aspx posts back to the shop, whose ref is the buyer's
+// answer ("Y" approved, "N" refused). Each kind opens only where it is
+// meant to, so no string can stand for another.
 const (
-	kindRequest byte = 'R'
-	kindResult  byte = 'S'
-	kindPage    byte = 'P'
+	kindRequest  byte = 'R'
+	kindResult   byte = 'S'
+	kindPage     byte = 'P'
+	kindTransKey byte = 'T'
+	kindVBVRisp  byte = 'V'
+	kindIssuer   byte = 'F'
+	kindPaRes    byte = 'A'
+)
+
+// The buyer's answers a PaRes carries.
+const (
+	paResApproved = "Y"
+	paResRefused  = "N"
 )
 
 const (
@@ -78,10 +95,12 @@ func openCrypt(key []byte, shopLogin, s string) (c crypt, ok bool) {
 	c = crypt{kind: body[1], appID: int64(binary.BigEndian.Uint64(body[2:])),
 		payment: int64(binary.BigEndian.Uint64(body[10:])), ref: string(body[cryptBodyLen:])}
 	switch c.kind {
-	case kindRequest, kindResult:
+	case kindRequest, kindResult, kindTransKey, kindVBVRisp, kindIssuer:
 		return c, c.ref == ""
 	case kindPage:
 		return c, c.ref != ""
+	case kindPaRes:
+		return c, c.ref == paResApproved || c.ref == paResRefused
 	}
 	return c, false
 }

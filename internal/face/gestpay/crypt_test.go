@@ -40,3 +40,26 @@ func TestCrypt(t *testing.T) {
 		}
 	}
 }
+
+// TestCryptKinds: each kind opens only with the reference it may carry, so
+// that a PaRes says one of its two answers and no other kind carries one.
+func TestCryptKinds(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	for _, c := range []struct {
+		kind byte
+		ref  string
+		ok   bool
+	}{
+		{kindRequest, "", true}, {kindResult, "", true}, {kindTransKey, "", true}, {kindVBVRisp, "", true},
+		{kindIssuer, "", true}, {kindPaRes, paResApproved, true}, {kindPaRes, paResRefused, true},
+		{kindPage, "ORD-1", true},
+		{kindPaRes, "", false}, {kindPaRes, "maybe", false}, {kindTransKey, "Y", false}, {kindPage, "", false},
+		{'Z', "", false},
+	} {
+		s := sealCrypt(key, "GESPAY1", crypt{kind: c.kind, appID: 1, payment: 2, ref: c.ref})
+		got, ok := openCrypt(key, "GESPAY1", s)
+		if ok != c.ok || (ok && (got.kind != c.kind || got.ref != c.ref)) {
+			t.Errorf("kind %c ref %q: opened %+v %v", c.kind, c.ref, got, ok)
+		}
+	}
+}

@@ -68,7 +68,7 @@ func (f *Face) doDecrypt(r *http.Request, c *call) (*pasarela.Payment, error) {
 		return nil, err
 	}
 	cr, ok := openCrypt(key, shop, strings.TrimSpace(c.fields["CryptedString"]))
-	if !ok || cr.kind == kindPage || cr.appID != p.ApplicationID {
+	if !ok || (cr.kind != kindRequest && cr.kind != kindResult) || cr.appID != p.ApplicationID {
 		return nil, fail(codeNotFromEncrypt)
 	}
 	d, err := f.svc.GetPayment(r.Context(), p.ApplicationID, cr.payment)

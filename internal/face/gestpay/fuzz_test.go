@@ -1,6 +1,7 @@
 package gestpay
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -61,6 +62,35 @@ func FuzzCustomInfo(f *testing.F) {
 			name, value, ok := strings.Cut(p, "=")
 			if !ok || name == "" || utf8.RuneCountInString(value) > 300 || strings.ContainsAny(value, forbidden) {
 				t.Fatalf("accepted %q (part %q)", s, p)
+			}
+		}
+	})
+}
+
+// FuzzReadSend drives the hidden page's request decoder: it must never
+// panic, and what it accepts must be what encoding/json reads from the
+// same bytes, with no member it does not know.
+func FuzzReadSend(f *testing.F) {
+	f.Add([]byte(`{"a":"GESPAY1","b":"AVIA","CC":"4242424242424242","EXPMM":"05","EXPYY":"35","CVV2":"123"}`))
+	f.Add([]byte(`{"a":"GESPAY1","b":"AVIA","PARes":"x","TransKey":"y"}`))
+	f.Add([]byte(`{"a":"x","a":"y"}`))
+	f.Add([]byte(`{"CC":4242}`))
+	f.Add([]byte(`{} {}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req, ok := readSend(body)
+		if !ok {
+			return
+		}
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil {
+			t.Fatalf("accepted %q, which is not one JSON object: %v", body, err)
+		}
+		want := map[string]string{"a": req.A, "b": req.B, "CC": req.CC, "EXPMM": req.EXPMM, "EXPYY": req.EXPYY,
+			"CVV2": req.CVV2, "Name": req.Name, "Email": req.Email, "PARes": req.PARes, "TransKey": req.TransKey}
+		for k, v := range m {
+			s, isString := v.(string)
+			if _, known := want[k]; !known || !isString || s != want[k] {
+				t.Fatalf("accepted %q: member %q = %v, decoded %+v", body, k, v, req)
 			}
 		}
 	})

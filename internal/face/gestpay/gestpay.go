@@ -3,9 +3,11 @@
 // WSDL. A shop is an application of the core, found by its shop login and
 // proven by its API key in the apikey element. Encrypt creates a pending
 // payment of the core and answers an opaque string bound to the shop;
-// Decrypt reads the payment's outcome back. The hosted payment page, the
-// js_GestPay.js page, 3-D Secure, IP allow-lists and the server-to-server
-// notification are to come, on the same crypt strings (see crypt.go).
+// Decrypt reads the payment's outcome back. The hosted payment page
+// (pagam.aspx), the custom payment page (js_GestPay.js with its hidden
+// iframe) and 3-D Secure (pagam3d.aspx) take the buyer's card; IP
+// allow-lists and the server-to-server notification are to come, on the
+// same crypt strings (see crypt.go).
 package gestpay
 
 import (
@@ -67,7 +69,17 @@ func (f *Face) serve(w http.ResponseWriter, r *http.Request) {
 		f.servePagam(w, r)
 	case esitoPath:
 		f.serveEsito(w, r)
+	case iframePath:
+		f.serveIframe(w, r)
+	case sendPath:
+		f.serveSend(w, r)
+	case pagam3dPath:
+		f.servePagam3d(w, r)
 	default:
+		if a, ok := assets[path]; ok {
+			serveAsset(w, r, a)
+			return
+		}
 		http.NotFound(w, r)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/pasarela/pasarela/internal/core"
@@ -27,13 +28,48 @@ type env struct {
 	Clk  *coretest.Clock
 	A, B *coretest.Tenant
 	h    http.Handler
+	logs *logBuffer // everything the server logged
+}
+
+// logBuffer keeps what the server logs, for tests that read it (no card
+// number may ever be there).
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// expectNotLogged fails if the server logged any of secrets.
+func (e *env) expectNotLogged(secrets ...string) {
+	e.t.Helper()
+	logs := e.logs.String()
+	if logs == "" {
+		e.t.Fatal("nothing was logged: the check would prove nothing")
+	}
+	for _, s := range secrets {
+		if strings.Contains(logs, s) {
+			e.t.Errorf("the log holds %q", s)
+		}
+	}
 }
 
 func newEnv(t *testing.T, engine string) *env {
 	t.Helper()
 	db := coretest.MustOpen(t, engine)
 	clk := coretest.NewClock(coretest.Start)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := &logBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ts := httptest.NewUnstartedServer(nil)
 	publicURL := "http://" + ts.Listener.Addr().String()
 	svc, err := core.New(context.Background(), db, log, clk.Now, core.Config{SignIn: core.SignInConfig{FailuresPerIP: 1000},
@@ -42,7 +78,7 @@ func newEnv(t *testing.T, engine string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, URL: publicURL, Svc: svc, Clk: clk}
+	e := &env{t: t, URL: publicURL, Svc: svc, Clk: clk, logs: logs}
 	e.h = server.New(server.Config{MaxBodyBytes: 256 << 10}, svc, log, server.NewMetrics())
 	ts.Config.Handler = e.h
 	ts.Start()

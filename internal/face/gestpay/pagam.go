@@ -87,32 +87,52 @@ func (f *Face) servePagam(w http.ResponseWriter, r *http.Request) {
 	if !pageMethod(w, r, http.MethodPost) {
 		return
 	}
+	pg, code, err := f.openRequest(r)
+	switch {
+	case err != nil:
+		f.pageFailed(w, r, err)
+	case code != 0:
+		f.pageError(w, r, code, paymentLang(pg))
+	default:
+		pageHeaders(w)
+		http.Redirect(w, r, "/pay/"+pg.Payment.CheckoutToken, http.StatusSeeOther)
+	}
+}
+
+// openRequest reads a and b as the payment pages take them (pagam.aspx and
+// js_GestPay.js's hidden page) and opens the payment of Encrypt's string b
+// for shop a. A refusal is a Gestpay code, with the payment when one was
+// found (its language is the page's); err is a failure of the gateway's,
+// for pageFailed.
+func (f *Face) openRequest(r *http.Request) (*core.ShopPage, int, error) {
 	a, b, code := pageParams(r)
 	if code != 0 {
-		f.pageError(w, r, code, "")
-		return
+		return nil, code, nil
 	}
 	key, err := f.cryptKey(r)
 	if err != nil {
-		f.pageFailed(w, r, err)
-		return
+		return nil, 0, err
 	}
 	cr, ok := openCrypt(key, a, b)
 	if !ok || cr.kind != kindRequest {
-		f.pageError(w, r, f.unopened(r, a), "")
-		return
+		return nil, f.unopened(r, a), nil
 	}
 	pg, err := f.svc.ShopPayment(r.Context(), a, core.ShopRef{ApplicationID: cr.appID, ID: cr.payment})
 	if err != nil {
-		f.pageFailed(w, r, err)
-		return
+		return nil, 0, err
 	}
 	if !pg.Payment.Status.Payable() {
-		f.pageError(w, r, codeAlreadyProcessed, pg.Payment.Language)
-		return
+		return pg, codeAlreadyProcessed, nil
 	}
-	pageHeaders(w)
-	http.Redirect(w, r, "/pay/"+pg.Payment.CheckoutToken, http.StatusSeeOther)
+	return pg, 0, nil
+}
+
+// paymentLang is the language of pg's payment, "" without one.
+func paymentLang(pg *core.ShopPage) string {
+	if pg == nil {
+		return ""
+	}
+	return pg.Payment.Language
 }
 
 // unopened is the code of a string that did not open for shop a: the shop
@@ -198,12 +218,18 @@ func pageMethod(w http.ResponseWriter, r *http.Request, also ...string) bool {
 // pageHeaders are the headers of every page answer: nothing cached (the
 // addresses carry strings for one payment), nothing framed or sniffed.
 func pageHeaders(w http.ResponseWriter) {
+	setPageHeaders(w, "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+}
+
+// setPageHeaders sets pageHeaders with the Content-Security-Policy given,
+// for pages that need more than none (a script of their own, a form).
+func setPageHeaders(w http.ResponseWriter, csp string) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", csp)
 }
 
 // pageLang is the language of a page of the face: the payment's when one
@@ -239,12 +265,19 @@ type pageView struct {
 
 // pageText holds the pages' few words in Italian and English.
 var pageText = map[string][2]string{
-	"error.title": {"Pagamento non disponibile", "Payment not available"},
-	"code":        {"Errore", "Error"},
-	"ok.title":    {"Pagamento eseguito", "Payment completed"},
-	"ko.title":    {"Pagamento non riuscito", "Payment not completed"},
-	"ref":         {"Riferimento dell'ordine", "Order reference"},
-	"tech":        {"Il servizio non è al momento disponibile. Riprovare più tardi.", "The service is not available at the moment. Please try again later."},
+	"error.title":  {"Pagamento non disponibile", "Payment not available"},
+	"code":         {"Errore", "Error"},
+	"ok.title":     {"Pagamento eseguito", "Payment completed"},
+	"ko.title":     {"Pagamento non riuscito", "Payment not completed"},
+	"ref":          {"Riferimento dell'ordine", "Order reference"},
+	"tech":         {"Il servizio non è al momento disponibile. Riprovare più tardi.", "The service is not available at the moment. Please try again later."},
+	"3ds.title":    {"Banca di prova: verifica 3-D Secure", "Sandbox bank: 3-D Secure check"},
+	"3ds.text":     {"Autorizzi il pagamento di {amount} a {shop}?", "Do you approve the payment of {amount} to {shop}?"},
+	"3ds.note":     {"Questa banca è simulata: nessun addebito reale.", "This bank is simulated: no real money moves."},
+	"3ds.approve":  {"Autorizza", "Approve"},
+	"3ds.fail":     {"Rifiuta", "Refuse"},
+	"3ds.return":   {"Ritorno al negozio in corso.", "Returning to the shop."},
+	"3ds.continue": {"Continua", "Continue"},
 }
 
 func text(key, lang string) string {

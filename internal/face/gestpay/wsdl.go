@@ -4,8 +4,6 @@ import (
 	"encoding/xml"
 	"net/http"
 	"strings"
-
-	"github.com/pasarela/pasarela/internal/transport"
 )
 
 // cryptWSDL is WSCryptDecrypt's description, ours: the union of the
@@ -186,12 +184,8 @@ const cryptWSDL = `<?xml version="1.0" encoding="utf-8"?>
 // the path it asked for), so that a client that reads the WSDL calls this
 // server back, at the path spelling it already uses.
 func serveWSDL(w http.ResponseWriter, r *http.Request, doc string) {
-	scheme := "http"
-	if transport.Secure(r.Context()) {
-		scheme = "https"
-	}
 	var addr strings.Builder
-	_ = xml.EscapeText(&addr, []byte(scheme+"://"+r.Host+r.URL.EscapedPath()))
+	_ = xml.EscapeText(&addr, []byte(ownOrigin(r)+r.URL.EscapedPath()))
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	_, _ = w.Write([]byte(strings.ReplaceAll(doc, `"ADDRESS"`, `"`+addr.String()+`"`)))
 }
