@@ -82,16 +82,24 @@ var WebhookEntities = []string{EntityPayment, EntityRefund, EntityPayout, Entity
 //
 // FormatPayREST is PayREST's resources (payments, refunds, subscriptions as
 // its API shows them; payouts as Kashpay's order, which is what PayREST
-// receivers have always been sent). xpay's payment callbacks ("xpay") and
-// Gestpay's server-to-server notifications ("gestpay") are the formats that
-// come next, with the faces that create their endpoints; until each has
-// its renderers it is not in WebhookFormats, so no endpoint can ask for it.
+// receivers have always been sent).
+//
+// FormatGestpay is Gestpay's server-to-server notification: the endpoint
+// the core keeps for an application's PageSettings.NotifyURL is created
+// with it, so it is a format an endpoint may have. Its renderer arrives
+// with the face's notification; until then a delivery to such an endpoint
+// is a failed attempt the merchant sees in its log (see core.Renderers).
+//
+// xpay's payment callbacks ("xpay") are the format that comes next, with
+// the face that creates its endpoints; until it has its renderers it is not
+// in WebhookFormats, so no endpoint can ask for it.
 const (
 	FormatPayREST = "payrest"
+	FormatGestpay = "gestpay"
 )
 
 // WebhookFormats are the formats an endpoint may be created with.
-var WebhookFormats = []string{FormatPayREST}
+var WebhookFormats = []string{FormatPayREST, FormatGestpay}
 
 // Webhook is an application's endpoint: where events of one entity are sent.
 type Webhook struct {
