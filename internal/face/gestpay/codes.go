@@ -64,6 +64,7 @@ const (
 	codeParamTooLong     = 1129
 	codeUnknownShop      = 1131
 	codeNotFromEncrypt   = 1136
+	codeIPNotAllowed     = 1142
 	codeAlreadyProcessed = 1137
 	codeCancelled        = 1140
 	codeAbandoned        = 1143
@@ -103,6 +104,7 @@ var descriptions = map[int][2]string{
 		"Not accepted call: transaction did not begin with a call to server-server cryptography system"},
 	codeAlreadyProcessed: {"Chiamata non accettata: transazione già elaborata in precedenza",
 		"Not accepted call: transaction already processed before"},
+	codeIPNotAllowed:  {"Chiamata non accettata: indirizzo IP non valido", "Not accepted call: invalid IP Address"},
 	codeCancelled:     {"Transazione annullata dal compratore", "Transaction cancelled by buyer"},
 	codeAbandoned:     {"Transazione abbandonata dal compratore", "Transaction abandoned by buyer"},
 	codeInvalidName:   {"Nome del titolare non valido", "Invalid cardholder name"},
@@ -145,6 +147,8 @@ func codeOf(err error) int {
 		return codeUnknownShop
 	case "invalid_api_key":
 		return codeInvalidAPIKey
+	case "ip_not_allowed":
+		return codeIPNotAllowed
 	}
 	if e.Kind == pasarela.KindInvalid {
 		for _, f := range e.Fields {
