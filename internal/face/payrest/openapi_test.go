@@ -443,6 +443,10 @@ func oaApplications(s *oaSuite) {
 	s.do(oaJSON("PATCH", app, admin, gestpay(map[string]any{"positiveUrl": "https://two.example.com/ok", "negativeUrl": nil,
 		"serverToServerUrl": "https://two.example.com/s2s", "allowedIps": []string{"192.0.2.0/24"}, "requireApiKey": true,
 		"languageId": "1"}), 200, oaReqValid))
+	// The endpoint kept for the server-to-server URL lists with the others.
+	if x := s.do(oaJSON("GET", app+"/webhook", admin, nil, 200, oaReqValid)); !strings.Contains(string(x.Body), `"method":"GET"`) {
+		t.Errorf("the server-to-server endpoint is not listed: %s", x.Body)
+	}
 	s.do(oaJSON("PATCH", app, admin, gestpay(map[string]any{"serverToServerUrl": ""}), 200, oaReqValid))
 	s.do(oaJSON("PATCH", app, admin, gestpay(map[string]any{"positiveUrl": "ftp://two.example.com"}), 400, oaReqInvalid))
 	s.do(oaJSON("PATCH", app, admin, gestpay(map[string]any{"languageId": "9"}), 400, oaReqInvalid))
