@@ -113,8 +113,9 @@ var descriptions = map[int][2]string{
 	codeTechnical:     {"Errore Tecnico", "System Error"},
 }
 
-// describe is a code's description in lang ("it" unless "en"; the shop's
-// language setting arrives with the shop settings).
+// describe is a code's description in lang ("it" unless "en"). The shop's
+// page language (its application's Pages.Language) does not choose it yet:
+// every caller asks for Italian, Gestpay's default.
 func describe(code int, lang string) string {
 	d, ok := descriptions[code]
 	if !ok {

@@ -35,7 +35,8 @@ var cryptPaths = []string{
 }
 
 // Config holds the face's settings; none yet (the zero value is the
-// default), the shop settings arriving with the payment page.
+// default). A shop's own settings are its application's (pages and access,
+// set through PayREST or the command line), not the face's.
 type Config struct{}
 
 // Face serves the Gestpay API over the core.
