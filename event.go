@@ -84,10 +84,11 @@ var WebhookEntities = []string{EntityPayment, EntityRefund, EntityPayout, Entity
 // its API shows them; payouts as Kashpay's order, which is what PayREST
 // receivers have always been sent). FormatGestpay is Gestpay's
 // server-to-server notification of a payment's outcome: a bare GET with the
-// shop login and a result string in the query. xpay's payment callbacks
-// ("xpay") come next, with the face that creates their endpoints; until a
-// format has its renderers it is not in WebhookFormats, so no endpoint can
-// ask for it.
+// shop login and a result string in the query; the core keeps an endpoint of
+// this format for an application's PageSettings.NotifyURL. xpay's payment
+// callbacks ("xpay") come next, with the face that creates their endpoints;
+// until a format has its renderers it is not in WebhookFormats, so no
+// endpoint can ask for it.
 const (
 	FormatPayREST = "payrest"
 	FormatGestpay = "gestpay"

@@ -1,6 +1,9 @@
 package pasarela
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // ClientStatus is the lifecycle state of a merchant organization.
 type ClientStatus string
@@ -69,8 +72,31 @@ type Application struct {
 	KeyPrefix string // public part of the API key, used to find the row
 	KeyHash   []byte // SHA-256 of the whole key; never leaves the core
 	Pages     PageSettings
+	Access    AccessSettings
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// PageSettings say where the hosted page sends a buyer and who hears of
+// each outcome. Empty strings are unset.
+type PageSettings struct {
+	SuccessURL string // the buyer, after a payment that succeeded (Gestpay's "positive response URL")
+	FailureURL string // the buyer, after one that failed or was abandoned (Gestpay's "negative response URL")
+	NotifyURL  string // the merchant's server, told of each outcome (Gestpay's "server to server URL")
+	Language   string // the pages' default language, one the core accepts ("it"); "" for none
+	// NotifyWebhook is the webhook endpoint the core keeps for NotifyURL
+	// (0 when there is none), so that a change of the URL finds it again.
+	// It is bookkeeping of the core: faces do not show it.
+	NotifyWebhook int64
+}
+
+// AccessSettings say who may call the API for the application without its
+// key. With no AllowedIPs the key is always required; with some, a caller
+// from outside them is refused even with the key, and one from inside needs
+// no key unless RequireKey is set.
+type AccessSettings struct {
+	AllowedIPs []netip.Prefix // masked prefixes; a single address is a /32 or /128
+	RequireKey bool
 }
 
 // ListOptions are the paging and ordering of a list request.
@@ -85,13 +111,4 @@ type ListOptions struct {
 type SortField struct {
 	Field string
 	Desc  bool
-}
-
-// PageSettings are where the hosted page sends a buyer and who hears of
-// each outcome.
-type PageSettings struct {
-	SuccessURL string // the buyer after a payment that succeeded
-	FailureURL string // after one that failed or was abandoned
-	NotifyURL  string // the merchant's server is told of each outcome
-	Language   string // the pages' default language, one the core accepts; "" for none
 }

@@ -35,7 +35,12 @@ const usage = `usage:
                  [--trusted-proxies CIDR,…] [--webhook-allow-private] [--no-migrate] [--log-format text|json]
   pasarela migrate [--db …]
   pasarela client create --name NAME --email EMAIL --password PASSWORD [--code ENTITY_CODE] [--db …] [--json]
-  pasarela app create --client CLIENT_ID --name NAME [--db …] [--json]
+  pasarela app create --client CLIENT_ID --name NAME [SETTINGS] [--db …] [--json]
+  pasarela app update --id ID [--client CLIENT_ID] [SETTINGS] [--db …] [--json]
+      SETTINGS (app update changes only those given; an empty value clears one):
+      [--success-url URL] [--failure-url URL] [--language it|en|es|fr|de|pt|ca]
+      [--notify-url URL [--notify-format gestpay]] [--allowed-ips 127.0.0.1/32,10.0.0.0/8] [--require-key]
+      --notify-format defaults to gestpay, the only API whose shops set a notification URL today.
   pasarela ledger verify [--db …]
   pasarela balance credit --client CLIENT_ID --currency MXN --amount 1000.00 [--reference REF] [--description TEXT] [--db …] [--json]
   pasarela webhook verify --secret whsec_… --id ID --timestamp UNIX --signature "v1,…" [--api-key KEY --hash HEX] [--body FILE]
@@ -72,6 +77,8 @@ func lookupCommand(args []string, out output) (Command, []string, error) {
 			return &ClientCreateCommand{operator: op}, rest[1:], nil
 		case "app create":
 			return &AppCreateCommand{operator: op}, rest[1:], nil
+		case "app update":
+			return &AppUpdateCommand{operator: op}, rest[1:], nil
 		case "ledger verify":
 			return &LedgerVerifyCommand{operator: op}, rest[1:], nil
 		case "balance credit":
@@ -87,8 +94,10 @@ func lookupCommand(args []string, out output) (Command, []string, error) {
 		return &ServeCommand{output: out}, rest, nil
 	case "migrate":
 		return &MigrateCommand{operator: operator{output: out}}, rest, nil
-	case "client", "app":
-		return nil, nil, fmt.Errorf("%s: the only subcommand is create\n%s", name, usage)
+	case "client":
+		return nil, nil, fmt.Errorf("client: the only subcommand is create\n%s", usage)
+	case "app":
+		return nil, nil, fmt.Errorf("app: the subcommands are create and update\n%s", usage)
 	case "ledger":
 		return nil, nil, fmt.Errorf("ledger: the only subcommand is verify\n%s", usage)
 	case "balance":

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/core"
 )
 
@@ -22,10 +23,11 @@ type (
 		Email    string `json:"email"`
 	}
 	appOut struct {
-		ID        int64  `json:"id"`
-		Name      string `json:"name"`
-		APIKey    string `json:"apiKey"`
-		ShopLogin string `json:"shopLogin"`
+		ID        int64           `json:"id"`
+		Name      string          `json:"name"`
+		APIKey    string          `json:"apiKey,omitempty"`
+		ShopLogin string          `json:"shopLogin"`
+		Settings  *appSettingsOut `json:"settings,omitempty"`
 	}
 	bootstrapOut struct {
 		Client      *clientOut `json:"client,omitempty"`
@@ -157,10 +159,11 @@ func (c *ClientCreateCommand) Run(ctx context.Context) error {
 }
 
 // AppCreateCommand is `pasarela app create`: an application of a client,
-// with its API key (shown once).
+// with its API key (shown once) and, optionally, its settings.
 type AppCreateCommand struct {
 	operator
 	clientID, name string
+	settings       appSettingsFlags
 	asJSON         bool
 }
 
@@ -172,6 +175,7 @@ func (c *AppCreateCommand) ParseFlags(args, environ []string) error {
 	}
 	clientFlag(fs, &c.clientID)
 	fs.StringVar(&c.name, "name", "", "the application's name")
+	c.settings.register(fs)
 	jsonFlag(fs, &c.asJSON)
 	if err := parseArgs(fs, args); err != nil {
 		return err
@@ -188,14 +192,70 @@ func (c *AppCreateCommand) Run(ctx context.Context) error {
 		if _, err := svc.GetClient(ctx, c.clientID); err != nil {
 			return fmt.Errorf("client %s: %w", c.clientID, err)
 		}
-		a, err := svc.OperatorCreateApplication(ctx, c.clientID, c.name)
+		in := c.settings.input()
+		in.Name = pasarela.Set(c.name)
+		a, err := svc.OperatorCreateApplicationWith(ctx, c.clientID, in)
 		if err != nil {
-			return err
+			return settingsError(err)
 		}
 		if c.asJSON {
-			return c.printJSON(bootstrapOut{Application: &appOut{a.ID, a.Name, a.APIKey, a.ShopLogin}})
+			return c.printJSON(bootstrapOut{Application: &appOut{a.ID, a.Name, a.APIKey, a.ShopLogin, settingsOut(&a.Application)}})
 		}
 		fmt.Fprintf(c.stdout, "application %d (%s) created\nAPI key (shown once): %s\nshopLogin: %s\n", a.ID, a.Name, a.APIKey, a.ShopLogin)
+		c.printSettings(&a.Application)
+		return nil
+	})
+}
+
+// AppUpdateCommand is `pasarela app update`: it changes the settings flags
+// given, and only those, of an application.
+type AppUpdateCommand struct {
+	operator
+	id       int64
+	clientID string
+	settings appSettingsFlags
+	asJSON   bool
+}
+
+// ParseFlags reads the application and the settings to change; --id is
+// required, --client optional (it only makes sure the application is that
+// client's).
+func (c *AppUpdateCommand) ParseFlags(args, environ []string) error {
+	fs, err := c.flagSet("app update", environ)
+	if err != nil {
+		return err
+	}
+	fs.Int64Var(&c.id, "id", 0, "the application's id")
+	clientFlag(fs, &c.clientID)
+	c.settings.register(fs)
+	jsonFlag(fs, &c.asJSON)
+	if err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	if c.id <= 0 {
+		return errors.New("app update: --id is required")
+	}
+	return nil
+}
+
+// Run changes the settings and prints the application as it now is.
+func (c *AppUpdateCommand) Run(ctx context.Context) error {
+	return c.withCore(ctx, func(svc *core.Service) error {
+		a, err := svc.OperatorUpdateApplication(ctx, c.clientID, c.id, c.settings.input())
+		if pasarela.ErrorKind(err) == pasarela.KindNotFound {
+			if c.clientID != "" {
+				return fmt.Errorf("client %s has no application %d", c.clientID, c.id)
+			}
+			return fmt.Errorf("no application %d", c.id)
+		}
+		if err != nil {
+			return settingsError(err)
+		}
+		if c.asJSON {
+			return c.printJSON(bootstrapOut{Application: &appOut{ID: a.ID, Name: a.Name, ShopLogin: a.ShopLogin, Settings: settingsOut(a)}})
+		}
+		fmt.Fprintf(c.stdout, "application %d (%s) updated\nshopLogin: %s\n", a.ID, a.Name, a.ShopLogin)
+		c.printSettings(a)
 		return nil
 	})
 }

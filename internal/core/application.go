@@ -5,9 +5,16 @@ import (
 	"crypto/rand"
 	"fmt"
 	"math/big"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/store"
+	"github.com/pasarela/pasarela/internal/webhook"
 )
 
 // ApplicationInput is the writable part of an application.
@@ -15,7 +22,32 @@ type ApplicationInput struct {
 	Name pasarela.Field[string]
 	URL  pasarela.Field[string]
 	Logo pasarela.Field[string]
+
+	// The page settings (pasarela.PageSettings); "" or null clears one.
+	SuccessURL pasarela.Field[string]
+	FailureURL pasarela.Field[string]
+	NotifyURL  pasarela.Field[string]
+	Language   pasarela.Field[string]
+	// The access settings (pasarela.AccessSettings): addresses or CIDR
+	// prefixes, and whether callers from them still need the key.
+	AllowedIPs pasarela.Field[[]string]
+	RequireKey pasarela.Field[bool]
+	// NotifyFormat is the webhook format of the notifications sent to
+	// NotifyURL, one of pasarela.WebhookFormats. The face that sets the URL
+	// names the format its merchants expect, as it does for the endpoints
+	// it creates; it is required whenever NotifyURL is set.
+	NotifyFormat string
 }
+
+// Limits of an application's settings.
+const (
+	maxPageURL    = 2000 // what Gestpay's back office accepts for its response URLs
+	maxAllowedIPs = 100
+)
+
+// notifyEvents are the events the notification endpoint hears of: each
+// outcome of a payment.
+var notifyEvents = []string{"payment.completed", "payment.authorized", "payment.failed"}
 
 // NewApplication is an application as created or re-keyed: the only moment
 // its API key exists in clear.
@@ -60,23 +92,169 @@ func (s *Service) applicationWriter(ctx context.Context, id int64) (*pasarela.Pr
 	return applicationScope(ctx, true)
 }
 
-func applyApplication(a *pasarela.Application, in ApplicationInput, replace, create bool) error {
+func (s *Service) applyApplication(a *pasarela.Application, in ApplicationInput, replace, create bool) error {
 	var v pasarela.Validation
-	if create || replace || in.Name.Present {
+	all := create || replace
+	if all || in.Name.Present {
 		checkText(&v, "name", in.Name.Value, true, 200)
 		if in.Name.Value != nil {
 			a.Name = *in.Name.Value
 		}
 	}
-	if create || replace || in.URL.Present {
+	if all || in.URL.Present {
 		checkURL(&v, "url", in.URL.Value)
 		a.URL = emptyToNil(in.URL.Value)
 	}
-	if create || replace || in.Logo.Present {
+	if all || in.Logo.Present {
 		checkURL(&v, "logo", in.Logo.Value)
 		a.Logo = emptyToNil(in.Logo.Value)
 	}
+	if all || in.SuccessURL.Present {
+		a.Pages.SuccessURL = checkPageURL(&v, "pages.success_url", in.SuccessURL.Value)
+	}
+	if all || in.FailureURL.Present {
+		a.Pages.FailureURL = checkPageURL(&v, "pages.failure_url", in.FailureURL.Value)
+	}
+	if all || in.NotifyURL.Present {
+		a.Pages.NotifyURL = checkPageURL(&v, "pages.notify_url", in.NotifyURL.Value)
+		// The notification is a webhook delivery, so its URL obeys the
+		// rules of a webhook's target too (no private address unless the
+		// gateway allows them).
+		if a.Pages.NotifyURL != "" {
+			if err := webhook.CheckTarget(a.Pages.NotifyURL, s.cfg.Webhooks.AllowPrivate); err != nil {
+				v.Add("pages.notify_url", "url", err.Error())
+			}
+			if in.NotifyFormat == "" {
+				v.Add("notify_format", "required", "is required with a notification URL: one of "+strings.Join(pasarela.WebhookFormats, ", "))
+			} else if !contains(pasarela.WebhookFormats, in.NotifyFormat) {
+				v.Add("notify_format", "enum", "must be one of "+strings.Join(pasarela.WebhookFormats, ", "))
+			}
+		}
+	}
+	if all || in.Language.Present {
+		a.Pages.Language = strings.ToLower(strings.TrimSpace(in.Language.Or("")))
+		if a.Pages.Language != "" && !contains(languages, a.Pages.Language) {
+			v.Add("pages.language", "language", "must be one of "+strings.Join(languages, ", "))
+		}
+	}
+	if all || in.AllowedIPs.Present {
+		a.Access.AllowedIPs = checkAllowedIPs(&v, in.AllowedIPs.Or(nil))
+	}
+	if all || in.RequireKey.Present {
+		a.Access.RequireKey = in.RequireKey.Or(false)
+	}
 	return v.Err()
+}
+
+// checkPageURL validates an optional URL a buyer or the merchant's server
+// is sent to: absolute http or https, at most maxPageURL characters, and no
+// user name or password (they would be shown to every buyer, and in every
+// listing of the settings). It returns the URL, "" when unset.
+func checkPageURL(v *pasarela.Validation, field string, value *string) string {
+	if value == nil || *value == "" {
+		return ""
+	}
+	u, err := url.Parse(*value)
+	if err != nil || !utf8.ValidString(*value) || len(*value) > maxPageURL ||
+		(u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
+		v.Add(field, "url", "must be an absolute http or https URL of at most "+strconv.Itoa(maxPageURL)+" characters")
+		return *value
+	}
+	if u.User != nil {
+		v.Add(field, "url", "must not carry a user name or password")
+	}
+	return *value
+}
+
+// checkAllowedIPs reads an allow-list of addresses ("192.0.2.7") and CIDR
+// prefixes ("10.0.0.0/8") into masked prefixes: a single address is a /32
+// or /128, host bits of a prefix are cleared, an IPv4 address written as
+// IPv6 ("::ffff:192.0.2.7") is the IPv4 address it means (callers' addresses
+// are compared the same way), and an entry listed twice is kept once.
+func checkAllowedIPs(v *pasarela.Validation, raw []string) []netip.Prefix {
+	if len(raw) > maxAllowedIPs {
+		v.Add("access.allowed_ips", "too_many", "may have at most "+strconv.Itoa(maxAllowedIPs)+" addresses or prefixes")
+		return nil
+	}
+	var out []netip.Prefix
+	for i, r := range raw {
+		p, ok := parseAllowedIP(strings.TrimSpace(r))
+		if !ok {
+			v.Add("access.allowed_ips["+strconv.Itoa(i)+"]", "ip", "must be an IP address or a CIDR prefix such as 192.0.2.0/24")
+			continue
+		}
+		if !contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func parseAllowedIP(s string) (netip.Prefix, bool) {
+	var p netip.Prefix
+	if strings.Contains(s, "/") {
+		var err error
+		if p, err = netip.ParsePrefix(s); err != nil {
+			return netip.Prefix{}, false
+		}
+	} else {
+		ip, err := netip.ParseAddr(s)
+		if err != nil || ip.Zone() != "" {
+			return netip.Prefix{}, false
+		}
+		p = netip.PrefixFrom(ip, ip.BitLen())
+	}
+	if p.Addr().Is4In6() && p.Bits() >= 96 {
+		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+	}
+	return p.Masked(), true
+}
+
+// keepNotifyWebhook keeps, in the transaction that writes a's settings, the
+// webhook endpoint that tells the merchant's server of each outcome: it is
+// created when NotifyURL is first set, pointed at the new URL (and enabled
+// again) when it changes, and deleted when it is cleared. Its id is kept in
+// the settings so that it is found again; an endpoint deleted meanwhile
+// through the webhook API is created anew. The endpoint is delivered by GET,
+// as Gestpay's server-to-server call is: the only endpoint allowed to be.
+func (s *Service) keepNotifyWebhook(ctx context.Context, tx *store.Tx, a *pasarela.Application, format string) error {
+	var hook *store.WebhookRow
+	if a.Pages.NotifyWebhook != 0 {
+		var err error
+		hook, err = tx.GetWebhook(ctx, a.ClientID, a.ID, a.Pages.NotifyWebhook)
+		if err != nil && pasarela.ErrorKind(err) != pasarela.KindNotFound {
+			return err
+		}
+	}
+	if a.Pages.NotifyURL == "" {
+		a.Pages.NotifyWebhook = 0
+		if hook == nil {
+			return nil
+		}
+		return tx.DeleteWebhook(ctx, a.ClientID, a.ID, hook.ID)
+	}
+	in := WebhookInput{Method: "GET", Targets: []string{a.Pages.NotifyURL}, Entity: pasarela.EntityPayment,
+		Events: slices.Clone(notifyEvents), Format: format}
+	if hook == nil {
+		w, err := s.createWebhook(ctx, tx, &pasarela.Principal{ClientID: a.ClientID}, a.ID, in, true)
+		if err != nil {
+			return err
+		}
+		a.Pages.NotifyWebhook = w.ID
+		return nil
+	}
+	if err := s.validateWebhook(&in, true); err != nil {
+		return err
+	}
+	hook.Method, hook.Targets, hook.Entity, hook.Events, hook.Format = in.Method, in.Targets, in.Entity, in.Events, in.Format
+	hook.Disabled, hook.UpdatedAt = false, s.now()
+	return tx.UpdateWebhook(ctx, hook)
+}
+
+// notifyChanged reports whether an input writes the notification URL, so
+// that its endpoint must follow.
+func notifyChanged(in ApplicationInput, replace, create bool) bool {
+	return create || replace || in.NotifyURL.Present
 }
 
 // CreateApplication adds an application to the caller's client and returns
@@ -89,10 +267,17 @@ func (s *Service) CreateApplication(ctx context.Context, in ApplicationInput) (*
 	return s.createApplication(ctx, p.ClientID, in)
 }
 
-// OperatorCreateApplication creates an application for any client. It is for
-// the operator's command line, which has no principal.
+// OperatorCreateApplication creates an application with a name and no
+// settings for any client. It is for the operator's command line, which
+// has no principal, and for fixtures.
 func (s *Service) OperatorCreateApplication(ctx context.Context, clientID, name string) (*NewApplication, error) {
 	return s.createApplication(ctx, clientID, ApplicationInput{Name: pasarela.Set(name)})
+}
+
+// OperatorCreateApplicationWith is OperatorCreateApplication with every
+// writable field, settings included, validated as CreateApplication does.
+func (s *Service) OperatorCreateApplicationWith(ctx context.Context, clientID string, in ApplicationInput) (*NewApplication, error) {
+	return s.createApplication(ctx, clientID, in)
 }
 
 func (s *Service) createApplication(ctx context.Context, clientID string, in ApplicationInput) (*NewApplication, error) {
@@ -100,7 +285,7 @@ func (s *Service) createApplication(ctx context.Context, clientID string, in App
 	key, prefix, hash := newAPIKey()
 	a := &NewApplication{APIKey: key, Application: pasarela.Application{ClientID: clientID, ShopLogin: newShopLogin(),
 		KeyPrefix: prefix, KeyHash: hash, CreatedAt: now, UpdatedAt: now}}
-	if err := applyApplication(&a.Application, in, false, true); err != nil {
+	if err := s.applyApplication(&a.Application, in, false, true); err != nil {
 		return nil, err
 	}
 	// The shop login and key prefix are random under unique indexes; a
@@ -112,8 +297,19 @@ func (s *Service) createApplication(ctx context.Context, clientID string, in App
 			if _, err := tx.GetClient(ctx, clientID); err != nil {
 				return err
 			}
+			a.Pages.NotifyWebhook = 0 // an endpoint of an attempt that rolled back is gone
 			if err := tx.CreateApplication(ctx, &a.Application); err != nil {
 				return err
+			}
+			if a.Pages.NotifyURL != "" {
+				// The endpoint needs the application's id, and the
+				// application the endpoint's.
+				if err := s.keepNotifyWebhook(ctx, tx, &a.Application, in.NotifyFormat); err != nil {
+					return err
+				}
+				if err := tx.UpdateApplication(ctx, &a.Application); err != nil {
+					return err
+				}
 			}
 			return s.keepKey(ctx, tx, clientID, a.ID, a.APIKey)
 		})
@@ -189,14 +385,41 @@ func (s *Service) UpdateApplication(ctx context.Context, id int64, in Applicatio
 	if err != nil {
 		return nil, err
 	}
+	return s.updateApplication(ctx, p.ClientID, id, in, replace)
+}
+
+// OperatorUpdateApplication changes an application of any client (PATCH),
+// with the rules of UpdateApplication. It is for the operator's command
+// line, which has no principal: clientID, when not "", must be the
+// application's client; when "", the application's own client is used.
+func (s *Service) OperatorUpdateApplication(ctx context.Context, clientID string, id int64, in ApplicationInput) (*pasarela.Application, error) {
+	if clientID == "" {
+		err := s.db.View(ctx, func(tx *store.Tx) error {
+			var err error
+			clientID, err = tx.ApplicationClient(ctx, id)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return s.updateApplication(ctx, clientID, id, in, false)
+}
+
+func (s *Service) updateApplication(ctx context.Context, clientID string, id int64, in ApplicationInput, replace bool) (*pasarela.Application, error) {
 	var a *pasarela.Application
-	err = s.db.Update(ctx, func(tx *store.Tx) error {
+	err := s.db.Update(ctx, func(tx *store.Tx) error {
 		var err error
-		if a, err = tx.GetApplication(ctx, p.ClientID, id); err != nil {
+		if a, err = tx.GetApplication(ctx, clientID, id); err != nil {
 			return err
 		}
-		if err := applyApplication(a, in, replace, false); err != nil {
+		if err := s.applyApplication(a, in, replace, false); err != nil {
 			return err
+		}
+		if notifyChanged(in, replace, false) {
+			if err := s.keepNotifyWebhook(ctx, tx, a, in.NotifyFormat); err != nil {
+				return err
+			}
 		}
 		a.UpdatedAt = s.now()
 		return tx.UpdateApplication(ctx, a)

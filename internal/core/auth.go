@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"net/netip"
 	"strings"
 
 	"github.com/pasarela/pasarela"
@@ -70,14 +71,25 @@ type keyEntry struct {
 var errUnknownShopLogin = pasarela.Errorf(pasarela.KindUnauthorized, "unknown_shop_login",
 	"no application has this shop login")
 
-// AuthenticateShopKey returns the principal of the application whose shop
-// login is shopLogin, when key is that application's API key. Faces whose
-// callers name their application in the request (Gestpay's shop login) and
-// prove it with the key use it: a valid key of another application is
-// refused like a wrong one, so one tenant's key never opens another's
-// application. The two failures have their own codes (unknown_shop_login,
+// errIPNotAllowed refuses a caller from outside an application's allow-list.
+// It is an authentication failure like errBadKey, so that a face mapping by
+// kind answers both alike and says nothing of which check failed.
+var errIPNotAllowed = pasarela.Errorf(pasarela.KindUnauthorized, "ip_not_allowed",
+	"the caller's address is not allowed for this application")
+
+// AuthenticateShop returns the principal of the application whose shop
+// login is shopLogin, for a caller at ip presenting key ("" for none).
+// Faces whose callers name their application in the request (Gestpay's
+// shop login) use it. When the application has an allow-list, a caller
+// from outside it is refused first, key or not (ip_not_allowed), as
+// Gestpay checks the address before anything else. A key given must be
+// this application's: a valid key of another application is refused like
+// a wrong one (invalid_api_key), so one tenant's key never opens another's
+// application. No key is enough only for a caller inside a non-empty
+// allow-list of an application that does not require the key. The
+// failures have their own codes (unknown_shop_login, ip_not_allowed,
 // invalid_api_key) because such protocols tell them apart.
-func (s *Service) AuthenticateShopKey(ctx context.Context, shopLogin, key string) (*pasarela.Principal, error) {
+func (s *Service) AuthenticateShop(ctx context.Context, shopLogin, key string, ip netip.Addr) (*pasarela.Principal, error) {
 	if shopLogin == "" {
 		return nil, errUnknownShopLogin
 	}
@@ -93,11 +105,22 @@ func (s *Service) AuthenticateShopKey(ctx context.Context, shopLogin, key string
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.AuthenticateKey(ctx, key)
-	if err != nil {
-		return nil, err
+	allowed := len(app.Access.AllowedIPs) > 0
+	if allowed && !ipAllowed(app.Access.AllowedIPs, ip) {
+		return nil, errIPNotAllowed
 	}
-	if p.ApplicationID != app.ID {
+	p := &pasarela.Principal{ClientID: app.ClientID, ApplicationID: app.ID}
+	if key == "" {
+		if allowed && !app.Access.RequireKey {
+			return p, nil
+		}
+		return nil, errBadKey
+	}
+	// The row is this application's, so its stored hash is the one key
+	// that opens it; comparing in constant time, as AuthenticateKey does,
+	// tells a caller nothing of how much of a guess was right.
+	sum := sha256.Sum256([]byte(key))
+	if len(key) != apiKeyLen || !strings.HasPrefix(key, apiKeyTag) || subtle.ConstantTimeCompare(sum[:], app.KeyHash) != 1 {
 		return nil, errBadKey
 	}
 	return p, nil
@@ -105,7 +128,7 @@ func (s *Service) AuthenticateShopKey(ctx context.Context, shopLogin, key string
 
 // CheckShopLogin reports whether an application has shopLogin, for pages
 // that must tell an unknown shop from a reference not made for it. The
-// answer is nil or the same error AuthenticateShopKey gives an unknown shop.
+// answer is nil or the same error AuthenticateShop gives an unknown shop.
 func (s *Service) CheckShopLogin(ctx context.Context, shopLogin string) error {
 	if shopLogin == "" {
 		return errUnknownShopLogin
@@ -118,4 +141,18 @@ func (s *Service) CheckShopLogin(ctx context.Context, shopLogin string) error {
 		return errUnknownShopLogin
 	}
 	return err
+}
+
+// ipAllowed reports whether ip is inside one of the prefixes. An IPv4
+// address seen as IPv6 (a dual-stack listener's "::ffff:192.0.2.7") is
+// compared as the IPv4 address it is, as the allow-list stores it; an
+// invalid address (none known) is inside none.
+func ipAllowed(list []netip.Prefix, ip netip.Addr) bool {
+	ip = ip.Unmap().WithZone("")
+	for _, p := range list {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }

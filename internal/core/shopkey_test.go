@@ -1,33 +1,78 @@
 package core_test
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/core"
 )
 
-// TestAuthenticateShopKey: an application is found by its shop login and
-// opened only by its own key; another tenant's valid key, a wrong key and an
-// unknown shop login are refused with their own codes.
-func TestAuthenticateShopKey(t *testing.T) {
+// TestAuthenticateShop: an application is found by its shop login and
+// opened only by its own key, or, without one, from its allow-list when it
+// does not require the key. Another tenant's valid key, a wrong key, an
+// unknown shop login and an address outside the allow-list are refused
+// with their own codes, the address first.
+func TestAuthenticateShop(t *testing.T) {
 	t.Parallel()
 	engines(t, func(t *testing.T, e *env) {
 		a, b := e.A.App, e.B.App
-		p, err := e.svc.AuthenticateShopKey(e.ctx, a.ShopLogin, a.APIKey)
-		if err != nil || p.ApplicationID != a.ID || p.ClientID != a.ClientID {
-			t.Fatalf("own key: %+v %v", p, err)
+		loopback, outside := netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("192.0.2.7")
+		setAccess := func(ips []string, requireKey bool) {
+			t.Helper()
+			if _, err := e.svc.UpdateApplication(e.admin(), a.ID, core.ApplicationInput{
+				AllowedIPs: pasarela.Set(ips), RequireKey: pasarela.Set(requireKey)}, false); err != nil {
+				t.Fatal(err)
+			}
 		}
-		_, err = e.svc.AuthenticateShopKey(e.ctx, a.ShopLogin, b.APIKey)
-		wantErr(t, "another tenant's key", err, pasarela.KindUnauthorized, "invalid_api_key")
-		_, err = e.svc.AuthenticateShopKey(e.ctx, a.ShopLogin, a.APIKey[:len(a.APIKey)-1]+"x")
-		wantErr(t, "a wrong key", err, pasarela.KindUnauthorized, "invalid_api_key")
-		_, err = e.svc.AuthenticateShopKey(e.ctx, a.ShopLogin, "")
-		wantErr(t, "no key", err, pasarela.KindUnauthorized, "invalid_api_key")
-		_, err = e.svc.AuthenticateShopKey(e.ctx, "GESPAY00000000", a.APIKey)
+		opens := func(what, key string, ip netip.Addr) {
+			t.Helper()
+			p, err := e.svc.AuthenticateShop(e.ctx, a.ShopLogin, key, ip)
+			if err != nil || p.ApplicationID != a.ID || p.ClientID != a.ClientID || p.IsUser() {
+				t.Errorf("%s: %+v %v, want A's application", what, p, err)
+			}
+		}
+		refused := func(what, key string, ip netip.Addr, code string) {
+			t.Helper()
+			_, err := e.svc.AuthenticateShop(e.ctx, a.ShopLogin, key, ip)
+			wantErr(t, what, err, pasarela.KindUnauthorized, code)
+		}
+
+		// No allow-list: the key, and only A's, from anywhere.
+		opens("own key", a.APIKey, outside)
+		opens("own key, no address known", a.APIKey, netip.Addr{})
+		refused("another tenant's key", b.APIKey, loopback, "invalid_api_key")
+		refused("a wrong key", a.APIKey[:len(a.APIKey)-1]+"x", loopback, "invalid_api_key")
+		refused("a short key", "psk_x", loopback, "invalid_api_key")
+		refused("no key", "", loopback, "invalid_api_key")
+		_, err := e.svc.AuthenticateShop(e.ctx, "GESPAY00000000", a.APIKey, loopback)
 		wantErr(t, "an unknown shop login", err, pasarela.KindUnauthorized, "unknown_shop_login")
-		_, err = e.svc.AuthenticateShopKey(e.ctx, "", a.APIKey)
+		_, err = e.svc.AuthenticateShop(e.ctx, "", a.APIKey, loopback)
 		wantErr(t, "no shop login", err, pasarela.KindUnauthorized, "unknown_shop_login")
+
+		// An allow-list without the key required: no key from inside it.
+		setAccess([]string{"127.0.0.1", "10.0.0.0/8"}, false)
+		opens("no key from the allow-list", "", loopback)
+		opens("no key from a listed prefix", "", netip.MustParseAddr("10.20.30.40"))
+		opens("no key from an IPv4 address seen as IPv6", "", netip.MustParseAddr("::ffff:127.0.0.1"))
+		opens("own key from the allow-list", a.APIKey, loopback)
+		refused("a wrong key from the allow-list", a.APIKey[:len(a.APIKey)-1]+"x", loopback, "invalid_api_key")
+		refused("another tenant's key from the allow-list", b.APIKey, loopback, "invalid_api_key")
+		refused("no key from outside", "", outside, "ip_not_allowed")
+		refused("own key from outside", a.APIKey, outside, "ip_not_allowed")
+		refused("a wrong key from outside", "nonsense", outside, "ip_not_allowed")
+		refused("no address known", "", netip.Addr{}, "ip_not_allowed")
+
+		// The key required: the allow-list still applies, and no key is
+		// enough.
+		setAccess([]string{"127.0.0.1"}, true)
+		refused("no key when required", "", loopback, "invalid_api_key")
+		opens("own key when required", a.APIKey, loopback)
+		refused("own key from outside when required", a.APIKey, outside, "ip_not_allowed")
+
+		// B's application has no allow-list: A's settings open nothing of B.
+		_, err = e.svc.AuthenticateShop(e.ctx, b.ShopLogin, "", loopback)
+		wantErr(t, "B without a key", err, pasarela.KindUnauthorized, "invalid_api_key")
 	})
 }
 

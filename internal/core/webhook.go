@@ -47,13 +47,21 @@ type WebhookInput struct {
 // refundEvents are the event types of refunds.
 var refundEvents = []string{"created", "completed", "failed"}
 
-func (s *Service) validateWebhook(in *WebhookInput) error {
+// validateWebhook checks an endpoint. Only an endpoint the core keeps
+// itself (managed: an application's notification URL) may be called by
+// GET, which carries no body: its protocol puts what it says in the URL.
+// One a merchant creates is sent the event in the body, so GET is refused.
+func (s *Service) validateWebhook(in *WebhookInput, managed bool) error {
 	var v pasarela.Validation
 	in.Method = strings.ToUpper(strings.TrimSpace(in.Method))
 	switch in.Method {
 	case "":
 		in.Method = "POST"
 	case "POST", "PUT", "PATCH":
+	case "GET":
+		if !managed {
+			v.Add("method", "enum", "must be POST, PUT or PATCH: the event travels in the request body")
+		}
 	default:
 		v.Add("method", "enum", "must be POST, PUT or PATCH: the event travels in the request body")
 	}
@@ -155,7 +163,7 @@ func (s *Service) CreateWebhook(ctx context.Context, appID int64, in WebhookInpu
 		return nil, nil, err
 	}
 	v, replay, err := s.idempotent(ctx, p.ClientID, "webhook:"+strconv.FormatInt(appID, 10), idem, func(tx *store.Tx) (any, error) {
-		w, err := s.createWebhook(ctx, tx, p, appID, in)
+		w, err := s.createWebhook(ctx, tx, p, appID, in, false)
 		if err != nil {
 			return nil, err
 		}
@@ -167,9 +175,10 @@ func (s *Service) CreateWebhook(ctx context.Context, appID int64, in WebhookInpu
 	return v.(*pasarela.Webhook), nil, nil
 }
 
-// createWebhook stores an endpoint for p, whose access CreateWebhook checked.
-func (s *Service) createWebhook(ctx context.Context, tx *store.Tx, p *pasarela.Principal, appID int64, in WebhookInput) (*store.WebhookRow, error) {
-	if err := s.validateWebhook(&in); err != nil {
+// createWebhook stores an endpoint for p, whose access the caller checked;
+// managed is validateWebhook's.
+func (s *Service) createWebhook(ctx context.Context, tx *store.Tx, p *pasarela.Principal, appID int64, in WebhookInput, managed bool) (*store.WebhookRow, error) {
+	if err := s.validateWebhook(&in, managed); err != nil {
 		return nil, err
 	}
 	now := s.now()

@@ -135,6 +135,20 @@ func (tx *Tx) DeleteWebhook(ctx context.Context, clientID string, appID, id int6
 	return expectOne(res, "webhook")
 }
 
+// UpdateWebhook writes what an endpoint's owner may change: its method,
+// targets, entity, format, events and whether it is disabled. Pending
+// deliveries keep the target they were queued for.
+func (tx *Tx) UpdateWebhook(ctx context.Context, w *WebhookRow) error {
+	res, err := tx.exec(ctx, `UPDATE webhooks SET method = $1, targets = $2, entity = $3, format = $4, events = $5,
+		disabled = $6, updated_at = $7 WHERE client_id = $8 AND application_id = $9 AND id = $10`,
+		w.Method, jsonList(w.Targets), w.Entity, w.Format, jsonList(w.Events), w.Disabled, micros(w.UpdatedAt),
+		w.ClientID, w.ApplicationID, w.ID)
+	if err != nil {
+		return err
+	}
+	return expectOne(res, "webhook")
+}
+
 // DisableWebhook marks a webhook disabled (a target answered 410 Gone) and
 // ends its pending deliveries with reason.
 func (tx *Tx) DisableWebhook(ctx context.Context, clientID string, id int64, reason string, now time.Time) error {

@@ -70,6 +70,7 @@ const (
 	codeParamTooLong     = 1129
 	codeUnknownShop      = 1131
 	codeNotFromEncrypt   = 1136
+	codeIPNotAllowed     = 1142
 	codeAlreadyProcessed = 1137
 	codeCardMissing      = 1138
 	codeBadInput         = 1141
@@ -115,6 +116,7 @@ var descriptions = map[int][2]string{
 		"Not accepted call: transaction did not begin with a call to server-server cryptography system"},
 	codeAlreadyProcessed: {"Chiamata non accettata: transazione già elaborata in precedenza",
 		"Not accepted call: transaction already processed before"},
+	codeIPNotAllowed:  {"Chiamata non accettata: indirizzo IP non valido", "Not accepted call: invalid IP Address"},
 	codeCancelled:     {"Transazione annullata dal compratore", "Transaction cancelled by buyer"},
 	codeAbandoned:     {"Transazione abbandonata dal compratore", "Transaction abandoned by buyer"},
 	codeInvalidName:   {"Nome del titolare non valido", "Invalid cardholder name"},
@@ -141,8 +143,9 @@ var descriptions = map[int][2]string{
 	codeIFrame:       {"Errore nella creazione dell'iFrame", "Error creating iFrame"},
 }
 
-// describe is a code's description in lang ("it" unless "en"; the shop's
-// language setting arrives with the shop settings).
+// describe is a code's description in lang ("it" unless "en"). The shop's
+// page language (its application's Pages.Language) does not choose it yet:
+// every caller asks for Italian, Gestpay's default.
 func describe(code int, lang string) string {
 	d, ok := descriptions[code]
 	if !ok {
@@ -175,6 +178,8 @@ func codeOf(err error) int {
 		return codeUnknownShop
 	case "invalid_api_key":
 		return codeInvalidAPIKey
+	case "ip_not_allowed":
+		return codeIPNotAllowed
 	}
 	if e.Kind == pasarela.KindInvalid {
 		for _, f := range e.Fields {

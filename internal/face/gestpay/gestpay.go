@@ -3,11 +3,13 @@
 // WSDL. A shop is an application of the core, found by its shop login and
 // proven by its API key in the apikey element. Encrypt creates a pending
 // payment of the core and answers an opaque string bound to the shop;
-// Decrypt reads the payment's outcome back. The hosted payment page
+// Decrypt reads the payment's outcome back. A shop with an IP allow-list
+// may call from its addresses without the key (unless it requires the key
+// anyway), as Gestpay's back office allows. The hosted payment page
 // (pagam.aspx), the custom payment page (js_GestPay.js with its hidden
-// iframe) and 3-D Secure (pagam3d.aspx) take the buyer's card; IP
-// allow-lists and the server-to-server notification are to come, on the
-// same crypt strings (see crypt.go).
+// iframe) and 3-D Secure (pagam3d.aspx) take the buyer's card; the shop
+// hears of each outcome by its positive or negative URL and by the
+// server-to-server notification (a webhook format, see RenderNotification).
 package gestpay
 
 import (
@@ -16,6 +18,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/pasarela/pasarela"
@@ -35,7 +38,8 @@ var cryptPaths = []string{
 }
 
 // Config holds the face's settings; none yet (the zero value is the
-// default), the shop settings arriving with the payment page.
+// default). A shop's own settings are its application's (pages and access,
+// set through PayREST or the command line), not the face's.
 type Config struct{}
 
 // Face serves the Gestpay API over the core.
@@ -133,11 +137,15 @@ func hasQueryKey(r *http.Request, key string) bool {
 	return false
 }
 
-// authenticate opens the shop: the application of shopLogin, proven by its
-// API key. This slice has no IP allow-list, so the key is always required.
+// authenticate opens the shop: the application of shopLogin, for a caller
+// at the request's address (resolved behind trusted proxies by the server,
+// never read from a header here) with the API key in apikey, which a shop
+// with an allow-list may leave out.
 func (f *Face) authenticate(r *http.Request, c *call) (*http.Request, *pasarela.Principal, error) {
-	p, err := f.svc.AuthenticateShopKey(r.Context(), strings.TrimSpace(c.fields["shopLogin"]),
-		strings.TrimSpace(c.fields["apikey"]))
+	// An address that does not parse is no address: inside no allow-list.
+	ip, _ := netip.ParseAddr(transport.ClientIP(r.Context()))
+	p, err := f.svc.AuthenticateShop(r.Context(), strings.TrimSpace(c.fields["shopLogin"]),
+		strings.TrimSpace(c.fields["apikey"]), ip)
 	if err != nil {
 		return r, nil, err
 	}

@@ -30,6 +30,7 @@ type applicationJSON struct {
 	APIKey         apiKey                 `json:"apiKey"`
 	ShopLogin      string                 `json:"shopLogin"`
 	GatewayConfigs []gatewayConfigSummary `json:"gatewayConfigs"`
+	Gestpay        gestpayJSON            `json:"gestpay"`
 	CreatedAt      time.Time              `json:"createdAt"`
 	UpdatedAt      time.Time              `json:"updatedAt"`
 	Links          []link                 `json:"links"`
@@ -43,15 +44,87 @@ type gatewayConfigSummary struct {
 	Weight  int    `json:"weight"`
 }
 
-// applicationForm is Application_Form; absent fields matter (PATCH vs PUT).
-type applicationForm struct {
-	Name pasarela.Field[string] `json:"name"`
-	URL  pasarela.Field[string] `json:"url"`
-	Logo pasarela.Field[string] `json:"logo"`
+// gestpayJSON shows an application's settings as a Gestpay shop's back
+// office names them: unset values are empty, never absent, so a client
+// reads every setting the same way.
+type gestpayJSON struct {
+	PositiveURL       string   `json:"positiveUrl"`
+	NegativeURL       string   `json:"negativeUrl"`
+	ServerToServerURL string   `json:"serverToServerUrl"`
+	AllowedIPs        []string `json:"allowedIps"`
+	RequireAPIKey     bool     `json:"requireApiKey"`
+	LanguageID        string   `json:"languageId"`
 }
 
-func (a applicationForm) input() core.ApplicationInput {
-	return core.ApplicationInput{Name: a.Name, URL: a.URL, Logo: a.Logo}
+// gestpayLanguages are Gestpay's language ids and the core's language each
+// is. Only these five have an id: a page language set otherwise (by the
+// operator's command line) shows as "".
+var gestpayLanguages = []struct{ id, lang string }{{"1", "it"}, {"2", "en"}, {"3", "es"}, {"4", "fr"}, {"5", "de"}}
+
+func gestpayView(a *pasarela.Application) gestpayJSON {
+	g := gestpayJSON{PositiveURL: a.Pages.SuccessURL, NegativeURL: a.Pages.FailureURL, ServerToServerURL: a.Pages.NotifyURL,
+		AllowedIPs: make([]string, len(a.Access.AllowedIPs)), RequireAPIKey: a.Access.RequireKey}
+	for i, p := range a.Access.AllowedIPs {
+		g.AllowedIPs[i] = p.String()
+	}
+	for _, l := range gestpayLanguages {
+		if l.lang == a.Pages.Language {
+			g.LanguageID = l.id
+		}
+	}
+	return g
+}
+
+// gestpayForm is the gestpay object of Application_Form: each field absent
+// is left as it is by PATCH and cleared by PUT, like the form's own.
+type gestpayForm struct {
+	PositiveURL       pasarela.Field[string]   `json:"positiveUrl"`
+	NegativeURL       pasarela.Field[string]   `json:"negativeUrl"`
+	ServerToServerURL pasarela.Field[string]   `json:"serverToServerUrl"`
+	AllowedIPs        pasarela.Field[[]string] `json:"allowedIps"`
+	RequireAPIKey     pasarela.Field[bool]     `json:"requireApiKey"`
+	LanguageID        pasarela.Field[string]   `json:"languageId"`
+}
+
+// applicationForm is Application_Form; absent fields matter (PATCH vs PUT).
+// Gestpay is a plain pointer rather than a Field so that the strict decoder
+// refuses unknown fields inside it too; null or absent leaves its settings
+// to the rules of each of its fields being absent.
+type applicationForm struct {
+	Name    pasarela.Field[string] `json:"name"`
+	URL     pasarela.Field[string] `json:"url"`
+	Logo    pasarela.Field[string] `json:"logo"`
+	Gestpay *gestpayForm           `json:"gestpay"`
+}
+
+func (a applicationForm) input() (core.ApplicationInput, error) {
+	in := core.ApplicationInput{Name: a.Name, URL: a.URL, Logo: a.Logo}
+	g := a.Gestpay
+	if g == nil {
+		return in, nil
+	}
+	in.SuccessURL, in.FailureURL, in.NotifyURL = g.PositiveURL, g.NegativeURL, g.ServerToServerURL
+	in.AllowedIPs, in.RequireKey = g.AllowedIPs, g.RequireAPIKey
+	// Every notification endpoint PayREST sets up is Gestpay's
+	// server-to-server call: the URL is the shop's, in Gestpay's settings.
+	in.NotifyFormat = pasarela.FormatGestpay
+	if g.LanguageID.Present {
+		in.Language = pasarela.Field[string]{Present: true}
+		if id := g.LanguageID.Or(""); id != "" {
+			lang := ""
+			for _, l := range gestpayLanguages {
+				if l.id == id {
+					lang = l.lang
+				}
+			}
+			if lang == "" {
+				return in, pasarela.Invalid("gestpay.languageId", "language",
+					"must be a Gestpay language id: 1 (Italian), 2 (English), 3 (Spanish), 4 (French) or 5 (German), or empty")
+			}
+			in.Language.Value = &lang
+		}
+	}
+	return in, nil
 }
 
 func applicationView(a *pasarela.Application, key *string, configs []pasarela.GatewayConfig) applicationJSON {
@@ -62,7 +135,7 @@ func applicationView(a *pasarela.Application, key *string, configs []pasarela.Ga
 	}
 	return applicationJSON{ID: a.ID, Name: a.Name, URL: a.URL, Logo: a.Logo,
 		APIKey: apiKey{Key: key, Prefix: a.KeyPrefix}, ShopLogin: a.ShopLogin, GatewayConfigs: summaries,
-		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
+		Gestpay: gestpayView(a), CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
 		Links: []link{{Rel: "self", Href: self}, {Rel: "recreate-key", Href: self + "/recreate-key"}}}
 }
 
@@ -97,7 +170,11 @@ func (f *Face) createApplication(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, "application", &form); err != nil {
 		return err
 	}
-	a, err := f.svc.CreateApplication(r.Context(), form.input())
+	in, err := form.input()
+	if err != nil {
+		return err
+	}
+	a, err := f.svc.CreateApplication(r.Context(), in)
 	if err != nil {
 		return err
 	}
@@ -146,7 +223,11 @@ func (f *Face) updateApplication(w http.ResponseWriter, r *http.Request, replace
 	if err := decodeBody(r, "application", &form); err != nil {
 		return err
 	}
-	a, err := f.svc.UpdateApplication(r.Context(), id, form.input(), replace)
+	in, err := form.input()
+	if err != nil {
+		return err
+	}
+	a, err := f.svc.UpdateApplication(r.Context(), id, in, replace)
 	if err != nil {
 		return err
 	}

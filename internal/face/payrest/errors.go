@@ -54,6 +54,12 @@ var wireFields = map[string]string{
 	"shop_login":      "shopLogin",
 	"idempotency_key": "Idempotency-Key",
 
+	"pages.success_url":  "gestpay.positiveUrl",
+	"pages.failure_url":  "gestpay.negativeUrl",
+	"pages.notify_url":   "gestpay.serverToServerUrl",
+	"pages.language":     "gestpay.languageId",
+	"access.allowed_ips": "gestpay.allowedIps",
+
 	"created_at":      "createdAt",
 	"updated_at":      "updatedAt",
 	"completed_at":    "completionDate",
@@ -120,10 +126,16 @@ var wording = map[ruleKey]func(fe pasarela.FieldError) string{
 	},
 }
 
-// wireName is PayREST's name of a field the core named.
+// wireName is PayREST's name of a field the core named. An element of a
+// list ("access.allowed_ips[2]") is named by its list's name and its index.
 func wireName(f string) string {
 	if w, ok := wireFields[f]; ok {
 		return w
+	}
+	if base, index, ok := strings.Cut(f, "["); ok {
+		if w, ok := wireFields[base]; ok {
+			return w + "[" + index
+		}
 	}
 	return f
 }

@@ -80,6 +80,16 @@ func FuzzDecodeEnvelope(f *testing.F) {
 		`{"application":{"logo":-0}}`,
 		`{"application" :  { "name" : "x" } }`,
 		"\xef\xbb\xbf{\"application\":{}}",
+		`{"application":{"gestpay":{"positiveUrl":"https://shop.example/ok","allowedIps":["127.0.0.1/32"],"requireApiKey":true,"languageId":"1"}}}`,
+		`{"application":{"gestpay":null}}`,
+		`{"application":{"gestpay":{}}}`,
+		`{"application":{"gestpay":{"languageId":"9"}}}`,
+		`{"application":{"gestpay":{"languageId":1}}}`,
+		`{"application":{"gestpay":{"allowedIps":"127.0.0.1"}}}`,
+		`{"application":{"gestpay":{"allowedIps":[1]}}}`,
+		`{"application":{"gestpay":{"requireApiKey":"true"}}}`,
+		`{"application":{"gestpay":{"shopLogin":"x"}}}`,
+		`{"application":{"gestpay":[]}}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -105,6 +115,10 @@ func FuzzDecodeEnvelope(f *testing.F) {
 				t.Fatalf("%q: a value without presence", body)
 			}
 		}
+		// Reading the gestpay object (its language id) refuses only with
+		// an invalid-kind error too.
+		_, err = form.input()
+		requireInvalid(t, string(body), err)
 	})
 }
 

@@ -437,6 +437,22 @@ func oaApplications(s *oaSuite) {
 	s.do(oaJSON("PATCH", app, admin, map[string]any{"application": map[string]any{"name": nil}}, 400, oaReqInvalid))
 	s.do(oaJSON("PATCH", app, admin, map[string]any{"application": map[string]any{"name": "two\nlines"}}, 400, oaReqInvalid))
 	s.do(oaJSON("PATCH", app, admin, map[string]any{"application": map[string]any{"logo": 7}}, 400, oaReqInvalid))
+	gestpay := func(g map[string]any) map[string]any {
+		return map[string]any{"application": map[string]any{"gestpay": g}}
+	}
+	s.do(oaJSON("PATCH", app, admin, gestpay(map[string]any{"positiveUrl": "https://two.example.com/ok", "negativeUrl": nil,
+		"serverToServerUrl": "https://two.example.com/s2s", "allowedIps": []string{"192.0.2.0/24"}, "requireApiKey": true,
+		"languageId": "1"}), 200, oaReqValid))
+	// The endpoint kept for the server-to-server URL lists with the others.
+	if x := s.do(oaJSON("GET", app+"/webhook", admin, nil, 200, oaReqValid)); !strings.Contains(string(x.Body), `"method":"GET"`) {
+		t.Errorf("the server-to-server endpoint is not listed: %s", x.Body)
+	}
+	s.do(oaJSON("PATCH", app, admin, gestpay(map[string]any{"serverToServerUrl": ""}), 200, oaReqValid))
+	s.do(oaJSON("PATCH", app, admin, gestpay(map[string]any{"positiveUrl": "ftp://two.example.com"}), 400, oaReqInvalid))
+	s.do(oaJSON("PATCH", app, admin, gestpay(map[string]any{"languageId": "9"}), 400, oaReqInvalid))
+	s.do(oaJSON("PATCH", app, admin, gestpay(map[string]any{"requireApiKey": "yes"}), 400, oaReqInvalid))
+	s.do(oaJSON("PATCH", app, admin, gestpay(map[string]any{"allowedIps": make([]string, 101)}), 400, oaReqInvalid))
+	s.do(oaJSON("PATCH", app, admin, gestpay(map[string]any{"shopLogin": "x"}), 400, oaReqInvalid))
 	s.do(oaJSON("PATCH", appA, key, map[string]any{"application": map[string]any{}}, 403, oaReqInvalid))
 	s.do(oaJSON("PATCH", appB, admin, map[string]any{"application": map[string]any{}}, 404, oaReqValid))
 	s.do(oaJSON("PATCH", app, admin, oaBig("application", "logo"), 413, oaReqInvalid))

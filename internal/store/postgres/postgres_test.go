@@ -100,3 +100,19 @@ func TestEventFormatsMigration(t *testing.T) {
 	}
 	storetest.LegacyEvents(t, db, db.db, db.Migrate)
 }
+
+// TestShopSettingsMigration: an application written before the shop
+// settings migration reads back with no settings.
+func TestShopSettingsMigration(t *testing.T) {
+	ctx := context.Background()
+	db := mustSchemaDB(t)
+	m, err := db.migrator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := &store.Migrator{DB: m.DB, Migrations: storetest.BeforeShopSettings(t, m.Migrations), Lock: m.Lock}
+	if err := old.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	storetest.LegacyApplications(t, db, db.db, db.Migrate)
+}

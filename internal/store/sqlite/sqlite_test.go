@@ -388,3 +388,23 @@ func TestEventFormatsMigration(t *testing.T) {
 	}
 	storetest.LegacyEvents(t, db, db.write, db.Migrate)
 }
+
+// TestShopSettingsMigration: an application written before the shop
+// settings migration reads back with no settings.
+func TestShopSettingsMigration(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(filepath.Join(t.TempDir(), "legacy.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	m, err := db.migrator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := &store.Migrator{DB: m.DB, Migrations: storetest.BeforeShopSettings(t, m.Migrations)}
+	if err := old.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	storetest.LegacyApplications(t, db, db.write, db.Migrate)
+}

@@ -37,8 +37,16 @@ func BeforeEventFormats(t testing.TB, migs []store.Migration) []store.Migration 
 func LegacyEvents(t *testing.T, db store.DB, raw *sql.DB, migrate func(context.Context) error) {
 	ctx := context.Background()
 	c := MustClient(t, db, "legacy")
-	app := MustApplication(t, db, c.ID, "legacy_web")
 	at := Base.UnixMicro()
+	// The application is written raw too: the store writes columns that
+	// later migrations add.
+	app := &pasarela.Application{}
+	if err := raw.QueryRowContext(ctx, `INSERT INTO applications
+		(client_id, name, shop_login, key_prefix, key_hash, created_at, updated_at)
+		VALUES ($1, 'legacy_web', 'SHOP_legacy_web', 'pk_legacy_web', $2, $3, $3) RETURNING id`,
+		c.ID, []byte("hash"), at).Scan(&app.ID); err != nil {
+		t.Fatalf("writing the old schema's application: %v", err)
+	}
 	body := `{"id":7, "status":"completed","links":[{"rel":"self","href":"/application/1/payment/7"}]}`
 	for _, q := range []struct {
 		sql  string

@@ -29,6 +29,8 @@ func Run(t *testing.T, open func(t *testing.T) store.DB) {
 		{"Clients", testClients},
 		{"Users", testUsers},
 		{"Applications", testApplications},
+		{"ApplicationSettings", testApplicationSettings},
+		{"UpdateWebhook", testUpdateWebhook},
 		{"NullableRoundTrip", testNullableRoundTrip},
 		{"NotFound", testNotFound},
 		{"Conflicts", testConflicts},
