@@ -88,10 +88,13 @@ var errIPNotAllowed = pasarela.Errorf(pasarela.KindUnauthorized, "ip_not_allowed
 // application. No key is enough only for a caller inside a non-empty
 // allow-list of an application that does not require the key. The
 // failures have their own codes (unknown_shop_login, ip_not_allowed,
-// invalid_api_key) because such protocols tell them apart.
-func (s *Service) AuthenticateShop(ctx context.Context, shopLogin, key string, ip netip.Addr) (*pasarela.Principal, error) {
+// invalid_api_key) because such protocols tell them apart. The shop's page
+// settings come with the principal: such protocols answer in the shop's
+// language.
+func (s *Service) AuthenticateShop(ctx context.Context, shopLogin, key string, ip netip.Addr) (*pasarela.Principal, pasarela.PageSettings, error) {
+	var none pasarela.PageSettings
 	if shopLogin == "" {
-		return nil, errUnknownShopLogin
+		return nil, none, errUnknownShopLogin
 	}
 	var app *pasarela.Application
 	err := s.db.View(ctx, func(tx *store.Tx) error {
@@ -100,30 +103,30 @@ func (s *Service) AuthenticateShop(ctx context.Context, shopLogin, key string, i
 		return err
 	})
 	if pasarela.ErrorKind(err) == pasarela.KindNotFound {
-		return nil, errUnknownShopLogin
+		return nil, none, errUnknownShopLogin
 	}
 	if err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	allowed := len(app.Access.AllowedIPs) > 0
 	if allowed && !ipAllowed(app.Access.AllowedIPs, ip) {
-		return nil, errIPNotAllowed
+		return nil, none, errIPNotAllowed
 	}
 	p := &pasarela.Principal{ClientID: app.ClientID, ApplicationID: app.ID}
 	if key == "" {
 		if allowed && !app.Access.RequireKey {
-			return p, nil
+			return p, app.Pages, nil
 		}
-		return nil, errBadKey
+		return nil, none, errBadKey
 	}
 	// The row is this application's, so its stored hash is the one key
 	// that opens it; comparing in constant time, as AuthenticateKey does,
 	// tells a caller nothing of how much of a guess was right.
 	sum := sha256.Sum256([]byte(key))
 	if len(key) != apiKeyLen || !strings.HasPrefix(key, apiKeyTag) || subtle.ConstantTimeCompare(sum[:], app.KeyHash) != 1 {
-		return nil, errBadKey
+		return nil, none, errBadKey
 	}
-	return p, nil
+	return p, app.Pages, nil
 }
 
 // CheckShopLogin reports whether an application has shopLogin, for pages

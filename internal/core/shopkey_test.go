@@ -27,14 +27,14 @@ func TestAuthenticateShop(t *testing.T) {
 		}
 		opens := func(what, key string, ip netip.Addr) {
 			t.Helper()
-			p, err := e.svc.AuthenticateShop(e.ctx, a.ShopLogin, key, ip)
+			p, _, err := e.svc.AuthenticateShop(e.ctx, a.ShopLogin, key, ip)
 			if err != nil || p.ApplicationID != a.ID || p.ClientID != a.ClientID || p.IsUser() {
 				t.Errorf("%s: %+v %v, want A's application", what, p, err)
 			}
 		}
 		refused := func(what, key string, ip netip.Addr, code string) {
 			t.Helper()
-			_, err := e.svc.AuthenticateShop(e.ctx, a.ShopLogin, key, ip)
+			_, _, err := e.svc.AuthenticateShop(e.ctx, a.ShopLogin, key, ip)
 			wantErr(t, what, err, pasarela.KindUnauthorized, code)
 		}
 
@@ -45,9 +45,9 @@ func TestAuthenticateShop(t *testing.T) {
 		refused("a wrong key", a.APIKey[:len(a.APIKey)-1]+"x", loopback, "invalid_api_key")
 		refused("a short key", "psk_x", loopback, "invalid_api_key")
 		refused("no key", "", loopback, "invalid_api_key")
-		_, err := e.svc.AuthenticateShop(e.ctx, "GESPAY00000000", a.APIKey, loopback)
+		_, _, err := e.svc.AuthenticateShop(e.ctx, "GESPAY00000000", a.APIKey, loopback)
 		wantErr(t, "an unknown shop login", err, pasarela.KindUnauthorized, "unknown_shop_login")
-		_, err = e.svc.AuthenticateShop(e.ctx, "", a.APIKey, loopback)
+		_, _, err = e.svc.AuthenticateShop(e.ctx, "", a.APIKey, loopback)
 		wantErr(t, "no shop login", err, pasarela.KindUnauthorized, "unknown_shop_login")
 
 		// An allow-list without the key required: no key from inside it.
@@ -71,7 +71,7 @@ func TestAuthenticateShop(t *testing.T) {
 		refused("own key from outside when required", a.APIKey, outside, "ip_not_allowed")
 
 		// B's application has no allow-list: A's settings open nothing of B.
-		_, err = e.svc.AuthenticateShop(e.ctx, b.ShopLogin, "", loopback)
+		_, _, err = e.svc.AuthenticateShop(e.ctx, b.ShopLogin, "", loopback)
 		wantErr(t, "B without a key", err, pasarela.KindUnauthorized, "invalid_api_key")
 	})
 }

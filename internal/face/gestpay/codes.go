@@ -143,9 +143,8 @@ var descriptions = map[int][2]string{
 	codeIFrame:       {"Errore nella creazione dell'iFrame", "Error creating iFrame"},
 }
 
-// describe is a code's description in lang ("it" unless "en"). The shop's
-// page language (its application's Pages.Language) does not choose it yet:
-// every caller asks for Italian, Gestpay's default.
+// describe is a code's description in lang ("it" unless "en"). SOAP
+// answers use the shop's language (descriptionLang), pages the payment's.
 func describe(code int, lang string) string {
 	d, ok := descriptions[code]
 	if !ok {

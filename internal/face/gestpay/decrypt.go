@@ -38,52 +38,51 @@ func result(p *pasarela.Payment) (string, int) {
 // one this shop's Encrypt made), and the payment's outcome answered with
 // every element the real service lists, empty ones included.
 func (f *Face) decrypt(r *http.Request, c *call) []node {
-	p, err := f.doDecrypt(r, c)
+	p, key, lang, err := f.doDecrypt(r, c)
+	lang = descriptionLang(lang)
 	if err != nil {
 		code := codeOf(err)
 		f.logError(r, "Decrypt", err, code)
-		return decryptNodes(nil, "KO", code, nil)
-	}
-	key, err := f.cryptKey(r)
-	if err != nil {
-		f.logError(r, "Decrypt", err, codeTechnical)
-		return decryptNodes(nil, "KO", codeTechnical, nil)
+		return decryptNodes(nil, "KO", code, nil, lang)
 	}
 	res, code := result(p)
-	return decryptNodes(p, res, code, key)
+	return decryptNodes(p, res, code, key, lang)
 }
 
-func (f *Face) doDecrypt(r *http.Request, c *call) (*pasarela.Payment, error) {
+// doDecrypt opens the string and reads its payment; it answers the crypt
+// key (for the token) and, once the shop is known, the shop's language.
+func (f *Face) doDecrypt(r *http.Request, c *call) (*pasarela.Payment, []byte, string, error) {
 	shop := strings.TrimSpace(c.fields["shopLogin"])
 	if shop == "" {
 		// What the real service answers to a Decrypt without a shop.
-		return nil, fail(codeTechnical)
+		return nil, nil, "", fail(codeTechnical)
 	}
-	r, p, err := f.authenticate(r, c)
+	r, p, pages, err := f.authenticate(r, c)
 	if err != nil {
-		return nil, err
+		return nil, nil, "", err
 	}
+	lang := pages.Language
 	key, err := f.cryptKey(r)
 	if err != nil {
-		return nil, err
+		return nil, nil, lang, err
 	}
 	cr, ok := openCrypt(key, shop, strings.TrimSpace(c.fields["CryptedString"]))
 	if !ok || (cr.kind != kindRequest && cr.kind != kindResult) || cr.appID != p.ApplicationID {
-		return nil, fail(codeNotFromEncrypt)
+		return nil, nil, lang, fail(codeNotFromEncrypt)
 	}
 	d, err := f.svc.GetPayment(r.Context(), p.ApplicationID, cr.payment)
 	if pasarela.ErrorKind(err) == pasarela.KindNotFound {
-		return nil, fail(codeNotFromEncrypt)
+		return nil, nil, lang, fail(codeNotFromEncrypt)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, lang, err
 	}
-	return d.Payment, nil
+	return d.Payment, key, lang, nil
 }
 
 // decryptNodes is DecryptResult's GestPayCryptDecrypt for p (nil: an
 // error before any payment was found).
-func decryptNodes(p *pasarela.Payment, res string, code int, key []byte) []node {
+func decryptNodes(p *pasarela.Payment, res string, code int, key []byte, lang string) []node {
 	var ref, bankID, cur, amount, info, name, email, masked, method, token, tokenMonth, tokenYear string
 	if p != nil {
 		ref = p.MerchantRef
@@ -110,7 +109,7 @@ func decryptNodes(p *pasarela.Payment, res string, code int, key []byte) []node 
 		leaf("AuthorizationCode", ""),
 		leaf("Currency", cur), leaf("Amount", amount), leaf("Country", ""), leaf("CustomInfo", info),
 		{name: "Buyer", children: []node{leaf("BuyerName", name), leaf("BuyerEmail", email)}},
-		leaf("TDLevel", ""), leaf("ErrorCode", strconv.Itoa(code)), leaf("ErrorDescription", describeResult(res, code)),
+		leaf("TDLevel", ""), leaf("ErrorCode", strconv.Itoa(code)), leaf("ErrorDescription", describeResult(res, code, lang)),
 		leaf("AlertCode", ""), leaf("AlertDescription", ""), leaf("TransactionKey", ""),
 		leaf("VbVRisp", ""), leaf("VbVBuyer", ""), leaf("VbVFlag", ""),
 		leaf("MaskedPAN", masked), leaf("PaymentMethod", method), leaf("TOKEN", token), leaf("ProductType", ""),
@@ -118,11 +117,14 @@ func decryptNodes(p *pasarela.Payment, res string, code int, key []byte) []node 
 	}
 }
 
-// describeResult is Decrypt's ErrorDescription: an XX result is not an
-// error and says so in words, not with the success's text.
-func describeResult(res string, code int) string {
+// describeResult is Decrypt's ErrorDescription in lang: an XX result is
+// not an error and says so in words, not with the success's text.
+func describeResult(res string, code int, lang string) string {
 	if res == "XX" {
+		if lang == "en" {
+			return "Transaction pending"
+		}
 		return "Transazione in attesa di esito"
 	}
-	return describe(code, "it")
+	return describe(code, lang)
 }

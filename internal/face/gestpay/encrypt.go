@@ -40,8 +40,9 @@ type encryptInput struct {
 	customInfo string
 }
 
-// readEncrypt checks Encrypt's fields in Gestpay's order of codes.
-func readEncrypt(c *call) (encryptInput, error) {
+// readEncrypt checks Encrypt's fields in Gestpay's order of codes. A
+// payment without languageId speaks the shop's language, or Italian.
+func readEncrypt(c *call, shopLang string) (encryptInput, error) {
 	var in encryptInput
 	get := func(name string) string { return strings.TrimSpace(c.fields[name]) }
 	uic := get("uicCode")
@@ -77,7 +78,10 @@ func readEncrypt(c *call) (encryptInput, error) {
 	if utf8.RuneCountInString(ref) > 50 {
 		return in, fail(codeShopTxIDTooLong)
 	}
-	lang := "it"
+	lang := shopLang
+	if lang == "" {
+		lang = "it"
+	}
 	if id := get("languageId"); id != "" {
 		if lang, ok = languages[id]; !ok {
 			return in, fail(codeInvalidLanguage)
@@ -174,13 +178,13 @@ func splitRunes(s string, n int) (string, string) {
 // encrypt is Encrypt: the shop is authenticated, the request checked, a
 // pending payment created, and its crypt string answered.
 func (f *Face) encrypt(r *http.Request, c *call) []node {
-	s, err := f.doEncrypt(r, c)
+	s, lang, err := f.doEncrypt(r, c)
 	if err != nil {
 		code := codeOf(err)
 		f.logError(r, "Encrypt", err, code)
 		return []node{leaf("TransactionType", "ENCRYPT"), leaf("TransactionResult", "KO"),
 			leaf("CryptDecryptString", ""), leaf("ErrorCode", strconv.Itoa(code)),
-			leaf("ErrorDescription", describe(code, "it"))}
+			leaf("ErrorDescription", describe(code, descriptionLang(lang)))}
 	}
 	// The success's description is empty, as the real service answers.
 	return []node{leaf("TransactionType", "ENCRYPT"), leaf("TransactionResult", "OK"),
@@ -204,22 +208,24 @@ func (f *Face) again(r *http.Request, appID int64, in core.PaymentInput) (*pasar
 	return pay, nil
 }
 
-func (f *Face) doEncrypt(r *http.Request, c *call) (string, error) {
+// doEncrypt answers the crypt string, or the error, with the shop's
+// language once the shop is known.
+func (f *Face) doEncrypt(r *http.Request, c *call) (string, string, error) {
 	shop := strings.TrimSpace(c.fields["shopLogin"])
 	if shop == "" {
-		return "", fail(codeUnknownShop)
+		return "", "", fail(codeUnknownShop)
 	}
-	r, p, err := f.authenticate(r, c)
+	r, p, pages, err := f.authenticate(r, c)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	in, err := readEncrypt(c)
+	in, err := readEncrypt(c, pages.Language)
 	if err != nil {
-		return "", err
+		return "", pages.Language, err
 	}
 	key, err := f.cryptKey(r)
 	if err != nil {
-		return "", err
+		return "", pages.Language, err
 	}
 	// Gestpay's page gives the buyer one attempt and then returns to the
 	// shop with the outcome, through esito.aspx; so does its cancel link.
@@ -231,8 +237,7 @@ func (f *Face) doEncrypt(r *http.Request, c *call) (string, error) {
 		pay, err = f.again(r, p.ApplicationID, in.payment)
 	}
 	if err != nil {
-		return "", err
+		return "", pages.Language, err
 	}
-	return sealCrypt(key, shop,
-		crypt{kind: kindRequest, appID: pay.ApplicationID, payment: pay.ID}), nil
+	return sealCrypt(key, shop, crypt{kind: kindRequest, appID: pay.ApplicationID, payment: pay.ID}), pages.Language, nil
 }

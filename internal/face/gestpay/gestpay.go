@@ -141,15 +141,29 @@ func hasQueryKey(r *http.Request, key string) bool {
 // at the request's address (resolved behind trusted proxies by the server,
 // never read from a header here) with the API key in apikey, which a shop
 // with an allow-list may leave out.
-func (f *Face) authenticate(r *http.Request, c *call) (*http.Request, *pasarela.Principal, error) {
+//
+// It returns the shop's page settings too: its default language is the
+// language of its payment pages and of the descriptions it is answered
+// with.
+func (f *Face) authenticate(r *http.Request, c *call) (*http.Request, *pasarela.Principal, pasarela.PageSettings, error) {
 	// An address that does not parse is no address: inside no allow-list.
 	ip, _ := netip.ParseAddr(transport.ClientIP(r.Context()))
-	p, err := f.svc.AuthenticateShop(r.Context(), strings.TrimSpace(c.fields["shopLogin"]),
+	p, pages, err := f.svc.AuthenticateShop(r.Context(), strings.TrimSpace(c.fields["shopLogin"]),
 		strings.TrimSpace(c.fields["apikey"]), ip)
 	if err != nil {
-		return r, nil, err
+		return r, nil, pages, err
 	}
-	return r.WithContext(pasarela.WithPrincipal(r.Context(), p)), p, nil
+	return r.WithContext(pasarela.WithPrincipal(r.Context(), p)), p, pages, nil
+}
+
+// descriptionLang is the language a shop's answers describe codes in:
+// Gestpay's texts are Italian (its default, which merchant code
+// string-matches) and English, which every other language gets.
+func descriptionLang(shopLang string) string {
+	if shopLang == "" || shopLang == "it" {
+		return "it"
+	}
+	return "en"
 }
 
 // cryptKey is the key crypt strings are signed with: one for the whole

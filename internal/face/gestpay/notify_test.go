@@ -64,12 +64,13 @@ func TestServerToServerNotification(t *testing.T) {
 		e := newEnv(t, engine)
 		ctx := context.Background()
 		rc := newS2SReceiver(t, 1)
-		hook, _, err := e.Svc.CreateWebhook(e.A.AdminCtx(ctx), e.A.App.ID, core.WebhookInput{Format: pasarela.FormatGestpay,
-			Entity: pasarela.EntityPayment, Method: "POST", Targets: []string{rc.srv.URL + "/?wc-api=WC_Gateway_Gestpay"},
-			Events: []string{"payment.completed", "payment.failed"}}, nil)
+		// The shop's server-to-server URL, set as its back office would.
+		app, err := e.Svc.UpdateApplication(e.A.AdminCtx(ctx), e.A.App.ID, core.ApplicationInput{
+			NotifyURL: pasarela.Set(rc.srv.URL + "/?wc-api=WC_Gateway_Gestpay"), NotifyFormat: pasarela.FormatGestpay}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
+		hook := struct{ ID int64 }{app.Pages.NotifyWebhook}
 		s := e.mustEncrypt(orderOf(e.A, "S2S-1", "30.00")...)
 		e.buyer().pay(e.A, s, "4775718800002026")
 
@@ -106,6 +107,14 @@ func TestServerToServerNotification(t *testing.T) {
 		got := e.waitDelivery(hook.ID, func(d pasarela.Delivery) bool { return d.Status == pasarela.DeliveryDelivered })
 		if got.Attempts != 2 || got.EventType != "payment.completed" || len(got.Log) != 2 || got.Log[0].Status != 503 {
 			t.Errorf("delivery %+v", got)
+		}
+		// A refused card is notified too: KO with its code.
+		s = e.mustEncrypt(orderOf(e.A, "S2S-2", "30.00")...)
+		e.buyer().pay(e.A, s, "5432123456789012")
+		q = rc.wait(t).URL.Query()
+		res = e.call("Decrypt", "shopLogin", q.Get("a"), "CryptedString", q.Get("b"), "apikey", e.A.App.APIKey)
+		if res["TransactionResult"] != "KO" || res["ShopTransactionID"] != "S2S-2" || res["ErrorCode"] != "74" {
+			t.Fatalf("Decrypt of the refusal's notification: %v", res)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package gestpay_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/core"
 	"github.com/pasarela/pasarela/internal/core/coretest"
 )
 
@@ -191,6 +194,44 @@ func TestPaymentPage(t *testing.T) {
 			status, _, _ = e.buyer().do("GET", "/gestpay/PAGAM/Pagam.aspx?a="+shop+"&b="+s, nil)
 			if status != http.StatusSeeOther {
 				t.Errorf("miscased path: %d", status)
+			}
+		})
+		t.Run("the shop's positive and negative URLs get a and b", func(t *testing.T) {
+			ctx := context.Background()
+			if _, err := e.Svc.UpdateApplication(e.B.AdminCtx(ctx), e.B.App.ID, core.ApplicationInput{
+				SuccessURL: pasarela.Set("https://shop.example/ok"), FailureURL: pasarela.Set("https://shop.example/?wc-api=ko"),
+				Language: pasarela.Set("en")}, false); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct{ ref, card, prefix, result, code, desc string }{
+				{"URL-OK", "4775718800002026", "https://shop.example/ok?a=", "OK", "0", "Transaction correctly processed"},
+				{"URL-KO", "5432123456789012", "https://shop.example/?wc-api=ko&a=", "KO", "74", "Authorization denied"},
+			} {
+				s := e.mustEncrypt(orderOf(e.B, c.ref, "9.99")...)
+				b := e.buyer()
+				status, loc, body := b.do("GET", b.pay(e.B, s, c.card), nil)
+				if status != http.StatusSeeOther || !strings.HasPrefix(loc, c.prefix+e.B.App.ShopLogin+"&b=") {
+					t.Fatalf("%s: esito %d %q\n%s", c.ref, status, loc, body)
+				}
+				u, _ := url.Parse(loc)
+				bb := u.Query().Get("b")
+				if bb == s {
+					t.Errorf("%s: the result string is the request's", c.ref)
+				}
+				// The shop speaks English: so do its answers.
+				r := e.call("Decrypt", "shopLogin", e.B.App.ShopLogin, "CryptedString", bb, "apikey", e.B.App.APIKey)
+				if r["TransactionResult"] != c.result || r["ErrorCode"] != c.code || r["ErrorDescription"] != c.desc {
+					t.Errorf("%s: Decrypt %v", c.ref, r)
+				}
+			}
+			// A payment page of an English shop is in English.
+			s := e.mustEncrypt(orderOf(e.B, "URL-EN", "1.00")...)
+			_, loc, _ := e.buyer().do("GET", "/gestpay/pagam/pagam.aspx?a="+e.B.App.ShopLogin+"&b="+s, nil)
+			if _, _, body := e.buyer().do("GET", loc, nil); !strings.Contains(body, `lang="en"`) {
+				t.Errorf("the page of an English shop:\n%s", body)
+			}
+			if r := e.encrypt(orderOf(e.B, "URL-EN", "-1")...); r["ErrorDescription"] != "Not numeric amount" {
+				t.Errorf("Encrypt error in English: %v", r)
 			}
 		})
 		t.Run("esito refuses strings it did not make", func(t *testing.T) {
