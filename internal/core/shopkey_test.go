@@ -25,6 +25,9 @@ func TestAuthenticateShop(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// A's key with its last character changed (to another one, always).
+		last := a.APIKey[len(a.APIKey)-1]
+		wrong := a.APIKey[:len(a.APIKey)-1] + map[bool]string{true: "y", false: "x"}[last == 'x']
 		opens := func(what, key string, ip netip.Addr) {
 			t.Helper()
 			p, _, err := e.svc.AuthenticateShop(e.ctx, a.ShopLogin, key, ip)
@@ -42,7 +45,7 @@ func TestAuthenticateShop(t *testing.T) {
 		opens("own key", a.APIKey, outside)
 		opens("own key, no address known", a.APIKey, netip.Addr{})
 		refused("another tenant's key", b.APIKey, loopback, "invalid_api_key")
-		refused("a wrong key", a.APIKey[:len(a.APIKey)-1]+"x", loopback, "invalid_api_key")
+		refused("a wrong key", wrong, loopback, "invalid_api_key")
 		refused("a short key", "psk_x", loopback, "invalid_api_key")
 		refused("no key", "", loopback, "invalid_api_key")
 		_, _, err := e.svc.AuthenticateShop(e.ctx, "GESPAY00000000", a.APIKey, loopback)
@@ -56,7 +59,7 @@ func TestAuthenticateShop(t *testing.T) {
 		opens("no key from a listed prefix", "", netip.MustParseAddr("10.20.30.40"))
 		opens("no key from an IPv4 address seen as IPv6", "", netip.MustParseAddr("::ffff:127.0.0.1"))
 		opens("own key from the allow-list", a.APIKey, loopback)
-		refused("a wrong key from the allow-list", a.APIKey[:len(a.APIKey)-1]+"x", loopback, "invalid_api_key")
+		refused("a wrong key from the allow-list", wrong, loopback, "invalid_api_key")
 		refused("another tenant's key from the allow-list", b.APIKey, loopback, "invalid_api_key")
 		refused("no key from outside", "", outside, "ip_not_allowed")
 		refused("own key from outside", a.APIKey, outside, "ip_not_allowed")
