@@ -46,6 +46,9 @@ type Checkout struct {
 	ActionURL string
 	ReturnURL string
 	CancelURL string
+	// Pages are the application's page settings: a return through a face's
+	// own page may end at their success or failure URL.
+	Pages pasarela.PageSettings
 	// Expired is true when the token can no longer be used to pay.
 	Expired bool
 }
@@ -93,7 +96,7 @@ func (s *Service) loadCheckout(ctx context.Context, tx *store.Tx, token string) 
 	if err != nil {
 		return nil, nil, err
 	}
-	c.Merchant = app.Name
+	c.Merchant, c.Pages = app.Name, app.Pages
 	c.ReturnURL, c.CancelURL = pay.ReturnURL, pay.CancelURL
 	allowed := pay.GatewayConfigs
 	if c.Link != nil {

@@ -312,6 +312,15 @@ func (p *Pages) base(c *core.Checkout) *view {
 		Amount: formatAmount(pay.Amount, pay.Currency, lang), Reference: pay.TransactionID}
 	if u, origin := returnTarget(c); u != "" {
 		v.ReturnURL, v.formOrigins = u, []string{origin}
+		// The return may pass through a page of the gateway's that sends
+		// the buyer on to the application's success or failure URL (a
+		// Gestpay shop's positive and negative URLs): a form's redirects
+		// must be allowed to end there.
+		for _, s := range []string{c.Pages.SuccessURL, c.Pages.FailureURL} {
+			if u, ok := webURL(s); ok {
+				v.formOrigins = append(v.formOrigins, u.Scheme+"://"+u.Host)
+			}
+		}
 	}
 	if _, ok := webURL(c.CancelURL); ok {
 		v.CancelURL = c.CancelURL
