@@ -1,6 +1,9 @@
 package pasarela
 
-import "strconv"
+import (
+	"sort"
+	"strconv"
+)
 
 // Card brands, as Card.Brand holds them.
 const (
@@ -55,6 +58,18 @@ func ValidCVC(brand, cvc string) bool {
 // suites use them: Gestpay's 5364000000000987. A live processor declines
 // them like any card it does not know.
 var checkDigitExempt = map[string]bool{"5364000000000987": true}
+
+// CheckDigitExempt lists the published test numbers whose wrong check
+// digit CheckDigitValid accepts, for checks a gateway runs elsewhere (a
+// payment page's script) that must agree with it.
+func CheckDigitExempt() []string {
+	out := make([]string, 0, len(checkDigitExempt))
+	for n := range checkDigitExempt {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
 
 // CheckDigitValid reports whether a card number passes the check-digit test
 // a gateway applies before any processor sees the card: LuhnValid, or one of

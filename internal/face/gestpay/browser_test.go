@@ -145,6 +145,7 @@ function code(name, f) { f(function (r) { out[name] = r.ErrorCode + " " + r.Erro
 code("cc ok", function (cb) { GestPay.checkCC("4242 4242 4242 4242", cb); });
 code("cc short", function (cb) { GestPay.checkCC("4242", cb); });
 code("cc digit", function (cb) { GestPay.checkCC("4242424242424241", cb); });
+code("cc exempt", function (cb) { GestPay.checkCC("5364000000000987", cb); });
 code("cvv", function (cb) { GestPay.checkCVV("12", cb); });
 code("cvv ok", function (cb) { GestPay.checkCVV("123", cb); });
 code("month", function (cb) { GestPay.checkEXPMM("13", cb); });
@@ -345,6 +346,7 @@ func TestBrowserCustomPaymentPage(t *testing.T) {
 			"cc ok":      "0 ",
 			"cc short":   "1119 Numero della carta di credito con lunghezza errata",
 			"cc digit":   "1120 Carta di credito con check-digit errato",
+			"cc exempt":  "0 ",
 			"cvv":        "1149 CVV2 mancante o errato",
 			"cvv ok":     "0 ",
 			"month":      "1124 Mese di scadenza non valido",

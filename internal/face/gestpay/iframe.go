@@ -54,7 +54,8 @@ var scriptCodes = []int{codeOK, codePageLoaded, codeCardLength, codeCardCheckDig
 // descriptions of scriptCodes from the table in codes.go when the program
 // starts, so that the script and the server never word a code differently.
 var assets = map[string]asset{
-	scriptPath:    loadAsset("assets/js_gestpay.js", "/*DESCRIPTIONS*/{}", scriptDescriptions()),
+	scriptPath: loadAsset("assets/js_gestpay.js", "/*DESCRIPTIONS*/{}", scriptDescriptions(),
+		"/*EXEMPT*/[]", mustJSON(pasarela.CheckDigitExempt())),
 	iframeJSPath:  loadAsset("assets/hiddeniframe.js"),
 	pagam3dJSPath: loadAsset("assets/pagam3d.js"),
 }
@@ -65,7 +66,13 @@ func scriptDescriptions() string {
 		t["it"][strconv.Itoa(c)] = describe(c, "it")
 		t["en"][strconv.Itoa(c)] = describe(c, "en")
 	}
-	b, err := json.Marshal(t)
+	return mustJSON(t)
+}
+
+// mustJSON is v written into a script: tables of strings, which always
+// encode.
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
 	if err != nil {
 		panic(err)
 	}

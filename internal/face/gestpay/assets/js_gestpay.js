@@ -149,7 +149,17 @@
 		return /^[0-9]+$/.test(s);
 	}
 
+	// Published test numbers whose check digit is wrong and which the
+	// gateway accepts all the same (Gestpay's 5364000000000987): the
+	// script agrees with the server, which fills the list in.
+	var CHECK_DIGIT_EXEMPT = /*EXEMPT*/[];
+
 	function luhn(number) {
+		for (var j = 0; j < CHECK_DIGIT_EXEMPT.length; j++) {
+			if (CHECK_DIGIT_EXEMPT[j] === number) {
+				return true;
+			}
+		}
 		var sum = 0, double = false;
 		for (var i = number.length - 1; i >= 0; i--) {
 			var d = number.charCodeAt(i) - 48;
