@@ -64,12 +64,15 @@ type Payment struct {
 	GatewayConfig  int64 // the config chosen, once one was
 	// Capture is "automatic" (take the money at once) or "manual" (hold it
 	// for a later capture); empty means the gateway config's default.
-	Capture        string
-	CheckoutToken  string // the hosted page of the payment itself (routed by weight)
-	ProcessorRef   string // the processor's reference of the charge
-	Card           *Card
-	FailureCode    string // the last attempt's decline code
-	FailureMessage string
+	Capture       string
+	CheckoutToken string // the hosted page of the payment itself (routed by weight)
+	ProcessorRef  string // the processor's reference of the charge
+	Card          *Card
+	// AuthorizationCode is the issuer's approval code of the charge, when
+	// its processor reported one.
+	AuthorizationCode string
+	FailureCode       string // the last attempt's decline code
+	FailureMessage    string
 	// Action is the buyer step a requires_action payment waits for
 	// (processor.ActionChallenge or ActionApproval) and ActionURL where it
 	// happens, when that is outside the gateway (live PayPal's page).

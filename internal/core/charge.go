@@ -162,6 +162,9 @@ func (s *Service) settle(ctx context.Context, pay *pasarela.Payment, a *attempt,
 			return pasarela.Internal(fmt.Errorf("payment %d changed while its charge was in flight (now %s)", pay.ID, cur.Status))
 		}
 		cur.GatewayConfig, cur.Card = a.config.ID, pay.Card
+		if a.result.AuthorizationCode != "" {
+			cur.AuthorizationCode = a.result.AuthorizationCode
+		}
 		if a.result.Ref != "" {
 			cur.ProcessorRef = a.result.Ref
 		}

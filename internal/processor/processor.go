@@ -104,6 +104,9 @@ type Result struct {
 	Message   string // with Declined: a human explanation, safe to show the buyer
 	Retryable bool   // with Declined: the same charge may succeed elsewhere or later
 	Amount    int64  // the amount captured, canceled or refunded
+	// AuthorizationCode is the issuer's approval code of an authorized or
+	// captured charge, when the processor reports one.
+	AuthorizationCode string
 }
 
 // Processor is one payment processor. Business outcomes (a decline) are

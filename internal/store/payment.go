@@ -21,7 +21,7 @@ const paymentColumns = `id, client_id, application_id, transaction_id, checkout_
 	captured, refunded, description, customer_id, customer_email, merchant_ref, language, flags, ask_for_details,
 	capture, gateway_configs, gateway_config_id, processor_ref, card, failure_code, failure_message, action, action_url, parent_id,
 	return_url, cancel_url, metadata, expires_at, completed_at, created_at, updated_at, version,
-	line_items, taxes, shipping, order_fingerprint, single_attempt`
+	line_items, taxes, shipping, order_fingerprint, single_attempt, authorization_code`
 
 func nullMicros(t *time.Time) sql.NullInt64 {
 	if t == nil {
@@ -50,7 +50,7 @@ func scanPayment(scan func(...any) error, p *pasarela.Payment) error {
 		&p.Amount, &p.Currency, &p.Captured, &p.Refunded, &p.Description, &p.CustomerID, &p.CustomerEmail,
 		&merchantRef, &p.Language, &flags, &p.AskForDetails, &p.Capture, &configs, &configID, &p.ProcessorRef,
 		&card, &p.FailureCode, &p.FailureMessage, &p.Action, &p.ActionURL, &parentID, &p.ReturnURL, &p.CancelURL, &metadata,
-		&expires, &completed, &created, &updated, &p.Version, &items, &taxes, &p.Shipping, &fingerprint, &p.SingleAttempt); err != nil {
+		&expires, &completed, &created, &updated, &p.Version, &items, &taxes, &p.Shipping, &fingerprint, &p.SingleAttempt, &p.AuthorizationCode); err != nil {
 		return err
 	}
 	p.Status, p.Type = pasarela.PaymentStatus(status), pasarela.PaymentType(typ)
@@ -280,11 +280,11 @@ func (tx *Tx) UpdatePayment(ctx context.Context, p *pasarela.Payment) error {
 	}
 	res, err := tx.exec(ctx, `UPDATE payments SET status = $1, captured = $2, refunded = $3, gateway_config_id = $4,
 		processor_ref = $5, card = $6, failure_code = $7, failure_message = $8, completed_at = $9, updated_at = $10,
-		metadata = $11, action = $12, action_url = $13, version = version + 1
-		WHERE client_id = $14 AND id = $15 AND version = $16`,
+		metadata = $11, action = $12, action_url = $13, authorization_code = $14, version = version + 1
+		WHERE client_id = $15 AND id = $16 AND version = $17`,
 		string(p.Status), p.Captured, p.Refunded, nullID(p.GatewayConfig), p.ProcessorRef, j.card, p.FailureCode,
 		p.FailureMessage, nullMicros(p.CompletedAt), micros(p.UpdatedAt), j.metadata, p.Action, p.ActionURL,
-		p.ClientID, p.ID, p.Version)
+		p.AuthorizationCode, p.ClientID, p.ID, p.Version)
 	if err != nil {
 		return err
 	}

@@ -83,10 +83,10 @@ func (f *Face) doDecrypt(r *http.Request, c *call) (*pasarela.Payment, []byte, s
 // decryptNodes is DecryptResult's GestPayCryptDecrypt for p (nil: an
 // error before any payment was found).
 func decryptNodes(p *pasarela.Payment, res string, code int, key []byte, lang string) []node {
-	var ref, bankID, cur, amount, info, name, email, masked, method, token, tokenMonth, tokenYear string
+	var ref, bankID, authCode, cur, amount, info, name, email, masked, method, token, tokenMonth, tokenYear string
 	if p != nil {
 		ref = p.MerchantRef
-		bankID = strconv.FormatInt(p.ID, 10)
+		bankID, authCode = strconv.FormatInt(p.ID, 10), p.AuthorizationCode
 		if c, ok := pasarela.LookupCurrency(p.Currency); ok {
 			cur = uicCode(c.Code)
 			amount = pasarela.FormatMajor(p.Amount, c)
@@ -105,8 +105,7 @@ func decryptNodes(p *pasarela.Payment, res string, code int, key []byte, lang st
 	return []node{
 		leaf("TransactionType", "DECRYPT"), leaf("TransactionResult", res),
 		leaf("ShopTransactionID", ref), leaf("BankTransactionID", bankID),
-		// The core keeps no issuer's authorisation code yet.
-		leaf("AuthorizationCode", ""),
+		leaf("AuthorizationCode", authCode),
 		leaf("Currency", cur), leaf("Amount", amount), leaf("Country", ""), leaf("CustomInfo", info),
 		{name: "Buyer", children: []node{leaf("BuyerName", name), leaf("BuyerEmail", email)}},
 		leaf("TDLevel", ""), leaf("ErrorCode", strconv.Itoa(code)), leaf("ErrorDescription", describeResult(res, code, lang)),

@@ -96,7 +96,7 @@ func TestPaymentPage(t *testing.T) {
 				t.Fatalf("esito: %d\n%s", status, body)
 			}
 			r := e.call("Decrypt", "shopLogin", e.A.App.ShopLogin, "CryptedString", s, "apikey", e.A.App.APIKey)
-			if r["TransactionResult"] != "OK" || r["Amount"] != "12.00" {
+			if r["TransactionResult"] != "OK" || r["Amount"] != "12.00" || len(r["AuthorizationCode"]) != 6 {
 				t.Fatalf("Decrypt: %v", r)
 			}
 			// The string has served: the page refuses it now.

@@ -6,6 +6,7 @@ import (
 	"encoding/base32"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/pasarela/pasarela"
@@ -34,6 +35,7 @@ type ChargeRecord struct {
 	Message   string            `json:"message,omitempty"`
 	Retryable bool              `json:"retryable,omitempty"`
 	CardToken string            `json:"card_token,omitempty"`
+	AuthCode  string            `json:"auth_code,omitempty"` // the simulated issuer's approval code
 	// Remote holds identifiers a processor talking to a real service keeps
 	// next to the simulated fields (PayPal's transaction ids).
 	Remote map[string]string `json:"remote,omitempty"`
@@ -58,6 +60,10 @@ func (c *ChargeRecord) Result() processor.Result {
 		r.Amount = c.Amount
 	case processor.Captured:
 		r.Amount = c.Captured
+	}
+	switch c.Status {
+	case processor.Authorized, processor.Captured:
+		r.AuthorizationCode = c.AuthCode
 		if c.Refunded > 0 {
 			r.Outcome, r.Amount = processor.Refunded, c.Refunded
 		}
@@ -131,6 +137,10 @@ func (c *ChargeRecord) Complete(approved bool, code, message string) error {
 
 // approve captures the charge or holds it, as it asked.
 func (c *ChargeRecord) approve() {
+	if c.AuthCode == "" {
+		// Six characters, as issuers' approval codes are.
+		c.AuthCode = strings.ToUpper(NewID("", 6))
+	}
 	if c.Capture {
 		c.Status, c.Captured = processor.Captured, c.Amount
 	} else {

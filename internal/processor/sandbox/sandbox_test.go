@@ -95,6 +95,10 @@ func TestTestCards(t *testing.T) {
 			if res.Outcome != tt.outcome || res.Code != tt.code || res.Retryable != tt.retryable || res.Ref == "" {
 				t.Fatalf("got %+v, want %s code %q retryable %v", res, tt.outcome, tt.code, tt.retryable)
 			}
+			approved := tt.outcome == processor.Captured || tt.outcome == processor.Authorized
+			if approved != (len(res.AuthorizationCode) == 6) {
+				t.Errorf("authorization code %q for %s", res.AuthorizationCode, res.Outcome)
+			}
 			if tt.outcome == processor.Declined && res.Message == "" {
 				t.Error("a decline has no message for the buyer")
 			}

@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) store.DB) {
 		{"ApplicationSettings", testApplicationSettings},
 		{"UpdateWebhook", testUpdateWebhook},
 		{"NullableRoundTrip", testNullableRoundTrip},
+		{"PaymentRoundTrip", testPaymentRoundTrip},
 		{"NotFound", testNotFound},
 		{"Conflicts", testConflicts},
 		{"TenantIsolation", testTenantIsolation},

@@ -6,3 +6,6 @@ ALTER TABLE applications ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
 -- A payment whose hosted page allows a single attempt: its first decline is
 -- its outcome (the payment fails) instead of inviting another card.
 ALTER TABLE payments ADD COLUMN single_attempt BOOLEAN NOT NULL DEFAULT FALSE;
+-- The issuer's approval code of a payment's charge, as its processor
+-- reported it (Gestpay's AuthorizationCode).
+ALTER TABLE payments ADD COLUMN authorization_code TEXT NOT NULL DEFAULT '';
