@@ -37,10 +37,18 @@ var cryptPaths = []string{
 	Prefix + "/crypthttp/wscryptdecrypt.asmx",
 }
 
-// Config holds the face's settings; none yet (the zero value is the
-// default). A shop's own settings are its application's (pages and access,
-// set through PayREST or the command line), not the face's.
-type Config struct{}
+// s2sPaths are WSs2s's (WsS2S, GestPayWS, WSS2S are the same in any case).
+var s2sPaths = []string{Prefix + "/gestpayws/wss2s.asmx"}
+
+// Config holds the face's settings; the zero value is the default. Shops'
+// own settings are their applications'.
+type Config struct {
+	// IdealBanks and MyBankBanks are the banks CallIdealListS2S and
+	// CallMyBankListS2S answer: those the acquirer offers. Empty, the
+	// sandbox's few.
+	IdealBanks  []Bank
+	MyBankBanks []Bank
+}
 
 // Face serves the Gestpay API over the core.
 type Face struct {
@@ -62,10 +70,12 @@ func (f *Face) Register(mux *http.ServeMux) {
 
 func (f *Face) serve(w http.ResponseWriter, r *http.Request) {
 	path := strings.ToLower(r.URL.Path)
-	for _, p := range cryptPaths {
-		if path == p {
-			f.serveCrypt(w, r)
-			return
+	for _, svc := range services {
+		for _, p := range svc.paths {
+			if path == p {
+				f.serveSOAP(w, r, svc)
+				return
+			}
 		}
 	}
 	switch path {
@@ -88,16 +98,44 @@ func (f *Face) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// serveCrypt is WSCryptDecrypt.asmx: GET ?wsdl is its description, POST a
-// SOAP call.
-func (f *Face) serveCrypt(w http.ResponseWriter, r *http.Request) {
+// service is one of Gestpay's SOAP services: where it answers (lower-cased
+// paths), its namespace, the element its results are wrapped in, its WSDL
+// and its operations, by their exact names.
+type service struct {
+	name   string
+	paths  []string
+	ns     string
+	result string
+	wsdl   string
+	ops    map[string]func(f *Face, r *http.Request, c *call) []node
+}
+
+// services are the face's SOAP services.
+var services []*service
+
+func init() {
+	// Built here rather than in the declaration: the operations refer to
+	// the face's methods, which refer back to the table.
+	services = []*service{
+		{name: "WSCryptDecrypt", paths: cryptPaths, ns: nsCrypt, result: "GestPayCryptDecrypt", wsdl: cryptWSDL,
+			ops: map[string]func(*Face, *http.Request, *call) []node{
+				"Encrypt": (*Face).encrypt,
+				"Decrypt": (*Face).decrypt,
+			}},
+		{name: "WSs2s", paths: s2sPaths, ns: nsS2S, result: "GestPayS2S", wsdl: s2sWSDL, ops: s2sOps},
+	}
+}
+
+// serveSOAP is a service's .asmx: GET ?wsdl is its description, POST a
+// SOAP call of one of its operations.
+func (f *Face) serveSOAP(w http.ResponseWriter, r *http.Request, svc *service) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 		if hasQueryKey(r, "wsdl") {
-			serveWSDL(w, r, cryptWSDL)
+			serveWSDL(w, r, svc.wsdl)
 			return
 		}
-		http.Error(w, "WSCryptDecrypt: send SOAP requests by POST, or GET ?wsdl for the description", http.StatusBadRequest)
+		http.Error(w, svc.name+": send SOAP requests by POST, or GET ?wsdl for the description", http.StatusBadRequest)
 	case http.MethodPost:
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
@@ -106,21 +144,19 @@ func (f *Face) serveCrypt(w http.ResponseWriter, r *http.Request) {
 			}
 			return // the caller is gone
 		}
-		c, err := readCall(body, soapAction(r))
+		c, err := readCall(body, soapAction(r), svc.ns)
 		if err != nil {
 			var env *errEnvelope
 			errors.As(err, &env)
 			writeFault(w, env.version, env.msg)
 			return
 		}
-		switch c.operation {
-		case "Encrypt":
-			writeResult(w, c.version, "Encrypt", f.encrypt(r, c))
-		case "Decrypt":
-			writeResult(w, c.version, "Decrypt", f.decrypt(r, c))
-		default:
-			writeFault(w, c.version, "WSCryptDecrypt has no operation "+c.operation+" (it has Encrypt and Decrypt)")
+		op, ok := svc.ops[c.operation]
+		if !ok {
+			writeFault(w, c.version, svc.name+" has no operation "+c.operation)
+			return
 		}
+		writeResult(w, c.version, svc.ns, c.operation, svc.result, op(f, r, c))
 	default:
 		w.Header().Set("Allow", "GET, POST")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
