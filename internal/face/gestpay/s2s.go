@@ -19,15 +19,15 @@ import (
 
 // Gestpay's codes of WSs2s's own refusals.
 const (
-	codeSettleExceeds    = 58   // the amount settled exceeds the authorized amount
-	codeTxNotFound       = 2011 // no transaction of the shop with those ids
-	codeRefundExceeds    = 2014
-	codeTxIDsEmpty       = 2016 // neither bankTransactionId nor shopTransactionId
-	codeNotDeletable     = 2017
-	codeNotRefundable    = 2018
-	codeNotSettleable    = 2019
-	codeMissingTransKey  = 1154
-	codeNotAllowed       = 4100 // an operation the shop has no contract for
+	codeSettleExceeds   = 58   // the amount settled exceeds the authorized amount
+	codeTxNotFound      = 2011 // no transaction of the shop with those ids
+	codeRefundExceeds   = 2014
+	codeTxIDsEmpty      = 2016 // neither bankTransactionId nor shopTransactionId
+	codeNotDeletable    = 2017
+	codeNotRefundable   = 2018
+	codeNotSettleable   = 2019
+	codeMissingTransKey = 1154
+	codeNotAllowed      = 4100 // an operation the shop has no contract for
 )
 
 // s2sOps are WSs2s's operations, by their exact names.
