@@ -91,16 +91,62 @@ func (s *Service) validatePayment(in *PaymentInput) error {
 			v.Add("expires_at", "past", "must be in the future")
 		}
 	}
-	if len(in.Metadata) > 50 {
+	checkMetadata(&v, in.Metadata)
+	return v.Err()
+}
+
+// checkMetadata checks a payment's metadata: at most 50 keys of 1 to 40
+// characters, values of at most 500.
+func checkMetadata(v *pasarela.Validation, m map[string]string) {
+	if len(m) > 50 {
 		v.Add("metadata", "too_many", "may have at most 50 keys")
 	}
-	for k, val := range in.Metadata {
+	for k, val := range m {
 		if len(k) == 0 || len(k) > 40 || len(val) > 500 {
 			v.Add("metadata", "size", "keys must have 1 to 40 characters and values at most 500")
 			break
 		}
 	}
-	return v.Err()
+}
+
+// SetPaymentMetadata changes metadata entries of a payment of the
+// application: each key of set takes its value, and an empty value removes
+// the key. The result is checked as metadata is when a payment is created.
+func (s *Service) SetPaymentMetadata(ctx context.Context, appID, id int64, set map[string]string) (*pasarela.Payment, error) {
+	p, err := s.paymentWriter(ctx, appID)
+	if err != nil {
+		return nil, err
+	}
+	var out *pasarela.Payment
+	err = s.db.Update(ctx, func(tx *store.Tx) error {
+		pay, err := tx.GetPayment(ctx, p.ClientID, appID, id)
+		if err != nil {
+			return err
+		}
+		meta := make(map[string]string, len(pay.Metadata)+len(set))
+		for k, v := range pay.Metadata {
+			meta[k] = v
+		}
+		for k, v := range set {
+			if v == "" {
+				delete(meta, k)
+			} else {
+				meta[k] = v
+			}
+		}
+		var v pasarela.Validation
+		checkMetadata(&v, meta)
+		if err := v.Err(); err != nil {
+			return err
+		}
+		pay.Metadata, pay.UpdatedAt = meta, s.now()
+		if err := tx.UpdatePayment(ctx, pay); err != nil {
+			return err
+		}
+		out = pay
+		return nil
+	})
+	return out, err
 }
 
 // usableConfigs returns the enabled configs of an application a payment may

@@ -32,16 +32,17 @@ const (
 
 // s2sOps are WSs2s's operations, by their exact names.
 var s2sOps = map[string]func(*Face, *http.Request, *call) []node{
-	"callPagamS2S":         (*Face).pagamS2S,
-	"callSettleS2S":        (*Face).settleS2S,
-	"callDeleteS2S":        (*Face).deleteS2S,
-	"callRefundS2S":        (*Face).refundS2S,
-	"callReadTrxS2S":       (*Face).readTrxS2S,
-	"CallIdealListS2S":     (*Face).idealListS2S,
-	"CallMyBankListS2S":    (*Face).myBankListS2S,
-	"CallUpdateOrderS2S":   notEnabled("RiskifiedUpdateOrder"),
-	"callRenounce":         notEnabled("Renounce"),
-	"callDeviceActivation": notEnabled("DeviceActivation"),
+	"callPagamS2S":             (*Face).pagamS2S,
+	"callSettleS2S":            (*Face).settleS2S,
+	"callDeleteS2S":            (*Face).deleteS2S,
+	"callRefundS2S":            (*Face).refundS2S,
+	"callReadTrxS2S":           (*Face).readTrxS2S,
+	"CallIdealListS2S":         (*Face).idealListS2S,
+	"CallMyBankListS2S":        (*Face).myBankListS2S,
+	"CallUpdateCustomParamS2S": (*Face).updateCustomParamS2S,
+	"CallUpdateOrderS2S":       notEnabled("RiskifiedUpdateOrder"),
+	"callRenounce":             notEnabled("Renounce"),
+	"callDeviceActivation":     notEnabled("DeviceActivation"),
 }
 
 // s2sAnswer is a GestPayS2S: the elements every operation has, then its
@@ -437,4 +438,53 @@ func (f *Face) refundS2S(r *http.Request, c *call) []node {
 		return f.s2sFail(r, "callRefundS2S", txType, err, lang)
 	}
 	return s2sAnswer(txType, "OK", codeOK, descriptionLang(lang), ids(pay)...)
+}
+
+// updateCustomParamS2S is CallUpdateCustomParamS2S: one parameter of a
+// transaction's customInfo set to a new value (added when it was not
+// there), under Encrypt's rules for customInfo.
+func (f *Face) updateCustomParamS2S(r *http.Request, c *call) []node {
+	const txType = "UpdateCustomParam"
+	r, p, lang, err := f.shopCall(r, c)
+	if err != nil {
+		return f.s2sFail(r, "CallUpdateCustomParamS2S", txType, err, lang)
+	}
+	pay, err := f.transaction(r, p.ApplicationID, c.fields["bankTransactionId"], c.fields["shopTransactionId"])
+	if err == nil {
+		name, value := strings.TrimSpace(c.fields["paramName"]), strings.TrimSpace(c.fields["paramValue"])
+		var info string
+		if info, err = setCustomParam(pay.Metadata[metaCustomInfo]+pay.Metadata[metaCustomInfo2], name, value); err == nil {
+			first, rest := splitRunes(info, metaMaxValue)
+			pay, err = f.svc.SetPaymentMetadata(r.Context(), p.ApplicationID, pay.ID,
+				map[string]string{metaCustomInfo: first, metaCustomInfo2: rest})
+		}
+	}
+	if err != nil {
+		return f.s2sFail(r, "CallUpdateCustomParamS2S", txType, err, lang)
+	}
+	return s2sAnswer(txType, "OK", codeOK, descriptionLang(lang), append(ids(pay),
+		customInfoNodes(pay.Metadata[metaCustomInfo]+pay.Metadata[metaCustomInfo2]))...)
+}
+
+// setCustomParam is customInfo info with parameter name set to value, or
+// a customInfo code when the result breaks its rules.
+func setCustomParam(info, name, value string) (string, error) {
+	if name == "" {
+		return "", fail(codeParamNoName)
+	}
+	var params []string
+	found := false
+	if info != "" {
+		for _, p := range strings.Split(info, customInfoSeparator) {
+			if n, _, _ := strings.Cut(p, "="); n == name {
+				p, found = name+"="+value, true
+			}
+			params = append(params, p)
+		}
+	}
+	if !found {
+		params = append(params, name+"="+value)
+	}
+	out := strings.Join(params, customInfoSeparator)
+	return out, checkCustomInfo(out)
 }

@@ -223,6 +223,16 @@ func TestS2S(t *testing.T) {
 			want(t, "read a deleted one", r, "TransactionState", "CAN")
 			e.ledgerBalanced()
 		})
+		t.Run("a custom parameter updated", func(t *testing.T) {
+			r := e.payS2S(e.A, "S2S-CP", "3.00", "4242424242424242", "customInfo", "store=Roma*P1*till=4")
+			want(t, "paid", r, "TransactionResult", "OK")
+			r = e.s2s("CallUpdateCustomParamS2S", auth("shopTransactionId", "S2S-CP", "paramName", "till", "paramValue", "7")...)
+			want(t, "updated", r, "TransactionResult", "OK", "CustomInfo.STORE", "Roma", "CustomInfo.TILL", "7")
+			r = e.s2s("CallUpdateCustomParamS2S", auth("shopTransactionId", "S2S-CP", "paramName", "note", "paramValue", "a<b")...)
+			want(t, "a forbidden character", r, "TransactionResult", "KO", "ErrorCode", "1105")
+			r = e.s2s("CallUpdateCustomParamS2S", auth("shopTransactionId", "S2S-CP", "paramName", "extra", "paramValue", "1")...)
+			want(t, "added", r, "TransactionResult", "OK", "CustomInfo.EXTRA", "1", "CustomInfo.TILL", "7")
+		})
 		t.Run("operations without a contract, bank lists", func(t *testing.T) {
 			for _, op := range []string{"CallUpdateOrderS2S", "callRenounce", "callDeviceActivation"} {
 				want(t, op, e.s2s(op, auth()...), "TransactionResult", "KO", "ErrorCode", "4100")
