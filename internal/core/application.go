@@ -46,8 +46,8 @@ const (
 )
 
 // notifyEvents are the events the notification endpoint hears of: each
-// outcome of a payment.
-var notifyEvents = []string{"payment.completed", "payment.authorized", "payment.failed"}
+// outcome of a payment, expiry (nobody paid in time) included.
+var notifyEvents = []string{"payment.completed", "payment.authorized", "payment.failed", "payment.expired"}
 
 // NewApplication is an application as created or re-keyed: the only moment
 // its API key exists in clear.

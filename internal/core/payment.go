@@ -30,7 +30,10 @@ type PaymentInput struct {
 	CancelURL      string
 	Language       string
 	ExpiresAt      *time.Time
-	Metadata       map[string]string
+	// TTL, when ExpiresAt is not given, is how long after its creation the
+	// payment expires (by the gateway's clock).
+	TTL      time.Duration
+	Metadata map[string]string
 }
 
 // Languages the hosted pages speak; others fall back to English.
@@ -219,6 +222,10 @@ func (s *Service) CreatePayment(ctx context.Context, appID int64, in PaymentInpu
 	// One read checks access, then (after validating the input, in the same
 	// order as ever) the configs. Reading on the read pool keeps the single
 	// writer free; a config removed meanwhile is skipped when the buyer pays.
+	if in.ExpiresAt == nil && in.TTL > 0 {
+		t := s.now().Add(in.TTL)
+		in.ExpiresAt = &t
+	}
 	var p *pasarela.Principal
 	var replay *Replay
 	gen := s.configs.generation()

@@ -232,7 +232,7 @@ func (f *Face) doEncrypt(r *http.Request, c *call) (string, string, error) {
 	ref := in.payment.MerchantRef
 	in.payment.ReturnURL = f.pageURL(key, shop, p.ApplicationID, ref, kindPage)
 	in.payment.CancelURL = f.pageURL(key, shop, p.ApplicationID, ref, kindCancel)
-	in.payment.SingleAttempt = true
+	in.payment.SingleAttempt, in.payment.TTL = true, f.cfg.PaymentTTL
 	pay, _, err := f.svc.CreatePayment(r.Context(), p.ApplicationID, in.payment, nil)
 	// The core keeps one payment per reference of an application.
 	if e := pasarela.AsError(err); e.Kind == pasarela.KindConflict && e.Field == "merchant_ref" {

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/core"
@@ -43,6 +44,10 @@ var s2sPaths = []string{Prefix + "/gestpayws/wss2s.asmx"}
 // Config holds the face's settings; the zero value is the default. Shops'
 // own settings are their applications'.
 type Config struct {
+	// PaymentTTL is how long a string of Encrypt (and callPagamS2S's
+	// payment) may be paid: a payment nobody paid by then expires, and
+	// the shop hears KO 1143 (default 24 hours).
+	PaymentTTL time.Duration
 	// IdealBanks and MyBankBanks are the banks CallIdealListS2S and
 	// CallMyBankListS2S answer: those the acquirer offers. Empty, the
 	// sandbox's few.
@@ -59,6 +64,9 @@ type Face struct {
 
 // New returns the face.
 func New(svc *core.Service, log *slog.Logger, cfg Config) *Face {
+	if cfg.PaymentTTL <= 0 {
+		cfg.PaymentTTL = 24 * time.Hour
+	}
 	return &Face{svc: svc, log: log, cfg: cfg}
 }
 
@@ -192,14 +200,15 @@ func (f *Face) authenticate(r *http.Request, c *call) (*http.Request, *pasarela.
 	return r.WithContext(pasarela.WithPrincipal(r.Context(), p)), p, pages, nil
 }
 
-// descriptionLang is the language a shop's answers describe codes in:
-// Gestpay's texts are Italian (its default, which merchant code
-// string-matches) and English, which every other language gets.
+// descriptionLang is the language a shop's SOAP answers describe codes in:
+// Gestpay wrote its texts in Italian, its default, which merchant code
+// string-matches ("Transazione abbandonata dal compratore"), and English.
+// Only an English shop gets English; any other gets Italian, as on Gestpay.
 func descriptionLang(shopLang string) string {
-	if shopLang == "" || shopLang == "it" {
-		return "it"
+	if shopLang == "en" {
+		return "en"
 	}
-	return "en"
+	return "it"
 }
 
 // cryptKey is the key crypt strings are signed with: one for the whole

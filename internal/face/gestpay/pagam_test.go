@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/core"
@@ -251,6 +252,18 @@ func TestPaymentPage(t *testing.T) {
 			}
 			if r := e.encrypt(orderOf(e.B, "URL-EN", "-1")...); r["ErrorDescription"] != "Not numeric amount" {
 				t.Errorf("Encrypt error in English: %v", r)
+			}
+		})
+		t.Run("a string nobody paid in a day expires: KO 1143", func(t *testing.T) {
+			s := e.mustEncrypt(orderOf(e.A, "PAGE-LATE", "1.00")...)
+			e.Clk.Advance(25 * time.Hour)
+			status, _, body := e.buyer().do("GET", "/gestpay/pagam/pagam.aspx?a="+e.A.App.ShopLogin+"&b="+s, nil)
+			if status != 400 || !strings.Contains(body, "1137") {
+				t.Fatalf("pagam.aspx after a day: %d\n%s", status, body)
+			}
+			r := e.call("Decrypt", "shopLogin", e.A.App.ShopLogin, "CryptedString", s, "apikey", e.A.App.APIKey)
+			if r["TransactionResult"] != "KO" || r["ErrorCode"] != "1143" {
+				t.Fatalf("Decrypt of an expired payment: %v", r)
 			}
 		})
 		t.Run("esito refuses strings it did not make", func(t *testing.T) {

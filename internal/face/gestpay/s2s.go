@@ -184,7 +184,7 @@ func (f *Face) pagamCard(r *http.Request, c *call, key []byte, shop string, p *p
 	}
 	card := pasarela.CardInput{Name: strings.TrimSpace(c.fields["buyerName"]), Number: number, ExpMonth: month,
 		ExpYear: year, CVC: strings.TrimSpace(c.fields["cvv"])}
-	in.payment.SingleAttempt = true
+	in.payment.SingleAttempt, in.payment.TTL = true, f.cfg.PaymentTTL
 	pay, _, err := f.svc.CreatePayment(r.Context(), p.ApplicationID, in.payment, nil)
 	if e := pasarela.AsError(err); e.Kind == pasarela.KindConflict && e.Field == "merchant_ref" {
 		pay, err = f.again(r, p.ApplicationID, in.payment)
