@@ -90,10 +90,13 @@ type PageSettings struct {
 	NotifyWebhook int64
 }
 
-// AccessSettings say who may call the API for the application without its
-// key. With no AllowedIPs the key is always required; with some, a caller
-// from outside them is refused even with the key, and one from inside needs
-// no key unless RequireKey is set.
+// AccessSettings say who may call, for the application, the protocols that
+// name their shop in each request and check its caller's address (Gestpay's
+// SOAP services, through core.AuthenticateShop), without its key. With no
+// AllowedIPs the key is always required; with some, a caller from outside
+// them is refused even with the key, and one from inside needs no key
+// unless RequireKey is set. APIs that take the key alone (PayREST) do not
+// read them: the key is their only credential.
 type AccessSettings struct {
 	AllowedIPs []netip.Prefix // masked prefixes; a single address is a /32 or /128
 	RequireKey bool

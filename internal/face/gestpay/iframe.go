@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/mail"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -107,6 +108,17 @@ func serveAsset(w http.ResponseWriter, r *http.Request, a asset) {
 	h.Set("ETag", a.etag)
 	h.Set("X-Content-Type-Options", "nosniff")
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
+}
+
+// publicOrigin is the origin of the gateway's public URL: behind a TLS
+// proxy the request itself may not say https (a proxy not among the
+// trusted ones), while the page the buyer loaded did.
+func (f *Face) publicOrigin() string {
+	u, err := url.Parse(f.svc.PublicURL())
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // ownOrigin is the gateway's origin as the request reached it: https when
@@ -240,7 +252,7 @@ func (f *Face) serveSend(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	if !strings.EqualFold(r.Header.Get("Origin"), ownOrigin(r)) {
+	if origin := r.Header.Get("Origin"); !strings.EqualFold(origin, ownOrigin(r)) && !strings.EqualFold(origin, f.publicOrigin()) {
 		http.Error(w, "forbidden: this address takes requests from the gateway's payment page only", http.StatusForbidden)
 		return
 	}
@@ -344,6 +356,9 @@ func (f *Face) sendCard(r *http.Request, key []byte, shop string, pay *pasarela.
 		name = pay.Metadata[metaBuyerName]
 	}
 	number := strings.NewReplacer(" ", "", "-", "").Replace(req.CC)
+	if !cardLength(number) {
+		return answerOf(codeCardLength, lang)
+	}
 	c, err := f.svc.PayWithCard(r.Context(), pay.CheckoutToken, pasarela.CardInput{Name: name, Number: number,
 		ExpMonth: month, ExpYear: year, CVC: strings.TrimSpace(req.CVV2)})
 	if err != nil {
@@ -352,6 +367,12 @@ func (f *Face) sendCard(r *http.Request, key []byte, shop string, pay *pasarela.
 		return answerOf(code, lang)
 	}
 	return f.outcome(key, shop, c.Payment, lang)
+}
+
+// cardLength reports a card number of 13 to 19 digits, Gestpay's rule
+// (1119), stricter than the core's 12.
+func cardLength(number string) bool {
+	return pasarela.Digits(number) && len(number) >= 13 && len(number) <= 19
 }
 
 // twoDigits reads an expiry's month or year as Gestpay takes them: one or

@@ -158,8 +158,11 @@ func (f *Face) servePagam3d(w http.ResponseWriter, r *http.Request) {
 	v := issuerView{Lang: lang, Title: text("3ds.title", lang), Note: text("3ds.note", lang), Return: p.c}
 	if r.Method == http.MethodPost && (p.answer != "" || p.check != "") {
 		// The buyer's answer. The check field, signed for this payment,
-		// proves the form is the one this page gave: no other site can
-		// make the buyer's browser answer for them.
+		// proves the answer comes from a form this page gave for it: a
+		// site that never saw the payment's VBVRisp cannot make one. It
+		// is the same for every view of the payment, so whoever holds the
+		// VBVRisp (the shop) can answer too: this page stands in for the
+		// sandbox's issuer only, and no money moves without a real one.
 		ck, ok := openCrypt(key, p.a, p.check)
 		if !ok || ck.kind != kindIssuer || ck.appID != pay.ApplicationID || ck.payment != pay.ID ||
 			(p.answer != answerApprove && p.answer != answerFail) {

@@ -174,6 +174,9 @@ func (f *Face) pagamCard(r *http.Request, c *call, key []byte, shop string, p *p
 	if number == "" || strings.TrimSpace(c.fields["expiryMonth"]) == "" || strings.TrimSpace(c.fields["expiryYear"]) == "" {
 		return nil, fail(codeCardMissing)
 	}
+	if !cardLength(number) {
+		return nil, fail(codeCardLength)
+	}
 	month, ok := twoDigits(c.fields["expiryMonth"])
 	if !ok || month < 1 || month > 12 {
 		return nil, fail(codeExpMonth)

@@ -19,9 +19,10 @@ const tokenAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 // the card a payment was made with: its own value, or, for MASKEDPAN, a
 // token in Gestpay's shape, 16 characters: the card's first two and last
 // four digits around ten letters and digits. The ten are derived from the
-// processor's token of the card with the face's key, so one card has one
-// token and nothing about the number beyond what the shape shows can be
-// read from it.
+// processor's token of the card with the face's key: one processor token,
+// one TOKEN (a processor that tokenizes a card afresh for each payment, as
+// the sandbox does, gives each payment's card its own), and nothing about
+// the number beyond what the shape shows can be read from it.
 func cardToken(key []byte, c *pasarela.Card, asked string) string {
 	if asked != tokenMasked {
 		return asked

@@ -182,7 +182,8 @@
 
 	function yearCode(yy) {
 		yy = String(yy === undefined || yy === null ? "" : yy);
-		return yy.length === 2 && digits(yy) ? 0 : 1125;
+		// One or two digits, as the gateway takes them.
+		return yy.length >= 1 && yy.length <= 2 && digits(yy) ? 0 : 1125;
 	}
 
 	function check(cb, code) {
