@@ -2,6 +2,7 @@ package gestpay_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -104,5 +105,82 @@ func TestRealClients(t *testing.T) {
 				}
 			}
 		}
+	})
+}
+
+// s2s runs the client's WSs2s script: operation op with params, as the
+// merchant's back office calls it.
+func (c soapClient) s2s(t *testing.T, wsdl, version, op string, params map[string]string) map[string]any {
+	t.Helper()
+	script := strings.Replace(c.argv[1], "client.", "s2s.", 1)
+	b, err := json.Marshal(params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return soapClient{c.name, []string{c.argv[0], script}}.run(t, wsdl, version, op, string(b))
+}
+
+// TestRealClientsS2S: PHP's SoapClient and python's zeep read WSs2s's
+// WSDL and run a shop's back office over SOAP 1.1 and 1.2: pay with a card,
+// settle part of it, refund part of that, and read the transaction with
+// its events.
+func TestRealClientsS2S(t *testing.T) {
+	t.Parallel()
+	clients := soapClients(t)
+	if len(clients) == 0 {
+		t.Skip("no SOAP client installed: apt-get install php-cli php-soap python3-zeep")
+	}
+	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		e.manualCapture(e.A)
+		a := e.A.App
+		wsdl := e.URL + "/gestpay/GestPayWS/WsS2S.asmx?wsdl"
+		for _, c := range clients {
+			for _, v := range []string{"1.1", "1.2"} {
+				ref := "S2S-" + c.name + "-" + v
+				call := func(op string, params map[string]string) map[string]any {
+					t.Helper()
+					params["shopLogin"], params["apikey"] = a.ShopLogin, a.APIKey
+					r := c.s2s(t, wsdl, v, op, params)
+					if r["_envelope"] != v {
+						t.Fatalf("%s %s went as SOAP %v", c.name, op, r["_envelope"])
+					}
+					return r
+				}
+				r := call("callPagamS2S", map[string]string{"uicCode": "242", "amount": "80.00", "shopTransactionId": ref,
+					"cardNumber": "4775718800002026", "expiryMonth": "05", "expiryYear": "35", "cvv": "999",
+					"buyerName": "Mario Rossi", "customInfo": "ORDER=77"})
+				info, _ := r["CustomInfo"].(map[string]any)
+				bank, _ := r["BankTransactionID"].(string)
+				if r["TransactionType"] != "PAGAM" || r["TransactionResult"] != "OK" || bank == "" || info["ORDER"] != "77" {
+					t.Fatalf("%s SOAP %s callPagamS2S: %v", c.name, v, r)
+				}
+				r = call("callSettleS2S", map[string]string{"uicCode": "242", "amount": "50.00", "shopTransID": ref, "bankTransID": bank})
+				if r["TransactionResult"] != "OK" || r["BankTransactionID"] != bank {
+					t.Fatalf("%s SOAP %s callSettleS2S: %v", c.name, v, r)
+				}
+				r = call("callRefundS2S", map[string]string{"uicCode": "242", "amount": "20.00", "shopTransactionId": ref,
+					"bankTransactionId": bank})
+				if r["TransactionResult"] != "OK" {
+					t.Fatalf("%s SOAP %s callRefundS2S: %v", c.name, v, r)
+				}
+				r = call("callReadTrxS2S", map[string]string{"bankTransactionId": bank})
+				events, _ := r["Events"].(map[string]any)
+				list, _ := events["event"].([]any)
+				var types []string
+				for _, ev := range list {
+					m, _ := ev.(map[string]any)
+					types = append(types, fmt.Sprint(m["eventtype"], " ", m["eventamount"]))
+				}
+				if r["TransactionState"] != "STO" || strings.Join(types, ", ") != "AUT 80.00, MOV 50.00, STO 20.00" {
+					t.Fatalf("%s SOAP %s callReadTrxS2S: %v (events %v)", c.name, v, r, types)
+				}
+				r = call("callRefundS2S", map[string]string{"uicCode": "242", "amount": "30.01", "bankTransactionId": bank})
+				if r["TransactionResult"] != "KO" || r["ErrorCode"] != "2014" {
+					t.Fatalf("%s SOAP %s refund past the settled amount: %v", c.name, v, r)
+				}
+			}
+		}
+		e.ledgerBalanced()
 	})
 }
