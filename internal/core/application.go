@@ -43,11 +43,15 @@ type ApplicationInput struct {
 const (
 	maxPageURL    = 2000 // what Gestpay's back office accepts for its response URLs
 	maxAllowedIPs = 100
+	// minPrefix4 and minPrefix6 bound how wide an allowed range may be: at
+	// most 65,536 IPv4 addresses, or an IPv6 /32.
+	minPrefix4 = 16
+	minPrefix6 = 32
 )
 
 // notifyEvents are the events the notification endpoint hears of: each
-// outcome of a payment.
-var notifyEvents = []string{"payment.completed", "payment.authorized", "payment.failed"}
+// outcome of a payment, expiry (nobody paid in time) included.
+var notifyEvents = []string{"payment.completed", "payment.authorized", "payment.failed", "payment.expired"}
 
 // NewApplication is an application as created or re-keyed: the only moment
 // its API key exists in clear.
@@ -163,6 +167,11 @@ func checkPageURL(v *pasarela.Validation, field string, value *string) string {
 	if u.User != nil {
 		v.Add(field, "url", "must not carry a user name or password")
 	}
+	if strings.Contains(*value, "#") {
+		// Faces add their query to these URLs; after a fragment it would
+		// never reach the merchant's server.
+		v.Add(field, "url", "must not have a fragment (#…)")
+	}
 	return *value
 }
 
@@ -183,11 +192,34 @@ func checkAllowedIPs(v *pasarela.Validation, raw []string) []netip.Prefix {
 			v.Add("access.allowed_ips["+strconv.Itoa(i)+"]", "ip", "must be an IP address or a CIDR prefix such as 192.0.2.0/24")
 			continue
 		}
+		if !privateRange(p) && ((p.Addr().Is4() && p.Bits() < minPrefix4) || (p.Addr().Is6() && p.Bits() < minPrefix6)) {
+			// A callers' list lets its addresses in without the key: a
+			// public range as wide as a country's is no list at all.
+			v.Add("access.allowed_ips["+strconv.Itoa(i)+"]", "prefix_too_broad",
+				"must be at most a /"+strconv.Itoa(minPrefix4)+" (IPv4) or /"+strconv.Itoa(minPrefix6)+" (IPv6) range")
+			continue
+		}
 		if !contains(out, p) {
 			out = append(out, p)
 		}
 	}
 	return out
+}
+
+// privateRanges are the address ranges of private networks, which an
+// allow-list may name whole (a company's 10.0.0.0/8).
+var privateRanges = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("172.16.0.0/12"),
+	netip.MustParsePrefix("192.168.0.0/16"), netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("100.64.0.0/10"),
+	netip.MustParsePrefix("fc00::/7"), netip.MustParsePrefix("::1/128")}
+
+// privateRange reports whether p lies within a private network's range.
+func privateRange(p netip.Prefix) bool {
+	for _, r := range privateRanges {
+		if r.Bits() <= p.Bits() && r.Contains(p.Addr()) {
+			return true
+		}
+	}
+	return false
 }
 
 func parseAllowedIP(s string) (netip.Prefix, bool) {

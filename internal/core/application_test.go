@@ -124,6 +124,11 @@ func TestApplicationSettingsInvalid(t *testing.T) {
 			{"a prefix too long", core.ApplicationInput{AllowedIPs: pasarela.Set([]string{"10.0.0.0/33"})}, "access.allowed_ips[0]", "ip"},
 			{"an address with a zone", core.ApplicationInput{AllowedIPs: pasarela.Set([]string{"fe80::1%eth0"})}, "access.allowed_ips[0]", "ip"},
 			{"an empty entry", core.ApplicationInput{AllowedIPs: pasarela.Set([]string{""})}, "access.allowed_ips[0]", "ip"},
+			{"the whole internet", core.ApplicationInput{AllowedIPs: pasarela.Set([]string{"0.0.0.0/0"})}, "access.allowed_ips[0]", "prefix_too_broad"},
+			{"a public /8", core.ApplicationInput{AllowedIPs: pasarela.Set([]string{"10.0.0.0/8", "203.0.0.0/8"})}, "access.allowed_ips[1]", "prefix_too_broad"},
+			{"all of IPv6", core.ApplicationInput{AllowedIPs: pasarela.Set([]string{"::/0"})}, "access.allowed_ips[0]", "prefix_too_broad"},
+			{"a private range wider than its network", core.ApplicationInput{AllowedIPs: pasarela.Set([]string{"10.0.0.0/7"})}, "access.allowed_ips[0]", "prefix_too_broad"},
+			{"a URL with a fragment", core.ApplicationInput{NotifyURL: pasarela.Set("https://shop.example/s2s#x"), NotifyFormat: pasarela.FormatGestpay}, "pages.notify_url", "url"},
 			{"too many entries", core.ApplicationInput{AllowedIPs: pasarela.Set(many)}, "access.allowed_ips", "too_many"},
 		} {
 			_, err := e.svc.UpdateApplication(e.admin(), e.appID(), tt.in, false)
@@ -161,7 +166,7 @@ func TestApplicationNotifyWebhook(t *testing.T) {
 			h := hooks[0]
 			if h.Method != "GET" || !slices.Equal(h.Targets, []string{target}) || h.Entity != pasarela.EntityPayment ||
 				h.Format != format || h.Disabled ||
-				!slices.Equal(h.Events, []string{"payment.completed", "payment.authorized", "payment.failed"}) {
+				!slices.Equal(h.Events, []string{"payment.completed", "payment.authorized", "payment.failed", "payment.expired"}) {
 				t.Errorf("%s: webhook %+v, want GET %s in format %s", what, h, target, format)
 			}
 			if a := e.mustGetApp(); a.Pages.NotifyWebhook != h.ID || a.Pages.NotifyURL != target {

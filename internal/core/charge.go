@@ -191,6 +191,9 @@ func (s *Service) settle(ctx context.Context, pay *pasarela.Payment, a *attempt,
 		switch a.result.Outcome {
 		case processor.Captured:
 			cur.Captured = cur.Amount
+			if a.result.Amount > 0 && a.result.Amount < cur.Amount {
+				cur.Captured = a.result.Amount // a partial capture
+			}
 			if err := s.transition(ctx, tx, cur, pasarela.StatusCompleted); err != nil {
 				return err
 			}
@@ -290,6 +293,14 @@ func (s *Service) processorOf(ctx context.Context, pay *pasarela.Payment) (proce
 
 // CapturePayment takes the money of an authorized payment.
 func (s *Service) CapturePayment(ctx context.Context, appID, id int64) (*pasarela.Payment, error) {
+	return s.CaptureAmount(ctx, appID, id, 0)
+}
+
+// CaptureAmount takes amount (minor units; 0 for all of it) of an
+// authorized payment. A partial capture releases the rest, as acquirers do
+// with one capture per authorization: the payment is completed with what
+// was captured, and refunds are bounded by it.
+func (s *Service) CaptureAmount(ctx context.Context, appID, id, amount int64) (*pasarela.Payment, error) {
 	p, err := s.paymentWriter(ctx, appID)
 	if err != nil {
 		return nil, err
@@ -297,16 +308,26 @@ func (s *Service) CapturePayment(ctx context.Context, appID, id int64) (*pasarel
 	if err := s.ownPayment(ctx, p.ClientID, appID, id); err != nil {
 		return nil, err
 	}
+	if amount < 0 {
+		return nil, pasarela.Invalid("amount", "amount", "must be greater than zero")
+	}
 	pay, err := s.claim(ctx, p.ClientID, id, pasarela.StatusAuthorized)
 	if err != nil {
 		return nil, capitalize(err, "cannot capture")
+	}
+	if amount == 0 {
+		amount = pay.Amount
+	}
+	if amount > pay.Amount {
+		s.release(ctx, pay, pasarela.StatusAuthorized, "", "")
+		return nil, pasarela.Invalid("amount", "capture_exceeds", "must be at most the authorized amount")
 	}
 	proc, opts, row, err := s.processorOf(ctx, pay)
 	if err != nil {
 		s.release(ctx, pay, pasarela.StatusAuthorized, "", "")
 		return nil, err
 	}
-	res, err := proc.Capture(ctx, opts, pay.ProcessorRef, pay.Amount)
+	res, err := proc.Capture(ctx, opts, pay.ProcessorRef, amount)
 	if err != nil || res.Outcome != processor.Captured {
 		s.release(ctx, pay, pasarela.StatusAuthorized, processor.CodeProcessingError, "the capture failed; try again")
 		if err == nil {

@@ -215,7 +215,15 @@ func (s *Service) startAttempt(ctx context.Context, token string, flow processor
 	if len(chosen) == 0 {
 		return c, nil, nil, pasarela.Errorf(pasarela.KindInvalid, "no_gateway", "this way of paying is not offered for this payment")
 	}
-	pay, err := s.claim(ctx, c.Payment.ClientID, c.Payment.ID, pasarela.StatusPending, pasarela.StatusRequiresAction)
+	// A payment waiting for its buyer's step may be tried again with
+	// another card, unless it allows a single attempt: then that step is
+	// its attempt, and a second card could be charged while the first
+	// charge is still open at its processor.
+	from := []pasarela.PaymentStatus{pasarela.StatusPending, pasarela.StatusRequiresAction}
+	if c.Payment.SingleAttempt {
+		from = from[:1]
+	}
+	pay, err := s.claim(ctx, c.Payment.ClientID, c.Payment.ID, from...)
 	if err != nil {
 		if pasarela.AsError(err).Code == "payment_state" {
 			return c, nil, nil, errNotPayable
@@ -440,9 +448,10 @@ func (s *Service) ShopPayment(ctx context.Context, shopLogin string, ref ShopRef
 
 // AbandonCheckout records that the buyer left the page of a single-attempt
 // payment without paying (its page's cancel link): that is the payment's
-// outcome, a failure with the code processor.CodeBuyerCanceled. A payment
-// that is not waiting for a first attempt is left as it is and returned, so
-// a late or repeated cancel changes nothing that happened.
+// outcome, a failure with the code processor.CodeBuyerCanceled. Only a
+// pending payment is abandoned (one not tried yet, or whose try failed
+// before any processor answered); any other is left as it is and returned,
+// so a late or repeated cancel changes nothing that happened.
 func (s *Service) AbandonCheckout(ctx context.Context, token string) (*Checkout, error) {
 	c, err := s.OpenCheckout(ctx, token)
 	if err != nil {

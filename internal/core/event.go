@@ -231,8 +231,11 @@ func (r Renderers) Render(format string, e *pasarela.Event, to Recipient) (Rende
 }
 
 // WithQuery adds a raw query to a URL that may have one already (a shop's
-// "/?wc-api=…" notification URL).
+// "/?wc-api=…" notification URL), before its fragment if it has one.
 func WithQuery(target, rawQuery string) string {
+	if i := strings.IndexByte(target, '#'); i >= 0 {
+		return WithQuery(target[:i], rawQuery) + target[i:]
+	}
 	switch {
 	case rawQuery == "":
 		return target

@@ -30,7 +30,10 @@ type PaymentInput struct {
 	CancelURL      string
 	Language       string
 	ExpiresAt      *time.Time
-	Metadata       map[string]string
+	// TTL, when ExpiresAt is not given, is how long after its creation the
+	// payment expires (by the gateway's clock).
+	TTL      time.Duration
+	Metadata map[string]string
 }
 
 // Languages the hosted pages speak; others fall back to English.
@@ -91,16 +94,62 @@ func (s *Service) validatePayment(in *PaymentInput) error {
 			v.Add("expires_at", "past", "must be in the future")
 		}
 	}
-	if len(in.Metadata) > 50 {
+	checkMetadata(&v, in.Metadata)
+	return v.Err()
+}
+
+// checkMetadata checks a payment's metadata: at most 50 keys of 1 to 40
+// characters, values of at most 500.
+func checkMetadata(v *pasarela.Validation, m map[string]string) {
+	if len(m) > 50 {
 		v.Add("metadata", "too_many", "may have at most 50 keys")
 	}
-	for k, val := range in.Metadata {
+	for k, val := range m {
 		if len(k) == 0 || len(k) > 40 || len(val) > 500 {
 			v.Add("metadata", "size", "keys must have 1 to 40 characters and values at most 500")
 			break
 		}
 	}
-	return v.Err()
+}
+
+// SetPaymentMetadata changes metadata entries of a payment of the
+// application: each key of set takes its value, and an empty value removes
+// the key. The result is checked as metadata is when a payment is created.
+func (s *Service) SetPaymentMetadata(ctx context.Context, appID, id int64, set map[string]string) (*pasarela.Payment, error) {
+	p, err := s.paymentWriter(ctx, appID)
+	if err != nil {
+		return nil, err
+	}
+	var out *pasarela.Payment
+	err = s.db.Update(ctx, func(tx *store.Tx) error {
+		pay, err := tx.GetPayment(ctx, p.ClientID, appID, id)
+		if err != nil {
+			return err
+		}
+		meta := make(map[string]string, len(pay.Metadata)+len(set))
+		for k, v := range pay.Metadata {
+			meta[k] = v
+		}
+		for k, v := range set {
+			if v == "" {
+				delete(meta, k)
+			} else {
+				meta[k] = v
+			}
+		}
+		var v pasarela.Validation
+		checkMetadata(&v, meta)
+		if err := v.Err(); err != nil {
+			return err
+		}
+		pay.Metadata, pay.UpdatedAt = meta, s.now()
+		if err := tx.UpdatePayment(ctx, pay); err != nil {
+			return err
+		}
+		out = pay
+		return nil
+	})
+	return out, err
 }
 
 // usableConfigs returns the enabled configs of an application a payment may
@@ -173,6 +222,10 @@ func (s *Service) CreatePayment(ctx context.Context, appID int64, in PaymentInpu
 	// One read checks access, then (after validating the input, in the same
 	// order as ever) the configs. Reading on the read pool keeps the single
 	// writer free; a config removed meanwhile is skipped when the buyer pays.
+	if in.ExpiresAt == nil && in.TTL > 0 {
+		t := s.now().Add(in.TTL)
+		in.ExpiresAt = &t
+	}
 	var p *pasarela.Principal
 	var replay *Replay
 	gen := s.configs.generation()

@@ -543,3 +543,18 @@ func TestWebhookFormat(t *testing.T) {
 		}
 	})
 }
+
+func TestWithQuery(t *testing.T) {
+	for _, c := range []struct{ target, query, want string }{
+		{"https://shop.example/s2s", "a=1&b=2", "https://shop.example/s2s?a=1&b=2"},
+		{"https://shop.example/?wc-api=X", "a=1", "https://shop.example/?wc-api=X&a=1"},
+		{"https://shop.example/?", "a=1", "https://shop.example/?a=1"},
+		{"https://shop.example/x?y=1&", "a=1", "https://shop.example/x?y=1&a=1"},
+		{"https://shop.example/x#top", "a=1", "https://shop.example/x?a=1#top"},
+		{"https://shop.example/x", "", "https://shop.example/x"},
+	} {
+		if got := core.WithQuery(c.target, c.query); got != c.want {
+			t.Errorf("WithQuery(%q, %q) = %q, want %q", c.target, c.query, got, c.want)
+		}
+	}
+}

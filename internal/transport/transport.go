@@ -139,8 +139,21 @@ func (ps Proxies) Resolve(r *http.Request) (ip string, secure bool) {
 	}
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		hop := strings.TrimSpace(hops[i])
+		a, err := netip.ParseAddr(hop)
 		if err != nil {
+			// Some balancers write the client's port too.
+			if ap, perr := netip.ParseAddrPort(hop); perr == nil {
+				a, err = ap.Addr(), nil
+			}
+		}
+		if err != nil {
+			if i == len(hops)-1 && hop != "" {
+				// The trusted proxy's own entry is unreadable: the client
+				// is unknown, rather than the proxy itself, which an
+				// allow-list may trust.
+				host = ""
+			}
 			break
 		}
 		host = a.Unmap().String()

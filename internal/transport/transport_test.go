@@ -23,7 +23,11 @@ func TestResolve(t *testing.T) {
 		{"trusted proxy", "127.0.0.1:4000", "198.51.100.2", "https", false, "198.51.100.2", true},
 		{"chain of proxies", "10.1.1.1:4000", "198.51.100.2, 10.2.2.2", "http", false, "198.51.100.2", false},
 		{"spoofed left-most hop ignored", "10.1.1.1:4000", "6.6.6.6, 198.51.100.2", "", false, "198.51.100.2", false},
-		{"garbage hop stops the walk", "127.0.0.1:4000", "nonsense", "", false, "127.0.0.1", false},
+		// The proxy's own entry unreadable: the client is unknown, not the
+		// proxy (which an allow-list may trust).
+		{"garbage from the proxy: unknown client", "127.0.0.1:4000", "nonsense", "", false, "", false},
+		{"garbage further left stops the walk", "10.1.1.1:4000", "nonsense, 10.2.2.2", "", false, "10.2.2.2", false},
+		{"a hop with its port", "127.0.0.1:4000", "198.51.100.2:5678", "", false, "198.51.100.2", false},
 		{"appended proto: the proxy's value counts", "127.0.0.1:4000", "", "https, http", false, "127.0.0.1", false},
 		{"appended proto over https", "127.0.0.1:4000", "", "http, https", false, "127.0.0.1", true},
 	} {

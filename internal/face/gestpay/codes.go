@@ -91,6 +91,17 @@ const (
 // compratore") and English. The English wording is Gestpay's published one;
 // the Italian ones recorded from the real service are kept verbatim.
 var descriptions = map[int][2]string{
+	codeSettleExceeds: {"Importo confermato superiore all'importo autorizzato", "Confirmed amount exceeds authorized amount"},
+	codeTxNotFound:    {"Transazione non trovata", "Transaction not found"},
+	codeRefundExceeds: {"Importo del rimborso superiore al saldo della transazione",
+		"You requested a refund operation with an amount exceeding transaction balance"},
+	// 2016 and 2017 in Italian as the real service answered them.
+	codeTxIDsEmpty:       {"Campi BANKTRANSACTIONID e SHOPTRANSACTIONID non valorizzati", "Fields BANKTRANSACTIONID and SHOPTRANSACTIONID are empty"},
+	codeNotDeletable:     {"Transazione non cancellabile", "Transaction can not be deleted"},
+	codeNotRefundable:    {"Transazione non rimborsabile", "Transaction can not be refunded"},
+	codeNotSettleable:    {"Transazione non movimentabile", "Transaction can not be settled"},
+	codeMissingTransKey:  {"Chiamata non accettata: parametro TransKey mancante", "Not accepterd call: missing parameter TransKey"},
+	codeNotAllowed:       {"Operazione non consentita", "Operation not allowed"},
 	codeOK:               {"Transazione correttamente effettuata", "Transaction correctly processed"},
 	codeDenied:           {"Autorizzazione negata", "Authorization denied"},
 	codeInsufficient:     {"Disponibilità insufficiente", "Insufficient credit"},

@@ -20,7 +20,8 @@ var cryptEncoding = base64.NewEncoding("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn
 // Decrypt reads both. A page reference is the face's own: it brings the
 // buyer from the hosted page back to the face (esito.aspx), naming the
 // payment by the shop's transaction id, which Encrypt knows before the
-// payment exists.
+// payment exists; a cancel reference is the page's cancel link, the only
+// one that abandons the payment.
 //
 // 3-D Secure adds four, each naming the payment it was made for: the
 // TransKey and the VBVRisp that js_GestPay.js hands the shop's page with
@@ -32,6 +33,7 @@ const (
 	kindRequest  byte = 'R'
 	kindResult   byte = 'S'
 	kindPage     byte = 'P'
+	kindCancel   byte = 'C'
 	kindTransKey byte = 'T'
 	kindVBVRisp  byte = 'V'
 	kindIssuer   byte = 'F'
@@ -97,7 +99,7 @@ func openCrypt(key []byte, shopLogin, s string) (c crypt, ok bool) {
 	switch c.kind {
 	case kindRequest, kindResult, kindTransKey, kindVBVRisp, kindIssuer:
 		return c, c.ref == ""
-	case kindPage:
+	case kindPage, kindCancel:
 		return c, c.ref != ""
 	case kindPaRes:
 		return c, c.ref == paResApproved || c.ref == paResRefused

@@ -229,8 +229,10 @@ func (f *Face) doEncrypt(r *http.Request, c *call) (string, string, error) {
 	}
 	// Gestpay's page gives the buyer one attempt and then returns to the
 	// shop with the outcome, through esito.aspx; so does its cancel link.
-	page := f.pageURL(key, shop, p.ApplicationID, in.payment.MerchantRef)
-	in.payment.ReturnURL, in.payment.CancelURL, in.payment.SingleAttempt = page, page, true
+	ref := in.payment.MerchantRef
+	in.payment.ReturnURL = f.pageURL(key, shop, p.ApplicationID, ref, kindPage)
+	in.payment.CancelURL = f.pageURL(key, shop, p.ApplicationID, ref, kindCancel)
+	in.payment.SingleAttempt, in.payment.TTL = true, f.cfg.PaymentTTL
 	pay, _, err := f.svc.CreatePayment(r.Context(), p.ApplicationID, in.payment, nil)
 	// The core keeps one payment per reference of an application.
 	if e := pasarela.AsError(err); e.Kind == pasarela.KindConflict && e.Field == "merchant_ref" {

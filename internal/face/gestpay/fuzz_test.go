@@ -18,7 +18,7 @@ func FuzzReadCall(f *testing.F) {
 	f.Add([]byte(`<Envelope/>`), "x")
 	f.Add([]byte(`<?xml version="1.0"?><!DOCTYPE a [<!ENTITY b "c">]><a>&b;</a>`), "")
 	f.Fuzz(func(t *testing.T, body []byte, action string) {
-		c, err := readCall(body, action)
+		c, err := readCall(body, action, nsCrypt)
 		if err != nil {
 			var env *errEnvelope
 			if !errors.As(err, &env) || (env.version != soap11 && env.version != soap12) || env.msg == "" {

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/core"
@@ -37,10 +38,22 @@ var cryptPaths = []string{
 	Prefix + "/crypthttp/wscryptdecrypt.asmx",
 }
 
-// Config holds the face's settings; none yet (the zero value is the
-// default). A shop's own settings are its application's (pages and access,
-// set through PayREST or the command line), not the face's.
-type Config struct{}
+// s2sPaths are WSs2s's (WsS2S, GestPayWS, WSS2S are the same in any case).
+var s2sPaths = []string{Prefix + "/gestpayws/wss2s.asmx"}
+
+// Config holds the face's settings; the zero value is the default. Shops'
+// own settings are their applications'.
+type Config struct {
+	// PaymentTTL is how long a string of Encrypt (and callPagamS2S's
+	// payment) may be paid: a payment nobody paid by then expires, and
+	// the shop hears KO 1143 (default 24 hours).
+	PaymentTTL time.Duration
+	// IdealBanks and MyBankBanks are the banks CallIdealListS2S and
+	// CallMyBankListS2S answer: those the acquirer offers. Empty, the
+	// sandbox's few.
+	IdealBanks  []Bank
+	MyBankBanks []Bank
+}
 
 // Face serves the Gestpay API over the core.
 type Face struct {
@@ -51,6 +64,9 @@ type Face struct {
 
 // New returns the face.
 func New(svc *core.Service, log *slog.Logger, cfg Config) *Face {
+	if cfg.PaymentTTL <= 0 {
+		cfg.PaymentTTL = 24 * time.Hour
+	}
 	return &Face{svc: svc, log: log, cfg: cfg}
 }
 
@@ -62,10 +78,12 @@ func (f *Face) Register(mux *http.ServeMux) {
 
 func (f *Face) serve(w http.ResponseWriter, r *http.Request) {
 	path := strings.ToLower(r.URL.Path)
-	for _, p := range cryptPaths {
-		if path == p {
-			f.serveCrypt(w, r)
-			return
+	for _, svc := range services {
+		for _, p := range svc.paths {
+			if path == p {
+				f.serveSOAP(w, r, svc)
+				return
+			}
 		}
 	}
 	switch path {
@@ -88,16 +106,44 @@ func (f *Face) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// serveCrypt is WSCryptDecrypt.asmx: GET ?wsdl is its description, POST a
-// SOAP call.
-func (f *Face) serveCrypt(w http.ResponseWriter, r *http.Request) {
+// service is one of Gestpay's SOAP services: where it answers (lower-cased
+// paths), its namespace, the element its results are wrapped in, its WSDL
+// and its operations, by their exact names.
+type service struct {
+	name   string
+	paths  []string
+	ns     string
+	result string
+	wsdl   string
+	ops    map[string]func(f *Face, r *http.Request, c *call) []node
+}
+
+// services are the face's SOAP services.
+var services []*service
+
+func init() {
+	// Built here rather than in the declaration: the operations refer to
+	// the face's methods, which refer back to the table.
+	services = []*service{
+		{name: "WSCryptDecrypt", paths: cryptPaths, ns: nsCrypt, result: "GestPayCryptDecrypt", wsdl: cryptWSDL,
+			ops: map[string]func(*Face, *http.Request, *call) []node{
+				"Encrypt": (*Face).encrypt,
+				"Decrypt": (*Face).decrypt,
+			}},
+		{name: "WSs2s", paths: s2sPaths, ns: nsS2S, result: "GestPayS2S", wsdl: s2sWSDL, ops: s2sOps},
+	}
+}
+
+// serveSOAP is a service's .asmx: GET ?wsdl is its description, POST a
+// SOAP call of one of its operations.
+func (f *Face) serveSOAP(w http.ResponseWriter, r *http.Request, svc *service) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 		if hasQueryKey(r, "wsdl") {
-			serveWSDL(w, r, cryptWSDL)
+			serveWSDL(w, r, svc.wsdl)
 			return
 		}
-		http.Error(w, "WSCryptDecrypt: send SOAP requests by POST, or GET ?wsdl for the description", http.StatusBadRequest)
+		http.Error(w, svc.name+": send SOAP requests by POST, or GET ?wsdl for the description", http.StatusBadRequest)
 	case http.MethodPost:
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
@@ -106,21 +152,19 @@ func (f *Face) serveCrypt(w http.ResponseWriter, r *http.Request) {
 			}
 			return // the caller is gone
 		}
-		c, err := readCall(body, soapAction(r))
+		c, err := readCall(body, soapAction(r), svc.ns)
 		if err != nil {
 			var env *errEnvelope
 			errors.As(err, &env)
 			writeFault(w, env.version, env.msg)
 			return
 		}
-		switch c.operation {
-		case "Encrypt":
-			writeResult(w, c.version, "Encrypt", f.encrypt(r, c))
-		case "Decrypt":
-			writeResult(w, c.version, "Decrypt", f.decrypt(r, c))
-		default:
-			writeFault(w, c.version, "WSCryptDecrypt has no operation "+c.operation+" (it has Encrypt and Decrypt)")
+		op, ok := svc.ops[c.operation]
+		if !ok {
+			writeFault(w, c.version, svc.name+" has no operation "+c.operation)
+			return
 		}
+		writeResult(w, c.version, svc.ns, c.operation, svc.result, op(f, r, c))
 	default:
 		w.Header().Set("Allow", "GET, POST")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -156,14 +200,15 @@ func (f *Face) authenticate(r *http.Request, c *call) (*http.Request, *pasarela.
 	return r.WithContext(pasarela.WithPrincipal(r.Context(), p)), p, pages, nil
 }
 
-// descriptionLang is the language a shop's answers describe codes in:
-// Gestpay's texts are Italian (its default, which merchant code
-// string-matches) and English, which every other language gets.
+// descriptionLang is the language a shop's SOAP answers describe codes in:
+// Gestpay wrote its texts in Italian, its default, which merchant code
+// string-matches ("Transazione abbandonata dal compratore"), and English.
+// Only an English shop gets English; any other gets Italian, as on Gestpay.
 func descriptionLang(shopLang string) string {
-	if shopLang == "" || shopLang == "it" {
-		return "it"
+	if shopLang == "en" {
+		return "en"
 	}
-	return "en"
+	return "it"
 }
 
 // cryptKey is the key crypt strings are signed with: one for the whole

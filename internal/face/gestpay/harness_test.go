@@ -118,7 +118,7 @@ func (e *env) post(path, body string, header ...string) (int, string, string) {
 	return res.StatusCode, res.Header.Get("Content-Type"), string(b)
 }
 
-// result is a GestPayCryptDecrypt read back: its elements by name (Buyer's
+// result is a GestPayCryptDecrypt (or WSs2s's GestPayS2S) read back: its elements by name (Buyer's
 // children as Buyer.BuyerName …).
 type result map[string]string
 
@@ -139,7 +139,7 @@ func readResult(t *testing.T, body string) result {
 		}
 		switch tk := tok.(type) {
 		case xml.StartElement:
-			if tk.Name.Local == "GestPayCryptDecrypt" {
+			if tk.Name.Local == "GestPayCryptDecrypt" || tk.Name.Local == "GestPayS2S" {
 				if tk.Name.Space != "" {
 					t.Fatalf("GestPayCryptDecrypt in namespace %q:\n%s", tk.Name.Space, body)
 				}
@@ -155,7 +155,7 @@ func readResult(t *testing.T, body string) result {
 				out[strings.Join(path, ".")] += string(tk)
 			}
 		case xml.EndElement:
-			if tk.Name.Local == "GestPayCryptDecrypt" {
+			if tk.Name.Local == "GestPayCryptDecrypt" || tk.Name.Local == "GestPayS2S" {
 				in = false
 			} else if in {
 				path = path[:len(path)-1]

@@ -35,9 +35,9 @@ const (
 // of reference ref: esito.aspx with the shop and a page reference signed for
 // it. Encrypt sets it as the payment's return and cancel URL, before the
 // payment exists, which is why it names the payment by the shop's reference.
-func (f *Face) pageURL(key []byte, shop string, appID int64, ref string) string {
+func (f *Face) pageURL(key []byte, shop string, appID int64, ref string, kind byte) string {
 	return f.svc.PublicURL() + esitoPath + "?a=" + url.QueryEscape(shop) + "&b=" +
-		sealCrypt(key, shop, crypt{kind: kindPage, appID: appID, ref: ref})
+		sealCrypt(key, shop, crypt{kind: kind, appID: appID, ref: ref})
 }
 
 // pageParams reads a and b as pagam.aspx takes them: from the query, or
@@ -160,7 +160,7 @@ func (f *Face) serveEsito(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cr, ok := openCrypt(key, a, b)
-	if !ok || cr.kind != kindPage {
+	if !ok || (cr.kind != kindPage && cr.kind != kindCancel) {
 		f.pageError(w, r, codeNotFromEncrypt, "")
 		return
 	}
@@ -170,7 +170,12 @@ func (f *Face) serveEsito(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pay := pg.Payment
-	if pay.Status.Payable() {
+	if cr.kind == kindCancel && pay.Status.Payable() {
+		if r.Method == http.MethodHead {
+			// A HEAD (a link checker's) changes nothing.
+			pageHeaders(w)
+			return
+		}
 		c, err := f.svc.AbandonCheckout(r.Context(), pay.CheckoutToken)
 		if err != nil {
 			f.pageFailed(w, r, err)
@@ -179,9 +184,10 @@ func (f *Face) serveEsito(w http.ResponseWriter, r *http.Request) {
 		pay = c.Payment
 	}
 	res, code := result(pay)
-	if res == "XX" {
-		// Still on its way (a 3-D Secure step, a charge in flight): back to
-		// the checkout, which shows where it stands.
+	if res == "XX" || pay.Status.Payable() {
+		// Still on its way (a 3-D Secure step, a charge in flight), or the
+		// return reached before any attempt: back to the checkout, which
+		// shows where it stands.
 		pageHeaders(w)
 		http.Redirect(w, r, "/pay/"+pay.CheckoutToken, http.StatusSeeOther)
 		return

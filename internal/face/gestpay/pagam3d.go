@@ -143,6 +143,14 @@ func (f *Face) servePagam3d(w http.ResponseWriter, r *http.Request) {
 		f.pageError(w, r, codeAlreadyProcessed, pay.Language)
 		return
 	}
+	if pay.Action != core.ActionChallenge || pay.ActionURL != "" {
+		// This page stands in for the sandbox's issuer, whose challenge
+		// has no page of its own. A step with an issuer's or wallet's own
+		// page is answered there: approving it here would be a way round
+		// the buyer's authentication.
+		f.pageError(w, r, codeBadInput, pay.Language)
+		return
+	}
 	lang := pageLang(r, pay.Language)
 	seal := func(kind byte, ref string) string {
 		return sealCrypt(key, p.a, crypt{kind: kind, appID: pay.ApplicationID, payment: pay.ID, ref: ref})

@@ -7,8 +7,10 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/core"
@@ -152,11 +154,29 @@ func TestPaymentPage(t *testing.T) {
 			if m == nil {
 				t.Fatalf("no cancel link:\n%s", body)
 			}
-			status, _, body := b.do("GET", strings.ReplaceAll(m[1], "&amp;", "&"), nil)
+			cancel := strings.ReplaceAll(m[1], "&amp;", "&")
+			// Neither a HEAD of the cancel link (a link checker's) nor the
+			// return address reached before paying abandons the payment.
+			if status, _, _ := b.do("HEAD", cancel, nil); status != 200 {
+				t.Fatalf("HEAD of the cancel link: %d", status)
+			}
+			r := e.call("Decrypt", "shopLogin", e.A.App.ShopLogin, "CryptedString", s, "apikey", e.A.App.APIKey)
+			if r["TransactionResult"] != "XX" {
+				t.Fatalf("after a HEAD of the cancel link: %v", r)
+			}
+			id, _ := strconv.ParseInt(r["BankTransactionID"], 10, 64)
+			d, err := e.Svc.GetPayment(e.A.AppCtx(context.Background()), e.A.App.ID, id)
+			if err != nil || d.ReturnURL == d.CancelURL {
+				t.Fatalf("return and cancel addresses: %v %v", d, err)
+			}
+			if status, loc, _ := b.do("GET", d.ReturnURL, nil); status != http.StatusSeeOther || !strings.HasPrefix(loc, "/pay/") {
+				t.Fatalf("the return address before paying: %d %q", status, loc)
+			}
+			status, _, body := b.do("GET", cancel, nil)
 			if status != 200 || !strings.Contains(body, "1143") {
 				t.Fatalf("esito: %d\n%s", status, body)
 			}
-			r := e.call("Decrypt", "shopLogin", e.A.App.ShopLogin, "CryptedString", s, "apikey", e.A.App.APIKey)
+			r = e.call("Decrypt", "shopLogin", e.A.App.ShopLogin, "CryptedString", s, "apikey", e.A.App.APIKey)
 			if r["TransactionResult"] != "KO" || r["ErrorCode"] != "1143" ||
 				r["ErrorDescription"] != "Transazione abbandonata dal compratore" {
 				t.Fatalf("Decrypt: %v", r)
@@ -232,6 +252,18 @@ func TestPaymentPage(t *testing.T) {
 			}
 			if r := e.encrypt(orderOf(e.B, "URL-EN", "-1")...); r["ErrorDescription"] != "Not numeric amount" {
 				t.Errorf("Encrypt error in English: %v", r)
+			}
+		})
+		t.Run("a string nobody paid in a day expires: KO 1143", func(t *testing.T) {
+			s := e.mustEncrypt(orderOf(e.A, "PAGE-LATE", "1.00")...)
+			e.Clk.Advance(25 * time.Hour)
+			status, _, body := e.buyer().do("GET", "/gestpay/pagam/pagam.aspx?a="+e.A.App.ShopLogin+"&b="+s, nil)
+			if status != 400 || !strings.Contains(body, "1137") {
+				t.Fatalf("pagam.aspx after a day: %d\n%s", status, body)
+			}
+			r := e.call("Decrypt", "shopLogin", e.A.App.ShopLogin, "CryptedString", s, "apikey", e.A.App.APIKey)
+			if r["TransactionResult"] != "KO" || r["ErrorCode"] != "1143" {
+				t.Fatalf("Decrypt of an expired payment: %v", r)
 			}
 		})
 		t.Run("esito refuses strings it did not make", func(t *testing.T) {

@@ -11,12 +11,13 @@ import (
 )
 
 // Namespaces of the two SOAP versions, of XML Schema instances, and of
-// WSCryptDecrypt.
+// Gestpay's two services, WSCryptDecrypt and WSs2s.
 const (
 	nsSOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 	nsSOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 	nsXSI    = "http://www.w3.org/2001/XMLSchema-instance"
 	nsCrypt  = "https://ecomm.sella.it/"
+	nsS2S    = "https://ecomms2s.sella.it/"
 )
 
 // soapVersion is 11 or 12: the form of the answer, and of a fault.
@@ -55,8 +56,9 @@ var listFields = map[string]bool{"paymentTypes": true}
 // simply never looked at. Structured children other than listFields
 // (shippingDetails, OrderDetails, transDetails …) are read past.
 // action is the SOAP action the transport named ("" if none): when given
-// it must name the body's operation.
-func readCall(body []byte, action string) (*call, error) {
+// it must name the body's operation. ns is the service's namespace, which
+// the operation must be in.
+func readCall(body []byte, action, ns string) (*call, error) {
 	d := xml.NewDecoder(bytes.NewReader(body))
 	d.Strict = true
 	env, err := nextStart(d)
@@ -91,10 +93,10 @@ func readCall(body []byte, action string) (*call, error) {
 		return nil, bad("the Body holds no operation")
 	}
 	c.operation = op.Name.Local
-	if op.Name.Space != nsCrypt {
-		return nil, bad("the operation must be in the namespace " + nsCrypt)
+	if op.Name.Space != ns {
+		return nil, bad("the operation must be in the namespace " + ns)
 	}
-	if action != "" && action != nsCrypt+c.operation {
+	if action != "" && action != ns+c.operation {
 		return nil, bad("the SOAP action " + action + " does not name the operation in the Body")
 	}
 	for {
@@ -238,17 +240,18 @@ type node struct {
 
 func leaf(name, text string) node { return node{name: name, text: text} }
 
-// writeResult writes the answer of op as the real service does:
-// <opResponse xmlns="https://ecomm.sella.it/"><opResult><GestPayCryptDecrypt
-// xmlns="">…; PHP reads opResult's XML as a string, node-soap and zeep as
-// parsed elements, and all of them expect exactly this shape.
-func writeResult(w http.ResponseWriter, v soapVersion, op string, fields []node) {
+// writeResult writes the answer of op of the service in namespace ns as
+// the real service does: <opResponse xmlns="https://ecomm.sella.it/">
+// <opResult><GestPayCryptDecrypt xmlns="">… (GestPayS2S for WSs2s); PHP
+// reads opResult's XML as a string, node-soap and zeep as parsed elements,
+// JAX-WS as a DOM element, and all of them expect exactly this shape.
+func writeResult(w http.ResponseWriter, v soapVersion, ns, op, result string, fields []node) {
 	var b bytes.Buffer
-	b.WriteString(`<` + op + `Response xmlns="` + nsCrypt + `"><` + op + `Result><GestPayCryptDecrypt xmlns="">`)
+	b.WriteString(`<` + op + `Response xmlns="` + ns + `"><` + op + `Result><` + result + ` xmlns="">`)
 	for _, n := range fields {
 		writeNode(&b, n)
 	}
-	b.WriteString(`</GestPayCryptDecrypt></` + op + `Result></` + op + `Response>`)
+	b.WriteString(`</` + result + `></` + op + `Result></` + op + `Response>`)
 	writeEnvelope(w, v, http.StatusOK, b.Bytes())
 }
 
