@@ -3,6 +3,7 @@ package pasarela
 import (
 	"sort"
 	"strconv"
+	"time"
 )
 
 // Card brands, as Card.Brand holds them.
@@ -105,4 +106,22 @@ func Digits(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// StoredCard is a card an application keeps to charge again without the
+// buyer typing it (a token, as Gestpay calls it): its processor's token and
+// what may be shown of it, under the application's own Reference. The
+// token belongs to the processor of GatewayConfig, so only that config can
+// charge it.
+type StoredCard struct {
+	ID            int64
+	ClientID      string
+	ApplicationID int64
+	// Reference names the card to the application that stored it; it is
+	// unique in that application (two applications may use the same one).
+	Reference     string
+	GatewayConfig int64
+	Card          Card
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }

@@ -231,13 +231,13 @@ func (s *Service) ConfirmAgreement(ctx context.Context, token string, card pasar
 	a.Card = &tok
 	// The key names this attempt (the claim wrote its version), so that a
 	// call whose answer was lost is asked about rather than assumed undone.
-	res, err := authorizeOnce(ctx, proc, opts, processor.Charge{Reference: "agr_" + randomAlnum(20), Amount: sub.Amount,
+	res, err := s.verifyCard(ctx, proc, opts, processor.Charge{Reference: "agr_" + randomAlnum(20), Amount: sub.Amount,
 		Currency: sub.Currency, Description: sub.Description, Card: &tok, Capture: false,
 		ReturnURL: s.CheckoutURL(token), IdempotencyKey: "agr_" + strconv.FormatInt(a.ID, 10) + "_" + strconv.FormatInt(a.Version, 10)})
 	if err != nil {
 		return s.agreementFailed(ctx, a, err)
 	}
-	return s.agreementAnswer(ctx, proc, opts, a, res)
+	return s.agreementAnswer(ctx, a, res)
 }
 
 // ResumeAgreement ends the 3-D Secure challenge of an agreement.
@@ -255,24 +255,15 @@ func (s *Service) ResumeAgreement(ctx context.Context, token string, approved bo
 	if err != nil {
 		return s.agreementFailed(ctx, a, err)
 	}
-	return s.agreementAnswer(ctx, proc, opts, a, res)
+	s.releaseHold(ctx, proc, opts, res)
+	return s.agreementAnswer(ctx, a, res)
 }
 
-// agreementAnswer records the verification's outcome. An approved hold is
-// released before the agreement is confirmed: verifying a card takes no
-// money.
-func (s *Service) agreementAnswer(ctx context.Context, proc processor.Processor, opts processor.Config, a *pasarela.SubscriptionAgreement, res processor.Result) (*AgreementPage, error) {
+// agreementAnswer records the verification's outcome; an approved hold was
+// released already (see verifyCard), as verifying a card takes no money.
+func (s *Service) agreementAnswer(ctx context.Context, a *pasarela.SubscriptionAgreement, res processor.Result) (*AgreementPage, error) {
 	switch res.Outcome {
 	case processor.Authorized, processor.Captured:
-		var err error
-		if res.Outcome == processor.Authorized {
-			_, err = proc.Cancel(ctx, opts, res.Ref)
-		} else {
-			_, err = proc.Refund(ctx, opts, res.Ref, res.Amount, "agr_release_"+res.Ref)
-		}
-		if err != nil {
-			s.log.WarnContext(ctx, "could not release a card verification", "agreement", a.ID, "err", err)
-		}
 		return s.finishAgreement(ctx, a)
 	case processor.RequiresAction:
 		a.ProcessorRef = res.Ref

@@ -479,6 +479,11 @@ func (s *Service) DeleteApplication(ctx context.Context, id int64) error {
 			return pasarela.Errorf(pasarela.KindInvalid, "has_payments",
 				"the application has %d payments and cannot be deleted: it is their owner of record", n)
 		}
+		// Its stored cards go with it: no other application may charge
+		// them, and they would hold its gateway configs back.
+		if err := tx.DeleteStoredCardsOfApplication(ctx, p.ClientID, id); err != nil {
+			return err
+		}
 		return tx.DeleteApplication(ctx, p.ClientID, id)
 	})
 }

@@ -45,9 +45,27 @@ type attempt struct {
 	link   int64 // the payment link the buyer paid through, if any
 }
 
+// cardSource is the card of a charge: typed by the buyer, which is
+// tokenized at each processor tried because a token belongs to the
+// processor that made it, or stored, whose token is charged as it is (its
+// caller offers only the config it was stored with).
+type cardSource struct {
+	typed  *processor.CardInput
+	stored *pasarela.Card
+}
+
+// token returns the card as proc may charge it.
+func (c *cardSource) token(ctx context.Context, proc processor.Processor, opts processor.Config) (pasarela.Card, error) {
+	if c.stored != nil {
+		return *c.stored, nil
+	}
+	return proc.Tokenize(ctx, opts, *c.typed)
+}
+
 // authorize tries the configs in order until one does not decline with a
-// retryable error; card is tokenized per processor, as tokens belong to it.
-func (s *Service) authorize(ctx context.Context, pay *pasarela.Payment, configs []store.GatewayConfigRow, card *processor.CardInput) (*attempt, error) {
+// retryable error. Card configs are skipped when there is no card (a
+// redirect flow).
+func (s *Service) authorize(ctx context.Context, pay *pasarela.Payment, configs []store.GatewayConfigRow, card *cardSource) (*attempt, error) {
 	var last *attempt
 	var lastErr error
 	for _, c := range configs {
@@ -67,7 +85,7 @@ func (s *Service) authorize(ctx context.Context, pay *pasarela.Payment, configs 
 			if card == nil {
 				continue
 			}
-			tok, err := proc.Tokenize(ctx, opts, *card)
+			tok, err := card.token(ctx, proc, opts)
 			if err != nil {
 				if pasarela.ErrorKind(err) == pasarela.KindInvalid {
 					return nil, err // the buyer's input: no other processor will like it better

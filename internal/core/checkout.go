@@ -242,11 +242,18 @@ func (s *Service) PayWithCard(ctx context.Context, token string, card pasarela.C
 	if err := CheckCard(&card, s.now()); err != nil {
 		return nil, err
 	}
-	c, pay, configs, err := s.startAttempt(ctx, token, processor.FlowCard, 0)
+	return s.payByCard(ctx, token, 0, &cardSource{typed: &card})
+}
+
+// payByCard is the card payment of a page token, whichever way the card
+// came: claim the payment, charge the card at configID (0: any card config
+// the payment allows, in routing order), settle the answer.
+func (s *Service) payByCard(ctx context.Context, token string, configID int64, card *cardSource) (*Checkout, error) {
+	c, pay, configs, err := s.startAttempt(ctx, token, processor.FlowCard, configID)
 	if err != nil {
 		return c, err
 	}
-	a, err := s.authorize(ctx, pay, configs, &card)
+	a, err := s.authorize(ctx, pay, configs, card)
 	if a != nil {
 		a.link = linkOf(c)
 	}
@@ -354,15 +361,7 @@ func CheckCard(c *pasarela.CardInput, now time.Time) error {
 	case !pasarela.Digits(c.Number) || len(c.Number) < 12 || len(c.Number) > 19, !pasarela.CheckDigitValid(c.Number):
 		v.Add("number", "card_number", "the card number is not valid")
 	}
-	if c.ExpYear < 100 && c.ExpYear > 0 {
-		c.ExpYear += 2000
-	}
-	switch {
-	case c.ExpMonth < 1 || c.ExpMonth > 12 || c.ExpYear < 2000 || c.ExpYear > 2100:
-		v.Add("exp", "expiry", "enter the expiry date as MM/YY")
-	case c.ExpYear < now.Year() || (c.ExpYear == now.Year() && c.ExpMonth < int(now.Month())):
-		v.Add("exp", "expired", "the card has expired")
-	}
+	checkExpiry(&v, c.ExpMonth, &c.ExpYear, now)
 	if brand := pasarela.CardBrand(c.Number); !pasarela.ValidCVC(brand, c.CVC) {
 		msg := "enter the 3 digit security code"
 		if brand == pasarela.BrandAmex {
@@ -371,6 +370,21 @@ func CheckCard(c *pasarela.CardInput, now time.Time) error {
 		v.Add("cvc", "cvc", msg)
 	}
 	return v.Err()
+}
+
+// checkExpiry validates a card's expiry month and year (a two-digit year
+// is read as this century's, and normalised) as field "exp": a real month,
+// not over at now.
+func checkExpiry(v *pasarela.Validation, month int, year *int, now time.Time) {
+	if *year < 100 && *year > 0 {
+		*year += 2000
+	}
+	switch {
+	case month < 1 || month > 12 || *year < 2000 || *year > 2100:
+		v.Add("exp", "expiry", "enter the expiry date as MM/YY")
+	case *year < now.Year() || (*year == now.Year() && month < int(now.Month())):
+		v.Add("exp", "expired", "the card has expired")
+	}
 }
 
 // PublicURL is the base URL buyers reach the gateway's pages at, for faces

@@ -443,7 +443,11 @@ func (s *Service) UpdateGatewayConfig(ctx context.Context, appID, id int64, in G
 	return &g, err
 }
 
-// DeleteGatewayConfig removes a gateway config no payment or link uses.
+// DeleteGatewayConfig removes a gateway config no payment or link uses and
+// no stored card was saved with. A stored card's token belongs to its
+// config's processor, so deleting the config would make the card useless
+// without its owner knowing: the cards are deleted first, on purpose, or
+// the config is disabled instead.
 func (s *Service) DeleteGatewayConfig(ctx context.Context, appID, id int64) error {
 	p, err := s.gatewayWriter(ctx, appID)
 	if err != nil {
@@ -461,6 +465,15 @@ func (s *Service) DeleteGatewayConfig(ctx context.Context, appID, id int64) erro
 		if used {
 			return pasarela.Errorf(pasarela.KindInvalid, "gateway_in_use",
 				"No es posible borrar esta pasarela de pago: payments use it; disable it instead (enabled: false)")
+		}
+		cards, err := tx.CountStoredCardsOfConfig(ctx, p.ClientID, appID, id)
+		if err != nil {
+			return err
+		}
+		if cards > 0 {
+			return &pasarela.Error{Kind: pasarela.KindConflict, Code: "gateway_has_stored_cards",
+				Message: fmt.Sprintf("%d stored cards were saved with this gateway config and can be charged only through it: delete them first, or disable the config instead", cards),
+				Params:  map[string]string{"stored_cards": strconv.Itoa(cards)}}
 		}
 		return tx.DeleteGatewayConfig(ctx, p.ClientID, appID, id)
 	})

@@ -477,9 +477,10 @@ func (a *attempt) lastCycleTry(final bool) {
 	}
 }
 
-// CodeAuthenticationRequired is the decline of a scheduled charge the card
-// wants the buyer to authenticate: the payment's own page lets the buyer
-// do so until the retries are spent.
+// CodeAuthenticationRequired is the decline of a charge or verification
+// the card wants the buyer to authenticate when no buyer is there: a
+// scheduled charge (the payment's own page lets the buyer do so until the
+// retries are spent) or a stored card's verification (see card.go).
 const CodeAuthenticationRequired = "authentication_required"
 
 // CodeSubscriptionEnded declines a cycle whose subscription was cancelled

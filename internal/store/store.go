@@ -115,6 +115,7 @@ const (
 	UniqueMerchantRef     = "payments_merchant_ref_uq"
 	UniqueGatewayCode     = "gateway_configs_code_uq"
 	UniqueTransactionID   = "payments_transaction_id_uq"
+	UniqueStoredCardRef   = "stored_cards_ref_uq"
 	ForeignKeyViolation   = "foreign_key"
 	uniqueViolationSuffix = "_uq"
 	primaryKeySuffix      = "_pkey"
@@ -124,13 +125,14 @@ const (
 // field each unique constraint guards, so that a violation becomes a
 // conflict the client understands once a face has renamed the field.
 var constraintFields = map[string]string{
-	UniqueClientCode:   "code",
-	UniqueUserUsername: "username",
-	UniqueUserEmail:    "email",
-	UniqueAppKeyPrefix: "key_prefix",
-	UniqueAppShopLogin: "shop_login",
-	UniqueMerchantRef:  "merchant_ref",
-	UniqueGatewayCode:  "code",
+	UniqueClientCode:    "code",
+	UniqueUserUsername:  "username",
+	UniqueUserEmail:     "email",
+	UniqueAppKeyPrefix:  "key_prefix",
+	UniqueAppShopLogin:  "shop_login",
+	UniqueMerchantRef:   "merchant_ref",
+	UniqueGatewayCode:   "code",
+	UniqueStoredCardRef: "reference",
 }
 
 // ConstraintError builds the conflict error for a violated constraint name.

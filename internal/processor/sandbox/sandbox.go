@@ -174,7 +174,15 @@ func (p *Processor) authorize(ctx context.Context, ch processor.Charge) (process
 	c := &ChargeRecord{Ref: NewID("ch_", 24), Reference: ch.Reference, Amount: ch.Amount,
 		Currency: ch.Currency, Capture: ch.Capture, CardToken: ch.Card.Token}
 	b := card.Behaviour
-	if expired(card.ExpMonth, card.ExpYear, p.now()) {
+	// The charge carries the card's expiry as the gateway keeps it, which
+	// a renewed card's new expiry updates (as an acquirer takes the expiry
+	// with a stored token's charge); a charge without one has the expiry
+	// the card was tokenized with.
+	month, year := card.ExpMonth, card.ExpYear
+	if ch.Card.ExpMonth != 0 {
+		month, year = ch.Card.ExpMonth, ch.Card.ExpYear
+	}
+	if expired(month, year, p.now()) {
 		// The card was valid when tokenized and has expired since.
 		b = behaviour(processor.CodeExpiredCard)
 	}

@@ -288,6 +288,36 @@ func TestCardExpiresAfterTokenize(t *testing.T) {
 	}
 }
 
+// TestRenewedExpiry: the expiry a charge carries with the token's card
+// (the gateway's record, which a renewed card updates) is the one checked:
+// a later one is taken after the expiry the card was tokenized with, and an
+// earlier one that is over declines while the tokenized one is not.
+func TestRenewedExpiry(t *testing.T) {
+	ctx := context.Background()
+	p := newSandbox(&processortest.MemoryState{})
+	tok, err := p.Tokenize(ctx, nil, card("4242424242424242")) // expires 12/2031
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		now         time.Time
+		month, year int
+		outcome     processor.Outcome
+		code        string
+	}{
+		{time.Date(2032, time.January, 1, 0, 0, 0, 0, time.UTC), 1, 2034, processor.Captured, ""},
+		{now, 5, 2030, processor.Declined, processor.CodeExpiredCard},
+	} {
+		p.Now = func() time.Time { return tc.now }
+		carried := tok
+		carried.ExpMonth, carried.ExpYear = tc.month, tc.year
+		res, err := p.Authorize(ctx, nil, processor.Charge{Reference: "r", Amount: 100, Currency: "EUR", Card: &carried, Capture: true})
+		if err != nil || res.Outcome != tc.outcome || res.Code != tc.code {
+			t.Errorf("expiry %d/%d at %s: got %+v, %v; want %s %q", tc.month, tc.year, tc.now.Format("2006-01"), res, err, tc.outcome, tc.code)
+		}
+	}
+}
+
 func TestBrand(t *testing.T) {
 	tests := []struct{ number, brand string }{
 		{"4242424242424242", sandbox.BrandVisa},

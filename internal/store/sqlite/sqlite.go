@@ -475,9 +475,10 @@ var uniqueColumns = map[string]string{
 	"users.email":             store.UniqueUserEmail,
 	"applications.key_prefix": store.UniqueAppKeyPrefix,
 	"applications.shop_login": store.UniqueAppShopLogin,
-	"payments.application_id, payments.merchant_ref": store.UniqueMerchantRef,
-	"payments.transaction_id":                        store.UniqueTransactionID,
-	"gateway_configs.code":                           store.UniqueGatewayCode,
+	"payments.application_id, payments.merchant_ref":      store.UniqueMerchantRef,
+	"payments.transaction_id":                             store.UniqueTransactionID,
+	"gateway_configs.code":                                store.UniqueGatewayCode,
+	"stored_cards.application_id, stored_cards.reference": store.UniqueStoredCardRef,
 }
 
 // translate maps constraint failures by their extended result code; SQLite

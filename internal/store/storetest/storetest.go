@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) store.DB) {
 		{"UpdateWebhook", testUpdateWebhook},
 		{"NullableRoundTrip", testNullableRoundTrip},
 		{"PaymentRoundTrip", testPaymentRoundTrip},
+		{"StoredCards", testStoredCards},
 		{"NotFound", testNotFound},
 		{"Conflicts", testConflicts},
 		{"TenantIsolation", testTenantIsolation},
