@@ -20,6 +20,10 @@ type CardInput struct {
 	ExpMonth int
 	ExpYear  int // four digits once checked
 	CVC      string
+	// NameOptional says the card came through a channel that does not
+	// collect the holder's name (a server-to-server API): it may be empty.
+	// Pages a buyer types into always ask for it.
+	NameOptional bool
 }
 
 // Card is what the gateway keeps of a card: never the number or the CVC.

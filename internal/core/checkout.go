@@ -348,6 +348,7 @@ func CheckCard(c *pasarela.CardInput, now time.Time) error {
 	c.Number = strings.NewReplacer(" ", "", "-", "").Replace(c.Number)
 	c.Name = strings.TrimSpace(c.Name)
 	switch {
+	case c.Name == "" && c.NameOptional:
 	case c.Name == "":
 		v.Add("name", "required", "enter the name on the card")
 	case !utf8.ValidString(c.Name) || strings.ContainsFunc(c.Name, unicode.IsControl):

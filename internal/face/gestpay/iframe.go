@@ -360,7 +360,7 @@ func (f *Face) sendCard(r *http.Request, key []byte, shop string, pay *pasarela.
 		return answerOf(codeCardLength, lang)
 	}
 	c, err := f.svc.PayWithCard(r.Context(), pay.CheckoutToken, pasarela.CardInput{Name: name, Number: number,
-		ExpMonth: month, ExpYear: year, CVC: strings.TrimSpace(req.CVV2)})
+		ExpMonth: month, ExpYear: year, CVC: strings.TrimSpace(req.CVV2), NameOptional: true})
 	if err != nil {
 		code := cardCode(err, number)
 		f.logError(r, "SendPayment", err, code)

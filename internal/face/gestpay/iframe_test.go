@@ -243,7 +243,7 @@ func TestCustomPaymentPage(t *testing.T) {
 				{"expired", card(e.A, s, "4242424242424242", "EXPMM", "01", "EXPYY", "20"), 1126, "Expired expiry date"},
 				{"cvv", card(e.A, s, "4242424242424242", "CVV2", "12"), 1149, "Missing or wrong CVV2"},
 				{"email", card(e.A, s, "4242424242424242", "Email", "not-an-address"), 1127, "Invalid cardholder email address"},
-				{"no name, none from Encrypt", card(e.A, s, "4242424242424242", "Name", ""), 1148, "Invalid cardholder name"},
+				{"a name with a control character", card(e.A, s, "4242424242424242", "Name", "Mario\u0007"), 1148, "Invalid cardholder name"},
 				{"no number", card(e.A, s, ""), 1138, "Not accepted call: card number or expiry date are missing"},
 				{"card and PARes", card(e.A, s, "4242424242424242", "PARes", "x"), 1141, "Not accepted call: input parameter string not acceptable"},
 				{"another shop's string", card(e.B, s, "4242424242424242"), 1136, ""},

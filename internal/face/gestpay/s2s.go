@@ -35,6 +35,11 @@ var s2sOps = map[string]func(*Face, *http.Request, *call) []node{
 	"callPagamS2S":             (*Face).pagamS2S,
 	"callSettleS2S":            (*Face).settleS2S,
 	"callDeleteS2S":            (*Face).deleteS2S,
+	"callCheckCartaS2S":        (*Face).checkCartaS2S,
+	"callVerifycardS2S":        (*Face).verifycardS2S,
+	"CallRequestTokenS2S":      (*Face).requestTokenS2S,
+	"callDeleteTokenS2S":       (*Face).deleteTokenS2S,
+	"CallUpdateTokenS2S":       (*Face).updateTokenS2S,
 	"callRefundS2S":            (*Face).refundS2S,
 	"callReadTrxS2S":           (*Face).readTrxS2S,
 	"CallIdealListS2S":         (*Face).idealListS2S,
@@ -170,23 +175,17 @@ func (f *Face) pagamCard(r *http.Request, c *call, key []byte, shop string, p *p
 	if err != nil {
 		return nil, err
 	}
-	number := strings.NewReplacer(" ", "", "-", "").Replace(c.fields["cardNumber"])
-	if number == "" || strings.TrimSpace(c.fields["expiryMonth"]) == "" || strings.TrimSpace(c.fields["expiryYear"]) == "" {
-		return nil, fail(codeCardMissing)
+	// A card, or the token of one the shop keeps (exactly one of them).
+	token := strings.TrimSpace(c.fields["tokenValue"])
+	var card pasarela.CardInput
+	if token == "" || strings.TrimSpace(c.fields["cardNumber"]) != "" {
+		if card, err = cardOf(c, "cardNumber", "expiryMonth", "expiryYear", "cvv"); err != nil {
+			return nil, err
+		}
+		if token != "" {
+			return nil, fail(codeBadInput)
+		}
 	}
-	if !cardLength(number) {
-		return nil, fail(codeCardLength)
-	}
-	month, ok := twoDigits(c.fields["expiryMonth"])
-	if !ok || month < 1 || month > 12 {
-		return nil, fail(codeExpMonth)
-	}
-	year, ok := twoDigits(c.fields["expiryYear"])
-	if !ok {
-		return nil, fail(codeExpYear)
-	}
-	card := pasarela.CardInput{Name: strings.TrimSpace(c.fields["buyerName"]), Number: number, ExpMonth: month,
-		ExpYear: year, CVC: strings.TrimSpace(c.fields["cvv"])}
 	in.payment.SingleAttempt, in.payment.TTL = true, f.cfg.PaymentTTL
 	pay, _, err := f.svc.CreatePayment(r.Context(), p.ApplicationID, in.payment, nil)
 	if e := pasarela.AsError(err); e.Kind == pasarela.KindConflict && e.Field == "merchant_ref" {
@@ -195,10 +194,18 @@ func (f *Face) pagamCard(r *http.Request, c *call, key []byte, shop string, p *p
 	if err != nil {
 		return nil, err
 	}
-	ch, err := f.svc.PayWithCard(r.Context(), pay.CheckoutToken, card)
+	var ch *core.Checkout
+	if token != "" {
+		ch, err = f.payWithToken(r, pay, token)
+	} else {
+		ch, err = f.svc.PayWithCard(r.Context(), pay.CheckoutToken, card)
+	}
 	if err != nil {
-		if pasarela.ErrorKind(err) == pasarela.KindInvalid && len(pasarela.AsError(err).Fields) > 0 {
-			return pay, fail(cardCode(err, number))
+		if e := pasarela.AsError(err); e.Kind == pasarela.KindInvalid && len(e.Fields) > 0 {
+			return pay, fail(cardCode(err, card.Number))
+		}
+		if _, ok := err.(*gpError); ok {
+			return pay, err
 		}
 		return nil, err
 	}

@@ -233,6 +233,57 @@ func TestS2S(t *testing.T) {
 			r = e.s2s("CallUpdateCustomParamS2S", auth("shopTransactionId", "S2S-CP", "paramName", "extra", "paramValue", "1")...)
 			want(t, "added", r, "TransactionResult", "OK", "CustomInfo.EXTRA", "1", "CustomInfo.TILL", "7")
 		})
+		t.Run("tokens: request, pay with, update, delete", func(t *testing.T) {
+			r := e.s2s("CallRequestTokenS2S", auth("requestToken", "MASKEDPAN", "cardNumber", "4775718800002026",
+				"expiryMonth", "05", "expiryYear", "35", "cvv", "999", "withAuth", "N")...)
+			tok := r["Token"]
+			want(t, "MASKEDPAN", r, "TransactionType", "REQUESTTOKEN", "TransactionResult", "OK", "CardBIN", "477571",
+				"CompanyDescription", "VISA", "CompanyCode", "1", "TokenExpiryMonth", "05", "TokenExpiryYear", "35")
+			if len(tok) != 16 || tok[:2] != "47" || tok[12:] != "2026" || strings.Contains(tok, "7188") {
+				t.Fatalf("token %q", tok)
+			}
+			r = e.s2s("callPagamS2S", auth("uicCode", "242", "amount", "9.00", "shopTransactionId", "TOK-PAY", "tokenValue", tok)...)
+			want(t, "pay with the token", r, "TransactionResult", "OK", "MaskedPAN", "477571******2026")
+			want(t, "another shop's token", e.s2s("callPagamS2S", "shopLogin", e.B.App.ShopLogin, "apikey", e.B.App.APIKey,
+				"uicCode", "242", "amount", "9.00", "shopTransactionId", "TOK-B", "tokenValue", tok), "ErrorCode", "1165")
+			r = e.s2s("CallUpdateTokenS2S", auth("token", tok, "expiryMonth", "11", "expiryYear", "36", "withAut", "N")...)
+			want(t, "update", r, "TransactionType", "UpdateToken", "TransactionResult", "OK", "TokenExpiryMonth", "11", "TokenExpiryYear", "36")
+			want(t, "update with authorization", e.s2s("CallUpdateTokenS2S", auth("token", tok, "expiryMonth", "11",
+				"expiryYear", "36", "withAut", "Y")...), "ErrorCode", "4100")
+			want(t, "check the token's card", e.s2s("callCheckCartaS2S", auth("shopTransactionId", "CHK-T", "tokenValue", tok)...),
+				"TransactionResult", "OK", "CardBIN", "477571")
+
+			r = e.s2s("CallRequestTokenS2S", auth("requestToken", "CLIENT42CARD1", "cardNumber", "4242424242424242",
+				"expiryMonth", "05", "expiryYear", "35", "cvv", "123", "withAuth", "Y")...)
+			want(t, "a custom token, verified", r, "TransactionResult", "OK", "Token", "CLIENT42CARD1")
+			want(t, "the custom token again", e.s2s("CallRequestTokenS2S", auth("requestToken", "CLIENT42CARD1",
+				"cardNumber", "4242424242424242", "expiryMonth", "05", "expiryYear", "35", "cvv", "123")...), "ErrorCode", "1163")
+			want(t, "a token with odd characters", e.s2s("CallRequestTokenS2S", auth("requestToken", "a b", "cardNumber",
+				"4242424242424242", "expiryMonth", "05", "expiryYear", "35", "cvv", "123")...), "ErrorCode", "1162")
+			want(t, "a refused card, verified", e.s2s("CallRequestTokenS2S", auth("requestToken", "MASKEDPAN", "cardNumber",
+				"4000000000000002", "expiryMonth", "05", "expiryYear", "35", "cvv", "123", "withAuth", "Y")...), "ErrorCode", "405")
+
+			want(t, "delete", e.s2s("callDeleteTokenS2S", auth("tokenValue", tok)...), "TransactionType", "DisableToken",
+				"TransactionResult", "OK")
+			want(t, "delete again", e.s2s("callDeleteTokenS2S", auth("tokenValue", tok)...), "ErrorCode", "1165")
+			want(t, "pay with a deleted token", e.s2s("callPagamS2S", auth("uicCode", "242", "amount", "9.00",
+				"shopTransactionId", "TOK-GONE", "tokenValue", tok)...), "TransactionResult", "KO", "ErrorCode", "1165")
+			e.ledgerBalanced()
+		})
+		t.Run("check and verify a card", func(t *testing.T) {
+			want(t, "check without authorization", e.s2s("callCheckCartaS2S", auth("shopTransactionId", "CHK-1",
+				"cardNumber", "5364000000000987", "expMonth", "05", "expYear", "35", "CVV2", "123", "withAuth", "N")...),
+				"TransactionType", "CHECKCARD", "TransactionResult", "OK", "AuthorizationResult", "NULL", "CompanyCode", "3")
+			want(t, "check a refused card with authorization", e.s2s("callCheckCartaS2S", auth("shopTransactionId", "CHK-2",
+				"cardNumber", "4000000000009995", "expMonth", "05", "expYear", "35", "CVV2", "123", "withAuth", "Y")...),
+				"TransactionResult", "KO", "ErrorCode", "405", "AuthorizationResult", "KO")
+			want(t, "verify", e.s2s("callVerifycardS2S", auth("shopTransactionId", "VER-1", "cardNumber", "4242424242424242",
+				"expMonth", "05", "expYear", "35", "CVV2", "123")...), "TransactionType", "VerCard", "TransactionResult", "OK",
+				"AuthorizationResult", "OK")
+			want(t, "verify an expired card", e.s2s("callVerifycardS2S", auth("shopTransactionId", "VER-2", "cardNumber",
+				"4242424242424242", "expMonth", "01", "expYear", "20", "CVV2", "123")...), "ErrorCode", "1126")
+			e.ledgerBalanced()
+		})
 		t.Run("operations without a contract, bank lists", func(t *testing.T) {
 			for _, op := range []string{"CallUpdateOrderS2S", "callRenounce", "callDeviceActivation"} {
 				want(t, op, e.s2s(op, auth()...), "TransactionResult", "KO", "ErrorCode", "4100")
