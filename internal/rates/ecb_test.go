@@ -275,3 +275,33 @@ func TestECBRefusesPrivate(t *testing.T) {
 		t.Fatalf("fetched from a loopback server: %v", err)
 	}
 }
+
+// FuzzParseECB: whatever the feed holds, the parser returns an error or
+// rates that are each a known currency's positive rate on a valid day, the
+// euro at 1 on each day.
+func FuzzParseECB(f *testing.F) {
+	b, err := os.ReadFile(recorded)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte(envelope(`<Cube time="2026-12-04"><Cube currency="USD" rate="1.0617"/></Cube>`)))
+	f.Add([]byte(envelope(``)))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		rs, err := ParseECB(body)
+		if err != nil {
+			return
+		}
+		if len(rs) == 0 {
+			t.Fatal("no error and no rate")
+		}
+		for _, r := range rs {
+			if !fiat(r.Currency) || !pasarela.ValidDay(r.Day) || !r.Rate.IsPositive() || r.Source != "ecb" {
+				t.Fatalf("%+v", r)
+			}
+			if r.Currency == "EUR" && r.Rate.String() != "1" {
+				t.Fatalf("the euro at %s", r.Rate)
+			}
+		}
+	})
+}
