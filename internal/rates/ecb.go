@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 	"syscall"
 	"time"
@@ -67,6 +68,11 @@ type ECB struct {
 func NewECB(o ECBOptions) (*ECB, error) {
 	if o.URL == "" {
 		o.URL = ECBURL
+	}
+	// Credentials in the URL would be written to every log line that names
+	// the feed; the ECB's feed is public and needs none.
+	if u, err := url.Parse(o.URL); err == nil && u.User != nil {
+		return nil, fmt.Errorf("exchange rate URL must not carry credentials")
 	}
 	if err := webhook.CheckTarget(o.URL, o.AllowPrivate); err != nil {
 		return nil, fmt.Errorf("exchange rate URL %q %w", o.URL, err)
