@@ -125,3 +125,17 @@ func (s *Service) ExchangeRates(ctx context.Context, currencies []string, days i
 	})
 	return out, err
 }
+
+// LatestRateDay returns the newest day any exchange rate is stored for, or
+// "" when none is: how current the stored rates are, for the worker's log
+// and for a face that answers with the rates of the latest day. Like
+// ExchangeRates it asks for no principal.
+func (s *Service) LatestRateDay(ctx context.Context) (string, error) {
+	var day string
+	err := s.db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		day, err = tx.LatestRateDay(ctx)
+		return err
+	})
+	return day, err
+}

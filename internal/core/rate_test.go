@@ -127,6 +127,9 @@ func TestRefreshRatesSandbox(t *testing.T) {
 			{Currency: "GBP", Day: "2026-03-02", Rate: rates.SandboxRate("GBP", "2026-03-02"), Source: "sandbox"},
 			{Currency: "GBP", Day: "2026-02-27", Rate: rates.SandboxRate("GBP", "2026-02-27"), Source: "sandbox"},
 		})
+		if day, err := e.svc.LatestRateDay(e.ctx); err != nil || day != "2026-03-02" {
+			t.Fatalf("the latest day: %q %v", day, err)
+		}
 		if all := e.mustExchangeRates(nil, 1); len(all) != 20 || all[0].Day != "2026-03-02" {
 			t.Fatalf("every currency, one day: %d rates, first %+v", len(all), all[0])
 		}
@@ -238,6 +241,9 @@ func TestExchangeRatesInput(t *testing.T) {
 		}
 		if rs, err := e.svc.ExchangeRates(e.ctx, []string{"EUR"}, core.MaxRateDays); err != nil || len(rs) != 0 {
 			t.Fatalf("no rates stored: %v %v", rs, err)
+		}
+		if day, err := e.svc.LatestRateDay(e.ctx); err != nil || day != "" {
+			t.Fatalf("the latest day with no rates: %q %v", day, err)
 		}
 		err := e.svc.RefreshRates(e.ctx)
 		if perr := pasarela.AsError(err); perr == nil || perr.Kind != pasarela.KindUnavailable || perr.Code != "rates_unavailable" {

@@ -38,7 +38,14 @@ func (w *Rates) Step(ctx context.Context) error {
 	w.mu.Lock()
 	w.last = w.now()
 	w.mu.Unlock()
-	w.Log.InfoContext(ctx, "exchange rates refreshed")
+	// The newest day tells an operator whether the source still publishes;
+	// not reading it is no reason to call the refresh failed.
+	day, err := w.Svc.LatestRateDay(ctx)
+	if err != nil {
+		w.Log.WarnContext(ctx, "exchange rates refreshed; reading the newest day failed", "err", err)
+		return nil
+	}
+	w.Log.InfoContext(ctx, "exchange rates refreshed", "newest_day", day)
 	return nil
 }
 

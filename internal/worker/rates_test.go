@@ -110,6 +110,9 @@ func TestRatesStep(t *testing.T) {
 		if err := w.Step(ctx); err != nil {
 			t.Fatal(err)
 		}
+		if !strings.Contains(logs.String(), `msg="exchange rates refreshed" newest_day=2026-02-27`) {
+			t.Fatalf("no success line naming the newest day:\n%s", logs.String())
+		}
 		rs, err := svc.ExchangeRates(ctx, []string{"USD"}, 5)
 		if err != nil || len(rs) != 1 || !rs[0].Rate.Equal(decimal.RequireFromString("1.0617")) || rs[0].Source != "flaky" {
 			t.Fatalf("after the second fetch: %v %v", rs, err)
