@@ -21,6 +21,7 @@ import (
 	"github.com/pasarela/pasarela/internal/processor/paypal"
 	"github.com/pasarela/pasarela/internal/processor/sandbox"
 	"github.com/pasarela/pasarela/internal/processor/spei"
+	"github.com/pasarela/pasarela/internal/rates"
 	"github.com/pasarela/pasarela/internal/server"
 	"github.com/pasarela/pasarela/internal/store"
 	"github.com/pasarela/pasarela/internal/store/engine"
@@ -121,6 +122,15 @@ type Config struct {
 	// WebhookAllowPrivate lets webhooks reach private, loopback and
 	// link-local addresses (development and tests).
 	WebhookAllowPrivate bool `env:"PASARELA_WEBHOOK_ALLOW_PRIVATE"`
+	// Exchange rates: where the daily reference rates come from (the
+	// sandbox table by default, so that a demo needs no network; "ecb" for
+	// the European Central Bank's feed at RatesURL), how often they are
+	// refreshed, and whether the feed may be on a private or loopback
+	// address (development and tests).
+	RatesSource       string        `env:"PASARELA_RATES_SOURCE" envDefault:"sandbox"`
+	RatesURL          string        `env:"PASARELA_RATES_URL" envDefault:"https://www.ecb.europa.eu/stats/eurofxref/eurofxref-hist-90d.xml"`
+	RatesInterval     time.Duration `env:"PASARELA_RATES_INTERVAL" envDefault:"24h"`
+	RatesAllowPrivate bool          `env:"PASARELA_RATES_ALLOW_PRIVATE"`
 }
 
 // parseEnv reads the settings from the environment (environ as os.Environ
@@ -196,6 +206,34 @@ func (c *Config) payoutFlags(fs *flag.FlagSet) {
 func (c *Config) payoutRail(db store.DB) processor.PayoutRail {
 	return spei.New(core.ProcessorState(db, spei.ID), spei.Schedule{Send: c.SPEISendAfter, Settle: c.SPEISettleAfter,
 		Return: c.SPEIReturnAfter}, nil)
+}
+
+// ratesFlags are serve's exchange rate settings.
+func (c *Config) ratesFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.RatesSource, "rates-source", c.RatesSource, "where daily exchange rates come from: sandbox (a fixed table, no network) or ecb (the European Central Bank's feed at --rates-url)")
+	fs.StringVar(&c.RatesURL, "rates-url", c.RatesURL, "URL of the ECB's reference rates feed (with --rates-source ecb)")
+	fs.DurationVar(&c.RatesInterval, "rates-interval", c.RatesInterval, "how often exchange rates are refreshed (a failed refresh is tried again within the hour)")
+	fs.BoolVar(&c.RatesAllowPrivate, "rates-allow-private", c.RatesAllowPrivate, "let --rates-url point to private, loopback and link-local addresses (development and tests)")
+}
+
+// rateSource builds the exchange rate source the settings name. The ECB's
+// URL is checked here, so that a mistyped or private one stops serve
+// before it opens anything.
+func (c *Config) rateSource() (rates.Source, error) {
+	if c.RatesInterval <= 0 {
+		return nil, fmt.Errorf("--rates-interval (PASARELA_RATES_INTERVAL) %s: must be positive", c.RatesInterval)
+	}
+	switch strings.ToLower(strings.TrimSpace(c.RatesSource)) {
+	case rates.SandboxName:
+		return rates.NewSandbox(nil), nil
+	case rates.ECBName:
+		src, err := rates.NewECB(rates.ECBOptions{URL: c.RatesURL, AllowPrivate: c.RatesAllowPrivate})
+		if err != nil {
+			return nil, fmt.Errorf("--rates-url (PASARELA_RATES_URL): %w", err)
+		}
+		return src, nil
+	}
+	return nil, fmt.Errorf("--rates-source (PASARELA_RATES_SOURCE) %q: must be sandbox or ecb", c.RatesSource)
 }
 
 // defaultTLSAddr is where HTTPS listens when a certificate is configured

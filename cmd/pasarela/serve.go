@@ -15,6 +15,7 @@ import (
 	"github.com/pasarela/pasarela/internal/face/gestpay"
 	"github.com/pasarela/pasarela/internal/face/kashpay"
 	"github.com/pasarela/pasarela/internal/face/payrest"
+	"github.com/pasarela/pasarela/internal/rates"
 	"github.com/pasarela/pasarela/internal/server"
 	"github.com/pasarela/pasarela/internal/store/engine"
 	"github.com/pasarela/pasarela/internal/transport"
@@ -30,6 +31,9 @@ type ServeCommand struct {
 	// schedule the scheduler could not follow stops serve before it opens
 	// anything.
 	dunning []time.Duration
+	// rates is the exchange rate source built from the flags, for the
+	// same reason.
+	rates rates.Source
 }
 
 // ParseFlags reads the settings from the environment, then the flags,
@@ -56,6 +60,7 @@ func (c *ServeCommand) ParseFlags(args, environ []string) error {
 	fs.StringVar(&cfg.DebugAddr, "debug-addr", cfg.DebugAddr, "address for net/http/pprof (off when empty; never expose it)")
 	cfg.faceFlags(fs)
 	cfg.payoutFlags(fs)
+	cfg.ratesFlags(fs)
 	fs.DurationVar(&cfg.SubscriptionInterval, "subscription-interval", cfg.SubscriptionInterval, "how often the subscription scheduler looks for due cycles")
 	fs.DurationVar(&cfg.ReconcileAfter, "reconcile-after", cfg.ReconcileAfter, "how long a payment may stay processing before the reconciler asks its processor how it ended")
 	fs.StringVar(&cfg.SubscriptionDunning, "subscription-dunning", cfg.SubscriptionDunning, "retries of a declined subscription cycle, as increasing offsets after its due date: whole days (3d) or durations (36h), comma-separated")
@@ -78,6 +83,9 @@ func (c *ServeCommand) ParseFlags(args, environ []string) error {
 		return err
 	}
 	c.dunning = d
+	if c.rates, err = cfg.rateSource(); err != nil {
+		return err
+	}
 	_, err = cfg.faces()
 	return err
 }
@@ -100,7 +108,7 @@ func (c *ServeCommand) Run(ctx context.Context) error {
 
 // newMain returns the server these settings describe, not yet started.
 func (c *ServeCommand) newMain() *Main {
-	return &Main{output: c.output, config: c.Config, dunning: c.dunning}
+	return &Main{output: c.output, config: c.Config, dunning: c.dunning, rates: c.rates}
 }
 
 // Main is the running server: its listeners, database, core and
@@ -110,6 +118,7 @@ type Main struct {
 	output
 	config  Config
 	dunning []time.Duration
+	rates   rates.Source
 
 	log        *slog.Logger
 	db         engine.DB
@@ -127,6 +136,8 @@ type Main struct {
 	deliver *worker.Deliverer
 	// reconciler settles charges and refunds a dead process left in flight.
 	reconciler *worker.Reconciler
+	// rateWorker refreshes the daily exchange rates.
+	rateWorker *worker.Rates
 	cancel     context.CancelFunc
 	served     chan error
 	tlsDone    chan error // the HTTPS listener's end, when it runs
@@ -168,6 +179,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.coreConfig = m.config.coreConfig(m.db, key, m.publicURL(), m.dunning)
+	m.coreConfig.Rates.Source = m.rates
 	m.svc, err = core.New(ctx, m.db, m.log, nil, m.coreConfig)
 	if err != nil {
 		return err
@@ -275,6 +287,10 @@ func (m *Main) startWorkers(ctx context.Context) error {
 	// the core lets one of them settle each payment.
 	m.reconciler = &worker.Reconciler{Svc: m.svc, Log: m.log}
 	m.reconciler.Start(ctx)
+	// Exchange rates are public reference data every node may refresh:
+	// a refresh is an upsert of the values the source published.
+	m.rateWorker = &worker.Rates{Svc: m.svc, Log: m.log, Interval: m.config.RatesInterval}
+	m.rateWorker.Start(ctx)
 	return nil
 }
 
@@ -334,6 +350,9 @@ func (m *Main) Close() error {
 		}
 		if m.reconciler != nil {
 			m.reconciler.Stop()
+		}
+		if m.rateWorker != nil {
+			m.rateWorker.Stop() // a fetch in progress is abandoned
 		}
 		if m.payouts != nil {
 			m.payouts.Stop()

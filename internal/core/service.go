@@ -20,11 +20,11 @@ import (
 // deployment: the processors and the rail money moves through, the key that
 // seals secrets, the URL buyers are sent to. Every other setting sits in the
 // group of the one concern it tunes (sign-in limits, fees, recovery from lost
-// answers and dead processes, webhooks, subscriptions), each group with its
-// own defaults, so a setting is found by what it is about and a group can be
-// passed around or changed without touching the others. What belongs to one
-// API's wire format (token formats and lifetimes, mount paths) is not here:
-// each face has its own Config.
+// answers and dead processes, webhooks, subscriptions, exchange rates), each
+// group with its own defaults, so a setting is found by what it is about
+// and a group can be passed around or changed without touching the others.
+// What belongs to one API's wire format (token formats and lifetimes, mount
+// paths) is not here: each face has its own Config.
 type Config struct {
 	// Processors is the catalog of processors payments can be routed to.
 	Processors *processor.Registry
@@ -47,6 +47,7 @@ type Config struct {
 	Recovery      RecoveryConfig
 	Webhooks      WebhookConfig
 	Subscriptions SubscriptionConfig
+	Rates         RateConfig
 }
 
 // SignInConfig limits failed sign-ins, the same for every face: the failures

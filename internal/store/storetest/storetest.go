@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) store.DB) {
 		{"Subscriptions", testSubscriptions},
 		{"Events", testEvents},
 		{"Stats", testStats},
+		{"ExchangeRates", testExchangeRates},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
