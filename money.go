@@ -51,6 +51,17 @@ func LookupCurrency(code string) (Currency, bool) {
 	return c, ok
 }
 
+// LookupNumericCurrency returns the fiat currency with the given ISO 4217
+// numeric code (978 for EUR).
+func LookupNumericCurrency(n int) (Currency, bool) {
+	for _, c := range currencies {
+		if !c.Crypto && c.Numeric == n && n > 0 {
+			return c, true
+		}
+	}
+	return Currency{}, false
+}
+
 // maxMinor bounds amounts so that sums of many of them stay far from the
 // int64 limit: 10^15 minor units (ten trillion euros).
 const maxMinor = 1_000_000_000_000_000

@@ -15,6 +15,7 @@ import (
 	"github.com/pasarela/pasarela/internal/core/coretest"
 	"github.com/pasarela/pasarela/internal/processor"
 	"github.com/pasarela/pasarela/internal/processor/sandbox"
+	"github.com/pasarela/pasarela/internal/rates"
 	"github.com/pasarela/pasarela/internal/server"
 )
 
@@ -74,7 +75,8 @@ func newEnv(t *testing.T, engine string) *env {
 	publicURL := "http://" + ts.Listener.Addr().String()
 	svc, err := core.New(context.Background(), db, log, clk.Now, core.Config{SignIn: core.SignInConfig{FailuresPerIP: 1000},
 		Processors: processor.NewRegistry(sandbox.New(core.ProcessorState(db, sandbox.GatewayID))),
-		PublicURL:  publicURL, RoutingSeed: 1, Webhooks: core.WebhookConfig{AllowPrivate: true}})
+		PublicURL:  publicURL, RoutingSeed: 1, Webhooks: core.WebhookConfig{AllowPrivate: true},
+		Rates: core.RateConfig{Source: rates.NewSandbox(clk.Now)}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,6 +45,7 @@ var s2sOps = map[string]func(*Face, *http.Request, *call) []node{
 	"CallIdealListS2S":         (*Face).idealListS2S,
 	"CallMyBankListS2S":        (*Face).myBankListS2S,
 	"CallUpdateCustomParamS2S": (*Face).updateCustomParamS2S,
+	"callExchangeRateS2S":      (*Face).exchangeRateS2S,
 	"CallUpdateOrderS2S":       notEnabled("RiskifiedUpdateOrder"),
 	"callRenounce":             notEnabled("Renounce"),
 	"callDeviceActivation":     notEnabled("DeviceActivation"),

@@ -164,3 +164,73 @@ func (f *Face) bankList(r *http.Request, c *call, op, txType string, banks, sand
 	}
 	return s2sAnswer(txType, "OK", codeOK, descriptionLang(lang), list)
 }
+
+// exchangeRateS2S is callExchangeRateS2S: the last 7 published days of a
+// currency's reference rate against the euro, from the gateway's rate
+// source (the ECB's, or the sandbox's table), named by any of its codes.
+func (f *Face) exchangeRateS2S(r *http.Request, c *call) []node {
+	const txType = "ExchangeRate"
+	r, _, lang, err := f.shopCall(r, c)
+	var cur pasarela.Currency
+	if err == nil {
+		cur, err = rateCurrency(c)
+	}
+	var list []pasarela.ExchangeRate
+	if err == nil {
+		list, err = f.svc.ExchangeRates(r.Context(), []string{cur.Code}, 7)
+	}
+	if err != nil {
+		return f.s2sFail(r, "callExchangeRateS2S", txType, err, lang)
+	}
+	rates := node{name: "ExchangeRates", children: []node{}}
+	for _, x := range list {
+		day, err := time.Parse(pasarela.DayLayout, x.Day)
+		if err != nil {
+			continue // the core stores valid days only
+		}
+		rates.children = append(rates.children, node{name: "ExchangeRate", children: []node{
+			leaf("UICCode", uicCode(cur.Code)), leaf("ISOCode", cur.Code), leaf("NumericISOCode", strconv.Itoa(cur.Numeric)),
+			// Gestpay writes the rate with a decimal comma, Italian style.
+			leaf("ExchangeRate", strings.Replace(x.Rate.String(), ".", ",", 1)),
+			leaf("CreditDate", day.Format("02/01/2006"))}})
+	}
+	return s2sAnswer(txType, "OK", codeOK, descriptionLang(lang), rates)
+}
+
+// rateCurrency is the currency callExchangeRateS2S names, by its UIC, ISO
+// or numeric ISO code; codes given together must agree.
+func rateCurrency(c *call) (pasarela.Currency, error) {
+	var found *pasarela.Currency
+	agree := func(cur pasarela.Currency, ok bool) error {
+		switch {
+		case !ok || cur.Crypto:
+			return fail(codeInvalidCurrency)
+		case found != nil && found.Code != cur.Code:
+			return fail(codeInvalidCurrency)
+		}
+		found = &cur
+		return nil
+	}
+	if uic := strings.TrimSpace(c.fields["uicCode"]); uic != "" {
+		if err := agree(currency(uic)); err != nil {
+			return pasarela.Currency{}, err
+		}
+	}
+	if iso := strings.TrimSpace(c.fields["isoCode"]); iso != "" {
+		cur, ok := pasarela.LookupCurrency(strings.ToUpper(iso))
+		if err := agree(cur, ok && cur.Code == strings.ToUpper(iso)); err != nil {
+			return pasarela.Currency{}, err
+		}
+	}
+	if num := strings.TrimSpace(c.fields["numericIsoCode"]); num != "" {
+		n, err := strconv.Atoi(num)
+		cur, ok := pasarela.LookupNumericCurrency(n)
+		if err := agree(cur, err == nil && ok); err != nil {
+			return pasarela.Currency{}, err
+		}
+	}
+	if found == nil {
+		return pasarela.Currency{}, fail(codeMissingUIC)
+	}
+	return *found, nil
+}

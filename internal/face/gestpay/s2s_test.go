@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -284,6 +285,28 @@ func TestS2S(t *testing.T) {
 				"4242424242424242", "expMonth", "01", "expYear", "20", "CVV2", "123")...), "ErrorCode", "1126")
 			e.ledgerBalanced()
 		})
+		t.Run("exchange rates of the last 7 days", func(t *testing.T) {
+			if err := e.Svc.RefreshRates(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			body := e.rawS2S("callExchangeRateS2S", auth("uicCode", "1"))
+			if n := strings.Count(body, "<UICCode>"); n != 7 || !strings.Contains(body, "<ISOCode>USD</ISOCode><NumericISOCode>840</NumericISOCode><ExchangeRate>1,") ||
+				!regexp.MustCompile(`<CreditDate>\d\d/\d\d/20\d\d</CreditDate>`).MatchString(body) {
+				t.Fatalf("USD rates (%d):\n%s", n, body)
+			}
+			for _, c := range []struct {
+				kv   []string
+				code string
+			}{
+				{[]string{"isoCode", "USD"}, "0"}, {[]string{"numericIsoCode", "840"}, "0"},
+				{[]string{"uicCode", "1", "isoCode", "USD", "numericIsoCode", "840"}, "0"},
+				{[]string{"uicCode", "1", "isoCode", "GBP"}, "1111"}, {[]string{"isoCode", "XYZ"}, "1111"},
+				{[]string{"numericIsoCode", "abc"}, "1111"}, {nil, "1110"},
+			} {
+				want(t, strings.Join(c.kv, " "), e.s2s("callExchangeRateS2S", auth(c.kv...)...), "TransactionType", "ExchangeRate",
+					"ErrorCode", c.code)
+			}
+		})
 		t.Run("operations without a contract, bank lists", func(t *testing.T) {
 			for _, op := range []string{"CallUpdateOrderS2S", "callRenounce", "callDeviceActivation"} {
 				want(t, op, e.s2s(op, auth()...), "TransactionResult", "KO", "ErrorCode", "4100")
@@ -309,5 +332,20 @@ func (e *env) readTrxBody(kv []string) string {
 	}
 	b.WriteString(`</callReadTrxS2S>`)
 	_, _, body := e.post(s2sPath, soap11(b.String()), "SOAPAction", "https://ecomms2s.sella.it/callReadTrxS2S")
+	return body
+}
+
+// rawS2S is a WSs2s answer as sent, for its repeated elements.
+func (e *env) rawS2S(op string, kv []string) string {
+	e.t.Helper()
+	var b strings.Builder
+	b.WriteString(`<` + op + ` xmlns="https://ecomms2s.sella.it/">`)
+	for i := 0; i+1 < len(kv); i += 2 {
+		b.WriteString("<" + kv[i] + ">")
+		_ = xml.EscapeText(&b, []byte(kv[i+1]))
+		b.WriteString("</" + kv[i] + ">")
+	}
+	b.WriteString(`</` + op + `>`)
+	_, _, body := e.post(s2sPath, soap11(b.String()), "SOAPAction", "https://ecomms2s.sella.it/"+op)
 	return body
 }
