@@ -122,8 +122,8 @@ func (c soapClient) s2s(t *testing.T, wsdl, version, op string, params map[strin
 
 // TestRealClientsS2S: PHP's SoapClient and python's zeep read WSs2s's
 // WSDL and run a shop's back office over SOAP 1.1 and 1.2: pay with a card,
-// settle part of it, refund part of that, and read the transaction with
-// its events.
+// settle part of it, refund part of that, read the transaction with its
+// events, then keep a card under a token, pay with it and delete it.
 func TestRealClientsS2S(t *testing.T) {
 	t.Parallel()
 	clients := soapClients(t)
@@ -178,6 +178,27 @@ func TestRealClientsS2S(t *testing.T) {
 				r = call("callRefundS2S", map[string]string{"uicCode": "242", "amount": "30.01", "bankTransactionId": bank})
 				if r["TransactionResult"] != "KO" || r["ErrorCode"] != "2014" {
 					t.Fatalf("%s SOAP %s refund past the settled amount: %v", c.name, v, r)
+				}
+				// A recurring customer: the card kept under a token, charged
+				// with it, and the token deleted.
+				r = call("CallRequestTokenS2S", map[string]string{"requestToken": "MASKEDPAN", "cardNumber": "5364000000000987",
+					"expiryMonth": "05", "expiryYear": "35", "cvv": "999", "withAuth": "Y"})
+				tok, _ := r["Token"].(string)
+				if r["TransactionResult"] != "OK" || len(tok) != 16 || tok[:2] != "53" || tok[12:] != "0987" {
+					t.Fatalf("%s SOAP %s CallRequestTokenS2S: %v", c.name, v, r)
+				}
+				r = call("callPagamS2S", map[string]string{"uicCode": "242", "amount": "15.00", "shopTransactionId": ref + "-T",
+					"tokenValue": tok})
+				if r["TransactionResult"] != "OK" || r["MaskedPAN"] != "536400******0987" {
+					t.Fatalf("%s SOAP %s callPagamS2S with the token: %v", c.name, v, r)
+				}
+				if r = call("callDeleteTokenS2S", map[string]string{"tokenValue": tok}); r["TransactionResult"] != "OK" {
+					t.Fatalf("%s SOAP %s callDeleteTokenS2S: %v", c.name, v, r)
+				}
+				r = call("callPagamS2S", map[string]string{"uicCode": "242", "amount": "15.00", "shopTransactionId": ref + "-T2",
+					"tokenValue": tok})
+				if r["TransactionResult"] != "KO" || r["ErrorCode"] != "1165" {
+					t.Fatalf("%s SOAP %s callPagamS2S with a deleted token: %v", c.name, v, r)
 				}
 			}
 		}
