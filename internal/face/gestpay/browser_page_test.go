@@ -96,3 +96,48 @@ func TestBrowserHostedPage(t *testing.T) {
 	}
 	con.expectClean(t)
 }
+
+// TestBrowserS2S3DS: a shop that takes cards on its own pages (WSs2s) gets
+// 8006 for a card that needs 3-D Secure, sends the buyer to pagam3d.aspx
+// with its own address as c, and the browser comes back to the shop by a
+// POST with PaRes; the shop's second callPagamS2S with the TransactionKey
+// and that PaRes completes the payment.
+func TestBrowserS2S3DS(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	ctx, con := newBrowser(t)
+	shop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		b, _ := json.Marshal(map[string]string{"Page": r.URL.Path, "Method": r.Method, "PaRes": r.PostForm.Get("PaRes"),
+			"Order": r.URL.Query().Get("order")})
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_ = shopResult.Execute(w, map[string]string{"Page": r.URL.Path, "JSON": string(b)})
+	}))
+	t.Cleanup(shop.Close)
+
+	first := e.payS2S(e.A, "S2S-BROWSER-3DS", "40.00", "4556541926187165")
+	if first["ErrorCode"] != "8006" || first["VbV.VbVRisp"] == "" || first["TransactionKey"] == "" {
+		t.Fatalf("callPagamS2S: %v", first)
+	}
+	// As WooCommerce builds it: c unescaped, with its own query.
+	back := shop.URL + "/3ds-return?order=77&step=2"
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(e.URL+"/gestpay/pagam/pagam3d.aspx?a="+e.A.App.ShopLogin+"&b="+first["VbV.VbVRisp"]+"&c="+back),
+		chromedp.WaitVisible(chromedp.ID("approve")),
+		chromedp.Click(chromedp.ID("approve")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	var got struct{ Page, Method, PaRes, Order string }
+	waitDone(t, ctx, &got)
+	if got.Page != "/3ds-return" || got.Method != "POST" || got.PaRes == "" || got.Order != "77" {
+		t.Fatalf("the shop got %+v", got)
+	}
+	second := e.s2s("callPagamS2S", "shopLogin", e.A.App.ShopLogin, "apikey", e.A.App.APIKey,
+		"transKey", first["TransactionKey"], "PARes", got.PaRes)
+	want(t, "second callPagamS2S", second, "TransactionType", "PAGAM", "TransactionResult", "OK", "ErrorCode", "0",
+		"ShopTransactionID", "S2S-BROWSER-3DS", "Amount", "40.00")
+	con.expectClean(t)
+}
