@@ -33,6 +33,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzCustomInfo$$' -fuzztime $(FUZZTIME) ./internal/face/gestpay
 	$(GO) test -run '^$$' -fuzz '^FuzzOpenCrypt$$' -fuzztime $(FUZZTIME) ./internal/face/gestpay
 	$(GO) test -run '^$$' -fuzz '^FuzzReadSend$$' -fuzztime $(FUZZTIME) ./internal/face/gestpay
+	$(GO) test -run '^$$' -fuzz '^FuzzS2SCall$$' -fuzztime $(FUZZTIME) ./internal/face/gestpay
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeOrder$$' -fuzztime $(FUZZTIME) ./internal/face/kashpay
 
 bench:

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/pasarela/pasarela"
 )
 
 // FuzzReadCall drives the envelope reader with arbitrary bytes and
@@ -121,6 +123,47 @@ func FuzzOpenCrypt(f *testing.F) {
 		}
 		if _, ok := openCrypt(key, shop+"x", sealed); ok {
 			t.Fatal("a string opened for another shop")
+		}
+	})
+}
+
+// FuzzS2SCall drives what WSs2s makes of a request: the envelope reader
+// in its namespace, then each operation's decoding of the elements (the
+// order as Encrypt reads it, a card, an amount, a currency, a customInfo
+// update, the custom-info elements of an answer). None may panic, and
+// what each accepts keeps its rules.
+func FuzzS2SCall(f *testing.F) {
+	f.Add([]byte(`<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><callPagamS2S xmlns="https://ecomms2s.sella.it/"><shopLogin>GESPAY1</shopLogin><uicCode>242</uicCode><amount>1.00</amount><shopTransactionId>A</shopTransactionId><cardNumber>4242424242424242</cardNumber><expiryMonth>05</expiryMonth><expiryYear>35</expiryYear><customInfo>a=1</customInfo></callPagamS2S></soap:Body></soap:Envelope>`))
+	f.Add([]byte(`<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body><callExchangeRateS2S xmlns="https://ecomms2s.sella.it/"><uicCode>1</uicCode><isoCode>usd</isoCode><numericIsoCode>840</numericIsoCode></callExchangeRateS2S></e:Body></e:Envelope>`))
+	f.Add([]byte(`<Envelope/>`))
+	eur := &pasarela.Payment{Currency: "EUR", Amount: 10000}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		c, err := readCall(body, "", nsS2S)
+		if err != nil {
+			return
+		}
+		if in, err := readEncrypt(c, ""); err == nil && (in.payment.Amount <= 0 || in.payment.MerchantRef == "") {
+			t.Fatalf("an order of %+v accepted", in.payment)
+		}
+		if card, err := cardOf(c, "cardNumber", "expiryMonth", "expiryYear", "cvv"); err == nil &&
+			(!cardLength(card.Number) || card.ExpMonth < 1 || card.ExpMonth > 12) {
+			t.Fatalf("a card of %d digits, month %d accepted", len(card.Number), card.ExpMonth)
+		}
+		if n, err := amountOf(c, eur); err == nil && n <= 0 {
+			t.Fatalf("an amount of %d accepted", n)
+		}
+		if cur, err := rateCurrency(c); err == nil && (cur.Code == "" || cur.Crypto) {
+			t.Fatalf("currency %+v accepted", cur)
+		}
+		if info, err := setCustomParam(c.fields["customInfo"], c.fields["paramName"], c.fields["paramValue"]); err == nil {
+			if checkCustomInfo(info) != nil {
+				t.Fatalf("customInfo %q accepted", info)
+			}
+			for _, n := range customInfoNodes(info).children {
+				if !xmlName(n.name) {
+					t.Fatalf("element %q", n.name)
+				}
+			}
 		}
 	})
 }
