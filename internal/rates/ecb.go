@@ -7,12 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -83,26 +80,7 @@ func NewECB(o ECBOptions) (*ECB, error) {
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = 4 << 20
 	}
-	d := &net.Dialer{Timeout: o.Timeout}
-	if !o.AllowPrivate {
-		d.Control = func(network, address string, _ syscall.RawConn) error {
-			ap, err := netip.ParseAddrPort(address)
-			if err != nil || webhook.Forbidden(ap.Addr()) {
-				return webhook.ErrForbiddenAddress
-			}
-			return nil
-		}
-	}
-	tr := &http.Transport{
-		// No proxy from the environment: a proxy would connect on the
-		// gateway's behalf, past the address check.
-		Proxy:                 nil,
-		DialContext:           d.DialContext,
-		TLSHandshakeTimeout:   o.Timeout,
-		ResponseHeaderTimeout: o.Timeout,
-		IdleConnTimeout:       time.Minute,
-		ForceAttemptHTTP2:     true,
-	}
+	tr := webhook.OutboundTransport(o.Timeout, o.AllowPrivate)
 	return &ECB{url: o.URL, timeout: o.Timeout, maxBytes: o.MaxBytes, hc: &http.Client{Transport: tr}}, nil
 }
 

@@ -114,6 +114,33 @@ type Client struct {
 	timeout time.Duration
 }
 
+// OutboundTransport is the transport of the gateway's calls to addresses
+// a merchant or an operator configured (webhooks, rate sources): no proxy
+// from the environment, which would connect on the gateway's behalf past
+// the check, and unless allowPrivate no connection to a private, loopback
+// or link-local address, checked on the address dialed, after name
+// resolution, so that no DNS answer gets round it.
+func OutboundTransport(timeout time.Duration, allowPrivate bool) *http.Transport {
+	d := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
+	if !allowPrivate {
+		d.Control = func(network, address string, _ syscall.RawConn) error {
+			ap, err := netip.ParseAddrPort(address)
+			if err != nil || Forbidden(ap.Addr()) {
+				return ErrForbiddenAddress
+			}
+			return nil
+		}
+	}
+	return &http.Transport{
+		Proxy:                 nil,
+		DialContext:           d.DialContext,
+		TLSHandshakeTimeout:   timeout,
+		ResponseHeaderTimeout: timeout,
+		IdleConnTimeout:       90 * time.Second,
+		ForceAttemptHTTP2:     true,
+	}
+}
+
 // NewClient returns a client.
 func NewClient(o ClientOptions) *Client {
 	if o.Timeout <= 0 {
@@ -122,29 +149,8 @@ func NewClient(o ClientOptions) *Client {
 	if o.MaxConnsPerHost <= 0 {
 		o.MaxConnsPerHost = 8
 	}
-	d := &net.Dialer{Timeout: o.Timeout, KeepAlive: 30 * time.Second}
-	if !o.AllowPrivate {
-		d.Control = func(network, address string, _ syscall.RawConn) error {
-			ap, err := netip.ParseAddrPort(address)
-			if err != nil {
-				return ErrForbiddenAddress
-			}
-			if Forbidden(ap.Addr()) {
-				return ErrForbiddenAddress
-			}
-			return nil
-		}
-	}
-	tr := &http.Transport{
-		Proxy:                 nil,
-		DialContext:           d.DialContext,
-		TLSHandshakeTimeout:   o.Timeout,
-		ResponseHeaderTimeout: o.Timeout,
-		MaxConnsPerHost:       o.MaxConnsPerHost,
-		MaxIdleConnsPerHost:   o.MaxConnsPerHost,
-		IdleConnTimeout:       90 * time.Second,
-		ForceAttemptHTTP2:     true,
-	}
+	tr := OutboundTransport(o.Timeout, o.AllowPrivate)
+	tr.MaxConnsPerHost, tr.MaxIdleConnsPerHost = o.MaxConnsPerHost, o.MaxConnsPerHost
 	return &Client{timeout: o.Timeout, hc: &http.Client{Transport: tr,
 		// A redirect is the receiver's answer, recorded as a failed
 		// attempt: following it would send the signed body somewhere the

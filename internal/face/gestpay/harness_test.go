@@ -177,7 +177,16 @@ func (e *env) encrypt(kv ...string) result {
 	return e.call("Encrypt", kv...)
 }
 
+// call calls a WSCryptDecrypt operation over SOAP 1.1 as PHP writes it.
 func (e *env) call(op string, kv ...string) result {
+	e.t.Helper()
+	return e.soapCall(cryptPath, "https://ecomm.sella.it/", op, kv...)
+}
+
+// soapCall calls operation op of the service at path, whose namespace is
+// ns, with the children given (name, value pairs, in that order), and
+// returns its result element.
+func (e *env) soapCall(path, ns, op string, kv ...string) result {
 	e.t.Helper()
 	var b strings.Builder
 	b.WriteString("<ns1:" + op + ">")
@@ -187,8 +196,9 @@ func (e *env) call(op string, kv ...string) result {
 		b.WriteString("</ns1:" + kv[i] + ">")
 	}
 	b.WriteString("</ns1:" + op + ">")
-	status, ctype, body := e.post(cryptPath, soap11(b.String()), "SOAPAction", `"https://ecomm.sella.it/`+op+`"`)
-	if status != 200 || !strings.HasPrefix(ctype, "text/xml") {
+	env := strings.Replace(soap11(b.String()), `xmlns:ns1="https://ecomm.sella.it/"`, `xmlns:ns1="`+ns+`"`, 1)
+	status, ctype, body := e.post(path, env, "SOAPAction", `"`+ns+op+`"`)
+	if status != 200 || !strings.HasPrefix(ctype, "text/xml") || !strings.Contains(body, "<"+op+"Response") {
 		e.t.Fatalf("%s: %d %s\n%s", op, status, ctype, body)
 	}
 	return readResult(e.t, body)

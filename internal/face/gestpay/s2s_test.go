@@ -21,20 +21,7 @@ const s2sPath = "/gestpay/gestpayws/WSs2s.asmx"
 // its GestPayS2S.
 func (e *env) s2s(op string, kv ...string) result {
 	e.t.Helper()
-	var b strings.Builder
-	b.WriteString("<ns1:" + op + ">")
-	for i := 0; i+1 < len(kv); i += 2 {
-		b.WriteString("<ns1:" + kv[i] + ">")
-		_ = xml.EscapeText(&b, []byte(kv[i+1]))
-		b.WriteString("</ns1:" + kv[i] + ">")
-	}
-	b.WriteString("</ns1:" + op + ">")
-	env := strings.Replace(soap11(b.String()), `xmlns:ns1="https://ecomm.sella.it/"`, `xmlns:ns1="https://ecomms2s.sella.it/"`, 1)
-	status, ctype, body := e.post(s2sPath, env, "SOAPAction", `"https://ecomms2s.sella.it/`+op+`"`)
-	if status != 200 || !strings.HasPrefix(ctype, "text/xml") || !strings.Contains(body, "<"+op+"Response") {
-		e.t.Fatalf("%s: %d %s\n%s", op, status, ctype, body)
-	}
-	return readResult(e.t, body)
+	return e.soapCall(s2sPath, "https://ecomms2s.sella.it/", op, kv...)
 }
 
 // payS2S is callPagamS2S of shop ten for ref with card number; extra
