@@ -408,3 +408,46 @@ func (s *Service) PayWithStoredCard(ctx context.Context, token, ref string) (*Ch
 	}
 	return s.payByCard(ctx, token, sc.GatewayConfig, &cardSource{stored: &sc.Card})
 }
+
+// KeepPaymentCard keeps the card a paid payment of application appID was
+// paid with under reference ref, as SaveCard keeps a typed card: the
+// processor's token it was charged with, at the payment's gateway config.
+// Keeping it again under the same reference answers the card kept; a
+// reference that names another card is a conflict. Faces that hand the
+// shop a token in a payment's result (Gestpay's requestToken) keep the
+// card this way, so that the token can be charged later.
+func (s *Service) KeepPaymentCard(ctx context.Context, appID, paymentID int64, ref string) (*pasarela.StoredCard, error) {
+	p, err := s.cardWriter(ctx, appID)
+	if err != nil {
+		return nil, err
+	}
+	var v pasarela.Validation
+	checkReference(&v, ref)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	var out *pasarela.StoredCard
+	err = s.db.Update(ctx, func(tx *store.Tx) error {
+		pay, err := tx.GetPayment(ctx, p.ClientID, appID, paymentID)
+		if err != nil {
+			return err
+		}
+		if pay.Card == nil || pay.Card.Token == "" || pay.GatewayConfig == 0 {
+			return pasarela.Errorf(pasarela.KindInvalid, "no_card", "the payment was not paid by card")
+		}
+		if sc, err := tx.GetStoredCardByReference(ctx, p.ClientID, appID, ref); err == nil {
+			if sc.Card.Token != pay.Card.Token {
+				return store.ConstraintError(store.UniqueStoredCardRef, nil)
+			}
+			out = sc
+			return nil
+		} else if pasarela.ErrorKind(err) != pasarela.KindNotFound {
+			return err
+		}
+		now := s.now()
+		out = &pasarela.StoredCard{ClientID: p.ClientID, ApplicationID: appID, Reference: ref,
+			GatewayConfig: pay.GatewayConfig, Card: *pay.Card, CreatedAt: now, UpdatedAt: now}
+		return tx.CreateStoredCard(ctx, out)
+	})
+	return out, err
+}

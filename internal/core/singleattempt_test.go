@@ -54,3 +54,32 @@ func TestSingleAttempt(t *testing.T) {
 		}
 	})
 }
+
+// TestKeepPaymentCard: the card a payment was paid with is kept under a
+// reference, again under the same one as the same card, never under one
+// that names another card; a payment not paid by card has none to keep.
+func TestKeepPaymentCard(t *testing.T) {
+	t.Parallel()
+	engines(t, func(t *testing.T, e *env) {
+		e.MustSandbox()
+		paid := e.MustCompleted(core.PaymentInput{})
+		sc, err := e.svc.KeepPaymentCard(e.app(), e.appID(), paid.ID, "TOK-1")
+		if err != nil || sc.Card.Last4 != "4242" || sc.Card.Token != paid.Card.Token || sc.GatewayConfig != paid.GatewayConfig {
+			t.Fatalf("keep: %+v %v", sc, err)
+		}
+		if again, err := e.svc.KeepPaymentCard(e.app(), e.appID(), paid.ID, "TOK-1"); err != nil || again.ID != sc.ID {
+			t.Fatalf("keep again: %+v %v", again, err)
+		}
+		other := e.MustCompleted(core.PaymentInput{})
+		if _, err := e.svc.KeepPaymentCard(e.app(), e.appID(), other.ID, "TOK-1"); pasarela.ErrorKind(err) != pasarela.KindConflict {
+			t.Fatalf("another card under the same reference: %v", err)
+		}
+		pending := e.MustPayment(core.PaymentInput{})
+		if _, err := e.svc.KeepPaymentCard(e.app(), e.appID(), pending.ID, "TOK-2"); pasarela.AsError(err).Code != "no_card" {
+			t.Fatalf("a payment not paid: %v", err)
+		}
+		if _, err := e.svc.KeepPaymentCard(e.ctx, e.appID(), paid.ID, "TOK-3"); err == nil {
+			t.Fatal("kept without a principal")
+		}
+	})
+}

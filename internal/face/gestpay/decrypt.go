@@ -1,7 +1,6 @@
 package gestpay
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -38,52 +37,53 @@ func result(p *pasarela.Payment) (string, int) {
 // one this shop's Encrypt made), and the payment's outcome answered with
 // every element the real service lists, empty ones included.
 func (f *Face) decrypt(r *http.Request, c *call) []node {
-	p, key, lang, err := f.doDecrypt(r, c)
+	r, p, key, lang, err := f.doDecrypt(r, c)
 	lang = descriptionLang(lang)
 	if err != nil {
 		code := codeOf(err)
 		f.logError(r, "Decrypt", err, code)
-		return decryptNodes(nil, "KO", code, nil, lang)
+		return decryptNodes(nil, "KO", code, "", lang)
 	}
 	res, code := result(p)
-	return decryptNodes(p, res, code, key, lang)
+	return decryptNodes(p, res, code, f.tokenOf(r, key, p), lang)
 }
 
-// doDecrypt opens the string and reads its payment; it answers the crypt
-// key (for the token) and, once the shop is known, the shop's language.
-func (f *Face) doDecrypt(r *http.Request, c *call) (*pasarela.Payment, []byte, string, error) {
+// doDecrypt opens the string and reads its payment; it answers the request
+// with the shop's principal, the crypt key (for the token) and, once the
+// shop is known, the shop's language.
+func (f *Face) doDecrypt(r *http.Request, c *call) (*http.Request, *pasarela.Payment, []byte, string, error) {
 	shop := strings.TrimSpace(c.fields["shopLogin"])
 	if shop == "" {
 		// What the real service answers to a Decrypt without a shop.
-		return nil, nil, "", fail(codeTechnical)
+		return r, nil, nil, "", fail(codeTechnical)
 	}
 	r, p, pages, err := f.authenticate(r, c)
 	if err != nil {
-		return nil, nil, "", err
+		return r, nil, nil, "", err
 	}
 	lang := pages.Language
 	key, err := f.cryptKey(r)
 	if err != nil {
-		return nil, nil, lang, err
+		return r, nil, nil, lang, err
 	}
 	cr, ok := openCrypt(key, shop, strings.TrimSpace(c.fields["CryptedString"]))
 	if !ok || (cr.kind != kindRequest && cr.kind != kindResult) || cr.appID != p.ApplicationID {
-		return nil, nil, lang, fail(codeNotFromEncrypt)
+		return r, nil, nil, lang, fail(codeNotFromEncrypt)
 	}
 	d, err := f.svc.GetPayment(r.Context(), p.ApplicationID, cr.payment)
 	if pasarela.ErrorKind(err) == pasarela.KindNotFound {
-		return nil, nil, lang, fail(codeNotFromEncrypt)
+		return r, nil, nil, lang, fail(codeNotFromEncrypt)
 	}
 	if err != nil {
-		return nil, nil, lang, err
+		return r, nil, nil, lang, err
 	}
-	return d.Payment, key, lang, nil
+	return r, d.Payment, key, lang, nil
 }
 
 // decryptNodes is DecryptResult's GestPayCryptDecrypt for p (nil: an
 // error before any payment was found).
-func decryptNodes(p *pasarela.Payment, res string, code int, key []byte, lang string) []node {
-	var ref, bankID, authCode, cur, amount, info, name, email, masked, method, token, tokenMonth, tokenYear string
+func decryptNodes(p *pasarela.Payment, res string, code int, token, lang string) []node {
+	var ref, bankID, authCode, cur, amount, info, name, email, masked, method, tokenMonth, tokenYear string
 	if p != nil {
 		ref = p.MerchantRef
 		bankID, authCode = strconv.FormatInt(p.ID, 10), p.AuthorizationCode
@@ -96,9 +96,8 @@ func decryptNodes(p *pasarela.Payment, res string, code int, key []byte, lang st
 		if c := p.Card; c != nil && c.Last4 != "" {
 			masked = maskedPAN(c)
 			method = strings.ToUpper(c.Brand)
-			if asked := p.Metadata[metaToken]; asked != "" && res == "OK" {
-				token = cardToken(key, c, asked)
-				tokenMonth, tokenYear = fmt.Sprintf("%02d", c.ExpMonth), fmt.Sprintf("%02d", c.ExpYear%100)
+			if token != "" {
+				tokenMonth, tokenYear = twoDigit(c.ExpMonth), twoDigit(c.ExpYear%100)
 			}
 		}
 	}

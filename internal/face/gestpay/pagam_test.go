@@ -125,8 +125,20 @@ func TestPaymentPage(t *testing.T) {
 					t.Errorf("Decrypt: %v", r)
 				}
 			}
-			// The same card has the same token; no token unasked.
-			s := e.mustEncrypt(orderOf(e.A, "TOK-3", "5.00")...)
+			// The token Decrypt answered charges the card through WSs2s.
+			s := e.mustEncrypt(append(orderOf(e.A, "TOK-4", "6.00"), "requestToken", "MASKEDPAN")...)
+			e.buyer().pay(e.A, s, "4775718800002026")
+			tok := e.call("Decrypt", "shopLogin", e.A.App.ShopLogin, "CryptedString", s, "apikey", e.A.App.APIKey)["TOKEN"]
+			if again := e.call("Decrypt", "shopLogin", e.A.App.ShopLogin, "CryptedString", s, "apikey", e.A.App.APIKey)["TOKEN"]; again != tok {
+				t.Errorf("Decrypt twice: tokens %q and %q", tok, again)
+			}
+			r := e.s2s("callPagamS2S", "shopLogin", e.A.App.ShopLogin, "apikey", e.A.App.APIKey, "uicCode", "242",
+				"amount", "7.00", "shopTransactionId", "TOK-4-AGAIN", "tokenValue", tok)
+			if r["TransactionResult"] != "OK" || r["MaskedPAN"] != "477571******2026" {
+				t.Errorf("callPagamS2S with Decrypt's token: %v", r)
+			}
+			// No token unasked.
+			s = e.mustEncrypt(orderOf(e.A, "TOK-3", "5.00")...)
 			e.buyer().pay(e.A, s, "4775718800002026")
 			if r := e.call("Decrypt", "shopLogin", e.A.App.ShopLogin, "CryptedString", s, "apikey", e.A.App.APIKey); r["TOKEN"] != "" {
 				t.Errorf("a token nobody asked for: %v", r)

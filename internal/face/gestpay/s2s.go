@@ -159,7 +159,11 @@ func (f *Face) pagamS2S(r *http.Request, c *call) []node {
 			return f.s2sFail(r, "callPagamS2S", txType, err, lang)
 		}
 	}
-	return pagamAnswer(key, shop, pay, err, descriptionLang(lang))
+	token := ""
+	if err == nil {
+		token = f.tokenOf(r, key, pay)
+	}
+	return pagamAnswer(key, shop, pay, err, token, descriptionLang(lang))
 }
 
 // pagamCard is the first call: the order checked as Encrypt checks it, a
@@ -243,7 +247,7 @@ func (f *Face) pagamPaRes(r *http.Request, c *call, key []byte, shop string, p *
 // pagamAnswer is callPagamS2S's GestPayS2S for a payment after its
 // attempt: OK, KO with the decline's code (or refusal's, err), or 8006 with
 // the TransactionKey and VbVRisp for pagam3d.aspx.
-func pagamAnswer(key []byte, shop string, pay *pasarela.Payment, err error, lang string) []node {
+func pagamAnswer(key []byte, shop string, pay *pasarela.Payment, err error, token, lang string) []node {
 	seal := func(kind byte) string {
 		return sealCrypt(key, shop, crypt{kind: kind, appID: pay.ApplicationID, payment: pay.ID})
 	}
@@ -260,7 +264,7 @@ func pagamAnswer(key []byte, shop string, pay *pasarela.Payment, err error, lang
 		// shop reads it later (callReadTrxS2S), as after a technical error.
 		res, code = "KO", codeTechnical
 	}
-	var ref, bankID, authCode, cur, amount, name, email, masked, method, product, token, tokenMonth, tokenYear, cvv string
+	var ref, bankID, authCode, cur, amount, name, email, masked, method, product, tokenMonth, tokenYear, cvv string
 	ref, bankID = pay.MerchantRef, strconv.FormatInt(pay.ID, 10)
 	if code == codeVerifyByVisa {
 		// As the real service answers 8006: the keys of the next step,
@@ -274,8 +278,7 @@ func pagamAnswer(key []byte, shop string, pay *pasarela.Payment, err error, lang
 		name, email = pay.Metadata[metaBuyerName], pay.CustomerEmail
 		if c := pay.Card; c != nil && c.Last4 != "" && res == "OK" {
 			masked, method, product, cvv = maskedPAN(c), strings.ToUpper(c.Brand), "", "Y"
-			if asked := pay.Metadata[metaToken]; asked != "" {
-				token = cardToken(key, c, asked)
+			if token != "" {
 				tokenMonth, tokenYear = twoDigit(c.ExpMonth), twoDigit(c.ExpYear%100)
 			}
 		}

@@ -3,9 +3,11 @@ package gestpay
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"net/http"
 	"strings"
 
 	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/transport"
 )
 
 // tokenMasked is requestToken's value that asks for a token in Gestpay's
@@ -38,6 +40,28 @@ func cardToken(key []byte, c *pasarela.Card, asked string) string {
 	}
 	b.WriteString(c.Last4)
 	return b.String()
+}
+
+// tokenOf is the TOKEN of a paid payment whose shop asked for one
+// (requestToken), "" otherwise. The card is kept under it as a stored card
+// of the shop, so that callPagamS2S can charge it with tokenValue; a token
+// that cannot be kept (the shop's own value, already naming another card)
+// is not answered, and the reason is logged.
+func (f *Face) tokenOf(r *http.Request, key []byte, p *pasarela.Payment) string {
+	asked := p.Metadata[metaToken]
+	if asked == "" || p.Card == nil || p.Card.Last4 == "" {
+		return ""
+	}
+	if res, _ := result(p); res != "OK" {
+		return ""
+	}
+	tok := cardToken(key, p.Card, asked)
+	if _, err := f.svc.KeepPaymentCard(r.Context(), p.ApplicationID, p.ID, tok); err != nil {
+		f.log.WarnContext(r.Context(), "gestpay token not kept", "request_id", transport.RequestID(r.Context()),
+			"payment", p.ID, "error", err)
+		return ""
+	}
+	return tok
 }
 
 // maskedPAN is the card number as Gestpay shows it: the first six digits
