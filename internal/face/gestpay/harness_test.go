@@ -23,7 +23,7 @@ import (
 // sandbox processor, the full server) behind a plain-HTTP loopback server,
 // with two shops A and B whose applications take sandbox cards.
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	URL  string // http://127.0.0.1:…
 	Svc  *core.Service
 	Clk  *coretest.Clock
@@ -65,7 +65,7 @@ func (e *env) expectNotLogged(secrets ...string) {
 	}
 }
 
-func newEnv(t *testing.T, engine string) *env {
+func newEnv(t testing.TB, engine string) *env {
 	t.Helper()
 	db := coretest.MustOpen(t, engine)
 	clk := coretest.NewClock(coretest.Start)
@@ -125,7 +125,7 @@ func (e *env) post(path, body string, header ...string) (int, string, string) {
 type result map[string]string
 
 // readResult reads the GestPayCryptDecrypt of an answer.
-func readResult(t *testing.T, body string) result {
+func readResult(t testing.TB, body string) result {
 	t.Helper()
 	d := xml.NewDecoder(strings.NewReader(body))
 	out := result{}
