@@ -63,5 +63,5 @@ func TestBrowserAgreement(t *testing.T) {
 		t.Fatalf("title %q (%v)", title, err)
 	}
 	s.ExpectNoSecretsLogged(t, "4242424242424242")
-	con.ExpectClean(t)
+	con.ExpectClean(t, pageNotes...)
 }

@@ -2,92 +2,26 @@ package web_test
 
 import (
 	"context"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/browsertest"
 	"github.com/pasarela/pasarela/internal/core"
 )
 
-// chromiumPath is Debian's chromium, which .ci/run installs.
-const chromiumPath = "/usr/bin/chromium"
-
-// console collects what pages write to the browser's console: script
-// errors and Content-Security-Policy violations land there.
-type console struct {
-	mu   sync.Mutex
-	msgs []chromedp.ConsoleMessage
+// newBrowser starts chromium in a phone-sized window for a test.
+func newBrowser(t *testing.T) (context.Context, *browsertest.Console) {
+	return browsertest.New(t, 15*time.Second, chromedp.WindowSize(420, 900))
 }
 
-// ExpectClean fails if a page logged a warning, an error or an exception.
-// The browser's note that a form answer came with 402 (a decline) or 422
-// (a field error) is no fault: the pages say so on purpose.
-func (c *console) ExpectClean(t *testing.T) {
-	t.Helper()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, m := range c.msgs {
-		if strings.HasPrefix(m.Text, "Failed to load resource: the server responded with a status of 402") ||
-			strings.HasPrefix(m.Text, "Failed to load resource: the server responded with a status of 422") {
-			continue
-		}
-		switch m.Type {
-		case chromedp.ConsoleError, chromedp.ConsoleException, chromedp.ConsoleWarning:
-			t.Errorf("console %s: %s (%s)", m.Type, m.Text, m.URL)
-		}
-	}
-}
-
-// newBrowser starts a headless chromium with a fresh profile for the test
-// and returns a tab's context and its console. The browser ends with the
-// test.
-func newBrowser(t *testing.T) (context.Context, *console) {
-	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("no browser at %s (.ci/run installs Debian's chromium)", chromiumPath)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(420, 900), // a phone-sized window
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithErrorf(t.Logf))
-	t.Cleanup(func() { cancelTab(); cancelAlloc() })
-	// Start the browser with no deadline (a deadline on the first run would
-	// end the browser with it), then bound each test.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	con := &console{}
-	msgs := chromedp.Console(ctx)
-	go func() {
-		for m, err := range msgs {
-			if err != nil {
-				return
-			}
-			con.mu.Lock()
-			con.msgs = append(con.msgs, m)
-			con.mu.Unlock()
-		}
-	}()
-	tctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	t.Cleanup(cancel)
-	return tctx, con
-}
+// pageNotes are the browser's notes that a form answer came with 402 (a
+// decline) or 422 (a field error): no fault, the pages say so on purpose.
+var pageNotes = []string{"Failed to load resource: the server responded with a status of 402",
+	"Failed to load resource: the server responded with a status of 422"}
 
 // fillCard types a card into the form as a person would; an empty name or
 // expiry is left as the page has it.
@@ -176,7 +110,7 @@ func TestBrowserPays(t *testing.T) {
 		t.Fatalf("%d forms on the paid link's page (%v)", forms, err)
 	}
 	s.ExpectNoSecretsLogged(t, "4242424242424242")
-	con.ExpectClean(t)
+	con.ExpectClean(t, pageNotes...)
 }
 
 // TestBrowserDecline pays with a declined card: the page says so, the
@@ -224,7 +158,7 @@ func TestBrowserDecline(t *testing.T) {
 	s.ExpectStatus(t, pay.ID, pasarela.StatusCompleted)
 	s.ExpectLedgerSound(t)
 	s.ExpectNoSecretsLogged(t, "4000000000000002", "4242424242424242")
-	con.ExpectClean(t)
+	con.ExpectClean(t, pageNotes...)
 }
 
 // TestBrowserSteps goes through the buyer steps in chromium: the PayPal
@@ -267,5 +201,5 @@ func TestBrowserSteps(t *testing.T) {
 	payAndReachMerchant(t, ctx, s, pay, chromedp.Click(chromedp.ID("approve")))
 	s.ExpectStatus(t, pay.ID, pasarela.StatusCompleted)
 	s.ExpectLedgerSound(t)
-	con.ExpectClean(t)
+	con.ExpectClean(t, pageNotes...)
 }

@@ -94,7 +94,7 @@ func TestBrowserHostedPage(t *testing.T) {
 			}
 		})
 	}
-	con.expectClean(t)
+	con.ExpectClean(t)
 }
 
 // TestBrowserS2S3DS: a shop that takes cards on its own pages (WSs2s) gets
@@ -139,5 +139,5 @@ func TestBrowserS2S3DS(t *testing.T) {
 		"transKey", first["TransactionKey"], "PARes", got.PaRes)
 	want(t, "second callPagamS2S", second, "TransactionType", "PAGAM", "TransactionResult", "OK", "ErrorCode", "0",
 		"ShopTransactionID", "S2S-BROWSER-3DS", "Amount", "40.00")
-	con.expectClean(t)
+	con.ExpectClean(t)
 }

@@ -14,77 +14,16 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/pasarela/pasarela/internal/browsertest"
 )
 
 // The custom payment page in a real browser: a shop's page on its own
 // origin includes js_GestPay.js from the gateway, as merchants do.
 
-// chromiumPath is Debian's chromium, which .ci/run installs.
-const chromiumPath = "/usr/bin/chromium"
-
-// console collects what pages write to the browser's console: script
-// errors and Content-Security-Policy violations land there.
-type console struct {
-	mu   sync.Mutex
-	msgs []chromedp.ConsoleMessage
-}
-
-// expectClean fails if a page logged a warning, an error or an exception.
-func (c *console) expectClean(t *testing.T) {
-	t.Helper()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, m := range c.msgs {
-		switch m.Type {
-		case chromedp.ConsoleError, chromedp.ConsoleException, chromedp.ConsoleWarning:
-			t.Errorf("console %s: %s (%s)", m.Type, m.Text, m.URL)
-		}
-	}
-}
-
-// newBrowser starts a headless chromium with a fresh profile for the test
-// and returns a tab's context and its console; it skips the test when
-// there is no chromium.
-func newBrowser(t *testing.T) (context.Context, *console) {
-	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("no browser at %s (.ci/run installs Debian's chromium)", chromiumPath)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithErrorf(t.Logf))
-	t.Cleanup(func() { cancelTab(); cancelAlloc() })
-	// Start the browser with no deadline (a deadline on the first run would
-	// end the browser with it), then bound the test.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	con := &console{}
-	msgs := chromedp.Console(ctx)
-	go func() {
-		for m, err := range msgs {
-			if err != nil {
-				return
-			}
-			con.mu.Lock()
-			con.msgs = append(con.msgs, m)
-			con.mu.Unlock()
-		}
-	}()
-	tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(cancel)
-	return tctx, con
+// newBrowser starts chromium for a test.
+func newBrowser(t *testing.T) (context.Context, *browsertest.Console) {
+	return browsertest.New(t, 60*time.Second)
 }
 
 // shopPage is a merchant's page as Gestpay's examples write it: it opens
@@ -370,7 +309,7 @@ func TestBrowserCustomPaymentPage(t *testing.T) {
 	})
 
 	e.expectNotLogged("4242424242424242", "4556541926187165", "5432123456789012")
-	con.expectClean(t)
+	con.ExpectClean(t)
 }
 
 // TestBrowserReadmeSnippet runs the merchant page the README prints, as
@@ -427,5 +366,5 @@ func TestBrowserReadmeSnippet(t *testing.T) {
 	if r := e.decrypt(e.A, strings.TrimSpace(enc)); r["TransactionResult"] != "OK" || r["ShopTransactionID"] != "README" {
 		t.Fatalf("Decrypt: %v", r)
 	}
-	con.expectClean(t)
+	con.ExpectClean(t)
 }
