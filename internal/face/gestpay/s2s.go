@@ -54,13 +54,9 @@ var s2sOps = map[string]func(*Face, *http.Request, *call) []node{
 // s2sAnswer is a GestPayS2S: the elements every operation has, then its
 // own.
 func s2sAnswer(txType, res string, code int, lang string, extra ...node) []node {
-	desc := describe(code, lang)
-	if res == "OK" && code == codeOK {
-		desc = describe(codeOK, lang)
-	}
 	out := []node{leaf("TransactionType", txType), leaf("TransactionResult", res)}
 	out = append(out, extra...)
-	return append(out, leaf("ErrorCode", strconv.Itoa(code)), leaf("ErrorDescription", desc))
+	return append(out, leaf("ErrorCode", strconv.Itoa(code)), leaf("ErrorDescription", describe(code, lang)))
 }
 
 // s2sFail is the KO of an operation that failed before its own answer: the

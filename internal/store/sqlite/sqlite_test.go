@@ -372,27 +372,22 @@ func TestPragmas(t *testing.T) {
 // TestEventFormatsMigration: events and webhooks written before the event
 // formats migration stay deliverable as they were.
 func TestEventFormatsMigration(t *testing.T) {
-	ctx := context.Background()
-	db, err := Open(filepath.Join(t.TempDir(), "legacy.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	m, err := db.migrator()
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := &store.Migrator{DB: m.DB, Migrations: storetest.BeforeEventFormats(t, m.Migrations)}
-	if err := old.Up(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := migratedBefore(t, "_event_formats.sql")
 	storetest.LegacyEvents(t, db, db.write, db.Migrate)
 }
 
 // TestShopSettingsMigration: an application written before the shop
 // settings migration reads back with no settings.
 func TestShopSettingsMigration(t *testing.T) {
-	ctx := context.Background()
+	db := migratedBefore(t, "_shop_settings.sql")
+	storetest.LegacyApplications(t, db, db.write, db.Migrate)
+}
+
+// migratedBefore opens a new database migrated up to, not including, the
+// migration whose name ends with suffix: the schema rows of an older
+// version are written at.
+func migratedBefore(t *testing.T, suffix string) *DB {
+	t.Helper()
 	db, err := Open(filepath.Join(t.TempDir(), "legacy.db"), Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -402,9 +397,9 @@ func TestShopSettingsMigration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := &store.Migrator{DB: m.DB, Migrations: storetest.BeforeShopSettings(t, m.Migrations)}
-	if err := old.Up(ctx); err != nil {
+	old := &store.Migrator{DB: m.DB, Migrations: storetest.BeforeMigration(t, m.Migrations, suffix)}
+	if err := old.Up(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	storetest.LegacyApplications(t, db, db.write, db.Migrate)
+	return db
 }

@@ -12,17 +12,17 @@ import (
 	"github.com/pasarela/pasarela/internal/store"
 )
 
-// BeforeEventFormats returns the migrations that come before the one giving
-// events a payload version and webhooks a format (NNNN_event_formats.sql),
-// found by name so that the test follows it if it is renumbered.
-func BeforeEventFormats(t testing.TB, migs []store.Migration) []store.Migration {
+// BeforeMigration returns the migrations that come before the one whose
+// name ends with suffix ("_event_formats.sql"), found by name so that a
+// test follows it if it is renumbered.
+func BeforeMigration(t testing.TB, migs []store.Migration, suffix string) []store.Migration {
 	t.Helper()
 	for i, m := range migs {
-		if strings.HasSuffix(m.Name, "_event_formats.sql") {
+		if strings.HasSuffix(m.Name, suffix) {
 			return migs[:i]
 		}
 	}
-	t.Fatal("no *_event_formats.sql migration")
+	t.Fatalf("no *%s migration", suffix)
 	return nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"net/netip"
-	"strings"
 	"testing"
 	"time"
 
@@ -108,20 +107,6 @@ func testUpdateWebhook(t *testing.T, db store.DB) {
 		MustEqual(t, "webhook after UpdateWebhook", *got, *hook)
 		return nil
 	})
-}
-
-// BeforeShopSettings returns the migrations that come before the one giving
-// applications their settings document (NNNN_shop_settings.sql), found by
-// name so that the test follows it if it is renumbered.
-func BeforeShopSettings(t testing.TB, migs []store.Migration) []store.Migration {
-	t.Helper()
-	for i, m := range migs {
-		if strings.HasSuffix(m.Name, "_shop_settings.sql") {
-			return migs[:i]
-		}
-	}
-	t.Fatal("no *_shop_settings.sql migration")
-	return nil
 }
 
 // LegacyApplications checks that an application written before the shop
