@@ -331,16 +331,15 @@ func (f *Face) sendCard(r *http.Request, key []byte, shop string, pay *pasarela.
 	if pay.Status != pasarela.StatusPending {
 		return answerOf(codeAlreadyProcessed, lang)
 	}
-	if strings.TrimSpace(req.CC) == "" || strings.TrimSpace(req.EXPMM) == "" || strings.TrimSpace(req.EXPYY) == "" {
-		return answerOf(codeCardMissing, lang)
+	name := req.Name
+	if strings.TrimSpace(name) == "" {
+		// Merchant pages often send no name: the buyer's name the shop
+		// gave Encrypt stands for the cardholder's then.
+		name = pay.Metadata[metaBuyerName]
 	}
-	month, ok := twoDigits(req.EXPMM)
-	if !ok || month < 1 || month > 12 {
-		return answerOf(codeExpMonth, lang)
-	}
-	year, ok := twoDigits(req.EXPYY)
-	if !ok {
-		return answerOf(codeExpYear, lang)
+	card, err := readCard(req.CC, req.EXPMM, req.EXPYY, req.CVV2, name)
+	if err != nil {
+		return answerOf(codeOf(err), lang)
 	}
 	if email := strings.TrimSpace(req.Email); email != "" {
 		// Checked as Encrypt checks buyerEmail; the payment keeps the
@@ -349,20 +348,9 @@ func (f *Face) sendCard(r *http.Request, key []byte, shop string, pay *pasarela.
 			return answerOf(codeInvalidEmail, lang)
 		}
 	}
-	name := req.Name
-	if strings.TrimSpace(name) == "" {
-		// Merchant pages often send no name: the buyer's name the shop
-		// gave Encrypt stands for the cardholder's then.
-		name = pay.Metadata[metaBuyerName]
-	}
-	number := strings.NewReplacer(" ", "", "-", "").Replace(req.CC)
-	if !cardLength(number) {
-		return answerOf(codeCardLength, lang)
-	}
-	c, err := f.svc.PayWithCard(r.Context(), pay.CheckoutToken, pasarela.CardInput{Name: name, Number: number,
-		ExpMonth: month, ExpYear: year, CVC: strings.TrimSpace(req.CVV2), NameOptional: true})
+	c, err := f.svc.PayWithCard(r.Context(), pay.CheckoutToken, card)
 	if err != nil {
-		code := cardCode(err, number)
+		code := cardCode(err, card.Number)
 		f.logError(r, "SendPayment", err, code)
 		return answerOf(code, lang)
 	}

@@ -32,23 +32,30 @@ var companyCodes = map[string]string{pasarela.BrandVisa: "1", pasarela.BrandMast
 // there is one. Gestpay checks length first (1119), then the expiry
 // (1124, 1125), before anything else looks at the card.
 func cardOf(c *call, numberEl, monthEl, yearEl, cvvEl string) (pasarela.CardInput, error) {
-	number := strings.NewReplacer(" ", "", "-", "").Replace(c.fields[numberEl])
-	if number == "" || strings.TrimSpace(c.fields[monthEl]) == "" || strings.TrimSpace(c.fields[yearEl]) == "" {
+	return readCard(c.fields[numberEl], c.fields[monthEl], c.fields[yearEl], c.fields[cvvEl], c.fields["buyerName"])
+}
+
+// readCard reads a card as every Gestpay way of sending one has it: the
+// number (spaces and dashes dropped), month and year of one or two digits,
+// the CVV and the holder's name, which these APIs may leave out.
+func readCard(number, month, year, cvv, name string) (pasarela.CardInput, error) {
+	number = strings.NewReplacer(" ", "", "-", "").Replace(number)
+	if number == "" || strings.TrimSpace(month) == "" || strings.TrimSpace(year) == "" {
 		return pasarela.CardInput{}, fail(codeCardMissing)
 	}
 	if !cardLength(number) {
 		return pasarela.CardInput{}, fail(codeCardLength)
 	}
-	month, ok := twoDigits(c.fields[monthEl])
-	if !ok || month < 1 || month > 12 {
+	m, ok := twoDigits(month)
+	if !ok || m < 1 || m > 12 {
 		return pasarela.CardInput{}, fail(codeExpMonth)
 	}
-	year, ok := twoDigits(c.fields[yearEl])
+	y, ok := twoDigits(year)
 	if !ok {
 		return pasarela.CardInput{}, fail(codeExpYear)
 	}
-	return pasarela.CardInput{Name: strings.TrimSpace(c.fields["buyerName"]), Number: number, ExpMonth: month,
-		ExpYear: year, CVC: strings.TrimSpace(c.fields[cvvEl]), NameOptional: true}, nil
+	return pasarela.CardInput{Name: strings.TrimSpace(name), Number: number, ExpMonth: m, ExpYear: y,
+		CVC: strings.TrimSpace(cvv), NameOptional: true}, nil
 }
 
 // cardErr is the Gestpay code of the core's refusal of a card (its
