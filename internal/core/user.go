@@ -165,6 +165,13 @@ func (s *Service) UpdateUser(ctx context.Context, clientID string, id int64, in 
 		if err := loginNamesFree(ctx, tx, u); err != nil {
 			return err
 		}
+		if in.Password.Present {
+			// A password an admin sets replaces what the user signed in
+			// with: its tokens go too.
+			if _, err := tx.DeleteUserTokens(ctx, clientID, id, ""); err != nil {
+				return err
+			}
+		}
 		return tx.UpdateUser(ctx, u)
 	})
 	return u, err
