@@ -367,27 +367,46 @@ func ethChecksum(addr []byte) string {
 // prefix may be left out); for ETH 0x and 40 hex digits, which when mixed
 // case must carry a valid EIP-55 checksum.
 func ValidAddress(currency, network, address string) bool {
+	_, ok := CanonicalAddress(currency, network, address)
+	return ok
+}
+
+// CanonicalAddress returns address in the one form Key.Address writes it
+// (segwit in lower case, CashAddr in lower case with its prefix, Ethereum
+// in EIP-55 case), and whether it is valid (see ValidAddress). A chain
+// reports payments to an address in one spelling; comparing canonical
+// forms makes a payment to "BC1Q…" or to a prefix-less CashAddr count for
+// the deposit.
+func CanonicalAddress(currency, network, address string) (string, bool) {
 	p, ok := params[strings.ToUpper(currency)][network]
 	if !ok || len(address) > 120 {
-		return false
+		return "", false
 	}
 	switch strings.ToUpper(currency) {
 	case "BCH":
 		// P2PKH and P2SH pay to a 20-byte hash; P2SH32 (2023) to a
 		// 32-byte one.
 		typ, hash, err := cashaddrDecode(p.cashPrefix, address)
-		if err != nil {
-			return false
+		if err != nil || !((typ == cashaddrP2PKH || typ == cashaddrP2SH) && len(hash) == 20 ||
+			typ == cashaddrP2SH && len(hash) == 32) {
+			return "", false
 		}
-		return (typ == cashaddrP2PKH || typ == cashaddrP2SH) && len(hash) == 20 || typ == cashaddrP2SH && len(hash) == 32
+		canonical, err := cashaddrEncode(p.cashPrefix, typ, hash)
+		return canonical, err == nil
 	case "ETH":
-		return validETH(address)
+		return canonicalETH(address)
 	}
 	if strings.HasPrefix(strings.ToLower(address), p.hrp+"1") {
-		return validSegwit(p.hrp, address)
+		if !validSegwit(p.hrp, address) {
+			return "", false
+		}
+		return strings.ToLower(address), true
 	}
 	payload, version, err := base58.CheckDecode(address)
-	return err == nil && len(payload) == 20 && (version == p.pubKeyHash || version == p.scriptHash)
+	if err != nil || len(payload) != 20 || version != p.pubKeyHash && version != p.scriptHash {
+		return "", false
+	}
+	return address, true
 }
 
 // validSegwit checks a segwit address against BIP173 and BIP350: version 0
@@ -408,19 +427,20 @@ func validSegwit(hrp, address string) bool {
 	return variant == bech32.VersionM
 }
 
-func validETH(address string) bool {
+func canonicalETH(address string) (string, bool) {
 	if len(address) != 42 || address[:2] != "0x" {
-		return false
+		return "", false
 	}
 	raw, err := hex.DecodeString(address[2:])
 	if err != nil {
-		return false
+		return "", false
 	}
+	canonical := ethChecksum(raw)
 	body := address[2:]
-	if body == strings.ToLower(body) || body == strings.ToUpper(body) {
-		return true
+	if body != strings.ToLower(body) && body != strings.ToUpper(body) && address != canonical {
+		return "", false
 	}
-	return ethChecksum(raw) == address
+	return canonical, true
 }
 
 // uriSchemes are the URI schemes of BIP21 and its siblings, which wallets

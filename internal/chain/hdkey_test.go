@@ -379,6 +379,24 @@ func TestValidAddress(t *testing.T) {
 	}
 }
 
+func TestCanonicalAddress(t *testing.T) {
+	tests := []struct{ currency, network, address, want string }{
+		{"BTC", Mainnet, "BC1QCR8TE4KR609GCAWUTMRZA0J4XV80JY8Z306FYU", "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu"},
+		{"BTC", Mainnet, "1LqBGSKuX5yYUonjxT5qGfpUsXKYYWeabA", "1LqBGSKuX5yYUonjxT5qGfpUsXKYYWeabA"},
+		{"BCH", Mainnet, "QPM2QSZNHKS23Z7629MMS6S4CWEF74VCWVY22GDX6A", "bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a"},
+		{"BCH", Testnet, "bchtest:pr6m7j9njldwwzlg9v7v53unlr4jkmx6eyvwc0uz5t", "bchtest:pr6m7j9njldwwzlg9v7v53unlr4jkmx6eyvwc0uz5t"},
+		{"ETH", Mainnet, "0x9858effd232b4033e47d90003d41ec34ecaeda94", "0x9858EfFD232B4033E47d90003D41EC34EcaEda94"},
+	}
+	for _, tt := range tests {
+		if got, ok := CanonicalAddress(tt.currency, tt.network, tt.address); !ok || got != tt.want {
+			t.Errorf("CanonicalAddress(%s, %s, %s) = %s, %v, want %s", tt.currency, tt.network, tt.address, got, ok, tt.want)
+		}
+	}
+	if got, ok := CanonicalAddress("BTC", Mainnet, "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyv"); ok || got != "" {
+		t.Errorf("CanonicalAddress of an invalid address = %q, %v", got, ok)
+	}
+}
+
 func TestPaymentURI(t *testing.T) {
 	tests := []struct{ currency, address, amount, want string }{
 		{"BTC", "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu", "0.00400000",
