@@ -178,11 +178,11 @@ func ParseKey(currency, network, encoded string) (*Key, error) {
 	currency = strings.ToUpper(strings.TrimSpace(currency))
 	nets, ok := params[currency]
 	if !ok {
-		return nil, keyError("key_currency", "extended keys are not supported for "+quoteCurrency(currency))
+		return nil, keyError("key_currency", "extended keys are not supported for "+quoteName(currency))
 	}
 	p, ok := nets[network]
 	if !ok {
-		return nil, keyError("key_network", "unknown network "+quoteCurrency(network)+
+		return nil, keyError("key_network", "unknown network "+quoteName(network)+
 			" (want mainnet, testnet or regtest)")
 	}
 	raw := base58.Decode(strings.TrimSpace(encoded))
@@ -265,9 +265,9 @@ func ParseKey(currency, network, encoded string) (*Key, error) {
 		id: hex.EncodeToString(h.Sum(nil)[:16])}, nil
 }
 
-// quoteCurrency quotes a short user-given name for an error message,
+// quoteName quotes a short user-given name (a currency or network) for an error message,
 // cutting it so that a pasted key never ends up whole in a message.
-func quoteCurrency(s string) string {
+func quoteName(s string) string {
 	if len(s) > 12 {
 		s = s[:12] + "…"
 	}
