@@ -33,9 +33,13 @@ type CryptoRateConfig struct {
 	Validity time.Duration
 }
 
+// DefaultCryptoRateValidity is how long a price may be quoted after its
+// fetch when CryptoRateConfig.Validity is not set.
+const DefaultCryptoRateValidity = 10 * time.Minute
+
 func (c *CryptoRateConfig) defaults() {
 	if c.Validity <= 0 {
-		c.Validity = 10 * time.Minute
+		c.Validity = DefaultCryptoRateValidity
 	}
 }
 
