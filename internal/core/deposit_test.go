@@ -19,7 +19,7 @@ import (
 // BIP84's published test vector: account 0 of the mnemonic "abandon …
 // about" and its first receive addresses.
 const (
-	bip84Zpub  = "zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYs"
+	bip84Zpub  = core.DemoXpub
 	bip84Addr0 = "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu"
 	bip84Addr1 = "bc1qnjg0jd8228aq7egyzacy8cys3knf9xvrerkf9g"
 )
