@@ -34,30 +34,34 @@ type cryptoEnv struct {
 	cfg *pasarela.GatewayConfig
 }
 
-func newCryptoEnv(t *testing.T, engine string, options map[string]any) *cryptoEnv {
+func newCryptoEnv(t *testing.T, engine string, options map[string]any, opts ...envOption) *cryptoEnv {
 	t.Helper()
 	e := newEnv(t, engine)
 	ch := sandbox.New(e.db, e.clock.Now)
-	e.svc = mustService(t, e.db, e.clock, core.Config{
+	cfg := core.Config{
 		Processors:  processor.NewRegistry(e.sandbox, crypto.New()),
 		SecretKey:   []byte("0123456789abcdef0123456789abcdef"),
 		PublicURL:   "http://pay.test",
 		Crypto:      core.CryptoConfig{Chains: []chain.Watcher{ch}, Sandbox: ch},
 		CryptoRates: core.CryptoRateConfig{Tickers: []rates.Ticker{rates.NewCryptoSandbox(e.clock.Now)}},
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	e.svc = mustService(t, e.db, e.clock, cfg)
 	if err := e.svc.RefreshCryptoRates(e.ctx); err != nil {
 		t.Fatal(err)
 	}
-	opts := map[string]any{"btcXpub": bip84Zpub}
-	for k, v := range options {
-		opts[k] = v
+	if options == nil {
+		options = map[string]any{}
 	}
-	cfg, err := e.svc.CreateGatewayConfig(e.admin(), e.appID(), core.GatewayConfigInput{Gateway: pasarela.Set(crypto.GatewayID),
-		Name: pasarela.Set("Crypto"), Config: pasarela.Set(opts)})
+	options["btcXpub"] = bip84Zpub
+	config, err := e.svc.CreateGatewayConfig(e.admin(), e.appID(), core.GatewayConfigInput{Gateway: pasarela.Set(crypto.GatewayID),
+		Name: pasarela.Set("Crypto"), Config: pasarela.Set(options)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &cryptoEnv{env: e, cfg: cfg}
+	return &cryptoEnv{env: e, cfg: config}
 }
 
 // deposit creates a deposit of price COP in BTC, failing the test on error.
@@ -388,6 +392,29 @@ func TestDepositIndexesConcurrent(t *testing.T) {
 		}
 		if n := ce.count(`SELECT COUNT(DISTINCT address) FROM crypto_deposits`); n != 12 {
 			t.Errorf("%d distinct addresses", n)
+		}
+	})
+}
+
+// TestDepositGapLimit: more unpaid addresses in a row than the gap limit
+// are counted (and logged); a payment starts the run again.
+func TestDepositGapLimit(t *testing.T) {
+	t.Parallel()
+	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
+		ce := newCryptoEnv(t, engine, nil, func(c *core.Config) { c.Crypto.GapLimit = 2 })
+		first := ce.deposit(ce.admin(), "1000", "")
+		ce.deposit(ce.admin(), "1000", "")
+		if n := ce.svc.GapWarnings(); n != 0 {
+			t.Fatalf("within the limit: %d warnings", n)
+		}
+		ce.deposit(ce.admin(), "1000", "")
+		if n := ce.svc.GapWarnings(); n != 1 {
+			t.Fatalf("past the limit: %d warnings", n)
+		}
+		ce.send(first.Payment.Deposit.Address, "0.00004")
+		ce.deposit(ce.admin(), "1000", "")
+		if n := ce.svc.GapWarnings(); n != 1 {
+			t.Fatalf("after a payment: %d warnings", n)
 		}
 	})
 }
