@@ -51,6 +51,10 @@ type Checkout struct {
 	Pages pasarela.PageSettings
 	// Expired is true when the token can no longer be used to pay.
 	Expired bool
+	// PayWithin is how long a pending payment with an expiry (a deposit
+	// at its locked rate) can still be paid, by the gateway's clock, for
+	// a page that counts it down; zero otherwise.
+	PayWithin time.Duration
 }
 
 var errNoCheckout = pasarela.NotFound("payment page")
@@ -139,6 +143,9 @@ func (s *Service) loadCheckout(ctx context.Context, tx *store.Tx, token string) 
 	now := s.now()
 	c.Expired = (c.Link != nil && (c.Link.Expired(now) || c.Link.Status != pasarela.LinkActive) && pay.Status.Payable()) ||
 		(pay.ExpiresAt != nil && !now.Before(*pay.ExpiresAt) && pay.Status.Payable())
+	if pay.Status == pasarela.StatusPending && pay.ExpiresAt != nil && now.Before(*pay.ExpiresAt) && !c.Expired {
+		c.PayWithin = pay.ExpiresAt.Sub(now)
+	}
 	if pay.Status == pasarela.StatusRequiresAction {
 		c.Action, c.ActionURL = pay.Action, pay.ActionURL
 		if c.Action == "" {

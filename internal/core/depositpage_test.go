@@ -30,7 +30,7 @@ func TestDepositPageByToken(t *testing.T) {
 		}
 		dep := c.Payment.Deposit
 		if dep == nil || dep.Address != bip84Addr0 || dep.URI != "bitcoin:"+bip84Addr0+"?amount=0.004" ||
-			c.ReturnURL != "https://shop.example/thanks?order=7" || c.Expired {
+			c.ReturnURL != "https://shop.example/thanks?order=7" || c.Expired || c.PayWithin != 1200*time.Second {
 			t.Fatalf("checkout: %+v %+v", c, dep)
 		}
 		for _, o := range c.Options {
