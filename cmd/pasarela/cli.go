@@ -158,9 +158,22 @@ func clientFlag(fs *flag.FlagSet, p *string) {
 	fs.StringVar(p, "client", "", "the client's id")
 }
 
-// openDB opens the database the --db setting names (see package engine).
+// openDB opens the database the --db setting names (see package engine),
+// creating it if need be: only serve and migrate do.
 func openDB(ctx context.Context, dsn string, onCommit func(int, time.Duration)) (engine.DB, error) {
 	db, err := engine.Open(ctx, dsn, onCommit)
+	if err != nil {
+		return nil, fmt.Errorf("--db %w", err)
+	}
+	return db, nil
+}
+
+// openExistingDB opens the database the --db setting names and refuses
+// one that does not exist: every command but serve and migrate opens its
+// database so, so that a mistyped path is an error and not a new, empty
+// database.
+func openExistingDB(ctx context.Context, dsn string) (engine.DB, error) {
+	db, err := engine.OpenExisting(ctx, dsn, nil)
 	if err != nil {
 		return nil, fmt.Errorf("--db %w", err)
 	}

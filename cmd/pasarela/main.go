@@ -32,7 +32,7 @@ func main() {
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err = cmd.Run(ctx)
+	err = run(ctx, cmd)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "pasarela:", err)
