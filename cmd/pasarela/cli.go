@@ -34,6 +34,7 @@ const usage = `usage:
                  [--tls-addr 127.0.0.1:8443 --tls-cert FILE --tls-key FILE | --tls-self-signed]
                  [--trusted-proxies CIDR,…] [--webhook-allow-private] [--no-migrate] [--log-format text|json]
   pasarela migrate [--db …]
+  pasarela version [--json]                (also pasarela --version)
   pasarela client create --name NAME --email EMAIL --password PASSWORD [--code ENTITY_CODE] [--db …] [--json]
   pasarela app create --client CLIENT_ID --name NAME [SETTINGS] [--db …] [--json]
   pasarela app update --id ID [--client CLIENT_ID] [SETTINGS] [--db …] [--json]
@@ -92,6 +93,8 @@ func lookupCommand(args []string, out output) (Command, []string, error) {
 	switch name {
 	case "serve":
 		return &ServeCommand{output: out}, rest, nil
+	case "version", "--version", "-version":
+		return &VersionCommand{output: out}, rest, nil
 	case "migrate":
 		return &MigrateCommand{operator: operator{output: out}}, rest, nil
 	case "client":

@@ -155,6 +155,27 @@ type Main struct {
 	listenerDown chan struct{}
 	closeMu      sync.Once
 	closed       error
+	// started is set once Run logged the start, so that Close logs the
+	// stop of a server that ran, and only of one.
+	started   bool
+	startedAt time.Time
+}
+
+// logStart logs the one line that says a server is up: which build, on
+// which engine and schema, listening where.
+func (m *Main) logStart(ctx context.Context) {
+	b := readBuildInfo()
+	listeners := []string{"http://" + m.ln.Addr().String()}
+	if m.tlsLn != nil {
+		listeners = append(listeners, "https://"+m.tlsLn.Addr().String())
+	}
+	if m.debug != nil {
+		listeners = append(listeners, "debug http://"+m.config.DebugAddr)
+	}
+	schema, _, _ := m.db.Versions(ctx)
+	m.started, m.startedAt = true, time.Now()
+	m.log.Info("pasarela started", "version", b.Version, "commit", b.Commit, "engine", m.db.Engine(), "schema", schema,
+		"listeners", listeners, "public_url", m.coreConfig.PublicURL)
 }
 
 // Run opens the database, listens and starts the workers; it returns once
@@ -213,7 +234,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.startWorkers(ctx); err != nil {
 		return err
 	}
-	m.log.Info("listening", "addr", m.ln.Addr().String(), "db", m.db.Engine())
+	m.logStart(ctx)
 	return nil
 }
 
@@ -270,7 +291,6 @@ func (m *Main) serve(ctx context.Context, h http.Handler) {
 			listenerEnded()
 			m.tlsDone <- err
 		}()
-		m.log.Info("listening (HTTPS)", "addr", m.tlsLn.Addr().String())
 	}
 }
 
@@ -399,6 +419,13 @@ func (m *Main) Close() error {
 			errs = append(errs, m.db.Close())
 		}
 		m.closed = errors.Join(errs...)
+		if m.started {
+			if m.closed != nil {
+				m.log.Error("pasarela stopped", "err", m.closed)
+			} else {
+				m.log.Info("pasarela stopped", "uptime", time.Since(m.startedAt).Round(time.Millisecond).String())
+			}
+		}
 	})
 	return m.closed
 }

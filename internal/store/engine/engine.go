@@ -90,6 +90,20 @@ func Open(ctx context.Context, dsn string, onCommit func(int, time.Duration)) (D
 	return db, nil
 }
 
+// SchemaVersions returns the newest schema version this binary knows of
+// each engine, for `pasarela version`.
+func SchemaVersions() (sqliteVersion, postgresVersion int, err error) {
+	s, err := sqlite.Migrations()
+	if err != nil {
+		return 0, 0, err
+	}
+	p, err := postgres.Migrations()
+	if err != nil {
+		return 0, 0, err
+	}
+	return len(s), len(p), nil
+}
+
 // SQLitePath returns the file path dsn names for SQLite, and false when dsn
 // names another engine.
 func SQLitePath(dsn string) (string, bool) {

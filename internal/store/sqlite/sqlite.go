@@ -162,6 +162,12 @@ func (db *DB) Check(ctx context.Context) error {
 	return m.Check(ctx)
 }
 
+// Migrations returns this engine's migrations, in order: the last one's
+// number is the schema version this binary knows.
+func Migrations() ([]store.Migration, error) {
+	return store.LoadMigrations(migrationFiles, "migrations")
+}
+
 // Versions returns the schema version the database is at (0 for a
 // database no migration has touched) and the newest one this binary knows,
 // so that a command can say what a migration did.
