@@ -44,6 +44,8 @@ const usage = `usage:
       --notify-format defaults to gestpay, the only API whose shops set a notification URL today.
   pasarela ledger verify [--db …]
   pasarela balance credit --client CLIENT_ID --currency MXN --amount 1000.00 [--reference REF] [--description TEXT] [--db …] [--json]
+  pasarela secret-key rotate [--db …] [--secret-key-file FILE]   re-seal every stored secret with a new key
+  pasarela secret-key reseal [--db …]      re-seal with the current key what PASARELA_SECRET_KEY_PREVIOUS opens
   pasarela webhook verify --secret whsec_… --id ID --timestamp UNIX --signature "v1,…" [--api-key KEY --hash HEX] [--body FILE]
   pasarela webhook listen [--addr 127.0.0.1:9000] [--secret whsec_…] [--api-key KEY]
 Every flag of serve, and --db everywhere, also reads from PASARELA_<FLAG> (e.g. PASARELA_DB, PASARELA_ADDR).
@@ -82,6 +84,10 @@ func lookupCommand(args []string, out output) (Command, []string, error) {
 			return &AppUpdateCommand{operator: op}, rest[1:], nil
 		case "ledger verify":
 			return &LedgerVerifyCommand{operator: op}, rest[1:], nil
+		case "secret-key rotate":
+			return &SecretKeyRotateCommand{operator: op}, rest[1:], nil
+		case "secret-key reseal":
+			return &SecretKeyResealCommand{operator: op}, rest[1:], nil
 		case "balance credit":
 			return &BalanceCreditCommand{operator: op}, rest[1:], nil
 		case "webhook verify":
@@ -105,6 +111,8 @@ func lookupCommand(args []string, out output) (Command, []string, error) {
 		return nil, nil, fmt.Errorf("ledger: the only subcommand is verify\n%s", usage)
 	case "balance":
 		return nil, nil, fmt.Errorf("balance: the only subcommand is credit\n%s", usage)
+	case "secret-key":
+		return nil, nil, fmt.Errorf("secret-key: the subcommands are rotate and reseal\n%s", usage)
 	case "webhook":
 		return nil, nil, fmt.Errorf("webhook: the subcommands are verify and listen\n%s", webhookUsage)
 	case "bench":

@@ -89,10 +89,14 @@ type Config struct {
 	PublicURL string `env:"PASARELA_PUBLIC_URL"`
 	// SecretKey (base64 of 32 bytes) encrypts gateway secrets at rest; when
 	// empty the key is read from (or created in) SecretKeyFile.
-	SecretKey     string `env:"PASARELA_SECRET_KEY"`
-	SecretKeyFile string `env:"PASARELA_SECRET_KEY_FILE"`
-	FeeBPS        int64  `env:"PASARELA_FEE_BPS" envDefault:"0"`
-	FeeFixed      int64  `env:"PASARELA_FEE_FIXED" envDefault:"0"`
+	SecretKey string `env:"PASARELA_SECRET_KEY"`
+	// PreviousSecretKeys (base64, comma-separated) open values sealed with
+	// keys used before SecretKey, while `pasarela secret-key reseal` moves
+	// them to it.
+	PreviousSecretKeys string `env:"PASARELA_SECRET_KEY_PREVIOUS"`
+	SecretKeyFile      string `env:"PASARELA_SECRET_KEY_FILE"`
+	FeeBPS             int64  `env:"PASARELA_FEE_BPS" envDefault:"0"`
+	FeeFixed           int64  `env:"PASARELA_FEE_FIXED" envDefault:"0"`
 	// DebugAddr, when set, serves net/http/pprof there, apart from the
 	// public listener, for profiling a server under load.
 	DebugAddr string `env:"PASARELA_DEBUG_ADDR"`

@@ -44,6 +44,9 @@ type (
 type operator struct {
 	output
 	Config Config
+	// sealWith, when set, is the key the core seals with instead of the
+	// configured one, which then only opens (a key rotation).
+	sealWith []byte
 }
 
 // flagSet reads the environment and returns the flag set of the command
@@ -80,7 +83,14 @@ func (o *operator) withCore(ctx context.Context, fn func(*core.Service) error) (
 	}
 	// No public URL: an operator command serves no pages. No dunning
 	// schedule: the core's default, as no cycle is charged here.
-	svc, err := core.New(ctx, db, log, nil, o.Config.coreConfig(db, key, "", nil))
+	cc := o.Config.coreConfig(db, key, "", nil)
+	if err := o.Config.withSecretKeys(&cc); err != nil {
+		return err
+	}
+	if o.sealWith != nil {
+		cc.SecretKey, cc.OtherSecretKeys, cc.ReloadSecretKeys = o.sealWith, append(cc.OtherSecretKeys, key), nil
+	}
+	svc, err := core.New(ctx, db, log, nil, cc)
 	if err != nil {
 		return err
 	}

@@ -210,6 +210,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.coreConfig = m.config.coreConfig(m.db, key, m.publicURL(), m.dunning)
+	if err := m.config.withSecretKeys(&m.coreConfig); err != nil {
+		return err
+	}
 	m.coreConfig.Rates.Source = m.rates
 	m.coreConfig.CryptoRates.Tickers = m.tickers
 	m.svc, err = core.New(ctx, m.db, m.log, nil, m.coreConfig)
