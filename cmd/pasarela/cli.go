@@ -42,6 +42,11 @@ const usage = `usage:
       [--success-url URL] [--failure-url URL] [--language it|en|es|fr|de|pt|ca]
       [--notify-url URL [--notify-format gestpay]] [--allowed-ips 127.0.0.1/32,10.0.0.0/8] [--require-key]
       --notify-format defaults to gestpay, the only API whose shops set a notification URL today.
+  pasarela app rotate-key --id ID [--db …] [--json]       a new API key; the old one fails (within a minute on running servers)
+  pasarela payment list --app ID [--status S,…] [--client-id REF] [--transaction-id T] [--sort id_desc]
+                        [--limit 20] [--offset 0] [--db …] [--json]
+  pasarela payment get --app ID --id ID [--db …] [--json]
+  pasarela user reset-password --user USERNAME|EMAIL --password PASSWORD [--db …]
   pasarela ledger verify [--db …]
   pasarela balance credit --client CLIENT_ID --currency MXN --amount 1000.00 [--reference REF] [--description TEXT] [--db …] [--json]
   pasarela secret-key rotate [--db …] [--secret-key-file FILE]   re-seal every stored secret with a new key
@@ -82,6 +87,14 @@ func lookupCommand(args []string, out output) (Command, []string, error) {
 			return &AppCreateCommand{operator: op}, rest[1:], nil
 		case "app update":
 			return &AppUpdateCommand{operator: op}, rest[1:], nil
+		case "app rotate-key":
+			return &AppRotateKeyCommand{operator: op}, rest[1:], nil
+		case "payment list":
+			return &PaymentListCommand{operator: op}, rest[1:], nil
+		case "payment get":
+			return &PaymentGetCommand{operator: op}, rest[1:], nil
+		case "user reset-password":
+			return &UserResetPasswordCommand{operator: op}, rest[1:], nil
 		case "ledger verify":
 			return &LedgerVerifyCommand{operator: op}, rest[1:], nil
 		case "secret-key rotate":
@@ -106,7 +119,11 @@ func lookupCommand(args []string, out output) (Command, []string, error) {
 	case "client":
 		return nil, nil, fmt.Errorf("client: the only subcommand is create\n%s", usage)
 	case "app":
-		return nil, nil, fmt.Errorf("app: the subcommands are create and update\n%s", usage)
+		return nil, nil, fmt.Errorf("app: the subcommands are create, update and rotate-key\n%s", usage)
+	case "payment":
+		return nil, nil, fmt.Errorf("payment: the subcommands are list and get\n%s", usage)
+	case "user":
+		return nil, nil, fmt.Errorf("user: the only subcommand is reset-password\n%s", usage)
 	case "ledger":
 		return nil, nil, fmt.Errorf("ledger: the only subcommand is verify\n%s", usage)
 	case "balance":

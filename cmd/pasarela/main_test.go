@@ -323,7 +323,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"client", "create", "--name", "x"}, "--email"},
 		{[]string{"client", "delete"}, "only subcommand is create"},
 		{[]string{"app", "create", "--name", "x"}, "--client"},
-		{[]string{"app", "delete"}, "subcommands are create and update"},
+		{[]string{"app", "delete"}, "subcommands are create, update and rotate-key"},
 		{[]string{"app", "update", "--client", "x"}, "--id"},
 		{[]string{"serve", "extra"}, "unexpected argument"},
 		{[]string{"migrate", "--name", "x"}, "flag provided but not defined"},
