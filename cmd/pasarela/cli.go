@@ -34,6 +34,8 @@ const usage = `usage:
                  [--tls-addr 127.0.0.1:8443 --tls-cert FILE --tls-key FILE | --tls-self-signed]
                  [--trusted-proxies CIDR,…] [--webhook-allow-private] [--no-migrate] [--log-format text|json]
   pasarela migrate [--db …]
+  pasarela backup --to FILE [--db sqlite:…]               an online copy of a SQLite database, while it serves
+  pasarela restore --from FILE --db sqlite:PATH            checks the copy (schema, ledger), then puts it at PATH
   pasarela version [--json]                (also pasarela --version)
   pasarela client create --name NAME --email EMAIL --password PASSWORD [--code ENTITY_CODE] [--db …] [--json]
   pasarela app create --client CLIENT_ID --name NAME [SETTINGS] [--db …] [--json]
@@ -114,6 +116,10 @@ func lookupCommand(args []string, out output) (Command, []string, error) {
 		return &ServeCommand{output: out}, rest, nil
 	case "version", "--version", "-version":
 		return &VersionCommand{output: out}, rest, nil
+	case "backup":
+		return &BackupCommand{operator: operator{output: out}}, rest, nil
+	case "restore":
+		return &RestoreCommand{operator: operator{output: out}}, rest, nil
 	case "migrate":
 		return &MigrateCommand{operator: operator{output: out}}, rest, nil
 	case "client":

@@ -67,8 +67,8 @@ func TestOnlyServeAndMigrateCreate(t *testing.T) {
 		{"client", "create", "--name", "x", "--email", "x@example.com", "--password", "Str0ng-pass!"},
 		{"app", "create", "--client", "x", "--name", "x"},
 		{"balance", "credit", "--client", "x", "--currency", "MXN", "--amount", "1"},
-		// {"payment", "list"},
-		// {"backup", "--to", filepath.Join(dir, "b.db")},
+		{"payment", "list", "--app", "1"},
+		{"backup", "--to", filepath.Join(dir, "b.db")},
 	} {
 		err := runLine(t, append(args, "--db", "sqlite:"+path)...)
 		if err == nil || !strings.Contains(err.Error(), "does not exist") || !strings.Contains(err.Error(), "pasarela migrate") {
