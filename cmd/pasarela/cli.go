@@ -36,6 +36,7 @@ const usage = `usage:
   pasarela migrate [--db …]
   pasarela backup --to FILE [--db sqlite:…]               an online copy of a SQLite database, while it serves
   pasarela restore --from FILE --db sqlite:PATH            checks the copy (schema, ledger), then puts it at PATH
+  pasarela healthcheck [--url http://127.0.0.1:8080/readyz]  exit 0 only when the server is ready (the image's HEALTHCHECK)
   pasarela version [--json]                (also pasarela --version)
   pasarela client create --name NAME --email EMAIL --password PASSWORD [--code ENTITY_CODE] [--db …] [--json]
   pasarela app create --client CLIENT_ID --name NAME [SETTINGS] [--db …] [--json]
@@ -116,6 +117,8 @@ func lookupCommand(args []string, out output) (Command, []string, error) {
 		return &ServeCommand{output: out}, rest, nil
 	case "version", "--version", "-version":
 		return &VersionCommand{output: out}, rest, nil
+	case "healthcheck":
+		return &HealthcheckCommand{output: out}, rest, nil
 	case "backup":
 		return &BackupCommand{operator: operator{output: out}}, rest, nil
 	case "restore":
