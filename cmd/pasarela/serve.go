@@ -306,31 +306,38 @@ func (m *Main) startWorkers(ctx context.Context) error {
 		return fmt.Errorf("reading the Gestpay signing key: %w", err)
 	}
 	m.sweeper = &worker.Sweeper{Svc: m.svc, Log: m.log}
+	m.sweeper.Observer = m.metrics
 	m.sweeper.Start(ctx)
 	m.payouts = &worker.Payouts{Svc: m.svc, Log: m.log, Interval: m.config.PayoutInterval}
+	m.payouts.Observer = m.metrics
 	m.payouts.Start(ctx)
 	// The subscription scheduler may run on every node: a cycle is claimed
 	// in a transaction only one of them commits.
 	m.subs = &worker.Subscriptions{Svc: m.svc, Log: m.log, Interval: m.config.SubscriptionInterval}
+	m.subs.Observer = m.metrics
 	m.subs.Start(ctx)
 	// Webhook bodies are rendered at delivery, in each endpoint's format.
 	m.deliver = &worker.Deliverer{Svc: m.svc, Log: m.log, AllowPrivate: m.config.WebhookAllowPrivate,
-		Renderers: server.Renderers(m.coreConfig.PublicURL, gestpayKey)}
+		Renderers: server.Renderers(m.coreConfig.PublicURL, gestpayKey), Observer: m.metrics}
 	m.deliver.Start(context.WithoutCancel(ctx))
 	// Money left in flight by a process that died is settled by any node:
 	// the core lets one of them settle each payment.
 	m.reconciler = &worker.Reconciler{Svc: m.svc, Log: m.log}
+	m.reconciler.Observer = m.metrics
 	m.reconciler.Start(ctx)
 	// Exchange rates are public reference data every node may refresh:
 	// a refresh is an upsert of the values the source published.
 	m.rateWorker = &worker.Rates{Svc: m.svc, Log: m.log, Interval: m.config.RatesInterval}
+	m.rateWorker.Observer = m.metrics
 	m.rateWorker.Start(ctx)
 	// Any node may watch the chains: each deposit moves in a transaction
 	// only one of them commits.
 	m.deposits = &worker.DepositWatcher{Svc: m.svc, Log: m.log, Interval: m.config.DepositInterval}
+	m.deposits.Observer = m.metrics
 	m.deposits.Start(ctx)
 	// Crypto prices likewise: every node may refresh them.
 	m.cryptoRateWorker = &worker.CryptoRates{Svc: m.svc, Log: m.log, Interval: m.config.CryptoRatesInterval}
+	m.cryptoRateWorker.Observer = m.metrics
 	m.cryptoRateWorker.Start(ctx)
 	return nil
 }

@@ -68,3 +68,15 @@ func (s *Service) OperatorResetPassword(ctx context.Context, login, password str
 	})
 	return u, err
 }
+
+// OperationalCounts returns the counts the gateway's metrics show (see
+// store.OperationalCounts); it reads every client, for the operator.
+func (s *Service) OperationalCounts(ctx context.Context) (*store.OperationalCounts, error) {
+	var out *store.OperationalCounts
+	err := s.db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		out, err = tx.OperationalCounts(ctx)
+		return err
+	})
+	return out, err
+}

@@ -121,6 +121,7 @@ func New(cfg Config, svc *core.Service, log *slog.Logger, m *Metrics) http.Handl
 		panic("server.New: " + err.Error())
 	}
 	m.WatchCore(svc.GapWarnings)
+	m.WatchCounts(svc.OperationalCounts)
 	mux := http.NewServeMux()
 	for _, f := range faces {
 		if cfg.mounts(f.name) {
@@ -179,10 +180,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				writeJSON(sw, http.StatusInternalServerError, map[string]any{"code": 500, "message": "internal error"})
 			}
 		}
-		route := r.Pattern
-		if route == "" {
-			route = "unmatched"
-		}
+		route := routeLabel(r.Pattern)
 		took := time.Since(start)
 		h.metrics.observe(route, r.Method, sw.status(), took)
 		h.log.InfoContext(ctx, "request", "request_id", id, "method", r.Method, "path", logPath(r.URL.Path), "route", route,

@@ -44,7 +44,7 @@ func (w *CryptoRates) Start(ctx context.Context) {
 	if len(w.Svc.Exchanges()) == 0 {
 		return
 	}
-	w.loop.start(ctx, w.Interval, true, func(ctx context.Context) {
+	w.loop.start(ctx, "crypto_rates", w.Interval, true, func(ctx context.Context) {
 		// As for the daily rates, a refresh may be abandoned half-way:
 		// each exchange's prices are written in one transaction, and the
 		// next tick fetches again. Stop need not wait out a slow exchange.

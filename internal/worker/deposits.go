@@ -25,7 +25,7 @@ func (w *DepositWatcher) Start(ctx context.Context) {
 	if w.Interval <= 0 {
 		w.Interval = 10 * time.Second
 	}
-	w.loop.start(ctx, w.Interval, false, w.watch)
+	w.loop.start(ctx, "deposits", w.Interval, false, w.watch)
 }
 
 func (w *DepositWatcher) watch(ctx context.Context) {

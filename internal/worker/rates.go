@@ -74,7 +74,7 @@ func (w *Rates) Start(ctx context.Context) {
 		w.Retry = time.Hour
 	}
 	w.Retry = min(w.Retry, w.Interval)
-	w.loop.start(ctx, w.Retry, true, func(ctx context.Context) {
+	w.loop.start(ctx, "rates", w.Retry, true, func(ctx context.Context) {
 		if !w.due() {
 			return
 		}
