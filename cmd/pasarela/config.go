@@ -153,6 +153,12 @@ type Config struct {
 	// application key); DepositInterval is how often the chains are asked
 	// about the deposits they watch.
 	SandboxChain    bool          `env:"PASARELA_SANDBOX_CHAIN" envDefault:"true"`
+	// OTLPEndpoint, when set, exports OpenTelemetry traces over OTLP/HTTP
+	// to this base URL (http://collector:4318); the standard OTEL_EXPORTER_*
+	// variables do too. Tracing is off without them.
+	OTLPEndpoint       string `env:"PASARELA_OTLP_ENDPOINT"`
+	OTELEndpoint       string `env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
+	OTELTracesEndpoint string `env:"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"`
 	DepositInterval time.Duration `env:"PASARELA_DEPOSIT_INTERVAL" envDefault:"10s"`
 }
 
@@ -185,10 +191,7 @@ func (c *Config) coreConfig(db store.DB, key []byte, publicURL string, dunning [
 		chains = core.CryptoConfig{Chains: []chain.Watcher{sb}, Sandbox: sb}
 	}
 	return core.Config{
-		Processors: processor.NewRegistry(
-			sandbox.New(core.ProcessorState(db, "sandbox")),
-			paypal.New(core.ProcessorState(db, "paypal_express_checkout")),
-			crypto.New()),
+		Processors:    processor.NewRegistry(c.processors(db)...),
 		Crypto:        chains,
 		PayoutRail:    c.payoutRail(db),
 		SecretKey:     key,
@@ -198,6 +201,24 @@ func (c *Config) coreConfig(db store.DB, key []byte, publicURL string, dunning [
 		Webhooks:      core.WebhookConfig{AllowPrivate: c.WebhookAllowPrivate},
 		Subscriptions: core.SubscriptionConfig{Dunning: dunning}, // nil: the core's default
 	}
+}
+
+// processors are the card and wallet processors payments are routed to,
+// keeping their state in db.
+func (c *Config) processors(db store.DB) []processor.Processor {
+	return []processor.Processor{
+		sandbox.New(core.ProcessorState(db, "sandbox")),
+		paypal.New(core.ProcessorState(db, "paypal_express_checkout")),
+		crypto.New(),
+	}
+}
+
+// tracing reports whether traces are to be exported, and to which OTLP
+// endpoint: --otlp-endpoint (PASARELA_OTLP_ENDPOINT), else the standard
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT,
+// which the exporter reads itself (fromEnv).
+func (c *Config) tracing() (endpoint string, fromEnv bool) {
+	return c.OTLPEndpoint, c.OTLPEndpoint == "" && (c.OTELTracesEndpoint != "" || c.OTELEndpoint != "")
 }
 
 // faceFlags are serve's settings of the faces: which to serve, and each

@@ -11,13 +11,17 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/pasarela/pasarela/internal/core"
 	"github.com/pasarela/pasarela/internal/face/gestpay"
 	"github.com/pasarela/pasarela/internal/face/kashpay"
 	"github.com/pasarela/pasarela/internal/face/payrest"
+	"github.com/pasarela/pasarela/internal/processor"
 	"github.com/pasarela/pasarela/internal/rates"
 	"github.com/pasarela/pasarela/internal/server"
 	"github.com/pasarela/pasarela/internal/store/engine"
+	"github.com/pasarela/pasarela/internal/telemetry"
 	"github.com/pasarela/pasarela/internal/transport"
 	"github.com/pasarela/pasarela/internal/worker"
 )
@@ -71,6 +75,7 @@ func (c *ServeCommand) ParseFlags(args, environ []string) error {
 	fs.StringVar(&cfg.TLSCert, "tls-cert", cfg.TLSCert, "PEM certificate (chain) of the HTTPS listener")
 	fs.StringVar(&cfg.TLSKey, "tls-key", cfg.TLSKey, "PEM private key of the HTTPS listener")
 	fs.BoolVar(&cfg.WebhookAllowPrivate, "webhook-allow-private", cfg.WebhookAllowPrivate, "let webhooks reach private, loopback and link-local addresses (development and tests)")
+	fs.StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", cfg.OTLPEndpoint, "export OpenTelemetry traces over OTLP/HTTP to this URL (http://collector:4318); off by default (OTEL_EXPORTER_OTLP_ENDPOINT also turns it on)")
 	fs.BoolVar(&cfg.TLSSelfSigned, "tls-self-signed", cfg.TLSSelfSigned, "serve HTTPS with a self-signed pair made on first start (development); kept at --tls-cert/--tls-key or beside the database")
 	if err := parseArgs(fs, args); err != nil {
 		return err
@@ -132,6 +137,10 @@ type Main struct {
 	svc        *core.Service
 	metrics    *server.Metrics
 	coreConfig core.Config // what the core was built with (tests read it)
+	// tracer makes the spans of requests, store and processor calls (a
+	// no-op unless an OTLP endpoint is configured); stopTracing flushes it.
+	tracer      trace.TracerProvider
+	stopTracing func(context.Context) error
 
 	ln       net.Listener
 	tlsLn    net.Listener // the HTTPS listener, when one is configured
@@ -213,9 +222,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.config.withSecretKeys(&m.coreConfig); err != nil {
 		return err
 	}
+	endpoint, fromEnv := m.config.tracing()
+	if m.tracer, m.stopTracing, err = telemetry.Setup(ctx, endpoint, fromEnv, readBuildInfo().Version); err != nil {
+		return fmt.Errorf("--otlp-endpoint: %w", err)
+	}
+	m.coreConfig.Processors = processor.NewRegistry(telemetry.Processors(m.config.processors(m.db), m.tracer, m.metrics.ObserveProcessor)...)
 	m.coreConfig.Rates.Source = m.rates
 	m.coreConfig.CryptoRates.Tickers = m.tickers
-	m.svc, err = core.New(ctx, m.db, m.log, nil, m.coreConfig)
+	m.svc, err = core.New(ctx, telemetry.DB(m.db, m.tracer), m.log, nil, m.coreConfig)
 	if err != nil {
 		return err
 	}
@@ -271,6 +285,7 @@ func (m *Main) handler() (http.Handler, error) {
 		Faces:          faces,
 		PayREST:        payrest.Config{AccessTokenTTL: m.config.AccessTokenTTL},
 		Kashpay:        kashpay.Config{TokenTTL: m.config.KashpayTokenTTL},
+		Tracer:         m.tracer,
 	}, m.svc, m.log, m.metrics), nil
 }
 
@@ -427,6 +442,13 @@ func (m *Main) Close() error {
 		}
 		if m.db != nil {
 			errs = append(errs, m.db.Close())
+		}
+		if m.stopTracing != nil {
+			// The spans of the last requests are sent before the process
+			// ends; a collector that is gone costs at most five seconds.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			errs = append(errs, m.stopTracing(ctx))
+			cancel()
 		}
 		m.closed = errors.Join(errs...)
 		if m.started {

@@ -27,6 +27,8 @@ type Metrics struct {
 	passTime    *prometheus.HistogramVec
 	work        *prometheus.CounterVec
 	countsOnce  sync.Once
+	procTime    *prometheus.HistogramVec
+	procErrors  *prometheus.CounterVec
 }
 
 // NewMetrics registers the series.
@@ -60,7 +62,14 @@ func NewMetrics() *Metrics {
 		Name: "pasarela_worker_events_total",
 		Help: "What the background workers did: reconciler payments_settled/refunds_settled/left/errors, subscriptions cycles_paid/cycles_declined/errors, webhooks delivered/failed (attempts).",
 	}, []string{"worker", "event"})
-	m.reg.MustRegister(m.requests, m.latency, m.commitBatch, m.commitTime, m.passes, m.passTime, m.work,
+	m.procTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "pasarela_processor_call_duration_seconds", Help: "Calls to payment processors by gateway and call (authorize, capture, refund, …).",
+		Buckets: []float64{.001, .005, .025, .1, .25, .5, 1, 2.5, 5, 10, 30},
+	}, []string{"gateway", "call"})
+	m.procErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "pasarela_processor_errors_total", Help: "Processor calls that failed (not declines: errors reaching or reading the processor).",
+	}, []string{"gateway", "call"})
+	m.reg.MustRegister(m.requests, m.latency, m.commitBatch, m.commitTime, m.passes, m.passTime, m.work, m.procTime, m.procErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -69,6 +78,14 @@ func NewMetrics() *Metrics {
 func (m *Metrics) ObserveCommit(batch int, took time.Duration) {
 	m.commitBatch.Observe(float64(batch))
 	m.commitTime.Observe(took.Seconds())
+}
+
+// ObserveProcessor is told of each processor call (telemetry.Processors).
+func (m *Metrics) ObserveProcessor(gateway, call string, took time.Duration, err error) {
+	m.procTime.WithLabelValues(gateway, call).Observe(took.Seconds())
+	if err != nil {
+		m.procErrors.WithLabelValues(gateway, call).Inc()
+	}
 }
 
 // Pass implements worker.Observer: one pass of a background worker.
