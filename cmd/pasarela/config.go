@@ -152,14 +152,14 @@ type Config struct {
 	// with chain "sandbox" are paid on (POST /sandbox/chain/…, any
 	// application key); DepositInterval is how often the chains are asked
 	// about the deposits they watch.
-	SandboxChain    bool          `env:"PASARELA_SANDBOX_CHAIN" envDefault:"true"`
+	SandboxChain bool `env:"PASARELA_SANDBOX_CHAIN" envDefault:"true"`
 	// OTLPEndpoint, when set, exports OpenTelemetry traces over OTLP/HTTP
 	// to this base URL (http://collector:4318); the standard OTEL_EXPORTER_*
 	// variables do too. Tracing is off without them.
-	OTLPEndpoint       string `env:"PASARELA_OTLP_ENDPOINT"`
-	OTELEndpoint       string `env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
-	OTELTracesEndpoint string `env:"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"`
-	DepositInterval time.Duration `env:"PASARELA_DEPOSIT_INTERVAL" envDefault:"10s"`
+	OTLPEndpoint       string        `env:"PASARELA_OTLP_ENDPOINT"`
+	OTELEndpoint       string        `env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
+	OTELTracesEndpoint string        `env:"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"`
+	DepositInterval    time.Duration `env:"PASARELA_DEPOSIT_INTERVAL" envDefault:"10s"`
 }
 
 // parseEnv reads the settings from the environment (environ as os.Environ
