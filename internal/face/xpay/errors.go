@@ -81,6 +81,16 @@ var errorTable = map[string]wireError{
 	"idempotency_key_reused":  {http.StatusConflict, codeConflict, "Idempotency-Key"},
 	"idempotency_key":         {http.StatusBadRequest, codeInvalid, "Idempotency-Key"},
 
+	// Transactions: the face's own checks of a form and a filter.
+	"missing_fields":     {http.StatusBadRequest, 3013, ""},
+	"callback_invalid":   {http.StatusBadRequest, 3014, "callback"},
+	"exchange_not_found": {http.StatusBadRequest, 3019, "exchange_id"},
+	"user_not_found":     {http.StatusBadRequest, 3005, "user"},
+	"status_invalid":     {http.StatusBadRequest, 3006, "status"},
+	"from_format":        {http.StatusBadRequest, 3007, "from"},
+	"to_format":          {http.StatusBadRequest, 3008, "to"},
+	"from_after_to":      {http.StatusBadRequest, 3009, "from, to"},
+
 	// The password policy and the password change.
 	core.PasswordEmpty:    {http.StatusBadRequest, 5001, ""},
 	core.PasswordRequired: {http.StatusBadRequest, 5002, ""},
