@@ -25,7 +25,7 @@ func TestParseFilter(t *testing.T) {
 	if len(f.Statuses) != len(want) || f.Statuses[0] != want[0] || f.Statuses[1] != want[1] || f.Statuses[2] != want[2] || f.None {
 		t.Errorf("statuses %v", f.Statuses)
 	}
-	if f, _ := parseFilter(map[string][]string{"from": {"2018-09-29"}, "to": {"2018-09-29"}}); !f.To.Sub(*f.From).Equal(24 * time.Hour) {
+	if f, _ := parseFilter(map[string][]string{"from": {"2018-09-29"}, "to": {"2018-09-29"}}); f.To.Sub(*f.From) != 24*time.Hour {
 		t.Errorf("one day: %v – %v", f.From, f.To)
 	}
 	if f, _ := parseFilter(map[string][]string{"status": {"initial"}}); !f.None {
