@@ -37,6 +37,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeOrder$$' -fuzztime $(FUZZTIME) ./internal/face/kashpay
 	$(GO) test -run '^$$' -fuzz '^FuzzTransactionForm$$' -fuzztime $(FUZZTIME) ./internal/face/xpay
 	$(GO) test -run '^$$' -fuzz '^FuzzDateFilter$$' -fuzztime $(FUZZTIME) ./internal/face/xpay
+	$(GO) test -run '^$$' -fuzz '^FuzzParseKey$$' -fuzztime $(FUZZTIME) ./internal/chain
 
 bench:
 	$(GO) test -run '^$$' -bench 'UpdateDurable|PaymentWrite' -benchtime 3s -count 3 ./internal/store/sqlite

@@ -28,3 +28,17 @@ func ValidDay(s string) bool {
 	d, err := time.Parse(DayLayout, s)
 	return err == nil && d.Format(DayLayout) == s
 }
+
+// CryptoRate is the price of one crypto currency in one fiat currency as an
+// exchange (a crypto price source: Coinbase, or the sandbox table) last
+// published it: one coin of Currency buys Rate units of Fiat. A crypto
+// deposit for a fiat price is the price divided by the rate, and the rate
+// is locked into the deposit when it is created. Like exchange rates,
+// crypto rates are public reference data, the same for every client.
+type CryptoRate struct {
+	Exchange  string          // the exchange that published it ("coinbase", "sandbox")
+	Currency  string          // the crypto currency's code (BTC)
+	Fiat      string          // the fiat currency's ISO 4217 alpha code (COP)
+	Rate      decimal.Decimal // units of Fiat per one coin of Currency, exact as published
+	FetchedAt time.Time       // when the gateway fetched it, by its own clock
+}

@@ -131,6 +131,16 @@ type Config struct {
 	RatesURL          string        `env:"PASARELA_RATES_URL" envDefault:"https://www.ecb.europa.eu/stats/eurofxref/eurofxref-hist-90d.xml"`
 	RatesInterval     time.Duration `env:"PASARELA_RATES_INTERVAL" envDefault:"24h"`
 	RatesAllowPrivate bool          `env:"PASARELA_RATES_ALLOW_PRIVATE"`
+	// Crypto prices: the exchanges crypto deposits are priced from, in
+	// order (exchange 1, 2, …; the sandbox table by default, so that a
+	// demo needs no network; "coinbase" for Coinbase's public exchange
+	// rates at CryptoRatesURL), how often they are refreshed, and whether
+	// Coinbase's URL may be on a private or loopback address (development
+	// and tests).
+	CryptoRates             string        `env:"PASARELA_CRYPTO_RATES" envDefault:"sandbox"`
+	CryptoRatesURL          string        `env:"PASARELA_CRYPTO_RATES_URL" envDefault:"https://api.coinbase.com"`
+	CryptoRatesInterval     time.Duration `env:"PASARELA_CRYPTO_RATES_INTERVAL" envDefault:"30s"`
+	CryptoRatesAllowPrivate bool          `env:"PASARELA_CRYPTO_RATES_ALLOW_PRIVATE"`
 }
 
 // parseEnv reads the settings from the environment (environ as os.Environ
@@ -234,6 +244,55 @@ func (c *Config) rateSource() (rates.Source, error) {
 		return src, nil
 	}
 	return nil, fmt.Errorf("--rates-source (PASARELA_RATES_SOURCE) %q: must be sandbox or ecb", c.RatesSource)
+}
+
+// cryptoRatesFlags are serve's crypto price settings.
+func (c *Config) cryptoRatesFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.CryptoRates, "crypto-rates", c.CryptoRates, "comma-separated exchanges crypto deposits are priced from, numbered 1, 2, … in this order: sandbox (a fixed, made-up price table for trying the gateway, no network; never for real payments) and coinbase (Coinbase's public exchange rates at --crypto-rates-url)")
+	fs.StringVar(&c.CryptoRatesURL, "crypto-rates-url", c.CryptoRatesURL, "base URL of Coinbase's API (with --crypto-rates coinbase)")
+	fs.DurationVar(&c.CryptoRatesInterval, "crypto-rates-interval", c.CryptoRatesInterval, "how often crypto prices are refreshed (a failed refresh is tried again at the next one)")
+	fs.BoolVar(&c.CryptoRatesAllowPrivate, "crypto-rates-allow-private", c.CryptoRatesAllowPrivate, "let --crypto-rates-url point to private, loopback and link-local addresses (development and tests)")
+}
+
+// tickers builds the exchanges the settings name, in order. Coinbase's URL
+// is checked here, so that a mistyped or private one stops serve before it
+// opens anything. The interval must be shorter than the time a price may
+// be quoted, or prices would go stale between two refreshes.
+func (c *Config) tickers() ([]rates.Ticker, error) {
+	validity := core.DefaultCryptoRateValidity
+	if c.CryptoRatesInterval <= 0 || c.CryptoRatesInterval >= validity {
+		return nil, fmt.Errorf("--crypto-rates-interval (PASARELA_CRYPTO_RATES_INTERVAL) %s: must be positive and shorter than %s, how long a price may be quoted",
+			c.CryptoRatesInterval, validity)
+	}
+	const flagName = "--crypto-rates (PASARELA_CRYPTO_RATES)"
+	var out []rates.Ticker
+	seen := map[string]bool{}
+	for name := range strings.SplitSeq(c.CryptoRates, ",") {
+		name = strings.ToLower(strings.TrimSpace(name))
+		if name == "" {
+			continue
+		}
+		if seen[name] {
+			return nil, fmt.Errorf("%s names %s twice", flagName, name)
+		}
+		seen[name] = true
+		switch name {
+		case rates.SandboxName:
+			out = append(out, rates.NewCryptoSandbox(nil))
+		case rates.CoinbaseName:
+			t, err := rates.NewCoinbase(rates.CoinbaseOptions{URL: c.CryptoRatesURL, AllowPrivate: c.CryptoRatesAllowPrivate})
+			if err != nil {
+				return nil, fmt.Errorf("--crypto-rates-url (PASARELA_CRYPTO_RATES_URL): %w", err)
+			}
+			out = append(out, t)
+		default:
+			return nil, fmt.Errorf("%s %q: each exchange must be sandbox or coinbase", flagName, name)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s is empty: name one or more exchanges, such as sandbox or coinbase", flagName)
+	}
+	return out, nil
 }
 
 // defaultTLSAddr is where HTTPS listens when a certificate is configured

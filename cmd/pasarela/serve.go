@@ -34,6 +34,8 @@ type ServeCommand struct {
 	// rates is the exchange rate source built from the flags, for the
 	// same reason.
 	rates rates.Source
+	// tickers are the crypto price exchanges built from the flags.
+	tickers []rates.Ticker
 }
 
 // ParseFlags reads the settings from the environment, then the flags,
@@ -61,6 +63,7 @@ func (c *ServeCommand) ParseFlags(args, environ []string) error {
 	cfg.faceFlags(fs)
 	cfg.payoutFlags(fs)
 	cfg.ratesFlags(fs)
+	cfg.cryptoRatesFlags(fs)
 	fs.DurationVar(&cfg.SubscriptionInterval, "subscription-interval", cfg.SubscriptionInterval, "how often the subscription scheduler looks for due cycles")
 	fs.DurationVar(&cfg.ReconcileAfter, "reconcile-after", cfg.ReconcileAfter, "how long a payment may stay processing before the reconciler asks its processor how it ended")
 	fs.StringVar(&cfg.SubscriptionDunning, "subscription-dunning", cfg.SubscriptionDunning, "retries of a declined subscription cycle, as increasing offsets after its due date: whole days (3d) or durations (36h), comma-separated")
@@ -86,6 +89,9 @@ func (c *ServeCommand) ParseFlags(args, environ []string) error {
 	if c.rates, err = cfg.rateSource(); err != nil {
 		return err
 	}
+	if c.tickers, err = cfg.tickers(); err != nil {
+		return err
+	}
 	_, err = cfg.faces()
 	return err
 }
@@ -108,7 +114,7 @@ func (c *ServeCommand) Run(ctx context.Context) error {
 
 // newMain returns the server these settings describe, not yet started.
 func (c *ServeCommand) newMain() *Main {
-	return &Main{output: c.output, config: c.Config, dunning: c.dunning, rates: c.rates}
+	return &Main{output: c.output, config: c.Config, dunning: c.dunning, rates: c.rates, tickers: c.tickers}
 }
 
 // Main is the running server: its listeners, database, core and
@@ -119,6 +125,7 @@ type Main struct {
 	config  Config
 	dunning []time.Duration
 	rates   rates.Source
+	tickers []rates.Ticker
 
 	log        *slog.Logger
 	db         engine.DB
@@ -138,9 +145,11 @@ type Main struct {
 	reconciler *worker.Reconciler
 	// rateWorker refreshes the daily exchange rates.
 	rateWorker *worker.Rates
-	cancel     context.CancelFunc
-	served     chan error
-	tlsDone    chan error // the HTTPS listener's end, when it runs
+	// cryptoRateWorker refreshes the exchanges' crypto prices.
+	cryptoRateWorker *worker.CryptoRates
+	cancel           context.CancelFunc
+	served           chan error
+	tlsDone          chan error // the HTTPS listener's end, when it runs
 	// listenerDown is closed when any listener stops serving.
 	listenerDown chan struct{}
 	closeMu      sync.Once
@@ -180,6 +189,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.coreConfig = m.config.coreConfig(m.db, key, m.publicURL(), m.dunning)
 	m.coreConfig.Rates.Source = m.rates
+	m.coreConfig.CryptoRates.Tickers = m.tickers
 	m.svc, err = core.New(ctx, m.db, m.log, nil, m.coreConfig)
 	if err != nil {
 		return err
@@ -291,6 +301,9 @@ func (m *Main) startWorkers(ctx context.Context) error {
 	// a refresh is an upsert of the values the source published.
 	m.rateWorker = &worker.Rates{Svc: m.svc, Log: m.log, Interval: m.config.RatesInterval}
 	m.rateWorker.Start(ctx)
+	// Crypto prices likewise: every node may refresh them.
+	m.cryptoRateWorker = &worker.CryptoRates{Svc: m.svc, Log: m.log, Interval: m.config.CryptoRatesInterval}
+	m.cryptoRateWorker.Start(ctx)
 	return nil
 }
 
@@ -353,6 +366,9 @@ func (m *Main) Close() error {
 		}
 		if m.rateWorker != nil {
 			m.rateWorker.Stop() // a fetch in progress is abandoned
+		}
+		if m.cryptoRateWorker != nil {
+			m.cryptoRateWorker.Stop() // likewise
 		}
 		if m.payouts != nil {
 			m.payouts.Stop()

@@ -20,7 +20,7 @@ import (
 // deployment: the processors and the rail money moves through, the key that
 // seals secrets, the URL buyers are sent to. Every other setting sits in the
 // group of the one concern it tunes (sign-in limits, fees, recovery from lost
-// answers and dead processes, webhooks, subscriptions, exchange rates), each
+// answers and dead processes, webhooks, subscriptions, exchange rates, crypto prices), each
 // group with its own defaults, so a setting is found by what it is about
 // and a group can be passed around or changed without touching the others.
 // What belongs to one API's wire format (token formats and lifetimes, mount
@@ -48,6 +48,7 @@ type Config struct {
 	Webhooks      WebhookConfig
 	Subscriptions SubscriptionConfig
 	Rates         RateConfig
+	CryptoRates   CryptoRateConfig
 }
 
 // SignInConfig limits failed sign-ins, the same for every face: the failures
@@ -156,6 +157,7 @@ func (c *Config) defaults() {
 	c.Recovery.defaults()
 	c.Webhooks.defaults()
 	c.Subscriptions.defaults()
+	c.CryptoRates.defaults()
 }
 
 // Service is the core. It is safe for concurrent use.
@@ -188,6 +190,9 @@ func New(ctx context.Context, db store.DB, log *slog.Logger, now func() time.Tim
 		now = time.Now
 	}
 	cfg.defaults()
+	if err := cfg.CryptoRates.check(); err != nil {
+		return nil, err
+	}
 	// Times are kept to the microsecond, as both engines store them, so that
 	// an answer shows exactly what a later read will.
 	s := &Service{db: db, log: log, now: func() time.Time { return now().UTC().Truncate(time.Microsecond) }, cfg: cfg}

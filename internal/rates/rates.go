@@ -1,8 +1,10 @@
-// Package rates is the seam between the core and the publishers of daily
-// fiat exchange rates: the European Central Bank's reference rates, and a
-// sandbox table that lets the gateway run with no network. The core fetches
-// from the one Source it is configured with and stores what it gets; it
-// never knows which source it talks to.
+// Package rates is the seam between the core and the publishers of prices:
+// daily fiat exchange rates (Source: the European Central Bank's reference
+// rates, and a sandbox table that lets the gateway run with no network) and
+// the prices of crypto currencies in fiat (Ticker: Coinbase's public
+// exchange rates, and a sandbox table). The core fetches from the sources it
+// is configured with and stores what it gets; it never knows which one it
+// talks to.
 package rates
 
 import (

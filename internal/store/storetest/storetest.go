@@ -58,6 +58,8 @@ func Run(t *testing.T, open func(t *testing.T) store.DB) {
 		{"Events", testEvents},
 		{"Stats", testStats},
 		{"ExchangeRates", testExchangeRates},
+		{"SandboxChain", testSandboxChain},
+		{"CryptoRates", testCryptoRates},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
