@@ -85,17 +85,17 @@ var WebhookEntities = []string{EntityPayment, EntityRefund, EntityPayout, Entity
 // receivers have always been sent). FormatGestpay is Gestpay's
 // server-to-server notification of a payment's outcome: a bare GET with the
 // shop login and a result string in the query; the core keeps an endpoint of
-// this format for an application's PageSettings.NotifyURL. xpay's payment
-// callbacks ("xpay") come next, with the face that creates their endpoints;
-// until a format has its renderers it is not in WebhookFormats, so no
-// endpoint can ask for it.
+// this format for an application's PageSettings.NotifyURL. FormatXpay is
+// xpay's transaction callback: a POST of the transaction as its API shows
+// it, sent to the URL each deposit names (Payment.NotifyURL).
 const (
 	FormatPayREST = "payrest"
 	FormatGestpay = "gestpay"
+	FormatXpay    = "xpay"
 )
 
 // WebhookFormats are the formats an endpoint may be created with.
-var WebhookFormats = []string{FormatPayREST, FormatGestpay}
+var WebhookFormats = []string{FormatPayREST, FormatGestpay, FormatXpay}
 
 // Webhook is an application's endpoint: where events of one entity are sent.
 type Webhook struct {
@@ -116,9 +116,13 @@ type Webhook struct {
 	Secret string
 	// Disabled is set when a target answered 410 Gone: no further event is
 	// queued for the endpoint.
-	Disabled  bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Disabled bool
+	// PerPayment marks the endpoint the core keeps for payments that name
+	// their own notification URL (Payment.NotifyURL): it has no targets;
+	// each payment's events go to that payment's URL, in its Format.
+	PerPayment bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Wants reports whether the endpoint takes an event of type typ.
@@ -305,6 +309,8 @@ type PaymentSnapshot struct {
 	UpdatedAt      time.Time         `json:"updated_at"`
 	// Order is set only for a payment made as an order.
 	Order *OrderSnapshot `json:"order,omitempty"`
+	// Deposit is set only for a crypto deposit: its crypto side as it was.
+	Deposit *Deposit `json:"deposit,omitempty"`
 }
 
 // Snapshot returns the payment as events show it.
@@ -316,7 +322,7 @@ func (p *Payment) Snapshot() *PaymentSnapshot {
 		GatewayConfig: p.GatewayConfig, Capture: p.Capture, CheckoutToken: p.CheckoutToken, Card: p.Card.Snapshot(),
 		FailureCode: p.FailureCode, FailureMessage: p.FailureMessage, ParentID: p.ParentID, ReturnURL: p.ReturnURL,
 		CancelURL: p.CancelURL, Metadata: p.Metadata, ExpiresAt: p.ExpiresAt, CompletedAt: p.CompletedAt,
-		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
+		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, Deposit: p.Deposit}
 	// An order is told by its fingerprint, not by its lines: an order may
 	// have no taxes and no shipping.
 	if p.OrderFingerprint != "" {

@@ -22,6 +22,9 @@ const (
 	FlowCard GatewayFlow = "card"
 	// FlowRedirect: the buyer approves the payment on the processor's page.
 	FlowRedirect GatewayFlow = "redirect"
+	// FlowDeposit: the buyer sends crypto to an address derived for the
+	// payment; a chain watcher sees it arrive. No checkout form charges it.
+	FlowDeposit GatewayFlow = "deposit"
 )
 
 // Gateway is a catalog entry: a processor the gateway can route to, with

@@ -9,6 +9,9 @@ type PaymentType string
 const (
 	PaymentSimple       PaymentType = "simple"
 	PaymentSubscription PaymentType = "subscription"
+	// PaymentDeposit is paid on a blockchain to an address of the
+	// merchant's key: its Deposit holds the crypto side.
+	PaymentDeposit PaymentType = "deposit"
 )
 
 // CardInput is card data as a buyer typed it. It exists only between the
@@ -101,6 +104,15 @@ type Payment struct {
 	// canonical form), so that the same order id sent again is told apart
 	// from a different order reusing it. Empty for other payments.
 	OrderFingerprint string
+
+	// NotifyURL is where this payment's changes are sent, besides the
+	// application's webhooks (an xpay transaction's callback), in the
+	// webhook format NotifyFormat.
+	NotifyURL    string
+	NotifyFormat string
+	// Deposit is the crypto side of a PaymentDeposit, when it was read
+	// with the payment.
+	Deposit *Deposit
 }
 
 // LineItem is one line of an order's breakdown: an item sold or a tax.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/store"
+	"github.com/pasarela/pasarela/internal/webhook"
 )
 
 // eventHub wakes the delivery workers of this process when events commit.
@@ -107,6 +108,15 @@ func (s *Service) recordEvent(ctx context.Context, tx *store.Tx, typ string, res
 	if err != nil {
 		return pasarela.Internal(err)
 	}
+	pay, _ := resource.(*pasarela.Payment)
+	if pay != nil && pay.Type == pasarela.PaymentDeposit && pay.Deposit == nil {
+		// A deposit's events show its crypto side, whoever changed the
+		// payment (the sweeper that expires it reads the payment alone).
+		if pay.Deposit, err = tx.GetDeposit(ctx, pay.ClientID, pay.ID); err != nil {
+			return err
+		}
+		withURI(pay.Deposit)
+	}
 	payload, err := pasarela.NewEventPayload(resource)
 	if err != nil {
 		return pasarela.Internal(err)
@@ -139,8 +149,35 @@ func (s *Service) recordEvent(ctx context.Context, tx *store.Tx, typ string, res
 			}
 		}
 	}
+	if pay != nil && pay.NotifyURL != "" {
+		if err := s.notifyPayment(ctx, tx, pay, e); err != nil {
+			return err
+		}
+	}
 	s.events.recorded.Store(tx, struct{}{})
 	return nil
+}
+
+// notifyPayment queues the delivery of a payment's event to the URL the
+// payment names, through the application's per-payment webhook of the
+// payment's format, created the first time one is needed. It is a webhook
+// like any other: signed, retried, logged and redeliverable.
+func (s *Service) notifyPayment(ctx context.Context, tx *store.Tx, pay *pasarela.Payment, e *pasarela.Event) error {
+	w, err := tx.PerPaymentWebhook(ctx, pay.ClientID, pay.ApplicationID, pay.NotifyFormat)
+	if pasarela.ErrorKind(err) == pasarela.KindNotFound {
+		secret := webhook.NewSecret()
+		w = &store.WebhookRow{Webhook: pasarela.Webhook{ClientID: pay.ClientID, ApplicationID: pay.ApplicationID,
+			Method: "POST", Targets: []string{}, Entity: pasarela.EntityPayment, Format: pay.NotifyFormat, Events: []string{},
+			PerPayment: true, CreatedAt: e.CreatedAt, UpdatedAt: e.CreatedAt},
+			SealedSecret: s.sealer.seal([]byte(secret), secretAAD(pay.ClientID, pay.ApplicationID))}
+		err = tx.CreateWebhook(ctx, w)
+	}
+	if err != nil || w.Disabled {
+		return err
+	}
+	return tx.CreateDelivery(ctx, &pasarela.Delivery{ClientID: pay.ClientID, ApplicationID: pay.ApplicationID,
+		WebhookID: w.ID, EventID: e.ID, EventType: e.Type, Target: pay.NotifyURL, Status: pasarela.DeliveryPending,
+		NextAttemptAt: e.CreatedAt, CreatedAt: e.CreatedAt, UpdatedAt: e.CreatedAt})
 }
 
 // Events returns the caller's events about one resource of an application,

@@ -317,6 +317,8 @@ func (s *Service) applyGatewayConfig(row *store.GatewayConfigRow, in GatewayConf
 		var err error
 		if opts, err = validateOptions(gw, given); err != nil {
 			v.AddError(err)
+		} else if c, ok := s.processorChecker(gw.ID); ok {
+			v.AddError(c.CheckConfig(opts))
 		}
 	}
 	return gw, opts, v.Err()
@@ -513,4 +515,11 @@ func errNoGateway(field, message string, appID int64) *pasarela.Error {
 		e.Fields = []pasarela.FieldError{{Field: field, Code: e.Code, Message: message, Params: params}}
 	}
 	return e
+}
+
+// processorChecker returns a gateway's own config check, when it has one.
+func (s *Service) processorChecker(id string) (processor.ConfigChecker, bool) {
+	proc, _ := s.processors.Get(id)
+	c, ok := proc.(processor.ConfigChecker)
+	return c, ok
 }

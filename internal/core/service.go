@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/pasarela/pasarela"
@@ -49,6 +50,7 @@ type Config struct {
 	Subscriptions SubscriptionConfig
 	Rates         RateConfig
 	CryptoRates   CryptoRateConfig
+	Crypto        CryptoConfig
 }
 
 // SignInConfig limits failed sign-ins, the same for every face: the failures
@@ -158,6 +160,7 @@ func (c *Config) defaults() {
 	c.Webhooks.defaults()
 	c.Subscriptions.defaults()
 	c.CryptoRates.defaults()
+	c.Crypto.defaults()
 }
 
 // Service is the core. It is safe for concurrent use.
@@ -181,6 +184,9 @@ type Service struct {
 	secrets signingKeys
 	// events wakes this process's delivery workers when events commit (event.go).
 	events eventHub
+	// gapWarnings counts deposits created past the wallets' gap limit
+	// (deposit.go), for the metrics.
+	gapWarnings atomic.Int64
 }
 
 // New builds the core on an open, migrated database. now is the clock (tests
@@ -259,4 +265,17 @@ func rolesText(roles []pasarela.Role) string {
 		s += string(r)
 	}
 	return s
+}
+
+// requireApplication returns the caller if it is an application key:
+// operator tools of a test environment act for an integration.
+func requireApplication(ctx context.Context) (*pasarela.Principal, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p.ApplicationID == 0 {
+		return nil, pasarela.Errorf(pasarela.KindForbidden, "application_required", "this operation needs an application's API key")
+	}
+	return p, nil
 }

@@ -419,6 +419,11 @@ func (s *Service) FinishDelivery(ctx context.Context, j *DeliveryJob, res webhoo
 	switch {
 	case res.OK():
 		o.Status, o.NextAttemptAt, o.DeliveredAt = pasarela.DeliveryDelivered, now, &now
+	case res.Err == nil && res.Status == 410 && j.PerPayment:
+		// One payment's URL is gone: the payments of others still have
+		// theirs, so the endpoint they share stays.
+		o.Status, o.NextAttemptAt = pasarela.DeliveryDead, now
+		o.Error = "the receiver answered 410 Gone"
 	case res.Err == nil && res.Status == 410:
 		o.Status, o.NextAttemptAt, gone = pasarela.DeliveryDead, now, true
 		o.Error = "the receiver answered 410 Gone: the webhook was disabled"

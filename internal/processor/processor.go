@@ -28,7 +28,15 @@ type (
 const (
 	FlowCard     = pasarela.FlowCard
 	FlowRedirect = pasarela.FlowRedirect
+	FlowDeposit  = pasarela.FlowDeposit
 )
+
+// ConfigChecker is implemented by a processor whose options need checks
+// beyond their types (a key that must parse): the core calls it after the
+// option schema passed, and its errors name the option.
+type ConfigChecker interface {
+	CheckConfig(cfg Config) error
+}
 
 // Config is one gateway config's options, validated against the gateway's
 // Options (secrets decrypted) before the core hands it to the processor.

@@ -21,7 +21,7 @@ const paymentColumns = `id, client_id, application_id, transaction_id, checkout_
 	captured, refunded, description, customer_id, customer_email, merchant_ref, language, flags, ask_for_details,
 	capture, gateway_configs, gateway_config_id, processor_ref, card, failure_code, failure_message, action, action_url, parent_id,
 	return_url, cancel_url, metadata, expires_at, completed_at, created_at, updated_at, version,
-	line_items, taxes, shipping, order_fingerprint, single_attempt, authorization_code`
+	line_items, taxes, shipping, order_fingerprint, single_attempt, authorization_code, notify_url, notify_format`
 
 func nullMicros(t *time.Time) sql.NullInt64 {
 	if t == nil {
@@ -50,7 +50,8 @@ func scanPayment(scan func(...any) error, p *pasarela.Payment) error {
 		&p.Amount, &p.Currency, &p.Captured, &p.Refunded, &p.Description, &p.CustomerID, &p.CustomerEmail,
 		&merchantRef, &p.Language, &flags, &p.AskForDetails, &p.Capture, &configs, &configID, &p.ProcessorRef,
 		&card, &p.FailureCode, &p.FailureMessage, &p.Action, &p.ActionURL, &parentID, &p.ReturnURL, &p.CancelURL, &metadata,
-		&expires, &completed, &created, &updated, &p.Version, &items, &taxes, &p.Shipping, &fingerprint, &p.SingleAttempt, &p.AuthorizationCode); err != nil {
+		&expires, &completed, &created, &updated, &p.Version, &items, &taxes, &p.Shipping, &fingerprint, &p.SingleAttempt, &p.AuthorizationCode,
+		&p.NotifyURL, &p.NotifyFormat); err != nil {
 		return err
 	}
 	p.Status, p.Type = pasarela.PaymentStatus(status), pasarela.PaymentType(typ)
@@ -120,15 +121,15 @@ const insertPayment = `INSERT INTO payments (client_id, application_id, transact
 	checkout_token, status, type, amount, currency, captured, refunded, description, customer_id, customer_email,
 	merchant_ref, language, flags, ask_for_details, capture, gateway_configs, gateway_config_id, processor_ref,
 	card, failure_code, failure_message, action, action_url, parent_id, return_url, cancel_url, metadata,
-	expires_at, completed_at, created_at, updated_at, version, single_attempt`
+	expires_at, completed_at, created_at, updated_at, version, single_attempt, notify_url, notify_format`
 
 const insertPaymentValues = `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-	$20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36`
+	$20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38`
 
 const (
 	insertPlainPayment = insertPayment + insertPaymentValues + `) RETURNING id`
 	insertOrderPayment = insertPayment + `, line_items, taxes, shipping, order_fingerprint` +
-		insertPaymentValues + `, $37, $38, $39, $40) RETURNING id`
+		insertPaymentValues + `, $39, $40, $41, $42) RETURNING id`
 )
 
 // CreatePayment inserts p and sets its id.
@@ -142,7 +143,8 @@ func (tx *Tx) CreatePayment(ctx context.Context, p *pasarela.Payment) error {
 		p.Currency, p.Captured, p.Refunded, p.Description, p.CustomerID, p.CustomerEmail, merchantRef, p.Language,
 		j.flags, p.AskForDetails, p.Capture, j.configs, nullID(p.GatewayConfig), p.ProcessorRef, j.card,
 		p.FailureCode, p.FailureMessage, p.Action, p.ActionURL, nullID(p.ParentID), p.ReturnURL, p.CancelURL, j.metadata,
-		nullMicros(p.ExpiresAt), nullMicros(p.CompletedAt), micros(p.CreatedAt), micros(p.UpdatedAt), p.Version, p.SingleAttempt}
+		nullMicros(p.ExpiresAt), nullMicros(p.CompletedAt), micros(p.CreatedAt), micros(p.UpdatedAt), p.Version, p.SingleAttempt,
+		p.NotifyURL, p.NotifyFormat}
 	query := insertPlainPayment
 	if p.OrderFingerprint != "" {
 		items, taxes := p.Items, p.Taxes

@@ -29,13 +29,13 @@ type WebhookRow struct {
 	SealedSecret []byte
 }
 
-const webhookColumns = `id, client_id, application_id, method, targets, entity, format, events, secret, disabled, created_at, updated_at`
+const webhookColumns = `id, client_id, application_id, method, targets, entity, format, events, secret, disabled, created_at, updated_at, per_payment`
 
 func scanWebhook(scan func(...any) error, w *WebhookRow) error {
 	var targets, events string
 	var created, updated int64
 	if err := scan(&w.ID, &w.ClientID, &w.ApplicationID, &w.Method, &targets, &w.Entity, &w.Format, &events, &w.SealedSecret,
-		&w.Disabled, &created, &updated); err != nil {
+		&w.Disabled, &created, &updated, &w.PerPayment); err != nil {
 		return err
 	}
 	w.CreatedAt, w.UpdatedAt = fromMicros(created), fromMicros(updated)
@@ -56,10 +56,10 @@ func jsonList(l []string) string {
 // CreateWebhook inserts w and sets its id.
 func (tx *Tx) CreateWebhook(ctx context.Context, w *WebhookRow) error {
 	return tx.scanRow(tx.q.QueryRowContext(ctx, `INSERT INTO webhooks
-		(client_id, application_id, method, targets, entity, format, events, secret, disabled, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+		(client_id, application_id, method, targets, entity, format, events, secret, disabled, created_at, updated_at, per_payment)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
 		w.ClientID, w.ApplicationID, w.Method, jsonList(w.Targets), w.Entity, w.Format, jsonList(w.Events), w.SealedSecret,
-		w.Disabled, micros(w.CreatedAt), micros(w.UpdatedAt)),
+		w.Disabled, micros(w.CreatedAt), micros(w.UpdatedAt), w.PerPayment),
 		"webhook", func(scan func(...any) error) error { return scan(&w.ID) })
 }
 
@@ -125,6 +125,18 @@ func (tx *Tx) SubscribedWebhooks(ctx context.Context, clientID string, appID int
 	return tx.webhooks(ctx, q+` ORDER BY id`, a...)
 }
 
+// PerPaymentWebhook returns the application's webhook that sends payments'
+// changes to the URL each payment names, in format.
+func (tx *Tx) PerPaymentWebhook(ctx context.Context, clientID string, appID int64, format string) (*WebhookRow, error) {
+	var w WebhookRow
+	row := tx.q.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM webhooks
+		WHERE client_id = $1 AND application_id = $2 AND per_payment AND format = $3 ORDER BY id LIMIT 1`, clientID, appID, format)
+	if err := tx.scanRow(row, "webhook", func(scan func(...any) error) error { return scanWebhook(scan, &w) }); err != nil {
+		return nil, err
+	}
+	return &w, nil
+}
+
 // DeleteWebhook removes a webhook of the client's application, and with it
 // its deliveries and their log.
 func (tx *Tx) DeleteWebhook(ctx context.Context, clientID string, appID, id int64) error {
@@ -176,7 +188,7 @@ const deliverySelect = `SELECT d.id, d.client_id, d.application_id, d.webhook_id
 const claimedSelect = `SELECT d.id, d.client_id, d.application_id, d.webhook_id, d.event_id, e.type, d.target, d.status,
 	d.attempts, d.next_attempt_at, d.last_status, d.last_error, d.created_at, d.updated_at, d.delivered_at,
 	d.lease_owner, w.method, w.format, e.entity, e.version, e.data, e.created_at, w.secret, k.sealed,
-	COALESCE(ap.shop_login, '')` + deliveryFrom
+	COALESCE(ap.shop_login, ''), w.per_payment` + deliveryFrom
 
 func scanDelivery(scan func(...any) error, d *pasarela.Delivery, extra ...any) error {
 	var status string
@@ -209,9 +221,12 @@ func (tx *Tx) CreateDelivery(ctx context.Context, d *pasarela.Delivery) error {
 // needs to send it: the event as stored, which the webhook's format renders.
 type ClaimedDelivery struct {
 	pasarela.Delivery
-	Owner        string // the lease's holder; finishing needs it
-	Method       string
-	Format       string // the webhook's format
+	Owner  string // the lease's holder; finishing needs it
+	Method string
+	Format string // the webhook's format
+	// PerPayment says the target is one payment's own URL (see
+	// pasarela.Webhook.PerPayment).
+	PerPayment   bool
 	Entity       string // the event's entity
 	EventVersion int    // the event's payload version (0: a legacy, pre-rendered body)
 	EventData    []byte // the event's payload, or its legacy body
@@ -279,7 +294,7 @@ func (tx *Tx) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil
 		var data string
 		var evCreated int64
 		if err := scanDelivery(rows.Scan, &c.Delivery, &c.Owner, &c.Method, &c.Format, &c.Entity, &c.EventVersion, &data,
-			&evCreated, &c.SealedSecret, &c.SealedKey, &c.ShopLogin); err != nil {
+			&evCreated, &c.SealedSecret, &c.SealedKey, &c.ShopLogin, &c.PerPayment); err != nil {
 			return nil, err
 		}
 		c.EventData, c.EventCreated = []byte(data), fromMicros(evCreated)

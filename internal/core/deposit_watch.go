@@ -1,0 +1,317 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/chain"
+	"github.com/pasarela/pasarela/internal/processor/crypto"
+	"github.com/pasarela/pasarela/internal/store"
+)
+
+// Watching deposits. The chain is asked what it shows of the addresses of
+// the deposits still watched, outside any transaction (a node may be slow);
+// each deposit whose picture changed is then moved in a transaction of its
+// own, which reads the payment again (locked on PostgreSQL) so that a
+// cancel or an expiry racing with the watcher ends with one winner.
+//
+// The states: money seen → processing; confirmed enough and within the
+// tolerance → completed (booked in the ledger at the locked rate); confirmed
+// but too little or too much → adjustment (a top-up before expiry that
+// brings it within the tolerance completes it); money gone (replaced,
+// reorganised away) → pending again; money arriving after expiry or after a
+// cancel → recorded as Late (a pending deposit past its expiry fails);
+// money seen but not confirmed when the monitoring window ends → failed.
+
+// watchBatch bounds the deposits read at once.
+const watchBatch = 500
+
+// GapWarnings counts deposits created past the wallets' gap limit.
+func (s *Service) GapWarnings() int64 { return s.gapWarnings.Load() }
+
+// WatchDeposits looks at every watched deposit once and returns how many
+// changed. A chain that cannot be read leaves its deposits as they were
+// (logged); the others go on.
+func (s *Service) WatchDeposits(ctx context.Context) (int, error) {
+	changed := 0
+	var after int64
+	for {
+		var rows []store.DepositRow
+		if err := s.db.View(ctx, func(tx *store.Tx) error {
+			var err error
+			rows, err = tx.WatchedDeposits(ctx, s.now(), after, watchBatch)
+			return err
+		}); err != nil {
+			return changed, err
+		}
+		if len(rows) == 0 {
+			return changed, nil
+		}
+		after = rows[len(rows)-1].Deposit.PaymentID
+		n, err := s.watchRows(ctx, rows)
+		changed += n
+		if err != nil || len(rows) < watchBatch {
+			return changed, err
+		}
+	}
+}
+
+// watchRows asks each chain about its deposits among rows and applies what
+// it shows.
+func (s *Service) watchRows(ctx context.Context, rows []store.DepositRow) (int, error) {
+	type group struct{ chain, currency string }
+	groups := map[group][]*store.DepositRow{}
+	for i := range rows {
+		d := &rows[i].Deposit
+		g := group{d.Chain, d.Currency}
+		groups[g] = append(groups[g], &rows[i])
+	}
+	changed := 0
+	for g, rs := range groups {
+		w := s.watcher(g.chain, g.currency)
+		if w == nil {
+			s.log.WarnContext(ctx, "crypto deposits: no chain backend watches them", "chain", g.chain, "currency", g.currency, "deposits", len(rs))
+			continue
+		}
+		addresses := make([]string, len(rs))
+		for i, r := range rs {
+			addresses[i] = r.Deposit.Address
+		}
+		paid, err := w.Payments(ctx, g.currency, addresses)
+		if err != nil {
+			s.log.WarnContext(ctx, "crypto deposits: the chain could not be read; deposits keep their state",
+				"chain", g.chain, "currency", g.currency, "err", err)
+			continue
+		}
+		byAddress := map[string][]chain.Payment{}
+		for _, p := range paid {
+			byAddress[p.Address] = append(byAddress[p.Address], p)
+		}
+		for _, r := range rs {
+			ok, err := s.applyChain(ctx, &r.Deposit, byAddress[r.Deposit.Address])
+			if err != nil {
+				return changed, err
+			}
+			if ok {
+				changed++
+			}
+		}
+	}
+	return changed, nil
+}
+
+func (s *Service) watcher(name, currency string) chain.Watcher {
+	for _, w := range s.cfg.Crypto.Chains {
+		if w.Name() == name && w.Supports(currency) {
+			return w
+		}
+	}
+	return nil
+}
+
+// seen is what the chain shows of one deposit.
+type seen struct {
+	received      decimal.Decimal
+	confirmations int
+	replaceable   bool
+	txids         []string
+}
+
+func summarize(paid []chain.Payment) seen {
+	v := seen{received: decimal.Zero, txids: []string{}}
+	for i, p := range paid {
+		v.received = v.received.Add(p.Amount)
+		if i == 0 || p.Confirmations < v.confirmations {
+			v.confirmations = p.Confirmations
+		}
+		v.replaceable = v.replaceable || p.Replaceable && p.Confirmations == 0
+		if !slices.Contains(v.txids, p.TxID) {
+			v.txids = append(v.txids, p.TxID)
+		}
+	}
+	slices.Sort(v.txids)
+	return v
+}
+
+// applyChain moves one deposit by what the chain shows of its address.
+func (s *Service) applyChain(ctx context.Context, watched *pasarela.Deposit, paid []chain.Payment) (bool, error) {
+	v := summarize(paid)
+	now := s.now()
+	if v.received.Equal(watched.Received) && v.confirmations == watched.Confirmations && slices.Equal(v.txids, watched.TxIDs) &&
+		now.Before(watched.MonitorUntil) && !now.After(watched.ExpiresAt) {
+		return false, nil // nothing new, no deadline passed: the common case costs no write
+	}
+	changed := false
+	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		changed = false
+		pay, err := tx.GetPaymentByID(ctx, watched.ClientID, watched.PaymentID)
+		if err != nil {
+			return err
+		}
+		d, err := tx.GetDeposit(ctx, watched.ClientID, watched.PaymentID)
+		if err != nil {
+			return err
+		}
+		pay.Deposit = withURI(d)
+		rules, err := s.depositRules(ctx, tx, d)
+		if err != nil {
+			return err
+		}
+		if !v.received.Equal(d.Received) || v.confirmations != d.Confirmations || !slices.Equal(v.txids, d.TxIDs) {
+			if d.Received.IsZero() && v.received.IsPositive() {
+				if err := tx.KeyPaid(ctx, d.Currency, d.KeyID); err != nil {
+					return err
+				}
+			}
+			if v.received.GreaterThan(d.Received) && (pay.Status.Final() || now.After(d.ExpiresAt) && pay.Status == pasarela.StatusPending) {
+				d.Late = true
+			}
+			d.Received, d.Confirmations, d.TxIDs, d.UpdatedAt = v.received, v.confirmations, v.txids, now
+			if err := tx.UpdateDeposit(ctx, d); err != nil {
+				return err
+			}
+			changed = true
+		}
+		for {
+			to := nextDepositStatus(pay, d, v, rules, now)
+			if to == "" || to == pay.Status {
+				break
+			}
+			if to == pasarela.StatusCompleted {
+				pay.Captured = pay.Amount
+			}
+			if err := s.transition(ctx, tx, pay, to); err != nil {
+				return err
+			}
+			if to == pasarela.StatusCompleted {
+				if err := s.postCapture(ctx, tx, pay, crypto.GatewayID); err != nil {
+					return err
+				}
+			}
+			changed = true
+		}
+		return nil
+	})
+	return changed, err
+}
+
+// nextDepositStatus is where a deposit goes next from what the chain shows,
+// or "" to stay. A payment that needs no confirmation (0) is confirmed in
+// the mempool only if it cannot be replaced.
+func nextDepositStatus(pay *pasarela.Payment, d *pasarela.Deposit, v seen, r *crypto.Rules, now time.Time) pasarela.PaymentStatus {
+	paid := v.received.IsPositive()
+	confirmed := paid && v.confirmations >= r.Confirmations && (r.Confirmations > 0 || !v.replaceable)
+	tolerance := d.Amount.Mul(r.Tolerance).Div(decimal.NewFromInt(100))
+	within := v.received.GreaterThanOrEqual(d.Amount.Sub(tolerance)) && v.received.LessThanOrEqual(d.Amount.Add(tolerance))
+	switch pay.Status {
+	case pasarela.StatusPending:
+		switch {
+		case !paid:
+		case now.After(d.ExpiresAt):
+			return pasarela.StatusFailed // paid after expiry: Late is recorded
+		default:
+			return pasarela.StatusProcessing
+		}
+	case pasarela.StatusProcessing:
+		switch {
+		case !paid:
+			return pasarela.StatusPending // replaced or reorganised away
+		case confirmed && within:
+			return pasarela.StatusCompleted
+		case confirmed:
+			return pasarela.StatusAdjustment
+		case !now.Before(d.MonitorUntil):
+			return pasarela.StatusFailed // never confirmed in the window
+		}
+	case pasarela.StatusAdjustment:
+		if confirmed && within && !now.After(d.ExpiresAt) {
+			return pasarela.StatusCompleted // topped up in time
+		}
+	}
+	return ""
+}
+
+// depositRules reads the rules of a deposit's config.
+func (s *Service) depositRules(ctx context.Context, tx *store.Tx, d *pasarela.Deposit) (*crypto.Rules, error) {
+	row, err := tx.GetGatewayConfig(ctx, d.ClientID, d.ApplicationID, d.GatewayConfig)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := s.options(row)
+	if err != nil {
+		return nil, err
+	}
+	r, err := crypto.ReadRules(opts)
+	if err != nil {
+		return nil, pasarela.Internal(fmt.Errorf("crypto config %d: %w", row.ID, err))
+	}
+	return r, nil
+}
+
+// errNoSandboxChain refuses the sandbox chain's calls on a gateway that
+// serves none.
+var errNoSandboxChain = pasarela.Errorf(pasarela.KindNotFound, "no_sandbox_chain", "this gateway serves no sandbox chain")
+
+// SandboxChainSend pays amount (a decimal in the currency's unit) to an
+// address on the sandbox chain, as a buyer's wallet would, and looks at the
+// deposits paid to it at once. Any application key may.
+func (s *Service) SandboxChainSend(ctx context.Context, currency, address, amount string) (string, error) {
+	if _, err := requireApplication(ctx); err != nil {
+		return "", err
+	}
+	sb := s.cfg.Crypto.Sandbox
+	if sb == nil {
+		return "", errNoSandboxChain
+	}
+	amt, err := decimal.NewFromString(strings.TrimSpace(amount))
+	if err != nil {
+		return "", pasarela.Invalid("amount", "type", "must be a decimal number")
+	}
+	network := ""
+	for _, n := range crypto.Networks {
+		if chain.ValidAddress(currency, n, address) {
+			network = n
+			break
+		}
+	}
+	if network == "" {
+		return "", pasarela.Invalid("address", "invalid_address", "is not a "+currency+" address of any network")
+	}
+	txid, err := sb.Send(ctx, currency, network, address, amt)
+	if err != nil {
+		return "", err
+	}
+	var rows []store.DepositRow
+	if err := s.db.View(ctx, func(tx *store.Tx) error {
+		rows, err = tx.DepositsPaidTo(ctx, currency, address)
+		return err
+	}); err != nil {
+		return txid, err
+	}
+	_, err = s.watchRows(ctx, rows)
+	return txid, err
+}
+
+// SandboxChainMine mines blocks on the sandbox chain and looks at every
+// watched deposit at once. It returns the chain's new height.
+func (s *Service) SandboxChainMine(ctx context.Context, currency string, blocks int) (int64, error) {
+	if _, err := requireApplication(ctx); err != nil {
+		return 0, err
+	}
+	sb := s.cfg.Crypto.Sandbox
+	if sb == nil {
+		return 0, errNoSandboxChain
+	}
+	tip, err := sb.Mine(ctx, currency, blocks)
+	if err != nil {
+		return 0, err
+	}
+	_, err = s.WatchDeposits(ctx)
+	return tip, err
+}
