@@ -25,6 +25,7 @@ import (
 // ({"Amount":…} beside or instead of "amount" is refused, never guessed).
 // Members the face does not know are ignored, as xpay's own server did.
 type form struct {
+	raw    []byte // the body as sent
 	json   map[string]jsontext.Value
 	values map[string]string
 }
@@ -51,16 +52,23 @@ func readForm(r *http.Request, known ...string) (*form, error) {
 		return &form{values: map[string]string{}}, nil
 	}
 	mt, params, perr := mime.ParseMediaType(ct)
+	var f *form
 	switch {
 	case ct == "" || perr == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")):
-		return decodeJSONForm(body, known)
+		f, err = decodeJSONForm(body, known)
 	case perr == nil && mt == "application/x-www-form-urlencoded":
-		return decodeURLForm(body)
+		f, err = decodeURLForm(body)
 	case perr == nil && mt == "multipart/form-data":
-		return decodeMultipart(body, params["boundary"])
+		f, err = decodeMultipart(body, params["boundary"])
+	default:
+		return nil, pasarela.Errorf(pasarela.KindUnsupportedMedia, "content_type",
+			"Unsupported media type %q: send application/json, application/x-www-form-urlencoded or multipart/form-data.", ct)
 	}
-	return nil, pasarela.Errorf(pasarela.KindUnsupportedMedia, "content_type",
-		"Unsupported media type %q: send application/json, application/x-www-form-urlencoded or multipart/form-data.", ct)
+	if err != nil {
+		return nil, err
+	}
+	f.raw = body
+	return f, nil
 }
 
 // decodeJSONForm parses exactly one JSON object strictly (see form).

@@ -64,6 +64,7 @@ var errorTable = map[string]wireError{
 	"too_many_attempts": {http.StatusTooManyRequests, codeTooMany, "all"},
 	"user_required":     {http.StatusForbidden, codeNotAuthenticated, "all"},
 	"role_required":     {http.StatusForbidden, codeNotAuthenticated, "all"},
+	"forbidden":         {http.StatusForbidden, codeNotAuthenticated, "all"},
 
 	// Requests.
 	"no_route":                {http.StatusNotFound, codeNotFound, "all"},
@@ -119,7 +120,36 @@ var byKind = map[pasarela.Kind]wireError{
 	pasarela.KindInternal:         {http.StatusInternalServerError, codeUnknown, "all"},
 }
 
-func lookup(kind pasarela.Kind, code string) wireError {
+// routeTable is one route's own numbering of core codes, keyed by
+// "code@field" or by code alone; it wins over errorTable.
+type routeTable map[string]wireError
+
+// routed is an error a route numbers with its own table.
+type routed struct {
+	err   error
+	table routeTable
+}
+
+func (r *routed) Error() string { return r.err.Error() }
+func (r *routed) Unwrap() error { return r.err }
+
+// withRoute marks err to be numbered by table first.
+func withRoute(table routeTable, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &routed{err: err, table: table}
+}
+
+func lookup(table routeTable, kind pasarela.Kind, code, field string) wireError {
+	if kind != pasarela.KindInternal {
+		if w, ok := table[code+"@"+field]; ok {
+			return w
+		}
+		if w, ok := table[code]; ok {
+			return w
+		}
+	}
 	if w, ok := errorTable[code]; ok && kind != pasarela.KindInternal {
 		return w
 	}
@@ -150,15 +180,19 @@ func wireField(w wireError, field string) string {
 // errorResponse renders err as xpay's error and its HTTP status, and
 // reports whether it is an internal failure to log.
 func errorResponse(err error) (int, errorBody, bool) {
+	var table routeTable
+	if r, ok := err.(*routed); ok {
+		table = r.table
+	}
 	e := pasarela.AsError(err)
-	w := lookup(e.Kind, e.Code)
+	w := lookup(table, e.Kind, e.Code, e.Field)
 	if w.status >= 500 && e.Kind == pasarela.KindInternal {
 		return w.status, errorBody{Code: w.code, Field: "all", Detail: "An internal error occurred."}, true
 	}
 	body := errorBody{Code: w.code, Field: wireField(w, e.Field), Detail: e.Message}
 	if len(e.Fields) > 1 {
 		for _, fe := range e.Fields {
-			fw := lookup(e.Kind, fe.Code)
+			fw := lookup(table, e.Kind, fe.Code, fe.Field)
 			body.Errors = append(body.Errors, fieldError{Code: fw.code, Field: wireField(fw, fe.Field), Detail: fe.Message})
 		}
 	}

@@ -114,9 +114,9 @@ func statusOf(s pasarela.PaymentStatus) status {
 // filter is a parsed transactions/ query.
 type filter struct {
 	Statuses []pasarela.PaymentStatus // empty: every status
-	None     bool              // the statuses asked for match nothing (only "initial")
-	From, To *time.Time        // [From, To)
-	User     int64             // 0: no user filter
+	None     bool                     // the statuses asked for match nothing (only "initial")
+	From, To *time.Time               // [From, To)
+	User     int64                    // 0: no user filter
 }
 
 // parseFilter reads the query of GET transactions/ (status, from, to,
