@@ -55,7 +55,7 @@ if (empty($res['user_info'])) { fail("users: $st " . json_encode($res)); }
 step('users', $res['user_info']['email']);
 
 // Quotes for the order's total, with two decimals as the newer plugins send it.
-$total = 100000.1 + 50000.2; // 150000.30000000002 in binary
+$total = 150000.1 + 0.2; // 150000.30000000002: the cart total of float arithmetic
 [$st, $res] = call('GET', $base . 'api/v1/transactions/available/currencies/' . number_format($total, 2, '.', '') . '/COP/', $token);
 if ($st != 200 || empty($res['available_currencies'])) { fail("quotes: $st " . json_encode($res)); }
 $pick = null;
