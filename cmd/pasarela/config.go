@@ -16,8 +16,11 @@ import (
 
 	"github.com/caarlos0/env/v11"
 
+	"github.com/pasarela/pasarela/internal/chain"
+	chainsandbox "github.com/pasarela/pasarela/internal/chain/sandbox"
 	"github.com/pasarela/pasarela/internal/core"
 	"github.com/pasarela/pasarela/internal/processor"
+	"github.com/pasarela/pasarela/internal/processor/crypto"
 	"github.com/pasarela/pasarela/internal/processor/paypal"
 	"github.com/pasarela/pasarela/internal/processor/sandbox"
 	"github.com/pasarela/pasarela/internal/processor/spei"
@@ -141,6 +144,12 @@ type Config struct {
 	CryptoRatesURL          string        `env:"PASARELA_CRYPTO_RATES_URL" envDefault:"https://api.coinbase.com"`
 	CryptoRatesInterval     time.Duration `env:"PASARELA_CRYPTO_RATES_INTERVAL" envDefault:"30s"`
 	CryptoRatesAllowPrivate bool          `env:"PASARELA_CRYPTO_RATES_ALLOW_PRIVATE"`
+	// SandboxChain serves the simulated chain crypto deposits of configs
+	// with chain "sandbox" are paid on (POST /sandbox/chain/…, any
+	// application key); DepositInterval is how often the chains are asked
+	// about the deposits they watch.
+	SandboxChain    bool          `env:"PASARELA_SANDBOX_CHAIN" envDefault:"true"`
+	DepositInterval time.Duration `env:"PASARELA_DEPOSIT_INTERVAL" envDefault:"10s"`
 }
 
 // parseEnv reads the settings from the environment (environ as os.Environ
@@ -166,10 +175,17 @@ func (c *Config) databaseFlags(fs *flag.FlagSet) {
 // URL it serves on and the dunning schedule it was given; the operator
 // commands, which serve no pages and charge no cycles, pass neither.
 func (c *Config) coreConfig(db store.DB, key []byte, publicURL string, dunning []time.Duration) core.Config {
+	var chains core.CryptoConfig
+	if c.SandboxChain {
+		sb := chainsandbox.New(db, time.Now)
+		chains = core.CryptoConfig{Chains: []chain.Watcher{sb}, Sandbox: sb}
+	}
 	return core.Config{
 		Processors: processor.NewRegistry(
 			sandbox.New(core.ProcessorState(db, "sandbox")),
-			paypal.New(core.ProcessorState(db, "paypal_express_checkout"))),
+			paypal.New(core.ProcessorState(db, "paypal_express_checkout")),
+			crypto.New()),
+		Crypto:        chains,
 		PayoutRail:    c.payoutRail(db),
 		SecretKey:     key,
 		PublicURL:     publicURL,
@@ -252,6 +268,8 @@ func (c *Config) cryptoRatesFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.CryptoRatesURL, "crypto-rates-url", c.CryptoRatesURL, "base URL of Coinbase's API (with --crypto-rates coinbase)")
 	fs.DurationVar(&c.CryptoRatesInterval, "crypto-rates-interval", c.CryptoRatesInterval, "how often crypto prices are refreshed (a failed refresh is tried again at the next one)")
 	fs.BoolVar(&c.CryptoRatesAllowPrivate, "crypto-rates-allow-private", c.CryptoRatesAllowPrivate, "let --crypto-rates-url point to private, loopback and link-local addresses (development and tests)")
+	fs.BoolVar(&c.SandboxChain, "sandbox-chain", c.SandboxChain, "serve the simulated chain crypto deposits with chain \"sandbox\" are paid on (POST /sandbox/chain/{currency}/send and …/mine, any application API key); turn it off where only real chains are used")
+	fs.DurationVar(&c.DepositInterval, "deposit-interval", c.DepositInterval, "how often the chains are asked about the crypto deposits they watch")
 }
 
 // tickers builds the exchanges the settings name, in order. Coinbase's URL

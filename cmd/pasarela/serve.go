@@ -133,14 +133,15 @@ type Main struct {
 	metrics    *server.Metrics
 	coreConfig core.Config // what the core was built with (tests read it)
 
-	ln      net.Listener
-	tlsLn   net.Listener // the HTTPS listener, when one is configured
-	tlsCfg  *tls.Config
-	debug   *http.Server
-	sweeper *worker.Sweeper
-	payouts *worker.Payouts
-	subs    *worker.Subscriptions
-	deliver *worker.Deliverer
+	ln       net.Listener
+	tlsLn    net.Listener // the HTTPS listener, when one is configured
+	tlsCfg   *tls.Config
+	debug    *http.Server
+	sweeper  *worker.Sweeper
+	deposits *worker.DepositWatcher
+	payouts  *worker.Payouts
+	subs     *worker.Subscriptions
+	deliver  *worker.Deliverer
 	// reconciler settles charges and refunds a dead process left in flight.
 	reconciler *worker.Reconciler
 	// rateWorker refreshes the daily exchange rates.
@@ -301,6 +302,10 @@ func (m *Main) startWorkers(ctx context.Context) error {
 	// a refresh is an upsert of the values the source published.
 	m.rateWorker = &worker.Rates{Svc: m.svc, Log: m.log, Interval: m.config.RatesInterval}
 	m.rateWorker.Start(ctx)
+	// Any node may watch the chains: each deposit moves in a transaction
+	// only one of them commits.
+	m.deposits = &worker.DepositWatcher{Svc: m.svc, Log: m.log, Interval: m.config.DepositInterval}
+	m.deposits.Start(ctx)
 	// Crypto prices likewise: every node may refresh them.
 	m.cryptoRateWorker = &worker.CryptoRates{Svc: m.svc, Log: m.log, Interval: m.config.CryptoRatesInterval}
 	m.cryptoRateWorker.Start(ctx)
@@ -360,6 +365,9 @@ func (m *Main) Close() error {
 		}
 		if m.sweeper != nil {
 			m.sweeper.Stop()
+		}
+		if m.deposits != nil {
+			m.deposits.Stop()
 		}
 		if m.reconciler != nil {
 			m.reconciler.Stop()

@@ -51,6 +51,10 @@ type Checkout struct {
 	Pages pasarela.PageSettings
 	// Expired is true when the token can no longer be used to pay.
 	Expired bool
+	// PayWithin is how long a pending payment with an expiry (a deposit
+	// at its locked rate) can still be paid, by the gateway's clock, for
+	// a page that counts it down; zero otherwise.
+	PayWithin time.Duration
 }
 
 var errNoCheckout = pasarela.NotFound("payment page")
@@ -92,6 +96,15 @@ func (s *Service) loadCheckout(ctx context.Context, tx *store.Tx, token string) 
 		return nil, nil, errNoCheckout
 	}
 	pay := c.Payment
+	if pay.Type == pasarela.PaymentDeposit {
+		// The page of a deposit shows its crypto side: the address, the
+		// amount due, what the chain shows.
+		d, err := tx.GetDeposit(ctx, pay.ClientID, pay.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		pay.Deposit = withURI(d)
+	}
 	app, err := tx.GetApplication(ctx, pay.ClientID, pay.ApplicationID)
 	if err != nil {
 		return nil, nil, err
@@ -130,6 +143,9 @@ func (s *Service) loadCheckout(ctx context.Context, tx *store.Tx, token string) 
 	now := s.now()
 	c.Expired = (c.Link != nil && (c.Link.Expired(now) || c.Link.Status != pasarela.LinkActive) && pay.Status.Payable()) ||
 		(pay.ExpiresAt != nil && !now.Before(*pay.ExpiresAt) && pay.Status.Payable())
+	if pay.Status == pasarela.StatusPending && pay.ExpiresAt != nil && now.Before(*pay.ExpiresAt) && !c.Expired {
+		c.PayWithin = pay.ExpiresAt.Sub(now)
+	}
 	if pay.Status == pasarela.StatusRequiresAction {
 		c.Action, c.ActionURL = pay.Action, pay.ActionURL
 		if c.Action == "" {
@@ -160,9 +176,11 @@ func (s *Service) OpenCheckout(ctx context.Context, token string) (*Checkout, er
 		return nil, err
 	}
 	if pay := c.Payment; pay.ExpiresAt != nil && !s.now().Before(*pay.ExpiresAt) && pay.Status.Payable() {
+		dep := pay.Deposit
 		if err := s.expire(ctx, pay); err != nil {
 			return nil, err
 		}
+		pay.Deposit = dep // expire rereads the payment alone
 	}
 	return c, nil
 }
@@ -185,6 +203,7 @@ func (s *Service) expire(ctx context.Context, pay *pasarela.Payment) error {
 var (
 	errCheckoutExpired = pasarela.Errorf(pasarela.KindInvalid, "link_expired", "this payment page has expired")
 	errNotPayable      = pasarela.Errorf(pasarela.KindInvalid, "not_payable", "this payment can no longer be paid")
+	errNotOffered      = pasarela.Errorf(pasarela.KindInvalid, "no_gateway", "this way of paying is not offered for this payment")
 )
 
 // startAttempt checks a token can pay and claims the payment.
@@ -205,6 +224,11 @@ func (s *Service) startAttempt(ctx context.Context, token string, flow processor
 	if !c.Payment.Status.Payable() {
 		return c, nil, nil, errNotPayable
 	}
+	if c.Payment.Type == pasarela.PaymentDeposit {
+		// A deposit is paid on its chain, never by card or wallet, even
+		// if a config of another flow were added to it.
+		return c, nil, nil, errNotOffered
+	}
 	var chosen []store.GatewayConfigRow
 	for _, cfg := range s.router.order(configs) {
 		proc, ok := s.processors.Get(cfg.Gateway)
@@ -213,7 +237,7 @@ func (s *Service) startAttempt(ctx context.Context, token string, flow processor
 		}
 	}
 	if len(chosen) == 0 {
-		return c, nil, nil, pasarela.Errorf(pasarela.KindInvalid, "no_gateway", "this way of paying is not offered for this payment")
+		return c, nil, nil, errNotOffered
 	}
 	// A payment waiting for its buyer's step may be tried again with
 	// another card, unless it allows a single attempt: then that step is

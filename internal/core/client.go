@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/processor/crypto"
 	"github.com/pasarela/pasarela/internal/store"
 )
 
@@ -147,7 +148,7 @@ func (s *Service) EnsureDemo(ctx context.Context) (*Demo, error) {
 			}
 		}
 		d.Client, d.User, d.Application, d.Created = c, u, app, true
-		return d, nil
+		return d, s.ensureDemoCrypto(ctx, c.ID, app.ID)
 	case err != nil:
 		return nil, err
 	}
@@ -177,5 +178,31 @@ func (s *Service) EnsureDemo(ctx context.Context) (*Demo, error) {
 	if d.Application, err = s.recreateKey(ctx, existing.ID, appID); err != nil {
 		return nil, err
 	}
-	return d, nil
+	return d, s.ensureDemoCrypto(ctx, existing.ID, appID)
+}
+
+// DemoXpub is the demo's key for crypto deposits: account 0 of BIP84's
+// published test mnemonic ("abandon … about"), whose private key everyone
+// knows. It is only ever paid on the sandbox chain.
+const DemoXpub = "zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYs"
+
+// ensureDemoCrypto gives the demo application a crypto config on the
+// sandbox chain, when the gateway serves one and the demo has none yet (a
+// demo made before crypto deposits existed gets one on its next start).
+func (s *Service) ensureDemoCrypto(ctx context.Context, clientID string, appID int64) error {
+	if _, ok := s.processors.Get(crypto.GatewayID); !ok || s.cfg.Crypto.Sandbox == nil {
+		return nil
+	}
+	var rows []store.GatewayConfigRow
+	if err := s.db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		rows, err = tx.ClientGatewayConfigs(ctx, clientID, appID, crypto.GatewayID)
+		return err
+	}); err != nil || len(rows) > 0 {
+		return err
+	}
+	_, err := s.createGatewayConfig(ctx, clientID, appID, GatewayConfigInput{Gateway: pasarela.Set(crypto.GatewayID),
+		Name: pasarela.Set("Sandbox crypto"), Config: pasarela.Set(map[string]any{"network": "mainnet",
+			"chain": s.cfg.Crypto.Sandbox.Name(), crypto.KeyOption("BTC"): DemoXpub})})
+	return err
 }

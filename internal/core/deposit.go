@@ -101,6 +101,9 @@ type DepositInput struct {
 	// webhook format CallbackFormat.
 	CallbackURL    string
 	CallbackFormat string
+	// ReturnURL, when set, is the merchant's page the hosted deposit page
+	// links back to.
+	ReturnURL string
 	// FiatWithdraw is the percentage the merchant wants in fiat (default
 	// 100).
 	FiatWithdraw *int
@@ -319,6 +322,7 @@ func (s *Service) CreateDeposit(ctx context.Context, in DepositInput, idem *Idem
 			return nil, nil, pasarela.Internal(fmt.Errorf("deposit callback format %q", in.CallbackFormat))
 		}
 	}
+	checkURL(&v, "return_url", &in.ReturnURL)
 	withdraw := 100
 	if in.FiatWithdraw != nil {
 		if withdraw = *in.FiatWithdraw; withdraw < 0 || withdraw > 100 {
@@ -367,7 +371,7 @@ func (s *Service) CreateDeposit(ctx context.Context, in DepositInput, idem *Idem
 		CheckoutToken: newCheckoutToken(now), Status: pasarela.StatusPending, Type: pasarela.PaymentDeposit,
 		Amount: minor, Currency: fc.Code, Description: "Deposit of " + amount.String() + " " + cc.Code,
 		GatewayConfigs: []int64{cfg.row.ID}, GatewayConfig: cfg.row.ID, ExpiresAt: &expires,
-		NotifyURL: in.CallbackURL, NotifyFormat: in.CallbackFormat, CreatedAt: now, UpdatedAt: now}
+		NotifyURL: in.CallbackURL, NotifyFormat: in.CallbackFormat, ReturnURL: in.ReturnURL, CreatedAt: now, UpdatedAt: now}
 	if in.CallbackURL == "" {
 		pay.NotifyFormat = ""
 	}

@@ -2,6 +2,8 @@ package core_test
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +21,7 @@ import (
 // BIP84's published test vector: account 0 of the mnemonic "abandon …
 // about" and its first receive addresses.
 const (
-	bip84Zpub  = "zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYs"
+	bip84Zpub  = core.DemoXpub
 	bip84Addr0 = "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu"
 	bip84Addr1 = "bc1qnjg0jd8228aq7egyzacy8cys3knf9xvrerkf9g"
 )
@@ -32,30 +34,34 @@ type cryptoEnv struct {
 	cfg *pasarela.GatewayConfig
 }
 
-func newCryptoEnv(t *testing.T, engine string, options map[string]any) *cryptoEnv {
+func newCryptoEnv(t *testing.T, engine string, options map[string]any, opts ...envOption) *cryptoEnv {
 	t.Helper()
 	e := newEnv(t, engine)
 	ch := sandbox.New(e.db, e.clock.Now)
-	e.svc = mustService(t, e.db, e.clock, core.Config{
+	cfg := core.Config{
 		Processors:  processor.NewRegistry(e.sandbox, crypto.New()),
 		SecretKey:   []byte("0123456789abcdef0123456789abcdef"),
 		PublicURL:   "http://pay.test",
 		Crypto:      core.CryptoConfig{Chains: []chain.Watcher{ch}, Sandbox: ch},
 		CryptoRates: core.CryptoRateConfig{Tickers: []rates.Ticker{rates.NewCryptoSandbox(e.clock.Now)}},
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	e.svc = mustService(t, e.db, e.clock, cfg)
 	if err := e.svc.RefreshCryptoRates(e.ctx); err != nil {
 		t.Fatal(err)
 	}
-	opts := map[string]any{"btcXpub": bip84Zpub}
-	for k, v := range options {
-		opts[k] = v
+	if options == nil {
+		options = map[string]any{}
 	}
-	cfg, err := e.svc.CreateGatewayConfig(e.admin(), e.appID(), core.GatewayConfigInput{Gateway: pasarela.Set(crypto.GatewayID),
-		Name: pasarela.Set("Crypto"), Config: pasarela.Set(opts)})
+	options["btcXpub"] = bip84Zpub
+	config, err := e.svc.CreateGatewayConfig(e.admin(), e.appID(), core.GatewayConfigInput{Gateway: pasarela.Set(crypto.GatewayID),
+		Name: pasarela.Set("Crypto"), Config: pasarela.Set(options)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &cryptoEnv{env: e, cfg: cfg}
+	return &cryptoEnv{env: e, cfg: config}
 }
 
 // deposit creates a deposit of price COP in BTC, failing the test on error.
@@ -220,5 +226,195 @@ func TestDepositZeroConf(t *testing.T) {
 		d := ce.deposit(ce.admin(), "100000", "")
 		ce.send(d.Payment.Deposit.Address, "0.004")
 		ce.want(d.Payment.ID, pasarela.StatusCompleted)
+	})
+}
+
+// as is ctx acting as user u.
+func as(ctx context.Context, u *pasarela.User) context.Context {
+	return pasarela.WithPrincipal(ctx, &pasarela.Principal{ClientID: u.ClientID, UserID: u.ID, Username: u.Username, Roles: u.Roles})
+}
+
+// TestDepositVisibility: a terminal user sees and cancels only its own
+// deposits, a manager the client's (with their creator), a viewer reads
+// but never writes; another client sees nothing, even by id.
+func TestDepositVisibility(t *testing.T) {
+	t.Parallel()
+	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
+		ce := newCryptoEnv(t, engine, nil)
+		till := as(ce.ctx, ce.mustUser("till", "till@alpha.example", pasarela.RoleTerminal))
+		other := as(ce.ctx, ce.mustUser("other", "other@alpha.example", pasarela.RoleTerminal))
+		manager := as(ce.ctx, ce.mustUser("boss", "boss@alpha.example", pasarela.RoleManager))
+		viewer := as(ce.ctx, ce.mustUser("eyes", "eyes@alpha.example", pasarela.RoleViewer))
+		mine := ce.deposit(till, "1000", "")
+		theirs := ce.deposit(other, "2000", "")
+		if mine.Creator != nil {
+			t.Errorf("a terminal user's own deposit names its creator: %+v", mine.Creator)
+		}
+		if _, err := ce.svc.GetDeposit(till, theirs.Payment.ID); pasarela.ErrorKind(err) != pasarela.KindNotFound {
+			t.Errorf("another terminal's deposit: %v", err)
+		}
+		if _, err := ce.svc.CancelDeposit(till, theirs.Payment.ID); pasarela.ErrorKind(err) != pasarela.KindNotFound {
+			t.Errorf("cancel another terminal's deposit: %v", err)
+		}
+		list, err := ce.svc.ListDeposits(till, core.DepositFilter{})
+		if err != nil || len(list) != 1 || list[0].Payment.ID != mine.Payment.ID {
+			t.Fatalf("a terminal's list: %v %v", list, err)
+		}
+		_, err = ce.svc.ListDeposits(till, core.DepositFilter{UserID: theirs.Payment.Deposit.UserID})
+		wantErr(t, "a terminal filters by another user", err, pasarela.KindForbidden, "filter_forbidden")
+		list, err = ce.svc.ListDeposits(manager, core.DepositFilter{})
+		if err != nil || len(list) != 2 || list[0].Creator == nil || list[0].Creator.Username != "other" || list[0].Creator.PasswordHash != "" {
+			t.Fatalf("a manager's list: %+v %v", list, err)
+		}
+		list, err = ce.svc.ListDeposits(manager, core.DepositFilter{UserID: mine.Payment.Deposit.UserID,
+			Statuses: []pasarela.PaymentStatus{pasarela.StatusPending}})
+		if err != nil || len(list) != 1 || list[0].Payment.ID != mine.Payment.ID {
+			t.Fatalf("a manager filters by user: %+v %v", list, err)
+		}
+		_, err = ce.svc.ListDeposits(manager, core.DepositFilter{UserID: ce.B.Admin.ID})
+		wantErr(t, "filter by another client's user", err, pasarela.KindInvalid, "user_not_found")
+		_, err = ce.svc.ListDeposits(manager, core.DepositFilter{Statuses: []pasarela.PaymentStatus{"approved"}})
+		wantErr(t, "a status no deposit has", err, pasarela.KindInvalid, "enum")
+		from, to := ce.clock.Now().Add(time.Hour), ce.clock.Now()
+		_, err = ce.svc.ListDeposits(manager, core.DepositFilter{From: &from, To: &to})
+		wantErr(t, "from after to", err, pasarela.KindInvalid, "after_to")
+		if list, err = ce.svc.ListDeposits(manager, core.DepositFilter{From: &from}); err != nil || len(list) != 0 {
+			t.Fatalf("from an hour ahead: %v %v", list, err)
+		}
+		if _, err := ce.svc.GetDeposit(viewer, mine.Payment.ID); err != nil {
+			t.Errorf("a viewer reads: %v", err)
+		}
+		_, _, err = ce.svc.CreateDeposit(viewer, core.DepositInput{Currency: "BTC", Fiat: "COP", Amount: "1", ExchangeID: 1}, nil)
+		wantErr(t, "a viewer creates", err, pasarela.KindForbidden, "forbidden")
+		_, err = ce.svc.CancelDeposit(viewer, mine.Payment.ID)
+		wantErr(t, "a viewer cancels", err, pasarela.KindForbidden, "forbidden")
+		if _, err := ce.svc.CancelDeposit(manager, theirs.Payment.ID); err != nil {
+			t.Errorf("a manager cancels: %v", err)
+		}
+		// Client B: nothing of A's, by id or in a list; no crypto config.
+		b := ce.B.AdminCtx(ce.ctx)
+		if _, err := ce.svc.GetDeposit(b, mine.Payment.ID); pasarela.ErrorKind(err) != pasarela.KindNotFound {
+			t.Errorf("B reads A's deposit: %v", err)
+		}
+		if _, err := ce.svc.CancelDeposit(b, mine.Payment.ID); pasarela.ErrorKind(err) != pasarela.KindNotFound {
+			t.Errorf("B cancels A's deposit: %v", err)
+		}
+		if list, err := ce.svc.ListDeposits(b, core.DepositFilter{}); err != nil || len(list) != 0 {
+			t.Errorf("B's list: %v %v", list, err)
+		}
+		_, _, err = ce.svc.CreateDeposit(b, core.DepositInput{Currency: "BTC", Fiat: "COP", Amount: "1", ExchangeID: 1}, nil)
+		wantErr(t, "B without a crypto config", err, pasarela.KindInvalid, "crypto_not_configured")
+		_, err = ce.svc.DepositQuotes(b, "COP", "1")
+		wantErr(t, "B's quotes", err, pasarela.KindInvalid, "crypto_not_configured")
+	})
+}
+
+// TestDepositInput: every refusal names its field and rule, and leaves no
+// payment and no address taken.
+func TestDepositInput(t *testing.T) {
+	t.Parallel()
+	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
+		ce := newCryptoEnv(t, engine, nil)
+		hundred := 101
+		for _, tc := range []struct {
+			name  string
+			in    core.DepositInput
+			field string
+			code  string
+		}{
+			{"unknown crypto", core.DepositInput{Currency: "XYZ", Fiat: "COP", Amount: "1", ExchangeID: 1}, "currency", "unknown_currency"},
+			{"a fiat as crypto", core.DepositInput{Currency: "USD", Fiat: "COP", Amount: "1", ExchangeID: 1}, "currency", "not_crypto"},
+			{"unknown fiat", core.DepositInput{Currency: "BTC", Fiat: "COC", Amount: "1", ExchangeID: 1}, "fiat", "unknown_currency"},
+			{"a crypto as fiat", core.DepositInput{Currency: "BTC", Fiat: "ETH", Amount: "1", ExchangeID: 1}, "fiat", "not_fiat"},
+			{"zero", core.DepositInput{Currency: "BTC", Fiat: "COP", Amount: "0.004", ExchangeID: 1}, "amount", "not_positive"},
+			{"negative", core.DepositInput{Currency: "BTC", Fiat: "COP", Amount: "-5", ExchangeID: 1}, "amount", "not_positive"},
+			{"not a number", core.DepositInput{Currency: "BTC", Fiat: "COP", Amount: "1O", ExchangeID: 1}, "amount", "type"},
+			{"huge", core.DepositInput{Currency: "BTC", Fiat: "COP", Amount: "1e20", ExchangeID: 1}, "amount", "too_large"},
+			{"a private callback", core.DepositInput{Currency: "BTC", Fiat: "COP", Amount: "1", ExchangeID: 1,
+				CallbackURL: "http://10.0.0.1/cb", CallbackFormat: pasarela.FormatXpay}, "callback", "url"},
+			{"fiat_withdraw", core.DepositInput{Currency: "BTC", Fiat: "COP", Amount: "1", ExchangeID: 1, FiatWithdraw: &hundred}, "fiat_withdraw", "range"},
+			{"no key for ETH", core.DepositInput{Currency: "ETH", Fiat: "COP", Amount: "1", ExchangeID: 1}, "currency", "currency_not_offered"},
+			{"no such exchange", core.DepositInput{Currency: "BTC", Fiat: "COP", Amount: "1", ExchangeID: 7}, "exchange_id", "exchange_not_found"},
+		} {
+			_, _, err := ce.svc.CreateDeposit(ce.admin(), tc.in, nil)
+			var pe *pasarela.Error
+			if !errors.As(err, &pe) || pe.Field != tc.field || pe.Code != tc.code {
+				t.Errorf("%s: %+v, want %s on %s", tc.name, err, tc.code, tc.field)
+			}
+		}
+		if n := ce.count(`SELECT COUNT(*) FROM crypto_deposits`) + ce.count(`SELECT COUNT(*) FROM crypto_key_indexes`); n != 0 {
+			t.Errorf("refused deposits left %d rows", n)
+		}
+		// A key that does not parse for the network is refused when saved.
+		_, err := ce.svc.CreateGatewayConfig(ce.admin(), ce.appID(), core.GatewayConfigInput{Gateway: pasarela.Set(crypto.GatewayID),
+			Name: pasarela.Set("Testnet"), Config: pasarela.Set(map[string]any{"network": "testnet", "btcXpub": bip84Zpub})})
+		var pe *pasarela.Error
+		if !errors.As(err, &pe) || len(pe.Fields) != 1 || pe.Fields[0].Field != "config.btcXpub" || strings.Contains(pe.Error(), bip84Zpub[:20]) {
+			t.Errorf("a mainnet key on testnet: %+v", err)
+		}
+		// The same request twice with one key: one deposit, one address.
+		idem := func() *core.Idem {
+			return &core.Idem{Key: "k1", Fingerprint: [32]byte{1}, Render: func(any) (int, []byte, error) { return 201, []byte("{}"), nil }}
+		}
+		in := core.DepositInput{Currency: "BTC", Fiat: "COP", Amount: "1000", ExchangeID: 1}
+		first, _, err := ce.svc.CreateDeposit(ce.admin(), in, idem())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, replay, err := ce.svc.CreateDeposit(ce.admin(), in, idem())
+		if err != nil || replay == nil || first.Payment.Deposit.Index != 0 || ce.count(`SELECT COUNT(*) FROM crypto_deposits`) != 1 {
+			t.Fatalf("replayed: %+v %v", replay, err)
+		}
+	})
+}
+
+// TestDepositIndexesConcurrent: deposits created at once each take their
+// own derivation index, none skipped, none twice.
+func TestDepositIndexesConcurrent(t *testing.T) {
+	t.Parallel()
+	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
+		ce := newCryptoEnv(t, engine, nil)
+		const n = 12
+		got := make([]uint32, n)
+		barrier(n, func(i int) {
+			d, _, err := ce.svc.CreateDeposit(ce.app(), core.DepositInput{Currency: "BTC", Fiat: "COP", Amount: "1000", ExchangeID: 1}, nil)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			got[i] = d.Payment.Deposit.Index
+		})
+		slices.Sort(got)
+		for i, idx := range got {
+			if idx != uint32(i) {
+				t.Fatalf("indexes %v", got)
+			}
+		}
+		if n := ce.count(`SELECT COUNT(DISTINCT address) FROM crypto_deposits`); n != 12 {
+			t.Errorf("%d distinct addresses", n)
+		}
+	})
+}
+
+// TestDepositGapLimit: more unpaid addresses in a row than the gap limit
+// are counted (and logged); a payment starts the run again.
+func TestDepositGapLimit(t *testing.T) {
+	t.Parallel()
+	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
+		ce := newCryptoEnv(t, engine, nil, func(c *core.Config) { c.Crypto.GapLimit = 2 })
+		first := ce.deposit(ce.admin(), "1000", "")
+		ce.deposit(ce.admin(), "1000", "")
+		if n := ce.svc.GapWarnings(); n != 0 {
+			t.Fatalf("within the limit: %d warnings", n)
+		}
+		ce.deposit(ce.admin(), "1000", "")
+		if n := ce.svc.GapWarnings(); n != 1 {
+			t.Fatalf("past the limit: %d warnings", n)
+		}
+		ce.send(first.Payment.Deposit.Address, "0.00004")
+		ce.deposit(ce.admin(), "1000", "")
+		if n := ce.svc.GapWarnings(); n != 1 {
+			t.Fatalf("after a payment: %d warnings", n)
+		}
 	})
 }

@@ -320,6 +320,12 @@ func (s *Service) GetPayment(ctx context.Context, appID, id int64) (*PaymentDeta
 		if d.Payment, err = tx.GetPayment(ctx, p.ClientID, appID, id); err != nil {
 			return err
 		}
+		if d.Payment.Type == pasarela.PaymentDeposit {
+			if d.Payment.Deposit, err = tx.GetDeposit(ctx, p.ClientID, id); err != nil {
+				return err
+			}
+			withURI(d.Payment.Deposit)
+		}
 		if d.Links, err = tx.ListPaymentLinks(ctx, p.ClientID, id); err != nil {
 			return err
 		}

@@ -69,3 +69,14 @@ func statusClass(status int) string {
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
+
+// WatchCore adds the series the core keeps itself: deposits created past
+// the wallets' gap limit (a merchant restoring its key may not see
+// payments beyond it). Registering twice is a no-op, so servers built over
+// one core share the series.
+func (m *Metrics) WatchCore(gapWarnings func() int64) {
+	_ = m.reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "pasarela_crypto_gap_limit_warnings_total",
+		Help: "Crypto deposits created while more than the gap limit of their key's addresses in a row were unpaid.",
+	}, func() float64 { return float64(gapWarnings()) }))
+}

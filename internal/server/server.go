@@ -126,6 +126,7 @@ func New(cfg Config, svc *core.Service, log *slog.Logger, m *Metrics) http.Handl
 	if err := CheckFaces(cfg.Faces); err != nil {
 		panic("server.New: " + err.Error())
 	}
+	m.WatchCore(svc.GapWarnings)
 	mux := http.NewServeMux()
 	for _, f := range faces {
 		if cfg.mounts(f.name) {

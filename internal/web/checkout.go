@@ -41,6 +41,8 @@ type view struct {
 	Reference string
 	ActionURL string
 
+	Deposit *depositView // the crypto side of a deposit's page
+
 	// formOrigins are origins besides the gateway a form on the page may
 	// end up at (through a 303): the merchant's return origin.
 	formOrigins []string
@@ -185,6 +187,11 @@ func (p *Pages) forbidden(w http.ResponseWriter, r *http.Request, token string) 
 // shows the decline too (post/redirect/get).
 func (p *Pages) after(w http.ResponseWriter, r *http.Request, token string, c *core.Checkout, err error, st *formState) {
 	ctx := r.Context()
+	if c != nil && c.Payment.Deposit != nil {
+		// Nothing is posted to a deposit's page: show it as it stands.
+		p.seeOther(w, r, token)
+		return
+	}
 	cardForm := st != nil
 	if st == nil {
 		st = &formState{}
@@ -331,6 +338,12 @@ func (p *Pages) base(c *core.Checkout) *view {
 // page renders the page of a checkout as it stands; st is what a POST
 // learned, nil on a plain GET.
 func (p *Pages) page(w http.ResponseWriter, r *http.Request, c *core.Checkout, st *formState, status int) {
+	if c.Payment.Deposit != nil {
+		// A deposit is paid on its chain: its page is the same in every
+		// state, and never a card form.
+		p.depositPage(w, r, c)
+		return
+	}
 	v := p.base(c)
 	lang, pay := v.Lang, c.Payment
 	back := func() {

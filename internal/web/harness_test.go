@@ -17,10 +17,15 @@ import (
 	"time"
 
 	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/chain"
+	chainsandbox "github.com/pasarela/pasarela/internal/chain/sandbox"
 	"github.com/pasarela/pasarela/internal/core"
+	"github.com/pasarela/pasarela/internal/core/coretest"
 	"github.com/pasarela/pasarela/internal/processor"
+	"github.com/pasarela/pasarela/internal/processor/crypto"
 	"github.com/pasarela/pasarela/internal/processor/paypal"
 	"github.com/pasarela/pasarela/internal/processor/sandbox"
+	"github.com/pasarela/pasarela/internal/rates"
 	"github.com/pasarela/pasarela/internal/server"
 	"github.com/pasarela/pasarela/internal/store"
 	"github.com/pasarela/pasarela/internal/store/sqlite"
@@ -114,30 +119,70 @@ type stack struct {
 	mu    sync.Mutex
 
 	ctx          context.Context // the merchant admin's principal
+	AppCtx       context.Context // the application's key
 	AppID        int64
 	CardConfig   int64
 	PayPalConfig int64
+	CryptoConfig int64 // with stackOptions.Crypto
 }
 
 func newStack(t *testing.T) *stack {
 	t.Helper()
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "test.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	return newStackWith(t, stackOptions{})
+}
+
+// stackOptions vary the stack: its database engine ("" is SQLite), and
+// crypto deposits (the crypto gateway watching the sandbox chain, priced by
+// the sandbox rate table, and a crypto config on the application holding
+// BIP84's test key).
+type stackOptions struct {
+	Engine string
+	Crypto bool
+}
+
+// bip84Zpub is BIP84's published test vector: account 0 of the mnemonic
+// "abandon … about"; bip84Addr0 its first receive address.
+const (
+	bip84Zpub  = "zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYs"
+	bip84Addr0 = "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu"
+)
+
+func newStackWith(t *testing.T, o stackOptions) *stack {
+	t.Helper()
 	ctx := context.Background()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
+	var db store.DB
+	closeDB := func() {}
+	if o.Engine == "" || o.Engine == "sqlite" {
+		sdb, err := sqlite.Open(filepath.Join(t.TempDir(), "test.db"), sqlite.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sdb.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		db, closeDB = sdb, func() { sdb.Close() }
+	} else {
+		// Opened, migrated and closed (after the server, whose cleanup
+		// runs first) by coretest.
+		db = coretest.MustOpen(t, o.Engine).DB
 	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ts := httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.Listener.Addr().String()
 	clk := &clock{}
-	reg := processor.NewRegistry(sandbox.New(core.ProcessorState(db, sandbox.GatewayID)),
-		paypal.New(core.ProcessorState(db, paypal.GatewayID)))
-	svc, err := core.New(ctx, db, log, clk.Now, core.Config{Processors: reg, PublicURL: base,
-		Fees: core.FeeConfig{BPS: feeBPS, Fixed: feeFixed}, RoutingSeed: 1})
+	procs := []processor.Processor{sandbox.New(core.ProcessorState(db, sandbox.GatewayID)),
+		paypal.New(core.ProcessorState(db, paypal.GatewayID))}
+	cfg := core.Config{PublicURL: base, Fees: core.FeeConfig{BPS: feeBPS, Fixed: feeFixed}, RoutingSeed: 1}
+	if o.Crypto {
+		ch := chainsandbox.New(db, clk.Now)
+		procs = append(procs, crypto.New())
+		cfg.SecretKey = []byte("0123456789abcdef0123456789abcdef")
+		cfg.Crypto = core.CryptoConfig{Chains: []chain.Watcher{ch}, Sandbox: ch}
+		cfg.CryptoRates = core.CryptoRateConfig{Tickers: []rates.Ticker{rates.NewCryptoSandbox(clk.Now)}}
+	}
+	cfg.Processors = processor.NewRegistry(procs...)
+	svc, err := core.New(ctx, db, log, clk.Now, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +197,7 @@ func newStack(t *testing.T) *stack {
 		h.ServeHTTP(w, r)
 	})
 	ts.Start()
-	t.Cleanup(func() { ts.Close(); db.Close() })
+	t.Cleanup(func() { ts.Close(); closeDB() })
 
 	c, u, err := svc.CreateClient(ctx, core.ClientInput{Name: "Tienda Azul", Email: "owner@azul.example", Password: testPassword})
 	if err != nil {
@@ -177,7 +222,47 @@ func newStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	s.PayPalConfig = pp.ID
+	s.AppCtx = coretest.AppCtx(ctx, &app.Application)
+	if o.Crypto {
+		if err := svc.RefreshCryptoRates(ctx); err != nil {
+			t.Fatal(err)
+		}
+		cc, err := svc.CreateGatewayConfig(s.ctx, app.ID, core.GatewayConfigInput{Gateway: pasarela.Set(crypto.GatewayID),
+			Name: pasarela.Set("Crypto"), Config: pasarela.Set(map[string]any{"btcXpub": bip84Zpub})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.CryptoConfig = cc.ID
+	}
 	return s
+}
+
+// MustDeposit creates a deposit of price COP in BTC (100000 COP is 0.004
+// BTC at the sandbox's rate) that returns to the merchant's site.
+func (s *stack) MustDeposit(t *testing.T, price string) *core.DepositDetail {
+	t.Helper()
+	d, _, err := s.Svc.CreateDeposit(s.ctx, core.DepositInput{Currency: "BTC", Fiat: "COP", Amount: price, ExchangeID: 1,
+		ReturnURL: s.Merchant.URL + "/return?order=42"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// MustChainSend pays address on the sandbox chain, as the application may.
+func (s *stack) MustChainSend(t *testing.T, address, amount string) {
+	t.Helper()
+	if _, err := s.Svc.SandboxChainSend(s.AppCtx, "BTC", address, amount); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// MustChainMine mines blocks on the sandbox chain.
+func (s *stack) MustChainMine(t *testing.T, blocks int) {
+	t.Helper()
+	if _, err := s.Svc.SandboxChainMine(s.AppCtx, "BTC", blocks); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Posts returns how many POST requests reached path.

@@ -1,6 +1,7 @@
 // Package web is the gateway's hosted pages: the checkout a buyer pays on
 // (/pay/{token}), with its 3-D Secure and PayPal sandbox steps and its
-// result page. Pages are rendered on the server from embedded templates and
+// result page, and the page of a crypto deposit (deposit.go), which polls
+// /pay/{token}/status. Pages are rendered on the server from embedded templates and
 // work without JavaScript; one small embedded script adds niceties (it stops
 // a second press of Pay and formats the expiry). No asset comes from outside
 // the gateway.
@@ -53,7 +54,7 @@ type asset struct {
 
 // pageNames are the templates that render a whole page (each with the
 // layout); the others are pieces.
-var pageNames = []string{"checkout", "challenge", "approval", "continue", "result", "message", "agreement"}
+var pageNames = []string{"checkout", "challenge", "approval", "continue", "result", "message", "agreement", "deposit"}
 
 // New returns the pages over the core. It panics if an embedded template
 // does not parse, which a test catches before any release.
@@ -111,8 +112,14 @@ func (p *Pages) Register(mux *http.ServeMux) {
 	handle("GET /pay/assets/{file}", p.serveAsset)
 	handle("GET /pay/{$}", p.notFound)
 	// A step's address opened directly (a bookmark, a reload) leads to the
-	// payment's page, which shows the step the payment is at.
+	// payment's page, which shows the step the payment is at. A deposit's
+	// page polls its status here too: as a pattern of its own,
+	// /pay/{token}/status would clash with /pay/assets/{file}.
 	handle("GET /pay/{token}/{rest...}", func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("rest") == "status" {
+			p.depositStatus(w, r)
+			return
+		}
 		if token := r.PathValue("token"); validToken(token) {
 			p.seeOther(w, r, token)
 			return

@@ -125,7 +125,40 @@ type paymentJSON struct {
 	Refunds             []refundJSON      `json:"refunds,omitzero"`
 	Subscription        any               `json:"subscription"`
 	Order               *orderJSON        `json:"order,omitempty"`
+	Deposit             *depositJSON      `json:"deposit,omitempty"`
 	Links               []link            `json:"links"`
+}
+
+// depositJSON is the crypto side of a deposit payment: what the buyer pays,
+// where, at which locked rate, and what the chain shows. Crypto amounts are
+// decimal strings in the coin's unit (not minor units: a coin's scale is up
+// to 18 decimals).
+type depositJSON struct {
+	Currency        string    `json:"currency"`
+	Network         string    `json:"network"`
+	Address         string    `json:"address"`
+	URI             string    `json:"uri"`
+	DerivationIndex uint32    `json:"derivationIndex"`
+	Amount          string    `json:"amount"`
+	Rate            string    `json:"rate"`
+	Exchange        string    `json:"exchange"`
+	Commission      string    `json:"commission"`
+	Received        string    `json:"received"`
+	Confirmations   int       `json:"confirmations"`
+	TxIDs           []string  `json:"txids"`
+	Late            bool      `json:"late"`
+	ExpiresAt       time.Time `json:"expiresAt"`
+	MonitorUntil    time.Time `json:"monitorUntil"`
+}
+
+func depositView(d *pasarela.Deposit) *depositJSON {
+	if d == nil {
+		return nil
+	}
+	return &depositJSON{Currency: d.Currency, Network: d.Network, Address: d.Address, URI: d.URI, DerivationIndex: d.Index,
+		Amount: d.Amount.String(), Rate: d.Rate.String(), Exchange: d.Exchange, Commission: d.Commission.String(),
+		Received: d.Received.String(), Confirmations: d.Confirmations, TxIDs: d.TxIDs, Late: d.Late,
+		ExpiresAt: d.ExpiresAt, MonitorUntil: d.MonitorUntil}
 }
 
 // orderJSON is the breakdown of a payment made as an order (SekurePay), in
@@ -223,6 +256,7 @@ func paymentView(p *pasarela.PaymentSnapshot, checkoutURL string) paymentJSON {
 		out.Failure = &failureJSON{Code: p.FailureCode, Message: p.FailureMessage}
 	}
 	out.Order = orderView(p.Order)
+	out.Deposit = depositView(p.Deposit)
 	return out
 }
 

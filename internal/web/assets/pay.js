@@ -5,6 +5,9 @@
 // - The expiry gets its slash as it is typed.
 // - The error summary takes the focus, so screen readers read it first.
 // - A link marked data-follow (the way to PayPal) is followed at once.
+// - A deposit's page counts down the time left, asks the gateway for the
+//   deposit's status every few seconds and shows it as it changes, and
+//   copies the address at a press.
 (function () {
   "use strict";
 
@@ -90,5 +93,120 @@
     if (follow) {
       window.location.assign(follow.href);
     }
+    var deposit = document.getElementById("deposit");
+    if (deposit) {
+      watchDeposit(deposit);
+    }
   });
+
+  // Statuses after which a deposit no longer changes by itself.
+  var settled = ["completed", "expired", "failed", "invalidated", "refunded", "partially_refunded"];
+
+  function pad(n) {
+    return (n < 10 ? "0" : "") + n;
+  }
+
+  function countdownText(secs) {
+    secs = Math.max(0, Math.floor(secs));
+    var h = Math.floor(secs / 3600), m = Math.floor(secs / 60) % 60, s = secs % 60;
+    return h > 0 ? h + ":" + pad(m) + ":" + pad(s) : m + ":" + pad(s);
+  }
+
+  function watchDeposit(deposit) {
+    var statusEl = document.getElementById("deposit-status");
+    var countdown = document.getElementById("countdown");
+    var texts = {};
+    var items = document.querySelectorAll("#deposit-texts li");
+    for (var i = 0; i < items.length; i++) {
+      texts[items[i].dataset.status] = items[i].textContent;
+    }
+    // The deadline as this browser's clock reads it, from the seconds the
+    // gateway said were left (the buyer's clock may be off).
+    var deadline = Date.now() + Number(countdown ? countdown.dataset.seconds : 0) * 1000;
+
+    function tick() {
+      if (countdown) {
+        countdown.textContent = countdownText((deadline - Date.now()) / 1000);
+      }
+    }
+    var ticker = setInterval(tick, 1000);
+    tick();
+
+    function show(st) {
+      var status = st.status;
+      var text = texts[(st.late && (status === "expired" || status === "failed")) ? "late" : status];
+      if (text && statusEl.textContent !== text) {
+        statusEl.textContent = text;
+      }
+      deposit.dataset.status = status;
+      var progress = document.getElementById("deposit-progress");
+      if (progress && st.received && Number(st.received) > 0) {
+        document.getElementById("deposit-received").textContent = st.received;
+        document.getElementById("deposit-confirmations").textContent = String(st.confirmations);
+        progress.hidden = false;
+      }
+      deadline = Date.now() + st.expires_in * 1000;
+      tick();
+      // The merchant's return link carries the status as it now stands.
+      var back = document.getElementById("return");
+      if (back) {
+        try {
+          var u = new URL(back.href);
+          if (u.searchParams.get("status") !== status) {
+            u.searchParams.set("status", status);
+            back.href = u.toString();
+          }
+        } catch (e) { /* leave the link as the server wrote it */ }
+      }
+      if (settled.indexOf(status) >= 0) {
+        clearInterval(ticker);
+        return true;
+      }
+      return false;
+    }
+
+    function poll() {
+      fetch(deposit.dataset.statusUrl, { cache: "no-store", credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (res) {
+          if (!res.ok) {
+            throw new Error("status " + res.status);
+          }
+          return res.json();
+        })
+        .then(function (st) {
+          if (!show(st)) {
+            setTimeout(poll, 3000);
+          }
+        })
+        .catch(function () {
+          setTimeout(poll, 6000); // a network blip: try again a little later
+        });
+    }
+    if (settled.indexOf(deposit.dataset.status) < 0) {
+      setTimeout(poll, 3000);
+    } else {
+      clearInterval(ticker);
+    }
+
+    var copy = document.querySelector("button[data-copy]");
+    if (copy) {
+      var field = document.getElementById(copy.dataset.copy);
+      copy.hidden = false;
+      copy.addEventListener("click", function () {
+        field.select();
+        var done = function () {
+          copy.textContent = copy.dataset.done;
+        };
+        if (navigator.clipboard && navigator.clipboard.writeText) {
+          navigator.clipboard.writeText(field.value).then(done, function () {
+            if (document.execCommand("copy")) {
+              done();
+            }
+          });
+        } else if (document.execCommand("copy")) {
+          done();
+        }
+      });
+    }
+  }
 })();
