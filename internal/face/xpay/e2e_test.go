@@ -100,6 +100,16 @@ func TestPluginSequence(t *testing.T) {
 			t.Errorf("quoted %v, due %v", q["amount"], tx["amount_to_paid"])
 		}
 		id, due, wallet := tx["id"], tx["amount_to_paid"].(string), tx["wallet"].(string)
+		// url opens the hosted deposit page with the address to pay.
+		page, err := http.Get(strings.Replace(tx["url"].(string), publicURL, e.Server, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		html, _ := io.ReadAll(page.Body)
+		page.Body.Close()
+		if page.StatusCode != http.StatusOK || !strings.Contains(string(html), wallet) {
+			t.Errorf("deposit page %s: %d", tx["url"], page.StatusCode)
+		}
 		cb, _ := sh.wait(t, id, "sending")
 		if cb["amount_to_paid"] != due || cb["wallet"] != wallet {
 			t.Errorf("callback: %v", cb)

@@ -199,7 +199,12 @@ func TestReadListCancel(t *testing.T) {
 			t.Fatal(err)
 		}
 		t2 := e.MustCreate(tomKey, order)["id"]
-		b1 := e.MustCreate(beta, order)["id"]
+		bt := e.MustCreate(beta, order)
+		b1 := bt["id"]
+		// B's deposits go to B's application, at an address of B's key.
+		if w := bt["wallet"].(string); w == bip84Addr0 || w == bip84Addr1 || !strings.HasPrefix(w, "1") {
+			t.Errorf("B's deposit is paid to %s", w)
+		}
 		list := func(key, query string) []any {
 			t.Helper()
 			r := e.Do("GET", "/transactions/"+query, token(key), "")
