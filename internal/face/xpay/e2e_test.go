@@ -111,7 +111,7 @@ func TestPluginSequence(t *testing.T) {
 			t.Errorf("deposit page %s: %d", tx["url"], page.StatusCode)
 		}
 		cb, _ := sh.wait(t, id, "sending")
-		if cb["amount_to_paid"] != due || cb["wallet"] != wallet {
+		if cb["amount_to_paid"] != due || cb["wallet"] != wallet || cb["callback"] != sh.URL+"/?ipn-xpay=42" {
 			t.Errorf("callback: %v", cb)
 		}
 

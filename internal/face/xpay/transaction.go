@@ -150,14 +150,13 @@ func viewOf(d *core.DepositDetail) depositView {
 // RenderCallback is the body of an xpay callback: the transaction as GET
 // transactions/{id}/ shows it (without the creator: the receiver is the
 // shop, whoever made it). Every plugin reads at least id and status, then
-// reads the transaction again. An event does not carry the URL it is sent
-// to, so callback is null in the body. publicURL is the gateway's public
+// reads the transaction again. publicURL is the gateway's public
 // base URL, for the hosted page's link.
 func RenderCallback(publicURL string, p *pasarela.PaymentSnapshot) ([]byte, error) {
 	if p == nil || p.Deposit == nil {
 		return nil, pasarela.Internal(errNotDeposit)
 	}
-	v := depositView{id: p.ID, price: p.Amount, fiat: p.Currency, status: p.Status,
+	v := depositView{id: p.ID, price: p.Amount, fiat: p.Currency, status: p.Status, callback: p.NotifyURL,
 		pageURL: core.CheckoutURLAt(publicURL, p.CheckoutToken), dep: p.Deposit, createdAt: p.CreatedAt}
 	return json.Marshal(v.render())
 }
@@ -203,6 +202,7 @@ var (
 	}
 	getErrors = routeTable{
 		"not_found": {http.StatusUnauthorized, 3001, "id"},
+		"forbidden": {http.StatusUnauthorized, 3001, "id"},
 	}
 	cancelErrors = routeTable{
 		"not_found":          {http.StatusBadRequest, 3026, "id"},

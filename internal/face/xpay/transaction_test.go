@@ -283,7 +283,7 @@ func TestReadListCancel(t *testing.T) {
 			field        string
 		}{
 			{"another commerce's", beta, t1, 400, 3026, "id"},
-			{"another terminal's", tomKey, t1, 400, 3026, "id"},
+			{"another terminal's", tomKey, t1, 401, 3028, "all"},
 			{"unknown", admin, 999999, 400, 3026, "id"},
 			{"by a viewer", viewer, t1, 401, 3028, "all"},
 		} {
