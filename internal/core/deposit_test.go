@@ -313,6 +313,11 @@ func TestDepositInput(t *testing.T) {
 	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		ce := newCryptoEnv(t, engine, nil)
+		// The key set is masked; the keys not set are absent, so the
+		// merchant sees which currencies are offered.
+		if _, eth := ce.cfg.Options["ethXpub"]; ce.cfg.Options["btcXpub"] != "********" || eth {
+			t.Errorf("config as shown: %v", ce.cfg.Options)
+		}
 		hundred := 101
 		for _, tc := range []struct {
 			name  string
