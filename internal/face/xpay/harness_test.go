@@ -33,9 +33,10 @@ import (
 // with every middleware) behind an httptest server, with two commerces:
 // Alpha (whose admin is an xpay manager) and Beta.
 type env struct {
-	t      *testing.T
-	URL    string // the face's base URL, without a trailing slash
-	Server string // the server's root
+	t      testing.TB
+	h      http.Handler // the whole server, for in-process calls
+	URL    string       // the face's base URL, without a trailing slash
+	Server string       // the server's root
 	Svc    *core.Service
 	Clock  *coretest.Clock
 	DB     *coretest.DB
@@ -48,7 +49,7 @@ func engines(t *testing.T, fn func(t *testing.T, e *env), opts ...func(*core.Con
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) { fn(t, newEnv(t, engine, opts...)) })
 }
 
-func newEnv(t *testing.T, engine string, opts ...func(*core.Config)) *env {
+func newEnv(t testing.TB, engine string, opts ...func(*core.Config)) *env {
 	t.Helper()
 	db := coretest.MustOpen(t, engine)
 	clk := coretest.NewClock(coretest.Start)
@@ -73,10 +74,11 @@ func newEnv(t *testing.T, engine string, opts ...func(*core.Config)) *env {
 	if err := svc.RefreshCryptoRates(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(server.New(server.Config{MaxBodyBytes: 64 << 10}, svc, log, server.NewMetrics()))
+	h := server.New(server.Config{MaxBodyBytes: 64 << 10}, svc, log, server.NewMetrics())
+	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	t.Cleanup(func() { coretest.MustSoundLedger(t, svc) })
-	e := &env{t: t, URL: ts.URL + xpay.DefaultPrefix, Server: ts.URL, Svc: svc, Clock: clk, DB: db}
+	e := &env{t: t, h: h, URL: ts.URL + xpay.DefaultPrefix, Server: ts.URL, Svc: svc, Clock: clk, DB: db}
 	e.A = coretest.MustTenant(t, svc, "Alpha Shop")
 	e.B = coretest.MustTenant(t, svc, "Beta Shop")
 	e.MustCrypto(e.A, bip84Zpub, nil)
@@ -97,7 +99,7 @@ const (
 )
 
 // otherXpub is another merchant's key, made from a fixed seed.
-func otherXpub(t *testing.T) string {
+func otherXpub(t testing.TB) string {
 	t.Helper()
 	k, err := hdkeychain.NewMaster(bytes.Repeat([]byte{7}, 32), &chaincfg.MainNetParams)
 	if err != nil {
@@ -214,7 +216,7 @@ func (e *env) Do(method, path string, headers map[string]string, body string) *r
 	return do(e.t, method, e.URL+path, headers, body)
 }
 
-func do(t *testing.T, method, url string, headers map[string]string, body string) *resp {
+func do(t testing.TB, method, url string, headers map[string]string, body string) *resp {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
