@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/pasarela/pasarela/internal/store/engine"
+	"github.com/pasarela/pasarela/internal/store/postgres/pgtest"
 )
 
 // demo is what serve --demo printed: its application's API key and id,
@@ -143,5 +146,29 @@ func TestSecretKeyRotate(t *testing.T) {
 	cmd, _ := ParseCommand([]string{"secret-key", "reseal", "--db", db}, []string{"PASARELA_SECRET_KEY=" + wrong}, &bytes.Buffer{}, &bytes.Buffer{})
 	if err := cmd.Run(t.Context()); err == nil || !strings.Contains(err.Error(), "no key opens it") {
 		t.Fatalf("reseal with a wrong key: %v", err)
+	}
+}
+
+// TestSecretKeyRotatePostgres: the rotation and the business metrics on
+// PostgreSQL, whose sealed columns are bytea.
+func TestSecretKeyRotatePostgres(t *testing.T) {
+	t.Parallel()
+	db := pgtest.Schema(t)
+	keyFile := filepath.Join(t.TempDir(), "pasarela.key")
+	m, d := mustDemo(t, db, "--secret-key-file", keyFile)
+	sealEveryKind(t, m, d)
+	res, err := http.Get(m.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(b), `pasarela_webhook_deliveries{status="pending"}`) || strings.Contains(string(b), "pasarela_metrics_read_errors_total 1") {
+		t.Errorf("metrics on PostgreSQL:\n%s", grepMetric(string(b), "pasarela_"))
+	}
+	MustRun(t, nil, "secret-key", "rotate", "--db", db, "--secret-key-file", keyFile)
+	out := MustRun(t, []string{"PASARELA_SECRET_KEY=" + mustKeyFile(t, keyFile)}, "secret-key", "reseal", "--db", db)
+	if !regexp.MustCompile(`re-sealed 0 values; [3-9]\d* were sealed with the current key`).MatchString(out) {
+		t.Fatalf("reseal with the new key alone: %q", out)
 	}
 }
