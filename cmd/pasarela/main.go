@@ -5,6 +5,9 @@
 //	pasarela client create --name … --email … --password … [--code …] [--json]
 //	pasarela app create --client … --name … [--json]
 //	pasarela ledger verify [--db …]
+//	pasarela payment list|get …, user reset-password …, app rotate-key …
+//	pasarela secret-key rotate|reseal, backup --to …, restore --from …
+//	pasarela healthcheck, version
 //	pasarela balance credit --client … --currency … --amount … [--json]
 //	pasarela webhook verify|listen …
 //
