@@ -183,7 +183,11 @@ func (m *Main) logStart(ctx context.Context) {
 	}
 	schema, _, _ := m.db.Versions(ctx)
 	m.started, m.startedAt = true, time.Now()
-	m.log.Info("pasarela started", "version", b.Version, "commit", b.Commit, "engine", m.db.Engine(), "schema", schema,
+	commit := b.Commit
+	if commit == "" {
+		commit = "unknown" // a build without VCS stamping (go run, -buildvcs=false)
+	}
+	m.log.Info("pasarela started", "version", b.Version, "commit", commit, "engine", m.db.Engine(), "schema", schema,
 		"listeners", listeners, "public_url", m.coreConfig.PublicURL)
 }
 
