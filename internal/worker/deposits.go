@@ -37,6 +37,7 @@ func (w *DepositWatcher) watch(ctx context.Context) {
 	if n > 0 {
 		w.Log.InfoContext(ctx, "crypto deposits moved", "deposits", n)
 	}
+	w.did("deposits", "moved", n)
 }
 
 // Stop ends the watcher and waits for a round in progress. It is safe to

@@ -66,6 +66,22 @@ func (l *loop) start(ctx context.Context, name string, interval time.Duration, n
 	}()
 }
 
+// abandonable returns ctx ended as soon as halt is called, for a pass that
+// may be abandoned half-way (a refresh that writes in one transaction, which
+// the next pass fetches again): Stop need not wait out a slow source. A
+// money movement never uses it. cancel releases the watch.
+func (l *loop) abandonable(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-l.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}
+
 // stopping reports whether halt was called, for passes that loop over
 // batches and should end between two.
 func (l *loop) stopping() bool {

@@ -78,18 +78,8 @@ func (w *Rates) Start(ctx context.Context) {
 		if !w.due() {
 			return
 		}
-		// Unlike a money movement, a refresh may be abandoned half-way:
-		// it writes in one transaction, and the next run fetches the same
-		// days again. Stop need not wait out a slow feed.
-		ctx, cancel := context.WithCancel(ctx)
+		ctx, cancel := w.loop.abandonable(ctx)
 		defer cancel()
-		go func() {
-			select {
-			case <-w.loop.stop:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
 		_ = w.Step(ctx) // Step logged the failure; the next wake tries again
 	})
 }
