@@ -46,6 +46,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzTransactionForm$$' -fuzztime $(FUZZTIME) ./internal/face/xpay
 	$(GO) test -run '^$$' -fuzz '^FuzzDateFilter$$' -fuzztime $(FUZZTIME) ./internal/face/xpay
 	$(GO) test -run '^$$' -fuzz '^FuzzParseKey$$' -fuzztime $(FUZZTIME) ./internal/chain
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeObject$$' -fuzztime $(FUZZTIME) ./internal/transport
 
 bench:
 	$(GO) test -run '^$$' -bench 'UpdateDurable|PaymentWrite' -benchtime 3s -count 3 ./internal/store/sqlite

@@ -4,22 +4,26 @@
 package transport
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/pasarela/pasarela"
 	"io"
 	"mime"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/pasarela/pasarela"
 )
 
 type ctxKey int
@@ -196,18 +200,61 @@ func ReadJSON(r *http.Request, typeRequired bool) ([]byte, error) {
 	return body, nil
 }
 
-// DecodeObject parses exactly one JSON object into its raw members, refusing
-// anything else and anything after it.
-func DecodeObject(data []byte) (map[string]json.RawMessage, bool) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	var m map[string]json.RawMessage
-	if err := dec.Decode(&m); err != nil || m == nil {
-		return nil, false
+// ErrNotObject is DecodeObject's answer to a body that is not exactly one
+// JSON object; each face words it in its own format.
+var ErrNotObject = errors.New("transport: not one JSON object")
+
+// DecodeObject parses exactly one JSON object into its raw members,
+// strictly: nothing after it, valid UTF-8 throughout, and no member twice
+// in it or in any object it holds (encoding/json keeps the last of two,
+// so a proxy or an audit reading the first would see another value than
+// the face). A member sent twice is an invalid-kind error naming it (code
+// duplicate_field); anything else that is not one object is ErrNotObject.
+func DecodeObject(data []byte) (map[string]json.RawMessage, error) {
+	var m map[string]jsontext.Value
+	if err := jsonv2.Unmarshal(data, &m); err != nil {
+		var se *jsontext.SyntacticError
+		if errors.As(err, &se) && errors.Is(se.Err, jsontext.ErrDuplicateName) {
+			return nil, pasarela.Invalid(memberName(se.JSONPointer.LastToken()), "duplicate_field", "appears more than once")
+		}
+		return nil, ErrNotObject
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, false
+	if m == nil {
+		return nil, ErrNotObject
 	}
-	return m, true
+	out := make(map[string]json.RawMessage, len(m))
+	for k, v := range m {
+		out[k] = json.RawMessage(v)
+	}
+	return out, nil
+}
+
+// CaseFolded returns the first member of m (in sorted order) whose name
+// differs from one of known only in case, or "": {"Amount":…} beside or
+// instead of "amount" is a member the face does not know, never the
+// amount, and a face that ignores unknown members must still refuse it.
+func CaseFolded(m map[string]json.RawMessage, known []string) string {
+	var found []string
+	for name := range m {
+		for _, k := range known {
+			if name != k && strings.EqualFold(name, k) {
+				found = append(found, name)
+			}
+		}
+	}
+	if len(found) == 0 {
+		return ""
+	}
+	slices.Sort(found)
+	return memberName(found[0])
+}
+
+// memberName is a client's member name as an error may show it.
+func memberName(s string) string {
+	if s == "" || !utf8.ValidString(s) || len(s) > 64 {
+		return "body"
+	}
+	return s
 }
 
 // WriteReplay sends again the stored JSON answer of an idempotent request,

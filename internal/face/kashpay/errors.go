@@ -66,6 +66,8 @@ var errorTable = map[string]wireError{
 	"too_large":          {1012, nameRequest, http.StatusRequestEntityTooLarge, "El cuerpo de la petición es demasiado grande"},
 	"method_not_allowed": {1013, nameRequest, http.StatusMethodNotAllowed, "Método no permitido"},
 	"type":               {1014, nameRequest, http.StatusBadRequest, "El campo tiene un tipo no válido"},
+	"duplicate_field":    {1015, nameRequest, http.StatusBadRequest, "El campo aparece más de una vez"},
+	"unknown_field":      {1016, nameRequest, http.StatusBadRequest, "El campo no existe; los nombres distinguen mayúsculas y minúsculas"},
 
 	"required":               {1030, nameValidation, http.StatusBadRequest, "El campo es obligatorio"},
 	"clabe_format":           {1031, nameValidation, http.StatusBadRequest, "La cuenta debe ser una CLABE de 18 dígitos"},

@@ -273,6 +273,10 @@ func TestValidation(t *testing.T) {
 				o["items"] = []any{map[string]any{"description": "TV", "amount_cents": 10000, "qty": 1}}
 			}), 422, "items[0].qty", "unknown_field", ""},
 			{"unknown field", with(func(o map[string]any) { o["shipping_cents"] = 200 }), 422, "shipping_cents", "unknown_field", ""},
+			{"total twice", `{"id":"v-1","sub_total_cents":10000,"total_cents":1,"total_cents":10000,"currency":"USD","items":[{"description":"TV","amount_cents":10000}]}`, 400, "total_cents", "duplicate_field", "more than once"},
+			{"item amount twice", `{"id":"v-1","sub_total_cents":10000,"total_cents":10000,"currency":"USD","items":[{"description":"TV","amount_cents":1,"amount_cents":10000}]}`, 400, "amount_cents", "duplicate_field", ""},
+			{"total in another case", `{"id":"v-1","sub_total_cents":10000,"total_cents":10000,"Total_Cents":1,"currency":"USD","items":[{"description":"TV","amount_cents":10000}]}`, 422, "Total_Cents", "unknown_field", ""},
+			{"invalid UTF-8", "{\"id\":\"v-\xff\",\"sub_total_cents\":10000,\"total_cents\":10000,\"currency\":\"USD\",\"items\":[{\"description\":\"TV\",\"amount_cents\":10000}]}", 400, "", "malformed_json", ""},
 			{"negative sub_total", with(func(o map[string]any) { o["sub_total_cents"] = -10000 }), 422, "sub_total_cents", "negative", "must not be negative"},
 			{"negative shipping", with(func(o map[string]any) { o["shipping_amount_cents"] = "-200" }), 422, "shipping_amount_cents", "negative", ""},
 			{"negative item", with(func(o map[string]any) {

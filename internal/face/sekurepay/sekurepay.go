@@ -166,9 +166,9 @@ type fieldError struct {
 }
 
 // badRequestCodes are invalid-kind codes about the request as a whole (it
-// is not JSON, not an object, not allowed here): 400. Every other broken
+// is not JSON, not an object, holds a member twice, not allowed here): 400. Every other broken
 // rule is about a field's value: 422, naming the field.
-var badRequestCodes = map[string]bool{"malformed_json": true, "method_not_allowed": true, "idempotency_key": true}
+var badRequestCodes = map[string]bool{"malformed_json": true, "duplicate_field": true, "method_not_allowed": true, "idempotency_key": true}
 
 // statusOf is the face's one table from error kind to HTTP status and type.
 func statusOf(e *pasarela.Error) (int, string) {
