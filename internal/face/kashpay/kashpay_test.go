@@ -243,6 +243,10 @@ func TestAuthErrors(t *testing.T) {
 			"wrong password": `{"entity":"com.cascade","user":"jim@cascadefintech.com","password":"nope"}`,
 			"wrong entity":   `{"entity":"com.betapagos","user":"jim@cascadefintech.com","password":"` + seedPassword + `"}`,
 			"unknown user":   `{"entity":"com.cascade","user":"ann@cascadefintech.com","password":"` + seedPassword + `"}`,
+			// Text no database may see is a name nothing has (PostgreSQL
+			// used to answer a 500, SQLSTATE 22021).
+			"entity with NUL": `{"entity":"com.cascade\u0000","user":"jim@cascadefintech.com","password":"` + seedPassword + `"}`,
+			"user with NUL":   `{"entity":"com.cascade","user":"jim@cascadefintech.com\u0000","password":"` + seedPassword + `"}`,
 		} {
 			r := e.Do("POST", "/AuthenticationService/authenticate", nil, body)
 			wantError(t, name, r, 401, 1001, "")

@@ -397,3 +397,24 @@ func TestSeveralRules(t *testing.T) {
 		t.Fatalf("several rules: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestBadTextLookups: an order id with a NUL byte or invalid UTF-8 is an
+// order that does not exist, on both engines (PostgreSQL used to refuse the
+// query with SQLSTATE 22021, a 500), and so is any id no order can have.
+func TestBadTextLookups(t *testing.T) {
+	t.Parallel()
+	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		key := e.A.App.APIKey
+		e.MustOrder(key, order("ok-1"))
+		for _, id := range []string{"%00", "%ff", "ok-1%00", "%c3", "a%00b"} {
+			r := e.Do("GET", "/orders/"+id, key, nil)
+			if r.Status != http.StatusNotFound {
+				t.Errorf("GET /orders/%s: %d %s, want 404", id, r.Status, r.Body)
+			}
+		}
+		if r := e.Do("GET", "/orders/ok-1", key, nil); r.Status != http.StatusOK {
+			t.Errorf("GET /orders/ok-1 after them: %d %s", r.Status, r.Body)
+		}
+	})
+}

@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) store.DB) {
 		{"ExchangeRates", testExchangeRates},
 		{"SandboxChain", testSandboxChain},
 		{"CryptoRates", testCryptoRates},
+		{"BadText", testBadText},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
