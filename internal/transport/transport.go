@@ -320,3 +320,30 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v) // the status is sent; a broken connection has no one to tell
 }
+
+// Router is where a face mounts its routes: an *http.ServeMux, or the
+// server's recorder that also notes which face each pattern belongs to
+// (so that the server can answer in that face's format, and a test can
+// enumerate every route a face serves).
+type Router interface {
+	Handle(pattern string, handler http.Handler)
+	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
+}
+
+type statusKey struct{}
+
+// WithStatus marks a request whose error the server has already decided at
+// the HTTP level (431 for an oversized request head, 400 for a path with
+// dot segments): the face words the error in its own format and answers
+// with this status rather than the one its table gives the error's kind.
+func WithStatus(ctx context.Context, status int) context.Context {
+	return context.WithValue(ctx, statusKey{}, status)
+}
+
+// Status is the status WithStatus set on ctx, or def.
+func Status(ctx context.Context, def int) int {
+	if s, ok := ctx.Value(statusKey{}).(int); ok {
+		return s
+	}
+	return def
+}
