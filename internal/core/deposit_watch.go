@@ -315,3 +315,55 @@ func (s *Service) SandboxChainMine(ctx context.Context, currency string, blocks 
 	_, err = s.WatchDeposits(ctx)
 	return tip, err
 }
+
+// isDeposit reports whether a payment of the client is a crypto deposit.
+func (s *Service) isDeposit(ctx context.Context, clientID string, id int64) (bool, error) {
+	var deposit bool
+	err := s.db.View(ctx, func(tx *store.Tx) error {
+		pay, err := tx.GetPaymentByID(ctx, clientID, id)
+		if err == nil {
+			deposit = pay.Type == pasarela.PaymentDeposit
+		}
+		return err
+	})
+	return deposit, err
+}
+
+// acceptDeposit is the merchant accepting a deposit in adjustment as it is
+// (capturing it): it completes, booked at the locked rate for what was
+// received, and never for more than the price (what was paid beyond it is
+// the buyer's to claim back from the merchant). A deposit that is not in
+// adjustment has nothing to accept: the chain decides it.
+func (s *Service) acceptDeposit(ctx context.Context, clientID string, id, amount int64) (*pasarela.Payment, error) {
+	if amount != 0 {
+		return nil, pasarela.Invalid("amount", "not_supported", "a crypto deposit is accepted whole, for what was received: send no amount")
+	}
+	var out *pasarela.Payment
+	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		pay, err := tx.GetPaymentByID(ctx, clientID, id)
+		if err != nil {
+			return err
+		}
+		if pay.Status != pasarela.StatusAdjustment {
+			return pasarela.Errorf(pasarela.KindInvalid, "invalid_transition",
+				"only a deposit in adjustment can be accepted; this one is %s, and the chain moves it", pay.Status)
+		}
+		d, err := tx.GetDeposit(ctx, clientID, id)
+		if err != nil {
+			return err
+		}
+		pay.Deposit = withURI(d)
+		fiat, _ := pasarela.LookupCurrency(pay.Currency)
+		worth := d.Received.Mul(d.Rate).Shift(fiat.Scale).Floor()
+		pay.Captured = pay.Amount
+		if worth.LessThan(decimal.NewFromInt(pay.Amount)) {
+			pay.Captured = worth.IntPart()
+		}
+		if err := s.transition(ctx, tx, pay, pasarela.StatusCompleted); err != nil {
+			return err
+		}
+		out = pay
+		return s.postCapture(ctx, tx, pay, crypto.GatewayID)
+	})
+	return out, err
+}
