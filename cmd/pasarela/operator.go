@@ -78,7 +78,7 @@ func (o *operator) withCore(ctx context.Context, fn func(*core.Service) error) (
 	}
 	// No public URL: an operator command serves no pages. No dunning
 	// schedule: the core's default, as no cycle is charged here.
-	svc, err := core.New(ctx, db, log, nil, o.Config.coreConfig(db, key, "", nil))
+	svc, err := core.New(ctx, db, log, nil, o.Config.coreConfig(db, log, key, "", nil))
 	if err != nil {
 		return err
 	}

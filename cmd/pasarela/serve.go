@@ -188,7 +188,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	m.coreConfig = m.config.coreConfig(m.db, key, m.publicURL(), m.dunning)
+	m.coreConfig = m.config.coreConfig(m.db, m.log, key, m.publicURL(), m.dunning)
 	m.coreConfig.Rates.Source = m.rates
 	m.coreConfig.CryptoRates.Tickers = m.tickers
 	m.svc, err = core.New(ctx, m.db, m.log, nil, m.coreConfig)
