@@ -121,7 +121,6 @@ type Node struct {
 	Network string
 }
 
-
 // ReadRules reads and checks a config's options. Its errors name the option
 // ("config.btcXpub") and the rule, never a key's text.
 func ReadRules(cfg processor.Config) (*Rules, error) {
