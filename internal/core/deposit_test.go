@@ -55,7 +55,9 @@ func newCryptoEnv(t *testing.T, engine string, options map[string]any, opts ...e
 	if options == nil {
 		options = map[string]any{}
 	}
-	options["btcXpub"] = bip84Zpub
+	if _, ok := options["btcXpub"]; !ok {
+		options["btcXpub"] = bip84Zpub
+	}
 	config, err := e.svc.CreateGatewayConfig(e.admin(), e.appID(), core.GatewayConfigInput{Gateway: pasarela.Set(crypto.GatewayID),
 		Name: pasarela.Set("Crypto"), Config: pasarela.Set(options)})
 	if err != nil {

@@ -39,8 +39,11 @@ type Client struct {
 }
 
 // NewClient returns a client of the node at url; hc carries the calls (its
-// transport decides which addresses may be reached).
+// transport decides which addresses may be reached; nil: a plain client).
 func NewClient(url, user, password string, hc *http.Client) *Client {
+	if hc == nil {
+		hc = &http.Client{Timeout: defaultTimeout}
+	}
 	return &Client{url: url, user: user, password: password, hc: hc}
 }
 
