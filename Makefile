@@ -35,6 +35,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzReadSend$$' -fuzztime $(FUZZTIME) ./internal/face/gestpay
 	$(GO) test -run '^$$' -fuzz '^FuzzS2SCall$$' -fuzztime $(FUZZTIME) ./internal/face/gestpay
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeOrder$$' -fuzztime $(FUZZTIME) ./internal/face/kashpay
+	$(GO) test -run '^$$' -fuzz '^FuzzTransactionForm$$' -fuzztime $(FUZZTIME) ./internal/face/xpay
+	$(GO) test -run '^$$' -fuzz '^FuzzDateFilter$$' -fuzztime $(FUZZTIME) ./internal/face/xpay
 	$(GO) test -run '^$$' -fuzz '^FuzzParseKey$$' -fuzztime $(FUZZTIME) ./internal/chain
 
 bench:

@@ -311,6 +311,8 @@ type PaymentSnapshot struct {
 	Order *OrderSnapshot `json:"order,omitempty"`
 	// Deposit is set only for a crypto deposit: its crypto side as it was.
 	Deposit *Deposit `json:"deposit,omitempty"`
+	// NotifyURL is the payment's own notification URL, if it names one.
+	NotifyURL string `json:"notify_url,omitempty"`
 }
 
 // Snapshot returns the payment as events show it.
@@ -322,7 +324,7 @@ func (p *Payment) Snapshot() *PaymentSnapshot {
 		GatewayConfig: p.GatewayConfig, Capture: p.Capture, CheckoutToken: p.CheckoutToken, Card: p.Card.Snapshot(),
 		FailureCode: p.FailureCode, FailureMessage: p.FailureMessage, ParentID: p.ParentID, ReturnURL: p.ReturnURL,
 		CancelURL: p.CancelURL, Metadata: p.Metadata, ExpiresAt: p.ExpiresAt, CompletedAt: p.CompletedAt,
-		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, Deposit: p.Deposit}
+		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, Deposit: p.Deposit, NotifyURL: p.NotifyURL}
 	// An order is told by its fingerprint, not by its lines: an order may
 	// have no taxes and no shipping.
 	if p.OrderFingerprint != "" {

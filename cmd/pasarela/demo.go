@@ -53,6 +53,13 @@ Open the "payment" link of the answer and pay with the test card 4242 4242 4242 
     -d '{"entity":"%s","user":"%s","password":"%s"}'
 
 `, base, d.Client.Code, d.User.Email, d.Password)
+	// xpay signs in by email; the demo's sandbox crypto config takes its
+	// transactions, paid on the sandbox chain with the application's key.
+	fmt.Fprintf(m.stdout, `xpay (sign in; send the key as Authorization: Token; pay on the sandbox chain with the API key):
+  curl -s %s/xpay/api/v1/auth/login/ -H 'Content-Type: application/json' \
+    -d '{"email":"%s","password":"%s"}'
+
+`, base, d.User.Email, d.Password)
 	return nil
 }
 

@@ -159,8 +159,18 @@ func viewerOf(ctx context.Context) (*depositViewer, error) {
 	return v, nil
 }
 
-func (v *depositViewer) sees(d *pasarela.Deposit) bool {
-	return d.ClientID == v.p.ClientID && (v.appID == 0 || d.ApplicationID == v.appID) && (v.userID == 0 || d.UserID == v.userID)
+// check lets the viewer at a deposit: another client's, or another
+// application's for an application key, is not found (it tells nothing of
+// what exists elsewhere); a colleague's, for a terminal user, is forbidden
+// (xpay tells its users so: only the creator or a manager may).
+func (v *depositViewer) check(d *pasarela.Deposit) error {
+	switch {
+	case d.ClientID != v.p.ClientID || v.appID != 0 && d.ApplicationID != v.appID:
+		return pasarela.NotFound("deposit")
+	case v.userID != 0 && d.UserID != v.userID:
+		return pasarela.Errorf(pasarela.KindForbidden, "forbidden", "only the user who created this deposit or a manager may see or cancel it")
+	}
+	return nil
 }
 
 // depositConfig is the crypto config deposits of the caller go to, read.
@@ -464,8 +474,8 @@ func (s *Service) GetDeposit(ctx context.Context, id int64) (*DepositDetail, err
 		if err != nil {
 			return err
 		}
-		if !v.sees(d) {
-			return pasarela.NotFound("deposit")
+		if err := v.check(d); err != nil {
+			return err
 		}
 		pay, err := tx.GetPaymentByID(ctx, v.p.ClientID, id)
 		if err != nil {
@@ -544,8 +554,8 @@ func (s *Service) CancelDeposit(ctx context.Context, id int64) (*DepositDetail, 
 		if err != nil {
 			return err
 		}
-		if !v.sees(d) {
-			return pasarela.NotFound("deposit")
+		if err := v.check(d); err != nil {
+			return err
 		}
 		if v.p.IsUser() && !v.p.HasRole(paymentRoles...) {
 			return pasarela.Errorf(pasarela.KindForbidden, "forbidden", "a viewer may not cancel deposits")

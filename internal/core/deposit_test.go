@@ -252,12 +252,10 @@ func TestDepositVisibility(t *testing.T) {
 		if mine.Creator != nil {
 			t.Errorf("a terminal user's own deposit names its creator: %+v", mine.Creator)
 		}
-		if _, err := ce.svc.GetDeposit(till, theirs.Payment.ID); pasarela.ErrorKind(err) != pasarela.KindNotFound {
-			t.Errorf("another terminal's deposit: %v", err)
-		}
-		if _, err := ce.svc.CancelDeposit(till, theirs.Payment.ID); pasarela.ErrorKind(err) != pasarela.KindNotFound {
-			t.Errorf("cancel another terminal's deposit: %v", err)
-		}
+		_, err := ce.svc.GetDeposit(till, theirs.Payment.ID)
+		wantErr(t, "another terminal's deposit", err, pasarela.KindForbidden, "forbidden")
+		_, err = ce.svc.CancelDeposit(till, theirs.Payment.ID)
+		wantErr(t, "cancel another terminal's deposit", err, pasarela.KindForbidden, "forbidden")
 		list, err := ce.svc.ListDeposits(till, core.DepositFilter{})
 		if err != nil || len(list) != 1 || list[0].Payment.ID != mine.Payment.ID {
 			t.Fatalf("a terminal's list: %v %v", list, err)
@@ -317,6 +315,11 @@ func TestDepositInput(t *testing.T) {
 	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
 		ce := newCryptoEnv(t, engine, nil)
+		// The key set is masked; the keys not set are absent, so the
+		// merchant sees which currencies are offered.
+		if _, eth := ce.cfg.Options["ethXpub"]; ce.cfg.Options["btcXpub"] != "********" || eth {
+			t.Errorf("config as shown: %v", ce.cfg.Options)
+		}
 		hundred := 101
 		for _, tc := range []struct {
 			name  string

@@ -199,10 +199,18 @@ func (s *Service) masked(row *store.GatewayConfigRow) pasarela.GatewayConfig {
 		g.Options[k] = v
 	}
 	if proc, ok := s.processors.Get(row.Gateway); ok {
+		// Only the secrets that are set are shown (masked): a gateway
+		// with optional secrets (a crypto config's key per currency)
+		// tells which are configured. Secrets that cannot be opened are
+		// all shown masked.
+		var set processor.Config
+		if len(row.Secrets) > 0 {
+			set, _ = s.options(row)
+		}
 		for _, o := range proc.Gateway().Options {
 			if o.Secret {
 				g.SecretOptions = append(g.SecretOptions, o.Name)
-				if len(row.Secrets) > 0 {
+				if v, ok := set[o.Name]; len(row.Secrets) > 0 && (set == nil || ok && v != nil && v != "") {
 					g.Options[o.Name] = secretMask
 				}
 			}

@@ -6,6 +6,7 @@ import (
 	"github.com/pasarela/pasarela/internal/face/gestpay"
 	"github.com/pasarela/pasarela/internal/face/kashpay"
 	"github.com/pasarela/pasarela/internal/face/payrest"
+	"github.com/pasarela/pasarela/internal/face/xpay"
 )
 
 // Renderers are the webhook formats this gateway sends, wired here and
@@ -32,6 +33,13 @@ func Renderers(publicURL string, gestpayKey []byte) core.Renderers {
 			// sent Kashpay's orderEntityResponse. Receivers parse that
 			// shape, so the PayREST format keeps sending exactly it.
 			pasarela.EntityPayout: body(func(p *pasarela.EventPayload) ([]byte, error) { return kashpay.RenderPayout(p.Payout) }),
+		},
+		// xpay's transaction callback: the transaction as its API shows
+		// it, sent to the URL the deposit names.
+		pasarela.FormatXpay: {
+			pasarela.EntityPayment: body(func(p *pasarela.EventPayload) ([]byte, error) {
+				return xpay.RenderCallback(publicURL, p.Payment)
+			}),
 		},
 		pasarela.FormatGestpay: {
 			pasarela.EntityPayment: func(p *pasarela.EventPayload, to core.Recipient) (core.Rendered, error) {

@@ -23,6 +23,7 @@ import (
 	"github.com/pasarela/pasarela/internal/face/kashpay"
 	"github.com/pasarela/pasarela/internal/face/payrest"
 	"github.com/pasarela/pasarela/internal/face/sekurepay"
+	"github.com/pasarela/pasarela/internal/face/xpay"
 	"github.com/pasarela/pasarela/internal/transport"
 	"github.com/pasarela/pasarela/internal/web"
 )
@@ -44,6 +45,7 @@ type Config struct {
 	PayREST payrest.Config
 	Kashpay kashpay.Config
 	Gestpay gestpay.Config
+	Xpay    xpay.Config
 }
 
 // The faces New can mount, by name.
@@ -52,6 +54,7 @@ const (
 	FaceKashpay   = "kashpay"
 	FaceSekurePay = "sekurepay"
 	FaceGestpay   = "gestpay"
+	FaceXpay      = "xpay"
 )
 
 // face is what the server needs of a face: to mount its routes.
@@ -74,6 +77,9 @@ var faces = []struct {
 	}},
 	{FaceGestpay, func(c *Config, svc *core.Service, log *slog.Logger) face {
 		return gestpay.New(svc, log, c.Gestpay)
+	}},
+	{FaceXpay, func(c *Config, svc *core.Service, log *slog.Logger) face {
+		return xpay.New(svc, log, c.Xpay)
 	}},
 }
 

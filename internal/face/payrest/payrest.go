@@ -91,6 +91,7 @@ func (f *Face) Register(mux *http.ServeMux) {
 	mux.Handle("/oauth/token", f.public(methods{"POST": f.token}))
 	mux.Handle("/auth/realms/{realm}/protocol/openid-connect/token", f.public(methods{"POST": f.token}))
 	mux.Handle("/openapi/payrest.json", f.public(methods{"GET": f.openAPI}))
+	f.registerSandboxChain(mux)
 }
 
 func (f *Face) public(m methods) http.Handler {
