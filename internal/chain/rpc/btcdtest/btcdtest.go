@@ -113,20 +113,16 @@ type Node struct {
 	proxy            *proxy
 }
 
-// Start starts a node whose data lives in dir, and mines past coinbase
-// maturity so that MinerKey has coins to spend.
+// Start starts a node whose data lives in dir, its RPC on a free loopback
+// port reached through a proxy (URL), and mines past coinbase maturity so
+// that MinerKey has coins to spend.
 func Start(dir string) (*Node, error) {
-	bin, err := Binary()
-	if err != nil {
-		return nil, err
-	}
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{bin: bin, dir: dir, listen: "127.0.0.1:" + strconv.Itoa(port), spent: map[wire.OutPoint]bool{}}
-	n.Client = rpc.NewClient("http://"+n.listen, User, Password, nil)
-	if err := n.Restart(); err != nil {
+	n, err := Run(dir, "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
 		return nil, err
 	}
 	if n.proxy, err = newProxy(n.listen); err != nil {
@@ -134,6 +130,29 @@ func Start(dir string) (*Node, error) {
 		return nil, err
 	}
 	n.URL = "http://" + n.proxy.addr
+	return n, nil
+}
+
+// Connect returns a Node for a btcd already running in regtest with this
+// package's credentials and mining address (the walk-through's), to pay
+// and mine on it.
+func Connect(url string) *Node {
+	return &Node{URL: url, Client: rpc.NewClient(url, User, Password, nil), spent: map[wire.OutPoint]bool{}}
+}
+
+// Run starts a node whose data lives in dir with its RPC at listen (no
+// proxy: URL is the node's own), and mines past coinbase maturity.
+func Run(dir, listen string) (*Node, error) {
+	bin, err := Binary()
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{bin: bin, dir: dir, listen: listen, spent: map[wire.OutPoint]bool{}}
+	n.URL = "http://" + n.listen
+	n.Client = rpc.NewClient(n.URL, User, Password, nil)
+	if err := n.Restart(); err != nil {
+		return nil, err
+	}
 	count, err := n.Client.BlockCount(context.Background())
 	if err != nil {
 		n.Stop()
@@ -197,12 +216,28 @@ func (n *Node) Restart() error {
 	}
 }
 
+// Wait waits until the node's process exits.
+func (n *Node) Wait() {
+	if n.cmd != nil {
+		<-n.exited
+	}
+}
+
 // Disconnect cuts the gateway's link to the node: connections to URL are
 // refused until Reconnect.
-func (n *Node) Disconnect() { n.proxy.stop() }
+func (n *Node) Disconnect() {
+	if n.proxy != nil {
+		n.proxy.stop()
+	}
+}
 
 // Reconnect restores the link Disconnect cut, on the same address.
-func (n *Node) Reconnect() error { return n.proxy.start() }
+func (n *Node) Reconnect() error {
+	if n.proxy == nil {
+		return errors.New("btcdtest: the node has no proxy")
+	}
+	return n.proxy.start()
+}
 
 // Close stops the node and its proxy. It is safe to call twice.
 func (n *Node) Close() {
@@ -325,6 +360,21 @@ func (n *Node) coinbase(ctx context.Context) (wire.OutPoint, int64, error) {
 	if err != nil {
 		return wire.OutPoint{}, 0, err
 	}
+	// Outputs spent by transactions waiting in the mempool (gettxout
+	// shows them unspent).
+	pool, err := n.Client.RawMempool(ctx)
+	if err != nil {
+		return wire.OutPoint{}, 0, err
+	}
+	for _, id := range pool {
+		tx, err := n.Client.RawTransaction(ctx, id)
+		if err != nil {
+			continue
+		}
+		for _, in := range tx.TxIn {
+			n.spent[in.PreviousOutPoint] = true
+		}
+	}
 	for h := int64(1); h <= tip-101; h++ {
 		hash, err := n.Client.BlockHash(ctx, h)
 		if err != nil {
@@ -336,9 +386,21 @@ func (n *Node) coinbase(ctx context.Context) (wire.OutPoint, int64, error) {
 		}
 		cb := b.Transactions[0]
 		op := wire.OutPoint{Hash: cb.TxHash(), Index: 0}
-		if !n.spent[op] {
+		if n.spent[op] {
+			continue
+		}
+		// Spent in a block by an earlier process (the walk-through's
+		// pay command)? gettxout answers null.
+		var out *struct {
+			Value float64 `json:"value"`
+		}
+		if err := n.Client.Call(ctx, "gettxout", &out, op.Hash.String(), 0, false); err != nil {
+			return wire.OutPoint{}, 0, err
+		}
+		if out != nil {
 			return op, cb.TxOut[0].Value, nil
 		}
+		n.spent[op] = true
 	}
 	return wire.OutPoint{}, 0, errors.New("btcdtest: no mature coinbase output left: mine more blocks")
 }
