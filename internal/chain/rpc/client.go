@@ -90,8 +90,14 @@ func (c *Client) Call(ctx context.Context, method string, out any, params ...any
 	if err != nil {
 		return fmt.Errorf("node %s: %w", method, err)
 	}
-	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
-		return fmt.Errorf("node %s: the node refused the credentials (HTTP %d)", method, resp.StatusCode)
+	return decodeAnswer(method, resp.StatusCode, raw, out)
+}
+
+// decodeAnswer reads a node's answer to method: its result into out, or
+// the error it carries.
+func decodeAnswer(method string, status int, raw []byte, out any) error {
+	if status == http.StatusUnauthorized || status == http.StatusForbidden {
+		return fmt.Errorf("node %s: the node refused the credentials (HTTP %d)", method, status)
 	}
 	// bitcoind answers an RPC error with HTTP 500 (or 404) and a JSON
 	// body; btcd with 200. Both carry the error in the body.
@@ -100,10 +106,13 @@ func (c *Client) Call(ctx context.Context, method string, out any, params ...any
 		Error  *Error          `json:"error"`
 	}
 	if err := json.Unmarshal(raw, &answer); err != nil {
-		return fmt.Errorf("node %s: HTTP %d, not a JSON-RPC answer", method, resp.StatusCode)
+		return fmt.Errorf("node %s: HTTP %d, not a JSON-RPC answer", method, status)
 	}
 	if answer.Error != nil {
 		return answer.Error
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("node %s: HTTP %d", method, status)
 	}
 	if out == nil {
 		return nil
@@ -134,6 +143,12 @@ func (c *Client) Block(ctx context.Context, hash string) (*wire.MsgBlock, error)
 	if err := c.Call(ctx, "getblock", &text, hash, 0); err != nil {
 		return nil, err
 	}
+	return decodeBlock(hash, text)
+}
+
+// decodeBlock decodes a raw block in hex and checks that its hash is the
+// one asked for.
+func decodeBlock(hash, text string) (*wire.MsgBlock, error) {
 	raw, err := hex.DecodeString(strings.TrimSpace(text))
 	if err != nil {
 		return nil, fmt.Errorf("node getblock %s: %w", hash, err)
