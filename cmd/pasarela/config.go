@@ -91,10 +91,14 @@ type Config struct {
 	PublicURL string `env:"PASARELA_PUBLIC_URL"`
 	// SecretKey (base64 of 32 bytes) encrypts gateway secrets at rest; when
 	// empty the key is read from (or created in) SecretKeyFile.
-	SecretKey     string `env:"PASARELA_SECRET_KEY"`
-	SecretKeyFile string `env:"PASARELA_SECRET_KEY_FILE"`
-	FeeBPS        int64  `env:"PASARELA_FEE_BPS" envDefault:"0"`
-	FeeFixed      int64  `env:"PASARELA_FEE_FIXED" envDefault:"0"`
+	SecretKey string `env:"PASARELA_SECRET_KEY"`
+	// PreviousSecretKeys (base64, comma-separated) open values sealed with
+	// keys used before SecretKey, while `pasarela secret-key reseal` moves
+	// them to it.
+	PreviousSecretKeys string `env:"PASARELA_SECRET_KEY_PREVIOUS"`
+	SecretKeyFile      string `env:"PASARELA_SECRET_KEY_FILE"`
+	FeeBPS             int64  `env:"PASARELA_FEE_BPS" envDefault:"0"`
+	FeeFixed           int64  `env:"PASARELA_FEE_FIXED" envDefault:"0"`
 	// DebugAddr, when set, serves net/http/pprof there, apart from the
 	// public listener, for profiling a server under load.
 	DebugAddr string `env:"PASARELA_DEBUG_ADDR"`
@@ -150,8 +154,14 @@ type Config struct {
 	// with chain "sandbox" are paid on (POST /sandbox/chain/…, any
 	// application key); DepositInterval is how often the chains are asked
 	// about the deposits they watch.
-	SandboxChain    bool          `env:"PASARELA_SANDBOX_CHAIN" envDefault:"true"`
-	DepositInterval time.Duration `env:"PASARELA_DEPOSIT_INTERVAL" envDefault:"10s"`
+	SandboxChain bool `env:"PASARELA_SANDBOX_CHAIN" envDefault:"true"`
+	// OTLPEndpoint, when set, exports OpenTelemetry traces over OTLP/HTTP
+	// to this base URL (http://collector:4318); the standard OTEL_EXPORTER_*
+	// variables do too. Tracing is off without them.
+	OTLPEndpoint       string        `env:"PASARELA_OTLP_ENDPOINT"`
+	OTELEndpoint       string        `env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
+	OTELTracesEndpoint string        `env:"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"`
+	DepositInterval    time.Duration `env:"PASARELA_DEPOSIT_INTERVAL" envDefault:"10s"`
 	// ChainAllowPrivate lets crypto configs with chain "rpc" name a node
 	// on a private, loopback or link-local address (rpcUrl). Off by
 	// default, as for webhooks: on a gateway shared by merchants, a
@@ -193,10 +203,7 @@ func (c *Config) coreConfig(db store.DB, log *slog.Logger, key []byte, publicURL
 		chains.Chains, chains.Sandbox = []chain.Watcher{sb}, sb
 	}
 	return core.Config{
-		Processors: processor.NewRegistry(
-			sandbox.New(core.ProcessorState(db, "sandbox")),
-			paypal.New(core.ProcessorState(db, "paypal_express_checkout")),
-			crypto.New(c.ChainAllowPrivate)),
+		Processors:    processor.NewRegistry(c.processors(db)...),
 		Crypto:        chains,
 		PayoutRail:    c.payoutRail(db),
 		SecretKey:     key,
@@ -206,6 +213,24 @@ func (c *Config) coreConfig(db store.DB, log *slog.Logger, key []byte, publicURL
 		Webhooks:      core.WebhookConfig{AllowPrivate: c.WebhookAllowPrivate},
 		Subscriptions: core.SubscriptionConfig{Dunning: dunning}, // nil: the core's default
 	}
+}
+
+// processors are the card and wallet processors payments are routed to,
+// keeping their state in db.
+func (c *Config) processors(db store.DB) []processor.Processor {
+	return []processor.Processor{
+		sandbox.New(core.ProcessorState(db, "sandbox")),
+		paypal.New(core.ProcessorState(db, "paypal_express_checkout")),
+		crypto.New(c.ChainAllowPrivate),
+	}
+}
+
+// tracing reports whether traces are to be exported, and to which OTLP
+// endpoint: --otlp-endpoint (PASARELA_OTLP_ENDPOINT), else the standard
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT,
+// which the exporter reads itself (fromEnv).
+func (c *Config) tracing() (endpoint string, fromEnv bool) {
+	return c.OTLPEndpoint, c.OTLPEndpoint == "" && (c.OTELTracesEndpoint != "" || c.OTELEndpoint != "")
 }
 
 // faceFlags are serve's settings of the faces: which to serve, and each

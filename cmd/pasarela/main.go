@@ -5,6 +5,9 @@
 //	pasarela client create --name … --email … --password … [--code …] [--json]
 //	pasarela app create --client … --name … [--json]
 //	pasarela ledger verify [--db …]
+//	pasarela payment list|get …, user reset-password …, app rotate-key …
+//	pasarela secret-key rotate|reseal, backup --to …, restore --from …
+//	pasarela healthcheck, version
 //	pasarela balance credit --client … --currency … --amount … [--json]
 //	pasarela webhook verify|listen …
 //
@@ -32,7 +35,7 @@ func main() {
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err = cmd.Run(ctx)
+	err = run(ctx, cmd)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "pasarela:", err)

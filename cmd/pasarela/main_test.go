@@ -75,7 +75,18 @@ func runOrStart(cmd Command) error {
 	return cmd.Run(context.Background())
 }
 
+// testDB returns a new SQLite database, migrated as an operator's first
+// `pasarela migrate` makes it: the operator commands other than migrate
+// refuse a database that does not exist.
 func testDB(t *testing.T) string {
+	t.Helper()
+	db := emptyDB(t)
+	MustRun(t, nil, "migrate", "--db", db)
+	return db
+}
+
+// emptyDB returns the setting of a SQLite database that does not exist yet.
+func emptyDB(t *testing.T) string {
 	return "sqlite:" + filepath.Join(t.TempDir(), "pasarela.db")
 }
 
@@ -271,7 +282,7 @@ func login(t *testing.T, base, user, password string) string {
 // TestSchemaGuards: --no-migrate refuses an unmigrated database, and no
 // command runs on a schema newer than the binary knows.
 func TestSchemaGuards(t *testing.T) {
-	db := testDB(t)
+	db := emptyDB(t)
 	m := parseServe(t, nil, io.Discard, io.Discard, "serve", "--no-migrate", "--db", db, "--addr", "127.0.0.1:0").newMain()
 	if err := m.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "pasarela migrate") {
 		t.Fatalf("serve --no-migrate on an empty database: %v", err)
@@ -279,7 +290,7 @@ func TestSchemaGuards(t *testing.T) {
 	m.Close()
 
 	out := MustRun(t, nil, "migrate", "--db", db)
-	if !strings.Contains(out, "up to date") {
+	if !strings.Contains(out, "created the database's schema at version") {
 		t.Fatalf("migrate printed %q", out)
 	}
 	raw, err := sql.Open("sqlite", strings.TrimPrefix(db, "sqlite:"))
@@ -312,7 +323,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"client", "create", "--name", "x"}, "--email"},
 		{[]string{"client", "delete"}, "only subcommand is create"},
 		{[]string{"app", "create", "--name", "x"}, "--client"},
-		{[]string{"app", "delete"}, "subcommands are create and update"},
+		{[]string{"app", "delete"}, "subcommands are create, update and rotate-key"},
 		{[]string{"app", "update", "--client", "x"}, "--id"},
 		{[]string{"serve", "extra"}, "unexpected argument"},
 		{[]string{"migrate", "--name", "x"}, "flag provided but not defined"},

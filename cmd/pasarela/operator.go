@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/core"
@@ -43,6 +44,9 @@ type (
 type operator struct {
 	output
 	Config Config
+	// sealWith, when set, is the key the core seals with instead of the
+	// configured one, which then only opens (a key rotation).
+	sealWith []byte
 }
 
 // flagSet reads the environment and returns the flag set of the command
@@ -56,20 +60,21 @@ func (o *operator) flagSet(name string, environ []string) (*flag.FlagSet, error)
 	return fs, nil
 }
 
-// withCore opens the database (migrating it, as serve does by default),
-// builds the core over it and calls fn, then closes the database, which
-// commits every write fn made.
+// withCore opens the database, which must exist and be at the schema
+// this binary knows (only serve and migrate create or migrate one), builds
+// the core over it and calls fn, then closes the database, which commits
+// every write fn made.
 func (o *operator) withCore(ctx context.Context, fn func(*core.Service) error) (err error) {
 	log, err := newLogger(o.stderr, o.Config.LogFormat, o.Config.LogLevel)
 	if err != nil {
 		return err
 	}
-	db, err := openDB(ctx, o.Config.DB, nil)
+	db, err := openExistingDB(ctx, o.Config.DB)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, db.Close()) }()
-	if err := db.Migrate(ctx); err != nil {
+	if err := db.Check(ctx); err != nil {
 		return err
 	}
 	key, err := o.Config.secretKey()
@@ -78,7 +83,14 @@ func (o *operator) withCore(ctx context.Context, fn func(*core.Service) error) (
 	}
 	// No public URL: an operator command serves no pages. No dunning
 	// schedule: the core's default, as no cycle is charged here.
-	svc, err := core.New(ctx, db, log, nil, o.Config.coreConfig(db, log, key, "", nil))
+	cc := o.Config.coreConfig(db, log, key, "", nil)
+	if err := o.Config.withSecretKeys(&cc); err != nil {
+		return err
+	}
+	if o.sealWith != nil {
+		cc.SecretKey, cc.OtherSecretKeys, cc.ReloadSecretKeys = o.sealWith, append(cc.OtherSecretKeys, key), nil
+	}
+	svc, err := core.New(ctx, db, log, nil, cc)
 	if err != nil {
 		return err
 	}
@@ -100,17 +112,33 @@ func (c *MigrateCommand) ParseFlags(args, environ []string) error {
 	return parseArgs(fs, args)
 }
 
-// Run migrates the database; it needs no core, so it reads no key.
+// Run migrates the database (creating it when it does not exist) and says
+// what it did; it needs no core, so it reads no key.
 func (c *MigrateCommand) Run(ctx context.Context) (err error) {
 	db, err := openDB(ctx, c.Config.DB, nil)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, db.Close()) }()
+	from, _, err := db.Versions(ctx)
+	if err != nil {
+		return err
+	}
 	if err := db.Migrate(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintln(c.stdout, "database is up to date")
+	to, _, err := db.Versions(ctx)
+	if err != nil {
+		return err
+	}
+	switch {
+	case from == 0:
+		fmt.Fprintf(c.stdout, "created the database's schema at version %d\n", to)
+	case from < to:
+		fmt.Fprintf(c.stdout, "migrated the database from schema version %d to %d\n", from, to)
+	default:
+		fmt.Fprintf(c.stdout, "the database is up to date at schema version %d; nothing to do\n", to)
+	}
 	return nil
 }
 
@@ -141,6 +169,12 @@ func (c *ClientCreateCommand) ParseFlags(args, environ []string) error {
 		return errors.New("client create: --name, --email and --password are required")
 	}
 	return nil
+}
+
+// inputValues names the client's code and its admin's email in a conflict.
+func (c *ClientCreateCommand) inputValues() map[string]string {
+	email := strings.ToLower(strings.TrimSpace(c.email))
+	return map[string]string{"code": strings.ToLower(strings.TrimSpace(c.code)), "email": email, "username": email}
 }
 
 // Run creates the client and its admin user and prints them.

@@ -163,6 +163,7 @@ var demoExpect = []struct {
 	{"/oauth/token", []int{200}, "access_token"},
 	{"/sekurepay/api/v1/orders", []int{201, 200}, "payment_url"}, // 200 when a start in the same second replays the order
 	{"/kashpay/AuthenticationService/authenticate", []int{200}, "authenticationResponse"},
+	{"/xpay/api/v1/auth/login/", []int{200}, "key"},
 	{"", []int{200}, "name"}, // /application/{id}
 }
 
@@ -237,8 +238,8 @@ func TestDemoCommands(t *testing.T) {
 		m, out := MustServe(t, nil, "serve", "--demo", "--db", db, "--addr", "127.0.0.1:0",
 			"--tls-self-signed", "--tls-addr", "127.0.0.1:0")
 		cmds := demoCommands(t, out)
-		if len(cmds) != 5 {
-			t.Fatalf("run %d: %d commands, want 5 (PayREST ×3, SekurePay, Kashpay):\n%s", run, len(cmds), out)
+		if len(cmds) != 6 {
+			t.Fatalf("run %d: %d commands, want 6 (PayREST ×3, SekurePay, Kashpay, xpay):\n%s", run, len(cmds), out)
 		}
 		sekure := cmds[3]
 		if !strings.HasPrefix(sekure, "curl -sk -u psk_") || !strings.Contains(sekure, " "+m.TLSURL()+"/sekurepay/api/v1/orders ") {
@@ -259,8 +260,8 @@ func TestDemoCommands(t *testing.T) {
 		t.Fatalf("without HTTPS the demo does not say how to get SekurePay:\n%s", out)
 	}
 	cmds := demoCommands(t, out)
-	if len(cmds) != 4 || strings.Contains(out, "sekurepay/api") {
-		t.Fatalf("without HTTPS: %d commands, want 4 and no SekurePay one:\n%s", len(cmds), out)
+	if len(cmds) != 5 || strings.Contains(out, "sekurepay/api") {
+		t.Fatalf("without HTTPS: %d commands, want 5 and no SekurePay one:\n%s", len(cmds), out)
 	}
 	runDemoCommands(t, cmds)
 }

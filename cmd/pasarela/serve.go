@@ -11,13 +11,17 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/pasarela/pasarela/internal/core"
 	"github.com/pasarela/pasarela/internal/face/gestpay"
 	"github.com/pasarela/pasarela/internal/face/kashpay"
 	"github.com/pasarela/pasarela/internal/face/payrest"
+	"github.com/pasarela/pasarela/internal/processor"
 	"github.com/pasarela/pasarela/internal/rates"
 	"github.com/pasarela/pasarela/internal/server"
 	"github.com/pasarela/pasarela/internal/store/engine"
+	"github.com/pasarela/pasarela/internal/telemetry"
 	"github.com/pasarela/pasarela/internal/transport"
 	"github.com/pasarela/pasarela/internal/worker"
 )
@@ -71,6 +75,7 @@ func (c *ServeCommand) ParseFlags(args, environ []string) error {
 	fs.StringVar(&cfg.TLSCert, "tls-cert", cfg.TLSCert, "PEM certificate (chain) of the HTTPS listener")
 	fs.StringVar(&cfg.TLSKey, "tls-key", cfg.TLSKey, "PEM private key of the HTTPS listener")
 	fs.BoolVar(&cfg.WebhookAllowPrivate, "webhook-allow-private", cfg.WebhookAllowPrivate, "let webhooks reach private, loopback and link-local addresses (development and tests)")
+	fs.StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", cfg.OTLPEndpoint, "export OpenTelemetry traces over OTLP/HTTP to this URL (http://collector:4318); off by default (OTEL_EXPORTER_OTLP_ENDPOINT also turns it on)")
 	fs.BoolVar(&cfg.TLSSelfSigned, "tls-self-signed", cfg.TLSSelfSigned, "serve HTTPS with a self-signed pair made on first start (development); kept at --tls-cert/--tls-key or beside the database")
 	if err := parseArgs(fs, args); err != nil {
 		return err
@@ -132,6 +137,10 @@ type Main struct {
 	svc        *core.Service
 	metrics    *server.Metrics
 	coreConfig core.Config // what the core was built with (tests read it)
+	// tracer makes the spans of requests, store and processor calls (a
+	// no-op unless an OTLP endpoint is configured); stopTracing flushes it.
+	tracer      trace.TracerProvider
+	stopTracing func(context.Context) error
 
 	ln       net.Listener
 	tlsLn    net.Listener // the HTTPS listener, when one is configured
@@ -155,6 +164,31 @@ type Main struct {
 	listenerDown chan struct{}
 	closeMu      sync.Once
 	closed       error
+	// started is set once Run logged the start, so that Close logs the
+	// stop of a server that ran, and only of one.
+	started   bool
+	startedAt time.Time
+}
+
+// logStart logs the one line that says a server is up: which build, on
+// which engine and schema, listening where.
+func (m *Main) logStart(ctx context.Context) {
+	b := readBuildInfo()
+	listeners := []string{"http://" + m.ln.Addr().String()}
+	if m.tlsLn != nil {
+		listeners = append(listeners, "https://"+m.tlsLn.Addr().String())
+	}
+	if m.debug != nil {
+		listeners = append(listeners, "debug http://"+m.config.DebugAddr)
+	}
+	schema, _, _ := m.db.Versions(ctx)
+	m.started, m.startedAt = true, time.Now()
+	commit := b.Commit
+	if commit == "" {
+		commit = "unknown" // a build without VCS stamping (go run, -buildvcs=false)
+	}
+	m.log.Info("pasarela started", "version", b.Version, "commit", commit, "engine", m.db.Engine(), "schema", schema,
+		"listeners", listeners, "public_url", m.coreConfig.PublicURL)
 }
 
 // Run opens the database, listens and starts the workers; it returns once
@@ -189,9 +223,17 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.coreConfig = m.config.coreConfig(m.db, m.log, key, m.publicURL(), m.dunning)
+	if err := m.config.withSecretKeys(&m.coreConfig); err != nil {
+		return err
+	}
+	endpoint, fromEnv := m.config.tracing()
+	if m.tracer, m.stopTracing, err = telemetry.Setup(ctx, endpoint, fromEnv, readBuildInfo().Version); err != nil {
+		return fmt.Errorf("--otlp-endpoint: %w", err)
+	}
+	m.coreConfig.Processors = processor.NewRegistry(telemetry.Processors(m.config.processors(m.db), m.tracer, m.metrics.ObserveProcessor)...)
 	m.coreConfig.Rates.Source = m.rates
 	m.coreConfig.CryptoRates.Tickers = m.tickers
-	m.svc, err = core.New(ctx, m.db, m.log, nil, m.coreConfig)
+	m.svc, err = core.New(ctx, telemetry.DB(m.db, m.tracer), m.log, nil, m.coreConfig)
 	if err != nil {
 		return err
 	}
@@ -213,7 +255,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.startWorkers(ctx); err != nil {
 		return err
 	}
-	m.log.Info("listening", "addr", m.ln.Addr().String(), "db", m.db.Engine())
+	m.logStart(ctx)
 	return nil
 }
 
@@ -247,6 +289,7 @@ func (m *Main) handler() (http.Handler, error) {
 		Faces:          faces,
 		PayREST:        payrest.Config{AccessTokenTTL: m.config.AccessTokenTTL},
 		Kashpay:        kashpay.Config{TokenTTL: m.config.KashpayTokenTTL},
+		Tracer:         m.tracer,
 	}, m.svc, m.log, m.metrics), nil
 }
 
@@ -270,7 +313,6 @@ func (m *Main) serve(ctx context.Context, h http.Handler) {
 			listenerEnded()
 			m.tlsDone <- err
 		}()
-		m.log.Info("listening (HTTPS)", "addr", m.tlsLn.Addr().String())
 	}
 }
 
@@ -283,31 +325,38 @@ func (m *Main) startWorkers(ctx context.Context) error {
 		return fmt.Errorf("reading the Gestpay signing key: %w", err)
 	}
 	m.sweeper = &worker.Sweeper{Svc: m.svc, Log: m.log}
+	m.sweeper.Observer = m.metrics
 	m.sweeper.Start(ctx)
 	m.payouts = &worker.Payouts{Svc: m.svc, Log: m.log, Interval: m.config.PayoutInterval}
+	m.payouts.Observer = m.metrics
 	m.payouts.Start(ctx)
 	// The subscription scheduler may run on every node: a cycle is claimed
 	// in a transaction only one of them commits.
 	m.subs = &worker.Subscriptions{Svc: m.svc, Log: m.log, Interval: m.config.SubscriptionInterval}
+	m.subs.Observer = m.metrics
 	m.subs.Start(ctx)
 	// Webhook bodies are rendered at delivery, in each endpoint's format.
 	m.deliver = &worker.Deliverer{Svc: m.svc, Log: m.log, AllowPrivate: m.config.WebhookAllowPrivate,
-		Renderers: server.Renderers(m.coreConfig.PublicURL, gestpayKey)}
+		Renderers: server.Renderers(m.coreConfig.PublicURL, gestpayKey), Observer: m.metrics}
 	m.deliver.Start(context.WithoutCancel(ctx))
 	// Money left in flight by a process that died is settled by any node:
 	// the core lets one of them settle each payment.
 	m.reconciler = &worker.Reconciler{Svc: m.svc, Log: m.log}
+	m.reconciler.Observer = m.metrics
 	m.reconciler.Start(ctx)
 	// Exchange rates are public reference data every node may refresh:
 	// a refresh is an upsert of the values the source published.
 	m.rateWorker = &worker.Rates{Svc: m.svc, Log: m.log, Interval: m.config.RatesInterval}
+	m.rateWorker.Observer = m.metrics
 	m.rateWorker.Start(ctx)
 	// Any node may watch the chains: each deposit moves in a transaction
 	// only one of them commits.
 	m.deposits = &worker.DepositWatcher{Svc: m.svc, Log: m.log, Interval: m.config.DepositInterval}
+	m.deposits.Observer = m.metrics
 	m.deposits.Start(ctx)
 	// Crypto prices likewise: every node may refresh them.
 	m.cryptoRateWorker = &worker.CryptoRates{Svc: m.svc, Log: m.log, Interval: m.config.CryptoRatesInterval}
+	m.cryptoRateWorker.Observer = m.metrics
 	m.cryptoRateWorker.Start(ctx)
 	return nil
 }
@@ -398,7 +447,21 @@ func (m *Main) Close() error {
 		if m.db != nil {
 			errs = append(errs, m.db.Close())
 		}
+		if m.stopTracing != nil {
+			// The spans of the last requests are sent before the process
+			// ends; a collector that is gone costs at most five seconds.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			errs = append(errs, m.stopTracing(ctx))
+			cancel()
+		}
 		m.closed = errors.Join(errs...)
+		if m.started {
+			if m.closed != nil {
+				m.log.Error("pasarela stopped", "err", m.closed)
+			} else {
+				m.log.Info("pasarela stopped", "uptime", time.Since(m.startedAt).Round(time.Millisecond).String())
+			}
+		}
 	})
 	return m.closed
 }

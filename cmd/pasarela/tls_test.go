@@ -59,6 +59,7 @@ func sekurePay(t *testing.T, c *http.Client, method, url, key, body string) (int
 func TestServeTLS(t *testing.T) {
 	dir := t.TempDir()
 	db := "sqlite:" + filepath.Join(dir, "pasarela.db")
+	MustRun(t, nil, "migrate", "--db", db)
 	out := MustRun(t, nil, "client", "create", "--name", "Cascade", "--email", "ops@cascade.example",
 		"--password", "Str0ng-pass!", "--db", db, "--json")
 	var c struct{ Client struct{ ID string } }

@@ -40,6 +40,16 @@ type Config struct {
 	// read: fine for tests, never for production (the command line keeps a
 	// key file).
 	SecretKey []byte
+	// OtherSecretKeys open values sealed with another key than SecretKey
+	// (never seal): the key a rotation is moving to or has moved from, so
+	// that every value stays readable while some rows are sealed with the
+	// old key and some with the new (see Reseal).
+	OtherSecretKeys [][]byte
+	// ReloadSecretKeys, when set, is asked for the keys anew when a value
+	// opens with none of those known, so that a server keeps reading the
+	// rows an operator's rotation re-seals while it runs. It returns the
+	// sealing key and the others, as SecretKey and OtherSecretKeys.
+	ReloadSecretKeys func() (key []byte, others [][]byte, err error)
 	// PublicURL is the base URL buyers reach the hosted pages at.
 	PublicURL string
 
@@ -209,9 +219,10 @@ func New(ctx context.Context, db store.DB, log *slog.Logger, now func() time.Tim
 		key = randomBytes(32)
 	}
 	var err error
-	if s.sealer, err = newSealer(key); err != nil {
+	if s.sealer, err = newSealer(key, cfg.OtherSecretKeys...); err != nil {
 		return nil, err
 	}
+	s.sealer.reload = cfg.ReloadSecretKeys
 	s.router = newRouter(cfg.RoutingSeed)
 	if db.Engine() == "sqlite" {
 		s.keys = newReadCache[[32]byte, keyEntry](time.Minute, s.now)

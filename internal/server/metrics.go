@@ -1,11 +1,15 @@
 package server
 
 import (
-	"github.com/pasarela/pasarela/internal/chain"
-
+	"context"
 	"net/http"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
+
+	"github.com/pasarela/pasarela/internal/chain"
+	"github.com/pasarela/pasarela/internal/store"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -20,6 +24,12 @@ type Metrics struct {
 	latency     *prometheus.HistogramVec
 	commitBatch prometheus.Histogram
 	commitTime  prometheus.Histogram
+	passes      *prometheus.CounterVec
+	passTime    *prometheus.HistogramVec
+	work        *prometheus.CounterVec
+	countsOnce  sync.Once
+	procTime    *prometheus.HistogramVec
+	procErrors  *prometheus.CounterVec
 }
 
 // NewMetrics registers the series.
@@ -42,7 +52,25 @@ func NewMetrics() *Metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
 		}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.commitBatch, m.commitTime,
+	m.passes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "pasarela_worker_passes_total", Help: "Passes of each background worker (reconciler, subscriptions, payouts, sweeper, …).",
+	}, []string{"worker"})
+	m.passTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "pasarela_worker_pass_duration_seconds", Help: "Duration of one pass of a background worker.",
+		Buckets: []float64{.001, .005, .025, .1, .5, 2.5, 10, 60},
+	}, []string{"worker"})
+	m.work = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "pasarela_worker_events_total",
+		Help: "What the background workers did: reconciler payments_settled/refunds_settled/left/errors, subscriptions cycles_paid/cycles_declined/errors, webhooks delivered/failed (attempts).",
+	}, []string{"worker", "event"})
+	m.procTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "pasarela_processor_call_duration_seconds", Help: "Calls to payment processors by gateway and call (authorize, capture, refund, …).",
+		Buckets: []float64{.001, .005, .025, .1, .25, .5, 1, 2.5, 5, 10, 30},
+	}, []string{"gateway", "call"})
+	m.procErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "pasarela_processor_errors_total", Help: "Processor calls that failed (not declines: errors reaching or reading the processor).",
+	}, []string{"gateway", "call"})
+	m.reg.MustRegister(m.requests, m.latency, m.commitBatch, m.commitTime, m.passes, m.passTime, m.work, m.procTime, m.procErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -51,6 +79,39 @@ func NewMetrics() *Metrics {
 func (m *Metrics) ObserveCommit(batch int, took time.Duration) {
 	m.commitBatch.Observe(float64(batch))
 	m.commitTime.Observe(took.Seconds())
+}
+
+// ObserveProcessor is told of each processor call (telemetry.Processors).
+func (m *Metrics) ObserveProcessor(gateway, call string, took time.Duration, err error) {
+	m.procTime.WithLabelValues(gateway, call).Observe(took.Seconds())
+	if err != nil {
+		m.procErrors.WithLabelValues(gateway, call).Inc()
+	}
+}
+
+// Pass implements worker.Observer: one pass of a background worker.
+func (m *Metrics) Pass(worker string, took time.Duration) {
+	m.passes.WithLabelValues(worker).Inc()
+	m.passTime.WithLabelValues(worker).Observe(took.Seconds())
+}
+
+// Did implements worker.Observer: n things a worker did.
+func (m *Metrics) Did(worker, what string, n int) {
+	m.work.WithLabelValues(worker, what).Add(float64(n))
+}
+
+// routeLabel is the route a request matched, as the metrics label it: the
+// mux pattern without its method (the method has a label of its own), and
+// "unmatched" for a path no face serves, so that probes of made-up paths
+// neither add series nor hide among real routes.
+func routeLabel(pattern string) string {
+	if _, path, ok := strings.Cut(pattern, " "); ok {
+		pattern = path
+	}
+	if pattern == "" || pattern == "/" {
+		return "unmatched"
+	}
+	return pattern
 }
 
 func (m *Metrics) observe(route, method string, status int, took time.Duration) {
@@ -111,5 +172,73 @@ func (c chainCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(chainLagDesc, prometheus.GaugeValue, float64(h.Lag), h.Name, h.Currency)
 		ch <- prometheus.MustNewConstMetric(chainUpDesc, prometheus.GaugeValue, up, h.Name, h.Currency)
 		ch <- prometheus.MustNewConstMetric(chainHeightDesc, prometheus.GaugeValue, float64(h.Processed), h.Name, h.Currency)
+	}
+}
+
+// countsTTL is how long the business counts are kept between scrapes: each
+// count reads every payment's index entry, so several Prometheus servers
+// scraping every few seconds share one read.
+const countsTTL = 15 * time.Second
+
+// WatchCounts adds the business series read from the database at scrape
+// time (at most once per countsTTL): payments by status and processor
+// (pasarela_payments), webhook deliveries by status
+// (pasarela_webhook_deliveries: pending is the backlog, dead the ones that
+// ran out of retries). A failed read is counted in
+// pasarela_metrics_read_errors_total and the series are left out of that
+// scrape. Only the first call registers them.
+func (m *Metrics) WatchCounts(read func(context.Context) (*store.OperationalCounts, error)) {
+	m.countsOnce.Do(func() {
+		m.reg.MustRegister(&countsCollector{read: read,
+			payments: prometheus.NewDesc("pasarela_payments", "Payments by status and processor (gateway \"\" until one is chosen).",
+				[]string{"status", "gateway"}, nil),
+			deliveries: prometheus.NewDesc("pasarela_webhook_deliveries", "Webhook deliveries by status: pending (the backlog), delivered, dead.",
+				[]string{"status"}, nil),
+			errors: prometheus.NewCounter(prometheus.CounterOpts{Name: "pasarela_metrics_read_errors_total",
+				Help: "Scrapes whose business counts could not be read from the database."}),
+		})
+	})
+}
+
+type countsCollector struct {
+	read                 func(context.Context) (*store.OperationalCounts, error)
+	payments, deliveries *prometheus.Desc
+	errors               prometheus.Counter
+
+	mu     sync.Mutex
+	at     time.Time
+	counts *store.OperationalCounts
+}
+
+func (c *countsCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.payments
+	ch <- c.deliveries
+	c.errors.Describe(ch)
+}
+
+func (c *countsCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	if c.counts == nil || time.Since(c.at) > countsTTL {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		counts, err := c.read(ctx)
+		cancel()
+		if err != nil {
+			c.errors.Inc()
+			c.counts = nil
+		} else {
+			c.counts, c.at = counts, time.Now()
+		}
+	}
+	counts := c.counts
+	c.mu.Unlock()
+	c.errors.Collect(ch)
+	if counts == nil {
+		return
+	}
+	for _, p := range counts.Payments {
+		ch <- prometheus.MustNewConstMetric(c.payments, prometheus.GaugeValue, float64(p.N), p.Status, p.Gateway)
+	}
+	for _, st := range []string{"pending", "delivered", "dead"} {
+		ch <- prometheus.MustNewConstMetric(c.deliveries, prometheus.GaugeValue, float64(counts.Deliveries[st]), st)
 	}
 }

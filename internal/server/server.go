@@ -18,12 +18,18 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/pasarela/pasarela/internal/core"
 	"github.com/pasarela/pasarela/internal/face/gestpay"
 	"github.com/pasarela/pasarela/internal/face/kashpay"
 	"github.com/pasarela/pasarela/internal/face/payrest"
 	"github.com/pasarela/pasarela/internal/face/sekurepay"
 	"github.com/pasarela/pasarela/internal/face/xpay"
+	"github.com/pasarela/pasarela/internal/telemetry"
 	"github.com/pasarela/pasarela/internal/transport"
 	"github.com/pasarela/pasarela/internal/web"
 )
@@ -40,6 +46,12 @@ type Config struct {
 	// carries does not depend on it: its endpoint's format does (see
 	// Renderers).
 	Faces []string
+
+	// Tracer, when it records (telemetry.Setup with an endpoint), gives
+	// each request a server span, continuing the caller's trace from its
+	// traceparent header; the store's and processors' spans are its
+	// children.
+	Tracer trace.TracerProvider
 
 	// Each face's own settings.
 	PayREST payrest.Config
@@ -127,6 +139,7 @@ func New(cfg Config, svc *core.Service, log *slog.Logger, m *Metrics) http.Handl
 		panic("server.New: " + err.Error())
 	}
 	m.WatchCore(svc.GapWarnings, svc.ChainHealth)
+	m.WatchCounts(svc.OperationalCounts)
 	mux := http.NewServeMux()
 	for _, f := range faces {
 		if cfg.mounts(f.name) {
@@ -172,7 +185,11 @@ func New(cfg Config, svc *core.Service, log *slog.Logger, m *Metrics) http.Handl
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]any{"code": http.StatusNotFound, "message": "no such route: " + r.URL.Path})
 	})
-	return &handler{cfg: cfg, next: mux, log: log, metrics: m}
+	h := &handler{cfg: cfg, next: mux, log: log, metrics: m}
+	if telemetry.Enabled(cfg.Tracer) {
+		h.tracer = cfg.Tracer.Tracer(telemetry.Name)
+	}
+	return h
 }
 
 type handler struct {
@@ -180,6 +197,7 @@ type handler struct {
 	next    *http.ServeMux
 	log     *slog.Logger
 	metrics *Metrics
+	tracer  trace.Tracer // nil when tracing is off
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -192,6 +210,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Request-Id", id)
 	ctx, cancel := context.WithTimeout(transport.WithInfo(r.Context(), transport.RequestInfo{ID: id, ClientIP: ip, Secure: secure}), h.cfg.RequestTimeout)
 	defer cancel()
+	var span trace.Span
+	if h.tracer != nil {
+		ctx = propagation.TraceContext{}.Extract(ctx, propagation.HeaderCarrier(r.Header))
+		ctx, span = h.tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("pasarela.request_id", id)))
+	}
 	r = r.WithContext(ctx)
 	r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes)
 	sw := &statusWriter{ResponseWriter: w}
@@ -206,11 +230,16 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				writeJSON(sw, http.StatusInternalServerError, map[string]any{"code": 500, "message": "internal error"})
 			}
 		}
-		route := r.Pattern
-		if route == "" {
-			route = "unmatched"
-		}
+		route := routeLabel(r.Pattern)
 		took := time.Since(start)
+		if span != nil {
+			span.SetName(r.Method + " " + route)
+			span.SetAttributes(attribute.String("http.route", route), attribute.Int("http.response.status_code", sw.status()))
+			if sw.status() >= 500 {
+				span.SetStatus(codes.Error, "")
+			}
+			span.End()
+		}
 		h.metrics.observe(route, r.Method, sw.status(), took)
 		h.log.InfoContext(ctx, "request", "request_id", id, "method", r.Method, "path", logPath(r.URL.Path), "route", route,
 			"status", sw.status(), "bytes", sw.bytes, "duration_ms", float64(took.Microseconds())/1000, "ip", ip)

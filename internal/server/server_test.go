@@ -63,7 +63,7 @@ func TestRequestIDAndLog(t *testing.T) {
 	if id := res.Header.Get("X-Request-Id"); len(id) != 16 {
 		t.Fatalf("an unsafe request id was kept or none generated: %q", id)
 	}
-	if !strings.Contains(logs.String(), `"request_id":"trace-42"`) || !strings.Contains(logs.String(), `"route":"GET /healthz"`) {
+	if !strings.Contains(logs.String(), `"request_id":"trace-42"`) || !strings.Contains(logs.String(), `"route":"/healthz"`) {
 		t.Fatalf("log line lacks request id or route:\n%s", logs.String())
 	}
 }
@@ -77,7 +77,7 @@ func TestReadyAndMetrics(t *testing.T) {
 	_, body := get(t, ts.URL+"/metrics", nil)
 	for _, want := range []string{
 		`pasarela_http_requests_total{method="GET",route="/application",status="401"} 1`,
-		`pasarela_http_request_duration_seconds_bucket{route="GET /readyz"`,
+		`pasarela_http_request_duration_seconds_bucket{route="/readyz"`,
 		`pasarela_store_commit_batch_size_count`,
 	} {
 		if !strings.Contains(body, want) {
@@ -95,6 +95,45 @@ func TestUnknownRoute(t *testing.T) {
 	res, body := get(t, ts.URL+"/nope", nil)
 	if res.StatusCode != 404 || !strings.Contains(body, `"code":404`) {
 		t.Fatalf("%d %s", res.StatusCode, body)
+	}
+	get(t, ts.URL+"/another/made-up/path", nil)
+	// Unknown paths are one series, "unmatched", never the catch-all's
+	// pattern nor the paths themselves; no route label has a method.
+	_, body = get(t, ts.URL+"/metrics", nil)
+	if !strings.Contains(body, `pasarela_http_requests_total{method="GET",route="unmatched",status="404"} 2`) {
+		t.Errorf("unknown routes are not counted as unmatched:\n%s", grepLines(body, "pasarela_http_requests_total"))
+	}
+	for _, line := range strings.Split(body, "\n") {
+		if strings.Contains(line, `route="GET `) || strings.Contains(line, `route="POST `) || strings.Contains(line, `route="/"`) {
+			t.Errorf("a route label with a method or the catch-all: %s", line)
+		}
+	}
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestBusinessMetrics: /metrics counts payments by status and processor
+// and webhook deliveries by status, read from the database.
+func TestBusinessMetrics(t *testing.T) {
+	ts, _ := MustServer(t, io.Discard)
+	_, body := get(t, ts.URL+"/metrics", nil)
+	for _, want := range []string{
+		`pasarela_webhook_deliveries{status="pending"} 0`,
+		`pasarela_webhook_deliveries{status="dead"} 0`,
+		`pasarela_metrics_read_errors_total 0`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 }
 

@@ -260,3 +260,16 @@ func queryProblem(pair string) string {
 	}
 	return "it has a malformed %-escape; escape a literal '%' as %25"
 }
+
+// WriteJSON writes v as a JSON answer with status: never cached (answers
+// carry payments and keys), and with <, > and & left as they are, since
+// nobody embeds these bodies in HTML. The faces each have their own
+// envelope; this is how every one of them puts it on the wire.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // the status is sent; a broken connection has no one to tell
+}

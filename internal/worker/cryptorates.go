@@ -44,19 +44,9 @@ func (w *CryptoRates) Start(ctx context.Context) {
 	if len(w.Svc.Exchanges()) == 0 {
 		return
 	}
-	w.loop.start(ctx, w.Interval, true, func(ctx context.Context) {
-		// As for the daily rates, a refresh may be abandoned half-way:
-		// each exchange's prices are written in one transaction, and the
-		// next tick fetches again. Stop need not wait out a slow exchange.
-		ctx, cancel := context.WithCancel(ctx)
+	w.loop.start(ctx, "crypto_rates", w.Interval, true, func(ctx context.Context) {
+		ctx, cancel := w.loop.abandonable(ctx)
 		defer cancel()
-		go func() {
-			select {
-			case <-w.loop.stop:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
 		_ = w.Step(ctx) // Step logged the failure; the next tick tries again
 	})
 }

@@ -48,6 +48,9 @@ type Deliverer struct {
 	// the deliverer (default 1 s): retries come due with time, and events
 	// may be written by other nodes.
 	Poll time.Duration
+	// Observer, when set, is told of each attempt: "delivered" or
+	// "failed" (metrics).
+	Observer Observer
 	// Client sends the requests; by default one with Timeout that refuses
 	// private addresses unless AllowPrivate.
 	Client *webhook.Client
@@ -207,6 +210,13 @@ func (w *Deliverer) send(ctx context.Context, j *core.DeliveryJob, slot chan str
 		w.Log.ErrorContext(ctx, "recording a webhook attempt failed; it will be retried when its lease ends",
 			"delivery", j.ID, "err", err)
 		return
+	}
+	if w.Observer != nil {
+		outcome := "delivered"
+		if !res.OK() {
+			outcome = "failed"
+		}
+		w.Observer.Did("webhooks", outcome, 1)
 	}
 	if !res.OK() {
 		w.Log.InfoContext(ctx, "webhook attempt failed", "delivery", j.ID, "webhook", j.WebhookID, "attempt", j.Attempts,

@@ -25,7 +25,7 @@ func (w *DepositWatcher) Start(ctx context.Context) {
 	if w.Interval <= 0 {
 		w.Interval = 10 * time.Second
 	}
-	w.loop.start(ctx, w.Interval, false, w.watch)
+	w.loop.start(ctx, "deposits", w.Interval, false, w.watch)
 }
 
 func (w *DepositWatcher) watch(ctx context.Context) {
@@ -37,6 +37,7 @@ func (w *DepositWatcher) watch(ctx context.Context) {
 	if n > 0 {
 		w.Log.InfoContext(ctx, "crypto deposits moved", "deposits", n)
 	}
+	w.did("deposits", "moved", n)
 }
 
 // Stop ends the watcher and waits for a round in progress. It is safe to

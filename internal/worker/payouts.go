@@ -39,7 +39,7 @@ func (w *Payouts) Start(ctx context.Context) {
 	if w.Interval <= 0 {
 		w.Interval = 2 * time.Second
 	}
-	w.loop.start(ctx, w.Interval, false, func(ctx context.Context) {
+	w.loop.start(ctx, "payouts", w.Interval, false, func(ctx context.Context) {
 		n, err := w.Step(ctx)
 		if err != nil {
 			w.Log.ErrorContext(ctx, "payout step failed", "err", err)

@@ -74,22 +74,12 @@ func (w *Rates) Start(ctx context.Context) {
 		w.Retry = time.Hour
 	}
 	w.Retry = min(w.Retry, w.Interval)
-	w.loop.start(ctx, w.Retry, true, func(ctx context.Context) {
+	w.loop.start(ctx, "rates", w.Retry, true, func(ctx context.Context) {
 		if !w.due() {
 			return
 		}
-		// Unlike a money movement, a refresh may be abandoned half-way:
-		// it writes in one transaction, and the next run fetches the same
-		// days again. Stop need not wait out a slow feed.
-		ctx, cancel := context.WithCancel(ctx)
+		ctx, cancel := w.loop.abandonable(ctx)
 		defer cancel()
-		go func() {
-			select {
-			case <-w.loop.stop:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
 		_ = w.Step(ctx) // Step logged the failure; the next wake tries again
 	})
 }

@@ -24,7 +24,7 @@ func (w *Reconciler) Start(ctx context.Context) {
 	if w.Interval <= 0 {
 		w.Interval = time.Minute
 	}
-	w.loop.start(ctx, w.Interval, false, func(ctx context.Context) { w.Step(ctx) })
+	w.loop.start(ctx, "reconciler", w.Interval, false, func(ctx context.Context) { w.Step(ctx) })
 }
 
 // Step runs one reconciliation and logs what it did. Rows the processor
@@ -34,6 +34,12 @@ func (w *Reconciler) Step(ctx context.Context) core.ReconcileResult {
 	r, err := w.Svc.Reconcile(ctx)
 	if err != nil {
 		w.Log.ErrorContext(ctx, "reconcile failed", "err", err)
+	}
+	w.did("reconciler", "payments_settled", r.Payments)
+	w.did("reconciler", "refunds_settled", r.Refunds)
+	w.did("reconciler", "left", r.Left)
+	if err != nil {
+		w.did("reconciler", "errors", 1)
 	}
 	if r.Payments > 0 || r.Refunds > 0 || r.Left > 0 {
 		w.Log.InfoContext(ctx, "reconciled", "payments", r.Payments, "refunds", r.Refunds, "left", r.Left)

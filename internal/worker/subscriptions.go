@@ -43,11 +43,14 @@ func (w *Subscriptions) Start(ctx context.Context) {
 	if w.Interval <= 0 {
 		w.Interval = time.Minute
 	}
-	w.loop.start(ctx, w.Interval, true, func(ctx context.Context) {
+	w.loop.start(ctx, "subscriptions", w.Interval, true, func(ctx context.Context) {
 		r, err := w.Step(ctx)
 		if err != nil {
 			w.Log.ErrorContext(ctx, "subscription charges failed", "err", err)
+			w.did("subscriptions", "errors", 1)
 		}
+		w.did("subscriptions", "cycles_paid", r.Paid)
+		w.did("subscriptions", "cycles_declined", r.Failed)
 		if r.Claimed > 0 {
 			w.Log.InfoContext(ctx, "subscription charges", "charged", r.Claimed, "paid", r.Paid, "declined", r.Failed)
 		}

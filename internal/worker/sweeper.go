@@ -26,7 +26,7 @@ func (w *Sweeper) Start(ctx context.Context) {
 	if w.Interval <= 0 {
 		w.Interval = time.Minute
 	}
-	w.loop.start(ctx, w.Interval, false, w.sweep)
+	w.loop.start(ctx, "sweeper", w.Interval, false, w.sweep)
 }
 
 // sweep runs the core's housekeeping until nothing is left to do.

@@ -8,7 +8,6 @@ package kashpay
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -140,14 +139,7 @@ type envelope struct {
 	CurrentPage            int           `json:"currentPage"`
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v) // the status is sent; a broken connection has no one to tell
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { transport.WriteJSON(w, status, v) }
 
 // logInternal records an unexpected cause once, with the request id; the
 // client only sees a generic message.

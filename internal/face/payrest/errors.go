@@ -1,7 +1,6 @@
 package payrest
 
 import (
-	"encoding/json"
 	"net/http"
 	"sort"
 	"strings"
@@ -188,11 +187,4 @@ func (f *Face) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, status, body)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v) // the status is sent; a broken connection has no one to tell
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { transport.WriteJSON(w, status, v) }

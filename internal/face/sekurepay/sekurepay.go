@@ -9,7 +9,6 @@ import (
 	"context"
 	_ "embed"
 	"encoding/base64"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -230,14 +229,7 @@ func (f *Face) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, status, errorJSON{Error: d})
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v) // the status is sent; a broken connection has no one to tell
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { transport.WriteJSON(w, status, v) }
 
 // logInternal records an unexpected cause once, with the request id; the
 // client only sees a generic message.

@@ -10,7 +10,6 @@ package xpay
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -199,14 +198,7 @@ func (f *Face) authenticate(r *http.Request) (*pasarela.Principal, error) {
 	return p, err
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v) // the status is sent; a broken connection has no one to tell
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { transport.WriteJSON(w, status, v) }
 
 // logInternal records an unexpected cause once, with the request id; the
 // client only sees a generic message.

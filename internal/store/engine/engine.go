@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -25,6 +26,42 @@ type DB interface {
 	store.DB
 	Migrate(ctx context.Context) error
 	Check(ctx context.Context) error
+	// Versions is the schema version the database is at and the newest
+	// this binary knows.
+	Versions(ctx context.Context) (current, latest int, err error)
+}
+
+// ErrNoDatabase is the error of OpenExisting for a database that is not
+// there: only serve and migrate create one, so that a typo in --db is
+// never a new, empty database that every check passes.
+var ErrNoDatabase = errors.New("no such database")
+
+// OpenExisting opens the database dsn names as Open does, but refuses one
+// that does not exist yet (a SQLite file that is not there; PostgreSQL
+// refuses a database that was never created by itself) and one that no
+// migration has made a pasarela database of. The operator commands other
+// than migrate open their database with it.
+func OpenExisting(ctx context.Context, dsn string, onCommit func(int, time.Duration)) (DB, error) {
+	if path, ok := SQLitePath(dsn); ok && path != "" {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s does not exist (run `pasarela migrate --db %s` to create it)", ErrNoDatabase, path, dsn)
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	db, err := Open(ctx, dsn, onCommit)
+	if err != nil {
+		return nil, err
+	}
+	current, _, err := db.Versions(ctx)
+	if err == nil && current == 0 {
+		err = fmt.Errorf("%w: it holds no pasarela schema (run `pasarela migrate` to create one)", ErrNoDatabase)
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
 }
 
 // Open opens the database dsn names. onCommit, when not nil, is told the
@@ -51,6 +88,20 @@ func Open(ctx context.Context, dsn string, onCommit func(int, time.Duration)) (D
 		return nil, err
 	}
 	return db, nil
+}
+
+// SchemaVersions returns the newest schema version this binary knows of
+// each engine, for `pasarela version`.
+func SchemaVersions() (sqliteVersion, postgresVersion int, err error) {
+	s, err := sqlite.Migrations()
+	if err != nil {
+		return 0, 0, err
+	}
+	p, err := postgres.Migrations()
+	if err != nil {
+		return 0, 0, err
+	}
+	return len(s), len(p), nil
 }
 
 // SQLitePath returns the file path dsn names for SQLite, and false when dsn

@@ -91,6 +91,24 @@ func (db *DB) Check(ctx context.Context) error {
 	return m.Check(ctx)
 }
 
+// Migrations returns this engine's migrations, in order: the last one's
+// number is the schema version this binary knows.
+func Migrations() ([]store.Migration, error) {
+	return store.LoadMigrations(migrationFiles, "migrations")
+}
+
+// Versions returns the schema version the database is at (0 for a
+// database no migration has touched) and the newest one this binary knows,
+// so that a command can say what a migration did.
+func (db *DB) Versions(ctx context.Context) (current, latest int, err error) {
+	m, err := db.migrator()
+	if err != nil {
+		return 0, 0, err
+	}
+	current, err = m.Version(ctx)
+	return current, m.Latest(), err
+}
+
 // Engine implements store.DB.
 func (db *DB) Engine() string { return "postgres" }
 
