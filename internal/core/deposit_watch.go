@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -105,10 +106,15 @@ func (s *Service) watchRows(ctx context.Context, rows []store.DepositRow) (int, 
 			addresses[i] = r.Deposit.Address
 		}
 		paid, err := g.w.Payments(ctx, g.currency, addresses)
-		if err != nil {
-			s.log.WarnContext(ctx, "crypto deposits: the chain could not be read; deposits keep their state",
-				"chain", g.w.Name(), "currency", g.currency, "err", err)
+		if changed, was := s.chainErrors.set(g.w, g.currency, err); err != nil {
+			if changed {
+				s.log.WarnContext(ctx, "crypto deposits: the chain could not be read; deposits keep their state",
+					"chain", g.w.Name(), "currency", g.currency, "deposits", len(rs), "err", err)
+			}
 			continue
+		} else if was != "" {
+			s.log.InfoContext(ctx, "crypto deposits: the chain is read again", "chain", g.w.Name(), "currency", g.currency,
+				"error_was", was)
 		}
 		byAddress := map[string][]chain.Payment{}
 		for _, p := range paid {
@@ -420,4 +426,33 @@ func (s *Service) SandboxChainMine(ctx context.Context, currency string, blocks 
 	}
 	_, err = s.WatchDeposits(ctx)
 	return tip, err
+}
+
+// chainErrors remembers the last error of each chain watcher and currency.
+type chainErrors struct {
+	mu   sync.Mutex
+	last map[chainKey]string
+}
+
+type chainKey struct {
+	w        chain.Watcher
+	currency string
+}
+
+// set records what a look at a chain answered; changed reports a new
+// error, was the error a look that succeeded ends ("" if none).
+func (c *chainErrors) set(w chain.Watcher, currency string, err error) (changed bool, was string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.last == nil {
+		c.last = map[chainKey]string{}
+	}
+	k := chainKey{w, currency}
+	was = c.last[k]
+	if err == nil {
+		delete(c.last, k)
+		return false, was
+	}
+	c.last[k] = err.Error()
+	return err.Error() != was, ""
 }
