@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -193,6 +194,16 @@ func TestRPCDeposits(t *testing.T) {
 		}
 		if n := re.count(`SELECT COUNT(*) FROM chain_outputs`); n != 4 {
 			t.Errorf("outputs recorded: %d, want 4", n)
+		}
+
+		// Paid after expiry, within the monitoring window: failed, the
+		// money recorded.
+		late := re.deposit(re.admin(), "100000", "")
+		re.clock.Advance(1201 * time.Second)
+		re.pay(late.Payment.Deposit.Address, "0.004", false)
+		re.watch()
+		if got := re.want(late.Payment.ID, pasarela.StatusFailed); !got.Late || got.Received.String() != "0.004" {
+			t.Fatalf("paid late: %+v", got)
 		}
 	})
 }

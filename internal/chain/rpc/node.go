@@ -60,11 +60,15 @@ type Node struct {
 	now     func() time.Time
 	log     *slog.Logger
 
+	// mu serializes looks at the node.
 	mu sync.Mutex
 	// seen are the mempool transactions already read, so that each is
 	// fetched once while it waits (a restart reads them again).
-	seen   map[string]bool
-	health chain.Health
+	seen map[string]bool
+	// healthMu guards health apart from mu, so that /readyz and the
+	// metrics never wait for a look in progress.
+	healthMu sync.Mutex
+	health   chain.Health
 }
 
 var _ chain.Watcher = (*Node)(nil)
@@ -88,9 +92,16 @@ func (n *Node) Supports(currency string) bool { return strings.EqualFold(currenc
 
 // Health is how the node fared at its last look.
 func (n *Node) Health() chain.Health {
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	n.healthMu.Lock()
+	defer n.healthMu.Unlock()
 	return n.health
+}
+
+// report updates the node's health under healthMu.
+func (n *Node) report(fn func(h *chain.Health)) {
+	n.healthMu.Lock()
+	defer n.healthMu.Unlock()
+	fn(&n.health)
 }
 
 // Payments brings the watcher up to the node's tip (every new block once,
@@ -104,9 +115,13 @@ func (n *Node) Payments(ctx context.Context, currency string, addresses []string
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	err := n.sync(ctx, "BTC", addresses)
-	n.health.CheckedAt, n.health.Reachable, n.health.Err = n.now(), err == nil, ""
+	n.report(func(h *chain.Health) {
+		h.CheckedAt, h.Reachable, h.Err = n.now(), err == nil, ""
+		if err != nil {
+			h.Err = err.Error()
+		}
+	})
 	if err != nil {
-		n.health.Err = err.Error()
 		return nil, err
 	}
 	var outs []store.ChainOutput
@@ -195,7 +210,7 @@ func (n *Node) sync(ctx context.Context, currency string, addresses []string) er
 	if err != nil {
 		return err
 	}
-	n.health.Tip = tip
+	n.report(func(h *chain.Health) { h.Tip = tip })
 	next, prevHash, err := n.resume(ctx, currency, tip)
 	if err != nil {
 		return err
@@ -237,8 +252,7 @@ func (n *Node) sync(ctx context.Context, currency string, addresses []string) er
 		}
 		prevHash = hash
 	}
-	n.health.Processed = max(last, next-1)
-	n.health.Lag = tip - n.health.Processed
+	n.report(func(h *chain.Health) { h.Processed = max(last, next-1); h.Lag = tip - h.Processed })
 	return n.readMempool(ctx, currency, mempool, scripts, last == tip)
 }
 
