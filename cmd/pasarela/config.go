@@ -194,10 +194,11 @@ func (c *Config) databaseFlags(fs *flag.FlagSet) {
 // URL it serves on and the dunning schedule it was given; the operator
 // commands, which serve no pages and charge no cycles, pass neither.
 func (c *Config) coreConfig(db store.DB, log *slog.Logger, key []byte, publicURL string, dunning []time.Duration) core.Config {
-	// Nodes that configs name (chain "rpc") are always watched; the
+	// Nodes that configs name (chain "rpc", "evm") are always watched; the
 	// sandbox chain only when served.
 	chains := core.CryptoConfig{Backends: map[string]core.ChainBackend{
-		chainrpc.Name: chainrpc.NewPool(db, time.Now, log, c.ChainAllowPrivate)}}
+		chainrpc.Name:    chainrpc.NewPool(db, time.Now, log, c.ChainAllowPrivate),
+		chainrpc.EVMName: chainrpc.NewEVMPool(db, time.Now, log, c.ChainAllowPrivate)}}
 	if c.SandboxChain {
 		sb := chainsandbox.New(db, time.Now)
 		chains.Chains, chains.Sandbox = []chain.Watcher{sb}, sb

@@ -50,15 +50,37 @@ var params = map[string]*chaincfg.Params{
 	chain.Regtest: &chaincfg.RegressionNetParams,
 }
 
-// Node watches BTC deposits on one node. It is safe for concurrent use;
-// looks at the node are serialized.
+// source is what a kind of node answers: Bitcoin's calls (bitcoind,
+// btcd) or Ethereum's (an EVM node). The watcher's bookkeeping (blocks
+// processed once, reorganizations undone, the mempool) is the same.
+type source interface {
+	// matcher prepares the addresses to match outputs against.
+	matcher(addresses []string) matcher
+	tip(ctx context.Context) (int64, error)
+	blockHash(ctx context.Context, height int64) (string, error)
+	// block returns the parent's hash and the outputs of the block at
+	// height (hash) paying m's addresses.
+	block(ctx context.Context, height int64, hash string, m matcher) (prev string, outs []store.ChainOutput, err error)
+	// mempool lists the transactions waiting (nil: the source shows no
+	// mempool); mempoolTx reads one, IsNotFound when it left.
+	mempool(ctx context.Context) ([]string, error)
+	mempoolTx(ctx context.Context, id string, m matcher, inPool map[string]bool) ([]store.ChainOutput, error)
+}
+
+// matcher maps what pays an address (an output script, an account) to
+// the address.
+type matcher map[string]string
+
+// Node watches one currency's deposits on one node. It is safe for
+// concurrent use; looks at the node are serialized.
 type Node struct {
-	name    string
-	network *chaincfg.Params
-	client  *Client
-	db      store.DB
-	now     func() time.Time
-	log     *slog.Logger
+	name     string
+	currency string
+	src      source
+	client   *Client
+	db       store.DB
+	now      func() time.Time
+	log      *slog.Logger
 
 	// mu serializes looks at the node.
 	mu sync.Mutex
@@ -75,20 +97,23 @@ var _ chain.Watcher = (*Node)(nil)
 
 // NodeName is the name a node's rows and reports go under: "rpc " and its
 // URL without credentials, query or fragment.
-func NodeName(rawURL string) string {
+func NodeName(rawURL string) string { return nodeName(Name, rawURL) }
+
+func nodeName(kind, rawURL string) string {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return Name + " ?"
+		return kind + " ?"
 	}
 	u.User, u.RawQuery, u.Fragment = nil, "", ""
-	return Name + " " + u.String()
+	return kind + " " + u.String()
 }
 
 // Name is the backend's name.
-func (n *Node) Name() string { return Name }
+func (n *Node) Name() string { return strings.Fields(n.name)[0] }
 
-// Supports reports whether the node watches a currency: BTC.
-func (n *Node) Supports(currency string) bool { return strings.EqualFold(currency, "BTC") }
+// Supports reports whether the node watches a currency: BTC on a Bitcoin
+// node, ETH on an EVM node.
+func (n *Node) Supports(currency string) bool { return strings.EqualFold(currency, n.currency) }
 
 // Health is how the node fared at its last look.
 func (n *Node) Health() chain.Health {
@@ -110,11 +135,12 @@ func (n *Node) report(fn func(h *chain.Health)) {
 // that cannot be read is an error: the deposits keep their state.
 func (n *Node) Payments(ctx context.Context, currency string, addresses []string) ([]chain.Payment, error) {
 	if !n.Supports(currency) {
-		return nil, pasarela.Invalid("currency", "currency_unsupported", "an rpc node watches BTC only")
+		return nil, pasarela.Invalid("currency", "currency_unsupported", "this node watches "+n.currency+" only")
 	}
+	currency = n.currency
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	err := n.sync(ctx, "BTC", addresses)
+	err := n.sync(ctx, currency, addresses)
 	n.report(func(h *chain.Health) {
 		h.CheckedAt, h.Reachable, h.Err = n.now(), err == nil, ""
 		if err != nil {
@@ -128,10 +154,10 @@ func (n *Node) Payments(ctx context.Context, currency string, addresses []string
 	var tip store.ChainBlock
 	err = n.db.View(ctx, func(tx *store.Tx) error {
 		var err error
-		if tip, _, err = tx.ChainTip(ctx, n.name, "BTC"); err != nil {
+		if tip, _, err = tx.ChainTip(ctx, n.name, currency); err != nil {
 			return err
 		}
-		outs, err = tx.ChainOutputs(ctx, n.name, "BTC", addresses)
+		outs, err = tx.ChainOutputs(ctx, n.name, currency, addresses)
 		return err
 	})
 	if err != nil {
@@ -164,12 +190,51 @@ func (n *Node) Payments(ctx context.Context, currency string, addresses []string
 	return payments, nil
 }
 
-// scripts maps the output script paying each address to the address.
-func (n *Node) scripts(addresses []string) map[string]string {
-	out := make(map[string]string, len(addresses))
+// btcSource is a Bitcoin node: bitcoind or btcd.
+type btcSource struct {
+	c       *Client
+	network *chaincfg.Params
+}
+
+func (b btcSource) tip(ctx context.Context) (int64, error) { return b.c.BlockCount(ctx) }
+func (b btcSource) blockHash(ctx context.Context, h int64) (string, error) {
+	return b.c.BlockHash(ctx, h)
+}
+func (b btcSource) mempool(ctx context.Context) ([]string, error) { return b.c.RawMempool(ctx) }
+
+func (b btcSource) block(ctx context.Context, _ int64, hash string, m matcher) (string, []store.ChainOutput, error) {
+	blk, err := b.c.Block(ctx, hash)
+	if err != nil {
+		return "", nil, err
+	}
+	var outs []store.ChainOutput
+	for _, tx := range blk.Transactions {
+		outs = append(outs, match(tx, m)...)
+	}
+	return blk.Header.PrevBlock.String(), outs, nil
+}
+
+func (b btcSource) mempoolTx(ctx context.Context, id string, m matcher, inPool map[string]bool) ([]store.ChainOutput, error) {
+	tx, err := b.c.RawTransaction(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	outs := match(tx, m)
+	if len(outs) > 0 {
+		replaceable := signalsRBF(tx, inPool)
+		for i := range outs {
+			outs[i].Replaceable = replaceable
+		}
+	}
+	return outs, nil
+}
+
+// matcher maps the output script paying each address to the address.
+func (b btcSource) matcher(addresses []string) matcher {
+	out := make(matcher, len(addresses))
 	for _, a := range addresses {
-		addr, err := btcutil.DecodeAddress(a, n.network)
-		if err != nil || !addr.IsForNet(n.network) {
+		addr, err := btcutil.DecodeAddress(a, b.network)
+		if err != nil || !addr.IsForNet(b.network) {
 			continue // not an address of this node's network: nothing here pays it
 		}
 		script, err := txscript.PayToAddrScript(addr)
@@ -182,7 +247,7 @@ func (n *Node) scripts(addresses []string) map[string]string {
 }
 
 // match returns the outputs of tx paying any of scripts.
-func match(tx *wire.MsgTx, scripts map[string]string) []store.ChainOutput {
+func match(tx *wire.MsgTx, scripts matcher) []store.ChainOutput {
 	var out []store.ChainOutput
 	for i, o := range tx.TxOut {
 		addr, ok := scripts[string(o.PkScript)]
@@ -198,15 +263,15 @@ func match(tx *wire.MsgTx, scripts map[string]string) []store.ChainOutput {
 // sync processes the blocks the node has that the watcher has not, after
 // undoing those the node no longer has, then reads its mempool.
 func (n *Node) sync(ctx context.Context, currency string, addresses []string) error {
-	scripts := n.scripts(addresses)
+	scripts := n.src.matcher(addresses)
 	// The mempool is listed before the tip is read: a transaction mined
 	// in between is then in a block this look processes, or still in
 	// this list, and never seen as gone.
-	mempool, err := n.client.RawMempool(ctx)
+	mempool, err := n.src.mempool(ctx)
 	if err != nil {
 		return err
 	}
-	tip, err := n.client.BlockCount(ctx)
+	tip, err := n.src.tip(ctx)
 	if err != nil {
 		return err
 	}
@@ -217,23 +282,19 @@ func (n *Node) sync(ctx context.Context, currency string, addresses []string) er
 	}
 	last := min(tip, next+BlocksPerLook-1)
 	for h := next; h <= last; h++ {
-		hash, err := n.client.BlockHash(ctx, h)
+		hash, err := n.src.blockHash(ctx, h)
 		if err != nil {
 			return err
 		}
-		b, err := n.client.Block(ctx, hash)
+		prev, outs, err := n.src.block(ctx, h, hash, scripts)
 		if err != nil {
 			return err
 		}
-		if prevHash != "" && b.Header.PrevBlock.String() != prevHash {
+		if prevHash != "" && prev != prevHash {
 			// The chain moved under this look (a reorganization):
 			// the next look finds the fork.
 			last = h - 1
 			break
-		}
-		var outs []store.ChainOutput
-		for _, tx := range b.Transactions {
-			outs = append(outs, match(tx, scripts)...)
 		}
 		err = n.db.Update(ctx, func(tx *store.Tx) error {
 			if err := tx.RecordChainBlock(ctx, n.name, currency, store.ChainBlock{Height: h, Hash: hash}, n.now(), outs); err != nil {
@@ -283,7 +344,7 @@ func (n *Node) resume(ctx context.Context, currency string, tip int64) (int64, s
 		if b.Height > tip {
 			continue // the node's chain is shorter now
 		}
-		hash, err := n.client.BlockHash(ctx, b.Height)
+		hash, err := n.src.blockHash(ctx, b.Height)
 		if err != nil {
 			return 0, "", err
 		}
@@ -309,7 +370,7 @@ func (n *Node) resume(ctx context.Context, currency string, tip int64) (int64, s
 // not read yet, and, when the look reached the tip (complete), forgets
 // those whose transaction left the mempool unmined: replaced (BIP125) or
 // evicted.
-func (n *Node) readMempool(ctx context.Context, currency string, mempool []string, scripts map[string]string, complete bool) error {
+func (n *Node) readMempool(ctx context.Context, currency string, mempool []string, scripts matcher, complete bool) error {
 	inPool := make(map[string]bool, len(mempool))
 	for _, id := range mempool {
 		inPool[id] = true
@@ -319,21 +380,14 @@ func (n *Node) readMempool(ctx context.Context, currency string, mempool []strin
 		if n.seen[id] {
 			continue
 		}
-		tx, err := n.client.RawTransaction(ctx, id)
+		outs, err := n.src.mempoolTx(ctx, id, scripts, inPool)
 		if IsNotFound(err) {
 			continue // mined or replaced since the list: the next look sees it
 		}
 		if err != nil {
 			return err
 		}
-		outs := match(tx, scripts)
-		if len(outs) > 0 {
-			replaceable := signalsRBF(tx, inPool)
-			for i := range outs {
-				outs[i].Replaceable = replaceable
-			}
-			fresh = append(fresh, outs...)
-		}
+		fresh = append(fresh, outs...)
 		n.seen[id] = true
 	}
 	for id := range n.seen {
@@ -379,8 +433,10 @@ func signalsRBF(tx *wire.MsgTx, inPool map[string]bool) bool {
 
 // Pool builds and keeps the nodes crypto configs name, one per URL and
 // network, so that configs sharing a node share its watcher. It is the
-// core's chain backend "rpc".
+// core's chain backend "rpc" (Bitcoin nodes; NewPool) or "evm" (Ethereum
+// nodes; NewEVMPool).
 type Pool struct {
+	kind         string
 	db           store.DB
 	now          func() time.Time
 	log          *slog.Logger
@@ -398,7 +454,12 @@ type Pool struct {
 // on private, loopback and link-local addresses (serve
 // --chain-allow-private).
 func NewPool(db store.DB, now func() time.Time, log *slog.Logger, allowPrivate bool) *Pool {
-	return &Pool{db: db, now: now, log: log, allowPrivate: allowPrivate, nodes: map[string]*Node{}}
+	return &Pool{kind: Name, db: db, now: now, log: log, allowPrivate: allowPrivate, nodes: map[string]*Node{}}
+}
+
+// NewEVMPool returns the pool of Ethereum nodes (chain "evm") kept in db.
+func NewEVMPool(db store.DB, now func() time.Time, log *slog.Logger, allowPrivate bool) *Pool {
+	return &Pool{kind: EVMName, db: db, now: now, log: log, allowPrivate: allowPrivate, nodes: map[string]*Node{}}
 }
 
 // Watcher returns the watcher of the node a config names. Configs naming
@@ -411,7 +472,7 @@ func (p *Pool) Watcher(cfg crypto.Node) (chain.Watcher, error) {
 	if err := webhook.CheckTarget(cfg.URL, p.allowPrivate); err != nil {
 		return nil, fmt.Errorf("rpc: node URL: %w", err)
 	}
-	name := NodeName(cfg.URL)
+	name := nodeName(p.kind, cfg.URL)
 	key := name + " " + cfg.Network
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -423,8 +484,14 @@ func (p *Pool) Watcher(cfg crypto.Node) (chain.Watcher, error) {
 				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 		}
 		old := n
-		n = &Node{name: name, network: net, client: NewClient(cfg.URL, cfg.User, cfg.Password, hc), db: p.db, now: p.now,
-			log: p.log, seen: map[string]bool{}, health: chain.Health{Name: name, Currency: "BTC"}}
+		c := NewClient(cfg.URL, cfg.User, cfg.Password, hc)
+		var src source = btcSource{c: c, network: net}
+		currency := "BTC"
+		if p.kind == EVMName {
+			src, currency = evmSource{c: c}, "ETH"
+		}
+		n = &Node{name: name, currency: currency, src: src, client: c, db: p.db, now: p.now,
+			log: p.log, seen: map[string]bool{}, health: chain.Health{Name: name, Currency: currency}}
 		if old != nil {
 			n.health = old.Health()
 		}

@@ -48,10 +48,11 @@ const (
 const (
 	ChainSandbox = "sandbox"
 	ChainRPC     = "rpc"
+	ChainEVM     = "evm"
 )
 
 // Chains are the chain backends a config may name.
-var Chains = []string{ChainSandbox, ChainRPC}
+var Chains = []string{ChainSandbox, ChainRPC, ChainEVM}
 
 // Gateway is the crypto deposits processor. It keeps no state.
 type Gateway struct {
@@ -73,7 +74,8 @@ func (*Gateway) Gateway() processor.Gateway {
 			Description: "the network addresses are encoded for: mainnet, testnet or regtest (a key's version bytes must match it)"},
 		{Name: "chain", Type: "enum", Enum: Chains, Default: ChainSandbox,
 			Description: "the chain backend that watches deposits: sandbox (a simulated chain in the gateway's database, paid with POST /sandbox/chain/{currency}/send) " +
-				"or rpc (a Bitcoin node the merchant trusts, bitcoind or btcd, over JSON-RPC at rpcUrl; BTC only)"},
+				"or rpc (a Bitcoin node the merchant trusts, bitcoind or btcd, over JSON-RPC at rpcUrl; BTC only) " +
+				"or evm (an Ethereum node over JSON-RPC at rpcUrl; ETH native transfers only)"},
 		{Name: "rpcUrl", Type: "string",
 			Description: "with chain rpc: the node's JSON-RPC URL, such as http://127.0.0.1:8332 (bitcoind) or http://127.0.0.1:18443 (regtest); " +
 				"a private or loopback address only when the server runs with --chain-allow-private"},
@@ -152,15 +154,17 @@ func ReadRules(cfg processor.Config) (*Rules, error) {
 	if r.MonitoringTime, ok = integer(cfg, "monitoringTime", DefaultMonitoringTime); !ok || r.MonitoringTime < 0 || r.MonitoringTime > 30*86400 {
 		v.Add("config.monitoringTime", "range", "must be a number of seconds between 0 and 2592000")
 	}
-	if r.Chain == ChainRPC {
+	if r.Chain == ChainRPC || r.Chain == ChainEVM {
 		r.Node = Node{URL: strings.TrimSpace(cfg.String("rpcUrl")), User: cfg.String("rpcUser"), Password: cfg.String("rpcPassword"),
 			Network: r.Network}
 		if r.Node.URL == "" {
 			v.Add("config.rpcUrl", "required", "the node's JSON-RPC URL is required with chain rpc")
 		}
+		only := map[string]string{ChainRPC: "BTC", ChainEVM: "ETH"}[r.Chain]
 		for c := range r.Keys {
-			if c != "BTC" {
-				v.Add("config."+KeyOption(c), "chain_unsupported", "chain rpc watches a Bitcoin node: only btcXpub may be set")
+			if c != only {
+				v.Add("config."+KeyOption(c), "chain_unsupported", "chain "+r.Chain+" watches a "+
+					map[string]string{"BTC": "Bitcoin", "ETH": "Ethereum"}[only]+" node: only "+KeyOption(only)+" may be set")
 			}
 		}
 	}
@@ -207,7 +211,7 @@ func percent(v *pasarela.Validation, cfg processor.Config, name string) decimal.
 // rpcPassword; no private address unless the operator allowed them).
 func (g *Gateway) CheckConfig(cfg processor.Config) error {
 	r, err := ReadRules(cfg)
-	if err != nil || r.Chain != ChainRPC {
+	if err != nil || r.Chain != ChainRPC && r.Chain != ChainEVM {
 		return err
 	}
 	if u, err := url.Parse(r.Node.URL); err == nil && u.User != nil {
