@@ -134,3 +134,18 @@ func TestSignalsRBF(t *testing.T) {
 		}
 	}
 }
+
+// TestParseQuantity: Ethereum's hex quantities, and what is not one.
+func TestParseQuantity(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]int64{"0x0": 0, "0x1b4": 436, "0xffffffff": 1<<32 - 1} {
+		if got, err := parseQuantity(in); err != nil || got != want {
+			t.Errorf("%s: %d %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"", "0x", "1b4", "0xzz", "0x1ffffffffffffffff"} {
+		if _, err := parseQuantity(in); err == nil {
+			t.Errorf("%q parsed", in)
+		}
+	}
+}
