@@ -311,6 +311,12 @@ func (s *Service) CaptureAmount(ctx context.Context, appID, id, amount int64) (*
 	if amount < 0 {
 		return nil, pasarela.Invalid("amount", "amount", "must be greater than zero")
 	}
+	if deposit, err := s.isDeposit(ctx, p.ClientID, id); err != nil || deposit {
+		if err != nil {
+			return nil, err
+		}
+		return s.acceptDeposit(ctx, p.ClientID, id, amount)
+	}
 	pay, err := s.claim(ctx, p.ClientID, id, pasarela.StatusAuthorized)
 	if err != nil {
 		return nil, capitalize(err, "cannot capture")

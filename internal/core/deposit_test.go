@@ -181,6 +181,21 @@ func TestDepositLifecycle(t *testing.T) {
 		if got.Received.String() != "0.004" || len(got.TxIDs) != 2 {
 			t.Fatalf("topped up: %+v", got)
 		}
+
+		// Too little, and the merchant accepts it (a capture): completed,
+		// booked for what arrived at the locked rate (0.003 BTC × 25,000,000).
+		short := ce.deposit(ce.admin(), "100000", "")
+		ce.send(short.Payment.Deposit.Address, "0.003")
+		_, err = ce.svc.CapturePayment(ce.app(), ce.appID(), short.Payment.ID)
+		wantErr(t, "accept before the chain confirmed", err, pasarela.KindInvalid, "invalid_transition")
+		ce.mine(1)
+		ce.want(short.Payment.ID, pasarela.StatusAdjustment)
+		_, err = ce.svc.CaptureAmount(ce.app(), ce.appID(), short.Payment.ID, 100)
+		wantErr(t, "accept a part", err, pasarela.KindInvalid, "not_supported")
+		accepted, err := ce.svc.CapturePayment(ce.app(), ce.appID(), short.Payment.ID)
+		if err != nil || accepted.Status != pasarela.StatusCompleted || accepted.Captured != 7500000 || accepted.Amount != 10000000 {
+			t.Fatalf("accepted: %+v %v", accepted, err)
+		}
 	})
 }
 

@@ -342,11 +342,24 @@ func nextDepositStatus(pay *pasarela.Payment, d *pasarela.Deposit, v seen, r *cr
 		switch {
 		case !paid:
 			return pasarela.StatusPending
-		case v.settled(r).LessThan(d.Amount.Sub(tolerance)):
+		case v.settled(r).LessThan(decimal.Min(d.Amount.Sub(tolerance), capturedCrypto(pay, d))):
 			return pasarela.StatusProcessing
 		}
 	}
 	return ""
+}
+
+// capturedCrypto is what a completed deposit's capture is worth in its
+// crypto currency at the locked rate: the price for a deposit paid within
+// the tolerance, less for one the merchant accepted short (acceptDeposit),
+// so that the chain takes it back only when less than that stays
+// confirmed.
+func capturedCrypto(pay *pasarela.Payment, d *pasarela.Deposit) decimal.Decimal {
+	fiat, _ := pasarela.LookupCurrency(pay.Currency)
+	if !d.Rate.IsPositive() {
+		return decimal.Zero
+	}
+	return decimal.New(pay.Captured, -int32(fiat.Scale)).DivRound(d.Rate, 18)
 }
 
 // depositRules reads the rules of a deposit's config.
@@ -455,4 +468,56 @@ func (c *chainErrors) set(w chain.Watcher, currency string, err error) (changed 
 	}
 	c.last[k] = err.Error()
 	return err.Error() != was, ""
+}
+
+// isDeposit reports whether a payment of the client is a crypto deposit.
+func (s *Service) isDeposit(ctx context.Context, clientID string, id int64) (bool, error) {
+	var deposit bool
+	err := s.db.View(ctx, func(tx *store.Tx) error {
+		pay, err := tx.GetPaymentByID(ctx, clientID, id)
+		if err == nil {
+			deposit = pay.Type == pasarela.PaymentDeposit
+		}
+		return err
+	})
+	return deposit, err
+}
+
+// acceptDeposit is the merchant accepting a deposit in adjustment as it is
+// (capturing it): it completes, booked at the locked rate for what was
+// received, and never for more than the price (what was paid beyond it is
+// the buyer's to claim back from the merchant). A deposit that is not in
+// adjustment has nothing to accept: the chain decides it.
+func (s *Service) acceptDeposit(ctx context.Context, clientID string, id, amount int64) (*pasarela.Payment, error) {
+	if amount != 0 {
+		return nil, pasarela.Invalid("amount", "not_supported", "a crypto deposit is accepted whole, for what was received: send no amount")
+	}
+	var out *pasarela.Payment
+	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		pay, err := tx.GetPaymentByID(ctx, clientID, id)
+		if err != nil {
+			return err
+		}
+		if pay.Status != pasarela.StatusAdjustment {
+			return pasarela.Errorf(pasarela.KindInvalid, "invalid_transition",
+				"only a deposit in adjustment can be accepted; this one is %s, and the chain moves it", pay.Status)
+		}
+		d, err := tx.GetDeposit(ctx, clientID, id)
+		if err != nil {
+			return err
+		}
+		pay.Deposit = withURI(d)
+		fiat, _ := pasarela.LookupCurrency(pay.Currency)
+		worth := d.Received.Mul(d.Rate).Shift(fiat.Scale).Floor()
+		pay.Captured = pay.Amount
+		if worth.LessThan(decimal.NewFromInt(pay.Amount)) {
+			pay.Captured = worth.IntPart()
+		}
+		if err := s.transition(ctx, tx, pay, pasarela.StatusCompleted); err != nil {
+			return err
+		}
+		out = pay
+		return s.postCapture(ctx, tx, pay, crypto.GatewayID)
+	})
+	return out, err
 }

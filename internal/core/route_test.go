@@ -67,7 +67,7 @@ func (e *env) payMany(n, workers int, in core.PaymentInput) []int64 {
 // about three times as often, and every payment reached its clearing.
 func TestRoutingByWeight(t *testing.T) {
 	t.Parallel()
-	const n = 120
+	const n = 48
 	engines(t, func(t *testing.T, e *env) {
 		light := e.MustConfig("sandbox", 1, nil)
 		heavy := e.MustConfig("sandbox", 3, nil)
@@ -90,7 +90,9 @@ func TestRoutingByWeight(t *testing.T) {
 // route the same sequence of payments the same way; another seed does not.
 func TestRoutingIsDeterministicWithASeed(t *testing.T) {
 	t.Parallel()
-	const n = 40
+	// Two other seeds agree on 16 draws among three configs weighted
+	// 1:3:2 with a probability under 3·10⁻⁷.
+	const n = 16
 	engines(t, func(t *testing.T, e *env) {
 		e.MustConfig("sandbox", 1, nil)
 		e.MustConfig("sandbox", 3, nil)
