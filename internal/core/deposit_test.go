@@ -147,6 +147,8 @@ func TestDepositLifecycle(t *testing.T) {
 		if got.Confirmations != 1 || !got.Amount.Equal(dep.Amount) {
 			t.Fatalf("confirmed: %+v", got)
 		}
+		_, _, err = ce.svc.Refund(ce.app(), ce.appID(), d.Payment.ID, core.RefundInput{}, nil)
+		wantErr(t, "refund a deposit", err, pasarela.KindInvalid, "not_refundable", "own wallet")
 		if b := ce.balance(core.ClientAccount(ce.A.Client.ID, "COP", core.KindAvailable)); b <= 0 {
 			t.Errorf("the merchant's COP balance after the deposit: %d", b)
 		}
