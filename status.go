@@ -24,13 +24,16 @@ const (
 // buyer attempt returns the payment from processing to pending, so the buyer
 // can try another card; a payment only fails for good where no buyer can
 // retry (a server-to-server charge, a scheduled charge out of retries).
+// Completed (and adjustment) go back to processing or pending only for a
+// crypto deposit whose paying block a reorganization orphaned, or whose
+// payment was replaced: the chain took the money back.
 var transitions = map[PaymentStatus][]PaymentStatus{
 	StatusPending:           {StatusProcessing, StatusInvalidated, StatusExpired, StatusFailed},
 	StatusProcessing:        {StatusPending, StatusRequiresAction, StatusAdjustment, StatusAuthorized, StatusCompleted, StatusFailed, StatusInvalidated},
 	StatusRequiresAction:    {StatusProcessing, StatusPending, StatusInvalidated, StatusExpired},
-	StatusAdjustment:        {StatusCompleted, StatusFailed, StatusInvalidated},
+	StatusAdjustment:        {StatusCompleted, StatusFailed, StatusInvalidated, StatusProcessing, StatusPending},
 	StatusAuthorized:        {StatusProcessing, StatusExpired},
-	StatusCompleted:         {StatusPartiallyRefunded, StatusRefunded},
+	StatusCompleted:         {StatusPartiallyRefunded, StatusRefunded, StatusProcessing, StatusPending},
 	StatusPartiallyRefunded: {StatusPartiallyRefunded, StatusRefunded},
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"github.com/caarlos0/env/v11"
 
 	"github.com/pasarela/pasarela/internal/chain"
+	chainrpc "github.com/pasarela/pasarela/internal/chain/rpc"
 	chainsandbox "github.com/pasarela/pasarela/internal/chain/sandbox"
 	"github.com/pasarela/pasarela/internal/core"
 	"github.com/pasarela/pasarela/internal/processor"
@@ -160,6 +162,13 @@ type Config struct {
 	OTELEndpoint       string        `env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
 	OTELTracesEndpoint string        `env:"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"`
 	DepositInterval    time.Duration `env:"PASARELA_DEPOSIT_INTERVAL" envDefault:"10s"`
+	// ChainAllowPrivate lets crypto configs with chain "rpc" name a node
+	// on a private, loopback or link-local address (rpcUrl). Off by
+	// default, as for webhooks: on a gateway shared by merchants, a
+	// config must not make it probe the operator's network. An operator
+	// whose merchants run their node beside the gateway (the usual
+	// single-merchant setup: bitcoind on localhost) turns it on.
+	ChainAllowPrivate bool `env:"PASARELA_CHAIN_ALLOW_PRIVATE"`
 }
 
 // parseEnv reads the settings from the environment (environ as os.Environ
@@ -184,11 +193,15 @@ func (c *Config) databaseFlags(fs *flag.FlagSet) {
 // coreConfig is the core's configuration over db: serve passes the public
 // URL it serves on and the dunning schedule it was given; the operator
 // commands, which serve no pages and charge no cycles, pass neither.
-func (c *Config) coreConfig(db store.DB, key []byte, publicURL string, dunning []time.Duration) core.Config {
-	var chains core.CryptoConfig
+func (c *Config) coreConfig(db store.DB, log *slog.Logger, key []byte, publicURL string, dunning []time.Duration) core.Config {
+	// Nodes that configs name (chain "rpc", "evm") are always watched; the
+	// sandbox chain only when served.
+	chains := core.CryptoConfig{Backends: map[string]core.ChainBackend{
+		chainrpc.Name:    chainrpc.NewPool(db, time.Now, log, c.ChainAllowPrivate),
+		chainrpc.EVMName: chainrpc.NewEVMPool(db, time.Now, log, c.ChainAllowPrivate)}}
 	if c.SandboxChain {
 		sb := chainsandbox.New(db, time.Now)
-		chains = core.CryptoConfig{Chains: []chain.Watcher{sb}, Sandbox: sb}
+		chains.Chains, chains.Sandbox = []chain.Watcher{sb}, sb
 	}
 	return core.Config{
 		Processors:    processor.NewRegistry(c.processors(db)...),
@@ -209,7 +222,7 @@ func (c *Config) processors(db store.DB) []processor.Processor {
 	return []processor.Processor{
 		sandbox.New(core.ProcessorState(db, "sandbox")),
 		paypal.New(core.ProcessorState(db, "paypal_express_checkout")),
-		crypto.New(),
+		crypto.New(c.ChainAllowPrivate),
 	}
 }
 
@@ -295,6 +308,7 @@ func (c *Config) cryptoRatesFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.CryptoRatesAllowPrivate, "crypto-rates-allow-private", c.CryptoRatesAllowPrivate, "let --crypto-rates-url point to private, loopback and link-local addresses (development and tests)")
 	fs.BoolVar(&c.SandboxChain, "sandbox-chain", c.SandboxChain, "serve the simulated chain crypto deposits with chain \"sandbox\" are paid on (POST /sandbox/chain/{currency}/send and …/mine, any application API key); turn it off where only real chains are used")
 	fs.DurationVar(&c.DepositInterval, "deposit-interval", c.DepositInterval, "how often the chains are asked about the crypto deposits they watch")
+	fs.BoolVar(&c.ChainAllowPrivate, "chain-allow-private", c.ChainAllowPrivate, "let crypto configs with chain \"rpc\" name a node on a private or loopback address (a bitcoind beside the gateway); off by default, so that a merchant's config cannot probe the operator's network")
 }
 
 // tickers builds the exchanges the settings name, in order. Coinbase's URL

@@ -83,7 +83,7 @@ func (o *operator) withCore(ctx context.Context, fn func(*core.Service) error) (
 	}
 	// No public URL: an operator command serves no pages. No dunning
 	// schedule: the core's default, as no cycle is charged here.
-	cc := o.Config.coreConfig(db, key, "", nil)
+	cc := o.Config.coreConfig(db, log, key, "", nil)
 	if err := o.Config.withSecretKeys(&cc); err != nil {
 		return err
 	}

@@ -222,7 +222,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	m.coreConfig = m.config.coreConfig(m.db, key, m.publicURL(), m.dunning)
+	m.coreConfig = m.config.coreConfig(m.db, m.log, key, m.publicURL(), m.dunning)
 	if err := m.config.withSecretKeys(&m.coreConfig); err != nil {
 		return err
 	}

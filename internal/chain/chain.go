@@ -8,6 +8,7 @@ package chain
 
 import (
 	"context"
+	"time"
 
 	"github.com/shopspring/decimal"
 )
@@ -43,4 +44,22 @@ type Watcher interface {
 	// dropped, or it was replaced) is no longer returned. An error means
 	// the chain could not be read; the deposits keep their state.
 	Payments(ctx context.Context, currency string, addresses []string) ([]Payment, error)
+}
+
+// Health is how a chain backend's node fared at its last look: whether it
+// answered, and how many blocks the watcher is behind the node's tip.
+type Health struct {
+	// Name names the node ("rpc http://127.0.0.1:8332") and Currency the
+	// chain watched on it.
+	Name     string
+	Currency string
+	// Reachable is false when the last look failed; Err says why (no
+	// credentials in it).
+	Reachable bool
+	Err       string
+	// Tip is the node's best height; Processed the last block the
+	// watcher processed; Lag their difference.
+	Tip, Processed, Lag int64
+	// CheckedAt is when the node was last asked.
+	CheckedAt time.Time
 }

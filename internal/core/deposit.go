@@ -47,12 +47,23 @@ type CryptoConfig struct {
 	// Chains are the chain backends deposits are watched on; a config's
 	// "chain" option names one.
 	Chains []chain.Watcher
+	// Backends build the watcher of a config that names its own node
+	// (chain "rpc"), by the backend's name.
+	Backends map[string]ChainBackend
 	// Sandbox is the simulated chain the operator's send and mine calls
 	// act on; nil when no sandbox chain is served.
 	Sandbox SandboxChain
 	// GapLimit is how many addresses of one key in a row may go unpaid
 	// before a warning (default 20, what wallets scan ahead).
 	GapLimit int
+}
+
+// ChainBackend is a chain backend whose node each crypto config names
+// (package chain/rpc's Pool): it builds, and keeps, the watcher of a
+// config's node, and reports how each node it keeps fared.
+type ChainBackend interface {
+	Watcher(node crypto.Node) (chain.Watcher, error)
+	Health() []chain.Health
 }
 
 // SandboxChain is a simulated chain that an operator pays on.

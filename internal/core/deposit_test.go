@@ -55,7 +55,9 @@ func newCryptoEnv(t *testing.T, engine string, options map[string]any, opts ...e
 	if options == nil {
 		options = map[string]any{}
 	}
-	options["btcXpub"] = bip84Zpub
+	if _, ok := options["btcXpub"]; !ok {
+		options["btcXpub"] = bip84Zpub
+	}
 	config, err := e.svc.CreateGatewayConfig(e.admin(), e.appID(), core.GatewayConfigInput{Gateway: pasarela.Set(crypto.GatewayID),
 		Name: pasarela.Set("Crypto"), Config: pasarela.Set(options)})
 	if err != nil {
@@ -145,6 +147,8 @@ func TestDepositLifecycle(t *testing.T) {
 		if got.Confirmations != 1 || !got.Amount.Equal(dep.Amount) {
 			t.Fatalf("confirmed: %+v", got)
 		}
+		_, _, err = ce.svc.Refund(ce.app(), ce.appID(), d.Payment.ID, core.RefundInput{}, nil)
+		wantErr(t, "refund a deposit", err, pasarela.KindInvalid, "not_refundable", "own wallet")
 		if b := ce.balance(core.ClientAccount(ce.A.Client.ID, "COP", core.KindAvailable)); b <= 0 {
 			t.Errorf("the merchant's COP balance after the deposit: %d", b)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -27,7 +28,12 @@ import (
 // brings it within the tolerance completes it); money gone (replaced,
 // reorganised away) → pending again; money arriving after expiry or after a
 // cancel → recorded as Late (a pending deposit past its expiry fails);
-// money seen but not confirmed when the monitoring window ends → failed.
+// money seen but not confirmed when the monitoring window ends → failed. A
+// reorganization that orphans the paying block, or a replacement that
+// drops the paying transaction, takes a deposit back (to processing while
+// the transaction waits in the mempool again, to pending when it is gone),
+// even a completed one: its capture is reversed in the ledger in the same
+// transaction, and the change is an event (a callback) like any other.
 
 // watchBatch bounds the deposits read at once.
 const watchBatch = 500
@@ -37,9 +43,11 @@ func (s *Service) GapWarnings() int64 { return s.gapWarnings.Load() }
 
 // WatchDeposits looks at every watched deposit once and returns how many
 // changed. A chain that cannot be read leaves its deposits as they were
-// (logged); the others go on.
+// (logged); the others go on. Every watched deposit is read first, so that
+// each chain is asked once about all of its addresses: a node's watcher
+// matches every block it reads against all of them.
 func (s *Service) WatchDeposits(ctx context.Context) (int, error) {
-	changed := 0
+	var all []store.DepositRow
 	var after int64
 	for {
 		var rows []store.DepositRow
@@ -48,46 +56,65 @@ func (s *Service) WatchDeposits(ctx context.Context) (int, error) {
 			rows, err = tx.WatchedDeposits(ctx, s.now(), after, watchBatch)
 			return err
 		}); err != nil {
-			return changed, err
+			return 0, err
 		}
-		if len(rows) == 0 {
-			return changed, nil
+		all = append(all, rows...)
+		if len(rows) < watchBatch {
+			break
 		}
 		after = rows[len(rows)-1].Deposit.PaymentID
-		n, err := s.watchRows(ctx, rows)
-		changed += n
-		if err != nil || len(rows) < watchBatch {
-			return changed, err
-		}
 	}
+	if len(all) == 0 {
+		return 0, nil
+	}
+	return s.watchRows(ctx, all)
 }
 
 // watchRows asks each chain about its deposits among rows and applies what
 // it shows.
 func (s *Service) watchRows(ctx context.Context, rows []store.DepositRow) (int, error) {
-	type group struct{ chain, currency string }
+	type group struct {
+		w        chain.Watcher
+		currency string
+	}
 	groups := map[group][]*store.DepositRow{}
+	var order []group
+	nodes := map[int64]chain.Watcher{} // by config, for chains whose node a config names
 	for i := range rows {
 		d := &rows[i].Deposit
-		g := group{d.Chain, d.Currency}
+		w, err := s.watcher(ctx, d, nodes)
+		if err != nil {
+			s.log.WarnContext(ctx, "crypto deposits: the config's chain backend cannot be built; the deposit keeps its state",
+				"chain", d.Chain, "config", d.GatewayConfig, "deposit", d.PaymentID, "err", err)
+			continue
+		}
+		if w == nil {
+			s.log.WarnContext(ctx, "crypto deposits: no chain backend watches them", "chain", d.Chain, "currency", d.Currency, "deposit", d.PaymentID)
+			continue
+		}
+		g := group{w, d.Currency}
+		if groups[g] == nil {
+			order = append(order, g)
+		}
 		groups[g] = append(groups[g], &rows[i])
 	}
 	changed := 0
-	for g, rs := range groups {
-		w := s.watcher(g.chain, g.currency)
-		if w == nil {
-			s.log.WarnContext(ctx, "crypto deposits: no chain backend watches them", "chain", g.chain, "currency", g.currency, "deposits", len(rs))
-			continue
-		}
+	for _, g := range order {
+		rs := groups[g]
 		addresses := make([]string, len(rs))
 		for i, r := range rs {
 			addresses[i] = r.Deposit.Address
 		}
-		paid, err := w.Payments(ctx, g.currency, addresses)
-		if err != nil {
-			s.log.WarnContext(ctx, "crypto deposits: the chain could not be read; deposits keep their state",
-				"chain", g.chain, "currency", g.currency, "err", err)
+		paid, err := g.w.Payments(ctx, g.currency, addresses)
+		if changed, was := s.chainErrors.set(g.w, g.currency, err); err != nil {
+			if changed {
+				s.log.WarnContext(ctx, "crypto deposits: the chain could not be read; deposits keep their state",
+					"chain", g.w.Name(), "currency", g.currency, "deposits", len(rs), "err", err)
+			}
 			continue
+		} else if was != "" {
+			s.log.InfoContext(ctx, "crypto deposits: the chain is read again", "chain", g.w.Name(), "currency", g.currency,
+				"error_was", was)
 		}
 		byAddress := map[string][]chain.Payment{}
 		for _, p := range paid {
@@ -106,13 +133,56 @@ func (s *Service) watchRows(ctx context.Context, rows []store.DepositRow) (int, 
 	return changed, nil
 }
 
-func (s *Service) watcher(name, currency string) chain.Watcher {
+// watcher returns the watcher of a deposit's chain: one of the fixed
+// chains (the sandbox), or the node its config names, built by the
+// backend (and cached in nodes for this round).
+func (s *Service) watcher(ctx context.Context, d *pasarela.Deposit, nodes map[int64]chain.Watcher) (chain.Watcher, error) {
 	for _, w := range s.cfg.Crypto.Chains {
-		if w.Name() == name && w.Supports(currency) {
-			return w
+		if w.Name() == d.Chain && w.Supports(d.Currency) {
+			return w, nil
 		}
 	}
-	return nil
+	b := s.cfg.Crypto.Backends[d.Chain]
+	if b == nil {
+		return nil, nil
+	}
+	if w, ok := nodes[d.GatewayConfig]; ok {
+		return w, nil
+	}
+	var rules *crypto.Rules
+	if err := s.db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		rules, err = s.depositRules(ctx, tx, d)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	var w chain.Watcher
+	var err error
+	if rules.Chain == d.Chain {
+		// A config switched to another backend keeps watching the
+		// deposits made under the old one only where it still can.
+		w, err = b.Watcher(rules.Node)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if w != nil && !w.Supports(d.Currency) {
+		w = nil
+	}
+	nodes[d.GatewayConfig] = w
+	return w, nil
+}
+
+// ChainHealth reports how each node the chain backends keep fared at its
+// last look (for /readyz and the metrics).
+func (s *Service) ChainHealth() []chain.Health {
+	var out []chain.Health
+	for _, b := range s.cfg.Crypto.Backends {
+		out = append(out, b.Health()...)
+	}
+	slices.SortFunc(out, func(a, b chain.Health) int { return strings.Compare(a.Name+a.Currency, b.Name+b.Currency) })
+	return out
 }
 
 // seen is what the chain shows of one deposit.
@@ -121,10 +191,24 @@ type seen struct {
 	confirmations int
 	replaceable   bool
 	txids         []string
+	payments      []chain.Payment
+}
+
+// settled is how much of what the chain shows is confirmed by the rules:
+// in blocks deep enough, or, with no confirmation required, in the mempool
+// and not replaceable.
+func (v seen) settled(r *crypto.Rules) decimal.Decimal {
+	sum := decimal.Zero
+	for _, p := range v.payments {
+		if p.Confirmations >= r.Confirmations && (r.Confirmations > 0 || !p.Replaceable) {
+			sum = sum.Add(p.Amount)
+		}
+	}
+	return sum
 }
 
 func summarize(paid []chain.Payment) seen {
-	v := seen{received: decimal.Zero, txids: []string{}}
+	v := seen{received: decimal.Zero, txids: []string{}, payments: paid}
 	for i, p := range paid {
 		v.received = v.received.Add(p.Amount)
 		if i == 0 || p.Confirmations < v.confirmations {
@@ -183,14 +267,26 @@ func (s *Service) applyChain(ctx context.Context, watched *pasarela.Deposit, pai
 			if to == "" || to == pay.Status {
 				break
 			}
-			if to == pasarela.StatusCompleted {
+			reversed := int64(0)
+			switch {
+			case to == pasarela.StatusCompleted:
 				pay.Captured = pay.Amount
+			case pay.Status == pasarela.StatusCompleted:
+				// A reorganization took the confirmations back: the
+				// capture is reversed in this transaction, and booked
+				// again when the payment confirms again.
+				reversed, pay.Captured, pay.CompletedAt = pay.Captured, 0, nil
 			}
 			if err := s.transition(ctx, tx, pay, to); err != nil {
 				return err
 			}
 			if to == pasarela.StatusCompleted {
 				if err := s.postCapture(ctx, tx, pay, crypto.GatewayID); err != nil {
+					return err
+				}
+			}
+			if reversed > 0 {
+				if err := s.postCaptureReversal(ctx, tx, pay, reversed, crypto.GatewayID); err != nil {
 					return err
 				}
 			}
@@ -230,11 +326,40 @@ func nextDepositStatus(pay *pasarela.Payment, d *pasarela.Deposit, v seen, r *cr
 			return pasarela.StatusFailed // never confirmed in the window
 		}
 	case pasarela.StatusAdjustment:
-		if confirmed && within && !now.After(d.ExpiresAt) {
+		switch {
+		case !paid:
+			return pasarela.StatusPending // reorganised away
+		case !v.settled(r).IsPositive():
+			return pasarela.StatusProcessing // a reorganization took every confirmation back
+		case confirmed && within && !now.After(d.ExpiresAt):
 			return pasarela.StatusCompleted // topped up in time
+		}
+	case pasarela.StatusCompleted:
+		// Watched until the monitoring window ends: a reorganization
+		// that orphans the paying block, leaving less confirmed than
+		// the tolerance allows, takes the deposit back. A top-up
+		// waiting in the mempool does not.
+		switch {
+		case !paid:
+			return pasarela.StatusPending
+		case v.settled(r).LessThan(decimal.Min(d.Amount.Sub(tolerance), capturedCrypto(pay, d))):
+			return pasarela.StatusProcessing
 		}
 	}
 	return ""
+}
+
+// capturedCrypto is what a completed deposit's capture is worth in its
+// crypto currency at the locked rate: the price for a deposit paid within
+// the tolerance, less for one the merchant accepted short (acceptDeposit),
+// so that the chain takes it back only when less than that stays
+// confirmed.
+func capturedCrypto(pay *pasarela.Payment, d *pasarela.Deposit) decimal.Decimal {
+	fiat, _ := pasarela.LookupCurrency(pay.Currency)
+	if !d.Rate.IsPositive() {
+		return decimal.Zero
+	}
+	return decimal.New(pay.Captured, -int32(fiat.Scale)).DivRound(d.Rate, 18)
 }
 
 // depositRules reads the rules of a deposit's config.
@@ -314,6 +439,35 @@ func (s *Service) SandboxChainMine(ctx context.Context, currency string, blocks 
 	}
 	_, err = s.WatchDeposits(ctx)
 	return tip, err
+}
+
+// chainErrors remembers the last error of each chain watcher and currency.
+type chainErrors struct {
+	mu   sync.Mutex
+	last map[chainKey]string
+}
+
+type chainKey struct {
+	w        chain.Watcher
+	currency string
+}
+
+// set records what a look at a chain answered; changed reports a new
+// error, was the error a look that succeeded ends ("" if none).
+func (c *chainErrors) set(w chain.Watcher, currency string, err error) (changed bool, was string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.last == nil {
+		c.last = map[chainKey]string{}
+	}
+	k := chainKey{w, currency}
+	was = c.last[k]
+	if err == nil {
+		delete(c.last, k)
+		return false, was
+	}
+	c.last[k] = err.Error()
+	return err.Error() != was, ""
 }
 
 // isDeposit reports whether a payment of the client is a crypto deposit.

@@ -55,6 +55,21 @@ func (s *Service) postCapture(ctx context.Context, tx *store.Tx, pay *pasarela.P
 	return err
 }
 
+// postCaptureReversal undoes a capture of amount whose money the chain took
+// back (a reorganization orphaned the block that paid a deposit): the exact
+// opposite of postCapture's entries, the fee computed as it was.
+func (s *Service) postCaptureReversal(ctx context.Context, tx *store.Tx, pay *pasarela.Payment, amount int64, gateway string) error {
+	fee := s.fee(amount)
+	_, err := tx.Post(ctx, store.Posting{Kind: "capture_reversal", ClientID: pay.ClientID, PaymentID: pay.ID, At: s.now(),
+		Description: "reversal of the capture of payment " + pay.TransactionID + " (the chain took the payment back)",
+		Entries: []store.Entry{
+			{Account: clearingAccount(gateway, pay.Currency), Amount: amount},
+			{Account: ClientAccount(pay.ClientID, pay.Currency, KindAvailable), Amount: -(amount - fee)},
+			{Account: feeAccount(pay.Currency), Amount: -fee},
+		}})
+	return err
+}
+
 // postRefund books a refund: the merchant's balance pays it back through
 // the processor. The platform keeps its fee, as card networks keep theirs.
 func (s *Service) postRefund(ctx context.Context, tx *store.Tx, pay *pasarela.Payment, r *pasarela.Refund, gateway string) error {

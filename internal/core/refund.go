@@ -39,6 +39,10 @@ func (s *Service) Refund(ctx context.Context, appID, paymentID int64, in RefundI
 		if pay, err = tx.GetPayment(ctx, p.ClientID, appID, paymentID); err != nil {
 			return nil, err
 		}
+		if pay.Type == pasarela.PaymentDeposit {
+			return nil, pasarela.Errorf(pasarela.KindInvalid, "not_refundable",
+				"a crypto deposit is refunded from the merchant's own wallet: the gateway holds no key to send it back")
+		}
 		if pay.Status != pasarela.StatusCompleted && pay.Status != pasarela.StatusPartiallyRefunded {
 			return nil, pasarela.Errorf(pasarela.KindInvalid, "not_refundable", "only a completed payment can be refunded; this one is %s", pay.Status)
 		}

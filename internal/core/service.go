@@ -197,6 +197,10 @@ type Service struct {
 	// gapWarnings counts deposits created past the wallets' gap limit
 	// (deposit.go), for the metrics.
 	gapWarnings atomic.Int64
+	// chainErrors is the last error each chain watcher answered, so that
+	// a node down is logged when it goes down and when it comes back,
+	// not at every look.
+	chainErrors chainErrors
 }
 
 // New builds the core on an open, migrated database. now is the clock (tests

@@ -31,6 +31,10 @@ var allStatuses = []pasarela.PaymentStatus{
 //     payments.
 //   - Only captured money is refunded: completed and partially_refunded move
 //     to partially_refunded (again) or refunded.
+//   - A crypto deposit whose paying block a reorganization orphaned, or whose
+//     payment was replaced, goes back from completed or adjustment to
+//     processing (its transaction waits in the mempool again) or pending
+//     (gone): the chain took the money back.
 //   - failed, invalidated, expired and refunded are final.
 func TestTransitionTable(t *testing.T) {
 	t.Parallel()
@@ -51,9 +55,9 @@ func TestTransitionTable(t *testing.T) {
 		pending:    {processing, invalid, expired, failed},
 		processing: {pending, action, adjustment, authorized, completed, failed, invalid},
 		action:     {processing, pending, invalid, expired},
-		adjustment: {completed, failed, invalid},
+		adjustment: {completed, failed, invalid, processing, pending},
 		authorized: {processing, expired},
-		completed:  {partially, refunded},
+		completed:  {partially, refunded, processing, pending},
 		partially:  {partially, refunded},
 		failed:     nil,
 		invalid:    nil,
@@ -84,7 +88,7 @@ func TestTransitionTable(t *testing.T) {
 			}
 		}
 	}
-	if n != 24 {
+	if n != 28 {
 		t.Errorf("the expected table allows %d transitions; recount it if it changed on purpose", n)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pasarela/pasarela/internal/chain"
 	"github.com/pasarela/pasarela/internal/store"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -136,11 +137,42 @@ func (m *Metrics) Handler() http.Handler {
 // the wallets' gap limit (a merchant restoring its key may not see
 // payments beyond it). Registering twice is a no-op, so servers built over
 // one core share the series.
-func (m *Metrics) WatchCore(gapWarnings func() int64) {
+func (m *Metrics) WatchCore(gapWarnings func() int64, chains func() []chain.Health) {
 	_ = m.reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "pasarela_crypto_gap_limit_warnings_total",
 		Help: "Crypto deposits created while more than the gap limit of their key's addresses in a row were unpaid.",
 	}, func() float64 { return float64(gapWarnings()) }))
+	_ = m.reg.Register(chainCollector(chains))
+}
+
+var (
+	chainLagDesc = prometheus.NewDesc("pasarela_chain_lag_blocks",
+		"Blocks the deposit watcher is behind a node's best chain, as of its last look at the node.", []string{"node", "currency"}, nil)
+	chainUpDesc = prometheus.NewDesc("pasarela_chain_up",
+		"Whether a node answered the deposit watcher's last look (1) or not (0).", []string{"node", "currency"}, nil)
+	chainHeightDesc = prometheus.NewDesc("pasarela_chain_processed_height",
+		"The last block of a node's chain the deposit watcher processed.", []string{"node", "currency"}, nil)
+)
+
+// chainCollector reports each watched node's health, read at scrape time.
+type chainCollector func() []chain.Health
+
+func (c chainCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- chainLagDesc
+	ch <- chainUpDesc
+	ch <- chainHeightDesc
+}
+
+func (c chainCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, h := range c() {
+		up := 0.0
+		if h.Reachable {
+			up = 1
+		}
+		ch <- prometheus.MustNewConstMetric(chainLagDesc, prometheus.GaugeValue, float64(h.Lag), h.Name, h.Currency)
+		ch <- prometheus.MustNewConstMetric(chainUpDesc, prometheus.GaugeValue, up, h.Name, h.Currency)
+		ch <- prometheus.MustNewConstMetric(chainHeightDesc, prometheus.GaugeValue, float64(h.Processed), h.Name, h.Currency)
+	}
 }
 
 // countsTTL is how long the business counts are kept between scrapes: each

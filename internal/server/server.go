@@ -155,7 +155,7 @@ func New(cfg Config, svc *core.Service, log *slog.Logger, m *Metrics) http.Handl
 	if err := CheckFaces(cfg.Faces); err != nil {
 		panic("server.New: " + err.Error())
 	}
-	m.WatchCore(svc.GapWarnings)
+	m.WatchCore(svc.GapWarnings, svc.ChainHealth)
 	m.WatchCounts(svc.OperationalCounts)
 	mux := http.NewServeMux()
 	h := &handler{cfg: cfg, next: mux, log: log, metrics: m, owners: map[string]string{}, faces: map[string]face{}}
@@ -173,12 +173,33 @@ func New(cfg Config, svc *core.Service, log *slog.Logger, m *Metrics) http.Handl
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
+		// The chains' nodes are reported, not gated on: a node down or
+		// behind leaves its deposits as they are while the gateway
+		// goes on serving (creating a deposit needs no node), so a load
+		// balancer must not take the gateway out for it. Alert on
+		// pasarela_chain_up and pasarela_chain_lag_blocks instead.
+		body := map[string]any{"status": "ok", "database": "ok"}
+		if hs := svc.ChainHealth(); len(hs) > 0 {
+			chains := map[string]string{}
+			for _, h := range hs {
+				state := "ok"
+				if !h.Reachable {
+					state = "unreachable"
+				}
+				if h.CheckedAt.IsZero() {
+					state = "unknown"
+				}
+				chains[h.Name+" "+h.Currency] = state
+			}
+			body["chains"] = chains
+		}
 		if err := svc.Ready(ctx); err != nil {
 			log.WarnContext(ctx, "not ready", "request_id", transport.RequestID(ctx), "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
+			body["status"], body["database"] = "unavailable", "unreachable"
+			writeJSON(w, http.StatusServiceUnavailable, body)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": "ok"})
+		writeJSON(w, http.StatusOK, body)
 	})
 	mux.Handle("GET /metrics", m.Handler())
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/url"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -20,6 +21,7 @@ import (
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/chain"
 	"github.com/pasarela/pasarela/internal/processor"
+	"github.com/pasarela/pasarela/internal/webhook"
 )
 
 // GatewayID is the catalog id of crypto deposits.
@@ -42,19 +44,43 @@ const (
 	DefaultMonitoringTime = 86400 // seconds the chain is watched after that, for late and slow payments
 )
 
-// Gateway is the crypto deposits processor. It keeps no state.
-type Gateway struct{}
+// Chain backends a config's "chain" option may name.
+const (
+	ChainSandbox = "sandbox"
+	ChainRPC     = "rpc"
+	ChainEVM     = "evm"
+)
 
-// New returns the crypto deposits gateway.
-func New() *Gateway { return &Gateway{} }
+// Chains are the chain backends a config may name.
+var Chains = []string{ChainSandbox, ChainRPC, ChainEVM}
+
+// Gateway is the crypto deposits processor. It keeps no state.
+type Gateway struct {
+	allowPrivateNodes bool
+}
+
+// New returns the crypto deposits gateway. allowPrivateNodes lets a
+// config's node (rpcUrl) be on a private, loopback or link-local address:
+// the operator's choice (serve --chain-allow-private), since a merchant's
+// config must not make the gateway probe its own network.
+func New(allowPrivateNodes ...bool) *Gateway {
+	return &Gateway{allowPrivateNodes: len(allowPrivateNodes) > 0 && allowPrivateNodes[0]}
+}
 
 // Gateway describes the catalog entry and its options.
 func (*Gateway) Gateway() processor.Gateway {
 	opts := []processor.Option{
 		{Name: "network", Type: "enum", Enum: Networks, Default: "mainnet",
 			Description: "the network addresses are encoded for: mainnet, testnet or regtest (a key's version bytes must match it)"},
-		{Name: "chain", Type: "enum", Enum: []string{"sandbox"}, Default: "sandbox",
-			Description: "the chain backend that watches deposits: sandbox (a simulated chain in the gateway's database, paid with POST /sandbox/chain/{currency}/send)"},
+		{Name: "chain", Type: "enum", Enum: Chains, Default: ChainSandbox,
+			Description: "the chain backend that watches deposits: sandbox (a simulated chain in the gateway's database, paid with POST /sandbox/chain/{currency}/send) " +
+				"or rpc (a Bitcoin node the merchant trusts, bitcoind or btcd, over JSON-RPC at rpcUrl; BTC only) " +
+				"or evm (an Ethereum node over JSON-RPC at rpcUrl; ETH native transfers only)"},
+		{Name: "rpcUrl", Type: "string",
+			Description: "with chain rpc: the node's JSON-RPC URL, such as http://127.0.0.1:8332 (bitcoind) or http://127.0.0.1:18443 (regtest); " +
+				"a private or loopback address only when the server runs with --chain-allow-private"},
+		{Name: "rpcUser", Type: "string", Description: "with chain rpc: the node's RPC user (rpcuser)"},
+		{Name: "rpcPassword", Type: "string", Secret: true, Description: "with chain rpc: the node's RPC password (rpcpassword); kept sealed"},
 	}
 	for _, c := range Currencies {
 		opts = append(opts, processor.Option{Name: KeyOption(c), Type: "string", Secret: true,
@@ -86,6 +112,15 @@ type Rules struct {
 	WaitingTime    int64           // seconds
 	MonitoringTime int64           // seconds
 	Commission     decimal.Decimal // percent
+	// Node is the node a chain "rpc" config watches deposits on.
+	Node Node
+}
+
+// Node is a node reached over JSON-RPC, as a config names it.
+type Node struct {
+	URL, User, Password string
+	// Network is the config's network, which the node must be on.
+	Network string
 }
 
 // ReadRules reads and checks a config's options. Its errors name the option
@@ -118,6 +153,20 @@ func ReadRules(cfg processor.Config) (*Rules, error) {
 	}
 	if r.MonitoringTime, ok = integer(cfg, "monitoringTime", DefaultMonitoringTime); !ok || r.MonitoringTime < 0 || r.MonitoringTime > 30*86400 {
 		v.Add("config.monitoringTime", "range", "must be a number of seconds between 0 and 2592000")
+	}
+	if r.Chain == ChainRPC || r.Chain == ChainEVM {
+		r.Node = Node{URL: strings.TrimSpace(cfg.String("rpcUrl")), User: cfg.String("rpcUser"), Password: cfg.String("rpcPassword"),
+			Network: r.Network}
+		if r.Node.URL == "" {
+			v.Add("config.rpcUrl", "required", "the node's JSON-RPC URL is required with chain rpc")
+		}
+		only := map[string]string{ChainRPC: "BTC", ChainEVM: "ETH"}[r.Chain]
+		for c := range r.Keys {
+			if c != only {
+				v.Add("config."+KeyOption(c), "chain_unsupported", "chain "+r.Chain+" watches a "+
+					map[string]string{"BTC": "Bitcoin", "ETH": "Ethereum"}[only]+" node: only "+KeyOption(only)+" may be set")
+			}
+		}
 	}
 	r.Tolerance = percent(&v, cfg, "tolerancePercent")
 	r.Commission = percent(&v, cfg, "commissionPercent")
@@ -157,10 +206,21 @@ func percent(v *pasarela.Validation, cfg processor.Config, name string) decimal.
 }
 
 // CheckConfig checks the options beyond their types: the keys parse for
-// the network, the numbers are in range.
-func (*Gateway) CheckConfig(cfg processor.Config) error {
-	_, err := ReadRules(cfg)
-	return err
+// the network, the numbers are in range, a node's URL is one the gateway
+// may call (http or https, no credentials in it: they go in rpcUser and
+// rpcPassword; no private address unless the operator allowed them).
+func (g *Gateway) CheckConfig(cfg processor.Config) error {
+	r, err := ReadRules(cfg)
+	if err != nil || r.Chain != ChainRPC && r.Chain != ChainEVM {
+		return err
+	}
+	if u, err := url.Parse(r.Node.URL); err == nil && u.User != nil {
+		return pasarela.Invalid("config.rpcUrl", "url", "must not carry credentials: give them as rpcUser and rpcPassword, which are kept sealed")
+	}
+	if err := webhook.CheckTarget(r.Node.URL, g.allowPrivateNodes); err != nil {
+		return pasarela.Invalid("config.rpcUrl", "url", err.Error())
+	}
+	return nil
 }
 
 // errNotCharged is what every charge call of a deposit gets: there is

@@ -71,3 +71,64 @@ func TestNothingIsCharged(t *testing.T) {
 		t.Errorf("lookup: %v", err)
 	}
 }
+
+// TestCheckConfigNode: a config with chain rpc names its node: a URL is
+// required, carries no credentials, is http or https, and is private or
+// loopback only when the operator allowed it; only a BTC key may go with
+// it. The password is a secret option.
+func TestCheckConfigNode(t *testing.T) {
+	node := func(extra processor.Config) processor.Config {
+		c := processor.Config{"network": "mainnet", "chain": "rpc", "btcXpub": zpub, "rpcUrl": "https://node.example:8332",
+			"rpcUser": "u", "rpcPassword": "p"}
+		for k, v := range extra {
+			c[k] = v
+		}
+		return c
+	}
+	if err := New().CheckConfig(node(nil)); err != nil {
+		t.Fatalf("a public node: %v", err)
+	}
+	r, err := ReadRules(node(nil))
+	if err != nil || r.Node != (Node{URL: "https://node.example:8332", User: "u", Password: "p", Network: "mainnet"}) {
+		t.Fatalf("node: %+v %v", r.Node, err)
+	}
+	if err := New(true).CheckConfig(node(processor.Config{"rpcUrl": "http://127.0.0.1:8332"})); err != nil {
+		t.Fatalf("a loopback node, allowed: %v", err)
+	}
+	for _, tc := range []struct {
+		name  string
+		cfg   processor.Config
+		field string
+	}{
+		{"no URL", node(processor.Config{"rpcUrl": ""}), "config.rpcUrl"},
+		{"a loopback node", node(processor.Config{"rpcUrl": "http://127.0.0.1:8332"}), "config.rpcUrl"},
+		{"a private node", node(processor.Config{"rpcUrl": "http://10.0.0.5:8332"}), "config.rpcUrl"},
+		{"localhost", node(processor.Config{"rpcUrl": "http://localhost:8332"}), "config.rpcUrl"},
+		{"credentials in the URL", node(processor.Config{"rpcUrl": "https://u:p@node.example:8332"}), "config.rpcUrl"},
+		{"not http", node(processor.Config{"rpcUrl": "ftp://node.example"}), "config.rpcUrl"},
+		{"another currency's key", node(processor.Config{"bchXpub": "xpub6BosfCnifzxcFwrSzQiqu2DBVTshkCXacvNsWGYJVVhhawA7d4R5WSWGFNbi8Aw6ZRc1brxMyWMzG3DSSSSoekkudhUd9yLb6qx39T9nMdj"}), "config.bchXpub"},
+	} {
+		err := New().CheckConfig(tc.cfg)
+		var e *pasarela.Error
+		if !errors.As(err, &e) || !hasField(e, tc.field) || tc.field == "config.bchXpub" && e.Fields[0].Code != "chain_unsupported" {
+			t.Errorf("%s: %v, want an error on %s", tc.name, err, tc.field)
+		}
+	}
+	for _, o := range New().Gateway().Options {
+		if o.Name == "rpcPassword" && !o.Secret {
+			t.Error("rpcPassword is not secret")
+		}
+	}
+}
+
+func hasField(e *pasarela.Error, field string) bool {
+	if e.Field == field {
+		return true
+	}
+	for _, d := range e.Fields {
+		if d.Field == field {
+			return true
+		}
+	}
+	return false
+}

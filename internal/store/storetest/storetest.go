@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) store.DB) {
 		{"Stats", testStats},
 		{"ExchangeRates", testExchangeRates},
 		{"SandboxChain", testSandboxChain},
+		{"ChainNode", testChainNode},
 		{"CryptoRates", testCryptoRates},
 		{"BadText", testBadText},
 		{"SignInLimits", testSignInLimits},
