@@ -422,12 +422,15 @@ func TestDelivererKeepsResourceOrder(t *testing.T) {
 		clk := coretest.NewClock(coretest.Start)
 		n := startNode(t, newWhere(t, engine), clk)
 		rc := newReceiver(t, clk)
+		var timesMu sync.Mutex
 		var times []string
 		rc.answer = func(i int, r *http.Request) int {
 			if i == 1 {
 				return http.StatusServiceUnavailable
 			}
+			timesMu.Lock()
 			times = append(times, r.Header.Get(webhook.HeaderEventTime))
+			timesMu.Unlock()
 			return http.StatusOK
 		}
 		other := newReceiver(t, clk) // the shop's own webhook of completed payments
@@ -474,11 +477,16 @@ func TestDelivererKeepsResourceOrder(t *testing.T) {
 		clk.Advance(first.NextAttemptAt.Sub(clk.Now()))
 		for i := range events {
 			id := rc.next(t)
-			if id != events[i].ID || rc.seqs[id] != strconv.Itoa(i+1) {
-				t.Fatalf("delivery %d: event %s with sequence %s, want %s (%s) with %d", i+1, id, rc.seqs[id],
+			rc.mu.Lock()
+			seq := rc.seqs[id]
+			rc.mu.Unlock()
+			if id != events[i].ID || seq != strconv.Itoa(i+1) {
+				t.Fatalf("delivery %d: event %s with sequence %s, want %s (%s) with %d", i+1, id, seq,
 					events[i].ID, events[i].Type, i+1)
 			}
 		}
+		timesMu.Lock()
+		defer timesMu.Unlock()
 		for i, tm := range times {
 			if want := events[i].CreatedAt.UTC().Format("2006-01-02T15:04:05.000000Z07:00"); tm != want {
 				t.Errorf("event %d: %s %q, want %q", i+1, webhook.HeaderEventTime, tm, want)
