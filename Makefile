@@ -6,7 +6,7 @@
 FUZZTIME ?= 20000x
 GO ?= go
 
-.PHONY: test unit race chain fuzz bench loadtest run vet build
+.PHONY: test unit race chain fuzz bench loadtest run vet build crashtest pgrestarttest proofs
 
 # build makes bin/pasarela, a static binary (the SQLite driver is pure Go)
 # that `pasarela version` describes: VERSION from the repository's tags,
@@ -21,6 +21,7 @@ test: vet unit chain fuzz
 vet:
 	$(GO) vet ./...
 	$(GO) vet -tags chain ./internal/core
+	$(GO) vet -tags crashtest ./cmd/pasarela
 	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)
 
 # -parallel 8: tests that own their database run side by side (t.Parallel),
@@ -75,6 +76,33 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzTransactionForm$$' -fuzztime $(FUZZTIME) ./internal/face/xpay
 	$(GO) test -run '^$$' -fuzz '^FuzzDateFilter$$' -fuzztime $(FUZZTIME) ./internal/face/xpay
 	$(GO) test -run '^$$' -fuzz '^FuzzParseKey$$' -fuzztime $(FUZZTIME) ./internal/chain
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeObject$$' -fuzztime $(FUZZTIME) ./internal/transport
+
+# crashtest builds the binary and serves it on SQLite and (with
+# PASARELA_TEST_POSTGRES) PostgreSQL while clients create, pay, capture and
+# refund with idempotency keys; the server is killed with SIGKILL three
+# times mid-load and restarted. Then every acknowledged write must be
+# there, every key must replay its first answer, no payment may exist
+# twice, the reconciler must settle what was in flight and `pasarela
+# ledger verify` must pass; it prints the counts. CRASHTEST_PHASE is the
+# load between kills.
+CRASHTEST_PHASE ?= 4s
+
+crashtest:
+	CRASHTEST_PHASE=$(CRASHTEST_PHASE) $(GO) test -tags crashtest -run '^TestCrash$$' -count=1 -v -timeout 10m ./cmd/pasarela
+
+# pgrestarttest stops and starts the local PostgreSQL cluster (pg_ctlcluster)
+# under load: 503s and an unready /readyz meanwhile, recovery by itself,
+# nothing lost. It disturbs every other user of the cluster: run it alone.
+pgrestarttest:
+	PASARELA_TEST_PG_RESTART=1 $(GO) test -tags crashtest -run '^TestPostgresRestart$$' -count=1 -v -timeout 5m ./cmd/pasarela
+
+# proofs is what .ci/run runs after make test, alone on the cluster: the
+# crash test's short form, then the PostgreSQL restart (one build of the
+# binary for both; the restart starts after the crash test has ended).
+proofs:
+	CRASHTEST_PHASE=1500ms PASARELA_TEST_PG_RESTART=1 $(GO) test -tags crashtest -run '^(TestCrash|TestPostgresRestart)$$' \
+		-count=1 -v -timeout 5m ./cmd/pasarela
 
 bench:
 	$(GO) test -run '^$$' -bench 'UpdateDurable|PaymentWrite' -benchtime 3s -count 3 ./internal/store/sqlite

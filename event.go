@@ -17,6 +17,10 @@ type Event struct {
 	Type          string // "payment.completed", "refund.completed", "payout.sent", "subscription.created", …
 	Entity        string // "payment", "refund", "payout", "subscription"
 	EntityID      int64
+	// Sequence numbers the events of one resource 1, 2, 3… in the order
+	// they happened (set when the event is recorded): a receiver keeps the
+	// highest it has applied and recognises a late or repeated event.
+	Sequence int64
 	// Version is the schema of Data: EventVersion (or an older version
 	// still understood) for a neutral EventPayload, EventVersionLegacy for
 	// an event recorded before payloads were neutral.

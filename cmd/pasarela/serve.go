@@ -341,7 +341,10 @@ func (m *Main) startWorkers(ctx context.Context) error {
 	m.deliver.Start(context.WithoutCancel(ctx))
 	// Money left in flight by a process that died is settled by any node:
 	// the core lets one of them settle each payment.
-	m.reconciler = &worker.Reconciler{Svc: m.svc, Log: m.log}
+	// It looks at least as often as a payment may stay in flight, so a
+	// short --reconcile-after is honoured rather than rounded up to the
+	// default minute.
+	m.reconciler = &worker.Reconciler{Svc: m.svc, Log: m.log, Interval: min(time.Minute, m.coreConfig.Recovery.ReconcileAfter)}
 	m.reconciler.Observer = m.metrics
 	m.reconciler.Start(ctx)
 	// Exchange rates are public reference data every node may refresh:

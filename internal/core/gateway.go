@@ -310,7 +310,15 @@ func (s *Service) applyGatewayConfig(row *store.GatewayConfigRow, in GatewayConf
 	var opts map[string]any
 	if create || replace || in.Config.Present {
 		given := in.Config.Or(map[string]any{})
-		if !create {
+		if create {
+			// The mask means "keep the stored secret", and on create there
+			// is none: stored as is it would become the secret itself.
+			for k, val := range given {
+				if val == secretMask {
+					v.Add("config."+k, "masked_secret", "\""+secretMask+"\" keeps the stored secret, which only an update has; send the secret itself")
+				}
+			}
+		} else {
 			// A masked secret sent back unchanged keeps the stored secret.
 			current, err := s.options(row)
 			if err != nil {

@@ -232,7 +232,7 @@ func New(ctx context.Context, db store.DB, log *slog.Logger, now func() time.Tim
 		s.keys = newReadCache[[32]byte, keyEntry](time.Minute, s.now)
 		s.configs = newReadCache[appRef, []store.GatewayConfigRow](time.Minute, s.now)
 	}
-	s.logins = newLoginLimiter(cfg.SignIn, s.now)
+	s.logins = newLoginLimiter(db, log, cfg.SignIn, s.now)
 	return s, nil
 }
 

@@ -2,11 +2,12 @@ package core
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/store"
@@ -46,7 +47,9 @@ func (s *Service) CheckCredentials(ctx context.Context, login, password, ip stri
 	if login == "" || password == "" {
 		return nil, errBadLogin
 	}
-	if !s.logins.allowed(login, ip) {
+	if ok, err := s.logins.allowed(ctx, login, ip); err != nil {
+		return nil, err
+	} else if !ok {
 		return nil, errLoginsLimit
 	}
 	u, err := s.userByLogin(ctx, login)
@@ -58,7 +61,7 @@ func (s *Service) CheckCredentials(ctx context.Context, login, password, ip stri
 		hash = u.PasswordHash
 	}
 	if !VerifyPassword(hash, password) || u == nil {
-		s.logins.failed(login, ip)
+		s.logins.failed(ctx, login, ip)
 		return nil, errBadLogin
 	}
 	// The client is read only once the password passed, so that a known
@@ -95,7 +98,7 @@ func (s *Service) CheckClientCredentials(ctx context.Context, clientCode, email,
 		return nil, err
 	}
 	if id.Email != email || id.ClientCode != clientCode {
-		s.logins.failed(email, ip)
+		s.logins.failed(ctx, email, ip)
 		return nil, errBadLogin
 	}
 	return id, nil
@@ -163,57 +166,82 @@ func userPrincipal(u *pasarela.User) *pasarela.Principal {
 	return &pasarela.Principal{ClientID: u.ClientID, UserID: u.ID, Username: u.Username, Roles: u.Roles}
 }
 
-// loginLimiter counts failed sign-ins per login name and per address with
-// token buckets; a success costs nothing. The state is per process: each
-// node of a cluster limits on its own, which bounds guessing to the node
-// count times the allowance.
+// loginLimiter counts failed sign-ins per login name and per address; a
+// success costs nothing. The counts are kept in the database (migration
+// 0015_signin_limits), so that every node of a cluster shares one
+// allowance: with per-process counters, N nodes gave a guesser N times the
+// guesses. Each key holds a theoretical arrival time (GCRA, the token bucket
+// written as one number): a failure moves it one Refill past the later of
+// itself and now, and a key is refused while it runs more than burst-1
+// refills ahead of now, which is the token bucket of burst failures
+// refilling one per Refill. Keys are hashed: neither login names nor
+// addresses are kept, and any text may be one.
 type loginLimiter struct {
-	mu      sync.Mutex
+	db      store.DB
+	log     *slog.Logger
 	perUser int
 	perIP   int
-	every   rate.Limit
+	every   time.Duration
 	now     func() time.Time
-	buckets map[string]*rate.Limiter
+	n       atomic.Uint64 // failures recorded, to sweep now and then
 }
 
-func newLoginLimiter(cfg SignInConfig, now func() time.Time) *loginLimiter {
-	return &loginLimiter{perUser: cfg.FailuresPerUser, perIP: cfg.FailuresPerIP, every: rate.Every(cfg.Refill), now: now,
-		buckets: make(map[string]*rate.Limiter)}
+func newLoginLimiter(db store.DB, log *slog.Logger, cfg SignInConfig, now func() time.Time) *loginLimiter {
+	return &loginLimiter{db: db, log: log, perUser: cfg.FailuresPerUser, perIP: cfg.FailuresPerIP, every: cfg.Refill, now: now}
 }
 
-func (l *loginLimiter) bucket(key string, burst int) *rate.Limiter {
-	b, ok := l.buckets[key]
-	if !ok {
-		if len(l.buckets) > 100_000 {
-			l.sweep()
+// limitKey is the stored key of a login name or an address.
+func limitKey(kind, value string) string {
+	sum := sha256.Sum256([]byte(kind + ":" + value))
+	return hex.EncodeToString(sum[:])
+}
+
+// allowed reports whether login from ip may try a password: neither has
+// used its burst of failures. An error (the database is unreachable) is
+// returned as is: the sign-in fails as unavailable rather than unlimited.
+func (l *loginLimiter) allowed(ctx context.Context, login, ip string) (bool, error) {
+	now := l.now().UnixMicro()
+	ok := true
+	err := l.db.View(ctx, func(tx *store.Tx) error {
+		for _, k := range []struct {
+			key   string
+			burst int
+		}{{limitKey("u", login), l.perUser}, {limitKey("ip", ip), l.perIP}} {
+			tat, err := tx.SignInTAT(ctx, k.key)
+			if err != nil {
+				return err
+			}
+			if tat-now > int64(k.burst-1)*l.every.Microseconds() {
+				ok = false
+			}
 		}
-		b = rate.NewLimiter(l.every, burst)
-		l.buckets[key] = b
-	}
-	return b
+		return nil
+	})
+	return ok, err
 }
 
-// sweep forgets buckets that have refilled: they hold no information.
-func (l *loginLimiter) sweep() {
-	now := l.now()
-	for k, b := range l.buckets {
-		if b.TokensAt(now) >= float64(b.Burst()) {
-			delete(l.buckets, k)
+// failed records a failed attempt of login from ip. A failure to record it
+// is logged: the caller's answer is a refusal either way.
+func (l *loginLimiter) failed(ctx context.Context, login, ip string) {
+	now, step := l.now().UnixMicro(), l.every.Microseconds()
+	sweep := l.n.Add(1)%256 == 0
+	// Counted even when the caller has gone: a guesser must not escape
+	// the count by hanging up.
+	ctx = context.WithoutCancel(ctx)
+	err := l.db.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.RecordSignInFailure(ctx, limitKey("u", login), now, step); err != nil {
+			return err
 		}
+		if err := tx.RecordSignInFailure(ctx, limitKey("ip", ip), now, step); err != nil {
+			return err
+		}
+		if sweep {
+			_, err := tx.SweepSignInLimits(ctx, now)
+			return err
+		}
+		return nil
+	})
+	if err != nil && l.log != nil {
+		l.log.WarnContext(ctx, "a failed sign-in could not be counted", "err", err)
 	}
-}
-
-func (l *loginLimiter) allowed(login, ip string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	return l.bucket("u:"+login, l.perUser).TokensAt(now) >= 1 && l.bucket("ip:"+ip, l.perIP).TokensAt(now) >= 1
-}
-
-func (l *loginLimiter) failed(login, ip string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	l.bucket("u:"+login, l.perUser).AllowN(now, 1)
-	l.bucket("ip:"+ip, l.perIP).AllowN(now, 1)
 }

@@ -125,11 +125,13 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, in PasswordChange) erro
 	// user learns everything at once; a wrong one counts as a failed
 	// sign-in, so the form cannot be used to guess it faster.
 	if hasOld {
-		if !s.logins.allowed(u.Email, in.IP) {
+		if ok, err := s.logins.allowed(ctx, u.Email, in.IP); err != nil {
+			return err
+		} else if !ok {
 			return errLoginsLimit
 		}
 		if !VerifyPassword(u.PasswordHash, *in.Old) {
-			s.logins.failed(u.Email, in.IP)
+			s.logins.failed(ctx, u.Email, in.IP)
 			v.Add("old_password", "password_incorrect", "is not the current password")
 		}
 	}

@@ -341,7 +341,7 @@ func (s *Service) ClaimDeliveries(ctx context.Context, owner string, limit int, 
 		j := &DeliveryJob{ClaimedDelivery: c}
 		jobs[i] = j
 		out, err := render.Render(c.Format, &pasarela.Event{ID: c.EventID, ClientID: c.ClientID, ApplicationID: c.ApplicationID,
-			Type: c.EventType, Entity: c.Entity, Version: c.EventVersion, Data: c.EventData, CreatedAt: c.EventCreated},
+			Type: c.EventType, Entity: c.Entity, Sequence: c.EventSeq, Version: c.EventVersion, Data: c.EventData, CreatedAt: c.EventCreated},
 			Recipient{ApplicationID: c.ApplicationID, ShopLogin: c.ShopLogin})
 		if err != nil {
 			s.log.ErrorContext(ctx, "a webhook body cannot be rendered; the attempt is recorded as failed",
@@ -379,6 +379,10 @@ func (s *Service) ClaimDeliveries(ctx context.Context, owner string, limit int, 
 		// The type is not in the body (PayREST sends the resource alone),
 		// so it travels beside the signature headers.
 		h[webhook.HeaderEventType] = c.EventType
+		// Where the event stands among its resource's and when it
+		// happened: the same on every retry, unlike the attempt's time.
+		h[webhook.HeaderEventSequence] = strconv.FormatInt(c.EventSeq, 10)
+		h[webhook.HeaderEventTime] = c.EventCreated.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
 		j.Request = webhook.Request{Method: method, URL: WithQuery(c.Target, out.RawQuery), Headers: h, Body: body}
 	}
 	return jobs, nil

@@ -39,7 +39,13 @@ import (
 type Config struct {
 	MaxBodyBytes   int64         // default 1 MiB
 	RequestTimeout time.Duration // default 30 s
-	TrustedProxies transport.Proxies
+	// MaxHeaderBytes bounds a request's line and headers (default 64 KiB):
+	// a larger head is a 431 in the face's format (see httperror.go).
+	MaxHeaderBytes int
+	// BodyReadTimeout is the time a declared body has to arrive (default
+	// 5 s, plus a second per 64 KiB declared, within ReadTimeout).
+	BodyReadTimeout time.Duration
+	TrustedProxies  transport.Proxies
 
 	// Faces are the APIs to mount (see Faces); empty mounts them all. The
 	// hosted pages, health and metrics are always served. What a webhook
@@ -70,7 +76,12 @@ const (
 )
 
 // face is what the server needs of a face: to mount its routes.
-type face interface{ Register(*http.ServeMux) }
+type face interface {
+	Register(transport.Router)
+	// WriteHTTPError answers an error found before any route ran, in the
+	// face's format, with the status given.
+	WriteHTTPError(w http.ResponseWriter, r *http.Request, status int, err error)
+}
 
 // faces builds each face from its settings, in the order they are mounted.
 // Adding a face is one entry here (and its flags in cmd/pasarela).
@@ -116,6 +127,12 @@ func (c *Config) defaults() {
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = 30 * time.Second
 	}
+	if c.MaxHeaderBytes <= 0 {
+		c.MaxHeaderBytes = 64 << 10
+	}
+	if c.BodyReadTimeout <= 0 {
+		c.BodyReadTimeout = 5 * time.Second
+	}
 }
 
 // CheckFaces returns an error when a name is not one of Faces: a
@@ -141,9 +158,12 @@ func New(cfg Config, svc *core.Service, log *slog.Logger, m *Metrics) http.Handl
 	m.WatchCore(svc.GapWarnings, svc.ChainHealth)
 	m.WatchCounts(svc.OperationalCounts)
 	mux := http.NewServeMux()
+	h := &handler{cfg: cfg, next: mux, log: log, metrics: m, owners: map[string]string{}, faces: map[string]face{}}
 	for _, f := range faces {
 		if cfg.mounts(f.name) {
-			f.make(&cfg, svc, log).Register(mux)
+			made := f.make(&cfg, svc, log)
+			h.faces[f.name] = made
+			made.Register(&recorder{mux: mux, face: f.name, h: h})
 		}
 	}
 	web.New(svc, log).Register(mux)
@@ -185,7 +205,6 @@ func New(cfg Config, svc *core.Service, log *slog.Logger, m *Metrics) http.Handl
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]any{"code": http.StatusNotFound, "message": "no such route: " + r.URL.Path})
 	})
-	h := &handler{cfg: cfg, next: mux, log: log, metrics: m}
 	if telemetry.Enabled(cfg.Tracer) {
 		h.tracer = cfg.Tracer.Tracer(telemetry.Name)
 	}
@@ -197,7 +216,10 @@ type handler struct {
 	next    *http.ServeMux
 	log     *slog.Logger
 	metrics *Metrics
-	tracer  trace.Tracer // nil when tracing is off
+	tracer  trace.Tracer      // nil when tracing is off
+	owners  map[string]string // mux pattern → the face that registered it
+	faces   map[string]face   // mounted faces by name
+	routes  []Route           // every face's patterns, in registration order
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -217,6 +239,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("pasarela.request_id", id)))
 	}
 	r = r.WithContext(ctx)
+	h.bodyDeadline(w, r)
 	r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes)
 	sw := &statusWriter{ResponseWriter: w}
 
@@ -244,6 +267,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.log.InfoContext(ctx, "request", "request_id", id, "method", r.Method, "path", logPath(r.URL.Path), "route", route,
 			"status", sw.status(), "bytes", sw.bytes, "duration_ms", float64(took.Microseconds())/1000, "ip", ip)
 	}()
+	if status, err := h.refuse(r); err != nil {
+		h.httpError(sw, r, status, err)
+		return
+	}
 	h.next.ServeHTTP(sw, r)
 }
 
@@ -300,15 +327,18 @@ func ServeTLS(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Lo
 	return serve(ctx, ln, h, log, grace, cfg)
 }
 
+// readTimeout is the http.Server's bound on reading a whole request.
+const readTimeout = 30 * time.Second
+
 func serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger, grace time.Duration, cfg *tls.Config) error {
 	srv := &http.Server{
 		TLSConfig:         cfg,
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
+		ReadTimeout:       readTimeout,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    ServerMaxHeaderBytes, // the handler answers above Config.MaxHeaderBytes
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}

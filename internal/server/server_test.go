@@ -141,7 +141,9 @@ func TestBusinessMetrics(t *testing.T) {
 // server keeps serving.
 func TestPanicRecovery(t *testing.T) {
 	var logs bytes.Buffer
-	h := &handler{cfg: Config{MaxBodyBytes: 1024, RequestTimeout: 1e9}, next: http.NewServeMux(),
+	cfg := Config{MaxBodyBytes: 1024, RequestTimeout: 1e9}
+	cfg.defaults()
+	h := &handler{cfg: cfg, next: http.NewServeMux(),
 		log: slog.New(slog.NewJSONHandler(&logs, nil)), metrics: NewMetrics()}
 	h.next.HandleFunc("/boom", func(http.ResponseWriter, *http.Request) { panic("kaboom") })
 	rec := httptest.NewRecorder()

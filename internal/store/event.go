@@ -6,23 +6,30 @@ import (
 	"github.com/pasarela/pasarela"
 )
 
-const eventColumns = `id, client_id, application_id, type, entity, entity_id, version, data, created_at`
+const eventColumns = `id, client_id, application_id, type, entity, entity_id, version, data, created_at, resource_seq`
 
 func scanEvent(scan func(...any) error, e *pasarela.Event) error {
 	var data string
 	var created int64
-	if err := scan(&e.ID, &e.ClientID, &e.ApplicationID, &e.Type, &e.Entity, &e.EntityID, &e.Version, &data, &created); err != nil {
+	if err := scan(&e.ID, &e.ClientID, &e.ApplicationID, &e.Type, &e.Entity, &e.EntityID, &e.Version, &data, &created, &e.Sequence); err != nil {
 		return err
 	}
 	e.Data, e.CreatedAt = []byte(data), fromMicros(created)
 	return nil
 }
 
-// CreateEvent inserts an event; its id is chosen by the caller.
+// CreateEvent inserts an event; its id is chosen by the caller. Its
+// Sequence is set here: one more than the last of its resource's events.
+// The change that raises an event holds its resource's row (FOR UPDATE on
+// PostgreSQL; SQLite has one writer), so two events of one resource are
+// never numbered at once.
 func (tx *Tx) CreateEvent(ctx context.Context, e *pasarela.Event) error {
-	_, err := tx.exec(ctx, `INSERT INTO events (id, client_id, application_id, type, entity, entity_id, version, data, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		e.ID, e.ClientID, e.ApplicationID, e.Type, e.Entity, e.EntityID, e.Version, string(e.Data), micros(e.CreatedAt))
+	err := tx.scanRow(tx.q.QueryRowContext(ctx, `INSERT INTO events
+		(id, client_id, application_id, type, entity, entity_id, version, data, created_at, resource_seq)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE(MAX(resource_seq), 0) + 1
+		FROM events WHERE client_id = $2 AND entity = $5 AND entity_id = $6 RETURNING resource_seq`,
+		e.ID, e.ClientID, e.ApplicationID, e.Type, e.Entity, e.EntityID, e.Version, string(e.Data), micros(e.CreatedAt)),
+		"event", func(scan func(...any) error) error { return scan(&e.Sequence) })
 	return err
 }
 

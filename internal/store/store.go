@@ -55,12 +55,14 @@ type Dialect struct {
 // Tx is one transaction (or, on SQLite, one savepoint of a grouped
 // transaction). It is valid only inside the Update or View callback.
 type Tx struct {
-	q Querier
+	q guarded
 	d Dialect
 }
 
-// NewTx is for engines: it wraps their transaction handle.
-func NewTx(q Querier, d Dialect) *Tx { return &Tx{q: q, d: d} }
+// NewTx is for engines: it wraps their transaction handle, behind the
+// guard that keeps text no database may see from reaching either (see
+// text.go).
+func NewTx(q Querier, d Dialect) *Tx { return &Tx{q: guarded{q}, d: d} }
 
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	res, err := tx.q.ExecContext(ctx, query, args...)
@@ -243,7 +245,7 @@ func stringPtr(ns sql.NullString) *string {
 
 // scanRow scans a single-row result with scan, mapping "no rows" to a
 // not-found error naming what.
-func (tx *Tx) scanRow(row *sql.Row, what string, scan func(func(...any) error) error) error {
+func (tx *Tx) scanRow(row *Row, what string, scan func(func(...any) error) error) error {
 	err := scan(row.Scan)
 	if errors.Is(err, sql.ErrNoRows) {
 		return pasarela.NotFound(what)

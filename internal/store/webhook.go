@@ -187,7 +187,7 @@ const deliverySelect = `SELECT d.id, d.client_id, d.application_id, d.webhook_id
 // claimedSelect adds what a worker needs to send a claimed delivery.
 const claimedSelect = `SELECT d.id, d.client_id, d.application_id, d.webhook_id, d.event_id, e.type, d.target, d.status,
 	d.attempts, d.next_attempt_at, d.last_status, d.last_error, d.created_at, d.updated_at, d.delivered_at,
-	d.lease_owner, w.method, w.format, e.entity, e.version, e.data, e.created_at, w.secret, k.sealed,
+	d.lease_owner, w.method, w.format, e.entity, e.version, e.data, e.created_at, e.resource_seq, w.secret, k.sealed,
 	COALESCE(ap.shop_login, ''), w.per_payment` + deliveryFrom
 
 func scanDelivery(scan func(...any) error, d *pasarela.Delivery, extra ...any) error {
@@ -208,10 +208,13 @@ func scanDelivery(scan func(...any) error, d *pasarela.Delivery, extra ...any) e
 // CreateDelivery queues a pending delivery, due at d.NextAttemptAt, and
 // sets its id.
 func (tx *Tx) CreateDelivery(ctx context.Context, d *pasarela.Delivery) error {
+	// The event's resource is copied from the event (recorded first, in
+	// the same transaction), for the claim's order (see ClaimDeliveries).
 	return tx.scanRow(tx.q.QueryRowContext(ctx, `INSERT INTO webhook_deliveries
 		(client_id, application_id, webhook_id, event_id, target, status, attempts, next_attempt_at, lease_owner,
-		last_status, last_error, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '', $9, $10, $11, $12) RETURNING id`,
+		last_status, last_error, created_at, updated_at, entity, entity_id)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, '', $9, $10, $11, $12, e.entity, e.entity_id
+		FROM events e WHERE e.id = $4 AND e.client_id = $1 RETURNING id`,
 		d.ClientID, d.ApplicationID, d.WebhookID, d.EventID, d.Target, string(d.Status), d.Attempts,
 		micros(d.NextAttemptAt), d.LastStatus, d.LastError, micros(d.CreatedAt), micros(d.UpdatedAt)),
 		"delivery", func(scan func(...any) error) error { return scan(&d.ID) })
@@ -231,6 +234,7 @@ type ClaimedDelivery struct {
 	EventVersion int    // the event's payload version (0: a legacy, pre-rendered body)
 	EventData    []byte // the event's payload, or its legacy body
 	EventCreated time.Time
+	EventSeq     int64  // the event's number among its resource's events (1, 2, …)
 	SealedSecret []byte // the webhook's signing secret, sealed
 	SealedKey    []byte // the application's API key, sealed; nil when not kept
 	ShopLogin    string // the application's shop login, which formats may name it by
@@ -244,7 +248,14 @@ type ClaimedDelivery struct {
 // once never take the same row; SQLite has a single writer.
 func (tx *Tx) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, limit int, busy []string) ([]ClaimedDelivery, error) {
 	a := args{string(pasarela.DeliveryPending), micros(now)}
-	sub := `SELECT id FROM webhook_deliveries WHERE status = $1 AND next_attempt_at <= $2`
+	// A delivery waits while an earlier one of the same resource to the
+	// same webhook target is pending (due later, retrying, or leased to a
+	// worker that is sending it): one resource's events reach a target in
+	// the order they happened, and a later state never overtakes an
+	// earlier one that is still retrying.
+	sub := `SELECT id FROM webhook_deliveries d WHERE status = $1 AND next_attempt_at <= $2
+		AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.status = $1 AND p.webhook_id = d.webhook_id
+			AND p.target = d.target AND p.entity = d.entity AND p.entity_id = d.entity_id AND p.id < d.id)`
 	if len(busy) > 0 {
 		in := make([]string, len(busy))
 		for i, t := range busy {
@@ -294,7 +305,7 @@ func (tx *Tx) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil
 		var data string
 		var evCreated int64
 		if err := scanDelivery(rows.Scan, &c.Delivery, &c.Owner, &c.Method, &c.Format, &c.Entity, &c.EventVersion, &data,
-			&evCreated, &c.SealedSecret, &c.SealedKey, &c.ShopLogin, &c.PerPayment); err != nil {
+			&evCreated, &c.EventSeq, &c.SealedSecret, &c.SealedKey, &c.ShopLogin, &c.PerPayment); err != nil {
 			return nil, err
 		}
 		c.EventData, c.EventCreated = []byte(data), fromMicros(evCreated)

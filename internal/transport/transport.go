@@ -4,22 +4,26 @@
 package transport
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/pasarela/pasarela"
 	"io"
 	"mime"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/pasarela/pasarela"
 )
 
 type ctxKey int
@@ -196,18 +200,61 @@ func ReadJSON(r *http.Request, typeRequired bool) ([]byte, error) {
 	return body, nil
 }
 
-// DecodeObject parses exactly one JSON object into its raw members, refusing
-// anything else and anything after it.
-func DecodeObject(data []byte) (map[string]json.RawMessage, bool) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	var m map[string]json.RawMessage
-	if err := dec.Decode(&m); err != nil || m == nil {
-		return nil, false
+// ErrNotObject is DecodeObject's answer to a body that is not exactly one
+// JSON object; each face words it in its own format.
+var ErrNotObject = errors.New("transport: not one JSON object")
+
+// DecodeObject parses exactly one JSON object into its raw members,
+// strictly: nothing after it, valid UTF-8 throughout, and no member twice
+// in it or in any object it holds (encoding/json keeps the last of two,
+// so a proxy or an audit reading the first would see another value than
+// the face). A member sent twice is an invalid-kind error naming it (code
+// duplicate_field); anything else that is not one object is ErrNotObject.
+func DecodeObject(data []byte) (map[string]json.RawMessage, error) {
+	var m map[string]jsontext.Value
+	if err := jsonv2.Unmarshal(data, &m); err != nil {
+		var se *jsontext.SyntacticError
+		if errors.As(err, &se) && errors.Is(se.Err, jsontext.ErrDuplicateName) {
+			return nil, pasarela.Invalid(memberName(se.JSONPointer.LastToken()), "duplicate_field", "appears more than once")
+		}
+		return nil, ErrNotObject
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, false
+	if m == nil {
+		return nil, ErrNotObject
 	}
-	return m, true
+	out := make(map[string]json.RawMessage, len(m))
+	for k, v := range m {
+		out[k] = json.RawMessage(v)
+	}
+	return out, nil
+}
+
+// CaseFolded returns the first member of m (in sorted order) whose name
+// differs from one of known only in case, or "": {"Amount":…} beside or
+// instead of "amount" is a member the face does not know, never the
+// amount, and a face that ignores unknown members must still refuse it.
+func CaseFolded(m map[string]json.RawMessage, known []string) string {
+	var found []string
+	for name := range m {
+		for _, k := range known {
+			if name != k && strings.EqualFold(name, k) {
+				found = append(found, name)
+			}
+		}
+	}
+	if len(found) == 0 {
+		return ""
+	}
+	slices.Sort(found)
+	return memberName(found[0])
+}
+
+// memberName is a client's member name as an error may show it.
+func memberName(s string) string {
+	if s == "" || !utf8.ValidString(s) || len(s) > 64 {
+		return "body"
+	}
+	return s
 }
 
 // WriteReplay sends again the stored JSON answer of an idempotent request,
@@ -272,4 +319,31 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v) // the status is sent; a broken connection has no one to tell
+}
+
+// Router is where a face mounts its routes: an *http.ServeMux, or the
+// server's recorder that also notes which face each pattern belongs to
+// (so that the server can answer in that face's format, and a test can
+// enumerate every route a face serves).
+type Router interface {
+	Handle(pattern string, handler http.Handler)
+	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
+}
+
+type statusKey struct{}
+
+// WithStatus marks a request whose error the server has already decided at
+// the HTTP level (431 for an oversized request head, 400 for a path with
+// dot segments): the face words the error in its own format and answers
+// with this status rather than the one its table gives the error's kind.
+func WithStatus(ctx context.Context, status int) context.Context {
+	return context.WithValue(ctx, statusKey{}, status)
+}
+
+// Status is the status WithStatus set on ctx, or def.
+func Status(ctx context.Context, def int) int {
+	if s, ok := ctx.Value(statusKey{}).(int); ok {
+		return s
+	}
+	return def
 }

@@ -27,6 +27,12 @@ const (
 	HeaderTimestamp = "webhook-timestamp" // Standard Webhooks: Unix seconds of the attempt
 	HeaderSignature = "webhook-signature" // Standard Webhooks: "v1,<base64 HMAC-SHA256>"
 	HeaderEventType = "Pasarela-Event"    // the event type ("payment.completed"); not signed
+	// HeaderEventSequence numbers the events of one resource 1, 2, 3… in
+	// the order they happened; not signed.
+	HeaderEventSequence = "Pasarela-Event-Sequence"
+	// HeaderEventTime is when the event happened (RFC 3339, UTC, to the
+	// microsecond), the same on every retry; not signed.
+	HeaderEventTime = "Pasarela-Event-Time"
 )
 
 // SecretPrefix starts a Standard Webhooks signing secret.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -173,11 +174,12 @@ type receiver struct {
 	hits      map[string]int  // webhook-id → requests that carried it
 	processed map[string]bool // webhook-ids whose event was acted on
 	bodies    map[string][]byte
-	got       chan string // webhook-ids as they are processed
+	seqs      map[string]string // webhook-id → its Pasarela-Event-Sequence
+	got       chan string       // webhook-ids as they are processed
 }
 
 func newReceiver(t *testing.T, clk *coretest.Clock) *receiver {
-	rc := &receiver{t: t, clk: clk, hits: map[string]int{}, processed: map[string]bool{}, bodies: map[string][]byte{}, got: make(chan string, 100)}
+	rc := &receiver{t: t, clk: clk, hits: map[string]int{}, processed: map[string]bool{}, bodies: map[string][]byte{}, seqs: map[string]string{}, got: make(chan string, 100)}
 	rc.srv = httptest.NewServer(http.HandlerFunc(rc.serve))
 	t.Cleanup(rc.srv.Close)
 	return rc
@@ -214,6 +216,7 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 		if first {
 			rc.processed[id] = true
 			rc.bodies[id] = body
+			rc.seqs[id] = r.Header.Get(webhook.HeaderEventSequence)
 		}
 		rc.mu.Unlock()
 		if first {
@@ -406,4 +409,80 @@ func TestDelivererStopTwice(t *testing.T) {
 	n := startNode(t, newWhere(t, "sqlite"), clk)
 	n.del.Stop()
 	n.del.Stop()
+}
+
+// TestDelivererKeepsResourceOrder: a payment's events reach a target in the
+// order they happened, each numbered (Pasarela-Event-Sequence) and dated
+// (Pasarela-Event-Time). The receiver fails the first event; the later
+// ones, pending beside it, wait for its retry instead of overtaking it (a
+// "completed" arriving before the "processing" it follows).
+func TestDelivererKeepsResourceOrder(t *testing.T) {
+	t.Parallel()
+	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
+		clk := coretest.NewClock(coretest.Start)
+		n := startNode(t, newWhere(t, engine), clk)
+		rc := newReceiver(t, clk)
+		var times []string
+		rc.answer = func(i int, r *http.Request) int {
+			if i == 1 {
+				return http.StatusServiceUnavailable
+			}
+			times = append(times, r.Header.Get(webhook.HeaderEventTime))
+			return http.StatusOK
+		}
+		other := newReceiver(t, clk) // the shop's own webhook of completed payments
+		s := mustShop(t, n.svc, "Order Shop", other.srv.URL)
+		other.secret, other.apiKey = s.hook.Secret, s.app.APIKey
+		hook, _, err := n.svc.CreateWebhook(s.admin, s.app.ID, core.WebhookInput{Format: pasarela.FormatPayREST,
+			Targets: []string{rc.srv.URL + "/all"}, Entity: pasarela.EntityPayment}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc.secret, rc.apiKey = hook.Secret, s.app.APIKey
+		p := s.pay(t, n.svc)
+		events, err := n.svc.Events(s.admin, s.app.ID, pasarela.EntityPayment, p.ID)
+		if err != nil || len(events) < 2 { // processing, completed
+			t.Fatalf("%d events, %v", len(events), err)
+		}
+		for i, e := range events {
+			if e.Sequence != int64(i+1) {
+				t.Fatalf("event %d (%s) has sequence %d", i, e.Type, e.Sequence)
+			}
+		}
+		// The first attempt fails; nothing else is sent until its retry.
+		var first pasarela.Delivery
+		eventually(t, "the first attempt fails", func() bool {
+			ds, _, err := n.svc.ListDeliveries(s.admin, s.app.ID, hook.ID, core.DeliveryFilter{}, pasarela.ListOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range ds {
+				if d.EventID == events[0].ID && len(d.Log) == 1 {
+					first = d
+					return true
+				}
+			}
+			return false
+		})
+		time.Sleep(50 * time.Millisecond) // ten polls: time for a later event to overtake, were it allowed to
+		rc.mu.Lock()
+		early := len(rc.processed)
+		rc.mu.Unlock()
+		if early != 0 {
+			t.Fatalf("%d later events overtook the first while it was retrying", early)
+		}
+		clk.Advance(first.NextAttemptAt.Sub(clk.Now()))
+		for i := range events {
+			id := rc.next(t)
+			if id != events[i].ID || rc.seqs[id] != strconv.Itoa(i+1) {
+				t.Fatalf("delivery %d: event %s with sequence %s, want %s (%s) with %d", i+1, id, rc.seqs[id],
+					events[i].ID, events[i].Type, i+1)
+			}
+		}
+		for i, tm := range times {
+			if want := events[i].CreatedAt.UTC().Format("2006-01-02T15:04:05.000000Z07:00"); tm != want {
+				t.Errorf("event %d: %s %q, want %q", i+1, webhook.HeaderEventTime, tm, want)
+			}
+		}
+	})
 }

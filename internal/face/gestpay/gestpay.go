@@ -19,6 +19,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -72,7 +74,7 @@ func New(svc *core.Service, log *slog.Logger, cfg Config) *Face {
 
 // Register mounts the face: one handler for the prefix, which finds the
 // service by the path in any case.
-func (f *Face) Register(mux *http.ServeMux) {
+func (f *Face) Register(mux transport.Router) {
 	mux.Handle(Prefix+"/", http.HandlerFunc(f.serve))
 }
 
@@ -234,4 +236,24 @@ func (f *Face) logError(r *http.Request, op string, err error, code int) {
 	}
 	f.log.ErrorContext(r.Context(), "gestpay "+op, "request_id", transport.RequestID(r.Context()),
 		"kind", e.Kind, "code", e.Code, "error", err)
+}
+
+// WriteHTTPError answers, with status, an error the server found at the
+// HTTP level before any route ran (a request head too large, a path with
+// dot segments): a SOAP fault of the version the Content-Type names on the
+// SOAP services' paths, plain text on the pages (a browser's).
+func (f *Face) WriteHTTPError(w http.ResponseWriter, r *http.Request, status int, err error) {
+	msg := pasarela.AsError(err).Message
+	clean := strings.ToLower(path.Clean(r.URL.Path))
+	for _, svc := range services {
+		if slices.Contains(svc.paths, clean) {
+			v := soap11
+			if strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "application/soap+xml") {
+				v = soap12
+			}
+			writeEnvelope(w, v, status, faultBody(v, msg))
+			return
+		}
+	}
+	http.Error(w, msg, status)
 }

@@ -271,6 +271,13 @@ func writeNode(b *bytes.Buffer, n node) {
 // the request's version: the client's fault, with the reason in English
 // (SOAP faults are for the developer, not the buyer).
 func writeFault(w http.ResponseWriter, v soapVersion, reason string) {
+	// ASP.NET answered faults of both versions with 500, and clients treat
+	// a 500 with a Fault as the fault.
+	writeEnvelope(w, v, http.StatusInternalServerError, faultBody(v, reason))
+}
+
+// faultBody is a SOAP fault of version v, the client's, for reason.
+func faultBody(v soapVersion, reason string) []byte {
 	var b bytes.Buffer
 	if v == soap12 {
 		b.WriteString(`<soap:Fault><soap:Code><soap:Value>soap:Sender</soap:Value></soap:Code><soap:Reason><soap:Text xml:lang="en">`)
@@ -281,9 +288,7 @@ func writeFault(w http.ResponseWriter, v soapVersion, reason string) {
 		_ = xml.EscapeText(&b, []byte(reason))
 		b.WriteString(`</faultstring></soap:Fault>`)
 	}
-	// ASP.NET answered faults of both versions with 500, and clients treat
-	// a 500 with a Fault as the fault.
-	writeEnvelope(w, v, http.StatusInternalServerError, b.Bytes())
+	return b.Bytes()
 }
 
 func writeEnvelope(w http.ResponseWriter, v soapVersion, status int, body []byte) {

@@ -3,6 +3,7 @@ package kashpay
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -30,7 +31,7 @@ func (f *Face) authenticate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	fields, err := parseObject(body)
+	fields, err := parseObject(body, "entity", "user", "password")
 	if err != nil {
 		return err
 	}
@@ -70,13 +71,23 @@ type object map[string]json.RawMessage
 
 var errNotObject = pasarela.Errorf(pasarela.KindInvalid, "malformed_json", "the body must be one JSON object")
 
-// parseObject decodes exactly one JSON object.
-func parseObject(body []byte) (object, error) {
-	o, ok := transport.DecodeObject(body)
-	if !ok {
+// parseObject decodes exactly one JSON object strictly (no member twice,
+// valid UTF-8). Kashpay ignores members it does not know, but a member
+// whose name differs from a known one only in case ({"Amount":…}) is
+// refused, naming it: it is never read as the known one, and a proxy that
+// reads "amount" must not see another value than the gateway.
+func parseObject(body []byte, known ...string) (object, error) {
+	o, err := transport.DecodeObject(body)
+	if errors.Is(err, transport.ErrNotObject) {
 		return nil, errNotObject
 	}
-	return o, nil
+	if err != nil {
+		return nil, err
+	}
+	if name := transport.CaseFolded(o, known); name != "" {
+		return nil, pasarela.Invalid(name, "unknown_field", "is not a field; member names are case-sensitive")
+	}
+	return object(o), nil
 }
 
 // text reads a member as text: a JSON string as is, a JSON number as its

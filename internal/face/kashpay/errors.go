@@ -66,6 +66,10 @@ var errorTable = map[string]wireError{
 	"too_large":          {1012, nameRequest, http.StatusRequestEntityTooLarge, "El cuerpo de la petición es demasiado grande"},
 	"method_not_allowed": {1013, nameRequest, http.StatusMethodNotAllowed, "Método no permitido"},
 	"type":               {1014, nameRequest, http.StatusBadRequest, "El campo tiene un tipo no válido"},
+	"duplicate_field":    {1015, nameRequest, http.StatusBadRequest, "El campo aparece más de una vez"},
+	"path":               {1017, nameRequest, http.StatusBadRequest, "La ruta no es válida"},
+	"header_too_large":   {1018, nameRequest, http.StatusRequestHeaderFieldsTooLarge, "La URL o los encabezados son demasiado grandes"},
+	"unknown_field":      {1016, nameRequest, http.StatusBadRequest, "El campo no existe; los nombres distinguen mayúsculas y minúsculas"},
 
 	"required":               {1030, nameValidation, http.StatusBadRequest, "El campo es obligatorio"},
 	"clabe_format":           {1031, nameValidation, http.StatusBadRequest, "La cuenta debe ser una CLABE de 18 dígitos"},
@@ -183,5 +187,12 @@ func (f *Face) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if internal {
 		f.logInternal(r.Context(), err)
 	}
-	writeJSON(w, status, env)
+	writeJSON(w, transport.Status(r.Context(), status), env)
+}
+
+// WriteHTTPError answers, in the face's format and with status, an error
+// the server found at the HTTP level before any route ran (a request head
+// too large, a path with dot segments).
+func (f *Face) WriteHTTPError(w http.ResponseWriter, r *http.Request, status int, err error) {
+	f.writeError(w, r.WithContext(transport.WithStatus(r.Context(), status)), err)
 }

@@ -61,7 +61,7 @@ func New(svc *core.Service, log *slog.Logger, cfg Config) *Face {
 type handler func(w http.ResponseWriter, r *http.Request) error
 
 // Register mounts the face's routes on mux.
-func (f *Face) Register(mux *http.ServeMux) {
+func (f *Face) Register(mux transport.Router) {
 	mux.Handle(f.prefix+"/AuthenticationService/authenticate", f.route(http.MethodPost, false, f.authenticate))
 	mux.Handle(f.prefix+"/OKPay/createOrder", f.route(http.MethodPost, true, f.createOrder))
 	mux.Handle(f.prefix+"/EntitiesServices/getBalance", f.route(http.MethodGet, true, f.getBalance))

@@ -187,6 +187,10 @@ func TestCreateOrderErrors(t *testing.T) {
 		{"control characters", set("beneficiaryCity", `"CD\nMX"`), 400, 1042, "beneficiaryCity"},
 		{"long second address line", set("beneficiaryAddress2", `"`+strings.Repeat("a", 101)+`"`), 400, 1041, "beneficiaryAddress2"},
 		{"funds", set("amount", "10000.01"), 422, 1022, ""},
+		{"amount twice", strings.Replace(sampleOrderBody, "{", `{"amount":1,`, 1), 400, 1015, "amount"},
+		{"amount in another case", strings.Replace(sampleOrderBody, "{", `{"Amount":9999,`, 1), 400, 1016, "Amount"},
+		{"ignored member in another case", strings.Replace(sampleOrderBody, "{", `{"IdBank":1,`, 1), 400, 1016, "IdBank"},
+		{"invalid UTF-8", strings.Replace(sampleOrderBody, `"concept"`, "\"concept\xff\"", 1), 400, 1010, ""},
 	}
 	engines(t, func(t *testing.T, e *env) {
 		e.MustCredit(e.Cascade, 1_000_000)
@@ -239,6 +243,10 @@ func TestAuthErrors(t *testing.T) {
 			"wrong password": `{"entity":"com.cascade","user":"jim@cascadefintech.com","password":"nope"}`,
 			"wrong entity":   `{"entity":"com.betapagos","user":"jim@cascadefintech.com","password":"` + seedPassword + `"}`,
 			"unknown user":   `{"entity":"com.cascade","user":"ann@cascadefintech.com","password":"` + seedPassword + `"}`,
+			// Text no database may see is a name nothing has (PostgreSQL
+			// used to answer a 500, SQLSTATE 22021).
+			"entity with NUL": `{"entity":"com.cascade\u0000","user":"jim@cascadefintech.com","password":"` + seedPassword + `"}`,
+			"user with NUL":   `{"entity":"com.cascade","user":"jim@cascadefintech.com\u0000","password":"` + seedPassword + `"}`,
 		} {
 			r := e.Do("POST", "/AuthenticationService/authenticate", nil, body)
 			wantError(t, name, r, 401, 1001, "")
@@ -247,6 +255,10 @@ func TestAuthErrors(t *testing.T) {
 		wantError(t, "no password", r, 400, 1030, "password")
 		r = e.Do("POST", "/AuthenticationService/authenticate", nil, `{"entity":["x"],"user":"u","password":"p"}`)
 		wantError(t, "entity as an array", r, 400, 1014, "entity")
+		r = e.Do("POST", "/AuthenticationService/authenticate", nil, `{"entity":"com.betapagos","entity":"com.cascade","user":"jim@cascadefintech.com","password":"`+seedPassword+`"}`)
+		wantError(t, "entity twice", r, 400, 1015, "entity")
+		r = e.Do("POST", "/AuthenticationService/authenticate", nil, `{"Entity":"com.betapagos","entity":"com.cascade","user":"jim@cascadefintech.com","password":"`+seedPassword+`"}`)
+		wantError(t, "entity in another case", r, 400, 1016, "Entity")
 
 		token := e.MustLogin(seedEntity, seedUser)
 		r = e.Do("GET", "/EntitiesServices/getBalance", nil, "")

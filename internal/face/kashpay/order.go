@@ -109,10 +109,16 @@ var orderFields = []string{"amount", "currency", "typeTransaction", "beneficiary
 	"alphanumericReference", "email", "rfc", "beneficiaryAddress1", "beneficiaryAddress2", "beneficiaryCity",
 	"postalCode", "dateTransaction"}
 
+// ignoredOrderFields are the members of Kashpay's samples that createOrder
+// reads past (see orderFields); a name differing from one only in case is
+// refused all the same.
+var ignoredOrderFields = []string{"idBank", "idEntity", "referenceCreatedPayment", "dataAccreditationBeneficiary",
+	"observation", "orderingAccount", "orderingTypeAcount"}
+
 // decodeOrder reads a createOrder body into the core's input.
 func decodeOrder(body []byte) (core.PayoutInput, error) {
 	var in core.PayoutInput
-	o, err := parseObject(body)
+	o, err := parseObject(body, append(orderFields, ignoredOrderFields...)...)
 	if err != nil {
 		return in, err
 	}

@@ -161,6 +161,7 @@ func (f *Face) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if !ok {
 		status = http.StatusInternalServerError
 	}
+	status = transport.Status(r.Context(), status)
 	body := errorBody{Code: status, Message: e.Message}
 	if status == http.StatusInternalServerError {
 		f.logInternal(r.Context(), err)
@@ -188,3 +189,10 @@ func (f *Face) writeError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) { transport.WriteJSON(w, status, v) }
+
+// WriteHTTPError answers, in the face's format and with status, an error
+// the server found at the HTTP level before any route ran (a request head
+// too large, a path with dot segments).
+func (f *Face) WriteHTTPError(w http.ResponseWriter, r *http.Request, status int, err error) {
+	f.writeError(w, r.WithContext(transport.WithStatus(r.Context(), status)), err)
+}

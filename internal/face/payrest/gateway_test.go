@@ -295,6 +295,8 @@ func TestGatewayConfigCreate(t *testing.T) {
 			"username": ppUser, "password": " ", "signature": ppSignature}}), []string{"config.password"}},
 		{"PayPal with a null password", gatewayBody(map[string]any{"gateway": "paypal_express_checkout", "name": "P", "config": map[string]any{
 			"username": ppUser, "password": nil, "signature": ppSignature}}), []string{"config.password"}},
+		{"PayPal with the mask as its secrets", gatewayBody(map[string]any{"gateway": "paypal_express_checkout", "name": "P", "config": map[string]any{
+			"username": ppUser, "password": "********", "signature": "********"}}), []string{"config.password", "config.signature"}},
 		{"config not an object", gatewayBody(map[string]any{"gateway": "sandbox", "name": "S", "config": []string{"capture"}}), []string{"config"}},
 		{"code is generated, not sent", gatewayBody(map[string]any{"gateway": "sandbox", "name": "S", "code": "mine"}), []string{"code"}},
 		{"unknown field", gatewayBody(map[string]any{"gateway": "sandbox", "name": "S", "priority": 1}), []string{"priority"}},

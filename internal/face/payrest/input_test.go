@@ -36,6 +36,10 @@ func TestBodyDecoding(t *testing.T) {
 	}
 	for _, rt := range routes {
 		r := rt.root
+		known := "name" // a member of the root object, to send twice or in another case
+		if r == "user" {
+			known = "username"
+		}
 		cases := []bodyCase{
 			{"malformed JSON", "application/json", `{"` + r + `":{"name":`, 400, "body"},
 			{"trailing comma", "application/json", `{"` + r + `":{"name":"x",}}`, 400, "body"},
@@ -69,6 +73,11 @@ func TestBodyDecoding(t *testing.T) {
 			{"trailing garbage", "application/json", `{"` + r + `":{}} xyz`, 400, "body"},
 			{"trailing bracket", "application/json", `{"` + r + `":{}}]`, 400, "body"},
 			{"trailing data inside the root", "application/json", `{"` + r + `":{} {}}`, 400, "body"},
+			{"root key twice", "application/json", `{"` + r + `":{},"` + r + `":{}}`, 400, r},
+			{"member twice", "application/json", `{"` + r + `":{"` + known + `":"x","` + known + `":"y"}}`, 400, known},
+			{"member in another case", "application/json", `{"` + r + `":{"` + strings.ToUpper(known[:1]) + known[1:] + `":"x"}}`, 400, strings.ToUpper(known[:1]) + known[1:]},
+			{"member in another case beside it", "application/json", `{"` + r + `":{"` + known + `":"x","` + strings.ToUpper(known) + `":"y"}}`, 400, strings.ToUpper(known)},
+			{"invalid UTF-8", "application/json", "{\"" + r + "\":{\"" + known + "\":\"a\xffb\"}}", 400, "body"},
 			{"deep nesting", "application/json", `{"` + r + `":{"name":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `}}`, 400, ""},
 		}
 		if r == "application" {
@@ -294,5 +303,29 @@ func TestPasswordPolicy(t *testing.T) {
 				Expect(t, http.StatusCreated)
 			e.MustLogin(tc.username, url.QueryEscape(tc.password))
 		})
+	}
+}
+
+// TestStrictPaymentJSON: the amount a proxy or an audit reads in a payment
+// body is the only one the gateway can use. A member sent twice or spelled
+// in another case is refused with a 400 naming it, and no payment is made.
+func TestStrictPaymentJSON(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	admin := Bearer(e.A.Token)
+	for _, tc := range []struct{ name, body, field string }{
+		{"amount in another case beside it", `{"payment":{"amount":"100","Amount":"999999","currency":"EUR"}}`, "Amount"},
+		{"amount in another case alone", `{"payment":{"AMOUNT":"999999","currency":"EUR"}}`, "AMOUNT"},
+		{"amount twice", `{"payment":{"amount":"-5","amount":"100","currency":"EUR"}}`, "amount"},
+		{"metadata key twice", `{"payment":{"amount":"100","currency":"EUR","metadata":{"a":"1","a":"2"}}}`, "a"},
+		{"root in another case", `{"Payment":{"amount":"100","currency":"EUR"}}`, "Payment"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e.For(t).Raw("POST", paymentsPath(e.A.AppID), admin, "application/json", []byte(tc.body)).
+				ExpectError(t, http.StatusBadRequest, tc.field)
+		})
+	}
+	if n := e.For(t).MustGet(paymentsPath(e.A.AppID), admin).Header.Get("X-Total-Count"); n != "0" {
+		t.Errorf("X-Total-Count %s after refused bodies", n)
 	}
 }

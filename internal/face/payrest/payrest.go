@@ -58,7 +58,7 @@ type handler func(w http.ResponseWriter, r *http.Request) error
 type methods map[string]handler
 
 // Register mounts the face's routes on mux.
-func (f *Face) Register(mux *http.ServeMux) {
+func (f *Face) Register(mux transport.Router) {
 	mux.Handle("/application", f.authed(methods{"GET": f.listApplications, "POST": f.createApplication}))
 	mux.Handle("/application/{id}", f.authed(methods{"GET": f.getApplication, "PUT": f.putApplication,
 		"PATCH": f.patchApplication, "DELETE": f.deleteApplication}))

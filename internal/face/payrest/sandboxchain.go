@@ -19,7 +19,7 @@ import (
 //
 //	POST /sandbox/chain/{currency}/send {"address": "…", "amount": "0.004"} → {"txid": "…"}
 //	POST /sandbox/chain/{currency}/mine {"blocks": 1}                     → {"height": 1}
-func (f *Face) registerSandboxChain(mux *http.ServeMux) {
+func (f *Face) registerSandboxChain(mux transport.Router) {
 	mux.Handle("/sandbox/chain/{currency}/send", f.authed(methods{"POST": f.sandboxChainSend}))
 	mux.Handle("/sandbox/chain/{currency}/mine", f.authed(methods{"POST": f.sandboxChainMine}))
 }

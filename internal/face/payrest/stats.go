@@ -153,6 +153,10 @@ func parseOffset(s string) (time.Duration, bool) {
 	return d, true
 }
 
+// statsEpoch is the first day figures can be asked for (see the core's
+// StatsPeriod).
+var statsEpoch = time.Date(1970, 1, 2, 0, 0, 0, 0, time.UTC)
+
 // periodInput reads from, to (YYYY-mm-dd) and tz from the query. The core
 // checks the range; here only the syntax.
 func periodInput(q url.Values, v *pasarela.Validation) core.StatsPeriodInput {
@@ -168,6 +172,13 @@ func periodInput(q url.Values, v *pasarela.Validation) core.StatsPeriodInput {
 		t, err := time.Parse(time.DateOnly, s[0])
 		if err != nil || len(s) > 1 {
 			v.Add(f.name, "date", "must be one date in the format YYYY-mm-dd, like 2026-03-01")
+			continue
+		}
+		// The core reads a zero date as "not given" (the default period);
+		// 0001-01-01 parses to exactly that, so it is refused here, as any
+		// date before the epoch is, rather than silently replaced.
+		if t.Before(statsEpoch) {
+			v.Add(f.name, "range", "must be 1970-01-02 or later")
 			continue
 		}
 		*f.dst = t

@@ -227,6 +227,11 @@ func TestStatsFace(t *testing.T) {
 				{"from=2026-03-02&to=2026-03-01", "from"},
 				{"from=2025-02-27&to=2026-02-28", "to"}, // 367 days; 2025-02-28 would be 366
 				{"form=2026-03-01", "form"},
+				// The zero date is not "not given": not the default period.
+				{"from=0001-01-01", "from"},
+				{"to=0001-01-01", "to"},
+				{"from=1000-01-01", "from"},
+				{"to=1969-12-31", "to"},
 			} {
 				r := e.Do("GET", "/stats/operations/daily?"+tc.query, admin, nil).ExpectError(t, http.StatusBadRequest, tc.field)
 				if tc.query[:4] == "from" && tc.field == "to" && !strings.Contains(r.FieldErrors("to")[0], "366") {

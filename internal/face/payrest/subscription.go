@@ -22,9 +22,9 @@ type subscriptionForm struct {
 	ClientID       string  `json:"clientId"`
 	ClientEmail    string  `json:"clientEmail"`
 	Interval       string  `json:"interval"`
-	IntervalCount  int     `json:"intervalCount"`
+	IntervalCount  *int    `json:"intervalCount"` // absent: 1; an explicit 0 is refused, never read as 1
 	StartDate      string  `json:"startDate"`
-	Cycles         int     `json:"cycles"`
+	Cycles         *int    `json:"cycles"` // absent: until endDate or cancelled; an explicit 0 is refused, never unlimited
 	EndDate        string  `json:"endDate"`
 	GatewayConfigs []int64 `json:"gatewayConfigs"`
 }
@@ -49,11 +49,23 @@ func (s subscriptionForm) input() (core.SubscriptionInput, error) {
 		amount = n
 	}
 	in := core.SubscriptionInput{Amount: amount, Currency: s.Currency, Description: s.Description, CustomerID: s.ClientID,
-		CustomerEmail: s.ClientEmail, Interval: s.Interval, IntervalCount: s.IntervalCount,
-		StartDate: parseDate(&v, "startDate", s.StartDate), Cycles: s.Cycles, EndDate: parseDate(&v, "endDate", s.EndDate),
+		CustomerEmail: s.ClientEmail, Interval: s.Interval,
+		StartDate: parseDate(&v, "startDate", s.StartDate), EndDate: parseDate(&v, "endDate", s.EndDate),
 		GatewayConfigs: s.GatewayConfigs}
-	if s.Cycles < 0 {
-		v.Add("cycles", "range", "must be 1 or more (absent: until endDate or cancelled)")
+	// The core reads 0 as "not given"; an explicit value below 1 is the
+	// client's mistake, named, rather than a silent default (a 0 for cycles
+	// would otherwise charge for ever).
+	if s.IntervalCount != nil {
+		if *s.IntervalCount < 1 {
+			v.Add("intervalCount", "range", "must be 1 or more (absent: 1)")
+		}
+		in.IntervalCount = *s.IntervalCount
+	}
+	if s.Cycles != nil {
+		if *s.Cycles < 1 {
+			v.Add("cycles", "range", "must be 1 or more (absent: until endDate or cancelled)")
+		}
+		in.Cycles = *s.Cycles
 	}
 	return in, v.Err()
 }

@@ -107,6 +107,10 @@ func TestSubscriptionAPI(t *testing.T) {
 		{map[string]any{"amount": "1", "currency": "EUR", "interval": "day", "startDate": "tomorrow"}, "startDate"},
 		{map[string]any{"amount": "1", "currency": "EUR", "interval": "day", "cycles": 2, "endDate": "2027-01-01"}, "endDate"},
 		{map[string]any{"amount": "1", "currency": "EUR", "interval": "day", "cycles": -1}, "cycles"},
+		// An explicit 0 is not "absent": not unlimited cycles, not 1.
+		{map[string]any{"amount": "1", "currency": "EUR", "interval": "day", "cycles": 0}, "cycles"},
+		{map[string]any{"amount": "1", "currency": "EUR", "interval": "day", "intervalCount": 0}, "intervalCount"},
+		{map[string]any{"amount": "1", "currency": "EUR", "interval": "day", "intervalCount": -2}, "intervalCount"},
 		{map[string]any{"amount": "1", "currency": "EUR", "interval": "day", "period": "x"}, "period"},
 		{map[string]any{"amount": "1", "currency": "EUR", "interval": "day", "gatewayConfigs": []int64{99999}}, "gatewayConfigs"},
 	} {

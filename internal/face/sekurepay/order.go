@@ -3,6 +3,7 @@ package sekurepay
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -184,9 +185,12 @@ func decodeOrder(body []byte) (core.OrderInput, error) {
 	if t := bytes.TrimSpace(body); len(t) == 0 || t[0] != '{' || !json.Valid(t) {
 		return in, malformed(`the body must be a JSON object like {"id":"1001","sub_total_cents":10000,…}: ` + syntaxHint(body))
 	}
-	m, ok := transport.DecodeObject(body)
-	if !ok {
-		return in, malformed("the body must hold a single JSON object")
+	m, err := transport.DecodeObject(body)
+	if errors.Is(err, transport.ErrNotObject) {
+		return in, malformed("the body must hold a single JSON object of valid UTF-8 text")
+	}
+	if err != nil {
+		return in, err // a member sent twice, named
 	}
 	var v pasarela.Validation
 	unknownFields(&v, "", m, orderFields)
@@ -349,8 +353,8 @@ func readLines(v *pasarela.Validation, field string, raw json.RawMessage, requir
 	out := make([]pasarela.LineItem, 0, len(arr))
 	for i, el := range arr {
 		name := field + "[" + strconv.Itoa(i) + "]"
-		m, ok := transport.DecodeObject(el)
-		if !ok {
+		m, err := transport.DecodeObject(el)
+		if err != nil {
 			v.Add(name, "type", "must be an object {description, amount_cents}")
 			continue
 		}

@@ -273,6 +273,10 @@ func TestValidation(t *testing.T) {
 				o["items"] = []any{map[string]any{"description": "TV", "amount_cents": 10000, "qty": 1}}
 			}), 422, "items[0].qty", "unknown_field", ""},
 			{"unknown field", with(func(o map[string]any) { o["shipping_cents"] = 200 }), 422, "shipping_cents", "unknown_field", ""},
+			{"total twice", `{"id":"v-1","sub_total_cents":10000,"total_cents":1,"total_cents":10000,"currency":"USD","items":[{"description":"TV","amount_cents":10000}]}`, 400, "total_cents", "duplicate_field", "more than once"},
+			{"item amount twice", `{"id":"v-1","sub_total_cents":10000,"total_cents":10000,"currency":"USD","items":[{"description":"TV","amount_cents":1,"amount_cents":10000}]}`, 400, "amount_cents", "duplicate_field", ""},
+			{"total in another case", `{"id":"v-1","sub_total_cents":10000,"total_cents":10000,"Total_Cents":1,"currency":"USD","items":[{"description":"TV","amount_cents":10000}]}`, 422, "Total_Cents", "unknown_field", ""},
+			{"invalid UTF-8", "{\"id\":\"v-\xff\",\"sub_total_cents\":10000,\"total_cents\":10000,\"currency\":\"USD\",\"items\":[{\"description\":\"TV\",\"amount_cents\":10000}]}", 400, "", "malformed_json", ""},
 			{"negative sub_total", with(func(o map[string]any) { o["sub_total_cents"] = -10000 }), 422, "sub_total_cents", "negative", "must not be negative"},
 			{"negative shipping", with(func(o map[string]any) { o["shipping_amount_cents"] = "-200" }), 422, "shipping_amount_cents", "negative", ""},
 			{"negative item", with(func(o map[string]any) {
@@ -392,4 +396,25 @@ func TestSeveralRules(t *testing.T) {
 	if r.Status != 422 || strings.Join(params, ",") != "currency,sub_total_cents,items[0].amount_cents" {
 		t.Fatalf("several rules: %d %s", r.Status, r.Body)
 	}
+}
+
+// TestBadTextLookups: an order id with a NUL byte or invalid UTF-8 is an
+// order that does not exist, on both engines (PostgreSQL used to refuse the
+// query with SQLSTATE 22021, a 500), and so is any id no order can have.
+func TestBadTextLookups(t *testing.T) {
+	t.Parallel()
+	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		key := e.A.App.APIKey
+		e.MustOrder(key, order("ok-1"))
+		for _, id := range []string{"%00", "%ff", "ok-1%00", "%c3", "a%00b"} {
+			r := e.Do("GET", "/orders/"+id, key, nil)
+			if r.Status != http.StatusNotFound {
+				t.Errorf("GET /orders/%s: %d %s, want 404", id, r.Status, r.Body)
+			}
+		}
+		if r := e.Do("GET", "/orders/ok-1", key, nil); r.Status != http.StatusOK {
+			t.Errorf("GET /orders/ok-1 after them: %d %s", r.Status, r.Body)
+		}
+	})
 }

@@ -40,7 +40,7 @@ func New(svc *core.Service, log *slog.Logger) *Face { return &Face{svc: svc, log
 type handler func(w http.ResponseWriter, r *http.Request) error
 
 // Register mounts the face's routes on mux.
-func (f *Face) Register(mux *http.ServeMux) {
+func (f *Face) Register(mux transport.Router) {
 	mux.Handle(Prefix+"/orders", f.route(map[string]handler{"POST": f.createOrder}))
 	mux.Handle(Prefix+"/orders/{id}", f.route(map[string]handler{"GET": f.getOrder}))
 	// Anything else under the prefix answers in the face's format too.
@@ -166,9 +166,9 @@ type fieldError struct {
 }
 
 // badRequestCodes are invalid-kind codes about the request as a whole (it
-// is not JSON, not an object, not allowed here): 400. Every other broken
+// is not JSON, not an object, holds a member twice, not allowed here): 400. Every other broken
 // rule is about a field's value: 422, naming the field.
-var badRequestCodes = map[string]bool{"malformed_json": true, "method_not_allowed": true, "idempotency_key": true}
+var badRequestCodes = map[string]bool{"malformed_json": true, "duplicate_field": true, "path": true, "method_not_allowed": true, "idempotency_key": true}
 
 // statusOf is the face's one table from error kind to HTTP status and type.
 func statusOf(e *pasarela.Error) (int, string) {
@@ -209,6 +209,7 @@ func statusOf(e *pasarela.Error) (int, string) {
 func (f *Face) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := pasarela.AsError(err)
 	status, typ := statusOf(e)
+	status = transport.Status(r.Context(), status)
 	d := errorDetail{Type: typ, Code: e.Code, Message: wordMessage(e.Code, e.Message, e.Params), Param: wireParam(e.Field)}
 	if status == http.StatusInternalServerError {
 		f.logInternal(r.Context(), err)
@@ -235,4 +236,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) { transport.WriteJSON(w
 // client only sees a generic message.
 func (f *Face) logInternal(ctx context.Context, err error) {
 	f.log.ErrorContext(ctx, "internal error", "face", "sekurepay", "request_id", transport.RequestID(ctx), "err", err)
+}
+
+// WriteHTTPError answers, in the face's format and with status, an error
+// the server found at the HTTP level before any route ran (a request head
+// too large, a path with dot segments).
+func (f *Face) WriteHTTPError(w http.ResponseWriter, r *http.Request, status int, err error) {
+	f.writeError(w, r.WithContext(transport.WithStatus(r.Context(), status)), err)
 }

@@ -204,5 +204,12 @@ func (f *Face) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if internal {
 		f.logInternal(r.Context(), err)
 	}
-	writeJSON(w, status, body)
+	writeJSON(w, transport.Status(r.Context(), status), body)
+}
+
+// WriteHTTPError answers, in the face's format and with status, an error
+// the server found at the HTTP level before any route ran (a request head
+// too large, a path with dot segments).
+func (f *Face) WriteHTTPError(w http.ResponseWriter, r *http.Request, status int, err error) {
+	f.writeError(w, r.WithContext(transport.WithStatus(r.Context(), status)), err)
 }

@@ -17,7 +17,7 @@ import (
 // registerTransactions mounts the transaction routes. Both POST
 // transactions/ (the seed) and POST transactions/create/ (what the plugins
 // call) create.
-func (f *Face) registerTransactions(mux *http.ServeMux) {
+func (f *Face) registerTransactions(mux transport.Router) {
 	f.handle(mux, "transactions/", op{http.MethodGet, true, f.listTransactions}, op{http.MethodPost, true, f.createTransaction})
 	f.handle(mux, "transactions/create/", op{http.MethodPost, true, f.createTransaction})
 	f.handle(mux, "transactions/{id}/", op{http.MethodGet, true, f.getTransaction})

@@ -66,7 +66,7 @@ type op struct {
 // seed's trailing slash and without it (a hand-written client often drops
 // it); neither redirects, since a redirected POST loses its body in PHP's
 // curl.
-func (f *Face) Register(mux *http.ServeMux) {
+func (f *Face) Register(mux transport.Router) {
 	f.handle(mux, "auth/login/", op{http.MethodPost, false, f.login})
 	f.handle(mux, "auth/logout/", op{http.MethodPost, true, f.logout})
 	f.handle(mux, "users/", op{http.MethodGet, true, f.users})
@@ -91,7 +91,7 @@ var (
 
 // handle serves path (relative to the prefix, ending in "/") with ops, with
 // and without its trailing slash. Path wildcards are the mux's.
-func (f *Face) handle(mux *http.ServeMux, path string, ops ...op) {
+func (f *Face) handle(mux transport.Router, path string, ops ...op) {
 	h := f.route(ops)
 	mux.Handle(f.prefix+"/"+path+"{$}", h)
 	mux.Handle(f.prefix+"/"+strings.TrimSuffix(path, "/"), h)

@@ -5,15 +5,21 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/store"
 )
 
@@ -124,7 +130,7 @@ func (db *DB) Close() error { return db.db.Close() }
 // transaction at REPEATABLE READ sees one snapshot and never fails to
 // serialize.
 func (db *DB) View(ctx context.Context, fn func(*store.Tx) error) error {
-	return store.ContextCause(ctx, db.view(ctx, fn))
+	return store.ContextCause(ctx, unavailable(db.view(ctx, fn)))
 }
 
 func (db *DB) view(ctx context.Context, fn func(*store.Tx) error) error {
@@ -139,7 +145,7 @@ func (db *DB) view(ctx context.Context, fn func(*store.Tx) error) error {
 // Update implements store.DB: one transaction per call, rows that a state
 // change depends on are locked with FOR UPDATE by the queries themselves.
 func (db *DB) Update(ctx context.Context, fn func(*store.Tx) error) error {
-	return store.ContextCause(ctx, db.update(ctx, fn))
+	return store.ContextCause(ctx, unavailable(db.update(ctx, fn)))
 }
 
 func (db *DB) update(ctx context.Context, fn func(*store.Tx) error) error {
@@ -168,6 +174,42 @@ func (db *DB) update(ctx context.Context, fn func(*store.Tx) error) error {
 		db.opts.OnCommit(1, time.Since(start))
 	}
 	return nil
+}
+
+// errUnavailable is what a request gets while the database cannot be
+// reached (restarting, failing over, the network down): a 503 in every
+// face, which clients retry, rather than an internal error. /readyz says
+// the same meanwhile, and the pool reconnects by itself when it is back.
+var errUnavailable = pasarela.Errorf(pasarela.KindUnavailable, "database_unavailable",
+	"the database is unavailable for a moment; try again")
+
+// unavailable marks err as errUnavailable when it says the database could
+// not be reached or went away: a refused or broken connection, or the
+// server shutting down or starting (SQLSTATE classes 08 and 57P0x).
+func unavailable(err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *pasarela.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	var pe *pgconn.PgError
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	switch {
+	case errors.As(err, &pe):
+		if !strings.HasPrefix(pe.Code, "08") && pe.Code != "57P01" && pe.Code != "57P02" && pe.Code != "57P03" {
+			return err
+		}
+	case errors.As(err, &ce), errors.As(err, &ne), errors.Is(err, driver.ErrBadConn), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, io.EOF), pgconn.SafeToRetry(err), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET):
+	default:
+		return err
+	}
+	wrapped := *errUnavailable
+	wrapped.Err = err
+	return &wrapped
 }
 
 // translate maps PostgreSQL constraint violations by constraint name.

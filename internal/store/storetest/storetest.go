@@ -61,6 +61,8 @@ func Run(t *testing.T, open func(t *testing.T) store.DB) {
 		{"SandboxChain", testSandboxChain},
 		{"ChainNode", testChainNode},
 		{"CryptoRates", testCryptoRates},
+		{"BadText", testBadText},
+		{"SignInLimits", testSignInLimits},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
