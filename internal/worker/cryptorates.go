@@ -26,6 +26,9 @@ type CryptoRates struct {
 // call it instead of waiting for the ticker.
 func (w *CryptoRates) Step(ctx context.Context) error {
 	if err := w.Svc.RefreshCryptoRates(ctx); err != nil {
+		if ctx.Err() != nil {
+			return err // abandoned at Stop: the exchange did not fail
+		}
 		// The error names the exchanges that failed and why; the
 		// tickers refuse URLs with credentials, so it carries none.
 		w.Log.ErrorContext(ctx, "crypto price refresh failed; the stored prices stay in use while fresh", "err", err)

@@ -32,6 +32,9 @@ type Rates struct {
 // call it instead of waiting for the ticker.
 func (w *Rates) Step(ctx context.Context) error {
 	if err := w.Svc.RefreshRates(ctx); err != nil {
+		if ctx.Err() != nil {
+			return err // abandoned at Stop: the source did not fail
+		}
 		w.Log.ErrorContext(ctx, "exchange rate refresh failed; the stored rates stay in use", "err", err)
 		return err
 	}
