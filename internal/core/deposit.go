@@ -198,7 +198,16 @@ func (s *Service) depositConfigOf(ctx context.Context, tx *store.Tx, p *pasarela
 	if best == nil {
 		return nil, errNoCrypto
 	}
-	opts, err := s.options(best)
+	rules, err := s.rulesOf(best)
+	if err != nil {
+		return nil, err
+	}
+	return &depositConfig{row: *best, rules: rules}, nil
+}
+
+// rulesOf reads a crypto config's rules, its keys opened.
+func (s *Service) rulesOf(row *store.GatewayConfigRow) (*crypto.Rules, error) {
+	opts, err := s.options(row)
 	if err != nil {
 		return nil, err
 	}
@@ -206,9 +215,9 @@ func (s *Service) depositConfigOf(ctx context.Context, tx *store.Tx, p *pasarela
 	if err != nil {
 		// Checked when saved: a config that no longer reads is the
 		// gateway's fault, not the caller's.
-		return nil, pasarela.Internal(fmt.Errorf("crypto config %d: %w", best.ID, err))
+		return nil, pasarela.Internal(fmt.Errorf("crypto config %d: %w", row.ID, err))
 	}
-	return &depositConfig{row: *best, rules: rules}, nil
+	return rules, nil
 }
 
 // checkDepositCurrencies checks the crypto currency and the fiat of a

@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -368,15 +367,7 @@ func (s *Service) depositRules(ctx context.Context, tx *store.Tx, d *pasarela.De
 	if err != nil {
 		return nil, err
 	}
-	opts, err := s.options(row)
-	if err != nil {
-		return nil, err
-	}
-	r, err := crypto.ReadRules(opts)
-	if err != nil {
-		return nil, pasarela.Internal(fmt.Errorf("crypto config %d: %w", row.ID, err))
-	}
-	return r, nil
+	return s.rulesOf(row)
 }
 
 // errNoSandboxChain refuses the sandbox chain's calls on a gateway that
