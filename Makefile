@@ -3,7 +3,7 @@
 # rather than a duration: with a duration, go1.26's fuzz coordinator can
 # fail a clean run with "context deadline exceeded" at the deadline
 # (golang/go#75804, fixed in Go 1.27).
-FUZZTIME ?= 20000x
+FUZZTIME ?= 10000x
 GO ?= go
 
 .PHONY: test unit race chain fuzz bench loadtest run vet build crashtest pgrestarttest proofs
