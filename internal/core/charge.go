@@ -305,16 +305,16 @@ func (s *Service) CaptureAmount(ctx context.Context, appID, id, amount int64) (*
 	if err != nil {
 		return nil, err
 	}
-	if err := s.ownPayment(ctx, p.ClientID, appID, id); err != nil {
+	own, err := s.ownPayment(ctx, p.ClientID, appID, id)
+	if err != nil {
 		return nil, err
 	}
 	if amount < 0 {
 		return nil, pasarela.Invalid("amount", "amount", "must be greater than zero")
 	}
-	if deposit, err := s.isDeposit(ctx, p.ClientID, id); err != nil || deposit {
-		if err != nil {
-			return nil, err
-		}
+	if own.Type == pasarela.PaymentDeposit {
+		// Nobody charges a deposit: capturing one accepts what the chain
+		// brought (see acceptDeposit).
 		return s.acceptDeposit(ctx, p.ClientID, id, amount)
 	}
 	pay, err := s.claim(ctx, p.ClientID, id, pasarela.StatusAuthorized)
@@ -360,12 +360,16 @@ func (s *Service) releaseAuthorization(ctx context.Context, pay *pasarela.Paymen
 	return &pasarela.Error{Kind: pasarela.KindUnavailable, Code: "processor_error", Message: "the processor did not release the authorization; the payment is still authorized", Err: err}
 }
 
-// ownPayment checks that payment id belongs to the application.
-func (s *Service) ownPayment(ctx context.Context, clientID string, appID, id int64) error {
-	return s.db.View(ctx, func(tx *store.Tx) error {
-		_, err := tx.GetPayment(ctx, clientID, appID, id)
+// ownPayment checks that payment id belongs to the application, and
+// returns it as it is now (its kind decides how it is captured).
+func (s *Service) ownPayment(ctx context.Context, clientID string, appID, id int64) (*pasarela.Payment, error) {
+	var pay *pasarela.Payment
+	err := s.db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		pay, err = tx.GetPayment(ctx, clientID, appID, id)
 		return err
 	})
+	return pay, err
 }
 
 // capitalize prefixes an invalid-state error with what was attempted.

@@ -461,19 +461,6 @@ func (c *chainErrors) set(w chain.Watcher, currency string, err error) (changed 
 	return err.Error() != was, ""
 }
 
-// isDeposit reports whether a payment of the client is a crypto deposit.
-func (s *Service) isDeposit(ctx context.Context, clientID string, id int64) (bool, error) {
-	var deposit bool
-	err := s.db.View(ctx, func(tx *store.Tx) error {
-		pay, err := tx.GetPaymentByID(ctx, clientID, id)
-		if err == nil {
-			deposit = pay.Type == pasarela.PaymentDeposit
-		}
-		return err
-	})
-	return deposit, err
-}
-
 // acceptDeposit is the merchant accepting a deposit in adjustment as it is
 // (capturing it): it completes, booked at the locked rate for what was
 // received, and never for more than the price (what was paid beyond it is

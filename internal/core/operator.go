@@ -16,12 +16,7 @@ import (
 // payments: GetPayment and ListPayments then see exactly what the key
 // sees.
 func (s *Service) OperatorAsApplication(ctx context.Context, appID int64) (context.Context, error) {
-	var clientID string
-	err := s.db.View(ctx, func(tx *store.Tx) error {
-		var err error
-		clientID, err = tx.ApplicationClient(ctx, appID)
-		return err
-	})
+	clientID, err := s.applicationClient(ctx, appID)
 	if err != nil {
 		return nil, err
 	}
@@ -31,12 +26,7 @@ func (s *Service) OperatorAsApplication(ctx context.Context, appID int64) (conte
 // OperatorRecreateKey gives an application a new API key, as the PayREST
 // recreate-key does; the old one fails from the moment this commits.
 func (s *Service) OperatorRecreateKey(ctx context.Context, appID int64) (*NewApplication, error) {
-	var clientID string
-	err := s.db.View(ctx, func(tx *store.Tx) error {
-		var err error
-		clientID, err = tx.ApplicationClient(ctx, appID)
-		return err
-	})
+	clientID, err := s.applicationClient(ctx, appID)
 	if err != nil {
 		return nil, err
 	}
@@ -79,4 +69,15 @@ func (s *Service) OperationalCounts(ctx context.Context) (*store.OperationalCoun
 		return err
 	})
 	return out, err
+}
+
+// applicationClient returns the client an application belongs to.
+func (s *Service) applicationClient(ctx context.Context, appID int64) (string, error) {
+	var clientID string
+	err := s.db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		clientID, err = tx.ApplicationClient(ctx, appID)
+		return err
+	})
+	return clientID, err
 }
