@@ -78,6 +78,14 @@ func (m *Migrator) Version(ctx context.Context) (int, error) {
 // Latest is the newest version this binary knows.
 func (m *Migrator) Latest() int { return len(m.Migrations) }
 
+// Versions returns the schema version the database is at (0 for a
+// database no migration has touched) and the newest one m knows, so that a
+// command can say what a migration did.
+func (m *Migrator) Versions(ctx context.Context) (current, latest int, err error) {
+	current, err = m.Version(ctx)
+	return current, m.Latest(), err
+}
+
 // Check refuses a database whose schema is newer than this binary knows, and
 // one that still needs migrations when the caller was told not to run them.
 func (m *Migrator) Check(ctx context.Context) error {

@@ -137,7 +137,7 @@ func Open(path string, opts Options) (*DB, error) {
 }
 
 func (db *DB) migrator() (*store.Migrator, error) {
-	migs, err := store.LoadMigrations(migrationFiles, "migrations")
+	migs, err := Migrations()
 	if err != nil {
 		return nil, err
 	}
@@ -176,8 +176,7 @@ func (db *DB) Versions(ctx context.Context) (current, latest int, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	current, err = m.Version(ctx)
-	return current, m.Latest(), err
+	return m.Versions(ctx)
 }
 
 // Engine implements store.DB.
