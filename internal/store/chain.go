@@ -37,11 +37,40 @@ type SandboxOutput struct {
 	CreatedAt time.Time
 }
 
-// sandboxAddressBatch is how many addresses one query of SandboxOutputs
-// names: far below SQLite's limit of 32766 parameters and PostgreSQL's
+// sandboxAddressBatch is how many addresses one query of outputs (the
+// sandbox chain's and a node's) names: far below SQLite's limit of 32766 parameters and PostgreSQL's
 // 65535, while a watcher polling thousands of open deposits needs few
 // round trips.
 const sandboxAddressBatch = 500
+
+// byAddresses runs a query over addresses in batches of
+// sandboxAddressBatch: query gets the batch's placeholders (after those of
+// a, the arguments before the list) and row is called with each row's scan.
+func (tx *Tx) byAddresses(ctx context.Context, a args, addresses []string, query func(in string) string, row func(scan func(...any) error) error) error {
+	for start := 0; start < len(addresses); start += sandboxAddressBatch {
+		chunk := addresses[start:min(start+sandboxAddressBatch, len(addresses))]
+		b := append(args(nil), a...)
+		ph := make([]string, len(chunk))
+		for i, addr := range chunk {
+			ph[i] = b.add(addr)
+		}
+		rows, err := tx.query(ctx, query(strings.Join(ph, ", ")), b...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			if err := row(rows.Scan); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return tx.d.Translate(err)
+		}
+	}
+	return nil
+}
 
 // sandboxBlockBatch is how many block rows one INSERT writes (4 parameters
 // each).
@@ -163,37 +192,26 @@ func (tx *Tx) SandboxBlockHash(ctx context.Context, currency string, height int6
 // addresses, mined or in the mempool, oldest first.
 func (tx *Tx) SandboxOutputs(ctx context.Context, currency string, addresses []string) ([]SandboxOutput, error) {
 	var out []SandboxOutput
-	for start := 0; start < len(addresses); start += sandboxAddressBatch {
-		chunk := addresses[start:min(start+sandboxAddressBatch, len(addresses))]
-		a := args{currency}
-		ph := make([]string, len(chunk))
-		for i, addr := range chunk {
-			ph[i] = a.add(addr)
+	err := tx.byAddresses(ctx, args{currency}, addresses, func(in string) string {
+		return `SELECT id, currency, txid, vout, address, amount, height, created_at
+			FROM sandbox_chain_outputs WHERE currency = $1 AND address IN (` + in + `) ORDER BY id`
+	}, func(scan func(...any) error) error {
+		var o SandboxOutput
+		var amount string
+		var created int64
+		if err := scan(&o.ID, &o.Currency, &o.TxID, &o.Vout, &o.Address, &amount, &o.Height, &created); err != nil {
+			return err
 		}
-		rows, err := tx.query(ctx, `SELECT id, currency, txid, vout, address, amount, height, created_at
-			FROM sandbox_chain_outputs WHERE currency = $1 AND address IN (`+strings.Join(ph, ", ")+`) ORDER BY id`, a...)
-		if err != nil {
-			return nil, err
+		var err error
+		if o.Amount, err = decimal.NewFromString(amount); err != nil {
+			return fmt.Errorf("sandbox output %s:%d: stored amount %q: %w", o.TxID, o.Vout, amount, err)
 		}
-		for rows.Next() {
-			var o SandboxOutput
-			var amount string
-			var created int64
-			if err := rows.Scan(&o.ID, &o.Currency, &o.TxID, &o.Vout, &o.Address, &amount, &o.Height, &created); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			if o.Amount, err = decimal.NewFromString(amount); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("sandbox output %s:%d: stored amount %q: %w", o.TxID, o.Vout, amount, err)
-			}
-			o.CreatedAt = fromMicros(created)
-			out = append(out, o)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, tx.d.Translate(err)
-		}
+		o.CreatedAt = fromMicros(created)
+		out = append(out, o)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	// Each chunk comes in insertion order; the whole list must too.
 	if len(addresses) > sandboxAddressBatch {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -167,38 +166,27 @@ func (tx *Tx) DropMempoolTx(ctx context.Context, node, currency, txid string) er
 // addresses, in the mempool or in a block, in no particular order.
 func (tx *Tx) ChainOutputs(ctx context.Context, node, currency string, addresses []string) ([]ChainOutput, error) {
 	var out []ChainOutput
-	for start := 0; start < len(addresses); start += sandboxAddressBatch {
-		chunk := addresses[start:min(start+sandboxAddressBatch, len(addresses))]
-		a := args{node, currency}
-		ph := make([]string, len(chunk))
-		for i, addr := range chunk {
-			ph[i] = a.add(addr)
+	err := tx.byAddresses(ctx, args{node, currency}, addresses, func(in string) string {
+		return `SELECT node, currency, txid, vout, address, amount, height, block_hash, replaceable, seen_at
+			FROM chain_outputs WHERE node = $1 AND currency = $2 AND address IN (` + in + `)`
+	}, func(scan func(...any) error) error {
+		var o ChainOutput
+		var amount string
+		var seen int64
+		if err := scan(&o.Node, &o.Currency, &o.TxID, &o.Vout, &o.Address, &amount, &o.Height, &o.BlockHash,
+			&o.Replaceable, &seen); err != nil {
+			return err
 		}
-		rows, err := tx.query(ctx, `SELECT node, currency, txid, vout, address, amount, height, block_hash, replaceable, seen_at
-			FROM chain_outputs WHERE node = $1 AND currency = $2 AND address IN (`+strings.Join(ph, ", ")+`)`, a...)
-		if err != nil {
-			return nil, err
+		var err error
+		if o.Amount, err = decimal.NewFromString(amount); err != nil {
+			return fmt.Errorf("chain output %s:%d: stored amount %q: %w", o.TxID, o.Vout, amount, err)
 		}
-		for rows.Next() {
-			var o ChainOutput
-			var amount string
-			var seen int64
-			if err := rows.Scan(&o.Node, &o.Currency, &o.TxID, &o.Vout, &o.Address, &amount, &o.Height, &o.BlockHash,
-				&o.Replaceable, &seen); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			if o.Amount, err = decimal.NewFromString(amount); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("chain output %s:%d: stored amount %q: %w", o.TxID, o.Vout, amount, err)
-			}
-			o.SeenAt = fromMicros(seen)
-			out = append(out, o)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, tx.d.Translate(err)
-		}
+		o.SeenAt = fromMicros(seen)
+		out = append(out, o)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
