@@ -10,7 +10,6 @@ import (
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/store"
-	"github.com/pasarela/pasarela/internal/webhook"
 )
 
 // eventHub wakes the delivery workers of this process when events commit.
@@ -165,11 +164,9 @@ func (s *Service) recordEvent(ctx context.Context, tx *store.Tx, typ string, res
 func (s *Service) notifyPayment(ctx context.Context, tx *store.Tx, pay *pasarela.Payment, e *pasarela.Event) error {
 	w, err := tx.PerPaymentWebhook(ctx, pay.ClientID, pay.ApplicationID, pay.NotifyFormat)
 	if pasarela.ErrorKind(err) == pasarela.KindNotFound {
-		secret := webhook.NewSecret()
-		w = &store.WebhookRow{Webhook: pasarela.Webhook{ClientID: pay.ClientID, ApplicationID: pay.ApplicationID,
-			Method: "POST", Targets: []string{}, Entity: pasarela.EntityPayment, Format: pay.NotifyFormat, Events: []string{},
-			PerPayment: true, CreatedAt: e.CreatedAt, UpdatedAt: e.CreatedAt},
-			SealedSecret: s.sealer.seal([]byte(secret), secretAAD(pay.ClientID, pay.ApplicationID))}
+		w = s.newWebhook(pay.ClientID, pay.ApplicationID, WebhookInput{Method: "POST", Entity: pasarela.EntityPayment,
+			Format: pay.NotifyFormat}, e.CreatedAt)
+		w.PerPayment = true
 		err = tx.CreateWebhook(ctx, w)
 	}
 	if err != nil || w.Disabled {

@@ -181,15 +181,23 @@ func (s *Service) createWebhook(ctx context.Context, tx *store.Tx, p *pasarela.P
 	if err := s.validateWebhook(&in, managed); err != nil {
 		return nil, err
 	}
-	now := s.now()
+	w := s.newWebhook(p.ClientID, appID, in, s.now())
+	return w, tx.CreateWebhook(ctx, w)
+}
+
+// newWebhook is an endpoint's row with a new signing secret, sealed.
+func (s *Service) newWebhook(clientID string, appID int64, in WebhookInput, now time.Time) *store.WebhookRow {
 	secret := webhook.NewSecret()
-	w := &store.WebhookRow{Webhook: pasarela.Webhook{ClientID: p.ClientID, ApplicationID: appID, Method: in.Method,
+	w := &store.WebhookRow{Webhook: pasarela.Webhook{ClientID: clientID, ApplicationID: appID, Method: in.Method,
 		Targets: in.Targets, Entity: in.Entity, Format: in.Format, Events: in.Events, Secret: secret, CreatedAt: now, UpdatedAt: now},
-		SealedSecret: s.sealer.seal([]byte(secret), secretAAD(p.ClientID, appID))}
+		SealedSecret: s.sealer.seal([]byte(secret), secretAAD(clientID, appID))}
+	if w.Targets == nil {
+		w.Targets = []string{}
+	}
 	if w.Events == nil {
 		w.Events = []string{}
 	}
-	return w, tx.CreateWebhook(ctx, w)
+	return w
 }
 
 // ListWebhooks returns a page of an application's webhooks (without their
