@@ -31,8 +31,9 @@ const GatewayID = "crypto"
 var Networks = []string{"mainnet", "testnet", "regtest"}
 
 // Currencies are the crypto currencies a config may hold a key for, each
-// with its option: "btcXpub" for BTC, and so on.
-var Currencies = []string{"BTC", "BCH", "ETH", "LTC"}
+// with its option ("btcXpub" for BTC, and so on): those whose keys and
+// addresses the chain package understands.
+var Currencies = chain.Currencies()
 
 // KeyOption names the option holding the extended public key of currency.
 func KeyOption(currency string) string { return strings.ToLower(currency) + "Xpub" }
