@@ -307,10 +307,6 @@ func (s *Service) DepositQuotes(ctx context.Context, fiat, amount string) (*Quot
 		return nil, err
 	}
 	q := &Quotes{Fiat: fiat, Amount: price, Items: []Quote{}}
-	exchanges := map[string]int{}
-	for _, e := range s.Exchanges() {
-		exchanges[e.Name] = e.ID
-	}
 	for _, r := range rates {
 		c, _ := pasarela.LookupCurrency(r.Currency)
 		if cfg.rules.Keys[r.Currency] == nil || !r.Rate.IsPositive() {
@@ -320,7 +316,7 @@ func (s *Service) DepositQuotes(ctx context.Context, fiat, amount string) (*Quot
 		if !amt.IsPositive() {
 			continue
 		}
-		q.Items = append(q.Items, Quote{ExchangeID: exchanges[r.Exchange], Exchange: r.Exchange, Currency: r.Currency,
+		q.Items = append(q.Items, Quote{ExchangeID: s.exchangeID(r.Exchange), Exchange: r.Exchange, Currency: r.Currency,
 			Name: cryptoNames[r.Currency], Symbol: r.Currency, Amount: amt})
 	}
 	return q, nil
