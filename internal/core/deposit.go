@@ -32,7 +32,7 @@ import (
 //
 //	crypto_not_configured  no enabled crypto config (field exchange)
 //	client_inactive        the client is not active (forbidden)
-//	unknown_currency       field currency or fiat: not a currency the gateway knows
+//	currency_unsupported   field currency or fiat: not a currency the gateway knows
 //	not_crypto, not_fiat   field currency, fiat: the wrong kind of currency
 //	currency_not_offered   field currency: the config holds no key for it
 //	not_positive           field amount
@@ -220,31 +220,23 @@ func (s *Service) rulesOf(row *store.GatewayConfigRow) (*crypto.Rules, error) {
 	return rules, nil
 }
 
-// checkDepositCurrencies checks the crypto currency and the fiat of a
-// request; an empty crypto is not checked (quotes name none).
-func checkDepositCurrencies(v *pasarela.Validation, cryptoCode, fiat string) (pasarela.Currency, pasarela.Currency) {
-	var cc, fc pasarela.Currency
+// depositCurrencies checks the crypto currency and the fiat of a request
+// as rate lookups do (checkPair) and returns them; an empty crypto is not
+// checked (quotes name none). A currency refused is the zero value.
+func depositCurrencies(v *pasarela.Validation, cryptoCode, fiat string) (c, f pasarela.Currency) {
+	var cc, fc string
 	if cryptoCode != "" {
-		c, ok := pasarela.LookupCurrency(cryptoCode)
-		switch {
-		case !ok || c.Code != cryptoCode:
-			v.Add("currency", "unknown_currency", "is not a currency the gateway knows")
-		case !c.Crypto:
-			v.Add("currency", "not_crypto", "is not a crypto currency")
-		default:
-			cc = c
-		}
+		cc, fc = checkPair(v, cryptoCode, fiat)
+	} else {
+		fc = checkFiat(v, fiat)
 	}
-	c, ok := pasarela.LookupCurrency(fiat)
-	switch {
-	case !ok || c.Code != fiat:
-		v.Add("fiat", "unknown_currency", "is not a currency the gateway knows")
-	case c.Crypto:
-		v.Add("fiat", "not_fiat", "is not a fiat currency")
-	default:
-		fc = c
+	if x, ok := pasarela.LookupCurrency(cc); ok && x.Crypto {
+		c = x
 	}
-	return cc, fc
+	if x, ok := pasarela.LookupCurrency(fc); ok && !x.Crypto {
+		f = x
+	}
+	return c, f
 }
 
 // maxFiat bounds a price: 10^15 minor units, far beyond any sale, well
@@ -287,7 +279,7 @@ func (s *Service) DepositQuotes(ctx context.Context, fiat, amount string) (*Quot
 		return nil, err
 	}
 	var v pasarela.Validation
-	_, fc := checkDepositCurrencies(&v, "", fiat)
+	_, fc := depositCurrencies(&v, "", fiat)
 	var price decimal.Decimal
 	if fc.Code != "" {
 		price, _ = parsePrice(&v, amount, fc)
@@ -335,7 +327,7 @@ func (s *Service) CreateDeposit(ctx context.Context, in DepositInput, idem *Idem
 		return nil, nil, pasarela.Errorf(pasarela.KindForbidden, "forbidden", "a viewer may not create deposits")
 	}
 	var v pasarela.Validation
-	cc, fc := checkDepositCurrencies(&v, in.Currency, in.Fiat)
+	cc, fc := depositCurrencies(&v, in.Currency, in.Fiat)
 	var price decimal.Decimal
 	var minor int64
 	if fc.Code != "" {

@@ -344,9 +344,9 @@ func TestDepositInput(t *testing.T) {
 			field string
 			code  string
 		}{
-			{"unknown crypto", core.DepositInput{Currency: "XYZ", Fiat: "COP", Amount: "1", ExchangeID: 1}, "currency", "unknown_currency"},
+			{"unknown crypto", core.DepositInput{Currency: "XYZ", Fiat: "COP", Amount: "1", ExchangeID: 1}, "currency", "currency_unsupported"},
 			{"a fiat as crypto", core.DepositInput{Currency: "USD", Fiat: "COP", Amount: "1", ExchangeID: 1}, "currency", "not_crypto"},
-			{"unknown fiat", core.DepositInput{Currency: "BTC", Fiat: "COC", Amount: "1", ExchangeID: 1}, "fiat", "unknown_currency"},
+			{"unknown fiat", core.DepositInput{Currency: "BTC", Fiat: "COC", Amount: "1", ExchangeID: 1}, "fiat", "currency_unsupported"},
 			{"a crypto as fiat", core.DepositInput{Currency: "BTC", Fiat: "ETH", Amount: "1", ExchangeID: 1}, "fiat", "not_fiat"},
 			{"zero", core.DepositInput{Currency: "BTC", Fiat: "COP", Amount: "0.004", ExchangeID: 1}, "amount", "not_positive"},
 			{"negative", core.DepositInput{Currency: "BTC", Fiat: "COP", Amount: "-5", ExchangeID: 1}, "amount", "not_positive"},

@@ -171,11 +171,9 @@ func (e errorString) Error() string { return string(e) }
 // route, as the seed numbers each route's errors on its own.
 var (
 	createErrors = routeTable{
-		"unknown_currency@currency":     {http.StatusBadRequest, 3015, "src_currency"},
 		"currency_unsupported@currency": {http.StatusBadRequest, 3015, "src_currency"},
 		"currency_not_offered@currency": {http.StatusBadRequest, 3015, "src_currency"},
 		"not_crypto@currency":           {http.StatusBadRequest, 3016, "src_currency"},
-		"unknown_currency@fiat":         {http.StatusBadRequest, 3017, "tgt_currency"},
 		"currency_unsupported@fiat":     {http.StatusBadRequest, 3017, "tgt_currency"},
 		"not_fiat@fiat":                 {http.StatusBadRequest, 3018, "tgt_currency"},
 		"exchange_not_found":            {http.StatusBadRequest, 3019, "exchange_id"},
@@ -192,7 +190,6 @@ var (
 		"client_inactive":               {http.StatusUnauthorized, 3010, "commerce"},
 	}
 	quoteErrors = routeTable{
-		"unknown_currency@fiat":     {http.StatusBadRequest, 3030, "currency"},
 		"currency_unsupported@fiat": {http.StatusBadRequest, 3030, "currency"},
 		"not_fiat@fiat":             {http.StatusBadRequest, 3031, "currency"},
 		"not_positive":              {http.StatusBadRequest, 3021, "amount"},
