@@ -6,7 +6,7 @@
 FUZZTIME ?= 10000x
 GO ?= go
 
-.PHONY: test unit race chain fuzz bench loadtest run vet build crashtest pgrestarttest proofs
+.PHONY: test unit race chain fuzz bench benchcompare loadtest run vet build crashtest pgrestarttest proofs
 
 # build makes bin/pasarela, a static binary (the SQLite driver is pure Go)
 # that `pasarela version` describes: VERSION from the repository's tags,
@@ -130,6 +130,19 @@ loadtest:
 	echo "loadtest: serving $$(echo $$db | sed 's/\?.*//') on $(LOADTEST_ADDR)"; \
 	$$dir/pasarela serve --addr $(LOADTEST_ADDR) --db "$$db" --secret-key-file $$dir/pasarela.key 2>$$dir/serve.log & pid=$$!; \
 	$$dir/pasarela-bench --url http://$(LOADTEST_ADDR) --bootstrap-db "$$db" --secret-key-file $$dir/pasarela.key $(LOADTEST_ARGS)
+
+# benchcompare runs the gateway side by side with a bare Go JSON handler
+# (the ceiling) and stripe-mock, interleaved, with wrk (installed from
+# Debian if missing), and prints a markdown table of medians and ratios;
+# then it checks that every 201 is a payment in the database and that the
+# ledger verifies. PASARELA_TEST_POSTGRES adds creates on PostgreSQL.
+# BENCHCOMPARE_ARGS passes flags (--rounds, --duration, --connections,
+# --list-connections, --huge, --quiet-wait; go run ./bench/compare -h).
+# It takes about five minutes with the defaults; it is not part of test.
+BENCHCOMPARE_ARGS ?=
+
+benchcompare:
+	$(GO) run ./bench/compare $(BENCHCOMPARE_ARGS)
 
 run:
 	$(GO) run ./cmd/pasarela serve --demo

@@ -32,9 +32,11 @@ type benchConfig struct {
 	rate        int
 	scenarios   []string
 	bootstrapDB string
-	warmup      int
-	wait        time.Duration
-	timeout     time.Duration
+	// bootstrapOnly stops after the bootstrap, printing the tenant.
+	bootstrapOnly bool
+	warmup        int
+	wait          time.Duration
+	timeout       time.Duration
 }
 
 // benchScenarios are the scenarios bench knows, in the order it runs them

@@ -94,6 +94,7 @@ func (m *Main) ParseFlags(args, environ []string) error {
 	fs.StringVar(&scenarios, "scenario", strings.Join(benchScenarios, ","), "comma-separated scenarios: create, get, list, health")
 	fs.StringVar(&b.bootstrapDB, "bootstrap-db", "", "sqlite:PATH or postgres://…: create a client, an application and a sandbox gateway config there first (then --key and --app are not needed)")
 	fs.StringVar(&m.keys.SecretKeyFile, "secret-key-file", m.keys.SecretKeyFile, "with --bootstrap-db: the server's secret key file (default: beside the SQLite file, or ./pasarela.key)")
+	fs.BoolVar(&b.bootstrapOnly, "bootstrap-only", false, "with --bootstrap-db: make the tenant, print `app=ID key=KEY` on stdout and exit without load (for a harness that drives the server with another load generator)")
 	fs.IntVar(&b.warmup, "warmup", 500, "payments created before the get scenario, for it to read")
 	fs.DurationVar(&b.wait, "wait", 15*time.Second, "how long to wait for the server to answer /readyz")
 	fs.DurationVar(&b.timeout, "timeout", 30*time.Second, "timeout of one request")
@@ -119,6 +120,9 @@ func (m *Main) ParseFlags(args, environ []string) error {
 	if b.workers == 0 || b.duration <= 0 || b.rate < 0 || b.warmup < 1 {
 		return errors.New("--workers, --duration and --warmup must be positive and --rate at least 0")
 	}
+	if b.bootstrapOnly && b.bootstrapDB == "" {
+		return errors.New("--bootstrap-only needs --bootstrap-db")
+	}
 	if b.bootstrapDB == "" && (b.key == "" || b.app <= 0) {
 		return errors.New("--key and --app are required (or --bootstrap-db to create them)")
 	}
@@ -143,6 +147,10 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	if err := b.checkKey(ctx, client); err != nil {
 		return err
+	}
+	if b.bootstrapOnly {
+		fmt.Fprintf(m.stdout, "app=%d key=%s\n", b.app, b.key)
+		return nil
 	}
 	rate := "as fast as the workers go"
 	if b.rate > 0 {
