@@ -133,7 +133,7 @@ func (db *DB) View(ctx context.Context, fn func(*store.Tx) error) error {
 }
 
 func (db *DB) view(ctx context.Context, fn func(*store.Tx) error) error {
-	tx, err := db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead})
+	tx, err := db.begin(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead})
 	if err != nil {
 		return err
 	}
@@ -149,7 +149,7 @@ func (db *DB) Update(ctx context.Context, fn func(*store.Tx) error) error {
 
 func (db *DB) update(ctx context.Context, fn func(*store.Tx) error) error {
 	start := time.Now()
-	tx, err := db.db.BeginTx(ctx, nil)
+	tx, err := db.begin(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -173,6 +173,28 @@ func (db *DB) update(ctx context.Context, fn func(*store.Tx) error) error {
 		db.opts.OnCommit(1, time.Since(start))
 	}
 	return nil
+}
+
+// beginAttempts bounds the tries of begin.
+const beginAttempts = 8
+
+// begin starts a transaction, going past the pool's dead connections. A
+// connection whose caller went away mid-query is closed by pgx, and under
+// load several such connections can sit in the pool at once (closed after
+// database/sql last checked them): BeginTx then answers driver.ErrBadConn
+// once its own three tries (two pooled connections, then any) have all met
+// one, although the database is up. Each failed try removes the connection
+// it met, so trying again soon reaches a live one. Nothing of the
+// transaction has run when BeginTx fails, so trying again is safe for an
+// Update as for a View; a database that is really down fails every try
+// and is reported unavailable as before.
+func (db *DB) begin(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
+	for i := 1; ; i++ {
+		tx, err := db.db.BeginTx(ctx, opts)
+		if err == nil || i == beginAttempts || !errors.Is(err, driver.ErrBadConn) || ctx.Err() != nil {
+			return tx, err
+		}
+	}
 }
 
 // errUnavailable is what a request gets while the database cannot be
