@@ -574,7 +574,9 @@ func (h *harness) bootstrap(ctx context.Context, g *gateway) (tenant, error) {
 	return t, nil
 }
 
-func paymentsPath(t tenant) string { return "/application/" + strconv.FormatInt(t.app, 10) + "/payment" }
+func paymentsPath(t tenant) string {
+	return "/application/" + strconv.FormatInt(t.app, 10) + "/payment"
+}
 
 // createPayment makes one payment over HTTP and returns its id.
 func (h *harness) createPayment(ctx context.Context, base string, t tenant) (int64, error) {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -223,5 +224,35 @@ func TestCallerGoneIsNotInternal(t *testing.T) {
 				t.Errorf("the access log does not say 499:\n%s", logs.String())
 			}
 		})
+	}
+	// The metrics count them apart, as 499; a failure of the server's own,
+	// here its database closed under it, is still counted as a 5xx.
+	db.Close()
+	req := httptest.NewRequest("GET", "/application", nil)
+	req.Header.Set("X-Auth-Token", key)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code < 500 {
+		t.Fatalf("with the database closed: status %d, want a 5xx; body %s", rec.Code, rec.Body)
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	byStatus := map[string]int{}
+	for _, line := range strings.Split(rec.Body.String(), "\n") {
+		if strings.HasPrefix(line, "pasarela_http_requests_total{") {
+			_, status, _ := strings.Cut(line, `status="`)
+			status, _, _ = strings.Cut(status, `"`)
+			n, _ := strconv.Atoi(line[strings.LastIndexByte(line, ' ')+1:])
+			byStatus[status] += n
+		}
+	}
+	fives := 0
+	for status, n := range byStatus {
+		if strings.HasPrefix(status, "5") {
+			fives += n
+		}
+	}
+	if byStatus["499"] != 3 || fives != 1 {
+		t.Errorf("pasarela_http_requests_total by status: %v; want 499 three times (the callers gone) and one 5xx (the closed database)", byStatus)
 	}
 }
