@@ -82,6 +82,28 @@ func TestBench(t *testing.T) {
 		t.Errorf("report lacks status counts or latencies:\n%s", out.String())
 	}
 
+	// --bootstrap-only makes a tenant and prints it for another load
+	// generator, sending no load: its key opens its application.
+	out.Reset()
+	m = NewMain(&out, io.Discard)
+	if err := m.ParseFlags([]string{"--url", url, "--bootstrap-db", db, "--bootstrap-only"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tenant := regexp.MustCompile(`^app=(\d+) key=(psk_\S+)\n$`).FindStringSubmatch(out.String())
+	if tenant == nil {
+		t.Fatalf("--bootstrap-only printed %q, want app=ID key=KEY", out.String())
+	}
+	m = NewMain(io.Discard, io.Discard)
+	if err := m.ParseFlags([]string{"--url", url, "--key", tenant[2], "--app", tenant[1], "--scenario", "list", "--duration", "100ms", "--workers", "1"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Run(context.Background()); err != nil {
+		t.Errorf("the printed tenant does not work: %v", err)
+	}
+
 	// A wrong key is one clear error, not a run of 401s.
 	m = NewMain(io.Discard, io.Discard)
 	if err := m.ParseFlags([]string{"--url", url, "--key", "psk_wrong", "--app", "1", "--duration", "100ms"}, nil); err != nil {
@@ -115,6 +137,7 @@ func TestBenchFlags(t *testing.T) {
 		{"--key", "k", "--app", "1", "--url", "127.0.0.1:8080"},
 		{"--key", "k", "--app", "1", "--workers", "0"},
 		{"--key", "k", "--app", "1", "extra"},
+		{"--key", "k", "--app", "1", "--bootstrap-only"}, // nothing to bootstrap
 	} {
 		m := NewMain(&bytes.Buffer{}, &bytes.Buffer{})
 		if err := m.ParseFlags(args, nil); err == nil {
