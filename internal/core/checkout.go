@@ -27,10 +27,13 @@ const (
 
 // CheckoutOption is one way to pay offered on the page.
 type CheckoutOption struct {
-	Flow     string // FlowCard or FlowRedirect
-	Gateway  string // catalog id
-	Name     string // gateway display name
-	ConfigID int64  // for redirect flows, which config the button uses
+	Flow    string // FlowCard or FlowRedirect
+	Gateway string // catalog id
+	Name    string // gateway display name
+	// Label is what a buyer's button calls the way of paying: the
+	// gateway's brand ("PayPal"), else its name.
+	Label    string
+	ConfigID int64 // for redirect flows, which config the button uses
 }
 
 // Checkout is what the hosted page shows.
@@ -138,7 +141,11 @@ func (s *Service) loadCheckout(ctx context.Context, tx *store.Tx, token string) 
 			}
 			seenCard = true
 		}
-		c.Options = append(c.Options, CheckoutOption{Flow: string(g.Flow), Gateway: g.ID, Name: g.Name, ConfigID: cfg.ID})
+		label := g.Brand
+		if label == "" {
+			label = g.Name
+		}
+		c.Options = append(c.Options, CheckoutOption{Flow: string(g.Flow), Gateway: g.ID, Name: g.Name, Label: label, ConfigID: cfg.ID})
 	}
 	now := s.now()
 	c.Expired = (c.Link != nil && (c.Link.Expired(now) || c.Link.Status != pasarela.LinkActive) && pay.Status.Payable()) ||

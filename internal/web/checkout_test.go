@@ -61,9 +61,11 @@ func TestCheckoutPage(t *testing.T) {
 	// A link is bound to one config: no PayPal button there.
 	p.Lacks("/redirect", "<script>", "style=")
 
-	// The payment's own page offers every config: the card form and PayPal.
+	// The payment's own page offers every config: the card form and PayPal,
+	// whose button names it as buyers know it, not by the gateway's name.
 	b.Get("/pay/"+pay.CheckoutToken).Expect(http.StatusOK).
-		Contains(`action="/pay/`+pay.CheckoutToken+`/redirect"`, "Pay with PayPal", `<p class="or">`)
+		Contains(`action="/pay/`+pay.CheckoutToken+`/redirect"`, ">Pay with PayPal</button>", `<p class="or">`).
+		Lacks("ExpressCheckout")
 
 	// Assets are embedded and served with the same headers.
 	css := b.Get("/pay/assets/pay.css").Expect(http.StatusOK)
