@@ -42,7 +42,10 @@ type Checkout struct {
 	Payment  *pasarela.Payment
 	Link     *pasarela.PaymentLink // nil on the payment's own page
 	Merchant string                // the application's name
-	Options  []CheckoutOption
+	// Logo is the application's logo URL as the merchant set it ("" for
+	// none); the page decides whether a buyer's browser may load it.
+	Logo    string
+	Options []CheckoutOption
 	// Action is the buyer step the payment waits for (3-D Secure challenge,
 	// wallet approval), and ActionURL where it happens when outside.
 	Action    string
@@ -113,6 +116,9 @@ func (s *Service) loadCheckout(ctx context.Context, tx *store.Tx, token string) 
 		return nil, nil, err
 	}
 	c.Merchant, c.Pages = app.Name, app.Pages
+	if app.Logo != nil {
+		c.Logo = *app.Logo
+	}
 	c.ReturnURL, c.CancelURL = pay.ReturnURL, pay.CancelURL
 	allowed := pay.GatewayConfigs
 	if c.Link != nil {

@@ -259,7 +259,13 @@ func TestSandboxCards(t *testing.T) {
 			t.Fatalf("redirected to %s", loc)
 		}
 		s.ExpectStatus(t, pay.ID, pasarela.StatusPending)
-		b.Get(path).Expect(http.StatusOK).Contains("Your bank could not confirm this payment", `<form method="post"`)
+		// The form comes back with the name and expiry typed before the
+		// bank's step, as after a decline; never the number or the CVC.
+		form := card("4000002760003184")
+		b.Get(path).Expect(http.StatusOK).Contains("Your bank could not confirm this payment", `<form method="post"`,
+			`value="`+form.Get("name")+`"`, `value="`+form.Get("exp")+`"`).Lacks("4000002760003184", `value="123"`)
+		// Once shown, they are not kept any longer.
+		b.Get(path).Expect(http.StatusOK).Contains("Your bank could not confirm this payment").Lacks(`value="` + form.Get("name") + `"`)
 		// A stale challenge page cannot be replayed.
 		b.Submit(ch, path+"/challenge", url.Values{"approved": {"true"}}).SeeOther()
 		s.ExpectStatus(t, pay.ID, pasarela.StatusPending)
