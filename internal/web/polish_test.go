@@ -28,7 +28,7 @@ func TestCheckoutLogo(t *testing.T) {
 	if _, err := s.Svc.UpdateApplication(s.ctx, s.AppID, core.ApplicationInput{Logo: pasarela.Set("http://10.0.0.7/logo.png")}, false); err != nil {
 		t.Fatal(err)
 	}
-	p = b.Get("/pay/" + link.Token).Expect(http.StatusOK).Lacks(`class="logo"`, "10.0.0.7")
+	p = b.Get("/pay/"+link.Token).Expect(http.StatusOK).Lacks(`class="logo"`, "10.0.0.7")
 	if csp := p.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "img-src 'self' data:;") {
 		t.Errorf("CSP %q allows more than the gateway's images", csp)
 	}
@@ -41,7 +41,7 @@ func TestCheckoutPolish(t *testing.T) {
 	s := newStack(t)
 	b := s.Buyer(t)
 	_, link := s.MustLink(t, core.PaymentInput{})
-	p := b.Get("/pay/" + link.Token).Expect(http.StatusOK).
+	p := b.Get("/pay/"+link.Token).Expect(http.StatusOK).
 		Contains(`aria-label="Cards accepted"`, `aria-label="Visa"`, `aria-label="Mastercard"`, `aria-label="American Express"`,
 			`aria-label="Discover"`, `<a class="button link" id="cancel-link"`).
 		Lacks(`<h2 id="card-heading">`)
@@ -49,7 +49,7 @@ func TestCheckoutPolish(t *testing.T) {
 		t.Errorf("the card-only page has %d h1 and %d h2, want one heading", n, strings.Count(p.Body, "<h2"))
 	}
 	es := s.MustPayment(t, core.PaymentInput{Language: "es"})
-	b.Get("/pay/"+es.CheckoutToken).Expect(http.StatusOK).Contains(`aria-label="Tarjetas aceptadas"`)
+	b.Get("/pay/" + es.CheckoutToken).Expect(http.StatusOK).Contains(`aria-label="Tarjetas aceptadas"`)
 }
 
 // TestCheckoutOrderBreakdown shows a SekurePay order's items, taxes and
