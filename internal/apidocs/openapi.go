@@ -273,6 +273,11 @@ func (b *builder) operation(path, method string, o *object, shared []any) operat
 	if security == nil {
 		security = b.root.get("security")
 	}
+	if security != nil && len(listOf(security)) == 0 {
+		// An empty list is a public operation (it overrides the
+		// document's default).
+		op.Security = []string{"none"}
+	}
 	for _, alt := range listOf(security) {
 		ao := objOf(alt)
 		if ao == nil || len(ao.keys) == 0 {
@@ -476,15 +481,19 @@ func rules(o *object) []string {
 		{"minimum", "≥ "}, {"exclusiveMinimum", "> "}, {"maximum", "≤ "}, {"exclusiveMaximum", "< "},
 		{"minLength", "at least %s characters"}, {"maxLength", "at most %s characters"},
 		{"minItems", "at least %s items"}, {"maxItems", "at most %s items"},
-		{"pattern", "matches %s"}, {"default", "default %s"},
+		{"pattern", "matches the pattern %s"}, {"default", "default %s"},
 	} {
 		v := o.get(r.key)
 		if v == nil {
 			continue
 		}
 		val := strOf(v)
-		if r.key == "default" || r.key == "pattern" {
+		if r.key == "default" {
 			val = literal(v)
+		}
+		if val == "1" {
+			// "at least 1 character", not "1 characters".
+			r.words = strings.Replace(strings.Replace(r.words, "characters", "character", 1), "items", "item", 1)
 		}
 		if strings.Contains(r.words, "%s") {
 			out = append(out, fmt.Sprintf(r.words, val))
