@@ -25,6 +25,13 @@ func TestCheckoutLogo(t *testing.T) {
 		t.Errorf("CSP %q does not allow the logo's origin alone", csp)
 	}
 
+	// A subscription's agreement page shows it too.
+	_, a := s.MustAgreement(t)
+	p = b.Get("/pay/" + a.Token).Expect(http.StatusOK).Contains(`<img class="logo" id="logo" src="https://cdn.azul.example/brand/logo.png?v=2"`)
+	if csp := p.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "img-src 'self' data: https://cdn.azul.example;") {
+		t.Errorf("agreement CSP %q does not allow the logo's origin", csp)
+	}
+
 	if _, err := s.Svc.UpdateApplication(s.ctx, s.AppID, core.ApplicationInput{Logo: pasarela.Set("http://10.0.0.7/logo.png")}, false); err != nil {
 		t.Fatal(err)
 	}
