@@ -30,8 +30,11 @@ const (
 // Gateway is a catalog entry: a processor the gateway can route to, with
 // the options a config of it takes.
 type Gateway struct {
-	ID      string
-	Name    string
+	ID   string
+	Name string
+	// Brand is the name buyers know the way of paying by ("PayPal"), for
+	// the hosted checkout's button; empty when Name is already that.
+	Brand   string
 	Flow    GatewayFlow
 	Options []GatewayOption
 }

@@ -93,6 +93,7 @@ type AgreementPage struct {
 	Agreement    *pasarela.SubscriptionAgreement
 	Subscription *pasarela.Subscription
 	Merchant     string
+	Logo         string // the application's logo URL, "" for none (see Checkout.Logo)
 	Gateway      string // the config's catalog id ("sandbox" shows the test cards)
 	// FirstCharge is when the first cycle will be charged if the buyer
 	// confirms now.
@@ -127,6 +128,9 @@ func (s *Service) loadAgreement(ctx context.Context, tx *store.Tx, token string)
 		return nil, err
 	}
 	pg := &AgreementPage{Token: token, Agreement: a, Subscription: sub, Merchant: app.Name}
+	if app.Logo != nil {
+		pg.Logo = *app.Logo
+	}
 	if row, err := tx.GetGatewayConfig(ctx, a.ClientID, a.ApplicationID, a.GatewayConfig); err == nil {
 		pg.Gateway = row.Gateway
 	}

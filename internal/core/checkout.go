@@ -27,10 +27,13 @@ const (
 
 // CheckoutOption is one way to pay offered on the page.
 type CheckoutOption struct {
-	Flow     string // FlowCard or FlowRedirect
-	Gateway  string // catalog id
-	Name     string // gateway display name
-	ConfigID int64  // for redirect flows, which config the button uses
+	Flow    string // FlowCard or FlowRedirect
+	Gateway string // catalog id
+	Name    string // gateway display name
+	// Label is what a buyer's button calls the way of paying: the
+	// gateway's brand ("PayPal"), else its name.
+	Label    string
+	ConfigID int64 // for redirect flows, which config the button uses
 }
 
 // Checkout is what the hosted page shows.
@@ -39,7 +42,10 @@ type Checkout struct {
 	Payment  *pasarela.Payment
 	Link     *pasarela.PaymentLink // nil on the payment's own page
 	Merchant string                // the application's name
-	Options  []CheckoutOption
+	// Logo is the application's logo URL as the merchant set it ("" for
+	// none); the page decides whether a buyer's browser may load it.
+	Logo    string
+	Options []CheckoutOption
 	// Action is the buyer step the payment waits for (3-D Secure challenge,
 	// wallet approval), and ActionURL where it happens when outside.
 	Action    string
@@ -110,6 +116,9 @@ func (s *Service) loadCheckout(ctx context.Context, tx *store.Tx, token string) 
 		return nil, nil, err
 	}
 	c.Merchant, c.Pages = app.Name, app.Pages
+	if app.Logo != nil {
+		c.Logo = *app.Logo
+	}
 	c.ReturnURL, c.CancelURL = pay.ReturnURL, pay.CancelURL
 	allowed := pay.GatewayConfigs
 	if c.Link != nil {
@@ -138,7 +147,11 @@ func (s *Service) loadCheckout(ctx context.Context, tx *store.Tx, token string) 
 			}
 			seenCard = true
 		}
-		c.Options = append(c.Options, CheckoutOption{Flow: string(g.Flow), Gateway: g.ID, Name: g.Name, ConfigID: cfg.ID})
+		label := g.Brand
+		if label == "" {
+			label = g.Name
+		}
+		c.Options = append(c.Options, CheckoutOption{Flow: string(g.Flow), Gateway: g.ID, Name: g.Name, Label: label, ConfigID: cfg.ID})
 	}
 	now := s.now()
 	c.Expired = (c.Link != nil && (c.Link.Expired(now) || c.Link.Status != pasarela.LinkActive) && pay.Status.Payable()) ||

@@ -23,6 +23,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/pasarela/pasarela/internal/apidocs"
 	"github.com/pasarela/pasarela/internal/core"
 	"github.com/pasarela/pasarela/internal/face/gestpay"
 	"github.com/pasarela/pasarela/internal/face/kashpay"
@@ -83,27 +84,43 @@ type face interface {
 	WriteHTTPError(w http.ResponseWriter, r *http.Request, status int, err error)
 }
 
-// faces builds each face from its settings, in the order they are mounted.
-// Adding a face is one entry here (and its flags in cmd/pasarela).
+// faces builds each face from its settings, in the order they are mounted,
+// and says how the reference at /docs/ lists it. Adding a face is one entry
+// here (and its flags in cmd/pasarela).
 var faces = []struct {
 	name string
 	make func(cfg *Config, svc *core.Service, log *slog.Logger) face
+	docs apidocs.Face
 }{
 	{FacePayREST, func(c *Config, svc *core.Service, log *slog.Logger) face {
 		return payrest.New(svc, log, c.PayREST)
-	}},
+	}, apidocs.Face{Title: "PayREST", OpenAPI: payrest.OpenAPI(), OpenAPIPath: payrest.OpenAPIPath,
+		Summary: "The gateway's own API: applications and keys, gateway configurations, payments and payment links, refunds, subscriptions, webhooks and statistics."}},
 	{FaceKashpay, func(c *Config, svc *core.Service, log *slog.Logger) face {
 		return kashpay.New(svc, log, c.Kashpay)
-	}},
+	}, apidocs.Face{Title: "Kashpay", OpenAPI: kashpay.OpenAPI(), OpenAPIPath: kashpay.OpenAPIPath,
+		Summary: "Kashpay (Onsigna) compatible: SPEI payouts out of an entity's balance, and its operations."}},
 	{FaceSekurePay, func(c *Config, svc *core.Service, log *slog.Logger) face {
 		return sekurepay.New(svc, log)
-	}},
+	}, apidocs.Face{Title: "SekurePay", OpenAPI: sekurepay.OpenAPI(), OpenAPIPath: sekurepay.OpenAPIPath,
+		Summary: "SekurePay compatible: orders with their items, taxes and shipping, paid on the hosted checkout."}},
 	{FaceGestpay, func(c *Config, svc *core.Service, log *slog.Logger) face {
 		return gestpay.New(svc, log, c.Gestpay)
-	}},
+	}, apidocs.Face{Title: "Gestpay",
+		Summary: "Gestpay (Axerve) compatible SOAP services: the encrypted-string payment page (WSCryptDecrypt) and server-to-server card payments (WSs2s)."}},
 	{FaceXpay, func(c *Config, svc *core.Service, log *slog.Logger) face {
 		return xpay.New(svc, log, c.Xpay)
-	}},
+	}, apidocs.Face{Title: "xpay", OpenAPI: xpay.OpenAPI(), OpenAPIPath: xpay.OpenAPIPath,
+		Summary: "xpay compatible: crypto deposits for a fiat price, with quotes and the signed-in commerce."}},
+}
+
+// gestpayWSDLs are the links of the Gestpay face in the reference.
+func gestpayWSDLs() []apidocs.Link {
+	var links []apidocs.Link
+	for _, w := range gestpay.WSDLs() {
+		links = append(links, apidocs.Link{Title: w.Service + " WSDL", Path: w.Path})
+	}
+	return links
 }
 
 // Faces are the names of every face, in the order they are mounted.
@@ -167,6 +184,24 @@ func New(cfg Config, svc *core.Service, log *slog.Logger, m *Metrics) http.Handl
 		}
 	}
 	web.New(svc, log).Register(mux)
+	var listed []apidocs.Face
+	for _, f := range faces {
+		if cfg.mounts(f.name) {
+			d := f.docs
+			d.Name = f.name
+			if f.name == FaceGestpay {
+				d.WSDLs = gestpayWSDLs()
+			}
+			listed = append(listed, d)
+		}
+	}
+	docs, err := apidocs.New(log, listed)
+	if err != nil {
+		// The documents are embedded: one that does not parse is a build
+		// that a test of this package refuses.
+		panic("server.New: " + err.Error())
+	}
+	docs.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

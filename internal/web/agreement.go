@@ -150,6 +150,9 @@ func (p *Pages) agreementPage(w http.ResponseWriter, r *http.Request, pg *core.A
 	if _, ok := webURL(a.CancelURL); ok {
 		v.CancelURL = a.CancelURL
 	}
+	if logo, origin := logoURL(pg.Logo); logo != "" {
+		v.Logo, v.imgOrigins = logo, []string{origin}
+	}
 	back := func() {
 		switch {
 		case v.CancelURL != "":

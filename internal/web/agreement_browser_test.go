@@ -22,7 +22,7 @@ func TestBrowserAgreement(t *testing.T) {
 		t.Fatal(err)
 	}
 	terms, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("terms")))
-	if err != nil || terms != "9.99 EUR every month, 3 payments" {
+	if err != nil || terms != "€9.99 every month, 3 payments" {
 		t.Fatalf("terms %q (%v)", terms, err)
 	}
 	button, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("pay")))

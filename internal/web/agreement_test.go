@@ -12,7 +12,7 @@ import (
 	"github.com/pasarela/pasarela/internal/core"
 )
 
-// MustAgreement creates a monthly subscription of 9.99 EUR for three
+// MustAgreement creates a monthly subscription of €9.99 for three
 // cycles starting now, and an agreement on the card config returning to
 // the merchant's site.
 func (s *stack) MustAgreement(t *testing.T) (*pasarela.Subscription, *pasarela.SubscriptionAgreement) {
@@ -51,7 +51,7 @@ func TestAgreementPage(t *testing.T) {
 	b := s.Buyer(t)
 	path := "/pay/" + a.Token
 
-	p := b.Get(path).Expect(http.StatusOK).Contains("Set up your subscription", "9.99 EUR every month, 3 payments",
+	p := b.Get(path).Expect(http.StatusOK).Contains("Set up your subscription", "€9.99 every month, 3 payments",
 		"First charge on", "Confirm subscription", "Test mode", "Coffee club", `action="`+path+`"`)
 	p.Lacks("Pay 9.99")
 	if !strings.Contains(p.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
@@ -60,14 +60,14 @@ func TestAgreementPage(t *testing.T) {
 	// In Spanish for a Spanish browser.
 	es := s.Buyer(t)
 	es.header.Set("Accept-Language", "es-ES,es;q=0.9")
-	es.Get(path).Expect(http.StatusOK).Contains("Configura tu suscripción", "9,99 EUR cada mes, 3 pagos", "Confirmar suscripción")
+	es.Get(path).Expect(http.StatusOK).Contains("Configura tu suscripción", "9,99\u00a0€ cada mes, 3 pagos", "Confirmar suscripción")
 	// And in each other language the pages speak, for a browser that asks.
 	for _, tc := range []struct{ header, lang, heading, terms, button string }{
-		{"it-IT,it;q=0.9,en;q=0.5", "it", "Attiva il tuo abbonamento", "9,99 EUR ogni mese, 3 pagamenti", "Conferma l’abbonamento"},
-		{"fr-CH, fr;q=0.9", "fr", "Activez votre abonnement", "9,99\u00a0EUR tous les mois, 3 paiements", "Confirmer l’abonnement"},
-		{"de-CH;q=0.8, nl", "de", "Richten Sie Ihr Abonnement ein", "9,99 EUR jeden Monat, 3 Zahlungen", "Abonnement bestätigen"},
-		{"pt-BR", "pt", "Ative a sua subscrição", "9,99 EUR todos os meses, 3 pagamentos", "Confirmar subscrição"},
-		{"ca", "ca", "Configura la teva subscripció", "9,99 EUR cada mes, 3 pagaments", "Confirma la subscripció"},
+		{"it-IT,it;q=0.9,en;q=0.5", "it", "Attiva il tuo abbonamento", "9,99\u00a0€ ogni mese, 3 pagamenti", "Conferma l’abbonamento"},
+		{"fr-CH, fr;q=0.9", "fr", "Activez votre abonnement", "9,99\u00a0€ tous les mois, 3 paiements", "Confirmer l’abonnement"},
+		{"de-CH;q=0.8, nl", "de", "Richten Sie Ihr Abonnement ein", "9,99\u00a0€ jeden Monat, 3 Zahlungen", "Abonnement bestätigen"},
+		{"pt-BR", "pt", "Ative a sua subscrição", "9,99\u00a0€ todos os meses, 3 pagamentos", "Confirmar subscrição"},
+		{"ca", "ca", "Configura la teva subscripció", "9,99\u00a0€ cada mes, 3 pagaments", "Confirma la subscripció"},
 	} {
 		other := s.Buyer(t)
 		other.header.Set("Accept-Language", tc.header)

@@ -203,3 +203,43 @@ func TestBrowserSteps(t *testing.T) {
 	s.ExpectLedgerSound(t)
 	con.ExpectClean(t, pageNotes...)
 }
+
+// TestBrowserCardForm checks what only a browser shows of the card form:
+// the expiry and security code inputs line up although their hints differ
+// in length, and the brand the number's first digits name stands out among
+// the marks.
+func TestBrowserCardForm(t *testing.T) {
+	s := newStack(t)
+	ctx, con := newBrowser(t)
+	_, link := s.MustLink(t, core.PaymentInput{})
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.URL+"/pay/"+link.Token), chromedp.WaitVisible(chromedp.ID("number"))); err != nil {
+		t.Fatal(err)
+	}
+	tops, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`["exp","cvc"].map(id => document.getElementById(id).getBoundingClientRect().top)`))
+	if err != nil || len(tops) != 2 || tops[0] != tops[1] {
+		t.Errorf("expiry and security code inputs at the tops %v (%v), want one line", tops, err)
+	}
+	opacity := func(brand string) string {
+		t.Helper()
+		// The fade is a transition: finish it rather than wait for it.
+		o, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getAnimations().forEach(a => a.finish()),
+			getComputedStyle(document.querySelector('.brand[data-brand="`+brand+`"]')).opacity`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	if opacity("visa") != "1" || opacity("amex") != "1" {
+		t.Errorf("before a digit is typed, every mark shows")
+	}
+	for _, tc := range []struct{ typed, brand, other string }{{"4242", "visa", "mastercard"}, {"3782", "amex", "visa"}, {"5555", "mastercard", "discover"}} {
+		if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById("number").value = ""`),
+			chromedp.SendKeys(chromedp.ID("number"), tc.typed)); err != nil {
+			t.Fatal(err)
+		}
+		if opacity(tc.brand) != "1" || opacity(tc.other) == "1" {
+			t.Errorf("after %s: %s shows %s, %s %s; want %s to stand out", tc.typed, tc.brand, opacity(tc.brand), tc.other, opacity(tc.other), tc.brand)
+		}
+	}
+	con.ExpectClean(t)
+}

@@ -49,7 +49,9 @@ var catalogCA = map[string]string{
 	"result.authorized.title": "Pagament autoritzat",
 	"result.authorized.body":  "Gràcies. El teu pagament de %s a %s està autoritzat; el comerç el cobrarà quan la teva comanda estigui a punt.",
 	"result.refunded.title":   "Pagament reemborsat",
-	"result.refunded.body":    "El teu pagament de %s a %s s’ha reemborsat totalment o parcialment.",
+	"result.refunded.body":    "El teu pagament de %s a %s s’ha reemborsat.",
+	"result.partial.title":    "Pagament reemborsat",
+	"result.partial.body":     "El teu pagament de %s a %s s’ha reemborsat totalment o parcialment.",
 
 	"processing.title": "Estem processant el teu pagament",
 	"processing.body":  "Triga uns segons. Aquesta pàgina s’actualitza sola.",
@@ -157,4 +159,10 @@ var catalogCA = map[string]string{
 	"deposit.status.invalidated": "Aquest dipòsit s’ha cancel·lat. No enviïs res a aquesta adreça.",
 	"deposit.status.refunded":    "Aquest dipòsit s’ha reemborsat.",
 	"deposit.status.late":        "El teu pagament ha arribat quan ja s’havia acabat el temps. El comerç es posarà en contacte amb tu.",
+
+	"order.heading":  "La teva comanda",
+	"order.subtotal": "Subtotal",
+	"order.shipping": "Enviament",
+	"order.total":    "Total",
+	"cards.accepted": "Targetes acceptades",
 }

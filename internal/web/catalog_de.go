@@ -49,7 +49,9 @@ var catalogDE = map[string]string{
 	"result.authorized.title": "Zahlung autorisiert",
 	"result.authorized.body":  "Vielen Dank. Ihre Zahlung von %s an %s wurde autorisiert; der Händler bucht den Betrag ab, sobald Ihre Bestellung bereit ist.",
 	"result.refunded.title":   "Zahlung erstattet",
-	"result.refunded.body":    "Ihre Zahlung von %s an %s wurde ganz oder teilweise erstattet.",
+	"result.refunded.body":    "Ihre Zahlung von %s an %s wurde erstattet.",
+	"result.partial.title":    "Zahlung erstattet",
+	"result.partial.body":     "Ihre Zahlung von %s an %s wurde ganz oder teilweise erstattet.",
 
 	"processing.title": "Ihre Zahlung wird verarbeitet",
 	"processing.body":  "Das dauert einige Sekunden. Diese Seite aktualisiert sich von selbst.",
@@ -155,4 +157,10 @@ var catalogDE = map[string]string{
 	"deposit.status.invalidated": "Diese Einzahlung wurde storniert. Senden Sie nichts an diese Adresse.",
 	"deposit.status.refunded":    "Diese Einzahlung wurde erstattet.",
 	"deposit.status.late":        "Ihre Zahlung ist nach Ablauf der Frist eingegangen. Der Händler wird sich bei Ihnen melden.",
+
+	"order.heading":  "Ihre Bestellung",
+	"order.subtotal": "Zwischensumme",
+	"order.shipping": "Versand",
+	"order.total":    "Gesamt",
+	"cards.accepted": "Akzeptierte Karten",
 }

@@ -49,7 +49,9 @@ var catalogEN = map[string]string{
 	"result.authorized.title": "Payment authorized",
 	"result.authorized.body":  "Thank you. Your payment of %s to %s has been authorized; the merchant will take it when your order is ready.",
 	"result.refunded.title":   "Payment refunded",
-	"result.refunded.body":    "Your payment of %s to %s has been refunded in full or in part.",
+	"result.refunded.body":    "Your payment of %s to %s has been refunded.",
+	"result.partial.title":    "Payment refunded",
+	"result.partial.body":     "Your payment of %s to %s has been refunded in full or in part.",
 
 	"processing.title": "Your payment is being processed",
 	"processing.body":  "This takes a few seconds. This page updates by itself.",
@@ -155,4 +157,10 @@ var catalogEN = map[string]string{
 	"deposit.status.invalidated": "This deposit was cancelled. Do not send anything to this address.",
 	"deposit.status.refunded":    "This deposit has been refunded.",
 	"deposit.status.late":        "Your payment arrived after the time was up. The merchant will contact you.",
+
+	"order.heading":  "Your order",
+	"order.subtotal": "Subtotal",
+	"order.shipping": "Shipping",
+	"order.total":    "Total",
+	"cards.accepted": "Cards accepted",
 }

@@ -49,7 +49,9 @@ var catalogES = map[string]string{
 	"result.authorized.title": "Pago autorizado",
 	"result.authorized.body":  "Gracias. Tu pago de %s a %s está autorizado; el comercio lo cobrará cuando tu pedido esté listo.",
 	"result.refunded.title":   "Pago reembolsado",
-	"result.refunded.body":    "Tu pago de %s a %s se ha reembolsado total o parcialmente.",
+	"result.refunded.body":    "Tu pago de %s a %s se ha reembolsado.",
+	"result.partial.title":    "Pago reembolsado",
+	"result.partial.body":     "Tu pago de %s a %s se ha reembolsado total o parcialmente.",
 
 	"processing.title": "Estamos procesando tu pago",
 	"processing.body":  "Tarda unos segundos. Esta página se actualiza sola.",
@@ -155,4 +157,10 @@ var catalogES = map[string]string{
 	"deposit.status.invalidated": "Este depósito se ha cancelado. No envíes nada a esta dirección.",
 	"deposit.status.refunded":    "Este depósito se ha reembolsado.",
 	"deposit.status.late":        "Tu pago llegó cuando ya se había acabado el tiempo. El comercio se pondrá en contacto contigo.",
+
+	"order.heading":  "Tu pedido",
+	"order.subtotal": "Subtotal",
+	"order.shipping": "Envío",
+	"order.total":    "Total",
+	"cards.accepted": "Tarjetas aceptadas",
 }

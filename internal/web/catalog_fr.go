@@ -49,7 +49,9 @@ var catalogFR = map[string]string{
 	"result.authorized.title": "Paiement autorisé",
 	"result.authorized.body":  "Merci. Votre paiement de %s à %s a été autorisé\u202f; le commerçant l’encaissera lorsque votre commande sera prête.",
 	"result.refunded.title":   "Paiement remboursé",
-	"result.refunded.body":    "Votre paiement de %s à %s a été remboursé en totalité ou en partie.",
+	"result.refunded.body":    "Votre paiement de %s à %s a été remboursé.",
+	"result.partial.title":    "Paiement remboursé",
+	"result.partial.body":     "Votre paiement de %s à %s a été remboursé en totalité ou en partie.",
 
 	"processing.title": "Votre paiement est en cours de traitement",
 	"processing.body":  "Cela prend quelques secondes. Cette page s’actualise d’elle-même.",
@@ -155,4 +157,10 @@ var catalogFR = map[string]string{
 	"deposit.status.invalidated": "Ce dépôt a été annulé. N’envoyez rien à cette adresse.",
 	"deposit.status.refunded":    "Ce dépôt a été remboursé.",
 	"deposit.status.late":        "Votre paiement est arrivé après l’expiration du délai. Le marchand vous contactera.",
+
+	"order.heading":  "Votre commande",
+	"order.subtotal": "Sous-total",
+	"order.shipping": "Livraison",
+	"order.total":    "Total",
+	"cards.accepted": "Cartes acceptées",
 }

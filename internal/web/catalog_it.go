@@ -49,7 +49,9 @@ var catalogIT = map[string]string{
 	"result.authorized.title": "Pagamento autorizzato",
 	"result.authorized.body":  "Grazie. Il tuo pagamento di %s a favore di %s è stato autorizzato; l’esercente lo incasserà quando il tuo ordine sarà pronto.",
 	"result.refunded.title":   "Pagamento rimborsato",
-	"result.refunded.body":    "Il tuo pagamento di %s a favore di %s è stato rimborsato in tutto o in parte.",
+	"result.refunded.body":    "Il tuo pagamento di %s a favore di %s è stato rimborsato.",
+	"result.partial.title":    "Pagamento rimborsato",
+	"result.partial.body":     "Il tuo pagamento di %s a favore di %s è stato rimborsato in tutto o in parte.",
 
 	"processing.title": "Stiamo elaborando il tuo pagamento",
 	"processing.body":  "Ci vorrà qualche secondo. Questa pagina si aggiorna da sola.",
@@ -155,4 +157,10 @@ var catalogIT = map[string]string{
 	"deposit.status.invalidated": "Questo deposito è stato annullato. Non inviare nulla a questo indirizzo.",
 	"deposit.status.refunded":    "Questo deposito è stato rimborsato.",
 	"deposit.status.late":        "Il tuo pagamento è arrivato dopo la scadenza. L’esercente ti contatterà.",
+
+	"order.heading":  "Il tuo ordine",
+	"order.subtotal": "Subtotale",
+	"order.shipping": "Spedizione",
+	"order.total":    "Totale",
+	"cards.accepted": "Carte accettate",
 }

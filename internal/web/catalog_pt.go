@@ -49,7 +49,9 @@ var catalogPT = map[string]string{
 	"result.authorized.title": "Pagamento autorizado",
 	"result.authorized.body":  "Obrigado. O seu pagamento de %s a %s foi autorizado; o comerciante irá cobrá-lo quando a sua encomenda estiver pronta.",
 	"result.refunded.title":   "Pagamento reembolsado",
-	"result.refunded.body":    "O seu pagamento de %s a %s foi reembolsado total ou parcialmente.",
+	"result.refunded.body":    "O seu pagamento de %s a %s foi reembolsado.",
+	"result.partial.title":    "Pagamento reembolsado",
+	"result.partial.body":     "O seu pagamento de %s a %s foi reembolsado total ou parcialmente.",
 
 	"processing.title": "O seu pagamento está a ser processado",
 	"processing.body":  "Demora alguns segundos. Esta página atualiza-se automaticamente.",
@@ -155,4 +157,10 @@ var catalogPT = map[string]string{
 	"deposit.status.invalidated": "Este depósito foi cancelado. Não envie nada para este endereço.",
 	"deposit.status.refunded":    "Este depósito foi reembolsado.",
 	"deposit.status.late":        "O seu pagamento chegou depois de o tempo ter acabado. O comerciante entrará em contacto consigo.",
+
+	"order.heading":  "A sua encomenda",
+	"order.subtotal": "Subtotal",
+	"order.shipping": "Envio",
+	"order.total":    "Total",
+	"cards.accepted": "Cartões aceites",
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -19,8 +20,10 @@ type view struct {
 	Lang        string
 	Title       string
 	Merchant    string
+	Logo        string // the application's logo, an https URL the buyer's browser loads
 	Amount      string
 	Description string
+	Order       *orderView // an order's breakdown (SekurePay), nil for other payments
 
 	Token     string
 	CSRF      string
@@ -46,6 +49,60 @@ type view struct {
 	// formOrigins are origins besides the gateway a form on the page may
 	// end up at (through a 303): the merchant's return origin.
 	formOrigins []string
+	// imgOrigins are origins besides the gateway the page loads an image
+	// from: the logo's.
+	imgOrigins []string
+}
+
+// orderView is an order's breakdown as the summary shows it, each amount
+// formatted for the page's language.
+type orderView struct {
+	Items    []orderLine
+	Subtotal string
+	Taxes    []orderLine
+	Shipping string // "" when the order has none
+	Total    string
+}
+
+type orderLine struct {
+	Text   string
+	Amount string
+}
+
+// orderOf is the breakdown of a payment made from an order, nil for a
+// payment without one.
+func orderOf(pay *pasarela.Payment, lang string) *orderView {
+	if len(pay.Items) == 0 {
+		return nil
+	}
+	o := &orderView{Total: formatAmount(pay.Amount, pay.Currency, lang)}
+	var sub int64
+	for _, it := range pay.Items {
+		sub += it.Amount
+		o.Items = append(o.Items, orderLine{Text: it.Description, Amount: formatAmount(it.Amount, pay.Currency, lang)})
+	}
+	o.Subtotal = formatAmount(sub, pay.Currency, lang)
+	for _, tx := range pay.Taxes {
+		o.Taxes = append(o.Taxes, orderLine{Text: tx.Description, Amount: formatAmount(tx.Amount, pay.Currency, lang)})
+	}
+	if pay.Shipping > 0 {
+		o.Shipping = formatAmount(pay.Shipping, pay.Currency, lang)
+	}
+	return o
+}
+
+// logoURL is the logo a page may show, and its origin for the page's
+// Content-Security-Policy: only an https URL, which the buyer's browser
+// loads itself. The gateway never fetches it, so a logo pointing into the
+// gateway's own network reaches nothing the buyer could not reach; a
+// plain-http logo would be blocked as mixed content on the HTTPS page,
+// and is left out.
+func logoURL(s string) (string, string) {
+	u, ok := webURL(s)
+	if !ok || u.Scheme != "https" || u.User != nil {
+		return "", ""
+	}
+	return u.String(), u.Scheme + "://" + u.Host
 }
 
 // cardValues are the inputs shown again after an error: never the number
@@ -252,6 +309,11 @@ func (p *Pages) after(w http.ResponseWriter, r *http.Request, token string, c *c
 		p.page(w, r, c, st, http.StatusPaymentRequired)
 	case pay.Status == pasarela.StatusRequiresAction && c.ActionURL != "":
 		p.page(w, r, c, nil, http.StatusOK) // the processor's own page: a link to it
+	case cardForm && pay.Status == pasarela.StatusRequiresAction:
+		// The bank's step comes next: should it fail, the form comes back
+		// with the name and expiry kept, as after a decline.
+		keepCardValues(w, r, token, st.Values)
+		p.seeOther(w, r, token)
 	default:
 		p.seeOther(w, r, token)
 	}
@@ -316,7 +378,10 @@ func (p *Pages) base(c *core.Checkout) *view {
 	pay := c.Payment
 	lang := langOf(pay.Language)
 	v := &view{Lang: lang, Merchant: c.Merchant, Description: pay.Description, Token: c.Token,
-		Amount: formatAmount(pay.Amount, pay.Currency, lang), Reference: pay.TransactionID}
+		Amount: formatAmount(pay.Amount, pay.Currency, lang), Reference: pay.TransactionID, Order: orderOf(pay, lang)}
+	if logo, origin := logoURL(c.Logo); logo != "" {
+		v.Logo, v.imgOrigins = logo, []string{origin}
+	}
 	if u, origin := returnTarget(c); u != "" {
 		v.ReturnURL, v.formOrigins = u, []string{origin}
 		// The return may pass through a page of the gateway's that sends
@@ -397,8 +462,10 @@ func (p *Pages) page(w http.ResponseWriter, r *http.Request, c *core.Checkout, s
 		switch pay.Status {
 		case pasarela.StatusAuthorized:
 			key = "result.authorized"
-		case pasarela.StatusRefunded, pasarela.StatusPartiallyRefunded:
+		case pasarela.StatusRefunded:
 			key = "result.refunded"
+		case pasarela.StatusPartiallyRefunded:
+			key = "result.partial"
 		}
 		v.Heading, v.Message = translate(lang, key+".title"), translate(lang, key+".body", v.Amount, c.Merchant)
 		v.Title = v.Heading
@@ -430,8 +497,9 @@ func (p *Pages) checkoutForm(w http.ResponseWriter, r *http.Request, c *core.Che
 		}
 	}
 	if st == nil && c.Payment.FailureCode != "" {
-		// The last attempt failed; say so until the next one.
-		st = &formState{Code: c.Payment.FailureCode, Text: c.Payment.FailureMessage}
+		// The last attempt failed; say so until the next one, with what
+		// the buyer typed before a 3-D Secure step that failed.
+		st = &formState{Code: c.Payment.FailureCode, Text: c.Payment.FailureMessage, Values: keptCardValues(w, r, c.Token)}
 	}
 	v.showErrors(lang, st)
 	p.render(w, r, status, "checkout", v)
@@ -514,4 +582,45 @@ func webURL(s string) (*url.URL, bool) {
 	}
 	u.Host = strings.ToLower(u.Host)
 	return u, true
+}
+
+// keptCookie holds the name and expiry a buyer typed while the bank's 3-D
+// Secure step runs, so that a failed step brings the form back filled in,
+// as a decline does (the core keeps neither the name nor the form). It
+// lives in the buyer's browser only, for the payment's pages only, for a
+// quarter of an hour, and is dropped once used; the number and the CVC are
+// never in it.
+const keptCookie = "pasarela_kept"
+
+func keepCardValues(w http.ResponseWriter, r *http.Request, token string, v cardValues) {
+	if v.Name == "" && v.Exp == "" {
+		return
+	}
+	val := base64.RawURLEncoding.EncodeToString([]byte(url.Values{"name": {v.Name}, "exp": {v.Exp}}.Encode()))
+	http.SetCookie(w, &http.Cookie{Name: keptCookie, Value: val, Path: "/pay/" + token, MaxAge: 900, HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: transport.Secure(r.Context())})
+}
+
+// keptCardValues reads and drops what keepCardValues kept for the token's
+// page; a cookie that does not decode is ignored.
+func keptCardValues(w http.ResponseWriter, r *http.Request, token string) cardValues {
+	c, err := r.Cookie(keptCookie)
+	if err != nil {
+		return cardValues{}
+	}
+	http.SetCookie(w, &http.Cookie{Name: keptCookie, Path: "/pay/" + token, MaxAge: -1, HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: transport.Secure(r.Context())})
+	b, err := base64.RawURLEncoding.DecodeString(c.Value)
+	if err != nil || len(b) > 600 {
+		return cardValues{}
+	}
+	q, err := url.ParseQuery(string(b))
+	if err != nil {
+		return cardValues{}
+	}
+	v := cardValues{Name: q.Get("name"), Exp: q.Get("exp")}
+	if len(v.Name) > 200 || len(v.Exp) > 20 {
+		return cardValues{}
+	}
+	return v
 }

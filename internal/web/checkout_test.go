@@ -50,20 +50,22 @@ func TestCheckoutPage(t *testing.T) {
 	if ct := p.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
 		t.Fatalf("Content-Type %q", ct)
 	}
-	p.Contains(`<html lang="en">`, "Tienda Azul", "1,234.50 EUR", "Two &lt;blue&gt; mugs",
+	p.Contains(`<html lang="en">`, "Tienda Azul", "€1,234.50", "Two &lt;blue&gt; mugs",
 		`<form method="post" action="/pay/`+link.Token+`"`,
 		`<label for="name">`, `id="name" name="name" type="text" autocomplete="cc-name"`,
 		`<label for="number">`, `id="number" name="number" type="text" inputmode="numeric" autocomplete="cc-number"`,
 		`<label for="exp">`, `autocomplete="cc-exp"`,
 		`<label for="cvc">`, `autocomplete="cc-csc"`,
-		`Pay 1,234.50 EUR`, `href="`+s.Merchant.URL+`/cart"`,
+		`Pay €1,234.50`, `href="`+s.Merchant.URL+`/cart"`,
 		`<link rel="stylesheet" href="/pay/assets/pay.css?v=`, `<script src="/pay/assets/pay.js?v=`)
 	// A link is bound to one config: no PayPal button there.
 	p.Lacks("/redirect", "<script>", "style=")
 
-	// The payment's own page offers every config: the card form and PayPal.
+	// The payment's own page offers every config: the card form and PayPal,
+	// whose button names it as buyers know it, not by the gateway's name.
 	b.Get("/pay/"+pay.CheckoutToken).Expect(http.StatusOK).
-		Contains(`action="/pay/`+pay.CheckoutToken+`/redirect"`, "Pay with PayPal", `<p class="or">`)
+		Contains(`action="/pay/`+pay.CheckoutToken+`/redirect"`, ">Pay with PayPal</button>", `<p class="or">`).
+		Lacks("ExpressCheckout")
 
 	// Assets are embedded and served with the same headers.
 	css := b.Get("/pay/assets/pay.css").Expect(http.StatusOK)
@@ -241,7 +243,7 @@ func TestSandboxCards(t *testing.T) {
 			t.Fatalf("redirected to %s, want %s", loc, path)
 		}
 		s.ExpectStatus(t, pay.ID, pasarela.StatusRequiresAction)
-		ch := b.Get(path).Expect(http.StatusOK).Contains("Sandbox bank — confirm this payment", "10.50 EUR", "3184")
+		ch := b.Get(path).Expect(http.StatusOK).Contains("Sandbox bank — confirm this payment", "€10.50", "3184")
 		expectReturn(t, s, b.Submit(ch, path+"/challenge", url.Values{"approved": {"true"}}), pay, "completed")
 		s.ExpectStatus(t, pay.ID, pasarela.StatusCompleted)
 		s.ExpectLedgerSound(t)
@@ -257,7 +259,13 @@ func TestSandboxCards(t *testing.T) {
 			t.Fatalf("redirected to %s", loc)
 		}
 		s.ExpectStatus(t, pay.ID, pasarela.StatusPending)
-		b.Get(path).Expect(http.StatusOK).Contains("Your bank could not confirm this payment", `<form method="post"`)
+		// The form comes back with the name and expiry typed before the
+		// bank's step, as after a decline; never the number or the CVC.
+		form := card("4000002760003184")
+		b.Get(path).Expect(http.StatusOK).Contains("Your bank could not confirm this payment", `<form method="post"`,
+			`value="`+form.Get("name")+`"`, `value="`+form.Get("exp")+`"`).Lacks("4000002760003184", `value="123"`)
+		// Once shown, they are not kept any longer.
+		b.Get(path).Expect(http.StatusOK).Contains("Your bank could not confirm this payment").Lacks(`value="` + form.Get("name") + `"`)
 		// A stale challenge page cannot be replayed.
 		b.Submit(ch, path+"/challenge", url.Values{"approved": {"true"}}).SeeOther()
 		s.ExpectStatus(t, pay.ID, pasarela.StatusPending)
@@ -307,7 +315,7 @@ func TestSpanish(t *testing.T) {
 	b := s.Buyer(t)
 	pay, link := s.MustLink(t, core.PaymentInput{Amount: 123450, Currency: "EUR", Language: "es"})
 	b.Get("/pay/"+link.Token).Expect(http.StatusOK).
-		Contains(`<html lang="es">`, "Número de tarjeta", "Fecha de caducidad", "Pagar 1.234,50 EUR", "Cancelar y volver a Tienda Azul")
+		Contains(`<html lang="es">`, "Número de tarjeta", "Fecha de caducidad", "Pagar 1.234,50\u00a0€", "Cancelar y volver a Tienda Azul")
 
 	p := b.Pay(link.Token, url.Values{"name": {""}, "number": {"4242424242424241"}, "exp": {"1/2"}, "cvc": {"12345"}}).
 		Expect(http.StatusUnprocessableEntity).Contains("Hay un problema")
@@ -338,13 +346,13 @@ func TestEveryLanguage(t *testing.T) {
 	cases := []struct {
 		lang, heading, button, hint, decline string
 	}{
-		{"en", "Complete your payment", "Pay 1,234.50 EUR", "MM/YY, for example 04/29", "Your card was declined."},
-		{"es", "Completa tu pago", "Pagar 1.234,50 EUR", "MM/AA, por ejemplo 04/29", "Tu tarjeta ha sido rechazada."},
-		{"it", "Completa il pagamento", "Paga 1.234,50 EUR", "MM/AA, ad esempio 04/29", "La tua carta è stata rifiutata."},
-		{"fr", "Finalisez votre paiement", "Payer 1\u202f234,50\u00a0EUR", "MM/AA, par exemple 04/29", "Votre carte a été refusée."},
-		{"de", "Schließen Sie Ihre Zahlung ab", "1.234,50 EUR bezahlen", "MM/JJ, zum Beispiel 04/29", "Ihre Karte wurde abgelehnt."},
-		{"pt", "Conclua o seu pagamento", "Pagar 1.234,50 EUR", "MM/AA, por exemplo 04/29", "O seu cartão foi recusado."},
-		{"ca", "Completa el pagament", "Paga 1.234,50 EUR", "MM/AA, per exemple 04/29", "La teva targeta ha estat rebutjada."},
+		{"en", "Complete your payment", "Pay €1,234.50", "MM/YY, for example 04/29", "Your card was declined."},
+		{"es", "Completa tu pago", "Pagar 1.234,50\u00a0€", "MM/AA, por ejemplo 04/29", "Tu tarjeta ha sido rechazada."},
+		{"it", "Completa il pagamento", "Paga 1.234,50\u00a0€", "MM/AA, ad esempio 04/29", "La tua carta è stata rifiutata."},
+		{"fr", "Finalisez votre paiement", "Payer 1\u202f234,50\u00a0€", "MM/AA, par exemple 04/29", "Votre carte a été refusée."},
+		{"de", "Schließen Sie Ihre Zahlung ab", "1.234,50\u00a0€ bezahlen", "MM/JJ, zum Beispiel 04/29", "Ihre Karte wurde abgelehnt."},
+		{"pt", "Conclua o seu pagamento", "Pagar 1.234,50\u00a0€", "MM/AA, por exemplo 04/29", "O seu cartão foi recusado."},
+		{"ca", "Completa el pagament", "Paga 1.234,50\u00a0€", "MM/AA, per exemple 04/29", "La teva targeta ha estat rebutjada."},
 	}
 	for _, tc := range cases {
 		t.Run(tc.lang, func(t *testing.T) {
@@ -493,7 +501,7 @@ func TestPayPalSandbox(t *testing.T) {
 			t.Fatalf("redirected to %s", loc)
 		}
 		s.ExpectStatus(t, pay.ID, pasarela.StatusRequiresAction)
-		return b.Get(path).Expect(http.StatusOK).Contains("PayPal sandbox", "Approve the payment of 10.50 EUR to Tienda Azul?")
+		return b.Get(path).Expect(http.StatusOK).Contains("PayPal sandbox", "Approve the payment of €10.50 to Tienda Azul?")
 	}
 	ap := start()
 	if loc := b.Submit(ap, path+"/approve", url.Values{"approved": {"false"}}).SeeOther(); loc != path {

@@ -63,7 +63,7 @@ func TestDepositPage(t *testing.T) {
 		}
 		b := s.Buyer(t)
 		p := b.Get("/pay/"+token).Expect(http.StatusOK).Contains(
-			`<p class="amount" id="amount">100,000.00 COP</p>`,
+			"<p class=\"amount\" id=\"amount\">100,000.00\u00a0COP</p>",
 			`Pay in BTC`,
 			`<strong class="due-amount" id="deposit-amount">0.004 BTC</strong>`,
 			`id="deposit-address" class="address" value="`+bip84Addr0+`" readonly`,

@@ -272,7 +272,7 @@ func (s *stack) Posts(path string) int {
 	return s.posts[path]
 }
 
-// MustPayment creates a payment of 10.50 EUR (unless in says otherwise)
+// MustPayment creates a payment of €10.50 (unless in says otherwise)
 // that returns to the merchant's site.
 func (s *stack) MustPayment(t *testing.T, in core.PaymentInput) *pasarela.Payment {
 	t.Helper()

@@ -137,24 +137,41 @@ func capitalize(s string) string {
 }
 
 // numberMarks are the group and decimal separators of each page language,
-// and the space between an amount and its currency code: French groups
-// with a narrow no-break space and keeps the code on the amount's line,
-// as its typography asks.
+// and the space between an amount and a currency written after it: French
+// groups with a narrow no-break space, and every language keeps the
+// currency on the amount's line, as CLDR writes them.
 var numberMarks = map[string]struct{ group, point, space string }{
-	langEN: {",", ".", " "},
-	langES: {".", ",", " "},
-	langIT: {".", ",", " "},
+	langEN: {",", ".", "\u00a0"},
+	langES: {".", ",", "\u00a0"},
+	langIT: {".", ",", "\u00a0"},
 	langFR: {"\u202f", ",", "\u00a0"},
-	langDE: {".", ",", " "},
-	langPT: {".", ",", " "},
-	langCA: {".", ",", " "},
+	langDE: {".", ",", "\u00a0"},
+	langPT: {".", ",", "\u00a0"},
+	langCA: {".", ",", "\u00a0"},
 }
 
-// formatAmount writes minor units in major units with the currency code,
-// grouped as the language writes numbers: "1,234.50 EUR" in English,
-// "1.234,50 EUR" in Spanish, "1 234,50 EUR" in French. The code, not a
-// symbol, follows the amount in every language, because a symbol such as $
-// names several currencies.
+// currencySymbols are the symbols a buyer reads without doubt, from CLDR's
+// "symbol" of each currency in the pages' languages. A small table rather
+// than golang.org/x/text/currency: that package formats only float64
+// amounts (an amount here is exact minor units) and puts the symbol before
+// the number in every language. Only English writes "$" for the dollar;
+// elsewhere, where "$" is as likely a peso, it is "US$". A currency not
+// here is written with its code, which names it in any language.
+var currencySymbols = map[string]string{"EUR": "€", "GBP": "£", "USD": "US$", "JPY": "¥", "BRL": "R$", "MXN": "MX$"}
+
+// symbolOf is the symbol of a currency in a language, "" for none.
+func symbolOf(code, lang string) string {
+	if code == "USD" && lang == langEN {
+		return "$"
+	}
+	return currencySymbols[code]
+}
+
+// formatAmount writes minor units in major units with the currency as the
+// buyer's language writes it: the symbol before the number in English
+// ("€1,234.50"), after it in the other languages ("1.234,50 €",
+// "1 234,50 €"), and the ISO code after the number for a currency with no
+// unambiguous symbol ("1.234,50 CHF").
 func formatAmount(minor int64, currency, lang string) string {
 	cur, ok := pasarela.LookupCurrency(currency)
 	if !ok {
@@ -162,16 +179,13 @@ func formatAmount(minor int64, currency, lang string) string {
 	}
 	marks, ok := numberMarks[lang]
 	if !ok {
-		marks = numberMarks[langEN]
+		lang, marks = langEN, numberMarks[langEN]
 	}
 	s := pasarela.FormatMajor(minor, cur)
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
 	whole, frac, _ := strings.Cut(s, ".")
 	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
 	for i, d := range whole {
 		if i > 0 && (len(whole)-i)%3 == 0 {
 			b.WriteString(marks.group)
@@ -181,5 +195,16 @@ func formatAmount(minor int64, currency, lang string) string {
 	if frac != "" {
 		b.WriteString(marks.point + frac)
 	}
-	return b.String() + marks.space + cur.Code
+	sign := ""
+	if neg {
+		sign = "-"
+	}
+	sym := symbolOf(cur.Code, lang)
+	switch {
+	case sym != "" && lang == langEN:
+		return sign + sym + b.String()
+	case sym != "":
+		return sign + b.String() + marks.space + sym
+	}
+	return sign + b.String() + marks.space + cur.Code
 }

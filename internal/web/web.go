@@ -163,13 +163,19 @@ func (p *Pages) serveAsset(w http.ResponseWriter, r *http.Request) {
 // (clickjacking), no inline or outside scripts, forms only to the gateway
 // and to the origins given (the merchant's return page, reached by a 303
 // after a form), no referrer (the token is in the URL), no caching.
-func securityHeaders(w http.ResponseWriter, formOrigins []string) {
+// Images come from the gateway, data: URLs, and the origins given (a
+// merchant's https logo).
+func securityHeaders(w http.ResponseWriter, formOrigins []string, imgOrigins ...string) {
 	h := w.Header()
 	formAction := "'self'"
 	for _, o := range formOrigins {
 		formAction += " " + o
 	}
-	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+	imgSrc := "'self' data:"
+	for _, o := range imgOrigins {
+		imgSrc += " " + o
+	}
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src "+imgSrc+"; "+
 		"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action "+formAction+"; frame-ancestors 'none'")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -191,7 +197,7 @@ func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name 
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	securityHeaders(w, v.formOrigins)
+	securityHeaders(w, v.formOrigins, v.imgOrigins...)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {

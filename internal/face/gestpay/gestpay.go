@@ -108,6 +108,22 @@ func (f *Face) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// WSDL is a SOAP service's description as the reference at /docs/ links
+// it: the service's name and the path of its WSDL.
+type WSDL struct {
+	Service string
+	Path    string
+}
+
+// WSDLs are the face's services' descriptions, at the spellings Gestpay's
+// own documentation gives (the face answers them in any case).
+func WSDLs() []WSDL {
+	return []WSDL{
+		{Service: "WSCryptDecrypt", Path: Prefix + "/gestpayws/WSCryptDecrypt.asmx?wsdl"},
+		{Service: "WSs2s", Path: Prefix + "/gestpayws/WSs2s.asmx?wsdl"},
+	}
+}
+
 // service is one of Gestpay's SOAP services: where it answers (lower-cased
 // paths), its namespace, the element its results are wrapped in, its WSDL
 // and its operations, by their exact names.

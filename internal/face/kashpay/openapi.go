@@ -15,6 +15,10 @@ const OpenAPIPath = "/openapi/kashpay.json"
 //go:embed openapi.json
 var openapiJSON []byte
 
+// OpenAPI is the face's OpenAPI document, for the reference at /docs/.
+// Callers must not change it.
+func OpenAPI() []byte { return openapiJSON }
+
 // openAPI serves the document. It is public: it holds no data, and tools
 // fetch it before they have credentials.
 func openAPI(w http.ResponseWriter, _ *http.Request) {

@@ -11,6 +11,13 @@ import (
 //go:embed openapi.json
 var openapiJSON []byte
 
+// OpenAPIPath is where the face's OpenAPI 3.1 document is served.
+const OpenAPIPath = "/openapi/payrest.json"
+
+// OpenAPI is the face's OpenAPI document, for the reference at /docs/.
+// Callers must not change it.
+func OpenAPI() []byte { return openapiJSON }
+
 func (f *Face) openAPI(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(openapiJSON)

@@ -90,7 +90,7 @@ func (f *Face) Register(mux transport.Router) {
 	mux.Handle("/application/{id}/stats/daily", f.authed(methods{"GET": f.applicationDaily}))
 	mux.Handle("/oauth/token", f.public(methods{"POST": f.token}))
 	mux.Handle("/auth/realms/{realm}/protocol/openid-connect/token", f.public(methods{"POST": f.token}))
-	mux.Handle("/openapi/payrest.json", f.public(methods{"GET": f.openAPI}))
+	mux.Handle(OpenAPIPath, f.public(methods{"GET": f.openAPI}))
 	f.registerSandboxChain(mux)
 }
 

@@ -47,11 +47,18 @@ func (f *Face) Register(mux transport.Router) {
 	mux.Handle(Prefix+"/", f.route(nil))
 	// The document is public and served on either listener: it holds no
 	// data, and tools fetch it before they have credentials.
-	mux.HandleFunc("GET /openapi/sekurepay.json", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET "+OpenAPIPath, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openapiJSON)
 	})
 }
+
+// OpenAPIPath is where the face's OpenAPI 3.1 document is served.
+const OpenAPIPath = "/openapi/sekurepay.json"
+
+// OpenAPI is the face's OpenAPI document, for the reference at /docs/.
+// Callers must not change it.
+func OpenAPI() []byte { return openapiJSON }
 
 // openapiJSON describes what this face serves; a test validates real
 // requests and responses against it, so it cannot drift from the code.

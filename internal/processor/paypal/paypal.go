@@ -90,9 +90,10 @@ func (p *Processor) approvalURL(token string) string {
 // sample config.
 func (p *Processor) Gateway() processor.Gateway {
 	return processor.Gateway{
-		ID:   GatewayID,
-		Name: "PayPal ExpressCheckout",
-		Flow: processor.FlowRedirect,
+		ID:    GatewayID,
+		Name:  "PayPal ExpressCheckout",
+		Brand: "PayPal",
+		Flow:  processor.FlowRedirect,
 		Options: []processor.Option{
 			{Name: "sandbox", Type: "boolean", Default: true,
 				Description: "Simulate PayPal: buyers approve on the gateway's own test page and no money moves."},

@@ -3,6 +3,8 @@
 //   nothing (the server charges once anyway). The button is disabled only
 //   after the browser has read the form, so that its value is still sent.
 // - The expiry gets its slash as it is typed.
+// - The card brand the number's first digits name stands out among the
+//   marks (the ranges of pasarela.CardBrand); the others fade.
 // - The error summary takes the focus, so screen readers read it first.
 // - A link marked data-follow (the way to PayPal) is followed at once.
 // - A deposit's page counts down the time left, asks the gateway for the
@@ -67,6 +69,25 @@
     }
   });
 
+  // brandOf names a card's brand from its first digits, as the gateway
+  // does (pasarela.CardBrand); "" while they name none.
+  function brandOf(n) {
+    var p2 = +n.slice(0, 2), p3 = +n.slice(0, 3), p4 = +n.slice(0, 4);
+    if (/^4/.test(n)) {
+      return "visa";
+    }
+    if ((n.length >= 2 && p2 >= 51 && p2 <= 55) || (n.length >= 4 && p4 >= 2221 && p4 <= 2720)) {
+      return "mastercard";
+    }
+    if (n.length >= 2 && (p2 === 34 || p2 === 37)) {
+      return "amex";
+    }
+    if ((n.length >= 4 && p4 === 6011) || (n.length >= 2 && p2 === 65) || (n.length >= 3 && p3 >= 644 && p3 <= 649)) {
+      return "discover";
+    }
+    return "";
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var exp = document.getElementById("exp");
     if (exp) {
@@ -84,6 +105,20 @@
           exp.value = v;
         }
       });
+    }
+    var number = document.getElementById("number");
+    var brands = document.querySelector(".brands");
+    if (number && brands) {
+      var showBrand = function () {
+        var brand = brandOf(number.value.replace(/[\s-]+/g, ""));
+        if (brand) {
+          brands.dataset.match = brand;
+        } else {
+          delete brands.dataset.match;
+        }
+      };
+      number.addEventListener("input", showBrand);
+      showBrand();
     }
     var summary = document.getElementById("error-summary");
     if (summary) {
