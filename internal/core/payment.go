@@ -320,7 +320,11 @@ func (s *Service) GetPayment(ctx context.Context, appID, id int64) (*PaymentDeta
 		if err != nil {
 			return err
 		}
-		if d.Payment, err = tx.GetPayment(ctx, p.ClientID, appID, id); err != nil {
+		// What hangs from the payment is read only when there is some
+		// (most payments have no links, children or refunds): the
+		// payment's own statement says which.
+		var rel store.PaymentRelations
+		if d.Payment, rel, err = tx.GetPaymentRelations(ctx, p.ClientID, appID, id); err != nil {
 			return err
 		}
 		if d.Payment.Type == pasarela.PaymentDeposit {
@@ -329,17 +333,19 @@ func (s *Service) GetPayment(ctx context.Context, appID, id int64) (*PaymentDeta
 			}
 			withURI(d.Payment.Deposit)
 		}
-		if d.Links, err = tx.ListPaymentLinks(ctx, p.ClientID, id); err != nil {
-			return err
+		d.Links, d.Children, d.Refunds = []pasarela.PaymentLink{}, []pasarela.Payment{}, []pasarela.Refund{}
+		if rel.Links {
+			if d.Links, err = tx.ListPaymentLinks(ctx, p.ClientID, id); err != nil {
+				return err
+			}
 		}
-		// Only a subscription's first charge has children (its later
-		// cycles, see chargeCycle): any other payment skips the query,
-		// which was two statements of every read of a payment.
-		d.Children = []pasarela.Payment{}
-		if d.Payment.Type == pasarela.PaymentSubscription {
+		if rel.Children {
 			if d.Children, err = tx.ListChildPayments(ctx, p.ClientID, appID, id, maxChildren); err != nil {
 				return err
 			}
+		}
+		if !rel.Refunds {
+			return nil
 		}
 		d.Refunds, err = tx.ListRefunds(ctx, p.ClientID, id)
 		return err

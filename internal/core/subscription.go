@@ -565,9 +565,6 @@ func (s *Service) claimCycle(ctx context.Context, tx *store.Tx, d store.DueSubsc
 		sub.NextChargeAt = &due
 		return nil, s.saveSubscription(ctx, tx, sub)
 	}
-	// Every later cycle is a child of the first cycle's payment, which is
-	// of type subscription like them: GetPayment looks for children only
-	// under payments of that type.
 	var parent int64
 	if n > 1 {
 		if first, err := tx.GetCycle(ctx, sub.ClientID, sub.ID, 1); err == nil {

@@ -72,10 +72,22 @@ func scanPayment(scan func(...any) error, p *pasarela.Payment) error {
 			return err
 		}
 	}
+	// The JSON columns of most payments hold an empty value ("[]", "null",
+	// "{}", as encodePaymentJSON writes them): those are set directly, not
+	// decoded, which was a fifth of the allocations of reading a payment.
 	for _, j := range []struct {
 		src string
 		dst any
 	}{{flags, &p.Flags}, {configs, &p.GatewayConfigs}, {card, &p.Card}, {metadata, &p.Metadata}} {
+		switch j.src {
+		case "null", "[]":
+			continue // the zero value; empty lists are made below
+		case "{}":
+			if m, ok := j.dst.(*map[string]string); ok {
+				*m = map[string]string{}
+				continue
+			}
+		}
 		if err := json.Unmarshal([]byte(j.src), j.dst); err != nil {
 			return err
 		}
@@ -183,6 +195,36 @@ func (tx *Tx) getPayment(ctx context.Context, where string, args ...any) (*pasar
 // the row is locked until the transaction ends (on PostgreSQL).
 func (tx *Tx) GetPayment(ctx context.Context, clientID string, appID, id int64) (*pasarela.Payment, error) {
 	return tx.getPayment(ctx, `client_id = $1 AND application_id = $2 AND id = $3`, clientID, appID, id)
+}
+
+// PaymentRelations says what hangs from a payment: whether it has payment
+// links, children (a subscription's later charges) and refunds.
+type PaymentRelations struct{ Links, Children, Refunds bool }
+
+// GetPaymentRelations is GetPayment that also says what hangs from the
+// payment, in the same statement (an index probe each), so that reading a
+// payment's detail runs the queries of its links, children and refunds only
+// when it has some: most payments have none, and each of those queries cost
+// about as much as reading the payment.
+func (tx *Tx) GetPaymentRelations(ctx context.Context, clientID string, appID, id int64) (*pasarela.Payment, PaymentRelations, error) {
+	var p pasarela.Payment
+	var rel PaymentRelations
+	// The literal IS NOT NULL is the partial index's condition (see
+	// ListPayments' parent_id).
+	row := tx.q.QueryRowContext(ctx, `SELECT `+paymentColumns+`,
+		EXISTS (SELECT 1 FROM payment_links l WHERE l.payment_id = payments.id),
+		EXISTS (SELECT 1 FROM payments c WHERE c.parent_id IS NOT NULL AND c.parent_id = payments.id),
+		EXISTS (SELECT 1 FROM refunds r WHERE r.payment_id = payments.id)
+		FROM payments WHERE client_id = $1 AND application_id = $2 AND id = $3`, clientID, appID, id)
+	err := tx.scanRow(row, "payment", func(scan func(...any) error) error {
+		return scanPayment(func(dest ...any) error {
+			return scan(append(dest, &rel.Links, &rel.Children, &rel.Refunds)...)
+		}, &p)
+	})
+	if err != nil {
+		return nil, rel, err
+	}
+	return &p, rel, nil
 }
 
 // GetPaymentByMerchantRef finds a payment of the client's application by
