@@ -210,11 +210,14 @@ func (tx *Tx) GetPaymentRelations(ctx context.Context, clientID string, appID, i
 	var p pasarela.Payment
 	var rel PaymentRelations
 	// The literal IS NOT NULL is the partial index's condition (see
-	// ListPayments' parent_id).
+	// ListPayments' parent_id). The subqueries need no client of their
+	// own: they only look under the payment the outer WHERE scoped. The
+	// short names spare the driver copying each expression's text as its
+	// column name on every run.
 	row := tx.q.QueryRowContext(ctx, `SELECT `+paymentColumns+`,
-		EXISTS (SELECT 1 FROM payment_links l WHERE l.payment_id = payments.id),
-		EXISTS (SELECT 1 FROM payments c WHERE c.parent_id IS NOT NULL AND c.parent_id = payments.id),
-		EXISTS (SELECT 1 FROM refunds r WHERE r.payment_id = payments.id)
+		EXISTS (SELECT 1 FROM payment_links l WHERE l.payment_id = payments.id) AS has_links,
+		EXISTS (SELECT 1 FROM payments c WHERE c.parent_id IS NOT NULL AND c.parent_id = payments.id) AS has_children,
+		EXISTS (SELECT 1 FROM refunds r WHERE r.payment_id = payments.id) AS has_refunds
 		FROM payments WHERE client_id = $1 AND application_id = $2 AND id = $3`, clientID, appID, id)
 	err := tx.scanRow(row, "payment", func(scan func(...any) error) error {
 		return scanPayment(func(dest ...any) error {
