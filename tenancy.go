@@ -2,6 +2,7 @@ package pasarela
 
 import (
 	"net/netip"
+	"strconv"
 	"time"
 )
 
@@ -107,6 +108,33 @@ type ListOptions struct {
 	Limit  int
 	Offset int
 	Sort   []SortField
+	// After, when not zero, pages by key (a cursor) instead of by offset:
+	// the page holds the items that come after the item with this id in
+	// the list's order, which must then be by id alone (ascending or
+	// descending; none given is ascending), with Offset 0. A deep page
+	// then costs what the first one does, and an item added meanwhile
+	// neither repeats nor hides one of the next page, as with an offset.
+	// To walk a list, pass the id of the last item of each page as the
+	// next page's After. Only the lists that say so accept it (payments).
+	After int64
+}
+
+// Total is how many items a list's filter matches. A list keeps its common
+// totals in counters; a count it has to make by reading the matching items
+// stops at a cap so that its cost stays bounded: Capped then says that
+// Count is that cap and more items match.
+type Total struct {
+	Count  int
+	Capped bool
+}
+
+// String is the total as a number, followed by "+" when Capped ("10000+").
+func (t Total) String() string {
+	s := strconv.Itoa(t.Count)
+	if t.Capped {
+		s += "+"
+	}
+	return s
 }
 
 // SortField is one key of an ordering. Field is always one of the whitelisted

@@ -128,7 +128,7 @@ func (c *PaymentListCommand) Run(ctx context.Context) error {
 			for i := range ps {
 				out[i] = toPaymentOut(&ps[i])
 			}
-			fmt.Fprintf(c.stderr, "%d payments match\n", total)
+			fmt.Fprintf(c.stderr, "%s payments match\n", total)
 			return c.printJSON(out)
 		}
 		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
@@ -140,7 +140,7 @@ func (c *PaymentListCommand) Run(ctx context.Context) error {
 		if err := tw.Flush(); err != nil {
 			return err
 		}
-		fmt.Fprintf(c.stdout, "%d of %d payments (amounts in minor units)\n", len(ps), total)
+		fmt.Fprintf(c.stdout, "%d of %s payments (amounts in minor units)\n", len(ps), total)
 		return nil
 	})
 }

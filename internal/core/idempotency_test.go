@@ -18,7 +18,7 @@ func (e *env) countPayments() int {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return n
+	return n.Count
 }
 
 // TestIdempotentCreateRace: requests with one Idempotency-Key racing each

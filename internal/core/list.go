@@ -26,6 +26,10 @@ func checkList(opts *pasarela.ListOptions, sortable map[string]string) error {
 	if opts.Offset < 0 {
 		v.Add("offset", "range", "offset must be 0 or more")
 	}
+	if opts.After != 0 {
+		// Only the lists that page by key say so (checkKeysetList).
+		v.Add("after", "after_unsupported", "this list pages by offset only")
+	}
 	for _, s := range opts.Sort {
 		if _, ok := sortable[s.Field]; !ok {
 			// The fields are the core's names; a face renames both
@@ -35,6 +39,29 @@ func checkList(opts *pasarela.ListOptions, sortable map[string]string) error {
 				map[string]string{"field": s.Field, "sortable": fields})
 			break
 		}
+	}
+	return v.Err()
+}
+
+// checkKeysetList is checkList for a list that may also be paged by key
+// (pasarela.ListOptions.After), whose id field is idField: a cursor needs an
+// order by that field alone and no offset.
+func checkKeysetList(opts *pasarela.ListOptions, sortable map[string]string, idField string) error {
+	after := opts.After
+	opts.After = 0
+	err := checkList(opts, sortable)
+	opts.After = after
+	if err != nil || after == 0 {
+		return err
+	}
+	var v pasarela.Validation
+	switch {
+	case after < 0:
+		v.Add("after", "range", "a cursor is the id of the last item of a page")
+	case opts.Offset != 0:
+		v.Add("after", "after_offset", "a cursor and an offset cannot be combined")
+	case len(opts.Sort) > 1 || len(opts.Sort) == 1 && opts.Sort[0].Field != idField:
+		v.Add("after", "after_sort", "a cursor pages a list ordered by "+idField+" only")
 	}
 	return v.Err()
 }

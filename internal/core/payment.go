@@ -308,8 +308,11 @@ type PaymentDetail struct {
 	Refunds  []pasarela.Refund
 }
 
+// maxChildren bounds the children a payment's detail lists.
+const maxChildren = 100
+
 // GetPayment returns a payment of an application with its links, children
-// and refunds.
+// (at most maxChildren, oldest first) and refunds.
 func (s *Service) GetPayment(ctx context.Context, appID, id int64) (*PaymentDetail, error) {
 	d := &PaymentDetail{}
 	err := s.db.View(ctx, func(tx *store.Tx) error {
@@ -317,7 +320,11 @@ func (s *Service) GetPayment(ctx context.Context, appID, id int64) (*PaymentDeta
 		if err != nil {
 			return err
 		}
-		if d.Payment, err = tx.GetPayment(ctx, p.ClientID, appID, id); err != nil {
+		// What hangs from the payment is read only when there is some
+		// (most payments have no links, children or refunds): the
+		// payment's own statement says which.
+		var rel store.PaymentRelations
+		if d.Payment, rel, err = tx.GetPaymentRelations(ctx, p.ClientID, appID, id); err != nil {
 			return err
 		}
 		if d.Payment.Type == pasarela.PaymentDeposit {
@@ -326,12 +333,19 @@ func (s *Service) GetPayment(ctx context.Context, appID, id int64) (*PaymentDeta
 			}
 			withURI(d.Payment.Deposit)
 		}
-		if d.Links, err = tx.ListPaymentLinks(ctx, p.ClientID, id); err != nil {
-			return err
+		d.Links, d.Children, d.Refunds = []pasarela.PaymentLink{}, []pasarela.Payment{}, []pasarela.Refund{}
+		if rel.Links {
+			if d.Links, err = tx.ListPaymentLinks(ctx, p.ClientID, id); err != nil {
+				return err
+			}
 		}
-		if d.Children, _, err = tx.ListPayments(ctx, p.ClientID, appID, store.PaymentFilter{ParentID: id},
-			pasarela.ListOptions{Limit: 100}); err != nil {
-			return err
+		if rel.Children {
+			if d.Children, err = tx.ListChildPayments(ctx, p.ClientID, appID, id, maxChildren); err != nil {
+				return err
+			}
+		}
+		if !rel.Refunds {
+			return nil
 		}
 		d.Refunds, err = tx.ListRefunds(ctx, p.ClientID, id)
 		return err
@@ -345,17 +359,26 @@ func (s *Service) GetPayment(ctx context.Context, appID, id int64) (*PaymentDeta
 // PaymentFilter narrows a payment list; Status uses core names.
 type PaymentFilter = store.PaymentFilter
 
-// ListPayments returns a page of an application's payments.
-func (s *Service) ListPayments(ctx context.Context, appID int64, f PaymentFilter, opts pasarela.ListOptions) ([]pasarela.Payment, int, error) {
+// PaymentCountCap is where a payment list's total stops when no counter
+// holds it (a filter by customer or transaction id): see pasarela.Total.
+const PaymentCountCap = store.PaymentCountCap
+
+// ListPayments returns a page of an application's payments and how many
+// match f. The page may be found by offset or, ordered by id, by key
+// (opts.After, the id of the previous page's last payment), which costs the
+// same however deep the page. The total comes from counters kept per
+// status when f filters by status alone; otherwise it is counted up to
+// PaymentCountCap.
+func (s *Service) ListPayments(ctx context.Context, appID int64, f PaymentFilter, opts pasarela.ListOptions) ([]pasarela.Payment, pasarela.Total, error) {
 	var out []pasarela.Payment
-	var total int
+	var total pasarela.Total
 	// Access, validation and the page in one read (access first, as ever).
 	err := s.db.View(ctx, func(tx *store.Tx) error {
 		p, err := applicationAccessTx(ctx, tx, appID, false)
 		if err != nil {
 			return err
 		}
-		if err := checkList(&opts, store.PaymentSortFields); err != nil {
+		if err := checkKeysetList(&opts, store.PaymentSortFields, "id"); err != nil {
 			return err
 		}
 		var v pasarela.Validation
@@ -374,7 +397,7 @@ func (s *Service) ListPayments(ctx context.Context, appID int64, f PaymentFilter
 		return err
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, pasarela.Total{}, err
 	}
 	return out, total, nil
 }

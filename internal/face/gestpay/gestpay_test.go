@@ -132,8 +132,8 @@ func TestShops(t *testing.T) {
 		}
 		// B sees none of A's payments, and A's Encrypt made exactly one.
 		if _, n, err := e.Svc.ListPayments(e.B.AppCtx(context.Background()), b.ID, core.PaymentFilter{},
-			pasarela.ListOptions{Limit: 10}); err != nil || n != 0 {
-			t.Errorf("B's payments: %d %v", n, err)
+			pasarela.ListOptions{Limit: 10}); err != nil || n.Count != 0 {
+			t.Errorf("B's payments: %s %v", n, err)
 		}
 	})
 }
@@ -191,8 +191,8 @@ func TestEncryptValidation(t *testing.T) {
 			}
 		}
 		if _, n, err := e.Svc.ListPayments(e.A.AppCtx(context.Background()), a.ID, core.PaymentFilter{},
-			pasarela.ListOptions{Limit: 10}); err != nil || n != 0 {
-			t.Errorf("refused Encrypts created %d payments (%v)", n, err)
+			pasarela.ListOptions{Limit: 10}); err != nil || n.Count != 0 {
+			t.Errorf("refused Encrypts created %s payments (%v)", n, err)
 		}
 		// The limits themselves are accepted: JPY (71) without decimals,
 		// 50 characters of shopTransactionId, a 1000-character customInfo.

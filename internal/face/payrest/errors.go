@@ -65,6 +65,8 @@ var wireFields = map[string]string{
 	"next_charge_at":  "nextChargeDate",
 	"next_attempt_at": "nextAttemptAt",
 
+	"after": "cursor",
+
 	"filter.status":         "status",
 	"filter.customer_id":    "client_id",
 	"filter.transaction_id": "transaction_id",
@@ -119,6 +121,9 @@ var wording = map[ruleKey]func(fe pasarela.FieldError) string{
 		}
 		sort.Strings(names)
 		return "cannot sort by '" + field + "'; sortable fields: " + strings.Join(names, ", ")
+	},
+	{"after", "after_sort"}: func(pasarela.FieldError) string {
+		return "a cursor pages a list sorted by id only (id_asc or id_desc)"
 	},
 	{"sort", "sort_fixed"}: func(pasarela.FieldError) string {
 		return "the detail is ordered by completionDate, then id, and cannot be sorted otherwise"

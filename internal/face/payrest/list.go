@@ -100,6 +100,40 @@ func coreSortField(name string) string {
 // does not use. It is not a letter or digit, so no field name has it.
 const notPayREST = "!"
 
+// cursorOption reads a list's cursor (the keyset paging of
+// pasarela.ListOptions.After): the id of the last item of the page before,
+// which the next page's Link gives (see nextLink).
+func cursorOption(q url.Values, opts *pasarela.ListOptions) error {
+	s := q.Get("cursor")
+	if s == "" {
+		return nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 1 {
+		return pasarela.Invalid("cursor", "cursor_format", "must be a cursor from the Link header of the page before (a positive integer)")
+	}
+	if q.Get("offset") != "" {
+		return pasarela.Invalid("cursor", "after_offset", "give cursor or offset, not both")
+	}
+	opts.After = n
+	return nil
+}
+
+// nextLink is the Link header value of the next page of a list paged by
+// key: the request's own query with the cursor set to the last item's id
+// (and no offset), or "" when this page is the last one (shorter than its
+// limit) or the order is not by id, which a cursor cannot page.
+func nextLink(r *http.Request, opts pasarela.ListOptions, n int, lastID int64) string {
+	if n == 0 || n < opts.Limit || len(opts.Sort) > 1 || len(opts.Sort) == 1 && opts.Sort[0].Field != "id" {
+		return ""
+	}
+	q := r.URL.Query()
+	q.Del("offset")
+	q.Set("limit", strconv.Itoa(opts.Limit))
+	q.Set("cursor", strconv.FormatInt(lastID, 10))
+	return "<" + r.URL.Path + "?" + q.Encode() + `>; rel="next"`
+}
+
 // writeList answers a list: a JSON array, the total in X-Total-Count.
 func writeList[T any](w http.ResponseWriter, items []T, total int) {
 	if items == nil {

@@ -270,6 +270,9 @@ func (f *Face) listPayments(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := cursorOption(q, &opts); err != nil {
+		return err
+	}
 	filter := core.PaymentFilter{CustomerID: q.Get("client_id"), TransactionID: q.Get("transaction_id")}
 	if st := q.Get("status"); st != "" {
 		filter.Statuses = statusFilter(st)
@@ -282,7 +285,18 @@ func (f *Face) listPayments(w http.ResponseWriter, r *http.Request) error {
 	for i := range pays {
 		out[i] = f.paymentView(&pays[i])
 	}
-	writeList(w, out, total)
+	if opts.Limit == 0 {
+		opts.Limit = core.DefaultLimit
+	}
+	if len(pays) > 0 {
+		if link := nextLink(r, opts, len(pays), pays[len(pays)-1].ID); link != "" {
+			w.Header().Set("Link", link)
+		}
+	}
+	// A total the counters do not hold is counted up to a cap, past which
+	// it reads "10000+" (see core.PaymentCountCap).
+	w.Header().Set("X-Total-Count", total.String())
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

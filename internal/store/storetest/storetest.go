@@ -33,6 +33,8 @@ func Run(t *testing.T, open func(t *testing.T) store.DB) {
 		{"UpdateWebhook", testUpdateWebhook},
 		{"NullableRoundTrip", testNullableRoundTrip},
 		{"PaymentRoundTrip", testPaymentRoundTrip},
+		{"PaymentCounts", testPaymentCounts},
+		{"PaymentKeyset", testPaymentKeyset},
 		{"StoredCards", testStoredCards},
 		{"NotFound", testNotFound},
 		{"Conflicts", testConflicts},

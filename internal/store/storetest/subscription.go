@@ -127,7 +127,7 @@ func testSubscriptions(t *testing.T, db store.DB) {
 	MustErrorKind(t, claim("subcycle1b"), pasarela.KindConflict, "")
 	MustView(t, db, func(tx *store.Tx) error {
 		_, n, err := tx.ListPayments(ctx, a.ID, appA.ID, store.PaymentFilter{}, pasarela.ListOptions{Limit: 10})
-		MustEqual(t, "payments after a lost claim", n, 1)
+		MustEqual(t, "payments after a lost claim", n, pasarela.Total{Count: 1})
 		return err
 	})
 	var c *pasarela.SubscriptionCycle
