@@ -40,3 +40,8 @@ CREATE TABLE user_recovery_codes (
 	code_hash TEXT NOT NULL,
 	PRIMARY KEY (user_id, code_hash)
 );
+
+-- The dashboard's payment list reads a client's payments newest first,
+-- filtered, a page at a time cut by id (keyset paging): this index hands
+-- them over in that order, whichever applications they belong to.
+CREATE INDEX payments_client_idx ON payments (client_id, id);
