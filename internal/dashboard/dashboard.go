@@ -73,6 +73,9 @@ type Dashboard struct {
 	assets map[string]asset
 	// gets holds the GET patterns registered, for the nav.
 	gets map[string]bool
+	// patterns are every route registered for signed-in users, as
+	// "METHOD /path".
+	patterns []string
 }
 
 // asset is one embedded file with its content type and a version derived
@@ -85,7 +88,7 @@ type asset struct {
 }
 
 // pageNames are the templates that render a whole page with the layout.
-var pageNames = []string{"signin", "code", "message", "home", "account"}
+var pageNames = []string{"signin", "code", "message", "home", "account", "payments", "payment"}
 
 // New returns the dashboard over the core. It panics if an embedded
 // template does not parse, which a test catches before any release.
@@ -121,6 +124,7 @@ func New(svc *core.Service, log *slog.Logger) *Dashboard {
 		"when":   formatTime,
 		"day":    formatDay,
 		"status": statusText,
+		"event":  eventText,
 	}
 	for _, name := range pageNames {
 		d.pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS,
@@ -146,6 +150,11 @@ func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	d.mux.ServeHTTP(w, r)
 }
+
+// Patterns lists the routes of signed-in users ("GET /dashboard/payments/{id}"),
+// so that a test can hold every route that names an object to the tenant
+// rule.
+func (d *Dashboard) Patterns() []string { return append([]string(nil), d.patterns...) }
 
 // Handler is what a page or an action does for a signed-in user.
 type Handler func(w http.ResponseWriter, r *http.Request, q *Request) error
@@ -180,12 +189,14 @@ var (
 // get registers a page for signed-in users holding one of roles.
 func (d *Dashboard) get(pattern string, roles []pasarela.Role, h Handler) {
 	d.gets[strings.TrimSuffix(pattern, "{$}")] = true
+	d.patterns = append(d.patterns, "GET "+pattern)
 	d.mux.HandleFunc("GET "+pattern, d.signedIn(roles, false, h))
 }
 
 // post registers a form's action for signed-in users holding one of roles;
 // the CSRF token and the Origin are checked before h runs.
 func (d *Dashboard) post(pattern string, roles []pasarela.Role, h Handler) {
+	d.patterns = append(d.patterns, "POST "+pattern)
 	d.mux.HandleFunc("POST "+pattern, d.signedIn(roles, true, h))
 }
 

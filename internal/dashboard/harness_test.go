@@ -47,7 +47,7 @@ func newStack(t *testing.T, engine string) *stack {
 	ts := httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.Listener.Addr().String()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg := core.Config{PublicURL: base, RoutingSeed: 1,
+	cfg := core.Config{PublicURL: base, RoutingSeed: 1, Webhooks: core.WebhookConfig{AllowPrivate: true},
 		Processors: processor.NewRegistry(sandbox.New(core.ProcessorState(db, sandbox.GatewayID)))}
 	svc, err := core.New(ctx, db, log, clk.Now, cfg)
 	if err != nil {
@@ -184,4 +184,32 @@ func wantStatus(t *testing.T, what string, p *page, status int) {
 	if p.Status != status {
 		t.Fatalf("%s: status %d, want %d (location %q)\n%s", what, p.Status, status, p.Location, p.Body)
 	}
+}
+
+// mustPayment creates a payment of A's application with its key.
+func (s *stack) mustPayment(in core.PaymentInput) *pasarela.Payment {
+	s.t.Helper()
+	if in.Amount == 0 {
+		in.Amount = 1050
+	}
+	if in.Currency == "" {
+		in.Currency = "EUR"
+	}
+	p, _, err := s.Svc.CreatePayment(s.A.AppCtx(context.Background()), s.A.App.ID, in, nil)
+	if err != nil {
+		s.t.Fatalf("create payment: %v", err)
+	}
+	return p
+}
+
+// mustPaid creates a payment and pays it on its page with a test card.
+func (s *stack) mustPaid(in core.PaymentInput, number string) *pasarela.Payment {
+	s.t.Helper()
+	p := s.mustPayment(in)
+	c, err := s.Svc.PayWithCard(context.Background(), p.CheckoutToken, pasarela.CardInput{Name: "Ada Lovelace",
+		Number: number, ExpMonth: 12, ExpYear: time.Now().Year() + 5, CVC: "123"})
+	if err != nil {
+		s.t.Fatalf("pay %d: %v", p.ID, err)
+	}
+	return c.Payment
 }

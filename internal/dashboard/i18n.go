@@ -218,3 +218,12 @@ func formatDay(lang string, t time.Time) string {
 func statusText(lang string, s pasarela.PaymentStatus) string {
 	return translate(lang, "status."+string(s))
 }
+
+// eventText is an event's type in the user's words, or the type itself for
+// one the catalog does not name.
+func eventText(lang, typ string) string {
+	if msg, ok := catalog[lang]["event."+typ]; ok {
+		return msg
+	}
+	return typ
+}

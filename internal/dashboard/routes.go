@@ -20,6 +20,14 @@ func (d *Dashboard) routes() {
 	d.post(Prefix+"account/totp", AnyRole, d.enrollTOTP)
 	d.post(Prefix+"account/totp/confirm", AnyRole, d.confirmTOTP)
 	d.post(Prefix+"account/totp/disable", AnyRole, d.disableTOTP)
+
+	d.get(Prefix+"payments", AnyRole, d.payments)
+	d.get(Prefix+"payments.csv", AnyRole, d.exportPayments)
+	d.get(Prefix+"payments/{id}", AnyRole, d.payment)
+	d.post(Prefix+"payments/{id}/refund", Refunders, d.refund)
+	d.post(Prefix+"payments/{id}/capture", PaymentActors, d.capture)
+	d.post(Prefix+"payments/{id}/cancel", PaymentActors, d.cancel)
+	d.post(Prefix+"payments/{id}/link", PaymentActors, d.link)
 }
 
 // redirect answers a form with 303 See Other, so that reloading the next
