@@ -41,9 +41,16 @@ type stack struct {
 
 func newStack(t *testing.T, engine string) *stack {
 	t.Helper()
+	return newStackAt(t, engine, time.Now().UTC().Truncate(time.Second))
+}
+
+// newStackAt is newStack whose clock starts at start (the past, for a test
+// that makes payments over days up to now).
+func newStackAt(t *testing.T, engine string, start time.Time) *stack {
+	t.Helper()
 	ctx := context.Background()
 	db := coretest.MustOpen(t, engine)
-	clk := coretest.NewClock(time.Now().UTC().Truncate(time.Second))
+	clk := coretest.NewClock(start)
 	ts := httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.Listener.Addr().String()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

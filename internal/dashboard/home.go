@@ -164,6 +164,7 @@ func (d *Dashboard) home(w http.ResponseWriter, r *http.Request, q *Request) err
 		cur := data.Currency
 		data.Volume = barChart("volume-chart", translate(q.Lang, "home.volume.chart", cur), labels, tips,
 			[]series{{Name: cur, Color: "#1d4ed8", Values: volume[cur]}},
+			func(v int64) string { return formatAxisAmount(q.Lang, v, cur) },
 			func(v int64) string { return formatAmount(q.Lang, v, cur) })
 	}
 	ss := make([]series, len(statusGroups))
@@ -171,8 +172,8 @@ func (d *Dashboard) home(w http.ResponseWriter, r *http.Request, q *Request) err
 		ss[g] = series{Name: translate(q.Lang, group.key), Color: group.color, Values: counts[g]}
 		data.Legend = append(data.Legend, legendItem{Name: ss[g].Name, Color: group.color})
 	}
-	data.Counts = barChart("count-chart", translate(q.Lang, "home.count.chart"), labels, tips, ss,
-		func(v int64) string { return formatInt(q.Lang, v) })
+	count := func(v int64) string { return formatInt(q.Lang, v) }
+	data.Counts = barChart("count-chart", translate(q.Lang, "home.count.chart"), labels, tips, ss, count, count)
 	slices.SortStableFunc(bars, func(a, b hbar) int { return int(b.Value - a.Value) })
 	if data.NoGateways = len(bars) == 0; !data.NoGateways {
 		data.Gateways = hbarChart("gateway-chart", translate(q.Lang, "home.gateways.chart"), "#7c3aed", bars)

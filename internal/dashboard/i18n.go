@@ -161,6 +161,22 @@ func formatAmount(lang string, minor int64, currency string) string {
 	return out + "\u00a0" + cur.Code
 }
 
+// formatAxisAmount writes an amount for a chart's axis: major units,
+// grouped, without the currency (the chart's caption names it) and without
+// decimals that are zero.
+func formatAxisAmount(lang string, minor int64, currency string) string {
+	s := formatAmount(lang, minor, currency)
+	s = strings.TrimSuffix(s, "\u00a0"+strings.ToUpper(currency))
+	marks := numberMarks[lang]
+	if marks.point == "" {
+		marks = numberMarks[langEN]
+	}
+	if whole, frac, ok := strings.Cut(s, marks.point); ok && strings.Trim(frac, "0") == "" {
+		s = whole
+	}
+	return s
+}
+
 // formatInt writes a count grouped as the language writes numbers.
 func formatInt(lang string, n int64) string {
 	marks := numberMarks[lang]

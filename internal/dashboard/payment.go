@@ -93,7 +93,22 @@ func (d *Dashboard) showPayment(w http.ResponseWriter, r *http.Request, q *Reque
 		}
 		events = append(events, more...)
 	}
-	slices.SortStableFunc(events, func(a, b pasarela.Event) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	// In time order; at the same moment (one clock tick) a refund's events
+	// come before the payment's status they led to.
+	slices.SortStableFunc(events, func(a, b pasarela.Event) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		switch {
+		case a.Entity == b.Entity:
+			return 0
+		case a.Entity == "refund":
+			return -1
+		case b.Entity == "refund":
+			return 1
+		}
+		return 0
+	})
 	for _, e := range events {
 		data.Timeline = append(data.Timeline, timelineEntry{Type: e.Type, At: e.CreatedAt})
 	}
