@@ -30,8 +30,9 @@
 //     English's keys); amounts through {{money .Lang minor currency}}, times
 //     through {{when .Lang t}}.
 //  4. Add the page's routes that name an object to the tenant matrix in
-//     dashboard_test.go (tenantRoutes): a user of another client must get
-//     404 for each.
+//     tenant_test.go (tenantRoutes, with a placeholder such as {payment}
+//     for the object's id): a user of another client must get 404 for
+//     each, and the test fails for a route with a wildcard left out.
 //
 // A nav entry (nav.go) appears once a GET route is registered at its path
 // and the user holds one of its roles.

@@ -5,10 +5,12 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pasarela/pasarela/internal/core"
 	"github.com/pasarela/pasarela/internal/core/coretest"
 )
 
@@ -262,4 +264,37 @@ func xpayTwoFA(t *testing.T, s *stack, login string) bool {
 		t.Fatalf("xpay users/: %d %v", res.StatusCode, err)
 	}
 	return *me.UserInfo.TwoFA
+}
+
+// TestLanguage: the browser's Accept-Language picks the language, the
+// switch overrides it (and leads back to the page), and amounts and dates
+// follow it.
+func TestLanguage(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, "sqlite")
+	paid := s.mustPaid(core.PaymentInput{Amount: 123450}, cardVisa)
+	b := s.browser().mustSignIn(s.Manager.Email)
+	path := "/dashboard/payments/" + strconv.FormatInt(paid.ID, 10)
+	req, _ := http.NewRequest(http.MethodGet, s.URL+path, nil)
+	req.Header.Set("Accept-Language", "es-MX,es;q=0.9,en;q=0.5")
+	p := b.do(req)
+	if !strings.Contains(p.Body, `<html lang="es">`) || !strings.Contains(p.Body, "1.234,50\u00a0EUR") ||
+		!strings.Contains(p.Body, "Reembolsar") {
+		t.Fatalf("Spanish page:\n%s", p.Body)
+	}
+	p = b.get("/dashboard/lang/it?next=" + url.QueryEscape(path))
+	if p.Status != http.StatusSeeOther || p.Location != path {
+		t.Fatalf("switch: %d %q", p.Status, p.Location)
+	}
+	p = b.do(req) // the chosen language wins over the browser's
+	if !strings.Contains(p.Body, `<html lang="it">`) || !strings.Contains(p.Body, "1.234,50\u00a0EUR") ||
+		!strings.Contains(p.Body, "Rimborsa") || !regexp.MustCompile(`\d+ (gen|feb|mar|apr|mag|giu|lug|ago|set|ott|nov|dic) \d{4}`).MatchString(p.Body) {
+		t.Fatalf("Italian page:\n%s", p.Body)
+	}
+	if p := b.get("/dashboard/lang/xx"); p.Status != http.StatusNotFound {
+		t.Fatalf("unknown language: %d", p.Status)
+	}
+	if p := b.get("/dashboard/lang/es?next=https://evil.example/"); p.Location != "/dashboard/" {
+		t.Fatalf("switch to another site: %q", p.Location)
+	}
 }

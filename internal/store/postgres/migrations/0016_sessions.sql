@@ -45,3 +45,7 @@ CREATE TABLE user_recovery_codes (
 -- filtered, a page at a time cut by id (keyset paging): this index hands
 -- them over in that order, whichever applications they belong to.
 CREATE INDEX payments_client_idx ON payments (client_id, id);
+-- Its search finds a merchant reference, or a buyer's email in any case,
+-- among all of a client's payments: without these it read every one.
+CREATE INDEX payments_client_ref_idx ON payments (client_id, merchant_ref) WHERE merchant_ref IS NOT NULL;
+CREATE INDEX payments_client_email_idx ON payments (client_id, LOWER(customer_email)) WHERE customer_email <> '';
