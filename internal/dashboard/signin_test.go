@@ -2,7 +2,10 @@ package dashboard_test
 
 import (
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -12,6 +15,8 @@ import (
 
 	"github.com/pasarela/pasarela/internal/core"
 	"github.com/pasarela/pasarela/internal/core/coretest"
+	"github.com/pasarela/pasarela/internal/server"
+	"github.com/pasarela/pasarela/internal/transport"
 )
 
 // TestSignIn: a wrong password is refused with one message, the right one
@@ -296,5 +301,57 @@ func TestLanguage(t *testing.T) {
 	}
 	if p := b.get("/dashboard/lang/es?next=https://evil.example/"); p.Location != "/dashboard/" {
 		t.Fatalf("switch to another site: %q", p.Location)
+	}
+}
+
+// TestSecureCookie: behind a trusted proxy that says the request came over
+// HTTPS, the session and form cookies are Secure and pages send HSTS; a
+// form whose Origin is the plain-HTTP address is refused there.
+func TestSecureCookie(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, "sqlite")
+	proxies, err := transport.ParseProxies("127.0.0.1/32")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := server.New(server.Config{TrustedProxies: proxies}, s.Svc, slog.New(slog.NewTextHandler(io.Discard, nil)), server.NewMetrics())
+	send := func(method, path string, form url.Values, cookies []*http.Cookie, origin string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, "http://pay.example"+path, strings.NewReader(form.Encode()))
+		req.RemoteAddr = "127.0.0.1:40000"
+		req.Header.Set("X-Forwarded-Proto", "https")
+		if method == http.MethodPost {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w
+	}
+	form := send(http.MethodGet, "/dashboard/signin", nil, nil, "")
+	if form.Header().Get("Strict-Transport-Security") == "" {
+		t.Error("no HSTS over HTTPS")
+	}
+	cookies := form.Result().Cookies()
+	if len(cookies) != 1 || !cookies[0].Secure {
+		t.Fatalf("form cookie over HTTPS: %+v", cookies)
+	}
+	token := csrfRE.FindStringSubmatch(form.Body.String())[1]
+	in := url.Values{"csrf": {token}, "login": {s.Manager.Email}, "password": {coretest.Password}}
+	if w := send(http.MethodPost, "/dashboard/signin", in, cookies, "http://pay.example"); w.Code != http.StatusForbidden {
+		t.Fatalf("a form from the plain-HTTP origin: %d", w.Code)
+	}
+	w := send(http.MethodPost, "/dashboard/signin", in, cookies, "https://pay.example")
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("sign in over HTTPS: %d\n%s", w.Code, w.Body)
+	}
+	for _, c := range w.Result().Cookies() {
+		if c.Name == "pasarela_session" && (!c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode) {
+			t.Fatalf("session cookie over HTTPS: %+v", c)
+		}
 	}
 }
