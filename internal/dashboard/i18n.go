@@ -12,6 +12,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/transport"
 )
 
 // Languages of the dashboard, English first as the one shown when nothing
@@ -75,7 +76,7 @@ func (d *Dashboard) setLang(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: Prefix, MaxAge: 365 * 24 * 3600,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode})
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: transport.Secure(r.Context())})
 	next := r.URL.Query().Get("next")
 	if strings.HasPrefix(next, Prefix+"lang/") {
 		next = Prefix
