@@ -133,6 +133,25 @@ func TestPayments(t *testing.T) {
 			t.Fatalf("export: %v %v", recs, err)
 		}
 
+		// An authorized payment (manual capture): captured in part.
+		held := s.mustPaid(core.PaymentInput{Amount: 3000, Capture: "manual"}, cardVisa)
+		if held.Status != pasarela.StatusAuthorized {
+			t.Fatalf("manual capture: %s", held.Status)
+		}
+		path = "/dashboard/payments/" + strconv.FormatInt(held.ID, 10)
+		p = b.get(path)
+		if !strings.Contains(p.Body, `id="capture-form"`) || !strings.Contains(p.Body, `id="cancel-form"`) || strings.Contains(p.Body, `id="refund-form"`) {
+			t.Fatalf("an authorized payment's actions:\n%s", p.Body)
+		}
+		p = b.post(path+"/capture", url.Values{"csrf": {p.csrf(t)}, "amount": {"20"}})
+		if p.Status != http.StatusSeeOther || !strings.HasSuffix(p.Location, "?done=capture") {
+			t.Fatalf("capture: %d %q\n%s", p.Status, p.Location, p.Body)
+		}
+		if got, _ := s.Svc.FindPayment(s.A.AdminCtx(context.Background()), held.ID); got.Status != pasarela.StatusCompleted || got.Captured != 2000 {
+			t.Fatalf("captured payment: %s %d", got.Status, got.Captured)
+		}
+		coretest.MustSoundLedger(t, s.Svc)
+
 		// A pending payment: a link to pay it, then cancelled.
 		path = "/dashboard/payments/" + strconv.FormatInt(pending.ID, 10)
 		p = b.get(path)
