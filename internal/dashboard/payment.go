@@ -93,21 +93,23 @@ func (d *Dashboard) showPayment(w http.ResponseWriter, r *http.Request, q *Reque
 		}
 		events = append(events, more...)
 	}
-	// In time order; at the same moment (one clock tick) a refund's events
-	// come before the payment's status they led to.
+	// In time order; at the same moment (one clock tick) in the order
+	// they follow one another: the payment's life, then its refunds,
+	// then the refunded status they led to.
+	rank := func(e pasarela.Event) int {
+		switch {
+		case e.Entity == "refund":
+			return 1
+		case e.Type == "payment."+string(pasarela.StatusPartiallyRefunded) || e.Type == "payment."+string(pasarela.StatusRefunded):
+			return 2
+		}
+		return 0
+	}
 	slices.SortStableFunc(events, func(a, b pasarela.Event) int {
 		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
 			return c
 		}
-		switch {
-		case a.Entity == b.Entity:
-			return 0
-		case a.Entity == "refund":
-			return -1
-		case b.Entity == "refund":
-			return 1
-		}
-		return 0
+		return rank(a) - rank(b)
 	})
 	for _, e := range events {
 		data.Timeline = append(data.Timeline, timelineEntry{Type: e.Type, At: e.CreatedAt})

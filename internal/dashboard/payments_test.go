@@ -115,6 +115,15 @@ func TestPayments(t *testing.T) {
 				t.Fatalf("detail after the refund lacks %q", want)
 			}
 		}
+		// The timeline in the order things happened (one clock tick here).
+		timeline := regexp.MustCompile(`<strong>([^<]+)</strong>`).FindAllStringSubmatch(p.Body[strings.Index(p.Body, `id="timeline"`):], -1)
+		var steps []string
+		for _, m := range timeline {
+			steps = append(steps, m[1])
+		}
+		if got := strings.Join(steps, ", "); got != "Sent to the processor, Completed, Refund requested, Refund completed, Partially refunded" {
+			t.Fatalf("timeline: %s", got)
+		}
 		// More than is left is refused with the core's reason, nothing done.
 		form.Set("key", "another-key")
 		form.Set("amount", "30")
