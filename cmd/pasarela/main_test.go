@@ -174,6 +174,12 @@ func TestDemo(t *testing.T) {
 		if status, body := request(t, "GET", m.URL()+"/application/"+id[1], key[1], ""); status != 200 {
 			t.Fatalf("run %d: the printed curl fails: %d %v", run, status, body)
 		}
+		// The dashboard's address and sign-in are printed, and work.
+		dash := regexp.MustCompile(`(http://\S+/dashboard/)  sign in as (\S+) \(or \S+\) with password (\S+)`).FindStringSubmatch(out)
+		if dash == nil || dash[1] != m.URL()+"/dashboard/" {
+			t.Fatalf("demo output lacks the dashboard:\n%s", out)
+		}
+		dashboardEnrolTOTP(t, m.URL(), dash[2], dash[3])
 		if err := m.Close(); err != nil {
 			t.Fatal(err)
 		}

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -20,6 +22,7 @@ import (
 // and its admin user's access token.
 type demo struct {
 	key, app, token string
+	user, password  string
 }
 
 // mustDemo serves --demo on db and returns the server and the demo.
@@ -32,7 +35,7 @@ func mustDemo(t *testing.T, db string, extra ...string) (*Main, demo) {
 	if key == nil || id == nil || user == nil {
 		t.Fatalf("demo output lacks the credentials:\n%s", out)
 	}
-	return m, demo{key: key[1], app: id[1], token: login(t, m.URL(), user[1], user[2])}
+	return m, demo{key: key[1], app: id[1], token: login(t, m.URL(), user[1], user[2]), user: user[1], password: user[2]}
 }
 
 // bearer sends a request with a user's access token.
@@ -68,6 +71,44 @@ func sealEveryKind(t *testing.T, m *Main, d demo) {
 		`{"webhook":{"targets":["http://127.0.0.1:9/hooks"],"targetEntity":"payment"}}`)
 	if status != 201 {
 		t.Fatalf("webhook: %d %v", status, body)
+	}
+	dashboardEnrolTOTP(t, m.URL(), d.user, d.password)
+}
+
+var formTokenRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// dashboardEnrolTOTP signs in to the dashboard and starts enrolling an
+// authenticator, which seals a TOTP secret.
+func dashboardEnrolTOTP(t *testing.T, base, user, password string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	token := func(path string) string {
+		t.Helper()
+		res, err := c.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		m := formTokenRE.FindSubmatch(b)
+		if m == nil {
+			t.Fatalf("%s: no form token (%d)", path, res.StatusCode)
+		}
+		return string(m[1])
+	}
+	res, err := c.PostForm(base+"/dashboard/signin", url.Values{"csrf": {token("/dashboard/signin")}, "login": {user}, "password": {password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	res, err = c.PostForm(base+"/dashboard/account/totp", url.Values{"csrf": {token("/dashboard/account")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("dashboard TOTP enrolment: %d", res.StatusCode)
 	}
 }
 

@@ -170,6 +170,10 @@ func (s *Service) EnsureDemo(ctx context.Context) (*Demo, error) {
 			return pasarela.NotFound("demo application")
 		}
 		appID = apps[0].ID
+		// The renewed password ends the dashboard sessions of the last run.
+		if _, err := tx.DeleteUserSessions(ctx, u.ClientID, u.ID); err != nil {
+			return err
+		}
 		return tx.UpdateUser(ctx, u)
 	})
 	if err != nil {

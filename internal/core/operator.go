@@ -54,6 +54,9 @@ func (s *Service) OperatorResetPassword(ctx context.Context, login, password str
 		if _, err := tx.DeleteUserTokens(ctx, u.ClientID, u.ID, ""); err != nil {
 			return err
 		}
+		if _, err := tx.DeleteUserSessions(ctx, u.ClientID, u.ID); err != nil {
+			return err
+		}
 		return tx.UpdateUser(ctx, u)
 	})
 	return u, err

@@ -128,6 +128,8 @@ func additionalData(v store.SealedValue) []byte {
 		return secretAAD(v.ClientID, v.ApplicationID)
 	case store.SealedAPIKey:
 		return keyAAD(v.ClientID, v.ApplicationID)
+	case store.SealedTOTP:
+		return totpAAD(v.ClientID, v.ID)
 	}
 	return nil
 }
@@ -139,7 +141,7 @@ type ResealReport struct {
 }
 
 // Reseal seals every sealed value of the database (gateway secrets,
-// webhook secrets, the sealed copies of API keys) with the sealing key,
+// webhook secrets, the sealed copies of API keys, users' TOTP secrets) with the sealing key,
 // opening each with whichever key it was sealed with. It works in small
 // transactions, each replacing a value only if it is still the one read,
 // so it may be stopped at any point and run again: a value already sealed

@@ -65,11 +65,15 @@ type Config struct {
 
 // SignInConfig limits failed sign-ins, the same for every face: the failures
 // allowed in a burst before further attempts are refused, per login name and
-// per address; the allowance refills at one per Refill.
+// per address; the allowance refills at one per Refill. It also bounds the
+// dashboard's sessions: one ends after SessionIdle without a request, and
+// SessionMax after it began whatever its use.
 type SignInConfig struct {
 	FailuresPerUser int           // default 5
 	FailuresPerIP   int           // default 20
 	Refill          time.Duration // default 12 s
+	SessionIdle     time.Duration // default 30 min
+	SessionMax      time.Duration // default 12 h
 }
 
 func (c *SignInConfig) defaults() {
@@ -81,6 +85,12 @@ func (c *SignInConfig) defaults() {
 	}
 	if c.Refill <= 0 {
 		c.Refill = 12 * time.Second
+	}
+	if c.SessionIdle <= 0 {
+		c.SessionIdle = 30 * time.Minute
+	}
+	if c.SessionMax <= 0 {
+		c.SessionMax = 12 * time.Hour
 	}
 }
 
@@ -180,6 +190,9 @@ type Service struct {
 	now    func() time.Time
 	cfg    Config
 	logins *loginLimiter
+	// sessionsMade counts dashboard sessions started, to sweep ended ones
+	// now and then (session.go).
+	sessionsMade atomic.Uint64
 
 	processors *processor.Registry
 	sealer     *sealer

@@ -167,8 +167,11 @@ func (s *Service) UpdateUser(ctx context.Context, clientID string, id int64, in 
 		}
 		if in.Password.Present {
 			// A password an admin sets replaces what the user signed in
-			// with: its tokens go too.
+			// with: its tokens and dashboard sessions go too.
 			if _, err := tx.DeleteUserTokens(ctx, clientID, id, ""); err != nil {
+				return err
+			}
+			if _, err := tx.DeleteUserSessions(ctx, clientID, id); err != nil {
 				return err
 			}
 		}

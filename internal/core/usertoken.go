@@ -153,7 +153,12 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, in PasswordChange) erro
 		if in.KeepToken != "" {
 			keep = tokenHash(in.KeepToken)
 		}
-		_, err = tx.DeleteUserTokens(ctx, p.ClientID, p.UserID, keep)
+		if _, err = tx.DeleteUserTokens(ctx, p.ClientID, p.UserID, keep); err != nil {
+			return err
+		}
+		// Dashboard sessions all go, the one that changed it included: the
+		// dashboard signs the user in anew with the new password.
+		_, err = tx.DeleteUserSessions(ctx, p.ClientID, p.UserID)
 		return err
 	})
 }

@@ -16,10 +16,11 @@ const (
 	SealedGatewaySecrets SealedKind = "gateway_configs.secrets"
 	SealedWebhookSecret  SealedKind = "webhooks.secret"
 	SealedAPIKey         SealedKind = "application_sealed_keys.sealed"
+	SealedTOTP           SealedKind = "user_totp.sealed"
 )
 
 // SealedKinds lists every sealed column.
-var SealedKinds = []SealedKind{SealedGatewaySecrets, SealedWebhookSecret, SealedAPIKey}
+var SealedKinds = []SealedKind{SealedGatewaySecrets, SealedWebhookSecret, SealedAPIKey, SealedTOTP}
 
 // SealedValue is one sealed value with what its seal is bound to: the row
 // (ID), its tenant, and the gateway config's code.
@@ -45,6 +46,10 @@ var sealedQueries = map[SealedKind][2]string{
 	SealedAPIKey: {`SELECT application_id, client_id, application_id, '', sealed FROM application_sealed_keys
 		WHERE application_id > $1 ORDER BY application_id LIMIT $2`,
 		`UPDATE application_sealed_keys SET sealed = $1 WHERE application_id = $2 AND sealed = $3`},
+	// A TOTP secret's row is its user's: ID is the user id.
+	SealedTOTP: {`SELECT user_id, client_id, 0, '', sealed FROM user_totp
+		WHERE user_id > $1 ORDER BY user_id LIMIT $2`,
+		`UPDATE user_totp SET sealed = $1 WHERE user_id = $2 AND sealed = $3`},
 }
 
 // SealedValues returns up to limit sealed values of kind whose row id is

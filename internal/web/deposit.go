@@ -10,6 +10,7 @@ import (
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/core"
+	"github.com/pasarela/pasarela/internal/qrsvg"
 	"github.com/pasarela/pasarela/internal/transport"
 )
 
@@ -101,7 +102,7 @@ func (p *Pages) depositPage(w http.ResponseWriter, r *http.Request, c *core.Chec
 			dv.URI = template.URL(dep.URI)
 		}
 	}
-	qr, _, err := qrSVG(dep.URI, translate(lang, "deposit.qr", dep.Currency))
+	qr, _, err := qrsvg.SVG(dep.URI, translate(lang, "deposit.qr", dep.Currency))
 	if err != nil {
 		p.log.ErrorContext(r.Context(), "deposit QR code failed", "request_id", transport.RequestID(r.Context()), "err", err)
 	} else {

@@ -88,7 +88,13 @@ func (f *Face) users(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, usersResponse{UserInfo: infoOf(u), Commerce: commerce{
+	info := infoOf(u)
+	// twofa tells whether the user signs in to the dashboard with a second
+	// factor: the one the gateway has.
+	if info.TwoFA, _, err = f.svc.SecondFactorOn(r.Context()); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, usersResponse{UserInfo: info, Commerce: commerce{
 		ID: c.ID, Email: c.Email, Name: c.Name, Active: c.Status == pasarela.ClientActive, Status: string(c.Status),
 	}})
 	return nil

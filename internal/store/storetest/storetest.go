@@ -65,6 +65,10 @@ func Run(t *testing.T, open func(t *testing.T) store.DB) {
 		{"CryptoRates", testCryptoRates},
 		{"BadText", testBadText},
 		{"SignInLimits", testSignInLimits},
+		{"Sessions", testSessions},
+		{"SecondFactor", testSecondFactor},
+		{"SearchPayments", testSearchPayments},
+		{"EntityDeliveries", testEntityDeliveries},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,4 +1,7 @@
-package web
+// Package qrsvg draws QR codes as SVG on the server, for the pages that
+// show one: a crypto deposit's address (internal/web) and an authenticator
+// app's enrolment (internal/dashboard).
+package qrsvg
 
 import (
 	"fmt"
@@ -8,8 +11,8 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 )
 
-// The deposit page's QR code is drawn on the server, as SVG inline in the
-// page: no image request, no outside service, nothing the page's strict
+// A QR code is drawn on the server, as SVG inline in the page: no image
+// request, no outside service, nothing the page's strict
 // Content-Security-Policy must make room for, and sharp at any size.
 //
 // The QR encoder is github.com/skip2/go-qrcode: no dependencies beyond the
@@ -18,14 +21,14 @@ import (
 // yeqown/go-qrcode/v2 has none in its core module either, and would bring
 // its writer modules and image libraries for PNGs the page does not need.
 
-// qrQuietZone is the light margin around a symbol, in modules, that
+// quietZone is the light margin around a symbol, in modules, that
 // readers need (ISO/IEC 18004 asks for four).
-const qrQuietZone = 4
+const quietZone = 4
 
-// qrSVG draws content as a QR code (error correction M, enough for a screen
+// SVG draws content as a QR code (error correction M, enough for a screen
 // that may be photographed at an angle) in an SVG of one dark path over a
 // light square, scaled by its viewBox. label is its accessible name.
-func qrSVG(content, label string) (template.HTML, int, error) {
+func SVG(content, label string) (template.HTML, int, error) {
 	q, err := qrcode.New(content, qrcode.Medium)
 	if err != nil {
 		return "", 0, err
@@ -33,7 +36,7 @@ func qrSVG(content, label string) (template.HTML, int, error) {
 	q.DisableBorder = true // the margin is the viewBox's, below
 	bitmap := q.Bitmap()
 	n := len(bitmap)
-	size := n + 2*qrQuietZone
+	size := n + 2*quietZone
 	var path strings.Builder
 	for y, row := range bitmap {
 		for x := 0; x < len(row); {
@@ -46,7 +49,7 @@ func qrSVG(content, label string) (template.HTML, int, error) {
 				run++
 			}
 			// One rectangle per run of dark modules in a row.
-			fmt.Fprintf(&path, "M%d %dh%dv1h-%dz", x+qrQuietZone, y+qrQuietZone, run, run)
+			fmt.Fprintf(&path, "M%d %dh%dv1h-%dz", x+quietZone, y+quietZone, run, run)
 			x += run
 		}
 	}

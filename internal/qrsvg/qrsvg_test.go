@@ -1,4 +1,4 @@
-package web
+package qrsvg
 
 import (
 	"encoding/xml"
@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// TestQRSVG checks the deposit page's QR code without decoding it: the SVG
+// TestQRSVG checks a QR code without decoding it: the SVG
 // is well-formed XML, its size is the symbol's modules for the version the
 // encoder chose (17 + 4·version) plus the quiet zone, and its path draws
 // only inside the symbol.
@@ -19,7 +19,7 @@ func TestQRSVG(t *testing.T) {
 		"bitcoin:bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu?amount=0.00600002&label=" + strings.Repeat("x", 300),
 		"a",
 	} {
-		svg, version, err := qrSVG(content, `Pay "me" <now>`)
+		svg, version, err := SVG(content, `Pay "me" <now>`)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -43,7 +43,7 @@ func TestQRSVG(t *testing.T) {
 			t.Fatalf("%s: not well-formed: %v\n%s", content, err, svg)
 		}
 		modules := 17 + 4*version
-		size := modules + 2*qrQuietZone
+		size := modules + 2*quietZone
 		if doc.ViewBox != fmt.Sprintf("0 0 %d %d", size, size) || doc.Rect.Width != strconv.Itoa(size) {
 			t.Fatalf("version %d: viewBox %q, rect %q, want %d modules and the quiet zone", version, doc.ViewBox, doc.Rect.Width, modules)
 		}
@@ -59,14 +59,14 @@ func TestQRSVG(t *testing.T) {
 			x, _ := strconv.Atoi(r[1])
 			y, _ := strconv.Atoi(r[2])
 			w, _ := strconv.Atoi(r[3])
-			if r[3] != r[4] || x < qrQuietZone || y < qrQuietZone || x+w > qrQuietZone+modules || y >= qrQuietZone+modules {
+			if r[3] != r[4] || x < quietZone || y < quietZone || x+w > quietZone+modules || y >= quietZone+modules {
 				t.Fatalf("run %v outside the %d-module symbol", r[0], modules)
 			}
 			rows[y] = true
 		}
 		// The finder patterns darken the symbol's first and last rows:
 		// the symbol spans exactly the modules of its version.
-		if !rows[qrQuietZone] || !rows[qrQuietZone+modules-1] {
+		if !rows[quietZone] || !rows[quietZone+modules-1] {
 			t.Fatalf("version %d: the first or last of %d rows is not drawn", version, modules)
 		}
 	}

@@ -1,0 +1,303 @@
+package core
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/base32"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/store"
+)
+
+// Second factor. A user may add a TOTP authenticator (RFC 6238: six
+// digits, 30-second steps, SHA-1, what every authenticator app reads from
+// a QR code) through github.com/pquerna/otp. The shared secret is sealed
+// like the gateway's other secrets, bound to its client and user. Enrolment
+// stores the secret unconfirmed; the first good code confirms it and hands
+// out ten one-time recovery codes, stored as SHA-256 hashes. From then on a
+// sign-in asks for a code (or a recovery code). Each accepted code's time
+// step is recorded, so a code seen over a shoulder cannot be replayed, and
+// wrong codes count against the sign-in limiter like wrong passwords.
+
+const (
+	totpIssuer        = "Pasarela"
+	totpPeriod        = 30
+	totpSkew          = 1 // steps either side of now accepted, for clocks a little off
+	recoveryCodeCount = 10
+)
+
+var (
+	errBadCode        = pasarela.Invalid("code", "code_incorrect", "is not a valid code")
+	errNoSecondFactor = pasarela.Errorf(pasarela.KindConflict, "second_factor_off", "no second factor is enabled")
+	errSecondFactorOn = pasarela.Errorf(pasarela.KindConflict, "second_factor_on", "a second factor is already enabled; disable it first")
+)
+
+// TOTPEnrolment is what a user needs to add the gateway to an authenticator
+// app: the secret in base32 (to type in) and the otpauth:// URL (for a QR
+// code).
+type TOTPEnrolment struct {
+	Secret string
+	URL    string
+}
+
+func totpAAD(clientID string, userID int64) []byte {
+	return []byte("totp:" + clientID + ":" + strconv.FormatInt(userID, 10))
+}
+
+// SecondFactorOn reports whether the signed-in user has a confirmed second
+// factor, and how many unused recovery codes it has left.
+func (s *Service) SecondFactorOn(ctx context.Context) (on bool, recoveryLeft int, err error) {
+	p, err := requireUser(ctx)
+	if err != nil {
+		return false, 0, err
+	}
+	err = s.db.View(ctx, func(tx *store.Tx) error {
+		t, err := tx.GetTOTP(ctx, p.ClientID, p.UserID)
+		if pasarela.ErrorKind(err) == pasarela.KindNotFound {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if on = t.Confirmed; on {
+			recoveryLeft, err = tx.CountRecoveryCodes(ctx, p.ClientID, p.UserID)
+		}
+		return err
+	})
+	return on, recoveryLeft, err
+}
+
+// EnrollTOTP starts adding a TOTP second factor for the signed-in user: a
+// new secret, kept unconfirmed until ConfirmTOTP gets a code made from it.
+// Enrolling again before confirming replaces the secret.
+func (s *Service) EnrollTOTP(ctx context.Context) (*TOTPEnrolment, error) {
+	p, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var enrol *TOTPEnrolment
+	err = s.db.Update(ctx, func(tx *store.Tx) error {
+		u, err := tx.GetUser(ctx, p.ClientID, p.UserID)
+		if err != nil {
+			return err
+		}
+		t, err := tx.GetTOTP(ctx, p.ClientID, p.UserID)
+		switch {
+		case err == nil && t.Confirmed:
+			return errSecondFactorOn
+		case err != nil && pasarela.ErrorKind(err) != pasarela.KindNotFound:
+			return err
+		}
+		key, err := totp.Generate(totp.GenerateOpts{Issuer: totpIssuer, AccountName: u.Email, Period: totpPeriod,
+			Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+		if err != nil {
+			return pasarela.Internal(err)
+		}
+		enrol = &TOTPEnrolment{Secret: key.Secret(), URL: key.URL()}
+		return tx.PutTOTP(ctx, &store.TOTP{ClientID: p.ClientID, UserID: p.UserID,
+			Sealed: s.sealer.seal([]byte(key.Secret()), totpAAD(p.ClientID, p.UserID)), CreatedAt: s.now()})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return enrol, nil
+}
+
+// PendingTOTP returns the signed-in user's enrolment that waits for its
+// first code, to show it again after a wrong one.
+func (s *Service) PendingTOTP(ctx context.Context) (*TOTPEnrolment, error) {
+	p, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var t *store.TOTP
+	var u *pasarela.User
+	err = s.db.View(ctx, func(tx *store.Tx) error {
+		if u, err = tx.GetUser(ctx, p.ClientID, p.UserID); err != nil {
+			return err
+		}
+		t, err = tx.GetTOTP(ctx, p.ClientID, p.UserID)
+		return err
+	})
+	if pasarela.ErrorKind(err) == pasarela.KindNotFound || err == nil && t.Confirmed {
+		return nil, errNoSecondFactor
+	}
+	if err != nil {
+		return nil, err
+	}
+	secret, err := s.sealer.open(t.Sealed, totpAAD(p.ClientID, p.UserID))
+	if err != nil {
+		return nil, pasarela.Internal(err)
+	}
+	return totpEnrolment(u.Email, string(secret))
+}
+
+// totpEnrolment builds the otpauth:// URL of a base32 secret.
+func totpEnrolment(email, secret string) (*TOTPEnrolment, error) {
+	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret)
+	if err != nil {
+		return nil, pasarela.Internal(err)
+	}
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: totpIssuer, AccountName: email, Period: totpPeriod,
+		Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1, Secret: raw})
+	if err != nil {
+		return nil, pasarela.Internal(err)
+	}
+	return &TOTPEnrolment{Secret: key.Secret(), URL: key.URL()}, nil
+}
+
+// ConfirmTOTP turns on the signed-in user's enrolled second factor with a
+// code from the authenticator, and returns its recovery codes: the only
+// time they are shown.
+func (s *Service) ConfirmTOTP(ctx context.Context, code, ip string) ([]string, error) {
+	p, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	codes := make([]string, recoveryCodeCount)
+	hashes := make([]string, recoveryCodeCount)
+	for i := range codes {
+		codes[i] = newRecoveryCode()
+		hashes[i] = tokenHash(normalizeRecoveryCode(codes[i]))
+	}
+	err = s.checkSecondFactor(ctx, p.ClientID, p.UserID, code, ip, false, func(tx *store.Tx) error {
+		return tx.ReplaceRecoveryCodes(ctx, p.ClientID, p.UserID, hashes)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return codes, nil
+}
+
+// DisableTOTP removes the signed-in user's second factor, given a code from
+// the authenticator or a recovery code.
+func (s *Service) DisableTOTP(ctx context.Context, code, ip string) error {
+	p, err := requireUser(ctx)
+	if err != nil {
+		return err
+	}
+	return s.checkSecondFactor(ctx, p.ClientID, p.UserID, code, ip, true, func(tx *store.Tx) error {
+		return tx.DeleteTOTP(ctx, p.ClientID, p.UserID)
+	})
+}
+
+// CompleteSession admits the session of token, which waits for its second
+// factor, with a code from the authenticator or a recovery code: it ends
+// that session and starts a full one, whose token is returned.
+func (s *Service) CompleteSession(ctx context.Context, token, code, ip string) (*SessionStart, error) {
+	sess, err := s.ResumeSession(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if !sess.SecondFactorPending {
+		return nil, errBadSession
+	}
+	p := sess.Principal
+	var start *SessionStart
+	err = s.checkSecondFactor(ctx, p.ClientID, p.UserID, code, ip, true, func(tx *store.Tx) error {
+		// The new session is written by newSession below; the old one goes
+		// with the code's use, so a code admits one session only.
+		return tx.DeleteSession(ctx, p.ClientID, tokenHash(token))
+	})
+	if err != nil {
+		return nil, err
+	}
+	start, err = s.newSession(ctx, p.ClientID, p.UserID, false, nil)
+	return start, err
+}
+
+// checkSecondFactor checks a code of a user's TOTP (confirmed, or, when
+// confirmed is false, still being enrolled) or, for a confirmed one, a
+// recovery code; on success it uses the code up and runs then in the same
+// transaction. Wrong codes count against the sign-in limiter.
+func (s *Service) checkSecondFactor(ctx context.Context, clientID string, userID int64, code, ip string, confirmed bool, then func(*store.Tx) error) error {
+	code = strings.TrimSpace(code)
+	if code == "" {
+		return pasarela.Invalid("code", "required", "is required")
+	}
+	limitKey := "2fa:" + clientID + ":" + strconv.FormatInt(userID, 10)
+	if ok, err := s.logins.allowed(ctx, limitKey, ip); err != nil {
+		return err
+	} else if !ok {
+		return errLoginsLimit
+	}
+	now := s.now()
+	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		t, err := tx.GetTOTP(ctx, clientID, userID)
+		if pasarela.ErrorKind(err) == pasarela.KindNotFound || err == nil && t.Confirmed != confirmed {
+			if confirmed {
+				return errNoSecondFactor
+			}
+			return errSecondFactorOn
+		}
+		if err != nil {
+			return err
+		}
+		secret, err := s.sealer.open(t.Sealed, totpAAD(clientID, userID))
+		if err != nil {
+			return pasarela.Internal(err)
+		}
+		used := false
+		if step, ok := matchTOTP(string(secret), code, now); ok {
+			if used, err = tx.UseTOTPStep(ctx, clientID, userID, step); err != nil {
+				return err
+			}
+		} else if confirmed {
+			if used, err = tx.UseRecoveryCode(ctx, clientID, userID, tokenHash(normalizeRecoveryCode(code))); err != nil {
+				return err
+			}
+		}
+		if !used {
+			return errBadCode
+		}
+		return then(tx)
+	})
+	if err == errBadCode {
+		s.logins.failed(ctx, limitKey, ip)
+	}
+	return err
+}
+
+// matchTOTP finds the time step, within the skew around now, whose code is
+// code; the comparison takes the same time whichever digit differs.
+func matchTOTP(secret, code string, now time.Time) (int64, bool) {
+	if len(code) != 6 {
+		return 0, false
+	}
+	opts := totp.ValidateOpts{Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
+	base := now.Unix() / totpPeriod
+	for d := int64(-totpSkew); d <= totpSkew; d++ {
+		step := base + d
+		want, err := totp.GenerateCodeCustom(secret, time.Unix(step*totpPeriod, 0), opts)
+		if err == nil && subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
+			return step, true
+		}
+	}
+	return 0, false
+}
+
+// newRecoveryCode is ten random lowercase base32 characters (50 bits) in two
+// groups, easy to copy down by hand.
+func newRecoveryCode() string {
+	c := randomString(10)
+	return c[:5] + "-" + c[5:]
+}
+
+// normalizeRecoveryCode forgives case, blanks and dashes in a typed code.
+func normalizeRecoveryCode(code string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '-' || r == ' ':
+			return -1
+		case r >= 'A' && r <= 'Z':
+			return r - 'A' + 'a'
+		}
+		return r
+	}, code)
+}

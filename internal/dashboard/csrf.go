@@ -1,0 +1,90 @@
+package dashboard
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+
+	"github.com/pasarela/pasarela/internal/transport"
+)
+
+// CSRF. Every form of a signed-in user carries a token derived from the
+// session's token (a SHA-256 of it under a label): another site can make a
+// browser send the session cookie (SameSite=Lax stops that for POSTs in
+// current browsers, not in every browser) but can never read the cookie, so
+// it cannot compute the field. The token changes with each session, and
+// nothing is stored for it. The sign-in form, before any session, uses the
+// double-submit pattern instead: a random cookie and the same value in the
+// form. Both also refuse a request whose Origin (or, lacking one, the
+// browser's Sec-Fetch-Site) says it comes from another site.
+
+const (
+	csrfField      = "csrf"
+	formCookie     = "pasarela_dash_form"
+	formTokenBytes = 32
+)
+
+// csrfFor is the form token of a session token.
+func csrfFor(sessionToken string) string {
+	sum := sha256.Sum256([]byte("pasarela dashboard csrf\x00" + sessionToken))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// validCSRF compares a form's token with the session's in constant time.
+func validCSRF(want, got string) bool {
+	return want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
+}
+
+// sameOrigin reports whether a POST comes from the gateway's own pages:
+// its Origin, when the browser sends one, names the host the request was
+// sent to, with the scheme it arrived with.
+func sameOrigin(r *http.Request) bool {
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		return false
+	}
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	u, err := url.Parse(o)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	scheme := "http"
+	if transport.Secure(r.Context()) {
+		scheme = "https"
+	}
+	return u.Host == r.Host && u.Scheme == scheme
+}
+
+// formToken returns the browser's pre-session form token, setting a new
+// cookie when it has none. It must be called before the header is written.
+func formToken(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(formCookie); err == nil && wellFormed(c.Value) {
+		return c.Value
+	}
+	b := make([]byte, formTokenBytes)
+	_, _ = rand.Read(b)
+	v := base64.RawURLEncoding.EncodeToString(b)
+	http.SetCookie(w, &http.Cookie{Name: formCookie, Value: v, Path: Prefix, HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: transport.Secure(r.Context())})
+	return v
+}
+
+// checkFormToken reports whether a pre-session POST carries the cookie and
+// the same value in its form.
+func checkFormToken(r *http.Request) bool {
+	c, err := r.Cookie(formCookie)
+	if err != nil || !wellFormed(c.Value) {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostForm.Get(csrfField))) == 1
+}
+
+func wellFormed(v string) bool {
+	b, err := base64.RawURLEncoding.DecodeString(v)
+	return err == nil && len(b) == formTokenBytes
+}

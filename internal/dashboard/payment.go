@@ -1,0 +1,263 @@
+package dashboard
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/core"
+)
+
+// A payment's page: what it is, its timeline of events, its refunds,
+// children, links and webhook deliveries, and the actions the user's role
+// allows (refund, capture, cancel, make a link). Each action calls the core
+// exactly as the API faces do, so the same rules, events and ledger
+// entries follow. A refund form carries an idempotency key made when the
+// page was rendered: the same form sent twice (a double click, a reload)
+// refunds once.
+
+// Refunders may refund (the core's rule: admins and managers).
+var Refunders = []pasarela.Role{pasarela.RoleAdmin, pasarela.RoleManager}
+
+type timelineEntry struct {
+	Type string
+	At   any
+}
+
+type linkView struct {
+	pasarela.PaymentLink
+	URL string
+}
+
+type paymentData struct {
+	P          *core.PaymentDetail
+	App        string
+	Config     string
+	Timeline   []timelineEntry
+	Deliveries []pasarela.Delivery
+	Links      []linkView
+	Configs    []configRef
+	Key        string // the refund form's idempotency key
+	Left       string // what may still be refunded, in major units
+	CanRefund  bool
+	CanCapture bool
+	CanCancel  bool
+	CanLink    bool
+	Done       string
+	Error      string
+}
+
+// paymentOf reads the payment named by the path's id: of the user's client,
+// whichever application it belongs to; anything else is not found.
+func (d *Dashboard) paymentOf(r *http.Request, q *Request) (*pasarela.Payment, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return nil, pasarela.NotFound("payment")
+	}
+	return d.svc.FindPayment(q.Ctx, id)
+}
+
+// payment serves GET /dashboard/payments/{id}.
+func (d *Dashboard) payment(w http.ResponseWriter, r *http.Request, q *Request) error {
+	return d.showPayment(w, r, q, http.StatusOK, r.URL.Query().Get("done"), "")
+}
+
+func (d *Dashboard) showPayment(w http.ResponseWriter, r *http.Request, q *Request, status int, done, msg string) error {
+	found, err := d.paymentOf(r, q)
+	if err != nil {
+		return err
+	}
+	app := found.ApplicationID
+	det, err := d.svc.GetPayment(q.Ctx, app, found.ID)
+	if err != nil {
+		return err
+	}
+	cat, err := d.catalogue(q.Ctx)
+	if err != nil {
+		return err
+	}
+	data := paymentData{P: det, App: cat.appName[app], Config: cat.cfgName[det.GatewayConfig], Done: done, Error: msg}
+	// The timeline: the payment's events and its refunds', in order.
+	events, err := d.svc.Events(q.Ctx, app, "payment", det.ID)
+	if err != nil {
+		return err
+	}
+	for _, rf := range det.Refunds {
+		more, err := d.svc.Events(q.Ctx, app, "refund", rf.ID)
+		if err != nil {
+			return err
+		}
+		events = append(events, more...)
+	}
+	// In time order; at the same moment (one clock tick) in the order
+	// they follow one another: the payment's life, then its refunds,
+	// then the refunded status they led to.
+	rank := func(e pasarela.Event) int {
+		switch {
+		case e.Entity == "refund":
+			return 1
+		case e.Type == "payment."+string(pasarela.StatusPartiallyRefunded) || e.Type == "payment."+string(pasarela.StatusRefunded):
+			return 2
+		}
+		return 0
+	}
+	slices.SortStableFunc(events, func(a, b pasarela.Event) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return rank(a) - rank(b)
+	})
+	for _, e := range events {
+		data.Timeline = append(data.Timeline, timelineEntry{Type: e.Type, At: e.CreatedAt})
+	}
+	if data.Deliveries, err = d.svc.PaymentDeliveries(q.Ctx, app, det.ID); err != nil {
+		return err
+	}
+	for _, l := range det.Links {
+		data.Links = append(data.Links, linkView{PaymentLink: l, URL: d.svc.CheckoutURL(l.Token)})
+	}
+	for _, c := range cat.Configs {
+		if c.App == app && (len(det.GatewayConfigs) == 0 || slices.Contains(det.GatewayConfigs, c.ID)) {
+			data.Configs = append(data.Configs, c)
+		}
+	}
+	// Offer what the role may do and the payment's state allows; the core
+	// decides again when the form comes back.
+	st := det.Status
+	data.CanRefund = q.Can(Refunders...) && (st == pasarela.StatusCompleted || st == pasarela.StatusPartiallyRefunded) &&
+		det.Captured > det.Refunded && det.Type != pasarela.PaymentDeposit
+	data.CanCapture = q.Can(PaymentActors...) && st == pasarela.StatusAuthorized
+	data.CanCancel = q.Can(PaymentActors...) && (st.Payable() || st == pasarela.StatusAuthorized)
+	data.CanLink = q.Can(PaymentActors...) && st.Payable() && len(data.Configs) > 0
+	if data.CanRefund {
+		cur, _ := pasarela.LookupCurrency(det.Currency)
+		data.Left = pasarela.FormatMajor(det.Captured-det.Refunded, cur)
+		data.Key = newFormKey()
+	}
+	d.render(w, r, q, status, "payment", data)
+	return nil
+}
+
+// newFormKey is a random idempotency key for one rendering of a form.
+func newFormKey() string {
+	b := make([]byte, 18)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// actionFailed shows the payment again with the reason an action was
+// refused, when the reason is the user's to fix (a wrong amount, a state
+// that changed); other errors become their pages.
+func (d *Dashboard) actionFailed(w http.ResponseWriter, r *http.Request, q *Request, err error) error {
+	switch pasarela.ErrorKind(err) {
+	case pasarela.KindInvalid, pasarela.KindConflict:
+		return d.showPayment(w, r, q, http.StatusBadRequest, "", errorText(q.Lang, err))
+	}
+	return err
+}
+
+// majorAmount reads an amount typed in major units, with either decimal
+// mark: "10,50" is what a Spanish or Italian user types.
+func majorAmount(field, text, currency string) (int64, error) {
+	cur, ok := pasarela.LookupCurrency(currency)
+	if !ok {
+		return 0, pasarela.Invalid(field, "currency", "unknown currency")
+	}
+	text = strings.TrimSpace(text)
+	if strings.Count(text, ",") == 1 && !strings.Contains(text, ".") {
+		text = strings.Replace(text, ",", ".", 1)
+	}
+	return pasarela.ParseMajor(field, text, cur)
+}
+
+// refund serves POST /dashboard/payments/{id}/refund: amount (empty: all
+// that is left), reason, and the form's idempotency key.
+func (d *Dashboard) refund(w http.ResponseWriter, r *http.Request, q *Request) error {
+	p, err := d.paymentOf(r, q)
+	if err != nil {
+		return err
+	}
+	key := r.PostForm.Get("key")
+	if err := core.CheckIdempotencyKey(key); err != nil {
+		return d.actionFailed(w, r, q, err)
+	}
+	in := core.RefundInput{Reason: strings.TrimSpace(r.PostForm.Get("reason"))}
+	if text := strings.TrimSpace(r.PostForm.Get("amount")); text != "" {
+		if in.Amount, err = majorAmount("amount", text, p.Currency); err != nil {
+			return d.actionFailed(w, r, q, err)
+		}
+	}
+	idem := &core.Idem{Key: "dashboard:" + key,
+		Fingerprint: core.Fingerprint([]byte("dashboard refund"), []byte(strconv.FormatInt(p.ID, 10)),
+			[]byte(strconv.FormatInt(in.Amount, 10)), []byte(in.Reason)),
+		Render: func(v any) (int, []byte, error) {
+			rf := v.(*pasarela.Refund)
+			return http.StatusOK, []byte(strconv.FormatInt(rf.ID, 10) + " " + string(rf.Status)), nil
+		}}
+	rf, replay, err := d.svc.Refund(q.Ctx, p.ApplicationID, p.ID, in, idem)
+	if err != nil {
+		return d.actionFailed(w, r, q, err)
+	}
+	done := "refund"
+	switch {
+	case replay != nil:
+		done = "refund.again" // the same form again: refunded once
+	case rf.Status == pasarela.RefundFailed:
+		done = "refund.failed"
+	case rf.Status == pasarela.RefundPending:
+		done = "refund.pending"
+	}
+	return redirect(w, r, Prefix+"payments/"+strconv.FormatInt(p.ID, 10)+"?done="+done)
+}
+
+// capture serves POST /dashboard/payments/{id}/capture: amount (empty: all
+// of it).
+func (d *Dashboard) capture(w http.ResponseWriter, r *http.Request, q *Request) error {
+	p, err := d.paymentOf(r, q)
+	if err != nil {
+		return err
+	}
+	var amount int64
+	if text := strings.TrimSpace(r.PostForm.Get("amount")); text != "" {
+		if amount, err = majorAmount("amount", text, p.Currency); err != nil {
+			return d.actionFailed(w, r, q, err)
+		}
+	}
+	if _, err := d.svc.CaptureAmount(q.Ctx, p.ApplicationID, p.ID, amount); err != nil {
+		return d.actionFailed(w, r, q, err)
+	}
+	return redirect(w, r, Prefix+"payments/"+strconv.FormatInt(p.ID, 10)+"?done=capture")
+}
+
+// cancel serves POST /dashboard/payments/{id}/cancel.
+func (d *Dashboard) cancel(w http.ResponseWriter, r *http.Request, q *Request) error {
+	p, err := d.paymentOf(r, q)
+	if err != nil {
+		return err
+	}
+	if err := d.svc.CancelPayment(q.Ctx, p.ApplicationID, p.ID); err != nil {
+		return d.actionFailed(w, r, q, err)
+	}
+	return redirect(w, r, Prefix+"payments/"+strconv.FormatInt(p.ID, 10)+"?done=cancel")
+}
+
+// link serves POST /dashboard/payments/{id}/link: a new payment link for
+// one of the payment's gateway configs, shown on the payment's page.
+func (d *Dashboard) link(w http.ResponseWriter, r *http.Request, q *Request) error {
+	p, err := d.paymentOf(r, q)
+	if err != nil {
+		return err
+	}
+	cfg, err := strconv.ParseInt(r.PostForm.Get("config"), 10, 64)
+	if err != nil || cfg <= 0 {
+		return d.actionFailed(w, r, q, pasarela.Invalid("config", "required", "choose a gateway config"))
+	}
+	if _, err := d.svc.CreatePaymentLink(q.Ctx, p.ApplicationID, p.ID, core.PaymentLinkInput{GatewayConfig: cfg}); err != nil {
+		return d.actionFailed(w, r, q, err)
+	}
+	return redirect(w, r, Prefix+"payments/"+strconv.FormatInt(p.ID, 10)+"?done=link#links")
+}
