@@ -20,7 +20,7 @@ var navEntries = []navEntry{
 	{Prefix, "nav.home", AnyRole},
 	{Prefix + "payments", "nav.payments", AnyRole},
 	{Prefix + "subscriptions", "nav.subscriptions", AnyRole},
-	{Prefix + "payouts", "nav.payouts", AnyRole},
+	{Prefix + "payouts", "nav.payouts", PayoutReaders},
 	{Prefix + "deposits", "nav.deposits", AnyRole},
 	{Prefix + "developers", "nav.developers", Admins},
 	{Prefix + "team", "nav.team", Admins},
