@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -48,11 +49,20 @@ func (d *Dashboard) showTeam(w http.ResponseWriter, r *http.Request, q *Request,
 	return nil
 }
 
-// rolesOf reads the roles ticked in a form, in the core's order.
+// rolesOf reads the roles chosen in a form, in the order the pages list
+// them. A name that is no role is passed on, for the core to refuse by
+// name.
 func rolesOf(form map[string][]string) []pasarela.Role {
-	var out []pasarela.Role
+	out := []pasarela.Role{}
+	for _, role := range allRoles {
+		if slices.Contains(form["role"], string(role)) {
+			out = append(out, role)
+		}
+	}
 	for _, v := range form["role"] {
-		out = append(out, pasarela.Role(v))
+		if !slices.Contains(allRoles, pasarela.Role(v)) {
+			out = append(out, pasarela.Role(v))
+		}
 	}
 	return out
 }
