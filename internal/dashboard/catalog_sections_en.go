@@ -67,7 +67,7 @@ var sectionsEN = map[string]string{
 	"dev.delivery.pending":       "Pending",
 	"dev.delivery.delivered":     "Delivered",
 	"dev.delivery.dead":          "Given up",
-	"dev.delivery.attempts":      "%d attempts",
+	"dev.delivery.attempts":      "Attempts: %d",
 	"dev.delivery.event":         "Event",
 	"dev.delivery.when":          "When",
 	"dev.delivery.status":        "Answer",

@@ -67,7 +67,7 @@ var sectionsES = map[string]string{
 	"dev.delivery.pending":       "Pendiente",
 	"dev.delivery.delivered":     "Entregado",
 	"dev.delivery.dead":          "Abandonado",
-	"dev.delivery.attempts":      "%d intentos",
+	"dev.delivery.attempts":      "Intentos: %d",
 	"dev.delivery.event":         "Evento",
 	"dev.delivery.when":          "Cuándo",
 	"dev.delivery.status":        "Respuesta",

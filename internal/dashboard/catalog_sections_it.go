@@ -67,7 +67,7 @@ var sectionsIT = map[string]string{
 	"dev.delivery.pending":       "In attesa",
 	"dev.delivery.delivered":     "Consegnato",
 	"dev.delivery.dead":          "Abbandonato",
-	"dev.delivery.attempts":      "%d tentativi",
+	"dev.delivery.attempts":      "Tentativi: %d",
 	"dev.delivery.event":         "Evento",
 	"dev.delivery.when":          "Quando",
 	"dev.delivery.status":        "Risposta",

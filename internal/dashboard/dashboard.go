@@ -301,15 +301,17 @@ func (d *Dashboard) notFound(w http.ResponseWriter, r *http.Request, q *Request)
 }
 
 // securityHeaders are sent with every answer: no framing, no inline or
-// outside script or style, forms only to the gateway, no referrer (paths
-// name payments).
+// outside script or style, forms only to the gateway, and the referrer
+// only to the gateway itself (paths name payments). Not "no-referrer":
+// under it browsers send "Origin: null" with a form, which the Origin
+// check (csrf.go) must refuse.
 func securityHeaders(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
 		"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	if transport.Secure(r.Context()) {
 		h.Set("Strict-Transport-Security", "max-age=31536000")

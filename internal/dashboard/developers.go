@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/core"
@@ -215,9 +216,30 @@ func (d *Dashboard) createWebhook(w http.ResponseWriter, r *http.Request, q *Req
 type webhookData struct {
 	App        *pasarela.Application
 	Hook       *pasarela.Webhook
-	Deliveries []pasarela.Delivery
+	Deliveries []deliveryView
 	Pager      pager
 	Done       string
+}
+
+// deliveryView is a delivery with its attempts as the log shows them.
+type deliveryView struct {
+	pasarela.Delivery
+	Tries []tryView
+}
+
+type tryView struct {
+	pasarela.DeliveryAttempt
+	LatencyText string
+}
+
+// latencyText writes a latency in milliseconds, with a tenth below ten (a
+// receiver on the same network answers in under one).
+func latencyText(d time.Duration) string {
+	ms := float64(d) / float64(time.Millisecond)
+	if ms < 10 {
+		return strconv.FormatFloat(ms, 'f', 1, 64) + "\u00a0ms"
+	}
+	return strconv.FormatInt(d.Milliseconds(), 10) + "\u00a0ms"
 }
 
 // webhookOf reads the application and webhook named in the path.
@@ -246,7 +268,14 @@ func (d *Dashboard) webhook(w http.ResponseWriter, r *http.Request, q *Request) 
 	if err != nil {
 		return err
 	}
-	d.render(w, r, q, http.StatusOK, "webhook", webhookData{App: a, Hook: wh, Deliveries: dels, Done: doneText(q.Lang, r),
+	views := make([]deliveryView, len(dels))
+	for i, del := range dels {
+		views[i] = deliveryView{Delivery: del, Tries: make([]tryView, len(del.Log))}
+		for j, at := range del.Log {
+			views[i].Tries[j] = tryView{DeliveryAttempt: at, LatencyText: latencyText(at.Latency)}
+		}
+	}
+	d.render(w, r, q, http.StatusOK, "webhook", webhookData{App: a, Hook: wh, Deliveries: views, Done: doneText(q.Lang, r),
 		Pager: newPager(r.URL.Path, r.URL.Query(), page, len(dels), total)})
 	return nil
 }

@@ -39,7 +39,7 @@ type stack struct {
 	Config                    int64 // A's sandbox gateway config
 }
 
-func newStack(t *testing.T, engine string, tweaks ...stackTweak) *stack {
+func newStack(t *testing.T, engine string) *stack {
 	t.Helper()
 	ctx := context.Background()
 	db := coretest.MustOpen(t, engine)
@@ -49,9 +49,6 @@ func newStack(t *testing.T, engine string, tweaks ...stackTweak) *stack {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg := core.Config{PublicURL: base, RoutingSeed: 1,
 		Processors: processor.NewRegistry(sandbox.New(core.ProcessorState(db, sandbox.GatewayID)))}
-	for _, tw := range tweaks {
-		tw(&cfg, db, clk)
-	}
 	svc, err := core.New(ctx, db, log, clk.Now, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -81,10 +78,6 @@ func newStack(t *testing.T, engine string, tweaks ...stackTweak) *stack {
 	s.Config = cfgs[0].ID
 	return s
 }
-
-// stackTweak changes the core's configuration of a stack before it starts
-// (more processors, webhooks to loopback addresses).
-type stackTweak func(cfg *core.Config, db *coretest.DB, clk *coretest.Clock)
 
 // browser is an HTTP client with its own cookies that does not follow
 // redirects, so that tests see each answer.

@@ -2,12 +2,16 @@ package dashboard_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/chain"
@@ -19,18 +23,56 @@ import (
 	"github.com/pasarela/pasarela/internal/processor/sandbox"
 	"github.com/pasarela/pasarela/internal/processor/spei"
 	"github.com/pasarela/pasarela/internal/rates"
+	"github.com/pasarela/pasarela/internal/server"
 )
 
-// withCrypto adds crypto deposits and payouts to a stack: the crypto
-// gateway watching the sandbox chain, priced by the sandbox rate table, and
-// the SPEI rail.
-func withCrypto(cfg *core.Config, db *coretest.DB, clk *coretest.Clock) {
+// newSectionStack is newStack with what the sections show beyond
+// payments: crypto deposits (the crypto gateway watching the sandbox
+// chain, priced by the sandbox rate table), payouts over the SPEI rail,
+// and webhooks allowed to reach loopback receivers.
+func newSectionStack(t *testing.T, engine string) *stack {
+	t.Helper()
+	ctx := context.Background()
+	db := coretest.MustOpen(t, engine)
+	clk := coretest.NewClock(time.Now().UTC().Truncate(time.Second))
+	ts := httptest.NewUnstartedServer(nil)
+	base := "http://" + ts.Listener.Addr().String()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ch := chainsandbox.New(db, clk.Now)
-	cfg.Processors = processor.NewRegistry(sandbox.New(core.ProcessorState(db, sandbox.GatewayID)), crypto.New())
-	cfg.SecretKey = []byte("0123456789abcdef0123456789abcdef")
-	cfg.Crypto = core.CryptoConfig{Chains: []chain.Watcher{ch}, Sandbox: ch}
-	cfg.CryptoRates = core.CryptoRateConfig{Tickers: []rates.Ticker{rates.NewCryptoSandbox(clk.Now)}}
-	cfg.PayoutRail = spei.New(core.ProcessorState(db, spei.ID), spei.Schedule{}, clk.Now)
+	cfg := core.Config{PublicURL: base, RoutingSeed: 1, SecretKey: []byte("0123456789abcdef0123456789abcdef"),
+		Processors:  processor.NewRegistry(sandbox.New(core.ProcessorState(db, sandbox.GatewayID)), crypto.New()),
+		Crypto:      core.CryptoConfig{Chains: []chain.Watcher{ch}, Sandbox: ch},
+		CryptoRates: core.CryptoRateConfig{Tickers: []rates.Ticker{rates.NewCryptoSandbox(clk.Now)}},
+		PayoutRail:  spei.New(core.ProcessorState(db, spei.ID), spei.Schedule{}, clk.Now),
+		Webhooks:    core.WebhookConfig{AllowPrivate: true}}
+	svc, err := core.New(ctx, db, log, clk.Now, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = server.New(server.Config{}, svc, log, server.NewMetrics())
+	ts.Start()
+	t.Cleanup(ts.Close)
+	s := &stack{t: t, URL: base, Svc: svc, DB: db, Clock: clk}
+	s.A = coretest.MustSandboxTenant(t, svc, "Tienda Azul")
+	s.B = coretest.MustSandboxTenant(t, svc, "Otra Tienda")
+	actx := s.A.AdminCtx(ctx)
+	for _, u := range []struct {
+		role pasarela.Role
+		dst  **pasarela.User
+	}{{pasarela.RoleManager, &s.Manager}, {pasarela.RoleTerminal, &s.Terminal}, {pasarela.RoleViewer, &s.Viewer}} {
+		name := string(u.role)
+		if *u.dst, err = svc.CreateUser(actx, s.A.Client.ID, core.UserInput{Username: pasarela.Set(name + "-a"),
+			Email: pasarela.Set(name + "@azul.example"), Password: pasarela.Set(coretest.Password),
+			Roles: pasarela.Set([]pasarela.Role{u.role})}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfgs, _, err := svc.ListGatewayConfigs(actx, s.A.App.ID, "", pasarela.ListOptions{Limit: 10})
+	if err != nil || len(cfgs) == 0 {
+		t.Fatalf("A's configs: %v %v", cfgs, err)
+	}
+	s.Config = cfgs[0].ID
+	return s
 }
 
 // bip84Zpub is BIP84's published test key (account 0 of "abandon … about").
@@ -134,20 +176,49 @@ func mustObjects(t *testing.T, s *stack) *objects {
 	return o
 }
 
-// sectionRoutes are every route of the sections naming an object, with
-// the object's ids filled in.
+// sectionTenantRoutes are the sections' routes that name an object, in
+// the form of the tenant matrix's routes: the object's id as a
+// placeholder, filled in from objects. A user of another client must get
+// 404 for each.
+var sectionTenantRoutes = []string{
+	"GET /dashboard/developers/{app}",
+	"POST /dashboard/developers/{app}/key",
+	"POST /dashboard/developers/{app}/settings",
+	"POST /dashboard/developers/{app}/webhooks",
+	"GET /dashboard/developers/{app}/webhooks/{webhook}",
+	"POST /dashboard/developers/{app}/webhooks/{webhook}/delete",
+	"POST /dashboard/developers/{app}/webhooks/{webhook}/deliveries/{delivery}/redeliver",
+	"GET /dashboard/developers/{app}/configs/new?gateway=sandbox",
+	"POST /dashboard/developers/{app}/configs",
+	"GET /dashboard/developers/{app}/configs/{config}",
+	"GET /dashboard/developers/{app}/configs/{crypto}",
+	"POST /dashboard/developers/{app}/configs/{config}",
+	"GET /dashboard/team/{user}",
+	"POST /dashboard/team/{user}/roles",
+	"POST /dashboard/team/{user}/password",
+	"POST /dashboard/team/{user}/delete",
+	"GET /dashboard/subscriptions?app={app}",
+	"GET /dashboard/subscriptions/{app}/{sub}",
+	"POST /dashboard/subscriptions/{app}/{sub}/cancel",
+	"GET /dashboard/payouts/{payout}",
+	"GET /dashboard/deposits/{deposit}",
+	"POST /dashboard/deposits/{deposit}/cancel",
+}
+
+// routes are sectionTenantRoutes with the objects' ids, by method.
 func (o *objects) routes() (gets, posts []string) {
 	id := func(n int64) string { return strconv.FormatInt(n, 10) }
-	app := "/dashboard/developers/" + id(o.App)
-	hook := app + "/webhooks/" + id(o.Webhook)
-	sub := "/dashboard/subscriptions/" + id(o.App) + "/" + id(o.Sub)
-	gets = []string{app, hook, app + "/configs/new?gateway=sandbox", app + "/configs/" + id(o.Config),
-		app + "/configs/" + id(o.Crypto), "/dashboard/team/" + id(o.User), sub, "/dashboard/subscriptions?app=" + id(o.App),
-		"/dashboard/payouts/" + id(o.Payout), "/dashboard/deposits/" + id(o.Deposit)}
-	posts = []string{app + "/key", app + "/settings", app + "/webhooks", hook + "/delete",
-		hook + "/deliveries/" + id(o.Delivery) + "/redeliver", app + "/configs", app + "/configs/" + id(o.Config),
-		"/dashboard/team/" + id(o.User) + "/roles", "/dashboard/team/" + id(o.User) + "/password",
-		"/dashboard/team/" + id(o.User) + "/delete", sub + "/cancel", "/dashboard/deposits/" + id(o.Deposit) + "/cancel"}
+	ids := strings.NewReplacer("{app}", id(o.App), "{webhook}", id(o.Webhook), "{delivery}", id(o.Delivery),
+		"{config}", id(o.Config), "{crypto}", id(o.Crypto), "{user}", id(o.User), "{sub}", id(o.Sub),
+		"{payout}", id(o.Payout), "{deposit}", id(o.Deposit))
+	for _, r := range sectionTenantRoutes {
+		method, path, _ := strings.Cut(r, " ")
+		if method == http.MethodGet {
+			gets = append(gets, ids.Replace(path))
+		} else {
+			posts = append(posts, ids.Replace(path))
+		}
+	}
 	return gets, posts
 }
 
@@ -157,7 +228,7 @@ func (o *objects) routes() (gets, posts []string) {
 func TestSectionsTenantMatrix(t *testing.T) {
 	t.Parallel()
 	coretest.ForEachEngine(t, func(t *testing.T, engine string) {
-		s := newStack(t, engine, withCrypto)
+		s := newSectionStack(t, engine)
 		o := mustObjects(t, s)
 		gets, posts := o.routes()
 		a := s.browser().mustSignIn(s.A.Admin.Email)
@@ -219,7 +290,7 @@ var postFormRE = regexp.MustCompile(`<form method="post" action="([^"]+)"`)
 // them.
 func TestSectionsViewer(t *testing.T) {
 	t.Parallel()
-	s := newStack(t, "sqlite", withCrypto)
+	s := newSectionStack(t, "sqlite")
 	o := mustObjects(t, s)
 	gets, posts := o.routes()
 	v := s.browser().mustSignIn(s.Viewer.Email)
@@ -234,8 +305,10 @@ func TestSectionsViewer(t *testing.T) {
 			}
 		}
 	}
-	for _, path := range append([]string{"/dashboard/developers", "/dashboard/team"}, gets[:6]...) {
-		wantStatus(t, "viewer opens "+path, v.get(path), http.StatusForbidden)
+	for _, path := range append([]string{"/dashboard/developers", "/dashboard/team"}, gets...) {
+		if strings.HasPrefix(path, "/dashboard/developers/") || strings.HasPrefix(path, "/dashboard/team/") {
+			wantStatus(t, "viewer opens "+path, v.get(path), http.StatusForbidden)
+		}
 	}
 	token := v.token()
 	for _, path := range posts {
@@ -283,7 +356,7 @@ func TestSectionsViewer(t *testing.T) {
 // the option, with nothing saved.
 func TestGatewayConfigSecrets(t *testing.T) {
 	t.Parallel()
-	s := newStack(t, "sqlite", withCrypto)
+	s := newSectionStack(t, "sqlite")
 	o := mustObjects(t, s)
 	b := s.browser().mustSignIn(s.A.Admin.Email)
 	path := "/dashboard/developers/" + strconv.FormatInt(o.App, 10) + "/configs/" + strconv.FormatInt(o.Crypto, 10)
