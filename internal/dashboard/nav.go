@@ -14,14 +14,15 @@ type navEntry struct {
 	Roles []pasarela.Role
 }
 
-// navEntries lists the dashboard's sections in the order shown. Pages that
-// do not exist yet stay hidden until their route is registered.
+// navEntries lists the dashboard's sections in the order shown, each with
+// the roles the core lets read it. Pages that do not exist yet stay hidden
+// until their route is registered.
 var navEntries = []navEntry{
 	{Prefix, "nav.home", AnyRole},
 	{Prefix + "payments", "nav.payments", AnyRole},
 	{Prefix + "subscriptions", "nav.subscriptions", AnyRole},
-	{Prefix + "payouts", "nav.payouts", PayoutReaders},
-	{Prefix + "deposits", "nav.deposits", AnyRole},
+	{Prefix + "payouts", "nav.payouts", []pasarela.Role{pasarela.RoleAdmin, pasarela.RoleManager, pasarela.RoleViewer}},
+	{Prefix + "deposits", "nav.deposits", []pasarela.Role{pasarela.RoleAdmin, pasarela.RoleManager, pasarela.RoleViewer}},
 	{Prefix + "developers", "nav.developers", Admins},
 	{Prefix + "team", "nav.team", Admins},
 }

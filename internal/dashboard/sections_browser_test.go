@@ -62,10 +62,10 @@ func (rc *receiver) wait(t *testing.T, n int) []string {
 	}
 }
 
-// screens saves a screenshot of the page at 1280 and 390 px wide when
+// sectionScreens saves a screenshot of the page at 1280 and 390 px wide when
 // PASARELA_SCREENS names a folder, for a person to look at the pages (CI
 // sets none), and leaves the browser 1280 px wide.
-func screens(t *testing.T, ctx context.Context, name string) {
+func sectionScreens(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	dir := os.Getenv("PASARELA_SCREENS")
 	if dir == "" {
@@ -135,7 +135,7 @@ func TestDevelopersInBrowser(t *testing.T) {
 	if page, err := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html"))); err != nil || strings.Contains(page, key) {
 		t.Fatalf("the new key is shown again (%v)", err)
 	}
-	screens(t, ctx, "developers")
+	sectionScreens(t, ctx, "developers")
 
 	// A webhook for cancelled payments, to the shop's endpoint.
 	err = chromedp.Do(ctx,
@@ -186,7 +186,7 @@ func TestDevelopersInBrowser(t *testing.T) {
 			t.Fatalf("the delivery log lacks %q:\n%s", want, log)
 		}
 	}
-	screens(t, ctx, "webhook-log")
+	sectionScreens(t, ctx, "webhook-log")
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button.redeliver`)), chromedp.WaitVisible(chromedp.ID("done"))); err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +220,7 @@ func TestDevelopersInBrowser(t *testing.T) {
 			t.Fatalf("the payouts page lacks %q:\n%s", want, list)
 		}
 	}
-	screens(t, ctx, "payouts")
+	sectionScreens(t, ctx, "payouts")
 	con.ExpectClean(t)
 }
 
