@@ -350,6 +350,52 @@ func TestSectionsViewer(t *testing.T) {
 	}
 }
 
+// TestDeveloperForms: a refused webhook or shop settings form names the
+// field and the rule, keeps what was typed and changes nothing; saved shop
+// settings are the application's, the notification URL a GET webhook in
+// Gestpay's format as Gestpay's back office makes it.
+func TestDeveloperForms(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, "sqlite")
+	b := s.browser().mustSignIn(s.A.Admin.Email)
+	admin := s.A.AdminCtx(context.Background())
+	path := "/dashboard/developers/" + strconv.FormatInt(s.A.App.ID, 10)
+	page := b.get(path)
+	p := b.post(path+"/webhooks", url.Values{"csrf": {page.csrf(t)}, "key": {"form-1"}, "target": {"ftp://shop.example/x"},
+		"entity": {"payment"}, "format": {"payrest"}, "events": {"payment.done"}})
+	wantStatus(t, "a bad webhook", p, http.StatusBadRequest)
+	if !strings.Contains(p.Body, "targets[0]") || !strings.Contains(p.Body, `value="ftp://shop.example/x"`) {
+		t.Fatalf("refused webhook form:\n%s", p.Body)
+	}
+	p = b.post(path+"/settings", url.Values{"csrf": {page.csrf(t)}, "success_url": {"https://shop.example/ok"},
+		"allowed_ips": {"192.0.2.1\nnot-an-address"}})
+	wantStatus(t, "a bad address", p, http.StatusBadRequest)
+	if !strings.Contains(p.Body, "allowed") || !strings.Contains(p.Body, "not-an-address") {
+		t.Fatalf("refused settings form:\n%s", p.Body)
+	}
+	if a, _ := s.Svc.GetApplication(admin, s.A.App.ID); a.Pages.SuccessURL != "" {
+		t.Fatalf("a refused form saved %q", a.Pages.SuccessURL)
+	}
+	p = b.post(path+"/settings", url.Values{"csrf": {page.csrf(t)}, "success_url": {"https://shop.example/ok"},
+		"failure_url": {"https://shop.example/ko"}, "notify_url": {"https://shop.example/s2s"}, "language": {"it"},
+		"allowed_ips": {"192.0.2.1\n198.51.100.0/24"}, "require_key": {"on"}})
+	wantStatus(t, "save the settings", p, http.StatusSeeOther)
+	a, err := s.Svc.GetApplication(admin, s.A.App.ID)
+	if err != nil || a.Pages.SuccessURL != "https://shop.example/ok" || a.Pages.FailureURL != "https://shop.example/ko" ||
+		a.Pages.Language != "it" || len(a.Access.AllowedIPs) != 2 || !a.Access.RequireKey {
+		t.Fatalf("settings: %+v %+v %v", a.Pages, a.Access, err)
+	}
+	hooks, _, err := s.Svc.ListWebhooks(admin, s.A.App.ID, pasarela.ListOptions{Limit: 10})
+	if err != nil || len(hooks) != 1 || hooks[0].Method != "GET" || hooks[0].Format != pasarela.FormatGestpay ||
+		hooks[0].Targets[0] != "https://shop.example/s2s" {
+		t.Fatalf("the notification webhook: %+v %v", hooks, err)
+	}
+	if page := b.get(path + "?done=settings"); !strings.Contains(page.Body, "198.51.100.0/24") ||
+		!strings.Contains(page.Body, "The shop settings are saved.") {
+		t.Fatalf("the settings read back:\n%s", page.Body)
+	}
+}
+
 // TestGatewayConfigSecrets: a config's secret option is never written into
 // a page; saving the form with the secret left empty keeps the stored one
 // (deposits still derive addresses from it); a bad value is refused naming
