@@ -386,7 +386,7 @@ func configOptions(g *pasarela.Gateway, form map[string][]string, editing bool) 
 			if text != "" {
 				opts[o.Name] = text
 			} else if editing {
-				opts[o.Name] = secretMask
+				opts[o.Name] = core.SecretMask
 			}
 		case text == "":
 		case o.Type == "integer":
@@ -405,9 +405,6 @@ func configOptions(g *pasarela.Gateway, form map[string][]string, editing bool) 
 	}
 	return opts, fields, v.Err()
 }
-
-// secretMask is what the core reads as "keep the stored secret".
-const secretMask = "********"
 
 // newGatewayConfig serves GET /dashboard/developers/{app}/configs/new?gateway=ID.
 func (d *Dashboard) newGatewayConfig(w http.ResponseWriter, r *http.Request, q *Request) error {
