@@ -113,7 +113,7 @@ var sectionsEN = map[string]string{
 	"team.role":                  "Role",
 	"team.new":                   "Add a user",
 	"team.password":              "First password",
-	"team.password.hint":         "At least 10 characters. Give it to the user over a safe channel.",
+	"team.password.hint":         "The API's password rules apply. Give it to the user over a safe channel.",
 	"team.create":                "Add the user",
 	"team.reset":                 "Reset the password",
 	"team.reset.hint":            "The user's sessions and tokens end at once; they sign in again with the new password.",

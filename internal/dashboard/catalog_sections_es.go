@@ -113,7 +113,7 @@ var sectionsES = map[string]string{
 	"team.role":                  "Rol",
 	"team.new":                   "Añadir un usuario",
 	"team.password":              "Primera contraseña",
-	"team.password.hint":         "Al menos 10 caracteres. Entrégala al usuario por un canal seguro.",
+	"team.password.hint":         "Se aplican las reglas de contraseñas de la API. Entrégala al usuario por un canal seguro.",
 	"team.create":                "Añadir el usuario",
 	"team.reset":                 "Restablecer la contraseña",
 	"team.reset.hint":            "Las sesiones y tokens del usuario terminan en el acto; vuelve a entrar con la nueva contraseña.",

@@ -113,7 +113,7 @@ var sectionsIT = map[string]string{
 	"team.role":                  "Ruolo",
 	"team.new":                   "Aggiungi un utente",
 	"team.password":              "Prima password",
-	"team.password.hint":         "Almeno 10 caratteri. Consegnala all'utente tramite un canale sicuro.",
+	"team.password.hint":         "Valgono le regole delle password dell'API. Consegnala all'utente tramite un canale sicuro.",
 	"team.create":                "Aggiungi l'utente",
 	"team.reset":                 "Reimposta la password",
 	"team.reset.hint":            "Le sessioni e i token dell'utente terminano subito; rientra con la nuova password.",
