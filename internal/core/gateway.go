@@ -191,6 +191,11 @@ func (s *Service) options(row *store.GatewayConfigRow) (processor.Config, error)
 // secretMask stands for a secret in every answer: secrets are written, never read back.
 const secretMask = "********"
 
+// SecretMask is the mask as a face sends it back in an update: a secret
+// option given as the mask keeps the stored secret (the dashboard's form
+// sends it for a secret field left empty).
+const SecretMask = secretMask
+
 // masked returns a config as a face may show it: secret options masked.
 func (s *Service) masked(row *store.GatewayConfigRow) pasarela.GatewayConfig {
 	g := row.GatewayConfig

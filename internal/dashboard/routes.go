@@ -15,6 +15,7 @@ func (d *Dashboard) routes() {
 	d.post(Prefix+"signout", AnyRole, d.signOut)
 
 	d.get(Prefix+"{$}", AnyRole, d.home)
+	d.sectionRoutes() // sections.go
 
 	d.get(Prefix+"account", AnyRole, d.account)
 	d.post(Prefix+"account/totp", AnyRole, d.enrollTOTP)
