@@ -46,7 +46,7 @@ func TestTenantMatrix(t *testing.T) {
 			continue
 		}
 		found := false
-		for _, r := range tenantRoutes {
+		for _, r := range append(tenantRoutes, sectionTenantRoutes...) {
 			method, path, _ := strings.Cut(r, " ")
 			path, _, _ = strings.Cut(path, "?")
 			if method+" "+regexp.MustCompile(`\{[a-z]+\}`).ReplaceAllString(path, "{id}") ==
