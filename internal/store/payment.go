@@ -165,8 +165,11 @@ func (tx *Tx) CreatePayment(ctx context.Context, p *pasarela.Payment) error {
 		query = insertOrderPayment
 		args = append(args, string(bi), string(bt), p.Shipping, p.OrderFingerprint)
 	}
-	return tx.scanRow(tx.q.QueryRowContext(ctx, query, args...),
-		"payment", func(scan func(...any) error) error { return scan(&p.ID) })
+	if err := tx.scanRow(tx.q.QueryRowContext(ctx, query, args...),
+		"payment", func(scan func(...any) error) error { return scan(&p.ID) }); err != nil {
+		return err
+	}
+	return tx.addCreated(ctx, p)
 }
 
 func (tx *Tx) getPayment(ctx context.Context, where string, args ...any) (*pasarela.Payment, error) {

@@ -50,13 +50,20 @@ type Dialect struct {
 	// ForUpdate is appended to SELECTs that lock the rows they read before a
 	// state change (" FOR UPDATE" on PostgreSQL; SQLite has a single writer).
 	ForUpdate string
+	// BucketShards is how many shards the engine's statistics rollups
+	// spread an application's rows over (0 or 1: none).
+	BucketShards int64
+	// AddBuckets adds rows to payment_buckets_created, in their order (see
+	// Rollup).
+	AddBuckets func(ctx context.Context, q Querier, rows []BucketRow) error
 }
 
 // Tx is one transaction (or, on SQLite, one savepoint of a grouped
 // transaction). It is valid only inside the Update or View callback.
 type Tx struct {
-	q guarded
-	d Dialect
+	q      guarded
+	d      Dialect
+	rollup *Rollup // nil: bucket rows are written at once
 }
 
 // NewTx is for engines: it wraps their transaction handle, behind the
