@@ -23,7 +23,13 @@ import (
 // DB is what an engine provides.
 type DB interface {
 	// Update runs fn in a read-write transaction. When fn returns an error
-	// nothing it wrote is kept. On SQLite concurrent calls share one commit.
+	// nothing it wrote is kept. Concurrent calls share one commit, each in
+	// a savepoint of its own. On PostgreSQL a call that a deadlock made
+	// the victim (calls sharing a transaction hold each other's row locks
+	// until it commits) runs fn again in a transaction of its own, after
+	// its first run was rolled back entirely: fn may set the caller's
+	// variables, but must not act outside the transaction before it
+	// returns.
 	Update(ctx context.Context, fn func(*Tx) error) error
 	// View runs fn in a read-only transaction with a consistent snapshot.
 	View(ctx context.Context, fn func(*Tx) error) error

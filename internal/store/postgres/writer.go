@@ -169,10 +169,15 @@ func (w *groupWriter) commit(batch []*request) {
 			r.done <- results[i]
 		}
 	}()
-	// A group of one needs no savepoint: if its call fails, rolling back
-	// the transaction undoes exactly that call.
-	savepoints := len(batch) > 1
-	if err := w.begin(savepoints); err != nil {
+	if len(batch) == 1 {
+		// A group of one is a transaction of its own, exactly as
+		// without grouping.
+		if results[0] = batch[0].ctx.Err(); results[0] == nil {
+			results[0] = w.alone(batch[0])
+		}
+		return
+	}
+	if err := w.begin(true); err != nil {
 		fail(fmt.Errorf("begin: %w", err))
 		return
 	}
@@ -192,13 +197,7 @@ func (w *groupWriter) commit(batch []*request) {
 		tx := store.NewTx(q, dialect)
 		tx.DeferRollups(&w.call)
 		err := run(r.fn, tx)
-		switch {
-		case err == nil && !savepoints:
-			// COMMIT below answers any failure the call swallowed.
-			w.group.Merge(&w.call)
-			kept++
-			continue
-		case err == nil:
+		if err == nil {
 			// Keep the call and open the next one's savepoint.
 			next := "RELEASE w; SAVEPOINT w"
 			if last {
@@ -213,16 +212,13 @@ func (w *groupWriter) commit(batch []*request) {
 			// transaction aborted: it fails, alone.
 		}
 		results[i] = err
-		if savepoints && isDeadlock(err) {
+		if isDeadlock(err) {
 			// The call waited for a row that a transaction holds while
 			// that one waits for a row an earlier call of this group
 			// took: calls unrelated to each other were coupled by sharing
 			// a transaction. It runs again on its own once this group has
 			// committed and released its rows.
 			retry = append(retry, i)
-		}
-		if !savepoints {
-			break
 		}
 		if rerr := w.exec("ROLLBACK TO w"); rerr != nil {
 			fail(fmt.Errorf("rollback to savepoint: %w", rerr))
@@ -232,39 +228,65 @@ func (w *groupWriter) commit(batch []*request) {
 	}
 	if kept == 0 {
 		w.rollback()
-	} else if err := store.FlushRollup(context.Background(), q, dialect, &w.group); err != nil {
-		fail(err)
-		w.rollback()
-		return
-	} else if err := w.commitTx(); err != nil {
-		fail(fmt.Errorf("commit: %w", translate(err)))
-		w.rollback()
-		return
+	} else {
+		err := store.FlushRollup(context.Background(), q, dialect, &w.group)
+		if err == nil {
+			if err = w.commitTx(); err != nil {
+				err = fmt.Errorf("commit: %w", translate(err))
+			}
+		}
+		if err != nil {
+			w.rollback()
+			if !isDeadlock(err) {
+				fail(err)
+				return
+			}
+			// The statistics rows, taken last, closed a cycle with a
+			// transaction waiting for a row of an earlier call: nothing
+			// of the group committed, so each call it kept runs again on
+			// its own.
+			retry = retry[:0]
+			for i := range batch {
+				if results[i] == nil || isDeadlock(results[i]) {
+					retry = append(retry, i)
+				}
+			}
+		}
 	}
 	for _, i := range retry {
 		results[i] = w.alone(batch[i])
 	}
 }
 
-// alone runs one call in a transaction of its own.
+// aloneAttempts bounds how often a call that keeps meeting deadlocks on its
+// own is tried; PostgreSQL chooses a victim of each, so a retry soon meets
+// the other transaction gone.
+const aloneAttempts = 3
+
+// alone runs one call in a transaction of its own, as Update did before
+// grouping (a created payment's statistics rows are written as it is
+// inserted, so its locks are taken in the order they always were), and
+// again if PostgreSQL picked it as the victim of a deadlock: its run was
+// rolled back entirely.
 func (w *groupWriter) alone(r *request) error {
-	if err := w.begin(false); err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	w.call.Reset()
-	tx := store.NewTx(uncancelable{w.c}, dialect)
-	tx.DeferRollups(&w.call)
-	err := run(r.fn, tx)
-	if err == nil {
-		err = store.FlushRollup(context.Background(), uncancelable{w.c}, dialect, &w.call)
-	}
-	if err == nil {
-		if err = w.commitTx(); err != nil {
-			err = fmt.Errorf("commit: %w", translate(err))
+	var err error
+	for attempt := 0; attempt < aloneAttempts; attempt++ {
+		if err = w.begin(false); err != nil {
+			return fmt.Errorf("begin: %w", err)
 		}
-	}
-	if err != nil {
+		err = run(r.fn, store.NewTx(uncancelable{w.c}, dialect))
+		if err == nil {
+			if err = w.commitTx(); err != nil {
+				err = fmt.Errorf("commit: %w", translate(err))
+			}
+		}
+		if err == nil {
+			return nil
+		}
 		w.rollback()
+		if !isDeadlock(err) {
+			return err
+		}
 	}
 	return err
 }
