@@ -283,6 +283,9 @@ func (tx *Tx) UpdatePayment(ctx context.Context, p *pasarela.Payment) error {
 	if err != nil {
 		return err
 	}
+	if err := tx.flushDeferred(ctx); err != nil {
+		return err
+	}
 	res, err := tx.exec(ctx, `UPDATE payments SET status = $1, captured = $2, refunded = $3, gateway_config_id = $4,
 		processor_ref = $5, card = $6, failure_code = $7, failure_message = $8, completed_at = $9, updated_at = $10,
 		metadata = $11, action = $12, action_url = $13, authorization_code = $14, version = version + 1

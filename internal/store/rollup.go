@@ -123,6 +123,18 @@ func (tx *Tx) addCreated(ctx context.Context, p *pasarela.Payment) error {
 	return FlushRollup(ctx, tx.q.q, tx.d, &r)
 }
 
+// flushDeferred writes the rows this transaction's creates have put off,
+// before a statement whose triggers move a payment out of its rows: a
+// payment created and changed in one call must be in them first.
+func (tx *Tx) flushDeferred(ctx context.Context) error {
+	if tx.rollup == nil || tx.rollup.Len() == 0 {
+		return nil
+	}
+	err := FlushRollup(ctx, tx.q.q, tx.d, tx.rollup)
+	tx.rollup.Reset()
+	return err
+}
+
 // FlushRollup adds r's rows to payment_buckets_created in q, in the order
 // of Rows.
 func FlushRollup(ctx context.Context, q Querier, d Dialect, r *Rollup) error {
