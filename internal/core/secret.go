@@ -167,16 +167,22 @@ func (s *Service) Reseal(ctx context.Context) (ResealReport, error) {
 				break
 			}
 			after = vals[len(vals)-1].ID
+			// The batch's figures are counted afresh by each run of the
+			// callback (a write may run again, see store.DB) and added
+			// once it has committed.
+			var batchUnopened []error
+			var current, resealed int
 			err = s.db.Update(ctx, func(tx *store.Tx) error {
+				batchUnopened, current, resealed = nil, 0, 0
 				for _, v := range vals {
 					aad := additionalData(v)
-					plain, current, err := s.sealer.openWith(v.Sealed, aad)
+					plain, isCurrent, err := s.sealer.openWith(v.Sealed, aad)
 					if err != nil {
-						unopened = append(unopened, fmt.Errorf("%s of row %d: no key opens it", v.Kind, v.ID))
+						batchUnopened = append(batchUnopened, fmt.Errorf("%s of row %d: no key opens it", v.Kind, v.ID))
 						continue
 					}
-					if current {
-						rep.Current++
+					if isCurrent {
+						current++
 						continue
 					}
 					ok, err := tx.ReplaceSealed(ctx, v, s.sealer.seal(plain, aad))
@@ -184,7 +190,7 @@ func (s *Service) Reseal(ctx context.Context) (ResealReport, error) {
 						return err
 					}
 					if ok {
-						rep.Resealed++
+						resealed++
 					}
 				}
 				return nil
@@ -192,6 +198,9 @@ func (s *Service) Reseal(ctx context.Context) (ResealReport, error) {
 			if err != nil {
 				return rep, err
 			}
+			unopened = append(unopened, batchUnopened...)
+			rep.Current += current
+			rep.Resealed += resealed
 		}
 	}
 	return rep, errors.Join(unopened...)

@@ -301,8 +301,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			span.End()
 		}
 		h.metrics.observe(route, r.Method, sw.status(), took)
-		h.log.InfoContext(ctx, "request", "request_id", id, "method", r.Method, "path", logPath(r.URL.Path), "route", route,
-			"status", sw.status(), "bytes", sw.bytes, "duration_ms", float64(took.Microseconds())/1000, "ip", ip)
+		// Typed attributes: every request logs this line, and key-value
+		// arguments box each value and build the attributes from them.
+		h.log.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("request_id", id), slog.String("method", r.Method),
+			slog.String("path", logPath(r.URL.Path)), slog.String("route", route), slog.Int("status", sw.status()),
+			slog.Int("bytes", sw.bytes), slog.Float64("duration_ms", float64(took.Microseconds())/1000), slog.String("ip", ip))
 	}()
 	if status, err := h.refuse(r); err != nil {
 		h.httpError(sw, r, status, err)

@@ -178,8 +178,11 @@ func (tx *Tx) CreatePayment(ctx context.Context, p *pasarela.Payment) error {
 		query = insertOrderPayment
 		args = append(args, string(bi), string(bt), p.Shipping, p.OrderFingerprint)
 	}
-	return tx.scanRow(tx.q.QueryRowContext(ctx, query, args...),
-		"payment", func(scan func(...any) error) error { return scan(&p.ID) })
+	if err := tx.scanRow(tx.q.QueryRowContext(ctx, query, args...),
+		"payment", func(scan func(...any) error) error { return scan(&p.ID) }); err != nil {
+		return err
+	}
+	return tx.addCreated(ctx, p)
 }
 
 func (tx *Tx) getPayment(ctx context.Context, where string, args ...any) (*pasarela.Payment, error) {
@@ -395,6 +398,9 @@ func (tx *Tx) scanPayments(ctx context.Context, query string, args ...any) ([]pa
 func (tx *Tx) UpdatePayment(ctx context.Context, p *pasarela.Payment) error {
 	j, err := encodePaymentJSON(p)
 	if err != nil {
+		return err
+	}
+	if err := tx.flushDeferred(ctx); err != nil {
 		return err
 	}
 	res, err := tx.exec(ctx, `UPDATE payments SET status = $1, captured = $2, refunded = $3, gateway_config_id = $4,

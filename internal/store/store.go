@@ -23,7 +23,13 @@ import (
 // DB is what an engine provides.
 type DB interface {
 	// Update runs fn in a read-write transaction. When fn returns an error
-	// nothing it wrote is kept. On SQLite concurrent calls share one commit.
+	// nothing it wrote is kept. Concurrent calls share one commit, each in
+	// a savepoint of its own. On PostgreSQL a call that a deadlock made
+	// the victim (calls sharing a transaction hold each other's row locks
+	// until it commits) runs fn again in a transaction of its own, after
+	// its first run was rolled back entirely: fn may set the caller's
+	// variables, but must not act outside the transaction before it
+	// returns.
 	Update(ctx context.Context, fn func(*Tx) error) error
 	// View runs fn in a read-only transaction with a consistent snapshot.
 	View(ctx context.Context, fn func(*Tx) error) error
@@ -50,13 +56,20 @@ type Dialect struct {
 	// ForUpdate is appended to SELECTs that lock the rows they read before a
 	// state change (" FOR UPDATE" on PostgreSQL; SQLite has a single writer).
 	ForUpdate string
+	// BucketShards is how many shards the engine's statistics rollups
+	// spread an application's rows over (0 or 1: none).
+	BucketShards int64
+	// AddBuckets adds rows to payment_buckets_created, in their order (see
+	// Rollup).
+	AddBuckets func(ctx context.Context, q Querier, rows []BucketRow) error
 }
 
 // Tx is one transaction (or, on SQLite, one savepoint of a grouped
 // transaction). It is valid only inside the Update or View callback.
 type Tx struct {
-	q guarded
-	d Dialect
+	q      guarded
+	d      Dialect
+	rollup *Rollup // nil: bucket rows are written at once
 }
 
 // NewTx is for engines: it wraps their transaction handle, behind the

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -33,8 +34,15 @@ const migrationLock = `SELECT pg_advisory_xact_lock(7364913)`
 // Options tune the engine.
 type Options struct {
 	MaxConns int // default 20
-	// OnCommit, when set, is told the size (always 1) and duration of every
-	// commit, so that metrics read the same on both engines.
+	// Writers is how many pinned connections of the pool commit groups of
+	// Update calls (default DefaultWriters, at most half of MaxConns, so
+	// that reads keep the rest).
+	Writers int
+	// MaxBatch is the most Update calls grouped into one transaction
+	// (default DefaultMaxBatch); 1 gives every call its own transaction.
+	MaxBatch int
+	// OnCommit, when set, is told the size and duration of every commit,
+	// so that metrics read the same on both engines.
 	OnCommit func(batch int, took time.Duration)
 }
 
@@ -42,20 +50,70 @@ type Options struct {
 type DB struct {
 	db   *sql.DB
 	opts Options
+
+	reqs    chan *request
+	quit    chan struct{}
+	writers sync.WaitGroup
+	once    sync.Once
+
+	// closing is set by Close; inflight counts the Update calls that
+	// started before it, which Close lets finish before stopping the
+	// writers.
+	mu       sync.RWMutex
+	closing  bool
+	inflight sync.WaitGroup
 }
 
-var dialect = store.Dialect{Translate: translate, ForUpdate: " FOR UPDATE"}
+var dialect = store.Dialect{Translate: translate, ForUpdate: " FOR UPDATE", BucketShards: bucketShards, AddBuckets: addBuckets}
 
 // readDialect is for View: PostgreSQL refuses SELECT … FOR UPDATE in a
 // read-only transaction, and a read has no state change to guard, so the
 // shared queries that lock in a write read plainly in a view.
-var readDialect = store.Dialect{Translate: translate}
+var readDialect = store.Dialect{Translate: translate, BucketShards: bucketShards, AddBuckets: addBuckets}
+
+// bucketShards is the shard count of the statistics rollups (the stats
+// migration: a payment's rows are those of its id modulo 8).
+const bucketShards = 8
+
+// addBucketRows adds any number of rows to payment_buckets_created in one
+// statement (one round trip), in the order given: the rows are locked in
+// that order (see store.Rollup.Rows).
+const addBucketRows = `INSERT INTO payment_buckets_created AS t (client_id, application_id, slot, day, status, currency, shard, count, amount, refunded)
+	SELECT u.c, u.a, u.sl, u.d, u.st, u.cu, u.sh, u.n, u.am, u.re
+	FROM unnest($1::text[], $2::bigint[], $3::smallint[], $4::int[], $5::text[], $6::text[], $7::smallint[], $8::bigint[], $9::bigint[], $10::bigint[])
+		WITH ORDINALITY AS u (c, a, sl, d, st, cu, sh, n, am, re, ord)
+	ORDER BY u.ord
+	ON CONFLICT (client_id, application_id, slot, day, status, currency, shard) DO UPDATE SET
+	count = t.count + EXCLUDED.count, amount = t.amount + EXCLUDED.amount, refunded = t.refunded + EXCLUDED.refunded`
+
+func addBuckets(ctx context.Context, q store.Querier, rows []store.BucketRow) error {
+	n := len(rows)
+	clients, statuses, currencies := make([]string, n), make([]string, n), make([]string, n)
+	apps, slots, days, shards := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	counts, amounts, refunded := make([]int64, n), make([]int64, n), make([]int64, n)
+	for i, r := range rows {
+		clients[i], apps[i], slots[i], days[i], statuses[i] = r.ClientID, r.ApplicationID, r.Slot, r.Day, r.Status
+		currencies[i], shards[i], counts[i], amounts[i], refunded[i] = r.Currency, r.Shard, r.Count, r.Amount, r.Refunded
+	}
+	if _, err := q.ExecContext(ctx, addBucketRows, clients, apps, slots, days, statuses, currencies, shards,
+		counts, amounts, refunded); err != nil {
+		return fmt.Errorf("statistics rollup: %w", err)
+	}
+	return nil
+}
 
 // Open connects with a postgres:// URL or key=value DSN. It does not migrate.
 func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if opts.MaxConns <= 0 {
 		opts.MaxConns = 20
 	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = DefaultMaxBatch
+	}
+	if opts.Writers <= 0 {
+		opts.Writers = DefaultWriters
+	}
+	opts.Writers = max(1, min(opts.Writers, opts.MaxConns/2))
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres dsn: %w", err)
@@ -68,7 +126,12 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	return &DB{db: db, opts: opts}, nil
+	d := &DB{db: db, opts: opts, reqs: make(chan *request), quit: make(chan struct{})}
+	d.writers.Add(opts.Writers)
+	for range opts.Writers {
+		go d.writer()
+	}
+	return d, nil
 }
 
 func (db *DB) migrator() (*store.Migrator, error) {
@@ -120,8 +183,21 @@ func (db *DB) Engine() string { return "postgres" }
 // Ping implements store.DB.
 func (db *DB) Ping(ctx context.Context) error { return db.db.PingContext(ctx) }
 
-// Close implements store.DB; the pool waits for transactions in flight.
-func (db *DB) Close() error { return db.db.Close() }
+// Close implements store.DB. It stops accepting writes, commits every
+// Update that started before it (so that a shutdown never turns a write
+// that was already on its way into an error), and closes the pool. It is
+// safe to call twice.
+func (db *DB) Close() error {
+	db.once.Do(func() {
+		db.mu.Lock()
+		db.closing = true
+		db.mu.Unlock()
+		db.inflight.Wait()
+		close(db.quit)
+		db.writers.Wait()
+	})
+	return db.db.Close()
+}
 
 // View implements store.DB with a read-only REPEATABLE READ transaction.
 // PostgreSQL's default, READ COMMITTED, takes a new snapshot for every
@@ -141,38 +217,11 @@ func (db *DB) view(ctx context.Context, fn func(*store.Tx) error) error {
 	return fn(store.NewTx(tx, readDialect))
 }
 
-// Update implements store.DB: one transaction per call, rows that a state
+// Update implements store.DB: a writer commits the call in a group with
+// the others waiting at that moment (see writer.go); rows that a state
 // change depends on are locked with FOR UPDATE by the queries themselves.
 func (db *DB) Update(ctx context.Context, fn func(*store.Tx) error) error {
 	return store.ContextCause(ctx, unavailable(db.update(ctx, fn)))
-}
-
-func (db *DB) update(ctx context.Context, fn func(*store.Tx) error) error {
-	start := time.Now()
-	tx, err := db.begin(ctx, nil)
-	if err != nil {
-		return err
-	}
-	// A panicking callback must not leave its transaction open: it would
-	// hold its row locks and its pooled connection until the process
-	// ends. The panic itself goes on to the caller.
-	committed := false
-	defer func() {
-		if !committed {
-			tx.Rollback() //nolint:errcheck // the callback's error (or panic) is the one that matters
-		}
-	}()
-	if err := fn(store.NewTx(tx, dialect)); err != nil {
-		return err // the deferred rollback discards what fn wrote
-	}
-	committed = true
-	if err := tx.Commit(); err != nil {
-		return translate(err)
-	}
-	if db.opts.OnCommit != nil {
-		db.opts.OnCommit(1, time.Since(start))
-	}
-	return nil
 }
 
 // beginAttempts bounds the tries of begin.

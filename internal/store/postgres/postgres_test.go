@@ -2,10 +2,15 @@ package postgres
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/store"
 	"github.com/pasarela/pasarela/internal/store/postgres/pgtest"
 	"github.com/pasarela/pasarela/internal/store/storetest"
@@ -114,4 +119,95 @@ func migratedBefore(t *testing.T, suffix string) *DB {
 		t.Fatal(err)
 	}
 	return db
+}
+
+// TestGroupCommit proves that queued callers share one transaction and
+// that the failures among them roll back alone: those that return an
+// error, and one that swallows the error of a failed statement (which
+// aborts a PostgreSQL transaction: it must fail alone, not take the group
+// with it, nor commit nothing while reporting success).
+func TestGroupCommit(t *testing.T) {
+	testDSN(t)
+	var mu sync.Mutex
+	var batches []int
+	db, err := Open(context.Background(), pgtest.Schema(t), Options{MaxConns: 4, Writers: 1,
+		OnCommit: func(n int, _ time.Duration) {
+			mu.Lock()
+			batches = append(batches, n)
+			mu.Unlock()
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx := context.Background()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	storetest.MustClient(t, db, "com.dup")
+
+	entered, release := make(chan struct{}), make(chan struct{})
+	holder := make(chan error, 1)
+	go func() {
+		holder <- db.Update(ctx, func(*store.Tx) error { close(entered); <-release; return nil })
+	}()
+	<-entered
+	const n = 40
+	const swallower = 7
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	var queued atomic.Int32
+	for i := range n {
+		wg.Go(func() {
+			queued.Add(1)
+			errs[i] = db.Update(ctx, func(tx *store.Tx) error {
+				c := storetest.NewClient(fmt.Sprintf("com.q%02d", i))
+				if i%2 == 1 {
+					c.Code = "com.dup"
+				}
+				err := tx.CreateClient(ctx, c)
+				if i == swallower {
+					return nil
+				}
+				return err
+			})
+		})
+	}
+	for queued.Load() < n {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // the callers are now blocked handing over their requests
+	mu.Lock()
+	batches = nil
+	mu.Unlock()
+	close(release)
+	wg.Wait()
+	if err := <-holder; err != nil {
+		t.Fatal(err)
+	}
+	for i, err := range errs {
+		switch {
+		case i == swallower:
+			if err == nil {
+				t.Errorf("caller %d swallowed a failed statement and got no error", i)
+			}
+		case i%2 == 1:
+			storetest.MustErrorKind(t, err, pasarela.KindConflict, "code")
+		case err != nil:
+			t.Errorf("caller %d: %v", i, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("commit sizes: %v", batches)
+	if len(batches) < 2 || slices.Max(batches[1:]) < 2 {
+		t.Errorf("commit sizes %v: the queued callers were not grouped", batches)
+	}
+	storetest.MustView(t, db, func(tx *store.Tx) error {
+		cs, err := tx.ListClients(ctx)
+		if len(cs) != 1+n/2 {
+			t.Errorf("%d clients, want %d", len(cs), 1+n/2)
+		}
+		return err
+	})
 }

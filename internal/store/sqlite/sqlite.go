@@ -59,6 +59,9 @@ type DB struct {
 	quit chan struct{}
 	done chan struct{}
 	once sync.Once
+	// call and group are the writer's statistics rollups (see
+	// store.Rollup): one call's, and its group's.
+	call, group store.Rollup
 
 	// closing is set by Close; inflight counts the Update calls that
 	// started before it, which Close lets finish before stopping the
@@ -77,7 +80,25 @@ type request struct {
 // ErrClosed is returned by Update after Close.
 var ErrClosed = &pasarela.Error{Kind: pasarela.KindUnavailable, Code: "store_closed", Message: "the database is closing"}
 
-var dialect = store.Dialect{Translate: translate}
+var dialect = store.Dialect{Translate: translate, AddBuckets: addBuckets}
+
+// addBucket adds to one row of payment_buckets_created: a group's creates
+// share few rows (an application's current quarter, hour, four hours and
+// day), so one prepared single-row upsert per row is all a commit needs.
+const addBucket = `INSERT INTO payment_buckets_created (client_id, application_id, slot, day, status, currency, count, amount, refunded)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+	ON CONFLICT (client_id, application_id, slot, day, status, currency) DO UPDATE SET
+	count = count + excluded.count, amount = amount + excluded.amount, refunded = refunded + excluded.refunded`
+
+func addBuckets(ctx context.Context, q store.Querier, rows []store.BucketRow) error {
+	for _, r := range rows {
+		if _, err := q.ExecContext(ctx, addBucket, r.ClientID, r.ApplicationID, r.Slot, r.Day, r.Status, r.Currency,
+			r.Count, r.Amount, r.Refunded); err != nil {
+			return fmt.Errorf("statistics rollup: %w", err)
+		}
+	}
+	return nil
+}
 
 // Open opens (creating if needed) the database file at path. It does not
 // migrate; call Migrate or Check.
@@ -398,6 +419,9 @@ func (db *DB) commit(batch []*request) {
 	} else {
 		q := uncancelable{c}
 		aborted, kept := false, 0
+		// The group's statistics rows, written once before COMMIT; each
+		// call's own go in only once its savepoint is released.
+		db.group.Reset()
 		for i, r := range batch {
 			if err := r.ctx.Err(); err != nil {
 				results[i] = err
@@ -410,13 +434,19 @@ func (db *DB) commit(batch []*request) {
 					break
 				}
 			}
-			err := run(r.fn, store.NewTx(q, dialect))
+			db.call.Reset()
+			tx := store.NewTx(q, dialect)
+			tx.DeferRollups(&db.call)
+			err := run(r.fn, tx)
 			if err != nil {
 				results[i] = err
 			} else {
 				kept++
 			}
 			if !savepoints {
+				if err == nil {
+					db.group.Merge(&db.call)
+				}
 				break
 			}
 			if err != nil {
@@ -430,6 +460,15 @@ func (db *DB) commit(batch []*request) {
 				fail(fmt.Errorf("release savepoint: %w", err))
 				aborted = true
 				break
+			}
+			if results[i] == nil {
+				db.group.Merge(&db.call)
+			}
+		}
+		if !aborted && kept > 0 {
+			if err := store.FlushRollup(ctx, q, dialect, &db.group); err != nil {
+				fail(err)
+				aborted = true
 			}
 		}
 		switch {

@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) store.DB) {
 		{"Subscriptions", testSubscriptions},
 		{"Events", testEvents},
 		{"Stats", testStats},
+		{"CreatedRollupInGroups", testCreatedRollupInGroups},
 		{"ExchangeRates", testExchangeRates},
 		{"SandboxChain", testSandboxChain},
 		{"ChainNode", testChainNode},

@@ -1,0 +1,350 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/store"
+)
+
+// Group commit. Each writer pins one connection and commits every Update
+// waiting at that moment in one transaction, each call in its own
+// savepoint so that one failure rolls back alone, as the SQLite engine
+// does. A create was five round trips of which two (BEGIN, COMMIT) and the
+// commit's WAL flush were its own; in a group they are shared, and the
+// writers' connections keep their prepared statements warm.
+//
+// Savepoint statements travel with their neighbours: "RELEASE w; SAVEPOINT
+// w" is one round trip (pgx sends a statement without arguments by the
+// simple protocol, which takes several), and a call that fails is rolled
+// back to w, which stays in place for the next call.
+
+// DefaultMaxBatch bounds a group at 64 calls: PostgreSQL keeps the
+// subtransaction ids of one transaction in a cache of 64 per backend, and a
+// transaction past it makes every other session's snapshot look its
+// subtransactions up on disk (pg_subtrans) until it ends.
+const DefaultMaxBatch = 64
+
+// DefaultWriters is how many connections commit groups side by side: with
+// one, every statement of every create waits for the one before it (a
+// round trip each); with a few, the round trips of one group overlap
+// another's and its commit.
+const DefaultWriters = 4
+
+type request struct {
+	ctx  context.Context
+	fn   func(*store.Tx) error
+	done chan error
+}
+
+// update hands fn to a writer. Once the request has reached a writer the
+// caller waits for the outcome even if ctx ends, so that it never mistakes
+// a committed write for a failed one.
+func (db *DB) update(ctx context.Context, fn func(*store.Tx) error) error {
+	db.mu.RLock()
+	if db.closing {
+		db.mu.RUnlock()
+		return errClosed
+	}
+	db.inflight.Add(1)
+	db.mu.RUnlock()
+	defer db.inflight.Done()
+	r := &request{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case db.reqs <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-r.done
+}
+
+// errClosed is returned by Update after Close.
+var errClosed = &pasarela.Error{Kind: pasarela.KindUnavailable, Code: "store_closed", Message: "the database is closing"}
+
+// writer takes the calls waiting at once (the request channel is
+// unbuffered: while a group commits, the next callers wait in send) and
+// commits them as one group.
+func (db *DB) writer() {
+	defer db.writers.Done()
+	w := &groupWriter{db: db}
+	defer w.drop()
+	batch := make([]*request, 0, db.opts.MaxBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case r := <-db.reqs:
+			batch = append(batch, r)
+		case <-db.quit:
+			return
+		}
+	gather:
+		for len(batch) < db.opts.MaxBatch {
+			select {
+			case r := <-db.reqs:
+				batch = append(batch, r)
+			default:
+				break gather
+			}
+		}
+		w.commit(batch)
+	}
+}
+
+// groupWriter is one writer's pinned connection, opened on first use and
+// replaced when it breaks (the server restarted, the network failed).
+type groupWriter struct {
+	db *DB
+	c  *sql.Conn
+	// call and group are the statistics rollups (see store.Rollup) of
+	// the call running and of its group.
+	call, group store.Rollup
+}
+
+func (w *groupWriter) drop() {
+	if w.c != nil {
+		// A connection in an unknown state must not go back to the pool.
+		w.c.Raw(func(any) error { return driver.ErrBadConn }) //nolint:errcheck // ErrBadConn is the point
+		w.c.Close()
+		w.c = nil
+	}
+}
+
+// exec runs one of the writer's own statements.
+func (w *groupWriter) exec(query string) error {
+	_, err := w.c.ExecContext(context.Background(), query)
+	return err
+}
+
+// begin starts a transaction, with a savepoint when asked, on the pinned
+// connection; a connection that broke while idle is replaced once, as the
+// pool does for its own.
+func (w *groupWriter) begin(savepoint bool) error {
+	query := "BEGIN"
+	if savepoint {
+		query = "BEGIN; SAVEPOINT w"
+	}
+	var err error
+	for attempt := 0; attempt < 2; attempt++ {
+		if w.c == nil {
+			if w.c, err = w.db.db.Conn(context.Background()); err != nil {
+				w.c = nil
+				return err
+			}
+		}
+		if err = w.exec(query); err == nil {
+			return nil
+		}
+		w.drop()
+	}
+	return err
+}
+
+// commit runs a group in one transaction and tells each caller its
+// outcome. The statements run without the callers' cancellation: a caller
+// that goes away must not interrupt a transaction that carries other
+// callers' writes.
+func (w *groupWriter) commit(batch []*request) {
+	start := time.Now()
+	results := make([]error, len(batch))
+	fail := func(err error) {
+		for i := range batch {
+			if results[i] == nil {
+				results[i] = err
+			}
+		}
+	}
+	defer func() {
+		if w.db.opts.OnCommit != nil {
+			w.db.opts.OnCommit(len(batch), time.Since(start))
+		}
+		for i, r := range batch {
+			r.done <- results[i]
+		}
+	}()
+	if len(batch) == 1 {
+		// A group of one is a transaction of its own, exactly as
+		// without grouping.
+		if results[0] = batch[0].ctx.Err(); results[0] == nil {
+			results[0] = w.alone(batch[0])
+		}
+		return
+	}
+	if err := w.begin(true); err != nil {
+		fail(fmt.Errorf("begin: %w", err))
+		return
+	}
+	q := uncancelable{w.c}
+	// The group's statistics rows, written once before COMMIT; each
+	// call's own go in only once its savepoint is released.
+	w.group.Reset()
+	kept := 0
+	var retry []int
+	for i, r := range batch {
+		last := i == len(batch)-1
+		if err := r.ctx.Err(); err != nil {
+			results[i] = err
+			continue
+		}
+		w.call.Reset()
+		tx := store.NewTx(q, dialect)
+		tx.DeferRollups(&w.call)
+		err := run(r.fn, tx)
+		if err == nil {
+			// Keep the call and open the next one's savepoint.
+			next := "RELEASE w; SAVEPOINT w"
+			if last {
+				next = "RELEASE w"
+			}
+			if err = w.exec(next); err == nil {
+				w.group.Merge(&w.call)
+				kept++
+				continue
+			}
+			// The call swallowed a failed statement, which left the
+			// transaction aborted: it fails, alone.
+		}
+		results[i] = err
+		if isDeadlock(err) {
+			// The call waited for a row that a transaction holds while
+			// that one waits for a row an earlier call of this group
+			// took: calls unrelated to each other were coupled by sharing
+			// a transaction. It runs again on its own once this group has
+			// committed and released its rows.
+			retry = append(retry, i)
+		}
+		if rerr := w.exec("ROLLBACK TO w"); rerr != nil {
+			fail(fmt.Errorf("rollback to savepoint: %w", rerr))
+			w.rollback()
+			return
+		}
+	}
+	if kept == 0 {
+		w.rollback()
+	} else {
+		err := store.FlushRollup(context.Background(), q, dialect, &w.group)
+		if err == nil {
+			if err = w.commitTx(); err != nil {
+				err = fmt.Errorf("commit: %w", translate(err))
+			}
+		}
+		if err != nil {
+			w.rollback()
+			if !isDeadlock(err) {
+				fail(err)
+				return
+			}
+			// The statistics rows, taken last, closed a cycle with a
+			// transaction waiting for a row of an earlier call: nothing
+			// of the group committed, so each call it kept runs again on
+			// its own.
+			retry = retry[:0]
+			for i := range batch {
+				if results[i] == nil || isDeadlock(results[i]) {
+					retry = append(retry, i)
+				}
+			}
+		}
+	}
+	for _, i := range retry {
+		results[i] = w.alone(batch[i])
+	}
+}
+
+// aloneAttempts bounds how often a call that keeps meeting deadlocks on its
+// own is tried; PostgreSQL chooses a victim of each, so a retry soon meets
+// the other transaction gone.
+const aloneAttempts = 3
+
+// alone runs one call in a transaction of its own, as Update did before
+// grouping (a created payment's statistics rows are written as it is
+// inserted, so its locks are taken in the order they always were), and
+// again if PostgreSQL picked it as the victim of a deadlock: its run was
+// rolled back entirely.
+func (w *groupWriter) alone(r *request) error {
+	var err error
+	for attempt := 0; attempt < aloneAttempts; attempt++ {
+		if err = w.begin(false); err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		err = run(r.fn, store.NewTx(uncancelable{w.c}, dialect))
+		if err == nil {
+			if err = w.commitTx(); err != nil {
+				err = fmt.Errorf("commit: %w", translate(err))
+			}
+		}
+		if err == nil {
+			return nil
+		}
+		w.rollback()
+		if !isDeadlock(err) {
+			return err
+		}
+	}
+	return err
+}
+
+// isDeadlock reports whether err is PostgreSQL's deadlock_detected.
+func isDeadlock(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "40P01"
+}
+
+// commitTx commits, refusing the answer PostgreSQL gives to COMMIT in a
+// transaction that an error aborted: it rolls back and reports success,
+// with the command tag ROLLBACK as the only sign.
+func (w *groupWriter) commitTx() error {
+	return w.c.Raw(func(dc any) error {
+		tag, err := dc.(*stdlib.Conn).Conn().Exec(context.Background(), "COMMIT")
+		if err == nil && tag.String() != "COMMIT" {
+			err = errors.New("the transaction was aborted by a failed statement and rolled back")
+		}
+		return err
+	})
+}
+
+// rollback ends the transaction; a connection where even that fails is
+// dropped, so that the next group starts on a fresh one.
+func (w *groupWriter) rollback() {
+	if w.c == nil {
+		return
+	}
+	if err := w.exec("ROLLBACK"); err != nil {
+		w.drop()
+	}
+}
+
+// run calls fn, turning a panic into an error so that one bad call cannot
+// take its writer (and every other caller of the group) down.
+func run(fn func(*store.Tx) error, tx *store.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = pasarela.Internal(fmt.Errorf("panic in update: %v", p))
+		}
+	}()
+	return fn(tx)
+}
+
+// uncancelable runs a caller's statements without its cancellation: pgx
+// answers a canceled context by canceling the statement, which would abort
+// the transaction of the whole group.
+type uncancelable struct{ c *sql.Conn }
+
+func (u uncancelable) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return u.c.ExecContext(context.WithoutCancel(ctx), query, args...)
+}
+
+func (u uncancelable) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return u.c.QueryContext(context.WithoutCancel(ctx), query, args...)
+}
+
+func (u uncancelable) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return u.c.QueryRowContext(context.WithoutCancel(ctx), query, args...)
+}
