@@ -121,7 +121,10 @@ func (s *Service) ResumeSession(ctx context.Context, token string) (*Session, er
 		if row, err = tx.GetSession(ctx, hash); err != nil {
 			return err
 		}
-		u, err = tx.GetUser(ctx, row.ClientID, row.UserID)
+		if u, err = tx.GetUser(ctx, row.ClientID, row.UserID); err != nil {
+			return err
+		}
+		u, err = enabled(u)
 		return err
 	})
 	if pasarela.ErrorKind(err) == pasarela.KindNotFound {

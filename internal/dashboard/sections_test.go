@@ -197,6 +197,8 @@ var sectionTenantRoutes = []string{
 	"POST /dashboard/team/{user}/roles",
 	"POST /dashboard/team/{user}/password",
 	"POST /dashboard/team/{user}/delete",
+	"POST /dashboard/team/{user}/disable",
+	"POST /dashboard/team/{user}/enable",
 	"GET /dashboard/subscriptions?app={app}",
 	"GET /dashboard/subscriptions/{app}/{sub}",
 	"POST /dashboard/subscriptions/{app}/{sub}/cancel",
