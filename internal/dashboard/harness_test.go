@@ -60,7 +60,7 @@ func newStackAt(t *testing.T, engine string, start time.Time) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts.Config.Handler = server.New(server.Config{}, svc, log, server.NewMetrics())
+	ts.Config.Handler = server.New(server.Config{Renderers: server.Renderers(base, nil)}, svc, log, server.NewMetrics())
 	ts.Start()
 	t.Cleanup(ts.Close)
 	s := &stack{t: t, URL: base, Svc: svc, DB: db, Clock: clk}

@@ -49,7 +49,7 @@ func newSectionStack(t *testing.T, engine string) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts.Config.Handler = server.New(server.Config{}, svc, log, server.NewMetrics())
+	ts.Config.Handler = server.New(server.Config{Renderers: server.Renderers(base, nil)}, svc, log, server.NewMetrics())
 	ts.Start()
 	t.Cleanup(ts.Close)
 	s := &stack{t: t, URL: base, Svc: svc, DB: db, Clock: clk}
