@@ -110,6 +110,14 @@ func TestTeamDisable(t *testing.T) {
 		if _, err := s.Svc.CheckCredentials(ctx, s.Viewer.Username, coretest.Password, "192.0.2.7"); pasarela.ErrorKind(err) != pasarela.KindUnauthorized {
 			t.Fatalf("CheckCredentials of a disabled user: %v", err)
 		}
+		// Tokens that carry the user in themselves (PayREST's access
+		// tokens, Kashpay's JWTs) are checked by reading it again.
+		if _, err := s.Svc.UserPrincipal(ctx, s.A.Client.ID, s.Viewer.ID); pasarela.ErrorKind(err) != pasarela.KindNotFound {
+			t.Fatalf("UserPrincipal of a disabled user: %v", err)
+		}
+		if _, err := s.Svc.UserPrincipalByEmail(ctx, s.A.Client.Code, s.Viewer.Email); pasarela.ErrorKind(err) != pasarela.KindNotFound {
+			t.Fatalf("UserPrincipalByEmail of a disabled user: %v", err)
+		}
 		// A replace through the API (PayREST's PUT) has no such field and
 		// leaves the user disabled.
 		if _, err := s.Svc.UpdateUser(admin, s.A.Client.ID, s.Viewer.ID, core.UserInput{Username: pasarela.Set(s.Viewer.Username),
@@ -125,6 +133,9 @@ func TestTeamDisable(t *testing.T) {
 			t.Fatalf("enable: %d %q\n%s", p.Status, p.Location, p.Body)
 		}
 		s.browser().mustSignIn(s.Viewer.Email)
+		if _, err := s.Svc.UserPrincipal(ctx, s.A.Client.ID, s.Viewer.ID); err != nil {
+			t.Fatalf("UserPrincipal after enabling: %v", err)
+		}
 		if status, _ := xpayLogin(t, s, s.Viewer.Email); status != http.StatusOK {
 			t.Fatalf("xpay login after enabling: %d", status)
 		}
