@@ -38,10 +38,11 @@ var (
 
 // CheckCredentials checks a user's login (user name or email, in any case,
 // blanks around it ignored) and password, as the sign-in of a face does from
-// the address ip. A wrong password and an unknown user take the same time
-// and get the same answer (invalid_grant). Failed attempts are limited per
-// login name and per address: past the limit even the right password gets
-// too_many_attempts, so a guesser learns nothing more.
+// the address ip. A wrong password, an unknown user and a disabled one
+// take the same time and get the same answer (invalid_grant). Failed
+// attempts are limited per login name and per address: past the limit even
+// the right password gets too_many_attempts, so a guesser learns nothing
+// more.
 func (s *Service) CheckCredentials(ctx context.Context, login, password, ip string) (*Identity, error) {
 	login = strings.ToLower(strings.TrimSpace(login))
 	if login == "" || password == "" {

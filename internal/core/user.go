@@ -291,7 +291,11 @@ func (s *Service) SetUserDisabled(ctx context.Context, clientID string, id int64
 			return tx.UpdateUser(ctx, u)
 		}
 		if hasRole(u.Roles, pasarela.RoleAdmin) {
-			if err := lastAdminCheck(ctx, tx, clientID); err != nil {
+			n, err := tx.CountAdmins(ctx, clientID)
+			if err != nil {
+				return err
+			}
+			if n <= 1 {
 				return pasarela.Invalid("disabled", "last_admin", "a client must keep at least one enabled admin")
 			}
 		}
