@@ -58,8 +58,12 @@ type User struct {
 	LastName     *string
 	Roles        []Role
 	PasswordHash string // argon2id, PHC string format; never leaves the core
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// DisabledAt is when an admin disabled the user, nil while it is
+	// enabled. A disabled user is kept (its payments still name it) but
+	// signs in nowhere and holds no session or token.
+	DisabledAt *time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Application is a client's integration: it owns payments and API keys.

@@ -151,6 +151,9 @@ type Main struct {
 	payouts  *worker.Payouts
 	subs     *worker.Subscriptions
 	deliver  *worker.Deliverer
+	// renderers are the webhook formats, for the deliverer and the
+	// dashboard's delivery log.
+	renderers core.Renderers
 	// reconciler settles charges and refunds a dead process left in flight.
 	reconciler *worker.Reconciler
 	// rateWorker refreshes the daily exchange rates.
@@ -237,6 +240,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	// Gestpay's notifications carry result strings signed with the key
+	// its face signs them with; it is read (or made) once, here, for the
+	// deliverer and the dashboard's delivery log alike.
+	gestpayKey, err := gestpay.CryptKey(ctx, m.svc)
+	if err != nil {
+		return fmt.Errorf("reading the Gestpay signing key: %w", err)
+	}
+	m.renderers = server.Renderers(m.coreConfig.PublicURL, gestpayKey)
 	h, err := m.handler()
 	if err != nil {
 		return err
@@ -290,6 +301,7 @@ func (m *Main) handler() (http.Handler, error) {
 		PayREST:        payrest.Config{AccessTokenTTL: m.config.AccessTokenTTL},
 		Kashpay:        kashpay.Config{TokenTTL: m.config.KashpayTokenTTL},
 		Tracer:         m.tracer,
+		Renderers:      m.renderers,
 	}, m.svc, m.log, m.metrics), nil
 }
 
@@ -318,12 +330,6 @@ func (m *Main) serve(ctx context.Context, h http.Handler) {
 
 // startWorkers starts the background services; Close stops them.
 func (m *Main) startWorkers(ctx context.Context) error {
-	// Gestpay's notifications carry result strings signed with the key
-	// its face signs them with; it is read (or made) once, here.
-	gestpayKey, err := gestpay.CryptKey(ctx, m.svc)
-	if err != nil {
-		return fmt.Errorf("reading the Gestpay signing key: %w", err)
-	}
 	m.sweeper = &worker.Sweeper{Svc: m.svc, Log: m.log}
 	m.sweeper.Observer = m.metrics
 	m.sweeper.Start(ctx)
@@ -337,7 +343,7 @@ func (m *Main) startWorkers(ctx context.Context) error {
 	m.subs.Start(ctx)
 	// Webhook bodies are rendered at delivery, in each endpoint's format.
 	m.deliver = &worker.Deliverer{Svc: m.svc, Log: m.log, AllowPrivate: m.config.WebhookAllowPrivate,
-		Renderers: server.Renderers(m.coreConfig.PublicURL, gestpayKey), Observer: m.metrics}
+		Renderers: m.renderers, Observer: m.metrics}
 	m.deliver.Start(context.WithoutCancel(ctx))
 	// Money left in flight by a process that died is settled by any node:
 	// the core lets one of them settle each payment.

@@ -105,9 +105,9 @@ func (s *Service) newSession(ctx context.Context, clientID string, userID int64,
 
 // ResumeSession returns the session of a token. An unknown token, one
 // that ended (expired, idle too long, signed out, password changed) and
-// one whose user is gone are the same unauthorized error. A session that
-// waits for its second factor is returned with SecondFactorPending set:
-// the face must admit nothing but the code.
+// one whose user is gone or disabled are the same unauthorized error. A
+// session that waits for its second factor is returned with
+// SecondFactorPending set: the face must admit nothing but the code.
 func (s *Service) ResumeSession(ctx context.Context, token string) (*Session, error) {
 	if token == "" || len(token) > 200 {
 		return nil, errBadSession
@@ -121,7 +121,10 @@ func (s *Service) ResumeSession(ctx context.Context, token string) (*Session, er
 		if row, err = tx.GetSession(ctx, hash); err != nil {
 			return err
 		}
-		u, err = tx.GetUser(ctx, row.ClientID, row.UserID)
+		if u, err = tx.GetUser(ctx, row.ClientID, row.UserID); err != nil {
+			return err
+		}
+		u, err = enabled(u)
 		return err
 	})
 	if pasarela.ErrorKind(err) == pasarela.KindNotFound {

@@ -38,10 +38,11 @@ var (
 
 // CheckCredentials checks a user's login (user name or email, in any case,
 // blanks around it ignored) and password, as the sign-in of a face does from
-// the address ip. A wrong password and an unknown user take the same time
-// and get the same answer (invalid_grant). Failed attempts are limited per
-// login name and per address: past the limit even the right password gets
-// too_many_attempts, so a guesser learns nothing more.
+// the address ip. A wrong password, an unknown user and a disabled one
+// take the same time and get the same answer (invalid_grant). Failed
+// attempts are limited per login name and per address: past the limit even
+// the right password gets too_many_attempts, so a guesser learns nothing
+// more.
 func (s *Service) CheckCredentials(ctx context.Context, login, password, ip string) (*Identity, error) {
 	login = strings.ToLower(strings.TrimSpace(login))
 	if login == "" || password == "" {
@@ -60,7 +61,10 @@ func (s *Service) CheckCredentials(ctx context.Context, login, password, ip stri
 	if u != nil {
 		hash = u.PasswordHash
 	}
-	if !VerifyPassword(hash, password) || u == nil {
+	// A disabled user gets the answer of a wrong password, and the attempt
+	// counts as a failure: were it not counted, the limiter would let a
+	// guesser tell the right password of a disabled user from the others.
+	if !VerifyPassword(hash, password) || u == nil || u.DisabledAt != nil {
 		s.logins.failed(ctx, login, ip)
 		return nil, errBadLogin
 	}
@@ -118,14 +122,17 @@ func (s *Service) userByLogin(ctx context.Context, login string) (*pasarela.User
 }
 
 // UserPrincipal reads a signed-in user again, for a face checking a token
-// that names the user by client and id: a user deleted since gets a
-// not-found error (the face answers as for a bad token), and a change of
-// roles applies to the next request.
+// that names the user by client and id: a user deleted or disabled since
+// gets a not-found error (the face answers as for a bad token), and a
+// change of roles applies to the next request.
 func (s *Service) UserPrincipal(ctx context.Context, clientID string, userID int64) (*pasarela.Principal, error) {
 	var u *pasarela.User
 	err := s.db.View(ctx, func(tx *store.Tx) error {
 		var err error
-		u, err = tx.GetUser(ctx, clientID, userID)
+		if u, err = tx.GetUser(ctx, clientID, userID); err != nil {
+			return err
+		}
+		u, err = enabled(u)
 		return err
 	})
 	if err != nil {
@@ -137,7 +144,7 @@ func (s *Service) UserPrincipal(ctx context.Context, clientID string, userID int
 // UserPrincipalByEmail is UserPrincipal for tokens that name the user by its
 // email and its client's entity code, exactly as an Identity gave them. A
 // user no longer there, or whose email or client changed, gets a not-found
-// error.
+// error, as does a disabled one.
 func (s *Service) UserPrincipalByEmail(ctx context.Context, clientCode, email string) (*pasarela.Principal, error) {
 	var u *pasarela.User
 	err := s.db.View(ctx, func(tx *store.Tx) error {
@@ -154,7 +161,8 @@ func (s *Service) UserPrincipalByEmail(ctx context.Context, clientCode, email st
 		if u.Email != email || c.Code != clientCode {
 			return pasarela.NotFound("user")
 		}
-		return nil
+		u, err = enabled(u)
+		return err
 	})
 	if err != nil {
 		return nil, err

@@ -37,7 +37,8 @@ func (s *Service) KeepUserToken(ctx context.Context, id *Identity, token string)
 // AuthenticateUserToken returns the principal of the user a kept token was
 // made for, read again so that a change of roles applies at once. An
 // unknown or revoked token, and one whose user is gone, are the same
-// unauthorized error.
+// unauthorized error, as is one whose user is disabled (its tokens were
+// deleted then; this also covers a token kept in flight meanwhile).
 func (s *Service) AuthenticateUserToken(ctx context.Context, token string) (*pasarela.Principal, error) {
 	if token == "" {
 		return nil, errBadToken
@@ -48,7 +49,10 @@ func (s *Service) AuthenticateUserToken(ctx context.Context, token string) (*pas
 		if err != nil {
 			return err
 		}
-		u, err = tx.GetUser(ctx, clientID, userID)
+		if u, err = tx.GetUser(ctx, clientID, userID); err != nil {
+			return err
+		}
+		u, err = enabled(u)
 		return err
 	})
 	if pasarela.ErrorKind(err) == pasarela.KindNotFound {

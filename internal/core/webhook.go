@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -384,16 +385,114 @@ func (s *Service) ClaimDeliveries(ctx context.Context, owner string, limit int, 
 			j.Err = err
 			continue
 		}
-		// The type is not in the body (PayREST sends the resource alone),
-		// so it travels beside the signature headers.
-		h[webhook.HeaderEventType] = c.EventType
-		// Where the event stands among its resource's and when it
-		// happened: the same on every retry, unlike the attempt's time.
-		h[webhook.HeaderEventSequence] = strconv.FormatInt(c.EventSeq, 10)
-		h[webhook.HeaderEventTime] = c.EventCreated.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
+		for k, v := range eventHeaders(c.EventType, c.EventSeq, c.EventCreated) {
+			h[k] = v
+		}
 		j.Request = webhook.Request{Method: method, URL: WithQuery(c.Target, out.RawQuery), Headers: h, Body: body}
 	}
 	return jobs, nil
+}
+
+// eventHeaders are the headers a delivery carries about its event beside
+// the signature headers.
+func eventHeaders(eventType string, seq int64, created time.Time) map[string]string {
+	return map[string]string{
+		// The type is not in the body (PayREST sends the resource alone),
+		// so it travels beside the signature headers.
+		webhook.HeaderEventType: eventType,
+		// Where the event stands among its resource's and when it
+		// happened: the same on every retry, unlike the attempt's time.
+		webhook.HeaderEventSequence: strconv.FormatInt(seq, 10),
+		webhook.HeaderEventTime:     created.UTC().Format("2006-01-02T15:04:05.000000Z07:00"),
+	}
+}
+
+// DeliveryRequest is what a delivery sends its receiver, as the delivery
+// log shows it beside the answers: the request line, the names of the
+// gateway's headers (never their values, which are signed with the
+// webhook's secret) and the body, truncated like the response snippet.
+type DeliveryRequest struct {
+	Method    string
+	URL       string
+	Headers   []string
+	Body      string
+	Truncated bool
+	// Error says why the request cannot be shown: the event cannot be
+	// rendered in the webhook's format, so each attempt failed too.
+	Error string
+}
+
+// DeliveryRequests returns what each of dels, deliveries of one webhook of
+// the application, sends, by delivery id. The body is rendered from the
+// delivery's event by render, exactly as ClaimDeliveries renders it for the
+// deliverer: an event's payload is fixed when it is recorded and the
+// formats read nothing else, so it is the body every attempt carried. The
+// signature headers' values differ per attempt and are never shown.
+func (s *Service) DeliveryRequests(ctx context.Context, appID, webhookID int64, dels []pasarela.Delivery, render Renderers) (map[int64]DeliveryRequest, error) {
+	var (
+		wh     *store.WebhookRow
+		app    *pasarela.Application
+		hasKey bool
+		events = map[string]*pasarela.Event{}
+	)
+	err := s.db.View(ctx, func(tx *store.Tx) error {
+		p, err := applicationAccessTx(ctx, tx, appID, false)
+		if err != nil {
+			return err
+		}
+		if wh, err = tx.GetWebhook(ctx, p.ClientID, appID, webhookID); err != nil {
+			return err
+		}
+		if app, err = tx.GetApplication(ctx, p.ClientID, appID); err != nil {
+			return err
+		}
+		if hasKey, err = tx.HasSealedKey(ctx, p.ClientID, appID); err != nil {
+			return err
+		}
+		for _, d := range dels {
+			if d.WebhookID != webhookID || events[d.EventID] != nil {
+				continue
+			}
+			e, err := tx.GetEvent(ctx, p.ClientID, d.EventID)
+			if err != nil {
+				return err
+			}
+			events[d.EventID] = e
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]DeliveryRequest, len(dels))
+	for _, d := range dels {
+		e := events[d.EventID]
+		if e == nil {
+			continue
+		}
+		req := DeliveryRequest{Method: wh.Method, URL: d.Target}
+		r, err := render.Render(wh.Format, e, Recipient{ApplicationID: appID, ShopLogin: app.ShopLogin})
+		if err != nil {
+			req.Error = err.Error()
+			out[d.ID] = req
+			continue
+		}
+		if r.Method != "" {
+			req.Method = r.Method
+		}
+		req.URL = WithQuery(d.Target, r.RawQuery)
+		if !r.Bare {
+			req.Headers = webhook.SignatureHeaders(hasKey)
+			for k := range eventHeaders(e.Type, e.Sequence, e.CreatedAt) {
+				req.Headers = append(req.Headers, k)
+			}
+			slices.Sort(req.Headers[len(req.Headers)-3:])
+		}
+		req.Body = truncateUTF8(string(r.Body), responseSnippet)
+		req.Truncated = len(req.Body) < len(r.Body)
+		out[d.ID] = req
+	}
+	return out, nil
 }
 
 // backoff is the delay before the retry that follows the attempt-th

@@ -19,6 +19,16 @@ import (
 	"github.com/pasarela/pasarela/internal/core/coretest"
 )
 
+// chromium is the one browser the package's browser tests share, started
+// by the first of them and ended by TestMain.
+var chromium = &browsertest.Shared{}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	chromium.Close()
+	os.Exit(code)
+}
+
 // screensEnv names a directory for screenshots of the main pages at a
 // desktop and a phone width; unset, none are taken.
 const screensEnv = "PASARELA_SCREENS"
@@ -67,7 +77,7 @@ func seedMonth(t *testing.T, s *stack) *pasarela.Payment {
 // also takes screenshots of home, list and payment at 1280 and 390 px.
 func TestBrowserDashboard(t *testing.T) {
 	start := time.Now().UTC().Truncate(time.Second).Add(-30 * 24 * time.Hour)
-	s := newStackAt(t, "sqlite", start)
+	s := newStackAt(t, "sqlite", start, nil)
 	if _, _, err := s.Svc.CreateWebhook(s.A.AdminCtx(context.Background()), s.A.App.ID, core.WebhookInput{
 		Targets: []string{"http://127.0.0.1:9/hooks"}, Entity: "payment", Format: pasarela.FormatPayREST}, nil); err != nil {
 		t.Fatal(err)
@@ -75,7 +85,7 @@ func TestBrowserDashboard(t *testing.T) {
 	seedMonth(t, s)
 	target := s.mustPaid(core.PaymentInput{Amount: 4990, CustomerEmail: "carla@example.com", MerchantRef: "ORD-4242",
 		Description: "Two blue mugs"}, cardVisa)
-	ctx, con := browsertest.New(t, 30*time.Second, chromedp.WindowSize(1280, 900))
+	ctx, con := chromium.Tab(t, 30*time.Second, 1280, 900)
 
 	type check = chromedp.Action[chromedp.Void]
 	do := func(what string, steps ...check) {

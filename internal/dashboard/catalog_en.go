@@ -183,7 +183,7 @@ var catalogEN = map[string]string{
 	"home.count":                       "Payments per day",
 	"home.count.chart":                 "Payments created per day by outcome, last 30 days",
 	"home.count.caption":               "Payments by day of creation and their status now, last 30 days.",
-	"home.gateways":                    "Payments per gateway config",
+	"home.gateways":                    "Confirmed payments per gateway config, all time",
 	"home.gateways.chart":              "Confirmed payments per gateway config, all time",
 	"home.gateways.caption":            "Confirmed payments per gateway config since the start.",
 	"home.empty":                       "No payments yet.",

@@ -183,7 +183,7 @@ var catalogES = map[string]string{
 	"home.count":                       "Pagos por día",
 	"home.count.chart":                 "Pagos creados por día según su resultado, últimos 30 días",
 	"home.count.caption":               "Pagos por día de creación y su estado actual, últimos 30 días.",
-	"home.gateways":                    "Pagos por configuración de pasarela",
+	"home.gateways":                    "Pagos confirmados por configuración de pasarela, desde el inicio",
 	"home.gateways.chart":              "Pagos confirmados por configuración de pasarela, desde el inicio",
 	"home.gateways.caption":            "Pagos confirmados por configuración de pasarela desde el inicio.",
 	"home.empty":                       "Aún no hay pagos.",

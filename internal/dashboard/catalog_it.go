@@ -183,7 +183,7 @@ var catalogIT = map[string]string{
 	"home.count":                       "Pagamenti al giorno",
 	"home.count.chart":                 "Pagamenti creati al giorno per esito, ultimi 30 giorni",
 	"home.count.caption":               "Pagamenti per giorno di creazione e stato attuale, ultimi 30 giorni.",
-	"home.gateways":                    "Pagamenti per configurazione del gateway",
+	"home.gateways":                    "Pagamenti confermati per configurazione del gateway, dall'inizio",
 	"home.gateways.chart":              "Pagamenti confermati per configurazione del gateway, dall'inizio",
 	"home.gateways.caption":            "Pagamenti confermati per configurazione del gateway dall'inizio.",
 	"home.empty":                       "Ancora nessun pagamento.",

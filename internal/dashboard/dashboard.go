@@ -67,11 +67,14 @@ const Prefix = "/dashboard/"
 
 // Dashboard serves the console.
 type Dashboard struct {
-	svc    *core.Service
-	log    *slog.Logger
-	mux    *http.ServeMux
-	pages  map[string]*template.Template
-	assets map[string]asset
+	svc *core.Service
+	// render is the webhook formats the deliverer sends with, for the
+	// delivery log to show each delivery's request; nil shows none.
+	renderers core.Renderers
+	log       *slog.Logger
+	mux       *http.ServeMux
+	pages     map[string]*template.Template
+	assets    map[string]asset
 	// gets holds the GET patterns registered, for the nav.
 	gets map[string]bool
 	// patterns are every route registered for signed-in users, as
@@ -91,10 +94,13 @@ type asset struct {
 // pageNames are the templates that render a whole page with the layout.
 var pageNames = []string{"signin", "code", "message", "home", "account", "payments", "payment"}
 
-// New returns the dashboard over the core. It panics if an embedded
-// template does not parse, which a test catches before any release.
-func New(svc *core.Service, log *slog.Logger) *Dashboard {
-	d := &Dashboard{svc: svc, log: log, mux: http.NewServeMux(), pages: map[string]*template.Template{},
+// New returns the dashboard over the core. render are the webhook formats
+// the gateway's deliverer sends with (server.Renderers), so that the
+// delivery log shows the request each delivery sent; nil leaves it out.
+// It panics if an embedded template does not parse, which a test catches
+// before any release.
+func New(svc *core.Service, log *slog.Logger, render core.Renderers) *Dashboard {
+	d := &Dashboard{svc: svc, renderers: render, log: log, mux: http.NewServeMux(), pages: map[string]*template.Template{},
 		assets: map[string]asset{}, gets: map[string]bool{}}
 	entries, err := fs.ReadDir(assetFS, "assets")
 	if err != nil {

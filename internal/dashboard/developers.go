@@ -225,6 +225,9 @@ type webhookData struct {
 type deliveryView struct {
 	pasarela.Delivery
 	Tries []tryView
+	// Request is what the delivery sends, nil when the dashboard was
+	// built without the webhook formats.
+	Request *core.DeliveryRequest
 }
 
 type tryView struct {
@@ -268,9 +271,18 @@ func (d *Dashboard) webhook(w http.ResponseWriter, r *http.Request, q *Request) 
 	if err != nil {
 		return err
 	}
+	var reqs map[int64]core.DeliveryRequest
+	if d.renderers != nil {
+		if reqs, err = d.svc.DeliveryRequests(q.Ctx, a.ID, wh.ID, dels, d.renderers); err != nil {
+			return err
+		}
+	}
 	views := make([]deliveryView, len(dels))
 	for i, del := range dels {
 		views[i] = deliveryView{Delivery: del, Tries: make([]tryView, len(del.Log))}
+		if req, ok := reqs[del.ID]; ok {
+			views[i].Request = &req
+		}
 		for j, at := range del.Log {
 			views[i].Tries[j] = tryView{DeliveryAttempt: at, LatencyText: latencyText(at.Latency)}
 		}

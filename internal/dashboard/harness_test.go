@@ -41,12 +41,13 @@ type stack struct {
 
 func newStack(t *testing.T, engine string) *stack {
 	t.Helper()
-	return newStackAt(t, engine, time.Now().UTC().Truncate(time.Second))
+	return newStackAt(t, engine, time.Now().UTC().Truncate(time.Second), nil)
 }
 
 // newStackAt is newStack whose clock starts at start (the past, for a test
-// that makes payments over days up to now).
-func newStackAt(t *testing.T, engine string, start time.Time) *stack {
+// that makes payments over days up to now), with the core's configuration
+// extended by configure when it is not nil (see withSections).
+func newStackAt(t *testing.T, engine string, start time.Time, configure func(*core.Config, *coretest.DB, *coretest.Clock)) *stack {
 	t.Helper()
 	ctx := context.Background()
 	db := coretest.MustOpen(t, engine)
@@ -56,11 +57,14 @@ func newStackAt(t *testing.T, engine string, start time.Time) *stack {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg := core.Config{PublicURL: base, RoutingSeed: 1, Webhooks: core.WebhookConfig{AllowPrivate: true},
 		Processors: processor.NewRegistry(sandbox.New(core.ProcessorState(db, sandbox.GatewayID)))}
+	if configure != nil {
+		configure(&cfg, db, clk)
+	}
 	svc, err := core.New(ctx, db, log, clk.Now, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts.Config.Handler = server.New(server.Config{}, svc, log, server.NewMetrics())
+	ts.Config.Handler = server.New(server.Config{Renderers: server.Renderers(base, nil)}, svc, log, server.NewMetrics())
 	ts.Start()
 	t.Cleanup(ts.Close)
 	s := &stack{t: t, URL: base, Svc: svc, DB: db, Clock: clk}

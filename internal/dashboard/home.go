@@ -13,7 +13,10 @@ import (
 // The home page: today's and this month's volume per currency, the share
 // of attempts that succeeded, and charts of the last 30 days, all from the
 // statistics the core keeps for the API (OperationsDaily, ApplicationDaily,
-// ApplicationSummary); days are UTC days.
+// ApplicationSummary); days are UTC days. The chart per gateway config
+// covers all time, and says so: the statistics keep a config's totals
+// (payment_totals) but no days of it, and adding them up from the payments
+// would read every payment of the month on each visit.
 
 const chartDays = 30
 

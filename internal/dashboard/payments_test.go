@@ -239,3 +239,26 @@ func TestViewerReadsOnly(t *testing.T) {
 		t.Fatalf("pending payment is %s after forged posts", got.Status)
 	}
 }
+
+// TestHomeGatewayChart: the chart per gateway config says what it covers
+// (all time, as the statistics keep it) and counts the confirmed payment
+// under its config's name.
+func TestHomeGatewayChart(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, "sqlite")
+	s.mustPaid(core.PaymentInput{}, cardVisa)
+	s.mustPayment(core.PaymentInput{}) // not confirmed: not counted
+	p := s.browser().mustSignIn(s.A.Admin.Email).get("/dashboard/")
+	wantStatus(t, "home", p, http.StatusOK)
+	m := regexp.MustCompile(`(?s)<h2>Confirmed payments per gateway config, all time</h2>.*?(<svg[^>]*id="gateway-chart".*?</svg>)`).FindStringSubmatch(p.Body)
+	if m == nil {
+		t.Fatalf("no gateway chart under an all-time heading:\n%s", p.Body)
+	}
+	cfg, err := s.Svc.GetGatewayConfig(s.A.AdminCtx(context.Background()), s.A.App.ID, s.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(m[1], cfg.Name) || !strings.Contains(m[1], ">1<") {
+		t.Errorf("the chart does not count one payment of %q:\n%s", cfg.Name, m[1])
+	}
+}

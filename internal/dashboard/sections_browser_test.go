@@ -16,7 +16,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/pasarela/pasarela"
-	"github.com/pasarela/pasarela/internal/browsertest"
 	"github.com/pasarela/pasarela/internal/core"
 	"github.com/pasarela/pasarela/internal/core/coretest"
 	"github.com/pasarela/pasarela/internal/server"
@@ -97,7 +96,7 @@ func TestDevelopersInBrowser(t *testing.T) {
 	del.Start(context.Background())
 	t.Cleanup(del.Stop)
 	rc := newReceiver(t)
-	ctx, con := browsertest.New(t, 30*time.Second, chromedp.WindowSize(1280, 900))
+	ctx, con := chromium.Tab(t, 30*time.Second, 1280, 900)
 	appID := strconv.FormatInt(s.A.App.ID, 10)
 	appPath := "/dashboard/developers/" + appID
 

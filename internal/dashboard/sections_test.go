@@ -2,10 +2,7 @@ package dashboard_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -23,56 +20,25 @@ import (
 	"github.com/pasarela/pasarela/internal/processor/sandbox"
 	"github.com/pasarela/pasarela/internal/processor/spei"
 	"github.com/pasarela/pasarela/internal/rates"
-	"github.com/pasarela/pasarela/internal/server"
 )
 
 // newSectionStack is newStack with what the sections show beyond
-// payments: crypto deposits (the crypto gateway watching the sandbox
-// chain, priced by the sandbox rate table), payouts over the SPEI rail,
-// and webhooks allowed to reach loopback receivers.
+// payments (withSections).
 func newSectionStack(t *testing.T, engine string) *stack {
 	t.Helper()
-	ctx := context.Background()
-	db := coretest.MustOpen(t, engine)
-	clk := coretest.NewClock(time.Now().UTC().Truncate(time.Second))
-	ts := httptest.NewUnstartedServer(nil)
-	base := "http://" + ts.Listener.Addr().String()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	return newStackAt(t, engine, time.Now().UTC().Truncate(time.Second), withSections)
+}
+
+// withSections adds crypto deposits (the crypto gateway watching the
+// sandbox chain, priced by the sandbox rate table), payouts over the SPEI
+// rail, and a secret key for the secrets the sections keep.
+func withSections(cfg *core.Config, db *coretest.DB, clk *coretest.Clock) {
 	ch := chainsandbox.New(db, clk.Now)
-	cfg := core.Config{PublicURL: base, RoutingSeed: 1, SecretKey: []byte("0123456789abcdef0123456789abcdef"),
-		Processors:  processor.NewRegistry(sandbox.New(core.ProcessorState(db, sandbox.GatewayID)), crypto.New()),
-		Crypto:      core.CryptoConfig{Chains: []chain.Watcher{ch}, Sandbox: ch},
-		CryptoRates: core.CryptoRateConfig{Tickers: []rates.Ticker{rates.NewCryptoSandbox(clk.Now)}},
-		PayoutRail:  spei.New(core.ProcessorState(db, spei.ID), spei.Schedule{}, clk.Now),
-		Webhooks:    core.WebhookConfig{AllowPrivate: true}}
-	svc, err := core.New(ctx, db, log, clk.Now, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = server.New(server.Config{}, svc, log, server.NewMetrics())
-	ts.Start()
-	t.Cleanup(ts.Close)
-	s := &stack{t: t, URL: base, Svc: svc, DB: db, Clock: clk}
-	s.A = coretest.MustSandboxTenant(t, svc, "Tienda Azul")
-	s.B = coretest.MustSandboxTenant(t, svc, "Otra Tienda")
-	actx := s.A.AdminCtx(ctx)
-	for _, u := range []struct {
-		role pasarela.Role
-		dst  **pasarela.User
-	}{{pasarela.RoleManager, &s.Manager}, {pasarela.RoleTerminal, &s.Terminal}, {pasarela.RoleViewer, &s.Viewer}} {
-		name := string(u.role)
-		if *u.dst, err = svc.CreateUser(actx, s.A.Client.ID, core.UserInput{Username: pasarela.Set(name + "-a"),
-			Email: pasarela.Set(name + "@azul.example"), Password: pasarela.Set(coretest.Password),
-			Roles: pasarela.Set([]pasarela.Role{u.role})}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfgs, _, err := svc.ListGatewayConfigs(actx, s.A.App.ID, "", pasarela.ListOptions{Limit: 10})
-	if err != nil || len(cfgs) == 0 {
-		t.Fatalf("A's configs: %v %v", cfgs, err)
-	}
-	s.Config = cfgs[0].ID
-	return s
+	cfg.SecretKey = []byte("0123456789abcdef0123456789abcdef")
+	cfg.Processors = processor.NewRegistry(sandbox.New(core.ProcessorState(db, sandbox.GatewayID)), crypto.New())
+	cfg.Crypto = core.CryptoConfig{Chains: []chain.Watcher{ch}, Sandbox: ch}
+	cfg.CryptoRates = core.CryptoRateConfig{Tickers: []rates.Ticker{rates.NewCryptoSandbox(clk.Now)}}
+	cfg.PayoutRail = spei.New(core.ProcessorState(db, spei.ID), spei.Schedule{}, clk.Now)
 }
 
 // bip84Zpub is BIP84's published test key (account 0 of "abandon … about").
@@ -197,6 +163,8 @@ var sectionTenantRoutes = []string{
 	"POST /dashboard/team/{user}/roles",
 	"POST /dashboard/team/{user}/password",
 	"POST /dashboard/team/{user}/delete",
+	"POST /dashboard/team/{user}/disable",
+	"POST /dashboard/team/{user}/enable",
 	"GET /dashboard/subscriptions?app={app}",
 	"GET /dashboard/subscriptions/{app}/{sub}",
 	"POST /dashboard/subscriptions/{app}/{sub}/cancel",

@@ -13,7 +13,9 @@ import (
 // The Team section (admins): the client's users, adding one, changing a
 // user's roles, setting a new password for one (which ends every session
 // and token of that user, as the core does for any password an admin
-// sets) and removing one. The core keeps a client's last admin.
+// sets), disabling one (it signs in nowhere and its sessions and tokens
+// end at once) or enabling it again, and removing one. The core keeps a
+// client's last enabled admin.
 
 var allRoles = []pasarela.Role{pasarela.RoleAdmin, pasarela.RoleManager, pasarela.RoleTerminal, pasarela.RoleViewer}
 
@@ -174,4 +176,28 @@ func (d *Dashboard) deleteTeamUser(w http.ResponseWriter, r *http.Request, q *Re
 		return err
 	}
 	return redirect(w, r, Prefix+"team?done=user.deleted")
+}
+
+// disableTeamUser serves POST /dashboard/team/{id}/disable.
+func (d *Dashboard) disableTeamUser(w http.ResponseWriter, r *http.Request, q *Request) error {
+	return d.setTeamDisabled(w, r, q, true, "user.disabled")
+}
+
+// enableTeamUser serves POST /dashboard/team/{id}/enable.
+func (d *Dashboard) enableTeamUser(w http.ResponseWriter, r *http.Request, q *Request) error {
+	return d.setTeamDisabled(w, r, q, false, "user.enabled")
+}
+
+func (d *Dashboard) setTeamDisabled(w http.ResponseWriter, r *http.Request, q *Request, disabled bool, done string) error {
+	u, err := d.teamUserOf(r, q)
+	if err != nil {
+		return err
+	}
+	if _, err := d.svc.SetUserDisabled(q.Ctx, q.Principal.ClientID, u.ID, disabled); err != nil {
+		if k := pasarela.ErrorKind(err); k == pasarela.KindInvalid || k == pasarela.KindConflict {
+			return d.showTeamUser(w, r, q, http.StatusBadRequest, u, errorText(q.Lang, err), "")
+		}
+		return err
+	}
+	return redirect(w, r, teamPath(u.ID)+"?done="+done)
 }

@@ -40,7 +40,7 @@ func TestTenantMatrix(t *testing.T) {
 		"{config}":  strconv.FormatInt(s.Config, 10),
 	}
 	// Every route with a wildcard is in the matrix.
-	d := dashboard.New(s.Svc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d := dashboard.New(s.Svc, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	for _, pattern := range d.Patterns() {
 		if !strings.Contains(pattern, "{") || strings.HasSuffix(pattern, "{$}") {
 			continue

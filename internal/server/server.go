@@ -61,6 +61,12 @@ type Config struct {
 	// children.
 	Tracer trace.TracerProvider
 
+	// Renderers are the webhook formats the gateway's deliverer sends
+	// with (Renderers(publicURL, gestpayKey)), for the dashboard's
+	// delivery log to show the request each delivery sent; nil leaves
+	// the requests out of the log.
+	Renderers core.Renderers
+
 	// Each face's own settings.
 	PayREST payrest.Config
 	Kashpay kashpay.Config
@@ -203,7 +209,7 @@ func New(cfg Config, svc *core.Service, log *slog.Logger, m *Metrics) http.Handl
 		panic("server.New: " + err.Error())
 	}
 	docs.Register(mux)
-	dashboard.New(svc, log).Register(mux)
+	dashboard.New(svc, log, cfg.Renderers).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

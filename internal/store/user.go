@@ -15,16 +15,18 @@ var UserSortFields = map[string]string{
 	"id": "id", "username": "username", "email": "email", "created_at": "created_at",
 }
 
-const userColumns = `id, uuid, client_id, username, email, first_name, last_name, roles, password_hash, created_at, updated_at`
+const userColumns = `id, uuid, client_id, username, email, first_name, last_name, roles, password_hash, disabled_at, created_at, updated_at`
 
 func scanUser(scan func(...any) error, u *pasarela.User) error {
 	var first, last sql.NullString
 	var roles string
 	var created, updated int64
+	var disabled sql.NullInt64
 	if err := scan(&u.ID, &u.UUID, &u.ClientID, &u.Username, &u.Email, &first, &last, &roles,
-		&u.PasswordHash, &created, &updated); err != nil {
+		&u.PasswordHash, &disabled, &created, &updated); err != nil {
 		return err
 	}
+	u.DisabledAt = timePtr(disabled)
 	u.FirstName, u.LastName = stringPtr(first), stringPtr(last)
 	u.Roles = splitRoles(roles)
 	u.CreatedAt, u.UpdatedAt = fromMicros(created), fromMicros(updated)
@@ -56,10 +58,10 @@ func splitRoles(s string) []pasarela.Role {
 // CreateUser inserts u and sets its id.
 func (tx *Tx) CreateUser(ctx context.Context, u *pasarela.User) error {
 	return tx.scanRow(tx.q.QueryRowContext(ctx, `INSERT INTO users
-		(uuid, client_id, username, email, first_name, last_name, roles, password_hash, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+		(uuid, client_id, username, email, first_name, last_name, roles, password_hash, disabled_at, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
 		u.UUID, u.ClientID, u.Username, u.Email, nullString(u.FirstName), nullString(u.LastName),
-		joinRoles(u.Roles), u.PasswordHash, micros(u.CreatedAt), micros(u.UpdatedAt)),
+		joinRoles(u.Roles), u.PasswordHash, nullMicros(u.DisabledAt), micros(u.CreatedAt), micros(u.UpdatedAt)),
 		"user", func(scan func(...any) error) error { return scan(&u.ID) })
 }
 
@@ -114,12 +116,13 @@ func (tx *Tx) ListUsers(ctx context.Context, clientID string, opts pasarela.List
 	return out, total, rows.Err()
 }
 
-// UpdateUser writes every mutable field of u (the password hash included).
+// UpdateUser writes every mutable field of u (the password hash and
+// whether it is disabled included).
 func (tx *Tx) UpdateUser(ctx context.Context, u *pasarela.User) error {
 	res, err := tx.exec(ctx, `UPDATE users SET username = $1, email = $2, first_name = $3, last_name = $4,
-		roles = $5, password_hash = $6, updated_at = $7 WHERE client_id = $8 AND id = $9`,
+		roles = $5, password_hash = $6, disabled_at = $7, updated_at = $8 WHERE client_id = $9 AND id = $10`,
 		u.Username, u.Email, nullString(u.FirstName), nullString(u.LastName), joinRoles(u.Roles),
-		u.PasswordHash, micros(u.UpdatedAt), u.ClientID, u.ID)
+		u.PasswordHash, nullMicros(u.DisabledAt), micros(u.UpdatedAt), u.ClientID, u.ID)
 	if err != nil {
 		return err
 	}
@@ -135,12 +138,13 @@ func (tx *Tx) DeleteUser(ctx context.Context, clientID string, id int64) error {
 	return expectOne(res, "user")
 }
 
-// CountAdmins counts the client's users holding the admin role, so that the
-// core can refuse to remove the last one.
+// CountAdmins counts the client's enabled users holding the admin role, so
+// that the core can refuse to remove, demote or disable the last one: a
+// disabled admin cannot sign in, so it manages nothing.
 func (tx *Tx) CountAdmins(ctx context.Context, clientID string) (int, error) {
 	var n int
 	err := tx.scanRow(tx.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE client_id = $1
-		AND (',' || roles || ',') LIKE '%,admin,%'`, clientID),
+		AND disabled_at IS NULL AND (',' || roles || ',') LIKE '%,admin,%'`, clientID),
 		"users", func(scan func(...any) error) error { return scan(&n) })
 	return n, err
 }

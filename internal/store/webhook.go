@@ -466,3 +466,14 @@ func (tx *Tx) PutSealedKey(ctx context.Context, clientID string, appID int64, se
 		appID, clientID, sealed, micros(now))
 	return err
 }
+
+// HasSealedKey reports whether the application's API key is kept, sealed,
+// for the Hash header: the delivery log says which headers a delivery
+// carries without opening the key.
+func (tx *Tx) HasSealedKey(ctx context.Context, clientID string, appID int64) (bool, error) {
+	var n int
+	err := tx.scanRow(tx.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM application_sealed_keys
+		WHERE client_id = $1 AND application_id = $2`, clientID, appID),
+		"sealed key", func(scan func(...any) error) error { return scan(&n) })
+	return n > 0, err
+}

@@ -86,6 +86,17 @@ func mac(key []byte, id, ts string, body []byte) []byte {
 	return m.Sum(nil)
 }
 
+// SignatureHeaders are the names of the headers Headers sets, with Hash
+// when the application's key is known, for a log that shows which headers
+// a delivery carries without their values.
+func SignatureHeaders(withHash bool) []string {
+	names := []string{HeaderID, HeaderTimestamp, HeaderSignature}
+	if withHash {
+		names = append(names, HeaderHash)
+	}
+	return names
+}
+
 // Headers returns the signature headers of one attempt. apiKey may be empty
 // when the application's key is not known, and then Hash is left out.
 func Headers(secret, apiKey, id string, timestamp time.Time, body []byte) (map[string]string, error) {

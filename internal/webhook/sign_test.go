@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -129,5 +130,26 @@ func TestHeadersRoundTrip(t *testing.T) {
 	h, _ = Headers(secret, "", "evt_1", now, body)
 	if _, ok := h[HeaderHash]; ok {
 		t.Fatal("Hash sent without an API key")
+	}
+}
+
+// TestSignatureHeaders: the names a log shows are exactly the headers
+// Headers sets, with and without the application's key.
+func TestSignatureHeaders(t *testing.T) {
+	for _, apiKey := range []string{"", "key_live_1"} {
+		h, err := Headers(NewSecret(), apiKey, "evt_1", time.Unix(1772366400, 0), []byte(`{}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for name := range h {
+			got = append(got, name)
+		}
+		want := SignatureHeaders(apiKey != "")
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("key %q: Headers sets %v, SignatureHeaders names %v", apiKey, got, want)
+		}
 	}
 }

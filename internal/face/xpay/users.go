@@ -65,7 +65,7 @@ func isManager(p *pasarela.Principal) bool {
 }
 
 func infoOf(u *pasarela.User) userInfo {
-	info := userInfo{ID: u.ID, Username: u.Username, Email: u.Email, IsActive: true, Groups: []string{}}
+	info := userInfo{ID: u.ID, Username: u.Username, Email: u.Email, IsActive: u.DisabledAt == nil, Groups: []string{}}
 	if u.FirstName != nil {
 		info.FirstName = *u.FirstName
 	}

@@ -52,6 +52,26 @@ func testEvents(t *testing.T, db store.DB) {
 		return nil
 	})
 
+	// An application's sealed API key is kept once, replaced by a new
+	// one (the claims below carry the second), and seen only by its own
+	// client.
+	hasKey := func(clientID string, appID int64) bool {
+		t.Helper()
+		var ok bool
+		MustView(t, db, func(tx *store.Tx) (err error) { ok, err = tx.HasSealedKey(ctx, clientID, appID); return err })
+		return ok
+	}
+	if hasKey(a.ID, appA.ID) {
+		t.Error("HasSealedKey before any key was kept")
+	}
+	for _, sealed := range [][]byte{{1}, {2}} {
+		MustUpdate(t, db, func(tx *store.Tx) error { return tx.PutSealedKey(ctx, a.ID, appA.ID, sealed, Base) })
+	}
+	if !hasKey(a.ID, appA.ID) || hasKey(b.ID, appA.ID) || hasKey(b.ID, appB.ID) {
+		t.Errorf("HasSealedKey: A's app %v, through B %v, B's app %v; want true, false, false",
+			hasKey(a.ID, appA.ID), hasKey(b.ID, appA.ID), hasKey(b.ID, appB.ID))
+	}
+
 	// Events in order, and their deliveries.
 	const n = 20
 	for i := range n {
@@ -122,7 +142,7 @@ func testEvents(t *testing.T, db store.DB) {
 					owners[c.ID] = owner
 					if c.Owner != owner || c.Attempts != 1 || c.Method != "POST" || string(c.EventData) != `{"id":1}` ||
 						c.EventVersion != pasarela.EventVersion || c.Entity != "payment" || c.Format != testFormat ||
-						string(c.SealedSecret) != "\x01\x02\x03" || c.SealedKey != nil || c.EventType != "payment.completed" {
+						string(c.SealedSecret) != "\x01\x02\x03" || string(c.SealedKey) != "\x02" || c.EventType != "payment.completed" {
 						t.Errorf("claimed %+v", c)
 					}
 				}

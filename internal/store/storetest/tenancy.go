@@ -93,6 +93,33 @@ func testUsers(t *testing.T, db store.DB) {
 		return nil
 	})
 
+	// Disabling is a write of the same row: the time round-trips, and
+	// enabling again clears it.
+	disabledAt := Base.Add(2 * time.Hour)
+	u.DisabledAt, u.UpdatedAt = &disabledAt, disabledAt
+	MustUpdate(t, db, func(tx *store.Tx) error { return tx.UpdateUser(ctx, u) })
+	MustView(t, db, func(tx *store.Tx) error {
+		got, err := tx.GetUser(ctx, c.ID, u.ID)
+		if err != nil {
+			return err
+		}
+		MustEqual(t, "GetUser of a disabled user", got, u)
+		if got, err = tx.GetUserByLogin(ctx, u.Email); err != nil {
+			return err
+		}
+		MustEqual(t, "GetUserByLogin of a disabled user", got, u)
+		users, _, err := tx.ListUsers(ctx, c.ID, pasarela.ListOptions{Limit: 10})
+		MustEqual(t, "ListUsers with a disabled user", users, []pasarela.User{*u, *other})
+		return err
+	})
+	u.DisabledAt = nil
+	MustUpdate(t, db, func(tx *store.Tx) error { return tx.UpdateUser(ctx, u) })
+	MustView(t, db, func(tx *store.Tx) error {
+		got, err := tx.GetUser(ctx, c.ID, u.ID)
+		MustEqual(t, "GetUser after enabling again", got, u)
+		return err
+	})
+
 	MustUpdate(t, db, func(tx *store.Tx) error { return tx.DeleteUser(ctx, c.ID, u.ID) })
 	MustView(t, db, func(tx *store.Tx) error {
 		_, err := tx.GetUser(ctx, c.ID, u.ID)
@@ -497,6 +524,20 @@ func testCountAdmins(t *testing.T, db store.DB) {
 	}
 	if n := count(other.ID); n != 1 {
 		t.Errorf("CountAdmins of the other client = %d, want 1", n)
+	}
+	// A disabled admin signs in nowhere, so it is not counted.
+	disabled := NewUser(acme.ID, "disabled-admin", pasarela.RoleAdmin)
+	at := Base
+	disabled.DisabledAt = &at
+	MustUpdate(t, db, func(tx *store.Tx) error { return tx.CreateUser(ctx, disabled) })
+	first := MustUser(t, db, acme.ID, "disabled-later", pasarela.RoleAdmin)
+	if n := count(acme.ID); n != 5 {
+		t.Errorf("CountAdmins with a disabled admin = %d, want 5", n)
+	}
+	first.DisabledAt = &at
+	MustUpdate(t, db, func(tx *store.Tx) error { return tx.UpdateUser(ctx, first) })
+	if n := count(acme.ID); n != 4 {
+		t.Errorf("CountAdmins after disabling an admin = %d, want 4", n)
 	}
 }
 
