@@ -128,8 +128,8 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	}
 	d := &DB{db: db, opts: opts, reqs: make(chan *request), quit: make(chan struct{})}
 	d.writers.Add(opts.Writers)
-	for range opts.Writers {
-		go d.writer()
+	for i := range opts.Writers {
+		go d.writer(i)
 	}
 	return d, nil
 }

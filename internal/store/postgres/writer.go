@@ -39,6 +39,10 @@ const DefaultMaxBatch = 64
 // another's and its commit.
 const DefaultWriters = 4
 
+// countShards is how many rows payment_counts keeps per application and
+// status (migration 0017); a writer moves only its own.
+const countShards = 8
+
 type request struct {
 	ctx  context.Context
 	fn   func(*store.Tx) error
@@ -72,9 +76,9 @@ var errClosed = &pasarela.Error{Kind: pasarela.KindUnavailable, Code: "store_clo
 // writer takes the calls waiting at once (the request channel is
 // unbuffered: while a group commits, the next callers wait in send) and
 // commits them as one group.
-func (db *DB) writer() {
+func (db *DB) writer(n int) {
 	defer db.writers.Done()
-	w := &groupWriter{db: db}
+	w := &groupWriter{db: db, shard: n % countShards}
 	defer w.drop()
 	batch := make([]*request, 0, db.opts.MaxBatch)
 	for {
@@ -103,6 +107,10 @@ func (db *DB) writer() {
 type groupWriter struct {
 	db *DB
 	c  *sql.Conn
+	// shard is the row of payment_counts this writer's transactions move
+	// (see migration 0020): writers never share one, so that two groups,
+	// each holding its counters until COMMIT, never wait on each other's.
+	shard int
 	// call and group are the statistics rollups (see store.Rollup) of
 	// the call running and of its group.
 	call, group store.Rollup
@@ -137,6 +145,10 @@ func (w *groupWriter) begin(savepoint bool) error {
 			if w.c, err = w.db.db.Conn(context.Background()); err != nil {
 				w.c = nil
 				return err
+			}
+			if err = w.exec(fmt.Sprintf("SELECT set_config('pasarela.count_shard', '%d', false)", w.shard)); err != nil {
+				w.drop()
+				continue
 			}
 		}
 		if err = w.exec(query); err == nil {
