@@ -134,8 +134,9 @@ func (d *Dashboard) showPayment(w http.ResponseWriter, r *http.Request, q *Reque
 	data.CanCancel = q.Can(PaymentActors...) && (st.Payable() || st == pasarela.StatusAuthorized)
 	data.CanLink = q.Can(PaymentActors...) && st.Payable() && len(data.Configs) > 0
 	if data.CanRefund {
-		cur, _ := pasarela.LookupCurrency(det.Currency)
-		data.Left = pasarela.FormatMajor(det.Captured-det.Refunded, cur)
+		// In the page's number format, so that what the hint shows can be
+		// typed back into the field as it is.
+		data.Left = formatAmount(q.Lang, det.Captured-det.Refunded, det.Currency)
 		data.Key = newFormKey()
 	}
 	d.render(w, r, q, status, "payment", data)
@@ -160,20 +161,6 @@ func (d *Dashboard) actionFailed(w http.ResponseWriter, r *http.Request, q *Requ
 	return err
 }
 
-// majorAmount reads an amount typed in major units, with either decimal
-// mark: "10,50" is what a Spanish or Italian user types.
-func majorAmount(field, text, currency string) (int64, error) {
-	cur, ok := pasarela.LookupCurrency(currency)
-	if !ok {
-		return 0, pasarela.Invalid(field, "currency", "unknown currency")
-	}
-	text = strings.TrimSpace(text)
-	if strings.Count(text, ",") == 1 && !strings.Contains(text, ".") {
-		text = strings.Replace(text, ",", ".", 1)
-	}
-	return pasarela.ParseMajor(field, text, cur)
-}
-
 // refund serves POST /dashboard/payments/{id}/refund: amount (empty: all
 // that is left), reason, and the form's idempotency key.
 func (d *Dashboard) refund(w http.ResponseWriter, r *http.Request, q *Request) error {
@@ -187,7 +174,7 @@ func (d *Dashboard) refund(w http.ResponseWriter, r *http.Request, q *Request) e
 	}
 	in := core.RefundInput{Reason: strings.TrimSpace(r.PostForm.Get("reason"))}
 	if text := strings.TrimSpace(r.PostForm.Get("amount")); text != "" {
-		if in.Amount, err = majorAmount("amount", text, p.Currency); err != nil {
+		if in.Amount, err = majorAmount(q.Lang, "amount", text, p.Currency); err != nil {
 			return d.actionFailed(w, r, q, err)
 		}
 	}
@@ -223,7 +210,7 @@ func (d *Dashboard) capture(w http.ResponseWriter, r *http.Request, q *Request) 
 	}
 	var amount int64
 	if text := strings.TrimSpace(r.PostForm.Get("amount")); text != "" {
-		if amount, err = majorAmount("amount", text, p.Currency); err != nil {
+		if amount, err = majorAmount(q.Lang, "amount", text, p.Currency); err != nil {
 			return d.actionFailed(w, r, q, err)
 		}
 	}

@@ -91,7 +91,7 @@ func TestPayments(t *testing.T) {
 			t.Fatal("a completed payment offers capture or cancel")
 		}
 		key := regexp.MustCompile(`name="key" value="([^"]+)"`).FindStringSubmatch(p.Body)[1]
-		form := url.Values{"csrf": {p.csrf(t)}, "key": {key}, "amount": {"5,00"}, "reason": {"chipped"}}
+		form := url.Values{"csrf": {p.csrf(t)}, "key": {key}, "amount": {"5.00"}, "reason": {"chipped"}}
 		p = b.post(path+"/refund", form)
 		if p.Status != http.StatusSeeOther || !strings.HasSuffix(p.Location, "?done=refund") {
 			t.Fatalf("refund: %d %q\n%s", p.Status, p.Location, p.Body)
@@ -237,5 +237,37 @@ func TestViewerReadsOnly(t *testing.T) {
 	}
 	if got, _ := s.Svc.FindPayment(s.A.AdminCtx(context.Background()), pending.ID); got.Status != pasarela.StatusPending {
 		t.Fatalf("pending payment is %s after forged posts", got.Status)
+	}
+}
+
+// TestRefundAmountInPageLanguage: on a Spanish page the hint shows what is
+// left as Spanish writes numbers, an amount typed that way is refunded
+// exactly, and "1,000" (three decimals of EUR there) is refused, naming the
+// field, with nothing refunded.
+func TestRefundAmountInPageLanguage(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, "sqlite")
+	paid := s.mustPaid(core.PaymentInput{Amount: 250000}, cardVisa)
+	b := s.browser().mustSignIn(s.Manager.Email)
+	b.get("/dashboard/lang/es")
+	path := "/dashboard/payments/" + strconv.FormatInt(paid.ID, 10)
+	p := b.get(path)
+	if !strings.Contains(p.Body, "2.500,00\u00a0EUR") {
+		t.Fatalf("hint not in Spanish number format:\n%s", p.Body)
+	}
+	key := regexp.MustCompile(`name="key" value="([^"]+)"`).FindStringSubmatch(p.Body)
+	if key == nil {
+		t.Fatalf("no refund key:\n%s", p.Body)
+	}
+	bad := b.post(path+"/refund", url.Values{"csrf": {p.csrf(t)}, "key": {key[1]}, "amount": {"1,000"}})
+	wantStatus(t, "three decimals", bad, http.StatusBadRequest)
+	if !strings.Contains(bad.Body, "amount: EUR amounts may have at most 2 decimals") {
+		t.Fatalf("refusal does not name the field and rule:\n%s", bad.Body)
+	}
+	ok := b.post(path+"/refund", url.Values{"csrf": {p.csrf(t)}, "key": {key[1]}, "amount": {"1.000,5"}})
+	wantStatus(t, "refund", ok, http.StatusSeeOther)
+	det, err := s.Svc.GetPayment(s.A.AdminCtx(context.Background()), s.A.App.ID, paid.ID)
+	if err != nil || det.Refunded != 100050 {
+		t.Fatalf("refunded %v %v, want 100050", det.Refunded, err)
 	}
 }
