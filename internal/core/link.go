@@ -63,6 +63,9 @@ func (s *Service) CreatePaymentLink(ctx context.Context, appID, paymentID int64,
 		if err != nil {
 			return err
 		}
+		if pay.Type == pasarela.PaymentDeposit {
+			return errDepositPayment
+		}
 		if !pay.Status.Payable() {
 			return pasarela.Errorf(pasarela.KindInvalid, "links_not_allowed", "links are not allowed for this payment: it is %s", pay.Status)
 		}

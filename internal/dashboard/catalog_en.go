@@ -116,6 +116,7 @@ var catalogEN = map[string]string{
 	"payment.app":                      "Application",
 	"payment.gateway":                  "Gateway config",
 	"payment.failure":                  "Last failure",
+	"payment.deposit":                  "This payment is a crypto deposit: see and cancel it on its deposit page.",
 	"payment.actions":                  "Actions",
 	"refund.title":                     "Refund",
 	"refund.amount":                    "Amount (%s)",

@@ -116,6 +116,7 @@ var catalogES = map[string]string{
 	"payment.app":                      "Aplicación",
 	"payment.gateway":                  "Configuración de pasarela",
 	"payment.failure":                  "Último fallo",
+	"payment.deposit":                  "Este pago es un depósito en cripto: consúltalo y cancélalo en su página de depósito.",
 	"payment.actions":                  "Acciones",
 	"refund.title":                     "Reembolsar",
 	"refund.amount":                    "Importe (%s)",

@@ -116,6 +116,7 @@ var catalogIT = map[string]string{
 	"payment.app":                      "Applicazione",
 	"payment.gateway":                  "Configurazione del gateway",
 	"payment.failure":                  "Ultimo errore",
+	"payment.deposit":                  "Questo pagamento è un deposito in cripto: consultalo e annullalo nella sua pagina di deposito.",
 	"payment.actions":                  "Azioni",
 	"refund.title":                     "Rimborsa",
 	"refund.amount":                    "Importo (%s)",

@@ -180,8 +180,12 @@ func (q *Request) Can(roles ...pasarela.Role) bool { return q.Principal.HasRole(
 var (
 	// AnyRole admits every signed-in user.
 	AnyRole []pasarela.Role
-	// PaymentActors may refund, capture, cancel and link payments (a
-	// terminal only its own, which the core enforces).
+	// PaymentActors may capture, cancel and link payments (refunds are
+	// Refunders'). The core does not record who created a card payment,
+	// so a terminal acts on any card payment of the client's applications;
+	// the one limit the core puts on terminals is on crypto deposits: a
+	// terminal sees and cancels only those it created, and deposits are
+	// cancelled as deposits, never through the payment's actions.
 	PaymentActors = []pasarela.Role{pasarela.RoleAdmin, pasarela.RoleManager, pasarela.RoleTerminal}
 	// Admins manage the client: its applications, keys and people.
 	Admins = []pasarela.Role{pasarela.RoleAdmin}

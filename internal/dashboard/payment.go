@@ -47,6 +47,7 @@ type paymentData struct {
 	CanCapture bool
 	CanCancel  bool
 	CanLink    bool
+	Deposit    bool // a crypto deposit: its page is the deposit's
 	Done       string
 	Error      string
 }
@@ -128,6 +129,13 @@ func (d *Dashboard) showPayment(w http.ResponseWriter, r *http.Request, q *Reque
 	// Offer what the role may do and the payment's state allows; the core
 	// decides again when the form comes back.
 	st := det.Status
+	if det.Type == pasarela.PaymentDeposit {
+		// A deposit's actions are on its own page (the core refuses the
+		// card payment's cancel and links for it).
+		data.Deposit = true
+		d.render(w, r, q, status, "payment", data)
+		return nil
+	}
 	data.CanRefund = q.Can(Refunders...) && (st == pasarela.StatusCompleted || st == pasarela.StatusPartiallyRefunded) &&
 		det.Captured > det.Refunded && det.Type != pasarela.PaymentDeposit
 	data.CanCapture = q.Can(PaymentActors...) && st == pasarela.StatusAuthorized
