@@ -22,18 +22,32 @@ import (
 // stores the secret unconfirmed; the first good code confirms it and hands
 // out ten one-time recovery codes, stored as SHA-256 hashes. From then on a
 // sign-in asks for a code (or a recovery code). Each accepted code's time
-// step is recorded, so a code seen over a shoulder cannot be replayed, and
-// wrong codes count against the sign-in limiter like wrong passwords.
+// step is recorded, so a code seen over a shoulder cannot be replayed.
+//
+// Codes have a stricter limit than passwords, since six digits with a step
+// of skew either side leave one guess in about 333,000 right: every attempt
+// is counted, before the code is checked and in one statement, against the
+// user (codeBurst attempts, then one per codeRefill: at most about 300
+// guesses a day, where the password limiter's pace allowed 7,200); a right
+// code forgets the count. A session waiting for its code ends after
+// codesPerPendingSession wrong ones, so the next guesses need the password
+// again. Wrong codes also count per address in the sign-in limiter.
 
 const (
 	totpIssuer        = "Pasarela"
 	totpPeriod        = 30
 	totpSkew          = 1 // steps either side of now accepted, for clocks a little off
 	recoveryCodeCount = 10
+
+	codeBurst              = 5
+	codeRefill             = 5 * time.Minute
+	codesPerPendingSession = 5
 )
 
 var (
 	errBadCode        = pasarela.Invalid("code", "code_incorrect", "is not a valid code")
+	errCodesLimit     = pasarela.Errorf(pasarela.KindRateLimited, "too_many_attempts", "too many codes tried; try again later")
+	errCodesSession   = pasarela.Errorf(pasarela.KindUnauthorized, "invalid_session", "too many wrong codes: sign in again with your password")
 	errNoSecondFactor = pasarela.Errorf(pasarela.KindConflict, "second_factor_off", "no second factor is enabled")
 	errSecondFactorOn = pasarela.Errorf(pasarela.KindConflict, "second_factor_on", "a second factor is already enabled; disable it first")
 )
@@ -166,7 +180,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, code, ip string) ([]string, e
 		codes[i] = newRecoveryCode()
 		hashes[i] = tokenHash(normalizeRecoveryCode(codes[i]))
 	}
-	err = s.checkSecondFactor(ctx, p.ClientID, p.UserID, code, ip, false, func(tx *store.Tx) error {
+	err = s.checkSecondFactor(ctx, p.ClientID, p.UserID, code, ip, false, "", func(tx *store.Tx) error {
 		return tx.ReplaceRecoveryCodes(ctx, p.ClientID, p.UserID, hashes)
 	})
 	if err != nil {
@@ -182,7 +196,7 @@ func (s *Service) DisableTOTP(ctx context.Context, code, ip string) error {
 	if err != nil {
 		return err
 	}
-	return s.checkSecondFactor(ctx, p.ClientID, p.UserID, code, ip, true, func(tx *store.Tx) error {
+	return s.checkSecondFactor(ctx, p.ClientID, p.UserID, code, ip, true, "", func(tx *store.Tx) error {
 		return tx.DeleteTOTP(ctx, p.ClientID, p.UserID)
 	})
 }
@@ -200,10 +214,17 @@ func (s *Service) CompleteSession(ctx context.Context, token, code, ip string) (
 	}
 	p := sess.Principal
 	var start *SessionStart
-	err = s.checkSecondFactor(ctx, p.ClientID, p.UserID, code, ip, true, func(tx *store.Tx) error {
+	hash := tokenHash(token)
+	err = s.checkSecondFactor(ctx, p.ClientID, p.UserID, code, ip, true, hash, func(tx *store.Tx) error {
 		// The new session is written by newSession below; the old one goes
-		// with the code's use, so a code admits one session only.
-		return tx.DeleteSession(ctx, p.ClientID, tokenHash(token))
+		// with the code's use, so a code admits one session only: of two
+		// requests with a right code at once, the one that finds the
+		// pending session gone fails as a session that has ended.
+		err := tx.DeleteSession(ctx, p.ClientID, hash)
+		if pasarela.ErrorKind(err) == pasarela.KindNotFound {
+			return errBadSession
+		}
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -215,8 +236,10 @@ func (s *Service) CompleteSession(ctx context.Context, token, code, ip string) (
 // checkSecondFactor checks a code of a user's TOTP (confirmed, or, when
 // confirmed is false, still being enrolled) or, for a confirmed one, a
 // recovery code; on success it uses the code up and runs then in the same
-// transaction. Wrong codes count against the sign-in limiter.
-func (s *Service) checkSecondFactor(ctx context.Context, clientID string, userID int64, code, ip string, confirmed bool, then func(*store.Tx) error) error {
+// transaction. The attempt is counted first (countCode); session is the
+// hash of the pending session the code is for, if any, which ends after
+// too many wrong codes.
+func (s *Service) checkSecondFactor(ctx context.Context, clientID string, userID int64, code, ip string, confirmed bool, session string, then func(*store.Tx) error) error {
 	code = strings.TrimSpace(code)
 	if code == "" {
 		return pasarela.Invalid("code", "required", "is required")
@@ -228,7 +251,11 @@ func (s *Service) checkSecondFactor(ctx context.Context, clientID string, userID
 		return errLoginsLimit
 	}
 	now := s.now()
-	err := s.db.Update(ctx, func(tx *store.Tx) error {
+	userKey, sessionKey, last, err := s.countCode(ctx, clientID, userID, session, now)
+	if err != nil {
+		return err
+	}
+	err = s.db.Update(ctx, func(tx *store.Tx) error {
 		t, err := tx.GetTOTP(ctx, clientID, userID)
 		if pasarela.ErrorKind(err) == pasarela.KindNotFound || err == nil && t.Confirmed != confirmed {
 			if confirmed {
@@ -256,12 +283,84 @@ func (s *Service) checkSecondFactor(ctx context.Context, clientID string, userID
 		if !used {
 			return errBadCode
 		}
+		if err := tx.ForgetSignInLimit(ctx, userKey); err != nil {
+			return err
+		}
+		if sessionKey != "" {
+			if err := tx.ForgetSignInLimit(ctx, sessionKey); err != nil {
+				return err
+			}
+		}
 		return then(tx)
 	})
 	if err == errBadCode {
 		s.logins.failed(ctx, limitKey, ip)
+		if last {
+			// The pending session's last wrong code: it ends now.
+			err := s.db.Update(ctx, func(tx *store.Tx) error { return tx.DeleteSession(ctx, clientID, session) })
+			if err != nil && pasarela.ErrorKind(err) != pasarela.KindNotFound {
+				return err
+			}
+			return errCodesSession
+		}
 	}
 	return err
+}
+
+// countCode counts an attempt at a code before the code is checked, in one
+// transaction whose first statement moves the count (RecordSignInFailure:
+// one upsert, so concurrent attempts all count and none reads a stale
+// count): the user's attempts since its last right code, and the pending
+// session's. Past the user's allowance the attempt is refused; a pending
+// session past its allowance (two attempts at once at its last) is ended,
+// in the same transaction. It returns the keys, for a right code to
+// forget, and whether this is the pending session's last attempt.
+func (s *Service) countCode(ctx context.Context, clientID string, userID int64, session string, now time.Time) (userKey, sessionKey string, last bool, err error) {
+	userKey = limitKey("totp", clientID+":"+strconv.FormatInt(userID, 10))
+	if session != "" {
+		sessionKey = limitKey("totp-session", session)
+	}
+	at := now.UnixMicro()
+	refused := error(nil)
+	err = s.db.Update(ctx, func(tx *store.Tx) error {
+		step := codeRefill.Microseconds()
+		if err := tx.RecordSignInFailure(ctx, userKey, at, step); err != nil {
+			return err
+		}
+		tat, err := tx.SignInTAT(ctx, userKey)
+		if err != nil {
+			return err
+		}
+		if tat-at > codeBurst*step {
+			refused = errCodesLimit
+		}
+		if sessionKey == "" {
+			return nil
+		}
+		// One step of the pending session's whole life per attempt: the
+		// count never refills while the session lasts.
+		step = pendingSessionMax.Microseconds()
+		if err := tx.RecordSignInFailure(ctx, sessionKey, at, step); err != nil {
+			return err
+		}
+		if tat, err = tx.SignInTAT(ctx, sessionKey); err != nil {
+			return err
+		}
+		last = tat-at == codesPerPendingSession*step
+		if tat-at > codesPerPendingSession*step {
+			// This attempt is one more than the session allows: it
+			// ends, and the next code needs the password again.
+			refused = errCodesSession
+			if err := tx.DeleteSession(ctx, clientID, session); err != nil && pasarela.ErrorKind(err) != pasarela.KindNotFound {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		err = refused
+	}
+	return userKey, sessionKey, last, err
 }
 
 // matchTOTP finds the time step, within the skew around now, whose code is

@@ -154,6 +154,9 @@ func (s *Service) EndSession(ctx context.Context, token string) error {
 		if err != nil {
 			return err
 		}
-		return tx.DeleteSession(ctx, row.ClientID, hash)
+		if err := tx.DeleteSession(ctx, row.ClientID, hash); pasarela.ErrorKind(err) != pasarela.KindNotFound {
+			return err
+		}
+		return nil // ended meanwhile
 	})
 }

@@ -208,16 +208,24 @@ func TestSecondFactor(t *testing.T) {
 		_, err = e.svc.CompleteSession(e.ctx, st.Token, recovery[0], ip)
 		wantErr(t, "recovery code used twice", err, pasarela.KindInvalid, "code_incorrect")
 
-		// Wrong codes are limited like wrong passwords: 1 above, 4 more,
-		// then even a good one is refused.
-		for range 4 {
+		// Wrong codes: the pending session ends with its fifth (1 above,
+		// 3 more, then the fifth), and the user has used its five
+		// attempts: a new session's right code is refused until one
+		// attempt has refilled.
+		for range 3 {
 			_, err = e.svc.CompleteSession(e.ctx, st.Token, "123456", ip)
 			wantErr(t, "wrong code", err, pasarela.KindInvalid, "code_incorrect")
 		}
+		_, err = e.svc.CompleteSession(e.ctx, st.Token, "123456", ip)
+		wantErr(t, "the session's fifth wrong code", err, pasarela.KindUnauthorized, "invalid_session")
+		if _, err := e.svc.ResumeSession(e.ctx, st.Token); err == nil {
+			t.Fatal("the pending session outlived its fifth wrong code")
+		}
+		st, _ = e.svc.StartSession(e.ctx, "tfa", coretest.Password, ip)
 		_, err = e.svc.CompleteSession(e.ctx, st.Token, recovery[1], ip)
-		wantErr(t, "past the limit", err, pasarela.KindRateLimited, "too_many_attempts")
+		wantErr(t, "past the user's limit", err, pasarela.KindRateLimited, "too_many_attempts")
 
-		e.clock.Advance(2 * time.Minute)
+		e.clock.Advance(2 * time.Hour)
 		err = e.svc.DisableTOTP(ctx, "nope", ip)
 		wantErr(t, "disable with a wrong code", err, pasarela.KindInvalid, "code_incorrect")
 		if err := e.svc.DisableTOTP(ctx, code(enrol.Secret), ip); err != nil {

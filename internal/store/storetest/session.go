@@ -40,7 +40,8 @@ func testSessions(t *testing.T, db store.DB) {
 	// Another client can neither touch nor end it.
 	err := db.Update(ctx, func(tx *store.Tx) error { return tx.TouchSession(ctx, other.ID, "h1", Base) })
 	MustErrorKind(t, err, pasarela.KindNotFound, "")
-	MustUpdate(t, db, func(tx *store.Tx) error { return tx.DeleteSession(ctx, other.ID, "h1") })
+	err = db.Update(ctx, func(tx *store.Tx) error { return tx.DeleteSession(ctx, other.ID, "h1") })
+	MustErrorKind(t, err, pasarela.KindNotFound, "")
 	seen := Base.Add(10 * time.Minute)
 	MustUpdate(t, db, func(tx *store.Tx) error { return tx.TouchSession(ctx, c.ID, "h1", seen) })
 	MustView(t, db, func(tx *store.Tx) error {
@@ -77,6 +78,10 @@ func testSessions(t *testing.T, db store.DB) {
 		t.Errorf("SweepSessions removed %d, want 2 (one expired, one idle)", n)
 	}
 	MustUpdate(t, db, func(tx *store.Tx) error { return tx.DeleteSession(ctx, c.ID, "h5") })
+	// Ending it again deletes no row: not found, so that of two callers
+	// trading one session only one succeeds.
+	err = db.Update(ctx, func(tx *store.Tx) error { return tx.DeleteSession(ctx, c.ID, "h5") })
+	MustErrorKind(t, err, pasarela.KindNotFound, "")
 	MustView(t, db, func(tx *store.Tx) error {
 		for _, h := range []string{"h1", "h2", "h3", "h4", "h5"} {
 			_, err := tx.GetSession(ctx, h)
