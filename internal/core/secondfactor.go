@@ -20,8 +20,8 @@ import (
 // a QR code) through github.com/pquerna/otp. The shared secret is sealed
 // like the gateway's other secrets, bound to its client and user. Enrolment
 // stores the secret unconfirmed; the first good code confirms it and hands
-// out ten one-time recovery codes, stored as SHA-256 hashes. From then on a
-// sign-in asks for a code (or a recovery code). Each accepted code's time
+// out ten one-time recovery codes (80 random bits each), stored as SHA-256
+// hashes. From then on a sign-in asks for a code (or a recovery code). Each accepted code's time
 // step is recorded, so a code seen over a shoulder cannot be replayed.
 //
 // Codes have a stricter limit than passwords, since six digits with a step
@@ -381,11 +381,15 @@ func matchTOTP(secret, code string, now time.Time) (int64, bool) {
 	return 0, false
 }
 
-// newRecoveryCode is ten random lowercase base32 characters (50 bits) in two
-// groups, easy to copy down by hand.
+// newRecoveryCode is sixteen random lowercase base32 characters (80 bits)
+// in four groups, still easy to copy down by hand. Codes are stored as
+// unsalted SHA-256 hashes, like session tokens: that is safe only for a
+// secret too long to guess, and 80 bits put a copy of the database as far
+// from a code as from a token (ten codes of 50 bits each were within reach
+// of a brute force of the hashes).
 func newRecoveryCode() string {
-	c := randomString(10)
-	return c[:5] + "-" + c[5:]
+	c := randomString(16)
+	return c[:4] + "-" + c[4:8] + "-" + c[8:12] + "-" + c[12:]
 }
 
 // normalizeRecoveryCode forgives case, blanks and dashes in a typed code.

@@ -1,6 +1,7 @@
 package core_test
 
 import (
+	"regexp"
 	"testing"
 	"time"
 
@@ -133,6 +134,9 @@ func TestSessions(t *testing.T) {
 	})
 }
 
+// recoveryRE is a recovery code as shown: 16 base32 characters (80 bits).
+var recoveryRE = regexp.MustCompile(`^[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}$`)
+
 // TestSecondFactor: enrolment, confirmation with a code, sign-in that waits
 // for the code (a code works once; a recovery code once), wrong codes
 // limited, and disabling with a code.
@@ -166,6 +170,14 @@ func TestSecondFactor(t *testing.T) {
 		recovery, err := e.svc.ConfirmTOTP(ctx, code(enrol.Secret), ip)
 		if err != nil || len(recovery) != 10 {
 			t.Fatalf("confirm: %v %v", recovery, err)
+		}
+		// 16 base32 characters each (80 bits), all different.
+		seen := map[string]bool{}
+		for _, c := range recovery {
+			if !recoveryRE.MatchString(c) || seen[c] {
+				t.Fatalf("recovery code %q: want four groups of four base32 characters, each code once", c)
+			}
+			seen[c] = true
 		}
 		if on, left, err := e.svc.SecondFactorOn(ctx); err != nil || !on || left != 10 {
 			t.Fatalf("after confirming: %v %d %v", on, left, err)
