@@ -95,6 +95,7 @@ var sectionsEN = map[string]string{
 	"done.settings":              "The shop settings are saved.",
 	"done.webhook":               "The webhook is created.",
 	"done.webhook.again":         "This form was already sent: the webhook exists once.",
+	"done.key.again":             "This form was already sent: the key was already recreated, and it is shown only once.",
 	"done.webhook.deleted":       "The webhook is deleted.",
 	"done.redelivered":           "The delivery is queued to be sent again now.",
 	"done.config.created":        "The gateway config is created.",

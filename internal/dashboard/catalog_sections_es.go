@@ -95,6 +95,7 @@ var sectionsES = map[string]string{
 	"done.settings":              "Los ajustes de la tienda están guardados.",
 	"done.webhook":               "El webhook está creado.",
 	"done.webhook.again":         "Este formulario ya se había enviado: el webhook existe una sola vez.",
+	"done.key.again":             "Este formulario ya se había enviado: la clave ya se recreó y solo se muestra una vez.",
 	"done.webhook.deleted":       "El webhook está eliminado.",
 	"done.redelivered":           "La entrega se volverá a enviar ahora.",
 	"done.config.created":        "La configuración está creada.",

@@ -95,6 +95,7 @@ var sectionsIT = map[string]string{
 	"done.settings":              "Le impostazioni del negozio sono salvate.",
 	"done.webhook":               "Il webhook è creato.",
 	"done.webhook.again":         "Questo modulo era già stato inviato: il webhook esiste una volta sola.",
+	"done.key.again":             "Questo modulo era già stato inviato: la chiave è già stata ricreata e si mostra una volta sola.",
 	"done.webhook.deleted":       "Il webhook è eliminato.",
 	"done.redelivered":           "La consegna verrà inviata di nuovo ora.",
 	"done.config.created":        "La configurazione è creata.",
