@@ -163,8 +163,25 @@ func (d *Dashboard) shopSettings(w http.ResponseWriter, r *http.Request, q *Requ
 		AllowedIPs: f.Get("allowed_ips"), RequireKey: f.Get("require_key") == "on"}
 	ips := strings.FieldsFunc(form.AllowedIPs, func(r rune) bool { return r == '\n' || r == '\r' || r == ',' || r == ' ' })
 	in := core.ApplicationInput{SuccessURL: pasarela.Set(form.SuccessURL), FailureURL: pasarela.Set(form.FailureURL),
-		NotifyURL: pasarela.Set(form.NotifyURL), Language: pasarela.Set(form.Language),
-		AllowedIPs: pasarela.Set(ips), RequireKey: pasarela.Set(form.RequireKey), NotifyFormat: pasarela.FormatGestpay}
+		Language: pasarela.Set(form.Language), AllowedIPs: pasarela.Set(ips), RequireKey: pasarela.Set(form.RequireKey)}
+	// The notification URL goes to the core only when it changed: writing
+	// it rewrites its endpoint, which would lose a format set through
+	// PayREST's settings. A new URL keeps the endpoint's format (Gestpay's
+	// for a new one, as Gestpay's back office makes it); the core enables
+	// the endpoint again, since only a target that answered 410 Gone
+	// disables one and this is another target.
+	if form.NotifyURL != a.Pages.NotifyURL {
+		in.NotifyURL, in.NotifyFormat = pasarela.Set(form.NotifyURL), pasarela.FormatGestpay
+		if a.Pages.NotifyWebhook != 0 {
+			hook, err := d.svc.GetWebhook(q.Ctx, a.ID, a.Pages.NotifyWebhook)
+			if err != nil && pasarela.ErrorKind(err) != pasarela.KindNotFound {
+				return err
+			}
+			if err == nil {
+				in.NotifyFormat = hook.Format
+			}
+		}
+	}
 	if _, err := d.svc.UpdateApplication(q.Ctx, a.ID, in, false); err != nil {
 		if k := pasarela.ErrorKind(err); k == pasarela.KindInvalid || k == pasarela.KindConflict {
 			return d.showApplication(w, r, q, http.StatusBadRequest, &applicationData{App: a, Settings: form,
