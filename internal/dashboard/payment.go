@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -118,6 +119,14 @@ func (d *Dashboard) showPayment(w http.ResponseWriter, r *http.Request, q *Reque
 	if data.Deliveries, err = d.svc.PaymentDeliveries(q.Ctx, app, det.ID); err != nil {
 		return err
 	}
+	if !q.Can(pasarela.RoleAdmin) {
+		// A target's path and query may carry a secret of the receiver
+		// (a token in the URL): only admins, who manage webhooks, see
+		// them; the others see where deliveries go, by host.
+		for i := range data.Deliveries {
+			data.Deliveries[i].Target = targetHost(data.Deliveries[i].Target)
+		}
+	}
 	for _, l := range det.Links {
 		data.Links = append(data.Links, linkView{PaymentLink: l, URL: d.svc.CheckoutURL(l.Token)})
 	}
@@ -149,6 +158,16 @@ func (d *Dashboard) showPayment(w http.ResponseWriter, r *http.Request, q *Reque
 	}
 	d.render(w, r, q, status, "payment", data)
 	return nil
+}
+
+// targetHost is the host (and port) of a webhook target, or "—" for one
+// that does not parse.
+func targetHost(target string) string {
+	u, err := url.Parse(target)
+	if err != nil || u.Host == "" {
+		return "—"
+	}
+	return u.Host
 }
 
 // newFormKey is a random idempotency key for one rendering of a form.

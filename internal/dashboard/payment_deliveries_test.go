@@ -1,0 +1,39 @@
+package dashboard_test
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/core"
+)
+
+// TestDeliveryTargetsAdminsOnly: a payment's webhook deliveries show their
+// full target (which may hold a receiver's secret in its query) to admins
+// only; a manager, a terminal and a viewer see the target's host.
+func TestDeliveryTargetsAdminsOnly(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, "sqlite")
+	const target = "http://127.0.0.1:9/hooks?token=s3cr3t-of-the-receiver"
+	if _, _, err := s.Svc.CreateWebhook(s.A.AdminCtx(context.Background()), s.A.App.ID, core.WebhookInput{
+		Targets: []string{target}, Entity: "payment", Format: pasarela.FormatPayREST}, nil); err != nil {
+		t.Fatal(err)
+	}
+	paid := s.mustPaid(core.PaymentInput{}, cardVisa)
+	path := "/dashboard/payments/" + strconv.FormatInt(paid.ID, 10)
+	admin := s.browser().mustSignIn(s.A.Admin.Email).get(path)
+	wantStatus(t, "admin's page", admin, http.StatusOK)
+	if !strings.Contains(admin.Body, "→ http://127.0.0.1:9/hooks?token=s3cr3t-of-the-receiver") {
+		t.Fatalf("an admin does not see the full target:\n%s", admin.Body)
+	}
+	for _, u := range []*pasarela.User{s.Manager, s.Terminal, s.Viewer} {
+		p := s.browser().mustSignIn(u.Email).get(path)
+		wantStatus(t, u.Email+"'s page", p, http.StatusOK)
+		if strings.Contains(p.Body, "s3cr3t") || strings.Contains(p.Body, "/hooks") || !strings.Contains(p.Body, "→ 127.0.0.1:9<br>") {
+			t.Fatalf("%s sees more than the target's host:\n%s", u.Email, p.Body)
+		}
+	}
+}
