@@ -65,7 +65,9 @@ func (d *Dashboard) paymentOf(r *http.Request, q *Request) (*pasarela.Payment, e
 
 // payment serves GET /dashboard/payments/{id}.
 func (d *Dashboard) payment(w http.ResponseWriter, r *http.Request, q *Request) error {
-	return d.showPayment(w, r, q, http.StatusOK, r.URL.Query().Get("done"), "")
+	// Only the catalogue's texts: the query is anyone's to write, and a
+	// link could otherwise put words of its own in the page's success box.
+	return d.showPayment(w, r, q, http.StatusOK, doneText(q.Lang, r), "")
 }
 
 func (d *Dashboard) showPayment(w http.ResponseWriter, r *http.Request, q *Request, status int, done, msg string) error {

@@ -37,3 +37,23 @@ func TestDeliveryTargetsAdminsOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestPaymentDoneText: the success box shows only the catalogue's texts;
+// any other ?done= shows no box and none of its words.
+func TestPaymentDoneText(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, "sqlite")
+	paid := s.mustPaid(core.PaymentInput{}, cardVisa)
+	b := s.browser().mustSignIn(s.Manager.Email)
+	path := "/dashboard/payments/" + strconv.FormatInt(paid.ID, 10)
+	if p := b.get(path + "?done=capture"); !strings.Contains(p.Body, `id="done">Captured.</p>`) {
+		t.Fatalf("a known done text:\n%s", p.Body)
+	}
+	for _, done := range []string{"Call+us+at+555-0100+to+confirm", "refund.bogus", "<b>x</b>"} {
+		p := b.get(path + "?done=" + done)
+		wantStatus(t, "done="+done, p, http.StatusOK)
+		if strings.Contains(p.Body, `id="done"`) || strings.Contains(p.Body, "Call us") || strings.Contains(p.Body, ">done.") {
+			t.Fatalf("?done=%s shows a box or its text:\n%s", done, p.Body)
+		}
+	}
+}
