@@ -99,6 +99,14 @@ func (d *Dashboard) signIn(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	// A session this browser held before (another user's, or the same
+	// user's) ends: one browser holds one session, and the cookie it
+	// replaces must not stay a live credential somewhere.
+	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+		if err := d.svc.EndSession(r.Context(), c.Value); err != nil {
+			d.log.ErrorContext(r.Context(), "ending the replaced session failed", "request_id", transport.RequestID(r.Context()), "err", err)
+		}
+	}
 	d.setSession(w, r, start.Token)
 	if start.SecondFactor {
 		http.Redirect(w, r, Prefix+"signin/code?next="+url.QueryEscape(localPath(next)), http.StatusSeeOther)
