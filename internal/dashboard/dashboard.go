@@ -48,6 +48,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 
@@ -280,7 +281,7 @@ func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, q *Request, s
 	if q.Path == "" {
 		q.Path = r.URL.Path
 	}
-	v := &view{Request: q, Data: data, Langs: langLinks(q.Lang, r.URL.RequestURI())}
+	v := &view{Request: q, Data: data, Langs: langLinks(q.Lang, d.backPath(r))}
 	if q.Principal != nil {
 		v.Nav = d.nav(q)
 	}
@@ -296,6 +297,25 @@ func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, q *Request, s
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(buf.Bytes())
 	}
+}
+
+// backPath is where the language switch returns to: the page itself for
+// a GET; for a page answering a form (a POST-only path, which a GET would
+// not find), the nearest page above it: /dashboard/payments/7/refund
+// returns to /dashboard/payments/7.
+func (d *Dashboard) backPath(r *http.Request) string {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return r.URL.RequestURI()
+	}
+	p := strings.TrimSuffix(r.URL.Path, "/")
+	for strings.HasPrefix(p, Prefix) {
+		get := &http.Request{Method: http.MethodGet, URL: &url.URL{Path: p}, Host: r.Host}
+		if _, pattern := d.mux.Handler(get); strings.HasPrefix(pattern, "GET ") {
+			return p
+		}
+		p = p[:strings.LastIndex(p, "/")]
+	}
+	return Prefix
 }
 
 // message renders a page that only says something, from catalog keys.

@@ -3,6 +3,7 @@ package dashboard_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -55,5 +56,22 @@ func TestPaymentDoneText(t *testing.T) {
 		if strings.Contains(p.Body, `id="done"`) || strings.Contains(p.Body, "Call us") || strings.Contains(p.Body, ">done.") {
 			t.Fatalf("?done=%s shows a box or its text:\n%s", done, p.Body)
 		}
+	}
+}
+
+// TestLanguageLinksAfterPost: a page answering a form (here a refused
+// refund) links the language switch to the page above the form's path,
+// which a GET finds, not to the POST-only path.
+func TestLanguageLinksAfterPost(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, "sqlite")
+	paid := s.mustPaid(core.PaymentInput{}, cardVisa)
+	b := s.browser().mustSignIn(s.Manager.Email)
+	path := "/dashboard/payments/" + strconv.FormatInt(paid.ID, 10)
+	page := b.get(path)
+	p := b.post(path+"/refund", url.Values{"csrf": {page.csrf(t)}, "key": {"k-lang"}, "amount": {"abc"}})
+	wantStatus(t, "a refused refund", p, http.StatusBadRequest)
+	if strings.Contains(p.Body, "%2Frefund") || !strings.Contains(p.Body, `href="/dashboard/lang/es?next=%2Fdashboard%2Fpayments%2F`+strconv.FormatInt(paid.ID, 10)+`"`) {
+		t.Fatalf("language links after a POST:\n%s", p.Body)
 	}
 }
