@@ -156,6 +156,7 @@ var catalogEN = map[string]string{
 	"done.capture":                     "Captured.",
 	"done.cancel":                      "Cancelled.",
 	"done.link":                        "Link made: copy it below.",
+	"done.link.again":                  "This form was already sent: the link was made once.",
 	"event.payment.created":            "Created",
 	"event.payment.pending":            "Waiting for the buyer",
 	"event.payment.processing":         "Sent to the processor",

@@ -156,6 +156,7 @@ var catalogES = map[string]string{
 	"done.capture":                     "Capturado.",
 	"done.cancel":                      "Cancelado.",
 	"done.link":                        "Enlace creado: cópialo abajo.",
+	"done.link.again":                  "Este formulario ya se había enviado: el enlace se creó una sola vez.",
 	"event.payment.created":            "Creado",
 	"event.payment.pending":            "Esperando al comprador",
 	"event.payment.processing":         "Enviado al procesador",

@@ -156,6 +156,7 @@ var catalogIT = map[string]string{
 	"done.capture":                     "Incassato.",
 	"done.cancel":                      "Annullato.",
 	"done.link":                        "Link creato: copialo qui sotto.",
+	"done.link.again":                  "Questo modulo era già stato inviato: il link è stato creato una volta sola.",
 	"event.payment.created":            "Creato",
 	"event.payment.pending":            "In attesa dell'acquirente",
 	"event.payment.processing":         "Inviato al processore",

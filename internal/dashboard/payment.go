@@ -43,6 +43,7 @@ type paymentData struct {
 	Links      []linkView
 	Configs    []configRef
 	Key        string // the refund form's idempotency key
+	LinkKey    string // the link form's
 	Left       string // what may still be refunded, in major units
 	CanRefund  bool
 	CanCapture bool
@@ -152,6 +153,9 @@ func (d *Dashboard) showPayment(w http.ResponseWriter, r *http.Request, q *Reque
 	data.CanCapture = q.Can(PaymentActors...) && st == pasarela.StatusAuthorized
 	data.CanCancel = q.Can(PaymentActors...) && (st.Payable() || st == pasarela.StatusAuthorized)
 	data.CanLink = q.Can(PaymentActors...) && st.Payable() && len(data.Configs) > 0
+	if data.CanLink {
+		data.LinkKey = newFormKey()
+	}
 	if data.CanRefund {
 		// In the page's number format, so that what the hint shows can be
 		// typed back into the field as it is.
@@ -272,8 +276,24 @@ func (d *Dashboard) link(w http.ResponseWriter, r *http.Request, q *Request) err
 	if err != nil || cfg <= 0 {
 		return d.actionFailed(w, r, q, pasarela.Invalid("config", "required", "choose a gateway config"))
 	}
-	if _, err := d.svc.CreatePaymentLink(q.Ctx, p.ApplicationID, p.ID, core.PaymentLinkInput{GatewayConfig: cfg}); err != nil {
+	// The form's key: a double click makes one link.
+	key := r.PostForm.Get("key")
+	if err := core.CheckIdempotencyKey(key); err != nil {
 		return d.actionFailed(w, r, q, err)
 	}
-	return redirect(w, r, Prefix+"payments/"+strconv.FormatInt(p.ID, 10)+"?done=link#links")
+	idem := &core.Idem{Key: "dashboard:" + key,
+		Fingerprint: core.Fingerprint([]byte("dashboard link"), []byte(strconv.FormatInt(p.ID, 10)), []byte(strconv.FormatInt(cfg, 10))),
+		// The stored answer names the link, not its token.
+		Render: func(v any) (int, []byte, error) {
+			return http.StatusOK, []byte(strconv.FormatInt(v.(*pasarela.PaymentLink).ID, 10)), nil
+		}}
+	_, replay, err := d.svc.CreatePaymentLinkOnce(q.Ctx, p.ApplicationID, p.ID, core.PaymentLinkInput{GatewayConfig: cfg}, idem)
+	if err != nil {
+		return d.actionFailed(w, r, q, err)
+	}
+	done := "link"
+	if replay != nil {
+		done = "link.again"
+	}
+	return redirect(w, r, Prefix+"payments/"+strconv.FormatInt(p.ID, 10)+"?done="+done+"#links")
 }

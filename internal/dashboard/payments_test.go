@@ -164,8 +164,20 @@ func TestPayments(t *testing.T) {
 		// A pending payment: a link to pay it, then cancelled.
 		path = "/dashboard/payments/" + strconv.FormatInt(pending.ID, 10)
 		p = b.get(path)
-		p = b.post(path+"/link", url.Values{"csrf": {p.csrf(t)}, "config": {strconv.FormatInt(s.Config, 10)}})
+		linkKey := regexp.MustCompile(`id="link-form">\s*<input type="hidden" name="csrf" value="[^"]+">\s*<input type="hidden" name="key" value="([^"]+)">`).FindStringSubmatch(p.Body)
+		if linkKey == nil {
+			t.Fatalf("the link form has no key:\n%s", p.Body)
+		}
+		linkForm := url.Values{"csrf": {p.csrf(t)}, "key": {linkKey[1]}, "config": {strconv.FormatInt(s.Config, 10)}}
+		p = b.post(path+"/link", linkForm)
 		wantStatus(t, "link", p, http.StatusSeeOther)
+		// The same form again (a double click): one link.
+		if p = b.post(path+"/link", linkForm); !strings.HasSuffix(p.Location, "?done=link.again#links") {
+			t.Fatalf("link again: %d %q", p.Status, p.Location)
+		}
+		if det, err := s.Svc.GetPayment(s.A.AdminCtx(context.Background()), s.A.App.ID, pending.ID); err != nil || len(det.Links) != 1 {
+			t.Fatalf("links after a double send: %v %v", det, err)
+		}
 		p = b.get(path)
 		if !regexp.MustCompile(`value="http://[^"]+/pay/[A-Za-z0-9_-]+" readonly`).MatchString(p.Body) {
 			t.Fatalf("no link shown:\n%s", p.Body)
