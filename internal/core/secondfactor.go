@@ -168,8 +168,10 @@ func totpEnrolment(email, secret string) (*TOTPEnrolment, error) {
 
 // ConfirmTOTP turns on the signed-in user's enrolled second factor with a
 // code from the authenticator, and returns its recovery codes: the only
-// time they are shown.
-func (s *Service) ConfirmTOTP(ctx context.Context, code, ip string) ([]string, error) {
+// time they are shown. The user's other dashboard sessions end (they began
+// with the password alone); session is the token of the one that turned
+// it on, which stays ("" for none).
+func (s *Service) ConfirmTOTP(ctx context.Context, code, ip, session string) ([]string, error) {
 	p, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
@@ -181,7 +183,11 @@ func (s *Service) ConfirmTOTP(ctx context.Context, code, ip string) ([]string, e
 		hashes[i] = tokenHash(normalizeRecoveryCode(codes[i]))
 	}
 	err = s.checkSecondFactor(ctx, p.ClientID, p.UserID, code, ip, false, "", func(tx *store.Tx) error {
-		return tx.ReplaceRecoveryCodes(ctx, p.ClientID, p.UserID, hashes)
+		if err := tx.ReplaceRecoveryCodes(ctx, p.ClientID, p.UserID, hashes); err != nil {
+			return err
+		}
+		_, err := tx.DeleteOtherUserSessions(ctx, p.ClientID, p.UserID, tokenHash(session))
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -190,14 +196,20 @@ func (s *Service) ConfirmTOTP(ctx context.Context, code, ip string) ([]string, e
 }
 
 // DisableTOTP removes the signed-in user's second factor, given a code from
-// the authenticator or a recovery code.
-func (s *Service) DisableTOTP(ctx context.Context, code, ip string) error {
+// the authenticator or a recovery code. The user's other dashboard
+// sessions end, as when it was turned on; session is the token of the one
+// that turned it off, which stays ("" for none).
+func (s *Service) DisableTOTP(ctx context.Context, code, ip, session string) error {
 	p, err := requireUser(ctx)
 	if err != nil {
 		return err
 	}
 	return s.checkSecondFactor(ctx, p.ClientID, p.UserID, code, ip, true, "", func(tx *store.Tx) error {
-		return tx.DeleteTOTP(ctx, p.ClientID, p.UserID)
+		if err := tx.DeleteTOTP(ctx, p.ClientID, p.UserID); err != nil {
+			return err
+		}
+		_, err := tx.DeleteOtherUserSessions(ctx, p.ClientID, p.UserID, tokenHash(session))
+		return err
 	})
 }
 

@@ -165,9 +165,9 @@ func TestSecondFactor(t *testing.T) {
 		if err != nil || st.SecondFactor {
 			t.Fatalf("unconfirmed: %+v %v", st, err)
 		}
-		_, err = e.svc.ConfirmTOTP(ctx, "000000", ip)
+		_, err = e.svc.ConfirmTOTP(ctx, "000000", ip, "")
 		wantErr(t, "wrong code", err, pasarela.KindInvalid, "code_incorrect")
-		recovery, err := e.svc.ConfirmTOTP(ctx, code(enrol.Secret), ip)
+		recovery, err := e.svc.ConfirmTOTP(ctx, code(enrol.Secret), ip, "")
 		if err != nil || len(recovery) != 10 {
 			t.Fatalf("confirm: %v %v", recovery, err)
 		}
@@ -238,9 +238,9 @@ func TestSecondFactor(t *testing.T) {
 		wantErr(t, "past the user's limit", err, pasarela.KindRateLimited, "too_many_attempts")
 
 		e.clock.Advance(2 * time.Hour)
-		err = e.svc.DisableTOTP(ctx, "nope", ip)
+		err = e.svc.DisableTOTP(ctx, "nope", ip, "")
 		wantErr(t, "disable with a wrong code", err, pasarela.KindInvalid, "code_incorrect")
-		if err := e.svc.DisableTOTP(ctx, code(enrol.Secret), ip); err != nil {
+		if err := e.svc.DisableTOTP(ctx, code(enrol.Secret), ip, ""); err != nil {
 			t.Fatalf("disable: %v", err)
 		}
 		if on, _, _ := e.svc.SecondFactorOn(ctx); on {

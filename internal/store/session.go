@@ -67,6 +67,17 @@ func (tx *Tx) DeleteSession(ctx context.Context, clientID, hash string) error {
 	return expectOne(res, "session")
 }
 
+// DeleteOtherUserSessions ends every session of a user of a client but the
+// one whose hash is keep (its second factor changed, from that session)
+// and returns how many there were.
+func (tx *Tx) DeleteOtherUserSessions(ctx context.Context, clientID string, userID int64, keep string) (int64, error) {
+	res, err := tx.exec(ctx, `DELETE FROM sessions WHERE client_id = $1 AND user_id = $2 AND token_hash <> $3`, clientID, userID, keep)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
 // DeleteUserSessions ends every session of a user of a client (its password
 // changed) and returns how many there were.
 func (tx *Tx) DeleteUserSessions(ctx context.Context, clientID string, userID int64) (int64, error) {

@@ -25,7 +25,7 @@ func MustTOTP(t testing.TB, svc *core.Service, u *pasarela.User, now time.Time) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.ConfirmTOTP(ctx, code, "198.51.100.99"); err != nil {
+	if _, err := svc.ConfirmTOTP(ctx, code, "198.51.100.99", ""); err != nil {
 		t.Fatal(err)
 	}
 	return enrol.Secret
