@@ -30,6 +30,7 @@ var catalogEN = map[string]string{
 	"code.label":                       "Code",
 	"code.hint":                        "6 digits, or a recovery code such as abcde-fghij",
 	"code.button":                      "Verify",
+	"code.cancel":                      "Cancel and sign out",
 	"code.bad":                         "That code is not valid. Check your app's clock and try the next code.",
 	"csrf.title":                       "This form has expired",
 	"csrf.body":                        "The form was not sent from this dashboard, or your session changed. Go back, reload the page and try again.",

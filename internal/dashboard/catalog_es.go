@@ -30,6 +30,7 @@ var catalogES = map[string]string{
 	"code.label":                       "Código",
 	"code.hint":                        "6 cifras, o un código de recuperación como abcde-fghij",
 	"code.button":                      "Verificar",
+	"code.cancel":                      "Cancelar y cerrar sesión",
 	"code.bad":                         "Ese código no es válido. Comprueba la hora de tu aplicación y prueba el siguiente código.",
 	"csrf.title":                       "Este formulario ha caducado",
 	"csrf.body":                        "El formulario no se envió desde este panel o tu sesión cambió. Vuelve atrás, recarga la página e inténtalo de nuevo.",

@@ -30,6 +30,7 @@ var catalogIT = map[string]string{
 	"code.label":                       "Codice",
 	"code.hint":                        "6 cifre, o un codice di recupero come abcde-fghij",
 	"code.button":                      "Verifica",
+	"code.cancel":                      "Annulla ed esci",
 	"code.bad":                         "Il codice non è valido. Controlla l'ora dell'app e prova il codice successivo.",
 	"csrf.title":                       "Questo modulo è scaduto",
 	"csrf.body":                        "Il modulo non è stato inviato da questa dashboard o la sessione è cambiata. Torna indietro, ricarica la pagina e riprova.",

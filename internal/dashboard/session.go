@@ -181,6 +181,27 @@ func (d *Dashboard) enterCode(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, localPath(next), http.StatusSeeOther)
 }
 
+// cancelCode serves POST /dashboard/signin/code/cancel: a session that
+// waits for its code is signed out (on a shared computer, or to sign in
+// as someone else), as a full one is by signOut.
+func (d *Dashboard) cancelCode(w http.ResponseWriter, r *http.Request) {
+	noStore(w)
+	_, token, ok := d.pendingSession(w, r)
+	if !ok {
+		return
+	}
+	if err := r.ParseForm(); err != nil || !sameOrigin(r) || !validCSRF(csrfFor(token), r.PostForm.Get(csrfField)) {
+		d.message(w, r, nil, http.StatusForbidden, "csrf.title", "csrf.body")
+		return
+	}
+	if err := d.svc.EndSession(r.Context(), token); err != nil {
+		d.fail(w, r, &Request{Lang: pageLang(r)}, err)
+		return
+	}
+	d.clearSession(w, r)
+	http.Redirect(w, r, Prefix+"signin", http.StatusSeeOther)
+}
+
 // signOut serves POST /dashboard/signout.
 func (d *Dashboard) signOut(w http.ResponseWriter, r *http.Request, q *Request) error {
 	if err := d.svc.EndSession(r.Context(), q.token); err != nil {

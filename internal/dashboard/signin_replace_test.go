@@ -3,6 +3,7 @@ package dashboard_test
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/pasarela/pasarela/internal/core/coretest"
@@ -45,4 +46,33 @@ func TestSignInEndsPreviousSession(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/signin" {
 		t.Fatalf("the replaced session still opens the dashboard: %d %q", res.StatusCode, res.Header.Get("Location"))
 	}
+}
+
+// TestPendingSessionSignsOut: a session that waits for its code can be
+// signed out from the code page; its token then opens nothing, the code
+// page included.
+func TestPendingSessionSignsOut(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, "sqlite")
+	coretest.MustTOTP(t, s.Svc, s.Manager, s.Clock.Now())
+	b := s.browser()
+	if p := b.signIn(s.Manager.Email, coretest.Password); !strings.HasPrefix(p.Location, "/dashboard/signin/code") {
+		t.Fatalf("after the password: %d %q", p.Status, p.Location)
+	}
+	page := b.get("/dashboard/signin/code")
+	if !strings.Contains(page.Body, `action="/dashboard/signin/code/cancel"`) {
+		t.Fatalf("the code page offers no way out:\n%s", page.Body)
+	}
+	p := b.post("/dashboard/signin/code/cancel", url.Values{"csrf": {page.csrf(t)}})
+	if p.Status != http.StatusSeeOther || p.Location != "/dashboard/signin" {
+		t.Fatalf("cancel: %d %q", p.Status, p.Location)
+	}
+	if p := b.get("/dashboard/signin/code"); p.Status != http.StatusSeeOther || p.Location != "/dashboard/signin" {
+		t.Fatalf("the code page after signing out: %d %q", p.Status, p.Location)
+	}
+	// A forged cancel (no form token) ends nothing.
+	b2 := s.browser()
+	b2.signIn(s.Manager.Email, coretest.Password)
+	wantStatus(t, "a forged cancel", b2.post("/dashboard/signin/code/cancel", url.Values{}), http.StatusForbidden)
+	wantStatus(t, "the code page after a forged cancel", b2.get("/dashboard/signin/code"), http.StatusOK)
 }
