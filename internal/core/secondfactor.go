@@ -416,3 +416,46 @@ func normalizeRecoveryCode(code string) string {
 		return r
 	}, code)
 }
+
+// UserSecondFactor reports whether a user of the client has a second
+// factor on, for its admins (the team's pages).
+func (s *Service) UserSecondFactor(ctx context.Context, clientID string, userID int64) (bool, error) {
+	if err := requireClientAdmin(ctx, clientID); err != nil {
+		return false, err
+	}
+	if _, err := s.GetUser(ctx, clientID, userID); err != nil {
+		return false, err
+	}
+	return s.hasSecondFactor(ctx, &pasarela.Principal{ClientID: clientID, UserID: userID})
+}
+
+// ResetSecondFactor removes the second factor of a user of the client who
+// lost it (the authenticator and the recovery codes), as an admin of the
+// client does: the user signs in with the password alone and may set one
+// up again. Every session of the user ends, since one might have been
+// opened by whoever holds the lost device.
+func (s *Service) ResetSecondFactor(ctx context.Context, clientID string, userID int64) error {
+	if err := requireClientAdmin(ctx, clientID); err != nil {
+		return err
+	}
+	return s.db.Update(ctx, func(tx *store.Tx) error {
+		if _, err := tx.GetUser(ctx, clientID, userID); err != nil {
+			return err
+		}
+		t, err := tx.GetTOTP(ctx, clientID, userID)
+		if pasarela.ErrorKind(err) == pasarela.KindNotFound || err == nil && !t.Confirmed {
+			return errNoSecondFactor
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteTOTP(ctx, clientID, userID); err != nil {
+			return err
+		}
+		if err := tx.ForgetSignInLimit(ctx, limitKey("totp", clientID+":"+strconv.FormatInt(userID, 10))); err != nil {
+			return err
+		}
+		_, err = tx.DeleteUserSessions(ctx, clientID, userID)
+		return err
+	})
+}

@@ -59,6 +59,7 @@ func (d *Dashboard) sectionRoutes() {
 	d.post(Prefix+"team/{id}/roles", Admins, d.setTeamRoles)
 	d.post(Prefix+"team/{id}/password", Admins, d.resetTeamPassword)
 	d.post(Prefix+"team/{id}/delete", Admins, d.deleteTeamUser)
+	d.post(Prefix+"team/{id}/totp/reset", Admins, d.resetTeamSecondFactor)
 
 	d.get(Prefix+"subscriptions", AnyRole, d.subscriptions)
 	d.get(Prefix+"subscriptions/{app}/{id}", AnyRole, d.subscription)

@@ -197,6 +197,7 @@ var sectionTenantRoutes = []string{
 	"POST /dashboard/team/{user}/roles",
 	"POST /dashboard/team/{user}/password",
 	"POST /dashboard/team/{user}/delete",
+	"POST /dashboard/team/{user}/totp/reset",
 	"GET /dashboard/subscriptions?app={app}",
 	"GET /dashboard/subscriptions/{app}/{sub}",
 	"POST /dashboard/subscriptions/{app}/{sub}/cancel",

@@ -3,8 +3,10 @@ package dashboard_test
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pasarela/pasarela/internal/core/coretest"
 )
@@ -75,4 +77,39 @@ func TestPendingSessionSignsOut(t *testing.T) {
 	b2.signIn(s.Manager.Email, coretest.Password)
 	wantStatus(t, "a forged cancel", b2.post("/dashboard/signin/code/cancel", url.Values{}), http.StatusForbidden)
 	wantStatus(t, "the code page after a forged cancel", b2.get("/dashboard/signin/code"), http.StatusOK)
+}
+
+// TestTeamResetSecondFactor: an admin removes the second factor of a user
+// who lost it; the user's sessions end and the password alone signs in.
+func TestTeamResetSecondFactor(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, "sqlite")
+	secret := coretest.MustTOTP(t, s.Svc, s.Manager, s.Clock.Now())
+	s.Clock.Advance(30 * time.Second)
+	m := s.browser()
+	m.signIn(s.Manager.Email, coretest.Password)
+	code := m.get("/dashboard/signin/code")
+	if p := m.post("/dashboard/signin/code", url.Values{"csrf": {code.csrf(t)}, "code": {s.totpCode(secret)}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("the manager's code: %d", p.Status)
+	}
+	wantStatus(t, "the manager's home", m.get("/dashboard/"), http.StatusOK)
+
+	a := s.browser().mustSignIn(s.A.Admin.Email)
+	path := "/dashboard/team/" + strconv.FormatInt(s.Manager.ID, 10)
+	page := a.get(path)
+	if !strings.Contains(page.Body, `action="`+path+`/totp/reset"`) {
+		t.Fatalf("no reset of the second factor offered:\n%s", page.Body)
+	}
+	p := a.post(path+"/totp/reset", url.Values{"csrf": {page.csrf(t)}})
+	if p.Status != http.StatusSeeOther || p.Location != path+"?done=totp.reset" {
+		t.Fatalf("reset: %d %q\n%s", p.Status, p.Location, p.Body)
+	}
+	if page := a.get(p.Location); strings.Contains(page.Body, "/totp/reset") || !strings.Contains(page.Body, "two-step sign-in is removed") {
+		t.Fatalf("the user's page after the reset:\n%s", page.Body)
+	}
+	wantStatus(t, "the manager's old session", m.get("/dashboard/"), http.StatusSeeOther)
+	s.browser().mustSignIn(s.Manager.Email)
+	// Again: nothing to reset, said so.
+	p = a.post(path+"/totp/reset", url.Values{"csrf": {page.csrf(t)}})
+	wantStatus(t, "a second reset", p, http.StatusBadRequest)
 }
