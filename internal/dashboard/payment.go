@@ -1,8 +1,6 @@
 package dashboard
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"net/http"
 	"net/url"
 	"slices"
@@ -154,13 +152,13 @@ func (d *Dashboard) showPayment(w http.ResponseWriter, r *http.Request, q *Reque
 	data.CanCancel = q.Can(PaymentActors...) && (st.Payable() || st == pasarela.StatusAuthorized)
 	data.CanLink = q.Can(PaymentActors...) && st.Payable() && len(data.Configs) > 0
 	if data.CanLink {
-		data.LinkKey = newFormKey()
+		data.LinkKey = sectionFormKey()
 	}
 	if data.CanRefund {
 		// In the page's number format, so that what the hint shows can be
 		// typed back into the field as it is.
 		data.Left = formatAmount(q.Lang, det.Captured-det.Refunded, det.Currency)
-		data.Key = newFormKey()
+		data.Key = sectionFormKey()
 	}
 	d.render(w, r, q, status, "payment", data)
 	return nil
@@ -174,13 +172,6 @@ func targetHost(target string) string {
 		return "—"
 	}
 	return u.Host
-}
-
-// newFormKey is a random idempotency key for one rendering of a form.
-func newFormKey() string {
-	b := make([]byte, 18)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // actionFailed shows the payment again with the reason an action was

@@ -119,7 +119,7 @@ func (d *Dashboard) teamUser(w http.ResponseWriter, r *http.Request, q *Request)
 func (d *Dashboard) showTeamUser(w http.ResponseWriter, r *http.Request, q *Request, status int, u *pasarela.User, msg, done string) error {
 	boxes := make([]roleBox, len(allRoles))
 	for i, role := range allRoles {
-		boxes[i] = roleBox{Role: role, Checked: hasAnyRole(u.Roles, role)}
+		boxes[i] = roleBox{Role: role, Checked: slices.Contains(u.Roles, role)}
 	}
 	on, err := d.svc.UserSecondFactor(q.Ctx, q.Principal.ClientID, u.ID)
 	if err != nil {
@@ -128,15 +128,6 @@ func (d *Dashboard) showTeamUser(w http.ResponseWriter, r *http.Request, q *Requ
 	d.render(w, r, q, status, "teamuser", teamUserData{User: u, Roles: boxes, Self: u.ID == q.Principal.UserID, Error: msg, Done: done,
 		SecondFactor: on})
 	return nil
-}
-
-func hasAnyRole(roles []pasarela.Role, want pasarela.Role) bool {
-	for _, r := range roles {
-		if r == want {
-			return true
-		}
-	}
-	return false
 }
 
 func teamPath(id int64) string { return Prefix + "team/" + strconv.FormatInt(id, 10) }
