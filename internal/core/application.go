@@ -498,24 +498,53 @@ func (s *Service) RecreateKey(ctx context.Context, id int64) (*NewApplication, e
 	return s.recreateKey(ctx, p.ClientID, id)
 }
 
+// RecreateKeyOnce is RecreateKey for a form that may be sent twice (a
+// reload, a double click): the first send with idem's key recreates the
+// key; a later one replays idem's stored answer, which must not hold the
+// key, and recreates nothing.
+func (s *Service) RecreateKeyOnce(ctx context.Context, id int64, idem *Idem) (*NewApplication, *Replay, error) {
+	p, err := s.applicationWriter(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer s.keys.invalidate() // see recreateKey
+	v, replay, err := s.idempotent(ctx, p.ClientID, "key:"+strconv.FormatInt(id, 10), idem, func(tx *store.Tx) (any, error) {
+		return s.recreateKeyTx(ctx, tx, p.ClientID, id)
+	})
+	if err != nil || replay != nil {
+		return nil, replay, err
+	}
+	return v.(*NewApplication), nil, nil
+}
+
 func (s *Service) recreateKey(ctx context.Context, clientID string, id int64) (*NewApplication, error) {
-	key, prefix, hash := newAPIKey()
-	var a *pasarela.Application
+	var na *NewApplication
 	// The old key must fail from the moment this answers (see readCache);
 	// invalidating after the commit, whatever its outcome, guarantees it.
 	defer s.keys.invalidate()
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
 		var err error
-		if a, err = tx.GetApplication(ctx, clientID, id); err != nil {
-			return err
-		}
-		a.KeyPrefix, a.KeyHash, a.UpdatedAt = prefix, hash, s.now()
-		if err := tx.UpdateApplication(ctx, a); err != nil {
-			return err
-		}
-		return s.keepKey(ctx, tx, clientID, id, key)
+		na, err = s.recreateKeyTx(ctx, tx, clientID, id)
+		return err
 	})
 	if err != nil {
+		return nil, err
+	}
+	return na, nil
+}
+
+// recreateKeyTx gives an application a new key in tx.
+func (s *Service) recreateKeyTx(ctx context.Context, tx *store.Tx, clientID string, id int64) (*NewApplication, error) {
+	key, prefix, hash := newAPIKey()
+	a, err := tx.GetApplication(ctx, clientID, id)
+	if err != nil {
+		return nil, err
+	}
+	a.KeyPrefix, a.KeyHash, a.UpdatedAt = prefix, hash, s.now()
+	if err := tx.UpdateApplication(ctx, a); err != nil {
+		return nil, err
+	}
+	if err := s.keepKey(ctx, tx, clientID, id, key); err != nil {
 		return nil, err
 	}
 	return &NewApplication{Application: *a, APIKey: key}, nil

@@ -173,6 +173,13 @@ func (v *depositViewer) check(d *pasarela.Deposit) error {
 	return nil
 }
 
+// errDepositPayment refuses a card payment's action (a cancel, a payment
+// link) on a deposit: a deposit is paid on a chain and cancelled through
+// CancelDeposit, which applies the deposit's own rules (who created it,
+// what the chain has seen).
+var errDepositPayment = pasarela.Errorf(pasarela.KindInvalid, "deposit_payment",
+	"this payment is a crypto deposit: cancel it as a deposit; it takes no payment links")
+
 // depositConfig is the crypto config deposits of the caller go to, read.
 type depositConfig struct {
 	row   store.GatewayConfigRow

@@ -34,9 +34,17 @@ func (s *Service) CheckoutURL(token string) string { return CheckoutURLAt(s.cfg.
 // configs. A payment nobody can pay any more (paid, cancelled, expired)
 // refuses new links.
 func (s *Service) CreatePaymentLink(ctx context.Context, appID, paymentID int64, in PaymentLinkInput) (*pasarela.PaymentLink, error) {
+	l, _, err := s.CreatePaymentLinkOnce(ctx, appID, paymentID, in, nil)
+	return l, err
+}
+
+// CreatePaymentLinkOnce is CreatePaymentLink for a form that may be sent
+// twice (a double click): with idem, a second send of the same key makes
+// no second link and replays idem's stored answer.
+func (s *Service) CreatePaymentLinkOnce(ctx context.Context, appID, paymentID int64, in PaymentLinkInput, idem *Idem) (*pasarela.PaymentLink, *Replay, error) {
 	p, err := s.paymentWriter(ctx, appID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var v pasarela.Validation
 	if in.GatewayConfig <= 0 {
@@ -53,42 +61,52 @@ func (s *Service) CreatePaymentLink(ctx context.Context, appID, paymentID int64,
 		expires = in.ExpiresAt.UTC().Truncate(time.Microsecond)
 	}
 	if err := v.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	l := &pasarela.PaymentLink{ClientID: p.ClientID, ApplicationID: appID, PaymentID: paymentID,
 		Token: linkTokenPrefix + randomString(32), GatewayConfig: in.GatewayConfig, Status: pasarela.LinkActive,
 		ReturnURL: in.ReturnURL, CancelURL: in.CancelURL, ExpiresAt: expires, CreatedAt: now, UpdatedAt: now}
-	err = s.db.Update(ctx, func(tx *store.Tx) error {
-		pay, err := tx.GetPayment(ctx, p.ClientID, appID, paymentID)
-		if err != nil {
-			return err
-		}
-		if !pay.Status.Payable() {
-			return pasarela.Errorf(pasarela.KindInvalid, "links_not_allowed", "links are not allowed for this payment: it is %s", pay.Status)
-		}
-		if pay.ExpiresAt != nil && !now.Before(*pay.ExpiresAt) {
-			return pasarela.Errorf(pasarela.KindInvalid, "links_not_allowed", "links are not allowed for this payment: it expired at %s",
-				pay.ExpiresAt.Format(time.RFC3339))
-		}
-		if pay.ExpiresAt != nil && l.ExpiresAt.After(*pay.ExpiresAt) {
-			l.ExpiresAt = *pay.ExpiresAt // a link never outlives its payment
-		}
-		configs, err := usableConfigs(ctx, tx, p.ClientID, appID, pay.GatewayConfigs, false)
-		if err != nil {
-			return err
-		}
-		for _, c := range configs {
-			if c.ID == in.GatewayConfig {
-				return tx.CreatePaymentLink(ctx, l)
-			}
-		}
-		return pasarela.Invalid("gateway_config", "not_allowed", "gateway config "+strconv.FormatInt(in.GatewayConfig, 10)+
-			" is not an enabled config this payment allows")
+	_, replay, err := s.idempotent(ctx, p.ClientID, "link:"+strconv.FormatInt(paymentID, 10), idem, func(tx *store.Tx) (any, error) {
+		return l, s.createPaymentLinkTx(ctx, tx, p, l, in.GatewayConfig, now)
 	})
-	if err != nil {
-		return nil, err
+	if err != nil || replay != nil {
+		return nil, replay, err
 	}
-	return l, nil
+	return l, nil, nil
+}
+
+// createPaymentLinkTx stores l if its payment may still be paid and allows
+// the gateway config.
+func (s *Service) createPaymentLinkTx(ctx context.Context, tx *store.Tx, p *pasarela.Principal, l *pasarela.PaymentLink, config int64, now time.Time) error {
+	appID, paymentID := l.ApplicationID, l.PaymentID
+	pay, err := tx.GetPayment(ctx, p.ClientID, appID, paymentID)
+	if err != nil {
+		return err
+	}
+	if pay.Type == pasarela.PaymentDeposit {
+		return errDepositPayment
+	}
+	if !pay.Status.Payable() {
+		return pasarela.Errorf(pasarela.KindInvalid, "links_not_allowed", "links are not allowed for this payment: it is %s", pay.Status)
+	}
+	if pay.ExpiresAt != nil && !now.Before(*pay.ExpiresAt) {
+		return pasarela.Errorf(pasarela.KindInvalid, "links_not_allowed", "links are not allowed for this payment: it expired at %s",
+			pay.ExpiresAt.Format(time.RFC3339))
+	}
+	if pay.ExpiresAt != nil && l.ExpiresAt.After(*pay.ExpiresAt) {
+		l.ExpiresAt = *pay.ExpiresAt // a link never outlives its payment
+	}
+	configs, err := usableConfigs(ctx, tx, p.ClientID, appID, pay.GatewayConfigs, false)
+	if err != nil {
+		return err
+	}
+	for _, c := range configs {
+		if c.ID == config {
+			return tx.CreatePaymentLink(ctx, l)
+		}
+	}
+	return pasarela.Invalid("gateway_config", "not_allowed", "gateway config "+strconv.FormatInt(config, 10)+
+		" is not an enabled config this payment allows")
 }
 
 // CheckoutURLAt is where a buyer opens a hosted page token on a gateway

@@ -473,6 +473,9 @@ func (s *Service) CancelPayment(ctx context.Context, appID, id int64) error {
 		if err != nil {
 			return err
 		}
+		if pay.Type == pasarela.PaymentDeposit {
+			return errDepositPayment
+		}
 		switch pay.Status {
 		case pasarela.StatusAuthorized:
 			// Claim it: the processor call happens outside the transaction.

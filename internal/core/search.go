@@ -39,6 +39,14 @@ func (s *Service) SearchPayments(ctx context.Context, f PaymentSearch) (*Payment
 		}
 		f.ApplicationID = p.ApplicationID
 	}
+	// Deposits follow their own visibility rule (depositViewer): a
+	// terminal user sees only the deposits it created, here as through
+	// ListDeposits and GetDeposit.
+	viewer, err := viewerOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f.DepositsOf = viewer.userID
 	var v pasarela.Validation
 	if f.Status != "" && !pasarela.PaymentStatus(f.Status).Valid() {
 		v.Add("status", "enum", "unknown status "+quoteField(f.Status))

@@ -50,22 +50,15 @@ type Session struct {
 
 // StartSession signs a user in from the address ip with a login (user name
 // or email) and password, exactly as CheckCredentials checks them (same
-// answers, same limits), and starts a session.
+// answers, same limits), and starts a session; for a user with a second
+// factor, one that waits for the code.
 func (s *Service) StartSession(ctx context.Context, login, password, ip string) (*SessionStart, error) {
-	id, err := s.CheckCredentials(ctx, login, password, ip)
+	id, err := s.checkPassword(ctx, login, password, ip)
 	if err != nil {
 		return nil, err
 	}
 	p := id.Principal
-	var pending bool
-	err = s.db.View(ctx, func(tx *store.Tx) error {
-		t, err := tx.GetTOTP(ctx, p.ClientID, p.UserID)
-		if pasarela.ErrorKind(err) == pasarela.KindNotFound {
-			return nil
-		}
-		pending = err == nil && t.Confirmed
-		return err
-	})
+	pending, err := s.hasSecondFactor(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -164,6 +157,9 @@ func (s *Service) EndSession(ctx context.Context, token string) error {
 		if err != nil {
 			return err
 		}
-		return tx.DeleteSession(ctx, row.ClientID, hash)
+		if err := tx.DeleteSession(ctx, row.ClientID, hash); pasarela.ErrorKind(err) != pasarela.KindNotFound {
+			return err
+		}
+		return nil // ended meanwhile
 	})
 }

@@ -1,6 +1,7 @@
 package core_test
 
 import (
+	"regexp"
 	"testing"
 	"time"
 
@@ -133,6 +134,9 @@ func TestSessions(t *testing.T) {
 	})
 }
 
+// recoveryRE is a recovery code as shown: 16 base32 characters (80 bits).
+var recoveryRE = regexp.MustCompile(`^[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}$`)
+
 // TestSecondFactor: enrolment, confirmation with a code, sign-in that waits
 // for the code (a code works once; a recovery code once), wrong codes
 // limited, and disabling with a code.
@@ -161,11 +165,19 @@ func TestSecondFactor(t *testing.T) {
 		if err != nil || st.SecondFactor {
 			t.Fatalf("unconfirmed: %+v %v", st, err)
 		}
-		_, err = e.svc.ConfirmTOTP(ctx, "000000", ip)
+		_, err = e.svc.ConfirmTOTP(ctx, "000000", ip, "")
 		wantErr(t, "wrong code", err, pasarela.KindInvalid, "code_incorrect")
-		recovery, err := e.svc.ConfirmTOTP(ctx, code(enrol.Secret), ip)
+		recovery, err := e.svc.ConfirmTOTP(ctx, code(enrol.Secret), ip, "")
 		if err != nil || len(recovery) != 10 {
 			t.Fatalf("confirm: %v %v", recovery, err)
+		}
+		// 16 base32 characters each (80 bits), all different.
+		seen := map[string]bool{}
+		for _, c := range recovery {
+			if !recoveryRE.MatchString(c) || seen[c] {
+				t.Fatalf("recovery code %q: want four groups of four base32 characters, each code once", c)
+			}
+			seen[c] = true
 		}
 		if on, left, err := e.svc.SecondFactorOn(ctx); err != nil || !on || left != 10 {
 			t.Fatalf("after confirming: %v %d %v", on, left, err)
@@ -208,19 +220,27 @@ func TestSecondFactor(t *testing.T) {
 		_, err = e.svc.CompleteSession(e.ctx, st.Token, recovery[0], ip)
 		wantErr(t, "recovery code used twice", err, pasarela.KindInvalid, "code_incorrect")
 
-		// Wrong codes are limited like wrong passwords: 1 above, 4 more,
-		// then even a good one is refused.
-		for range 4 {
+		// Wrong codes: the pending session ends with its fifth (1 above,
+		// 3 more, then the fifth), and the user has used its five
+		// attempts: a new session's right code is refused until one
+		// attempt has refilled.
+		for range 3 {
 			_, err = e.svc.CompleteSession(e.ctx, st.Token, "123456", ip)
 			wantErr(t, "wrong code", err, pasarela.KindInvalid, "code_incorrect")
 		}
+		_, err = e.svc.CompleteSession(e.ctx, st.Token, "123456", ip)
+		wantErr(t, "the session's fifth wrong code", err, pasarela.KindUnauthorized, "invalid_session")
+		if _, err := e.svc.ResumeSession(e.ctx, st.Token); err == nil {
+			t.Fatal("the pending session outlived its fifth wrong code")
+		}
+		st, _ = e.svc.StartSession(e.ctx, "tfa", coretest.Password, ip)
 		_, err = e.svc.CompleteSession(e.ctx, st.Token, recovery[1], ip)
-		wantErr(t, "past the limit", err, pasarela.KindRateLimited, "too_many_attempts")
+		wantErr(t, "past the user's limit", err, pasarela.KindRateLimited, "too_many_attempts")
 
-		e.clock.Advance(2 * time.Minute)
-		err = e.svc.DisableTOTP(ctx, "nope", ip)
+		e.clock.Advance(2 * time.Hour)
+		err = e.svc.DisableTOTP(ctx, "nope", ip, "")
 		wantErr(t, "disable with a wrong code", err, pasarela.KindInvalid, "code_incorrect")
-		if err := e.svc.DisableTOTP(ctx, code(enrol.Secret), ip); err != nil {
+		if err := e.svc.DisableTOTP(ctx, code(enrol.Secret), ip, ""); err != nil {
 			t.Fatalf("disable: %v", err)
 		}
 		if on, _, _ := e.svc.SecondFactorOn(ctx); on {

@@ -36,14 +36,64 @@ var (
 	errLoginsLimit = pasarela.Errorf(pasarela.KindRateLimited, "too_many_attempts", "too many failed sign-ins; try again later")
 )
 
+// ErrSecondFactorRequired refuses a password sign-in of a user who has a
+// second factor, where the sign-in has no field for a one-time code (the
+// API faces' token and session endpoints): the password alone must not be
+// worth more there than on the dashboard, which asks for the code.
+var ErrSecondFactorRequired = pasarela.Errorf(pasarela.KindUnauthorized, "second_factor_required",
+	"this user has a second factor, which this sign-in cannot take: sign in on the dashboard with a one-time code, or use an application key")
+
 // CheckCredentials checks a user's login (user name or email, in any case,
 // blanks around it ignored) and password, as the sign-in of a face does from
 // the address ip. A wrong password, an unknown user and a disabled one
 // take the same time and get the same answer (invalid_grant). Failed
 // attempts are limited per login name and per address: past the limit even
 // the right password gets too_many_attempts, so a guesser learns nothing
-// more.
+// more. A user with a second factor is refused with
+// ErrSecondFactorRequired: no face's password sign-in takes a one-time code
+// (the dashboard's sessions ask for it through StartSession and
+// CompleteSession).
 func (s *Service) CheckCredentials(ctx context.Context, login, password, ip string) (*Identity, error) {
+	id, err := s.checkPassword(ctx, login, password, ip)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.refuseSecondFactor(ctx, id.Principal); err != nil {
+		return nil, err
+	}
+	return id, nil
+}
+
+// refuseSecondFactor answers ErrSecondFactorRequired for a user with a
+// confirmed second factor. It runs only once the password passed, so it
+// tells nothing to one who does not know it.
+func (s *Service) refuseSecondFactor(ctx context.Context, p *pasarela.Principal) error {
+	on, err := s.hasSecondFactor(ctx, p)
+	if err != nil {
+		return err
+	}
+	if on {
+		return ErrSecondFactorRequired
+	}
+	return nil
+}
+
+// hasSecondFactor reports whether a user has a confirmed second factor.
+func (s *Service) hasSecondFactor(ctx context.Context, p *pasarela.Principal) (bool, error) {
+	var on bool
+	err := s.db.View(ctx, func(tx *store.Tx) error {
+		t, err := tx.GetTOTP(ctx, p.ClientID, p.UserID)
+		if pasarela.ErrorKind(err) == pasarela.KindNotFound {
+			return nil
+		}
+		on = err == nil && t.Confirmed
+		return err
+	})
+	return on, err
+}
+
+// checkPassword is CheckCredentials without the second factor's rule.
+func (s *Service) checkPassword(ctx context.Context, login, password, ip string) (*Identity, error) {
 	login = strings.ToLower(strings.TrimSpace(login))
 	if login == "" || password == "" {
 		return nil, errBadLogin
@@ -97,13 +147,17 @@ func (s *Service) CheckClientCredentials(ctx context.Context, clientCode, email,
 		VerifyPassword(dummyHash(), password)
 		return nil, errBadLogin
 	}
-	id, err := s.CheckCredentials(ctx, email, password, ip)
+	id, err := s.checkPassword(ctx, email, password, ip)
 	if err != nil {
 		return nil, err
 	}
 	if id.Email != email || id.ClientCode != clientCode {
 		s.logins.failed(ctx, email, ip)
 		return nil, errBadLogin
+	}
+	// Only once every part is right, so the answer tells a guesser nothing.
+	if err := s.refuseSecondFactor(ctx, id.Principal); err != nil {
+		return nil, err
 	}
 	return id, nil
 }

@@ -72,7 +72,7 @@ func groupSecret(s string) string {
 // confirmTOTP serves POST /dashboard/account/totp/confirm with a code from
 // the app; a wrong one shows the same enrolment again.
 func (d *Dashboard) confirmTOTP(w http.ResponseWriter, r *http.Request, q *Request) error {
-	codes, err := d.svc.ConfirmTOTP(q.Ctx, r.PostForm.Get("code"), transport.ClientIP(r.Context()))
+	codes, err := d.svc.ConfirmTOTP(q.Ctx, r.PostForm.Get("code"), transport.ClientIP(r.Context()), q.token)
 	if k := pasarela.ErrorKind(err); err != nil && (k == pasarela.KindInvalid || k == pasarela.KindRateLimited) {
 		e, err := d.svc.PendingTOTP(q.Ctx)
 		if err != nil {
@@ -93,7 +93,7 @@ func (d *Dashboard) confirmTOTP(w http.ResponseWriter, r *http.Request, q *Reque
 
 // disableTOTP serves POST /dashboard/account/totp/disable with a code.
 func (d *Dashboard) disableTOTP(w http.ResponseWriter, r *http.Request, q *Request) error {
-	err := d.svc.DisableTOTP(q.Ctx, r.PostForm.Get("code"), transport.ClientIP(r.Context()))
+	err := d.svc.DisableTOTP(q.Ctx, r.PostForm.Get("code"), transport.ClientIP(r.Context()), q.token)
 	if k := pasarela.ErrorKind(err); err != nil && (k == pasarela.KindInvalid || k == pasarela.KindRateLimited) {
 		on, left, err2 := d.svc.SecondFactorOn(q.Ctx)
 		if err2 != nil {

@@ -48,6 +48,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 
@@ -186,8 +187,12 @@ func (q *Request) Can(roles ...pasarela.Role) bool { return q.Principal.HasRole(
 var (
 	// AnyRole admits every signed-in user.
 	AnyRole []pasarela.Role
-	// PaymentActors may refund, capture, cancel and link payments (a
-	// terminal only its own, which the core enforces).
+	// PaymentActors may capture, cancel and link payments (refunds are
+	// Refunders'). The core does not record who created a card payment,
+	// so a terminal acts on any card payment of the client's applications;
+	// the one limit the core puts on terminals is on crypto deposits: a
+	// terminal sees and cancels only those it created, and deposits are
+	// cancelled as deposits, never through the payment's actions.
 	PaymentActors = []pasarela.Role{pasarela.RoleAdmin, pasarela.RoleManager, pasarela.RoleTerminal}
 	// Admins manage the client: its applications, keys and people.
 	Admins = []pasarela.Role{pasarela.RoleAdmin}
@@ -282,7 +287,7 @@ func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, q *Request, s
 	if q.Path == "" {
 		q.Path = r.URL.Path
 	}
-	v := &view{Request: q, Data: data, Langs: langLinks(q.Lang, r.URL.RequestURI())}
+	v := &view{Request: q, Data: data, Langs: langLinks(q.Lang, d.backPath(r))}
 	if q.Principal != nil {
 		v.Nav = d.nav(q)
 	}
@@ -298,6 +303,25 @@ func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, q *Request, s
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(buf.Bytes())
 	}
+}
+
+// backPath is where the language switch returns to: the page itself for
+// a GET; for a page answering a form (a POST-only path, which a GET would
+// not find), the nearest page above it: /dashboard/payments/7/refund
+// returns to /dashboard/payments/7.
+func (d *Dashboard) backPath(r *http.Request) string {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return r.URL.RequestURI()
+	}
+	p := strings.TrimSuffix(r.URL.Path, "/")
+	for strings.HasPrefix(p, Prefix) {
+		get := &http.Request{Method: http.MethodGet, URL: &url.URL{Path: p}, Host: r.Host}
+		if _, pattern := d.mux.Handler(get); strings.HasPrefix(pattern, "GET ") {
+			return p
+		}
+		p = p[:strings.LastIndex(p, "/")]
+	}
+	return Prefix
 }
 
 // message renders a page that only says something, from catalog keys.

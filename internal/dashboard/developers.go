@@ -47,6 +47,7 @@ type applicationData struct {
 	Form     webhookForm
 	Settings settingsForm
 	Key      string // idempotency key of the webhook form
+	KeyForm  string // idempotency key of the recreate-key form
 	Entities []string
 	Formats  []string
 	Methods  []string
@@ -108,7 +109,7 @@ func (d *Dashboard) showApplication(w http.ResponseWriter, r *http.Request, q *R
 	if data.Settings == (settingsForm{}) {
 		data.Settings = settingsOf(data.App)
 	}
-	data.Key = sectionFormKey()
+	data.Key, data.KeyForm = sectionFormKey(), sectionFormKey()
 	data.Entities, data.Formats, data.Methods = pasarela.WebhookEntities, pasarela.WebhookFormats, []string{"POST", "PUT", "PATCH"}
 	d.render(w, r, q, status, "application", data)
 	return nil
@@ -118,13 +119,29 @@ func (d *Dashboard) showApplication(w http.ResponseWriter, r *http.Request, q *R
 // fails from now on, and the new one is on this answer only (rendered,
 // not redirected to, so it is in no URL and no later page).
 func (d *Dashboard) recreateKey(w http.ResponseWriter, r *http.Request, q *Request) error {
-	id, err := pathID(r, "app")
+	a, err := d.appOf(r, q)
 	if err != nil {
 		return err
 	}
-	na, err := d.svc.RecreateKey(q.Ctx, id)
+	id := a.ID
+	// The form's own key: a second send (a reload of this answer, a
+	// double click) recreates nothing and shows no key.
+	formKey := r.PostForm.Get("key")
+	if err := core.CheckIdempotencyKey(formKey); err != nil {
+		return err
+	}
+	idem := &core.Idem{Key: "dashboard:" + formKey,
+		Fingerprint: core.Fingerprint([]byte("dashboard key"), []byte(strconv.FormatInt(id, 10))),
+		// The stored answer names the application and leaves the key out.
+		Render: func(v any) (int, []byte, error) {
+			return http.StatusOK, []byte(strconv.FormatInt(v.(*core.NewApplication).ID, 10)), nil
+		}}
+	na, replay, err := d.svc.RecreateKeyOnce(q.Ctx, id, idem)
 	if err != nil {
 		return err
+	}
+	if replay != nil {
+		return redirect(w, r, appPath(id)+"?done=key.again")
 	}
 	data := &applicationData{App: &na.Application, NewKey: na.APIKey,
 		Form: webhookForm{Entity: pasarela.EntityPayment, Format: pasarela.FormatPayREST}}
@@ -146,8 +163,25 @@ func (d *Dashboard) shopSettings(w http.ResponseWriter, r *http.Request, q *Requ
 		AllowedIPs: f.Get("allowed_ips"), RequireKey: f.Get("require_key") == "on"}
 	ips := strings.FieldsFunc(form.AllowedIPs, func(r rune) bool { return r == '\n' || r == '\r' || r == ',' || r == ' ' })
 	in := core.ApplicationInput{SuccessURL: pasarela.Set(form.SuccessURL), FailureURL: pasarela.Set(form.FailureURL),
-		NotifyURL: pasarela.Set(form.NotifyURL), Language: pasarela.Set(form.Language),
-		AllowedIPs: pasarela.Set(ips), RequireKey: pasarela.Set(form.RequireKey), NotifyFormat: pasarela.FormatGestpay}
+		Language: pasarela.Set(form.Language), AllowedIPs: pasarela.Set(ips), RequireKey: pasarela.Set(form.RequireKey)}
+	// The notification URL goes to the core only when it changed: writing
+	// it rewrites its endpoint, which would lose a format set through
+	// PayREST's settings. A new URL keeps the endpoint's format (Gestpay's
+	// for a new one, as Gestpay's back office makes it); the core enables
+	// the endpoint again, since only a target that answered 410 Gone
+	// disables one and this is another target.
+	if form.NotifyURL != a.Pages.NotifyURL {
+		in.NotifyURL, in.NotifyFormat = pasarela.Set(form.NotifyURL), pasarela.FormatGestpay
+		if a.Pages.NotifyWebhook != 0 {
+			hook, err := d.svc.GetWebhook(q.Ctx, a.ID, a.Pages.NotifyWebhook)
+			if err != nil && pasarela.ErrorKind(err) != pasarela.KindNotFound {
+				return err
+			}
+			if err == nil {
+				in.NotifyFormat = hook.Format
+			}
+		}
+	}
 	if _, err := d.svc.UpdateApplication(q.Ctx, a.ID, in, false); err != nil {
 		if k := pasarela.ErrorKind(err); k == pasarela.KindInvalid || k == pasarela.KindConflict {
 			return d.showApplication(w, r, q, http.StatusBadRequest, &applicationData{App: a, Settings: form,

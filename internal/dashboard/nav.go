@@ -22,7 +22,9 @@ var navEntries = []navEntry{
 	{Prefix + "payments", "nav.payments", AnyRole},
 	{Prefix + "subscriptions", "nav.subscriptions", AnyRole},
 	{Prefix + "payouts", "nav.payouts", []pasarela.Role{pasarela.RoleAdmin, pasarela.RoleManager, pasarela.RoleViewer}},
-	{Prefix + "deposits", "nav.deposits", []pasarela.Role{pasarela.RoleAdmin, pasarela.RoleManager, pasarela.RoleViewer}},
+	// Every role: a terminal lists the deposits it created (the core's
+	// rule, depositViewer).
+	{Prefix + "deposits", "nav.deposits", AnyRole},
 	{Prefix + "developers", "nav.developers", Admins},
 	{Prefix + "team", "nav.team", Admins},
 }

@@ -1,9 +1,8 @@
 package dashboard
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,11 +41,13 @@ type paymentData struct {
 	Links      []linkView
 	Configs    []configRef
 	Key        string // the refund form's idempotency key
+	LinkKey    string // the link form's
 	Left       string // what may still be refunded, in major units
 	CanRefund  bool
 	CanCapture bool
 	CanCancel  bool
 	CanLink    bool
+	Deposit    bool // a crypto deposit: its page is the deposit's
 	Done       string
 	Error      string
 }
@@ -63,7 +64,9 @@ func (d *Dashboard) paymentOf(r *http.Request, q *Request) (*pasarela.Payment, e
 
 // payment serves GET /dashboard/payments/{id}.
 func (d *Dashboard) payment(w http.ResponseWriter, r *http.Request, q *Request) error {
-	return d.showPayment(w, r, q, http.StatusOK, r.URL.Query().Get("done"), "")
+	// Only the catalogue's texts: the query is anyone's to write, and a
+	// link could otherwise put words of its own in the page's success box.
+	return d.showPayment(w, r, q, http.StatusOK, doneText(q.Lang, r), "")
 }
 
 func (d *Dashboard) showPayment(w http.ResponseWriter, r *http.Request, q *Request, status int, done, msg string) error {
@@ -117,6 +120,14 @@ func (d *Dashboard) showPayment(w http.ResponseWriter, r *http.Request, q *Reque
 	if data.Deliveries, err = d.svc.PaymentDeliveries(q.Ctx, app, det.ID); err != nil {
 		return err
 	}
+	if !q.Can(pasarela.RoleAdmin) {
+		// A target's path and query may carry a secret of the receiver
+		// (a token in the URL): only admins, who manage webhooks, see
+		// them; the others see where deliveries go, by host.
+		for i := range data.Deliveries {
+			data.Deliveries[i].Target = targetHost(data.Deliveries[i].Target)
+		}
+	}
 	for _, l := range det.Links {
 		data.Links = append(data.Links, linkView{PaymentLink: l, URL: d.svc.CheckoutURL(l.Token)})
 	}
@@ -128,25 +139,39 @@ func (d *Dashboard) showPayment(w http.ResponseWriter, r *http.Request, q *Reque
 	// Offer what the role may do and the payment's state allows; the core
 	// decides again when the form comes back.
 	st := det.Status
+	if det.Type == pasarela.PaymentDeposit {
+		// A deposit's actions are on its own page (the core refuses the
+		// card payment's cancel and links for it).
+		data.Deposit = true
+		d.render(w, r, q, status, "payment", data)
+		return nil
+	}
 	data.CanRefund = q.Can(Refunders...) && (st == pasarela.StatusCompleted || st == pasarela.StatusPartiallyRefunded) &&
 		det.Captured > det.Refunded && det.Type != pasarela.PaymentDeposit
 	data.CanCapture = q.Can(PaymentActors...) && st == pasarela.StatusAuthorized
 	data.CanCancel = q.Can(PaymentActors...) && (st.Payable() || st == pasarela.StatusAuthorized)
 	data.CanLink = q.Can(PaymentActors...) && st.Payable() && len(data.Configs) > 0
+	if data.CanLink {
+		data.LinkKey = sectionFormKey()
+	}
 	if data.CanRefund {
-		cur, _ := pasarela.LookupCurrency(det.Currency)
-		data.Left = pasarela.FormatMajor(det.Captured-det.Refunded, cur)
-		data.Key = newFormKey()
+		// In the page's number format, so that what the hint shows can be
+		// typed back into the field as it is.
+		data.Left = formatAmount(q.Lang, det.Captured-det.Refunded, det.Currency)
+		data.Key = sectionFormKey()
 	}
 	d.render(w, r, q, status, "payment", data)
 	return nil
 }
 
-// newFormKey is a random idempotency key for one rendering of a form.
-func newFormKey() string {
-	b := make([]byte, 18)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+// targetHost is the host (and port) of a webhook target, or "—" for one
+// that does not parse.
+func targetHost(target string) string {
+	u, err := url.Parse(target)
+	if err != nil || u.Host == "" {
+		return "—"
+	}
+	return u.Host
 }
 
 // actionFailed shows the payment again with the reason an action was
@@ -158,20 +183,6 @@ func (d *Dashboard) actionFailed(w http.ResponseWriter, r *http.Request, q *Requ
 		return d.showPayment(w, r, q, http.StatusBadRequest, "", errorText(q.Lang, err))
 	}
 	return err
-}
-
-// majorAmount reads an amount typed in major units, with either decimal
-// mark: "10,50" is what a Spanish or Italian user types.
-func majorAmount(field, text, currency string) (int64, error) {
-	cur, ok := pasarela.LookupCurrency(currency)
-	if !ok {
-		return 0, pasarela.Invalid(field, "currency", "unknown currency")
-	}
-	text = strings.TrimSpace(text)
-	if strings.Count(text, ",") == 1 && !strings.Contains(text, ".") {
-		text = strings.Replace(text, ",", ".", 1)
-	}
-	return pasarela.ParseMajor(field, text, cur)
 }
 
 // refund serves POST /dashboard/payments/{id}/refund: amount (empty: all
@@ -187,7 +198,7 @@ func (d *Dashboard) refund(w http.ResponseWriter, r *http.Request, q *Request) e
 	}
 	in := core.RefundInput{Reason: strings.TrimSpace(r.PostForm.Get("reason"))}
 	if text := strings.TrimSpace(r.PostForm.Get("amount")); text != "" {
-		if in.Amount, err = majorAmount("amount", text, p.Currency); err != nil {
+		if in.Amount, err = majorAmount(q.Lang, "amount", text, p.Currency); err != nil {
 			return d.actionFailed(w, r, q, err)
 		}
 	}
@@ -223,7 +234,7 @@ func (d *Dashboard) capture(w http.ResponseWriter, r *http.Request, q *Request) 
 	}
 	var amount int64
 	if text := strings.TrimSpace(r.PostForm.Get("amount")); text != "" {
-		if amount, err = majorAmount("amount", text, p.Currency); err != nil {
+		if amount, err = majorAmount(q.Lang, "amount", text, p.Currency); err != nil {
 			return d.actionFailed(w, r, q, err)
 		}
 	}
@@ -256,8 +267,24 @@ func (d *Dashboard) link(w http.ResponseWriter, r *http.Request, q *Request) err
 	if err != nil || cfg <= 0 {
 		return d.actionFailed(w, r, q, pasarela.Invalid("config", "required", "choose a gateway config"))
 	}
-	if _, err := d.svc.CreatePaymentLink(q.Ctx, p.ApplicationID, p.ID, core.PaymentLinkInput{GatewayConfig: cfg}); err != nil {
+	// The form's key: a double click makes one link.
+	key := r.PostForm.Get("key")
+	if err := core.CheckIdempotencyKey(key); err != nil {
 		return d.actionFailed(w, r, q, err)
 	}
-	return redirect(w, r, Prefix+"payments/"+strconv.FormatInt(p.ID, 10)+"?done=link#links")
+	idem := &core.Idem{Key: "dashboard:" + key,
+		Fingerprint: core.Fingerprint([]byte("dashboard link"), []byte(strconv.FormatInt(p.ID, 10)), []byte(strconv.FormatInt(cfg, 10))),
+		// The stored answer names the link, not its token.
+		Render: func(v any) (int, []byte, error) {
+			return http.StatusOK, []byte(strconv.FormatInt(v.(*pasarela.PaymentLink).ID, 10)), nil
+		}}
+	_, replay, err := d.svc.CreatePaymentLinkOnce(q.Ctx, p.ApplicationID, p.ID, core.PaymentLinkInput{GatewayConfig: cfg}, idem)
+	if err != nil {
+		return d.actionFailed(w, r, q, err)
+	}
+	done := "link"
+	if replay != nil {
+		done = "link.again"
+	}
+	return redirect(w, r, Prefix+"payments/"+strconv.FormatInt(p.ID, 10)+"?done="+done+"#links")
 }

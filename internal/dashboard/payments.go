@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"encoding/csv"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -202,49 +203,99 @@ func (d *Dashboard) payments(w http.ResponseWriter, r *http.Request, q *Request)
 // exportPage is how many payments the export reads per core call.
 const exportPage = 500
 
+// exportTimeout bounds an export. A page of the dashboard has the
+// server's request timeout (30 s), too short for a large export that is
+// streamed page by page, so the export runs under a bound of its own
+// (and moves the connection's write deadline with it).
+const exportTimeout = 10 * time.Minute
+
+// exportIncomplete begins the row that ends a file cut short. A CSV file
+// has no trailer, and an export that fails after its first bytes has
+// already answered 200: without the row, a cut file reads as a complete
+// one.
+const exportIncomplete = "# INCOMPLETE EXPORT"
+
 // exportPayments serves GET /dashboard/payments.csv: every payment the
 // filters match, newest first, written as the pages arrive so that a long
-// export holds one page in memory. A failure after the first bytes can only
-// cut the file short; it is logged.
+// export holds one page in memory. A failure before the first byte is an
+// error page; after it, the file ends with a row that says it is
+// incomplete, and the failure is logged.
 func (d *Dashboard) exportPayments(w http.ResponseWriter, r *http.Request, q *Request) error {
 	_, search, err := parseFilter(r)
 	if err != nil {
 		return err
 	}
 	search.Before, search.After, search.Limit = 0, 0, exportPage
-	cat, err := d.catalogue(q.Ctx)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(q.Ctx), exportTimeout)
+	defer cancel()
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(exportTimeout))
+	cat, err := d.catalogue(ctx)
 	if err != nil {
 		return err
 	}
-	page, err := d.svc.SearchPayments(q.Ctx, search)
+	page, err := d.svc.SearchPayments(ctx, search)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="payments-`+d.svc.Now().UTC().Format("20060102-150405")+`.csv"`)
+	next := func(before int64) (*core.PaymentPage, error) {
+		search.Before = before
+		return d.svc.SearchPayments(ctx, search)
+	}
+	if err := writeExport(w, page, next, func(p *pasarela.Payment) []string { return exportRow(cat, p) }); err != nil {
+		d.log.ErrorContext(r.Context(), "payment export cut short", "err", err)
+	}
+	return nil
+}
+
+// exportHeader names the export's columns.
+var exportHeader = []string{"id", "transaction_id", "created_at", "application", "status", "amount", "currency",
+	"captured", "refunded", "customer_email", "merchant_ref", "card_brand", "card_last4", "gateway_config", "description"}
+
+// exportRow is a payment's row; every text a person or a buyer wrote goes
+// through cell.
+func exportRow(cat *catalogue, p *pasarela.Payment) []string {
+	cur, _ := pasarela.LookupCurrency(p.Currency)
+	brand, last4 := "", ""
+	if p.Card != nil {
+		brand, last4 = p.Card.Brand, p.Card.Last4
+	}
+	return []string{strconv.FormatInt(p.ID, 10), p.TransactionID, p.CreatedAt.UTC().Format(time.RFC3339),
+		cell(cat.appName[p.ApplicationID]), string(p.Status), pasarela.FormatMajor(p.Amount, cur), p.Currency,
+		pasarela.FormatMajor(p.Captured, cur), pasarela.FormatMajor(p.Refunded, cur), cell(p.CustomerEmail),
+		cell(p.MerchantRef), cell(brand), cell(last4), cell(cat.cfgName[p.GatewayConfig]), cell(p.Description)}
+}
+
+// writeExport writes the header, the rows of first and of the pages next
+// returns (each given the last id written), until a page says no older
+// one follows. When next fails, the file ends with the exportIncomplete
+// row and the error is returned; a failed write (the browser went away)
+// is returned as is.
+func writeExport(w io.Writer, first *core.PaymentPage, next func(before int64) (*core.PaymentPage, error),
+	row func(*pasarela.Payment) []string) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"id", "transaction_id", "created_at", "application", "status", "amount", "currency",
-		"captured", "refunded", "customer_email", "merchant_ref", "card_brand", "card_last4", "gateway_config", "description"})
+	_ = cw.Write(exportHeader)
+	page := first
 	for {
-		for _, p := range page.Payments {
-			cur, _ := pasarela.LookupCurrency(p.Currency)
-			brand, last4 := "", ""
-			if p.Card != nil {
-				brand, last4 = p.Card.Brand, p.Card.Last4
-			}
-			_ = cw.Write([]string{strconv.FormatInt(p.ID, 10), p.TransactionID, p.CreatedAt.UTC().Format(time.RFC3339),
-				cell(cat.appName[p.ApplicationID]), string(p.Status), pasarela.FormatMajor(p.Amount, cur), p.Currency,
-				pasarela.FormatMajor(p.Captured, cur), pasarela.FormatMajor(p.Refunded, cur), cell(p.CustomerEmail),
-				cell(p.MerchantRef), cell(brand), last4, cell(cat.cfgName[p.GatewayConfig]), cell(p.Description)})
+		for i := range page.Payments {
+			_ = cw.Write(row(&page.Payments[i]))
 		}
 		cw.Flush()
+		if err := cw.Error(); err != nil {
+			return err
+		}
 		if !page.Older || len(page.Payments) == 0 {
 			return nil
 		}
-		search.Before = page.Payments[len(page.Payments)-1].ID
-		if page, err = d.svc.SearchPayments(q.Ctx, search); err != nil {
-			d.log.ErrorContext(r.Context(), "payment export cut short", "err", err)
-			return nil
+		var err error
+		if page, err = next(page.Payments[len(page.Payments)-1].ID); err != nil {
+			// As many fields as every row, so that strict readers take it.
+			marker := make([]string, len(exportHeader))
+			marker[0] = exportIncomplete + ": the export stopped before its end; export again, or narrow the filters"
+			_ = cw.Write(marker)
+			cw.Flush()
+			return err
 		}
 	}
 }

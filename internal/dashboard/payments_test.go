@@ -82,7 +82,7 @@ func TestPayments(t *testing.T) {
 		wantStatus(t, "detail", p, http.StatusOK)
 		for _, want := range []string{"25.00\u00a0EUR", "visa ···· 4242", "Blue mug", "ana@buyer.example", `id="timeline"`,
 			"<strong>Sent to the processor</strong>", "<strong>Completed</strong>", `id="refund-form"`,
-			"<code>payment.completed</code> → http://127.0.0.1:9/hooks"} {
+			"<code>payment.completed</code> → 127.0.0.1:9<br>"} { // a manager sees the target's host
 			if !strings.Contains(strings.ToLower(p.Body), strings.ToLower(want)) {
 				t.Fatalf("detail lacks %q:\n%s", want, p.Body)
 			}
@@ -91,7 +91,7 @@ func TestPayments(t *testing.T) {
 			t.Fatal("a completed payment offers capture or cancel")
 		}
 		key := regexp.MustCompile(`name="key" value="([^"]+)"`).FindStringSubmatch(p.Body)[1]
-		form := url.Values{"csrf": {p.csrf(t)}, "key": {key}, "amount": {"5,00"}, "reason": {"chipped"}}
+		form := url.Values{"csrf": {p.csrf(t)}, "key": {key}, "amount": {"5.00"}, "reason": {"chipped"}}
 		p = b.post(path+"/refund", form)
 		if p.Status != http.StatusSeeOther || !strings.HasSuffix(p.Location, "?done=refund") {
 			t.Fatalf("refund: %d %q\n%s", p.Status, p.Location, p.Body)
@@ -164,8 +164,20 @@ func TestPayments(t *testing.T) {
 		// A pending payment: a link to pay it, then cancelled.
 		path = "/dashboard/payments/" + strconv.FormatInt(pending.ID, 10)
 		p = b.get(path)
-		p = b.post(path+"/link", url.Values{"csrf": {p.csrf(t)}, "config": {strconv.FormatInt(s.Config, 10)}})
+		linkKey := regexp.MustCompile(`id="link-form">\s*<input type="hidden" name="csrf" value="[^"]+">\s*<input type="hidden" name="key" value="([^"]+)">`).FindStringSubmatch(p.Body)
+		if linkKey == nil {
+			t.Fatalf("the link form has no key:\n%s", p.Body)
+		}
+		linkForm := url.Values{"csrf": {p.csrf(t)}, "key": {linkKey[1]}, "config": {strconv.FormatInt(s.Config, 10)}}
+		p = b.post(path+"/link", linkForm)
 		wantStatus(t, "link", p, http.StatusSeeOther)
+		// The same form again (a double click): one link.
+		if p = b.post(path+"/link", linkForm); !strings.HasSuffix(p.Location, "?done=link.again#links") {
+			t.Fatalf("link again: %d %q", p.Status, p.Location)
+		}
+		if det, err := s.Svc.GetPayment(s.A.AdminCtx(context.Background()), s.A.App.ID, pending.ID); err != nil || len(det.Links) != 1 {
+			t.Fatalf("links after a double send: %v %v", det, err)
+		}
 		p = b.get(path)
 		if !regexp.MustCompile(`value="http://[^"]+/pay/[A-Za-z0-9_-]+" readonly`).MatchString(p.Body) {
 			t.Fatalf("no link shown:\n%s", p.Body)
@@ -260,5 +272,37 @@ func TestHomeGatewayChart(t *testing.T) {
 	}
 	if !strings.Contains(m[1], cfg.Name) || !strings.Contains(m[1], ">1<") {
 		t.Errorf("the chart does not count one payment of %q:\n%s", cfg.Name, m[1])
+	}
+}
+
+// TestRefundAmountInPageLanguage: on a Spanish page the hint shows what is
+// left as Spanish writes numbers, an amount typed that way is refunded
+// exactly, and "1,000" (three decimals of EUR there) is refused, naming the
+// field, with nothing refunded.
+func TestRefundAmountInPageLanguage(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, "sqlite")
+	paid := s.mustPaid(core.PaymentInput{Amount: 250000}, cardVisa)
+	b := s.browser().mustSignIn(s.Manager.Email)
+	b.get("/dashboard/lang/es")
+	path := "/dashboard/payments/" + strconv.FormatInt(paid.ID, 10)
+	p := b.get(path)
+	if !strings.Contains(p.Body, "2.500,00\u00a0EUR") {
+		t.Fatalf("hint not in Spanish number format:\n%s", p.Body)
+	}
+	key := regexp.MustCompile(`name="key" value="([^"]+)"`).FindStringSubmatch(p.Body)
+	if key == nil {
+		t.Fatalf("no refund key:\n%s", p.Body)
+	}
+	bad := b.post(path+"/refund", url.Values{"csrf": {p.csrf(t)}, "key": {key[1]}, "amount": {"1,000"}})
+	wantStatus(t, "three decimals", bad, http.StatusBadRequest)
+	if !strings.Contains(bad.Body, "amount: EUR amounts may have at most 2 decimals") {
+		t.Fatalf("refusal does not name the field and rule:\n%s", bad.Body)
+	}
+	ok := b.post(path+"/refund", url.Values{"csrf": {p.csrf(t)}, "key": {key[1]}, "amount": {"1.000,5"}})
+	wantStatus(t, "refund", ok, http.StatusSeeOther)
+	det, err := s.Svc.GetPayment(s.A.AdminCtx(context.Background()), s.A.App.ID, paid.ID)
+	if err != nil || det.Refunded != 100050 {
+		t.Fatalf("refunded %v %v, want 100050", det.Refunded, err)
 	}
 }

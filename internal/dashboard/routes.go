@@ -12,6 +12,7 @@ func (d *Dashboard) routes() {
 	d.mux.HandleFunc("POST "+Prefix+"signin", d.signIn)
 	d.mux.HandleFunc("GET "+Prefix+"signin/code", d.showCode)
 	d.mux.HandleFunc("POST "+Prefix+"signin/code", d.enterCode)
+	d.mux.HandleFunc("POST "+Prefix+"signin/code/cancel", d.cancelCode)
 	d.post(Prefix+"signout", AnyRole, d.signOut)
 
 	d.get(Prefix+"{$}", AnyRole, d.home)

@@ -61,6 +61,7 @@ func (d *Dashboard) sectionRoutes() {
 	d.post(Prefix+"team/{id}/delete", Admins, d.deleteTeamUser)
 	d.post(Prefix+"team/{id}/disable", Admins, d.disableTeamUser)
 	d.post(Prefix+"team/{id}/enable", Admins, d.enableTeamUser)
+	d.post(Prefix+"team/{id}/totp/reset", Admins, d.resetTeamSecondFactor)
 
 	d.get(Prefix+"subscriptions", AnyRole, d.subscriptions)
 	d.get(Prefix+"subscriptions/{app}/{id}", AnyRole, d.subscription)

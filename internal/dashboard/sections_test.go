@@ -165,6 +165,7 @@ var sectionTenantRoutes = []string{
 	"POST /dashboard/team/{user}/delete",
 	"POST /dashboard/team/{user}/disable",
 	"POST /dashboard/team/{user}/enable",
+	"POST /dashboard/team/{user}/totp/reset",
 	"GET /dashboard/subscriptions?app={app}",
 	"GET /dashboard/subscriptions/{app}/{sub}",
 	"POST /dashboard/subscriptions/{app}/{sub}/cancel",

@@ -99,6 +99,14 @@ func (d *Dashboard) signIn(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	// A session this browser held before (another user's, or the same
+	// user's) ends: one browser holds one session, and the cookie it
+	// replaces must not stay a live credential somewhere.
+	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+		if err := d.svc.EndSession(r.Context(), c.Value); err != nil {
+			d.log.ErrorContext(r.Context(), "ending the replaced session failed", "request_id", transport.RequestID(r.Context()), "err", err)
+		}
+	}
 	d.setSession(w, r, start.Token)
 	if start.SecondFactor {
 		http.Redirect(w, r, Prefix+"signin/code?next="+url.QueryEscape(localPath(next)), http.StatusSeeOther)
@@ -171,6 +179,27 @@ func (d *Dashboard) enterCode(w http.ResponseWriter, r *http.Request) {
 	}
 	d.setSession(w, r, start.Token)
 	http.Redirect(w, r, localPath(next), http.StatusSeeOther)
+}
+
+// cancelCode serves POST /dashboard/signin/code/cancel: a session that
+// waits for its code is signed out (on a shared computer, or to sign in
+// as someone else), as a full one is by signOut.
+func (d *Dashboard) cancelCode(w http.ResponseWriter, r *http.Request) {
+	noStore(w)
+	_, token, ok := d.pendingSession(w, r)
+	if !ok {
+		return
+	}
+	if err := r.ParseForm(); err != nil || !sameOrigin(r) || !validCSRF(csrfFor(token), r.PostForm.Get(csrfField)) {
+		d.message(w, r, nil, http.StatusForbidden, "csrf.title", "csrf.body")
+		return
+	}
+	if err := d.svc.EndSession(r.Context(), token); err != nil {
+		d.fail(w, r, &Request{Lang: pageLang(r)}, err)
+		return
+	}
+	d.clearSession(w, r)
+	http.Redirect(w, r, Prefix+"signin", http.StatusSeeOther)
 }
 
 // signOut serves POST /dashboard/signout.

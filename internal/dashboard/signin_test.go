@@ -169,6 +169,7 @@ var secretRE = regexp.MustCompile(`id="totp-secret">([A-Z2-7 ]+)<`)
 func TestSecondFactor(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, "sqlite")
+	xkey, _ := xpayLogin(t, s, s.Manager.Email) // a key from before the second factor
 	b := s.browser().mustSignIn(s.Manager.Email)
 	p := b.post("/dashboard/account/totp", url.Values{"csrf": {b.token()}})
 	wantStatus(t, "enrol", p, http.StatusOK)
@@ -184,7 +185,7 @@ func TestSecondFactor(t *testing.T) {
 	}
 	p = b.post("/dashboard/account/totp/confirm", url.Values{"csrf": {b.token()}, "code": {s.totpCode(secret)}})
 	wantStatus(t, "confirm", p, http.StatusOK)
-	codes := regexp.MustCompile(`<li><code>([a-z2-7]{5}-[a-z2-7]{5})</code></li>`).FindAllStringSubmatch(p.Body, -1)
+	codes := regexp.MustCompile(`<li><code>([a-z2-7]{4}(?:-[a-z2-7]{4}){3})</code></li>`).FindAllStringSubmatch(p.Body, -1)
 	if len(codes) != 10 {
 		t.Fatalf("%d recovery codes shown, want 10:\n%s", len(codes), p.Body)
 	}
@@ -221,9 +222,13 @@ func TestSecondFactor(t *testing.T) {
 		wantStatus(t, "recovery code, use "+string(rune('1'+i)), p, want)
 	}
 
-	// xpay's users/ says twofa is on.
-	if !xpayTwoFA(t, s, s.Manager.Email) {
+	// xpay's users/ says twofa is on; a new xpay key needs more than the
+	// password now.
+	if !xpayTwoFA(t, s, xkey) {
 		t.Fatal("xpay users/ says twofa is off")
+	}
+	if _, status := xpayLogin(t, s, s.Manager.Email); status != http.StatusUnauthorized {
+		t.Fatalf("xpay login with the password alone: %d", status)
 	}
 	// Turning it off takes a code.
 	s.Clock.Advance(30 * time.Second)
@@ -234,28 +239,32 @@ func TestSecondFactor(t *testing.T) {
 	if !strings.Contains(c.get("/dashboard/account").Body, `id="totp-enrol"`) {
 		t.Fatal("still on after disabling")
 	}
-	if xpayTwoFA(t, s, s.Manager.Email) {
+	if key, _ := xpayLogin(t, s, s.Manager.Email); key == "" || xpayTwoFA(t, s, key) {
 		t.Fatal("xpay users/ says twofa is on after disabling")
 	}
 }
 
-// xpayTwoFA signs in to xpay as login and returns users/'s twofa.
-func xpayTwoFA(t *testing.T, s *stack, login string) bool {
+// xpayLogin signs in to xpay as login and returns the key (empty when
+// refused) and the status.
+func xpayLogin(t *testing.T, s *stack, login string) (string, int) {
 	t.Helper()
 	res, err := http.Post(s.URL+"/xpay/api/v1/auth/login/", "application/json",
 		strings.NewReader(`{"email":"`+login+`","password":"`+coretest.Password+`"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer res.Body.Close()
 	var key struct{ Key string }
-	err = json.NewDecoder(res.Body).Decode(&key)
-	res.Body.Close()
-	if err != nil || key.Key == "" {
-		t.Fatalf("xpay login: %d %v", res.StatusCode, err)
-	}
+	_ = json.NewDecoder(res.Body).Decode(&key)
+	return key.Key, res.StatusCode
+}
+
+// xpayTwoFA returns xpay users/'s twofa for the key's user.
+func xpayTwoFA(t *testing.T, s *stack, key string) bool {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, s.URL+"/xpay/api/v1/users/", nil)
-	req.Header.Set("Authorization", "Token "+key.Key)
-	res, err = http.DefaultClient.Do(req)
+	req.Header.Set("Authorization", "Token "+key)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -92,6 +92,8 @@ type teamUserData struct {
 	Self  bool
 	Error string
 	Done  string
+	// SecondFactor: the user has one on, which an admin may reset.
+	SecondFactor bool
 }
 
 type roleBox struct {
@@ -119,19 +121,15 @@ func (d *Dashboard) teamUser(w http.ResponseWriter, r *http.Request, q *Request)
 func (d *Dashboard) showTeamUser(w http.ResponseWriter, r *http.Request, q *Request, status int, u *pasarela.User, msg, done string) error {
 	boxes := make([]roleBox, len(allRoles))
 	for i, role := range allRoles {
-		boxes[i] = roleBox{Role: role, Checked: hasAnyRole(u.Roles, role)}
+		boxes[i] = roleBox{Role: role, Checked: slices.Contains(u.Roles, role)}
 	}
-	d.render(w, r, q, status, "teamuser", teamUserData{User: u, Roles: boxes, Self: u.ID == q.Principal.UserID, Error: msg, Done: done})
+	on, err := d.svc.UserSecondFactor(q.Ctx, q.Principal.ClientID, u.ID)
+	if err != nil {
+		return err
+	}
+	d.render(w, r, q, status, "teamuser", teamUserData{User: u, Roles: boxes, Self: u.ID == q.Principal.UserID, Error: msg, Done: done,
+		SecondFactor: on})
 	return nil
-}
-
-func hasAnyRole(roles []pasarela.Role, want pasarela.Role) bool {
-	for _, r := range roles {
-		if r == want {
-			return true
-		}
-	}
-	return false
 }
 
 func teamPath(id int64) string { return Prefix + "team/" + strconv.FormatInt(id, 10) }
@@ -161,6 +159,23 @@ func (d *Dashboard) setTeamRoles(w http.ResponseWriter, r *http.Request, q *Requ
 // password replaces the old one and the user's sessions and tokens end.
 func (d *Dashboard) resetTeamPassword(w http.ResponseWriter, r *http.Request, q *Request) error {
 	return d.teamChange(w, r, q, core.UserInput{Password: pasarela.Set(r.PostForm.Get("password"))}, "password")
+}
+
+// resetTeamSecondFactor serves POST /dashboard/team/{id}/totp/reset: the
+// user who lost its authenticator signs in with the password again, and
+// its sessions end.
+func (d *Dashboard) resetTeamSecondFactor(w http.ResponseWriter, r *http.Request, q *Request) error {
+	u, err := d.teamUserOf(r, q)
+	if err != nil {
+		return err
+	}
+	if err := d.svc.ResetSecondFactor(q.Ctx, q.Principal.ClientID, u.ID); err != nil {
+		if k := pasarela.ErrorKind(err); k == pasarela.KindInvalid || k == pasarela.KindConflict {
+			return d.showTeamUser(w, r, q, http.StatusBadRequest, u, errorText(q.Lang, err), "")
+		}
+		return err
+	}
+	return redirect(w, r, teamPath(u.ID)+"?done=totp.reset")
 }
 
 // deleteTeamUser serves POST /dashboard/team/{id}/delete.

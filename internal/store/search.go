@@ -26,7 +26,11 @@ type PaymentSearch struct {
 	// lists those with a larger id (newer), oldest first. Zero: from the
 	// newest.
 	Before, After int64
-	Limit         int
+	// DepositsOf, when set, keeps deposit payments only when that user
+	// created them (a terminal user's view of deposits, as ListDeposits
+	// has it); other payments are not narrowed by it.
+	DepositsOf int64
+	Limit      int
 }
 
 // SearchPayments returns up to f.Limit payments of the client matching f:
@@ -53,6 +57,10 @@ func (tx *Tx) SearchPayments(ctx context.Context, clientID string, f PaymentSear
 	}
 	if f.GatewayConfig != 0 {
 		where += ` AND gateway_config_id = ` + a.add(f.GatewayConfig)
+	}
+	if f.DepositsOf != 0 {
+		where += ` AND (type <> 'deposit' OR EXISTS (SELECT 1 FROM crypto_deposits d WHERE d.client_id = $1
+			AND d.payment_id = payments.id AND d.user_id = ` + a.add(f.DepositsOf) + `))`
 	}
 	if f.TransactionOrRef != "" {
 		// Two index lookups (the unique transaction id, the client's

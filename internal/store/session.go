@@ -58,8 +58,24 @@ func (tx *Tx) TouchSession(ctx context.Context, clientID, hash string, seen time
 // DeleteSession ends one session of a client (sign-out); a session already
 // gone is not an error, so signing out twice is harmless.
 func (tx *Tx) DeleteSession(ctx context.Context, clientID, hash string) error {
-	_, err := tx.exec(ctx, `DELETE FROM sessions WHERE token_hash = $1 AND client_id = $2`, hash, clientID)
-	return err
+	res, err := tx.exec(ctx, `DELETE FROM sessions WHERE token_hash = $1 AND client_id = $2`, hash, clientID)
+	if err != nil {
+		return err
+	}
+	// Not found when no row went: a caller that trades a session for
+	// another (a second factor's code) must be the only one to end it.
+	return expectOne(res, "session")
+}
+
+// DeleteOtherUserSessions ends every session of a user of a client but the
+// one whose hash is keep (its second factor changed, from that session)
+// and returns how many there were.
+func (tx *Tx) DeleteOtherUserSessions(ctx context.Context, clientID string, userID int64, keep string) (int64, error) {
+	res, err := tx.exec(ctx, `DELETE FROM sessions WHERE client_id = $1 AND user_id = $2 AND token_hash <> $3`, clientID, userID, keep)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // DeleteUserSessions ends every session of a user of a client (its password

@@ -33,6 +33,13 @@ func (tx *Tx) RecordSignInFailure(ctx context.Context, key string, now, step int
 	return err
 }
 
+// ForgetSignInLimit removes key: its failures no longer count (a right
+// one-time code ends the run of wrong ones).
+func (tx *Tx) ForgetSignInLimit(ctx context.Context, key string) error {
+	_, err := tx.exec(ctx, `DELETE FROM signin_limits WHERE key = $1`, key)
+	return err
+}
+
 // SweepSignInLimits forgets keys whose arrival time has passed: they hold
 // no failure any more.
 func (tx *Tx) SweepSignInLimits(ctx context.Context, now int64) (int64, error) {

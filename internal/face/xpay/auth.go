@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/pasarela/pasarela"
+	"github.com/pasarela/pasarela/internal/core"
 	"github.com/pasarela/pasarela/internal/transport"
 )
 
@@ -72,7 +73,9 @@ func (f *Face) login(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	id, err := f.svc.CheckCredentials(ctx, email, password, transport.ClientIP(ctx))
 	if err != nil {
-		if pasarela.ErrorKind(err) == pasarela.KindUnauthorized {
+		// Wrong credentials get DRF's one answer; a user with a second
+		// factor is told to use a code on the dashboard or a key instead.
+		if e := pasarela.AsError(err); e.Kind == pasarela.KindUnauthorized && e.Code != core.ErrSecondFactorRequired.Code {
 			return pasarela.Errorf(pasarela.KindUnauthorized, "invalid_grant", "Unable to log in with provided credentials.")
 		}
 		return err

@@ -220,3 +220,23 @@ func TestCountries(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestLoginWithSecondFactor: xpay's login has no field for a one-time
+// code, so a user with a second factor is refused with the right password,
+// in xpay's error format, told to use a code on the dashboard or a key;
+// a wrong password still gets DRF's one answer.
+func TestLoginWithSecondFactor(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "sqlite")
+	u := e.MustUser(e.A, "otp@alpha.example", pasarela.RoleManager)
+	coretest.MustTOTP(t, e.Svc, u, e.Clock.Now())
+	r := e.Do("POST", "/auth/login/", nil, `{"email":"otp@alpha.example","password":"`+coretest.Password+`"}`)
+	wantError(t, "password alone", r, http.StatusUnauthorized, 3003, "all")
+	if detail, _ := r.JSON["detail"].(string); !strings.Contains(detail, "one-time code") || !strings.Contains(detail, "application key") {
+		t.Errorf("detail %q does not say to use a code or an application key", detail)
+	}
+	r = e.Do("POST", "/auth/login/", nil, `{"email":"otp@alpha.example","password":"wrong"}`)
+	if detail, _ := r.JSON["detail"].(string); r.Status != http.StatusUnauthorized || detail != "Unable to log in with provided credentials." {
+		t.Errorf("wrong password: %d %s", r.Status, r.Body)
+	}
+}

@@ -101,9 +101,38 @@ func testSearchPayments(t *testing.T, db store.DB) {
 			t.Errorf("%s: %v, want %v", tc.name, got, w)
 		}
 	}
+	// Deposits: with DepositsOf, a deposit is kept only when that user
+	// created it; the other payments are kept as they are.
+	var deposits []*pasarela.Payment
+	for i, user := range []int64{41, 42} {
+		p := &pasarela.Payment{ClientID: c.ID, ApplicationID: app1.ID, TransactionID: fmt.Sprintf("TXSEARCHDEP%d", i),
+			CheckoutToken: fmt.Sprintf("pc_search_dep_%d", i), Status: pasarela.StatusPending, Type: pasarela.PaymentDeposit,
+			Amount: 500, Currency: "EUR", Language: "en", Flags: []string{}, GatewayConfigs: []int64{},
+			CreatedAt: Base.Add(time.Duration(20+i) * time.Hour), UpdatedAt: Base}
+		MustUpdate(t, db, func(tx *store.Tx) error {
+			if err := tx.CreatePayment(ctx, p); err != nil {
+				return err
+			}
+			return tx.CreateDeposit(ctx, &pasarela.Deposit{PaymentID: p.ID, ClientID: c.ID, ApplicationID: app1.ID,
+				GatewayConfig: cfg.ID, UserID: user, Currency: "BTC", Network: "regtest", Chain: "btcd", KeyID: "k",
+				Index: uint32(i), Address: fmt.Sprintf("bcrt1search%d", i), ExpiresAt: Base, MonitorUntil: Base,
+				CreatedAt: Base, UpdatedAt: Base})
+		})
+		deposits = append(deposits, p)
+	}
+	everyone := want(func(int, *pasarela.Payment) bool { return true })
+	if got, w := search(store.PaymentSearch{Limit: 100}), append([]int64{deposits[1].ID, deposits[0].ID}, everyone...); !slices.Equal(got, w) {
+		t.Errorf("without DepositsOf: %v, want %v", got, w)
+	}
+	if got, w := search(store.PaymentSearch{Limit: 100, DepositsOf: 41}), append([]int64{deposits[0].ID}, everyone...); !slices.Equal(got, w) {
+		t.Errorf("DepositsOf 41: %v, want %v", got, w)
+	}
+	if got := search(store.PaymentSearch{Limit: 100, DepositsOf: 42, ID: deposits[0].ID}); len(got) != 0 {
+		t.Errorf("DepositsOf 42 found user 41's deposit: %v", got)
+	}
 	// Keyset pages of 5: older from the newest, then newer back.
 	newest := want(func(int, *pasarela.Payment) bool { return true })
-	p1 := search(store.PaymentSearch{Limit: 5})
+	p1 := search(store.PaymentSearch{Limit: 5, Before: deposits[0].ID})
 	p2 := search(store.PaymentSearch{Limit: 5, Before: p1[4]})
 	p3 := search(store.PaymentSearch{Limit: 5, Before: p2[4]})
 	if got := slices.Concat(p1, p2, p3); !slices.Equal(got, newest) {

@@ -10,7 +10,7 @@ import (
 )
 
 // testSessions: a session reads back as written, is touched, ended one at a
-// time or all of a user's at once, swept when expired or idle, and never
+// time, all of a user's at once or all but one, swept when expired or idle, and never
 // reachable through another client.
 func testSessions(t *testing.T, db store.DB) {
 	ctx := context.Background()
@@ -40,7 +40,8 @@ func testSessions(t *testing.T, db store.DB) {
 	// Another client can neither touch nor end it.
 	err := db.Update(ctx, func(tx *store.Tx) error { return tx.TouchSession(ctx, other.ID, "h1", Base) })
 	MustErrorKind(t, err, pasarela.KindNotFound, "")
-	MustUpdate(t, db, func(tx *store.Tx) error { return tx.DeleteSession(ctx, other.ID, "h1") })
+	err = db.Update(ctx, func(tx *store.Tx) error { return tx.DeleteSession(ctx, other.ID, "h1") })
+	MustErrorKind(t, err, pasarela.KindNotFound, "")
 	seen := Base.Add(10 * time.Minute)
 	MustUpdate(t, db, func(tx *store.Tx) error { return tx.TouchSession(ctx, c.ID, "h1", seen) })
 	MustView(t, db, func(tx *store.Tx) error {
@@ -53,8 +54,35 @@ func testSessions(t *testing.T, db store.DB) {
 		}
 		return nil
 	})
-	// A password change ends all of ana's sessions and none of bea's.
+	// A second factor turned on from h1 ends ana's other sessions only.
+	mk("h6", ana, Base.Add(time.Hour))
 	var n int64
+	MustUpdate(t, db, func(tx *store.Tx) error {
+		var err error
+		n, err = tx.DeleteOtherUserSessions(ctx, other.ID, ana.ID, "h1")
+		return err
+	})
+	if n != 0 {
+		t.Errorf("another client's DeleteOtherUserSessions ended %d", n)
+	}
+	MustUpdate(t, db, func(tx *store.Tx) error {
+		var err error
+		n, err = tx.DeleteOtherUserSessions(ctx, c.ID, ana.ID, "h1")
+		return err
+	})
+	if n != 2 {
+		t.Errorf("DeleteOtherUserSessions ended %d, want 2 (h2, h6)", n)
+	}
+	MustView(t, db, func(tx *store.Tx) error {
+		for _, h := range []string{"h2", "h6"} {
+			_, err := tx.GetSession(ctx, h)
+			MustErrorKind(t, err, pasarela.KindNotFound, "")
+		}
+		_, err := tx.GetSession(ctx, "h1")
+		return err
+	})
+	mk("h2", ana, Base.Add(time.Hour))
+	// A password change ends all of ana's sessions and none of bea's.
 	MustUpdate(t, db, func(tx *store.Tx) error {
 		var err error
 		n, err = tx.DeleteUserSessions(ctx, c.ID, ana.ID)
@@ -77,6 +105,10 @@ func testSessions(t *testing.T, db store.DB) {
 		t.Errorf("SweepSessions removed %d, want 2 (one expired, one idle)", n)
 	}
 	MustUpdate(t, db, func(tx *store.Tx) error { return tx.DeleteSession(ctx, c.ID, "h5") })
+	// Ending it again deletes no row: not found, so that of two callers
+	// trading one session only one succeeds.
+	err = db.Update(ctx, func(tx *store.Tx) error { return tx.DeleteSession(ctx, c.ID, "h5") })
+	MustErrorKind(t, err, pasarela.KindNotFound, "")
 	MustView(t, db, func(tx *store.Tx) error {
 		for _, h := range []string{"h1", "h2", "h3", "h4", "h5"} {
 			_, err := tx.GetSession(ctx, h)

@@ -60,4 +60,9 @@ func testSignInLimits(t *testing.T, db store.DB) {
 	if swept != 1 || tat("k2") != 0 || tat("k1") != later+step {
 		t.Fatalf("sweep removed %d; k1 %d, k2 %d", swept, tat("k1"), tat("k2"))
 	}
+	MustUpdate(t, db, func(tx *store.Tx) error { return tx.RecordSignInFailure(ctx, "k3", now, step) })
+	MustUpdate(t, db, func(tx *store.Tx) error { return tx.ForgetSignInLimit(ctx, "k1") })
+	if tat("k1") != 0 || tat("k3") != now+step {
+		t.Fatalf("after forgetting k1: k1 %d, k3 %d", tat("k1"), tat("k3"))
+	}
 }
