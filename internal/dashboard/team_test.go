@@ -2,7 +2,6 @@ package dashboard_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -14,20 +13,6 @@ import (
 	"github.com/pasarela/pasarela/internal/core"
 	"github.com/pasarela/pasarela/internal/core/coretest"
 )
-
-// xpayLogin signs in to xpay and returns the status and the token.
-func xpayLogin(t *testing.T, s *stack, login string) (int, string) {
-	t.Helper()
-	res, err := http.Post(s.URL+"/xpay/api/v1/auth/login/", "application/json",
-		strings.NewReader(`{"email":"`+login+`","password":"`+coretest.Password+`"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var key struct{ Key string }
-	_ = json.NewDecoder(res.Body).Decode(&key)
-	return res.StatusCode, key.Key
-}
 
 // xpayUsers is the status of xpay's users/ with token.
 func xpayUsers(t *testing.T, s *stack, token string) int {
@@ -59,7 +44,7 @@ func TestTeamDisable(t *testing.T) {
 
 		v := s.browser().mustSignIn(s.Viewer.Email)
 		wantStatus(t, "the viewer's session", v.get("/dashboard/"), http.StatusOK)
-		status, xpayToken := xpayLogin(t, s, s.Viewer.Email)
+		xpayToken, status := xpayLogin(t, s, s.Viewer.Email)
 		if status != http.StatusOK || xpayToken == "" {
 			t.Fatalf("xpay login before: %d", status)
 		}
@@ -104,7 +89,7 @@ func TestTeamDisable(t *testing.T) {
 			t.Fatalf("xpay users/ with the disabled user's token: %d, want 401", got)
 		}
 		wantStatus(t, "dashboard sign-in of a disabled user", s.browser().signIn(s.Viewer.Email, coretest.Password), http.StatusUnauthorized)
-		if status, _ := xpayLogin(t, s, s.Viewer.Email); status != http.StatusUnauthorized {
+		if _, status := xpayLogin(t, s, s.Viewer.Email); status != http.StatusUnauthorized {
 			t.Fatalf("xpay login of a disabled user: %d, want 401", status)
 		}
 		if _, err := s.Svc.CheckCredentials(ctx, s.Viewer.Username, coretest.Password, "192.0.2.7"); pasarela.ErrorKind(err) != pasarela.KindUnauthorized {
@@ -136,7 +121,7 @@ func TestTeamDisable(t *testing.T) {
 		if _, err := s.Svc.UserPrincipal(ctx, s.A.Client.ID, s.Viewer.ID); err != nil {
 			t.Fatalf("UserPrincipal after enabling: %v", err)
 		}
-		if status, _ := xpayLogin(t, s, s.Viewer.Email); status != http.StatusOK {
+		if _, status := xpayLogin(t, s, s.Viewer.Email); status != http.StatusOK {
 			t.Fatalf("xpay login after enabling: %d", status)
 		}
 
