@@ -83,6 +83,9 @@ func TestBrowserGuards(t *testing.T) {
 		chromedp.Evaluate[chromedp.Void](`document.querySelector('#refund-form input[name="csrf"]').remove()`),
 		chromedp.SetValue(chromedp.ID("refund-amount"), "5.00"),
 		chromedp.Click(chromedp.ID("refund")),
+		// The answer is another page: wait for the form to be gone, or the
+		// payment page's own heading would be read.
+		chromedp.WaitNotPresent(chromedp.ID("refund-form")),
 		chromedp.WaitVisible(chromedp.CSS("h1")))
 	if got := text(ctx, "h1"); got != "This form has expired" {
 		t.Fatalf("a refund without its token shows %q", got)

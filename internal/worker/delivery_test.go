@@ -67,7 +67,7 @@ func startNode(t *testing.T, w where, clk *coretest.Clock) *node {
 	var db migrator
 	var err error
 	if w.engine == "postgres" {
-		db, err = postgres.Open(ctx, w.path, postgres.Options{MaxConns: 10})
+		db, err = postgres.Open(ctx, w.path, postgres.Options{MaxConns: 10, Writers: 2})
 	} else {
 		db, err = sqlite.Open(w.path, sqlite.Options{})
 	}

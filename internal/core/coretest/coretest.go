@@ -121,8 +121,12 @@ func MustOpen(t testing.TB, engine string) *DB {
 	case "postgres":
 		dsn := pgtest.Schema(t)
 		// Cleanups run last first: the pools below close before the
-		// schema is dropped.
-		db, err := postgres.Open(ctx, dsn, postgres.Options{MaxConns: 10})
+		// schema is dropped. Two writers rather than the default four:
+		// each pins a connection while its store is open, and a test run
+		// keeps dozens of stores open side by side on one cluster
+		// (max_connections 100 by default); two still commit groups side
+		// by side.
+		db, err := postgres.Open(ctx, dsn, postgres.Options{MaxConns: 10, Writers: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
