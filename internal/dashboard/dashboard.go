@@ -41,20 +41,17 @@ package dashboard
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"html/template"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"path"
 	"strings"
 
 	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/core"
 	"github.com/pasarela/pasarela/internal/transport"
+	"github.com/pasarela/pasarela/internal/webasset"
 )
 
 //go:embed templates/*.html
@@ -75,21 +72,12 @@ type Dashboard struct {
 	log       *slog.Logger
 	mux       *http.ServeMux
 	pages     map[string]*template.Template
-	assets    map[string]asset
+	assets    *webasset.Set
 	// gets holds the GET patterns registered, for the nav.
 	gets map[string]bool
 	// patterns are every route registered for signed-in users, as
 	// "METHOD /path".
 	patterns []string
-}
-
-// asset is one embedded file with its content type and a version derived
-// from its content, so that a changed file gets a new URL and the old one
-// can be cached for long.
-type asset struct {
-	body    []byte
-	ctype   string
-	version string
 }
 
 // pageNames are the templates that render a whole page with the layout.
@@ -102,31 +90,10 @@ var pageNames = []string{"signin", "code", "message", "home", "account", "paymen
 // before any release.
 func New(svc *core.Service, log *slog.Logger, render core.Renderers) *Dashboard {
 	d := &Dashboard{svc: svc, renderers: render, log: log, mux: http.NewServeMux(), pages: map[string]*template.Template{},
-		assets: map[string]asset{}, gets: map[string]bool{}}
-	entries, err := fs.ReadDir(assetFS, "assets")
-	if err != nil {
-		panic(err)
-	}
-	for _, e := range entries {
-		b, err := fs.ReadFile(assetFS, "assets/"+e.Name())
-		if err != nil {
-			panic(err)
-		}
-		sum := sha256.Sum256(b)
-		ctype := "application/octet-stream"
-		switch path.Ext(e.Name()) {
-		case ".css":
-			ctype = "text/css; charset=utf-8"
-		case ".js":
-			ctype = "text/javascript; charset=utf-8"
-		case ".svg":
-			ctype = "image/svg+xml"
-		}
-		d.assets[e.Name()] = asset{body: b, ctype: ctype, version: hex.EncodeToString(sum[:6])}
-	}
+		assets: webasset.Load(assetFS, "assets", Prefix+"assets/"), gets: map[string]bool{}}
 	funcs := template.FuncMap{
 		"t":      translate,
-		"asset":  d.assetURL,
+		"asset":  d.assets.URL,
 		"money":  formatAmount,
 		"number": formatInt,
 		"when":   formatTime,
@@ -364,34 +331,10 @@ func securityHeaders(w http.ResponseWriter, r *http.Request) {
 // browser's back-forward history included.
 func noStore(w http.ResponseWriter) { w.Header().Set("Cache-Control", "no-store") }
 
-// assetURL is the versioned path of an embedded asset.
-func (d *Dashboard) assetURL(name string) string {
-	a, ok := d.assets[name]
-	if !ok {
-		return Prefix + "assets/" + name
-	}
-	return Prefix + "assets/" + name + "?v=" + a.version
-}
-
 func (d *Dashboard) serveAsset(w http.ResponseWriter, r *http.Request) {
-	a, ok := d.assets[r.PathValue("file")]
-	if !ok {
+	if !d.assets.Serve(w, r, r.PathValue("file")) {
 		d.notFound(w, r, nil)
-		return
 	}
-	w.Header().Set("Content-Type", a.ctype)
-	if r.URL.Query().Get("v") == a.version {
-		// The URL changes with the content, so this one never goes stale.
-		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-	} else {
-		w.Header().Set("Cache-Control", "no-cache")
-	}
-	w.Header().Set("ETag", `"`+a.version+`"`)
-	if r.Header.Get("If-None-Match") == `"`+a.version+`"` {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	_, _ = w.Write(a.body)
 }
 
 // localPath returns p if it is a path of the dashboard (so a redirect to it

@@ -16,17 +16,14 @@ package web
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"html/template"
-	"io/fs"
 	"log/slog"
 	"net/http"
-	"path"
 
 	"github.com/pasarela/pasarela/internal/core"
 	"github.com/pasarela/pasarela/internal/transport"
+	"github.com/pasarela/pasarela/internal/webasset"
 )
 
 //go:embed templates/*.html
@@ -40,16 +37,7 @@ type Pages struct {
 	svc    *core.Service
 	log    *slog.Logger
 	pages  map[string]*template.Template
-	assets map[string]asset
-}
-
-// asset is one embedded file with its content type and a version derived
-// from its content, so that a changed file gets a new URL and old ones can
-// be cached for long.
-type asset struct {
-	body    []byte
-	ctype   string
-	version string
+	assets *webasset.Set
 }
 
 // pageNames are the templates that render a whole page (each with the
@@ -59,29 +47,10 @@ var pageNames = []string{"checkout", "challenge", "approval", "continue", "resul
 // New returns the pages over the core. It panics if an embedded template
 // does not parse, which a test catches before any release.
 func New(svc *core.Service, log *slog.Logger) *Pages {
-	p := &Pages{svc: svc, log: log, pages: map[string]*template.Template{}, assets: map[string]asset{}}
-	entries, err := fs.ReadDir(assetFS, "assets")
-	if err != nil {
-		panic(err)
-	}
-	for _, e := range entries {
-		b, err := fs.ReadFile(assetFS, "assets/"+e.Name())
-		if err != nil {
-			panic(err)
-		}
-		sum := sha256.Sum256(b)
-		ctype := "application/octet-stream"
-		switch path.Ext(e.Name()) {
-		case ".css":
-			ctype = "text/css; charset=utf-8"
-		case ".js":
-			ctype = "text/javascript; charset=utf-8"
-		}
-		p.assets[e.Name()] = asset{body: b, ctype: ctype, version: hex.EncodeToString(sum[:6])}
-	}
+	p := &Pages{svc: svc, log: log, pages: map[string]*template.Template{}, assets: webasset.Load(assetFS, "assets", "/pay/assets/")}
 	funcs := template.FuncMap{
 		"t":     translate,
-		"asset": p.assetURL,
+		"asset": p.assets.URL,
 	}
 	for _, name := range pageNames {
 		p.pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS,
@@ -128,35 +97,11 @@ func (p *Pages) Register(mux *http.ServeMux) {
 	})
 }
 
-// assetURL is the versioned path of an embedded asset.
-func (p *Pages) assetURL(name string) string {
-	a, ok := p.assets[name]
-	if !ok {
-		return "/pay/assets/" + name
-	}
-	return "/pay/assets/" + name + "?v=" + a.version
-}
-
 func (p *Pages) serveAsset(w http.ResponseWriter, r *http.Request) {
 	securityHeaders(w, nil)
-	a, ok := p.assets[r.PathValue("file")]
-	if !ok {
+	if !p.assets.Serve(w, r, r.PathValue("file")) {
 		p.notFound(w, r)
-		return
 	}
-	w.Header().Set("Content-Type", a.ctype)
-	if r.URL.Query().Get("v") == a.version {
-		// The URL changes with the content, so this one never goes stale.
-		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-	} else {
-		w.Header().Set("Cache-Control", "no-cache")
-	}
-	w.Header().Set("ETag", `"`+a.version+`"`)
-	if match := r.Header.Get("If-None-Match"); match == `"`+a.version+`"` {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	_, _ = w.Write(a.body)
 }
 
 // securityHeaders are sent with every response of the pages: no framing
