@@ -1,13 +1,13 @@
 package dashboard
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
 	"net/url"
 
+	"github.com/pasarela/pasarela/internal/formtoken"
 	"github.com/pasarela/pasarela/internal/transport"
 )
 
@@ -21,11 +21,7 @@ import (
 // form. Both also refuse a request whose Origin (or, lacking one, the
 // browser's Sec-Fetch-Site) says it comes from another site.
 
-const (
-	csrfField      = "csrf"
-	formCookie     = "pasarela_dash_form"
-	formTokenBytes = 32
-)
+const csrfField = "csrf"
 
 // csrfFor is the form token of a session token.
 func csrfFor(sessionToken string) string {
@@ -60,31 +56,7 @@ func sameOrigin(r *http.Request) bool {
 	return u.Host == r.Host && u.Scheme == scheme
 }
 
-// formToken returns the browser's pre-session form token, setting a new
-// cookie when it has none. It must be called before the header is written.
-func formToken(w http.ResponseWriter, r *http.Request) string {
-	if c, err := r.Cookie(formCookie); err == nil && wellFormed(c.Value) {
-		return c.Value
-	}
-	b := make([]byte, formTokenBytes)
-	_, _ = rand.Read(b)
-	v := base64.RawURLEncoding.EncodeToString(b)
-	http.SetCookie(w, &http.Cookie{Name: formCookie, Value: v, Path: Prefix, HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: transport.Secure(r.Context())})
-	return v
-}
-
-// checkFormToken reports whether a pre-session POST carries the cookie and
-// the same value in its form.
-func checkFormToken(r *http.Request) bool {
-	c, err := r.Cookie(formCookie)
-	if err != nil || !wellFormed(c.Value) {
-		return false
-	}
-	return subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostForm.Get(csrfField))) == 1
-}
-
-func wellFormed(v string) bool {
-	b, err := base64.RawURLEncoding.DecodeString(v)
-	return err == nil && len(b) == formTokenBytes
-}
+// signInForm guards the sign-in form, shown before any session, with the
+// double-submit pattern (formtoken): a random cookie for the dashboard's
+// paths and the same value in the form.
+var signInForm = formtoken.DoubleSubmit{Cookie: "pasarela_dash_form", Path: Prefix, Field: csrfField}

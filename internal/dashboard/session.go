@@ -69,7 +69,7 @@ func (d *Dashboard) showSignIn(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, localPath(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
-	d.render(w, r, nil, http.StatusOK, "signin", signInData{Next: r.URL.Query().Get("next"), Form: formToken(w, r)})
+	d.render(w, r, nil, http.StatusOK, "signin", signInData{Next: r.URL.Query().Get("next"), Form: signInForm.Token(w, r)})
 }
 
 // signIn serves POST /dashboard/signin: the core checks the password (and
@@ -78,14 +78,14 @@ func (d *Dashboard) showSignIn(w http.ResponseWriter, r *http.Request) {
 func (d *Dashboard) signIn(w http.ResponseWriter, r *http.Request) {
 	noStore(w)
 	lang := pageLang(r)
-	if err := r.ParseForm(); err != nil || !sameOrigin(r) || !checkFormToken(r) {
+	if err := r.ParseForm(); err != nil || !sameOrigin(r) || !signInForm.Check(r) {
 		d.message(w, r, nil, http.StatusForbidden, "csrf.title", "csrf.body")
 		return
 	}
 	login, next := r.PostForm.Get("login"), r.PostForm.Get("next")
 	again := func(status int, key string) {
 		d.render(w, r, nil, status, "signin", signInData{Login: login, Next: next, Error: translate(lang, key),
-			Form: formToken(w, r)})
+			Form: signInForm.Token(w, r)})
 	}
 	start, err := d.svc.StartSession(r.Context(), login, r.PostForm.Get("password"), transport.ClientIP(r.Context()))
 	if err != nil {

@@ -181,7 +181,7 @@ func (p *Pages) agreementPage(w http.ResponseWriter, r *http.Request, pg *core.A
 		p.message(w, r, status, v, translate(lang, "processing.title"), translate(lang, "processing.body"))
 	case a.Status == pasarela.AgreementRequiresAction:
 		// The checkout's own 3-D Secure step, posting to this token.
-		v.CSRF = csrfToken(w, r)
+		v.CSRF = csrf.Token(w, r)
 		if a.Card != nil {
 			v.Last4 = a.Card.Last4
 		}
@@ -189,7 +189,7 @@ func (p *Pages) agreementPage(w http.ResponseWriter, r *http.Request, pg *core.A
 		p.render(w, r, status, "challenge", v)
 	default: // pending
 		v.Title = translate(lang, "agreement.title")
-		v.CSRF = csrfToken(w, r)
+		v.CSRF = csrf.Token(w, r)
 		v.Card = true
 		v.TestCards = pg.Gateway == "sandbox"
 		v.Heading = terms(lang, sub, v.Amount)

@@ -212,7 +212,7 @@ func (p *Pages) post(w http.ResponseWriter, r *http.Request) (string, bool) {
 			translate(lang, "badform.title"), translate(lang, "badform.body"))
 		return "", false
 	}
-	if !checkCSRF(r) {
+	if !csrf.Check(r) {
 		p.forbidden(w, r, token)
 		return "", false
 	}
@@ -431,7 +431,7 @@ func (p *Pages) page(w http.ResponseWriter, r *http.Request, c *core.Checkout, s
 	case pasarela.StatusPending:
 		p.checkoutForm(w, r, c, v, st, status)
 	case pasarela.StatusRequiresAction:
-		v.CSRF = csrfToken(w, r)
+		v.CSRF = csrf.Token(w, r)
 		if pay.Card != nil {
 			v.Last4 = pay.Card.Last4
 		}
@@ -486,7 +486,7 @@ func (p *Pages) page(w http.ResponseWriter, r *http.Request, c *core.Checkout, s
 func (p *Pages) checkoutForm(w http.ResponseWriter, r *http.Request, c *core.Checkout, v *view, st *formState, status int) {
 	lang := v.Lang
 	v.Title = translate(lang, "checkout.title")
-	v.CSRF = csrfToken(w, r)
+	v.CSRF = csrf.Token(w, r)
 	for _, o := range c.Options {
 		switch o.Flow {
 		case core.FlowCard:
