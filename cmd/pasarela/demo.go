@@ -53,10 +53,15 @@ Open the "payment" link of the answer and pay with the test card 4242 4242 4242 
     -d '{"entity":"%s","user":"%s","password":"%s"}'
 
 `, base, d.Client.Code, d.User.Email, d.Password)
+	// The demo's user name is its email; another name is worth saying.
+	login := d.User.Email
+	if d.User.Username != "" && !strings.EqualFold(d.User.Username, d.User.Email) {
+		login += " (or " + d.User.Username + ")"
+	}
 	fmt.Fprintf(m.stdout, `Dashboard (in a browser):
-  %s/dashboard/  sign in as %s (or %s) with password %s
+  %s/dashboard/  sign in as %s with password %s
 
-`, base, d.User.Email, d.User.Username, d.Password)
+`, base, login, d.Password)
 	// xpay signs in by email; the demo's sandbox crypto config takes its
 	// transactions, paid on the sandbox chain with the application's key.
 	fmt.Fprintf(m.stdout, `xpay (sign in; send the key as Authorization: Token; pay on the sandbox chain with the API key):

@@ -175,7 +175,7 @@ func TestDemo(t *testing.T) {
 			t.Fatalf("run %d: the printed curl fails: %d %v", run, status, body)
 		}
 		// The dashboard's address and sign-in are printed, and work.
-		dash := regexp.MustCompile(`(http://\S+/dashboard/)  sign in as (\S+) \(or \S+\) with password (\S+)`).FindStringSubmatch(out)
+		dash := regexp.MustCompile(`(http://\S+/dashboard/)  sign in as (\S+)(?: \(or \S+\))? with password (\S+)`).FindStringSubmatch(out)
 		if dash == nil || dash[1] != m.URL()+"/dashboard/" {
 			t.Fatalf("demo output lacks the dashboard:\n%s", out)
 		}
