@@ -51,17 +51,9 @@ type DB struct {
 	db   *sql.DB
 	opts Options
 
-	reqs    chan *request
-	quit    chan struct{}
+	queue   *store.Queue
 	writers sync.WaitGroup
 	once    sync.Once
-
-	// closing is set by Close; inflight counts the Update calls that
-	// started before it, which Close lets finish before stopping the
-	// writers.
-	mu       sync.RWMutex
-	closing  bool
-	inflight sync.WaitGroup
 }
 
 var dialect = store.Dialect{Translate: translate, ForUpdate: " FOR UPDATE", BucketShards: bucketShards, AddBuckets: addBuckets}
@@ -126,7 +118,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	d := &DB{db: db, opts: opts, reqs: make(chan *request), quit: make(chan struct{})}
+	d := &DB{db: db, opts: opts, queue: store.NewQueue()}
 	d.writers.Add(opts.Writers)
 	for i := range opts.Writers {
 		go d.writer(i)
@@ -189,11 +181,7 @@ func (db *DB) Ping(ctx context.Context) error { return db.db.PingContext(ctx) }
 // safe to call twice.
 func (db *DB) Close() error {
 	db.once.Do(func() {
-		db.mu.Lock()
-		db.closing = true
-		db.mu.Unlock()
-		db.inflight.Wait()
-		close(db.quit)
+		db.queue.Close()
 		db.writers.Wait()
 	})
 	return db.db.Close()
@@ -221,7 +209,7 @@ func (db *DB) view(ctx context.Context, fn func(*store.Tx) error) error {
 // the others waiting at that moment (see writer.go); rows that a state
 // change depends on are locked with FOR UPDATE by the queries themselves.
 func (db *DB) Update(ctx context.Context, fn func(*store.Tx) error) error {
-	return store.ContextCause(ctx, unavailable(db.update(ctx, fn)))
+	return store.ContextCause(ctx, unavailable(db.queue.Submit(ctx, fn)))
 }
 
 // beginAttempts bounds the tries of begin.

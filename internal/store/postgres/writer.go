@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
-	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/store"
 )
 
@@ -43,60 +42,17 @@ const DefaultWriters = 4
 // status (migration 0017); a writer moves only its own.
 const countShards = 8
 
-type request struct {
-	ctx  context.Context
-	fn   func(*store.Tx) error
-	done chan error
-}
-
-// update hands fn to a writer. Once the request has reached a writer the
-// caller waits for the outcome even if ctx ends, so that it never mistakes
-// a committed write for a failed one.
-func (db *DB) update(ctx context.Context, fn func(*store.Tx) error) error {
-	db.mu.RLock()
-	if db.closing {
-		db.mu.RUnlock()
-		return errClosed
-	}
-	db.inflight.Add(1)
-	db.mu.RUnlock()
-	defer db.inflight.Done()
-	r := &request{ctx: ctx, fn: fn, done: make(chan error, 1)}
-	select {
-	case db.reqs <- r:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	return <-r.done
-}
-
-// errClosed is returned by Update after Close.
-var errClosed = &pasarela.Error{Kind: pasarela.KindUnavailable, Code: "store_closed", Message: "the database is closing"}
-
-// writer takes the calls waiting at once (the request channel is
-// unbuffered: while a group commits, the next callers wait in send) and
-// commits them as one group.
+// writer takes the calls waiting at once from the queue and commits them
+// as one group.
 func (db *DB) writer(n int) {
 	defer db.writers.Done()
 	w := &groupWriter{db: db, shard: n % countShards}
 	defer w.drop()
-	batch := make([]*request, 0, db.opts.MaxBatch)
+	batch := make([]*store.Call, 0, db.opts.MaxBatch)
 	for {
-		batch = batch[:0]
-		select {
-		case r := <-db.reqs:
-			batch = append(batch, r)
-		case <-db.quit:
+		var ok bool
+		if batch, ok = db.queue.Next(batch, db.opts.MaxBatch); !ok {
 			return
-		}
-	gather:
-		for len(batch) < db.opts.MaxBatch {
-			select {
-			case r := <-db.reqs:
-				batch = append(batch, r)
-			default:
-				break gather
-			}
 		}
 		w.commit(batch)
 	}
@@ -108,7 +64,8 @@ type groupWriter struct {
 	db *DB
 	c  *sql.Conn
 	// shard is the row of payment_counts this writer's transactions move
-	// (see migration 0020): writers never share one, so that two groups,
+	// (see migration 0020): the writers of one process never share one, so
+	// that two groups,
 	// each holding its counters until COMMIT, never wait on each other's.
 	shard int
 	// call and group are the statistics rollups (see store.Rollup) of
@@ -163,7 +120,7 @@ func (w *groupWriter) begin(savepoint bool) error {
 // outcome. The statements run without the callers' cancellation: a caller
 // that goes away must not interrupt a transaction that carries other
 // callers' writes.
-func (w *groupWriter) commit(batch []*request) {
+func (w *groupWriter) commit(batch []*store.Call) {
 	start := time.Now()
 	results := make([]error, len(batch))
 	fail := func(err error) {
@@ -178,13 +135,13 @@ func (w *groupWriter) commit(batch []*request) {
 			w.db.opts.OnCommit(len(batch), time.Since(start))
 		}
 		for i, r := range batch {
-			r.done <- results[i]
+			r.Finish(results[i])
 		}
 	}()
 	if len(batch) == 1 {
 		// A group of one is a transaction of its own, exactly as
 		// without grouping.
-		if results[0] = batch[0].ctx.Err(); results[0] == nil {
+		if results[0] = batch[0].Err(); results[0] == nil {
 			results[0] = w.alone(batch[0])
 		}
 		return
@@ -193,7 +150,7 @@ func (w *groupWriter) commit(batch []*request) {
 		fail(fmt.Errorf("begin: %w", err))
 		return
 	}
-	q := uncancelable{w.c}
+	q := store.Uncancelable{Q: w.c}
 	// The group's statistics rows, written once before COMMIT; each
 	// call's own go in only once its savepoint is released.
 	w.group.Reset()
@@ -201,14 +158,14 @@ func (w *groupWriter) commit(batch []*request) {
 	var retry []int
 	for i, r := range batch {
 		last := i == len(batch)-1
-		if err := r.ctx.Err(); err != nil {
+		if err := r.Err(); err != nil {
 			results[i] = err
 			continue
 		}
 		w.call.Reset()
 		tx := store.NewTx(q, dialect)
 		tx.DeferRollups(&w.call)
-		err := run(r.fn, tx)
+		err := r.Run(tx)
 		if err == nil {
 			// Keep the call and open the next one's savepoint.
 			next := "RELEASE w; SAVEPOINT w"
@@ -280,13 +237,13 @@ const aloneAttempts = 3
 // inserted, so its locks are taken in the order they always were), and
 // again if PostgreSQL picked it as the victim of a deadlock: its run was
 // rolled back entirely.
-func (w *groupWriter) alone(r *request) error {
+func (w *groupWriter) alone(r *store.Call) error {
 	var err error
 	for attempt := 0; attempt < aloneAttempts; attempt++ {
 		if err = w.begin(false); err != nil {
 			return fmt.Errorf("begin: %w", err)
 		}
-		err = run(r.fn, store.NewTx(uncancelable{w.c}, dialect))
+		err = r.Run(store.NewTx(store.Uncancelable{Q: w.c}, dialect))
 		if err == nil {
 			if err = w.commitTx(); err != nil {
 				err = fmt.Errorf("commit: %w", translate(err))
@@ -331,32 +288,4 @@ func (w *groupWriter) rollback() {
 	if err := w.exec("ROLLBACK"); err != nil {
 		w.drop()
 	}
-}
-
-// run calls fn, turning a panic into an error so that one bad call cannot
-// take its writer (and every other caller of the group) down.
-func run(fn func(*store.Tx) error, tx *store.Tx) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = pasarela.Internal(fmt.Errorf("panic in update: %v", p))
-		}
-	}()
-	return fn(tx)
-}
-
-// uncancelable runs a caller's statements without its cancellation: pgx
-// answers a canceled context by canceling the statement, which would abort
-// the transaction of the whole group.
-type uncancelable struct{ c *sql.Conn }
-
-func (u uncancelable) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return u.c.ExecContext(context.WithoutCancel(ctx), query, args...)
-}
-
-func (u uncancelable) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return u.c.QueryContext(context.WithoutCancel(ctx), query, args...)
-}
-
-func (u uncancelable) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return u.c.QueryRowContext(context.WithoutCancel(ctx), query, args...)
 }

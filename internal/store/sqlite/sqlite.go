@@ -19,7 +19,6 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/pasarela/pasarela"
 	"github.com/pasarela/pasarela/internal/store"
 )
 
@@ -55,30 +54,16 @@ type DB struct {
 	closed chan struct{}
 	opts   Options
 
-	reqs chan *request
-	quit chan struct{}
-	done chan struct{}
-	once sync.Once
+	queue *store.Queue
+	done  chan struct{}
+	once  sync.Once
 	// call and group are the writer's statistics rollups (see
 	// store.Rollup): one call's, and its group's.
 	call, group store.Rollup
-
-	// closing is set by Close; inflight counts the Update calls that
-	// started before it, which Close lets finish before stopping the
-	// writer.
-	mu       sync.RWMutex
-	closing  bool
-	inflight sync.WaitGroup
-}
-
-type request struct {
-	ctx  context.Context
-	fn   func(*store.Tx) error
-	done chan error
 }
 
 // ErrClosed is returned by Update after Close.
-var ErrClosed = &pasarela.Error{Kind: pasarela.KindUnavailable, Code: "store_closed", Message: "the database is closing"}
+var ErrClosed = store.ErrClosed
 
 var dialect = store.Dialect{Translate: translate, AddBuckets: addBuckets}
 
@@ -149,7 +134,7 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	db := &DB{write: write, wconn: newConn(wc), read: read, opts: opts,
 		free: make(chan *conn, opts.ReadConns), closed: make(chan struct{}),
-		reqs: make(chan *request), quit: make(chan struct{}), done: make(chan struct{})}
+		queue: store.NewQueue(), done: make(chan struct{})}
 	for range opts.ReadConns {
 		db.free <- nil // opened on first use
 	}
@@ -311,25 +296,7 @@ func (r readQuerier) QueryRowContext(ctx context.Context, query string, args ...
 // committed write for a failed one. A call that starts after Close returns
 // ErrClosed; one that started before is served.
 func (db *DB) Update(ctx context.Context, fn func(*store.Tx) error) error {
-	return store.ContextCause(ctx, db.update(ctx, fn))
-}
-
-func (db *DB) update(ctx context.Context, fn func(*store.Tx) error) error {
-	db.mu.RLock()
-	if db.closing {
-		db.mu.RUnlock()
-		return ErrClosed
-	}
-	db.inflight.Add(1)
-	db.mu.RUnlock()
-	defer db.inflight.Done()
-	r := &request{ctx: ctx, fn: fn, done: make(chan error, 1)}
-	select {
-	case db.reqs <- r:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	return <-r.done
+	return store.ContextCause(ctx, db.queue.Submit(ctx, fn))
 }
 
 // Close stops accepting writes, commits every Update that started before
@@ -337,11 +304,7 @@ func (db *DB) update(ctx context.Context, fn func(*store.Tx) error) error {
 // into an error), and closes the database. It is safe to call twice.
 func (db *DB) Close() error {
 	db.once.Do(func() {
-		db.mu.Lock()
-		db.closing = true
-		db.mu.Unlock()
-		db.inflight.Wait()
-		close(db.quit)
+		db.queue.Close()
 		<-db.done
 		// Views that hold a read connection finish; later ones are
 		// refused.
@@ -362,23 +325,11 @@ func (db *DB) Close() error {
 func (db *DB) writer() {
 	defer close(db.done)
 	defer db.wconn.close()
-	batch := make([]*request, 0, db.opts.MaxBatch)
+	batch := make([]*store.Call, 0, db.opts.MaxBatch)
 	for {
-		batch = batch[:0]
-		select {
-		case r := <-db.reqs:
-			batch = append(batch, r)
-		case <-db.quit:
+		var ok bool
+		if batch, ok = db.queue.Next(batch, db.opts.MaxBatch); !ok {
 			return
-		}
-	gather:
-		for len(batch) < db.opts.MaxBatch {
-			select {
-			case r := <-db.reqs:
-				batch = append(batch, r)
-			default:
-				break gather
-			}
 		}
 		db.commit(batch)
 	}
@@ -388,7 +339,7 @@ func (db *DB) writer() {
 // transaction is driven with plain BEGIN/COMMIT on the writer's pinned
 // connection, so that every statement, these included, is prepared once
 // per connection and reused (see conn).
-func (db *DB) commit(batch []*request) {
+func (db *DB) commit(batch []*store.Call) {
 	start := time.Now()
 	results := make([]error, len(batch))
 	fail := func(err error) {
@@ -417,13 +368,13 @@ func (db *DB) commit(batch []*request) {
 	if err != nil {
 		fail(fmt.Errorf("begin: %w", err))
 	} else {
-		q := uncancelable{c}
+		q := store.Uncancelable{Q: c}
 		aborted, kept := false, 0
 		// The group's statistics rows, written once before COMMIT; each
 		// call's own go in only once its savepoint is released.
 		db.group.Reset()
 		for i, r := range batch {
-			if err := r.ctx.Err(); err != nil {
+			if err := r.Err(); err != nil {
 				results[i] = err
 				continue
 			}
@@ -437,7 +388,7 @@ func (db *DB) commit(batch []*request) {
 			db.call.Reset()
 			tx := store.NewTx(q, dialect)
 			tx.DeferRollups(&db.call)
-			err := run(r.fn, tx)
+			err := r.Run(tx)
 			if err != nil {
 				results[i] = err
 			} else {
@@ -491,36 +442,8 @@ func (db *DB) commit(batch []*request) {
 		db.opts.OnCommit(len(batch), time.Since(start))
 	}
 	for i, r := range batch {
-		r.done <- results[i]
+		r.Finish(results[i])
 	}
-}
-
-// run calls fn, turning a panic into an error so that one bad call cannot
-// take the writer (and every other caller) down.
-func run(fn func(*store.Tx) error, tx *store.Tx) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = pasarela.Internal(fmt.Errorf("panic in update: %v", p))
-		}
-	}()
-	return fn(tx)
-}
-
-// uncancelable runs a caller's statements without its cancellation: SQLite
-// answers an interrupt inside a transaction by rolling back the whole
-// transaction, which would take the other callers of the group with it.
-type uncancelable struct{ q store.Querier }
-
-func (u uncancelable) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return u.q.ExecContext(context.WithoutCancel(ctx), query, args...)
-}
-
-func (u uncancelable) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return u.q.QueryContext(context.WithoutCancel(ctx), query, args...)
-}
-
-func (u uncancelable) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return u.q.QueryRowContext(context.WithoutCancel(ctx), query, args...)
 }
 
 // uniqueColumns maps SQLite's "table.column" in a UNIQUE failure message to

@@ -168,17 +168,18 @@ func TestCloseFlushes(t *testing.T) {
 	time.Sleep(20 * time.Millisecond) // let them queue behind the holder
 	closed := make(chan error, 1)
 	go func() { closed <- db.Close() }()
-	for {
-		db.mu.RLock()
-		closing := db.closing
-		db.mu.RUnlock()
-		if closing {
+	// Until Close has begun, a new Update waits behind the holder (and
+	// gives up at its short deadline); from then on it is refused at once.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		short, cancel := context.WithTimeout(ctx, 5*time.Millisecond)
+		err := db.Update(short, func(*store.Tx) error { return nil })
+		cancel()
+		if errors.Is(err, ErrClosed) {
 			break
 		}
-		time.Sleep(time.Millisecond)
-	}
-	if err := db.Update(ctx, func(*store.Tx) error { return nil }); !errors.Is(err, ErrClosed) {
-		t.Errorf("Update while closing = %v, want ErrClosed", err)
+		if !errors.Is(err, context.DeadlineExceeded) || time.Now().After(deadline) {
+			t.Fatalf("Update while closing = %v, want ErrClosed", err)
+		}
 	}
 	close(release)
 	if err := <-closed; err != nil {
