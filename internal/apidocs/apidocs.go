@@ -15,13 +15,13 @@ package apidocs
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
+
+	"github.com/pasarela/pasarela/internal/webasset"
 )
 
 // Prefix is where the reference is served.
@@ -52,21 +52,19 @@ type Docs struct {
 	refs  map[string]*reference
 	index *template.Template
 	page  *template.Template
-	css   []byte
-	cssV  string
+	css   *webasset.Set
 }
 
 //go:embed templates/*.html
 var templateFS embed.FS
 
-//go:embed assets/docs.css
-var docsCSS []byte
+//go:embed assets
+var assetFS embed.FS
 
 // New parses every face's document. A document that does not parse is an
 // error, which a test of the composed server catches before any release.
 func New(log *slog.Logger, faces []Face) (*Docs, error) {
-	sum := sha256.Sum256(docsCSS)
-	d := &Docs{log: log, faces: faces, refs: map[string]*reference{}, css: docsCSS, cssV: hex.EncodeToString(sum[:6])}
+	d := &Docs{log: log, faces: faces, refs: map[string]*reference{}, css: webasset.Load(assetFS, "assets", Prefix)}
 	for _, f := range faces {
 		if len(f.OpenAPI) == 0 {
 			continue
@@ -77,7 +75,7 @@ func New(log *slog.Logger, faces []Face) (*Docs, error) {
 		}
 		d.refs[f.Name] = ref
 	}
-	funcs := template.FuncMap{"css": func() string { return Prefix + "docs.css?v=" + d.cssV }}
+	funcs := template.FuncMap{"css": func() string { return d.css.URL("docs.css") }}
 	d.index = template.Must(template.New("index").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/index.html"))
 	d.page = template.Must(template.New("page").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/reference.html"))
 	return d, nil
@@ -132,14 +130,7 @@ func (d *Docs) serveFace(w http.ResponseWriter, r *http.Request) {
 
 func (d *Docs) serveCSS(w http.ResponseWriter, r *http.Request) {
 	headers(w)
-	w.Header().Set("Content-Type", "text/css; charset=utf-8")
-	if r.URL.Query().Get("v") == d.cssV {
-		// The URL changes with the content, so this one never goes stale.
-		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-	} else {
-		w.Header().Set("Cache-Control", "no-cache")
-	}
-	_, _ = w.Write(d.css)
+	d.css.Serve(w, r, "docs.css")
 }
 
 // render runs the template into a buffer first, so that a failure is a

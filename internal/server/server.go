@@ -113,7 +113,7 @@ var faces = []struct {
 		Summary: "SekurePay compatible: orders with their items, taxes and shipping, paid on the hosted checkout."}},
 	{FaceGestpay, func(c *Config, svc *core.Service, log *slog.Logger) face {
 		return gestpay.New(svc, log, c.Gestpay)
-	}, apidocs.Face{Title: "Gestpay",
+	}, apidocs.Face{Title: "Gestpay", WSDLs: gestpayWSDLs(),
 		Summary: "Gestpay (Axerve) compatible SOAP services: the encrypted-string payment page (WSCryptDecrypt) and server-to-server card payments (WSs2s)."}},
 	{FaceXpay, func(c *Config, svc *core.Service, log *slog.Logger) face {
 		return xpay.New(svc, log, c.Xpay)
@@ -196,9 +196,6 @@ func New(cfg Config, svc *core.Service, log *slog.Logger, m *Metrics) http.Handl
 		if cfg.mounts(f.name) {
 			d := f.docs
 			d.Name = f.name
-			if f.name == FaceGestpay {
-				d.WSDLs = gestpayWSDLs()
-			}
 			listed = append(listed, d)
 		}
 	}
