@@ -22,10 +22,7 @@ func majorAmount(lang, field, text, currency string) (int64, error) {
 	if !ok {
 		return 0, pasarela.Invalid(field, "currency", "unknown currency")
 	}
-	marks, ok := numberMarks[lang]
-	if !ok {
-		marks = numberMarks[langEN]
-	}
+	marks := marksOf(lang)
 	example := groupDigits("1234", marks.group) + marks.point + "50"
 	if cur.Scale == 0 {
 		example = groupDigits("1234", marks.group)

@@ -238,9 +238,8 @@ func (d *Dashboard) fail(w http.ResponseWriter, r *http.Request, q *Request, err
 // view is what the layout reads, around a page's own data.
 type view struct {
 	*Request
-	Title string
-	Nav   []navLink
-	Data  any
+	Nav  []navLink
+	Data any
 	// Langs are the languages offered by the switch.
 	Langs []langLink
 }

@@ -123,6 +123,15 @@ var numberMarks = map[string]struct{ group, point string }{
 	langIT: {".", ","},
 }
 
+// marksOf is a language's separators, English's for a language without
+// its own.
+func marksOf(lang string) struct{ group, point string } {
+	if m, ok := numberMarks[lang]; ok {
+		return m
+	}
+	return numberMarks[langEN]
+}
+
 // groupDigits writes the digits of a whole number in groups of three.
 func groupDigits(whole, group string) string {
 	var b strings.Builder
@@ -145,10 +154,7 @@ func formatAmount(lang string, minor int64, currency string) string {
 	if !ok {
 		return strconv.FormatInt(minor, 10) + " " + currency
 	}
-	marks := numberMarks[lang]
-	if marks.point == "" {
-		marks = numberMarks[langEN]
-	}
+	marks := marksOf(lang)
 	s := pasarela.FormatMajor(minor, cur)
 	sign := ""
 	if strings.HasPrefix(s, "-") {
@@ -168,10 +174,7 @@ func formatAmount(lang string, minor int64, currency string) string {
 func formatAxisAmount(lang string, minor int64, currency string) string {
 	s := formatAmount(lang, minor, currency)
 	s = strings.TrimSuffix(s, "\u00a0"+strings.ToUpper(currency))
-	marks := numberMarks[lang]
-	if marks.point == "" {
-		marks = numberMarks[langEN]
-	}
+	marks := marksOf(lang)
 	if whole, frac, ok := strings.Cut(s, marks.point); ok && strings.Trim(frac, "0") == "" {
 		s = whole
 	}
@@ -180,10 +183,7 @@ func formatAxisAmount(lang string, minor int64, currency string) string {
 
 // formatInt writes a count grouped as the language writes numbers.
 func formatInt(lang string, n int64) string {
-	marks := numberMarks[lang]
-	if marks.point == "" {
-		marks = numberMarks[langEN]
-	}
+	marks := marksOf(lang)
 	s := strconv.FormatInt(n, 10)
 	if n < 0 {
 		return "-" + groupDigits(s[1:], marks.group)
@@ -193,10 +193,7 @@ func formatInt(lang string, n int64) string {
 
 // formatPercent writes a share in tenths of a percent (953 → "95.3 %").
 func formatPercent(lang string, permille int64) string {
-	marks := numberMarks[lang]
-	if marks.point == "" {
-		marks = numberMarks[langEN]
-	}
+	marks := marksOf(lang)
 	return strconv.FormatInt(permille/10, 10) + marks.point + strconv.FormatInt(permille%10, 10) + "\u00a0%"
 }
 

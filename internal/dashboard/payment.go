@@ -55,8 +55,8 @@ type paymentData struct {
 // paymentOf reads the payment named by the path's id: of the user's client,
 // whichever application it belongs to; anything else is not found.
 func (d *Dashboard) paymentOf(r *http.Request, q *Request) (*pasarela.Payment, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
+	id, err := pathID(r, "id")
+	if err != nil {
 		return nil, pasarela.NotFound("payment")
 	}
 	return d.svc.FindPayment(q.Ctx, id)

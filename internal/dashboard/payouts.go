@@ -15,9 +15,6 @@ import (
 // payoutCurrency is the currency payouts are paid in: SPEI pays pesos.
 const payoutCurrency = "MXN"
 
-var payoutStatuses = []pasarela.PayoutStatus{pasarela.PayoutCreated, pasarela.PayoutQueued, pasarela.PayoutSent,
-	pasarela.PayoutConfirmed, pasarela.PayoutRejected, pasarela.PayoutReturned}
-
 type payoutsData struct {
 	Balance  *core.Balance
 	Payouts  []pasarela.Payout
@@ -43,7 +40,7 @@ func (d *Dashboard) payouts(w http.ResponseWriter, r *http.Request, q *Request) 
 		return err
 	}
 	d.render(w, r, q, http.StatusOK, "payouts", payoutsData{Balance: bal, Payouts: list, Status: status,
-		Statuses: payoutStatuses, Pager: newPager(Prefix+"payouts", r.URL.Query(), page, len(list), total)})
+		Statuses: pasarela.PayoutStatuses, Pager: newPager(Prefix+"payouts", r.URL.Query(), page, len(list), total)})
 	return nil
 }
 

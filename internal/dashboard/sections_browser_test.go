@@ -5,8 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -61,29 +59,6 @@ func (rc *receiver) wait(t *testing.T, n int) []string {
 	}
 }
 
-// sectionScreens saves a screenshot of the page at 1280 and 390 px wide when
-// PASARELA_SCREENS names a folder, for a person to look at the pages (CI
-// sets none), and leaves the browser 1280 px wide.
-func sectionScreens(t *testing.T, ctx context.Context, name string) {
-	t.Helper()
-	dir := os.Getenv("PASARELA_SCREENS")
-	if dir == "" {
-		return
-	}
-	for _, width := range []int64{390, 1280} {
-		if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 900)); err != nil {
-			t.Fatal(err)
-		}
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "dashboard-"+name+"-"+strconv.FormatInt(width, 10)+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // TestDevelopersInBrowser, as an admin would in a browser: recreate the
 // application's API key and use the new key on the PayREST API (the old
 // one is refused, and the new one is not shown again); create a webhook
@@ -134,7 +109,7 @@ func TestDevelopersInBrowser(t *testing.T) {
 	if page, err := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html"))); err != nil || strings.Contains(page, key) {
 		t.Fatalf("the new key is shown again (%v)", err)
 	}
-	sectionScreens(t, ctx, "developers")
+	screens(t, ctx, "developers")
 
 	// A webhook for cancelled payments, to the shop's endpoint.
 	err = chromedp.Do(ctx,
@@ -185,7 +160,7 @@ func TestDevelopersInBrowser(t *testing.T) {
 			t.Fatalf("the delivery log lacks %q:\n%s", want, log)
 		}
 	}
-	sectionScreens(t, ctx, "webhook-log")
+	screens(t, ctx, "webhook-log")
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button.redeliver`)), chromedp.WaitVisible(chromedp.ID("done"))); err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +194,7 @@ func TestDevelopersInBrowser(t *testing.T) {
 			t.Fatalf("the payouts page lacks %q:\n%s", want, list)
 		}
 	}
-	sectionScreens(t, ctx, "payouts")
+	screens(t, ctx, "payouts")
 	con.ExpectClean(t)
 }
 

@@ -448,7 +448,7 @@ func TestTeam(t *testing.T) {
 	self := "/dashboard/team/" + strconv.FormatInt(s.A.Admin.ID, 10)
 	p = a.post(self+"/roles", url.Values{"csrf": {list.csrf(t)}, "role": {"viewer"}})
 	wantStatus(t, "the last admin's role", p, http.StatusBadRequest)
-	if !strings.Contains(p.Body, "at least one admin") {
+	if !strings.Contains(p.Body, "at least one enabled admin") {
 		t.Fatalf("last admin page:\n%s", p.Body)
 	}
 	if strings.Contains(a.get(self).Body, `id="delete-user"`) {
