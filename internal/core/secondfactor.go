@@ -225,24 +225,27 @@ func (s *Service) CompleteSession(ctx context.Context, token, code, ip string) (
 		return nil, errBadSession
 	}
 	p := sess.Principal
-	var start *SessionStart
+	start, row := s.sessionRow(p.ClientID, p.UserID, false)
 	hash := tokenHash(token)
 	err = s.checkSecondFactor(ctx, p.ClientID, p.UserID, code, ip, true, hash, func(tx *store.Tx) error {
-		// The new session is written by newSession below; the old one goes
-		// with the code's use, so a code admits one session only: of two
-		// requests with a right code at once, the one that finds the
-		// pending session gone fails as a session that has ended.
+		// The pending session is traded for the full one in the
+		// transaction that uses the code up, so a code admits one session
+		// only: of two requests with a right code at once, the one that
+		// finds the pending session gone fails as a session that has
+		// ended.
 		err := tx.DeleteSession(ctx, p.ClientID, hash)
 		if pasarela.ErrorKind(err) == pasarela.KindNotFound {
 			return errBadSession
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return s.keepSession(ctx, tx, row)
 	})
 	if err != nil {
 		return nil, err
 	}
-	start, err = s.newSession(ctx, p.ClientID, p.UserID, false, nil)
-	return start, err
+	return start, nil
 }
 
 // checkSecondFactor checks a code of a user's TOTP (confirmed, or, when
@@ -256,8 +259,8 @@ func (s *Service) checkSecondFactor(ctx context.Context, clientID string, userID
 	if code == "" {
 		return pasarela.Invalid("code", "required", "is required")
 	}
-	limitKey := "2fa:" + clientID + ":" + strconv.FormatInt(userID, 10)
-	if ok, err := s.logins.allowed(ctx, limitKey, ip); err != nil {
+	loginKey := "2fa:" + clientID + ":" + strconv.FormatInt(userID, 10)
+	if ok, err := s.logins.allowed(ctx, loginKey, ip); err != nil {
 		return err
 	} else if !ok {
 		return errLoginsLimit
@@ -306,7 +309,7 @@ func (s *Service) checkSecondFactor(ctx context.Context, clientID string, userID
 		return then(tx)
 	})
 	if err == errBadCode {
-		s.logins.failed(ctx, limitKey, ip)
+		s.logins.failed(ctx, loginKey, ip)
 		if last {
 			// The pending session's last wrong code: it ends now.
 			err := s.db.Update(ctx, func(tx *store.Tx) error { return tx.DeleteSession(ctx, clientID, session) })
@@ -328,7 +331,7 @@ func (s *Service) checkSecondFactor(ctx context.Context, clientID string, userID
 // in the same transaction. It returns the keys, for a right code to
 // forget, and whether this is the pending session's last attempt.
 func (s *Service) countCode(ctx context.Context, clientID string, userID int64, session string, now time.Time) (userKey, sessionKey string, last bool, err error) {
-	userKey = limitKey("totp", clientID+":"+strconv.FormatInt(userID, 10))
+	userKey = totpLimitKey(clientID, userID)
 	if session != "" {
 		sessionKey = limitKey("totp-session", session)
 	}
@@ -452,10 +455,16 @@ func (s *Service) ResetSecondFactor(ctx context.Context, clientID string, userID
 		if err := tx.DeleteTOTP(ctx, clientID, userID); err != nil {
 			return err
 		}
-		if err := tx.ForgetSignInLimit(ctx, limitKey("totp", clientID+":"+strconv.FormatInt(userID, 10))); err != nil {
+		if err := tx.ForgetSignInLimit(ctx, totpLimitKey(clientID, userID)); err != nil {
 			return err
 		}
 		_, err = tx.DeleteUserSessions(ctx, clientID, userID)
 		return err
 	})
+}
+
+// totpLimitKey names the limit of a user's one-time codes, which a check
+// counts and an admin's reset of the second factor forgets.
+func totpLimitKey(clientID string, userID int64) string {
+	return limitKey("totp", clientID+":"+strconv.FormatInt(userID, 10))
 }

@@ -62,38 +62,41 @@ func (s *Service) StartSession(ctx context.Context, login, password, ip string) 
 	if err != nil {
 		return nil, err
 	}
-	return s.newSession(ctx, p.ClientID, p.UserID, pending, nil)
+	return s.newSession(ctx, p.ClientID, p.UserID, pending)
 }
 
-// newSession stores a new session for a user, in the same transaction as
-// end (which removes the session it replaces), if any.
-func (s *Service) newSession(ctx context.Context, clientID string, userID int64, pending bool, end func(*store.Tx) error) (*SessionStart, error) {
+// newSession stores a new session for a user.
+func (s *Service) newSession(ctx context.Context, clientID string, userID int64, pending bool) (*SessionStart, error) {
+	start, row := s.sessionRow(clientID, userID, pending)
+	if err := s.db.Update(ctx, func(tx *store.Tx) error { return s.keepSession(ctx, tx, row) }); err != nil {
+		return nil, err
+	}
+	return start, nil
+}
+
+// sessionRow makes a new session's token, which only the answer carries,
+// and the row that keeps its hash.
+func (s *Service) sessionRow(clientID string, userID int64, pending bool) (*SessionStart, *store.Session) {
 	now := s.now()
 	token := "ses_" + randomString(43) // 215 random bits
 	expires := now.Add(s.cfg.SignIn.SessionMax)
 	if pending {
 		expires = now.Add(min(pendingSessionMax, s.cfg.SignIn.SessionMax))
 	}
-	row := &store.Session{TokenHash: tokenHash(token), ClientID: clientID, UserID: userID,
-		SecondFactorPending: pending, CreatedAt: now, LastSeenAt: now, ExpiresAt: expires}
-	sweep := s.sessionsMade.Add(1)%128 == 0
-	err := s.db.Update(ctx, func(tx *store.Tx) error {
-		if end != nil {
-			if err := end(tx); err != nil {
-				return err
-			}
+	return &SessionStart{Token: token, SecondFactor: pending, ExpiresAt: expires},
+		&store.Session{TokenHash: tokenHash(token), ClientID: clientID, UserID: userID,
+			SecondFactorPending: pending, CreatedAt: now, LastSeenAt: now, ExpiresAt: expires}
+}
+
+// keepSession writes a session's row in tx, and now and then sweeps the
+// sessions that have ended.
+func (s *Service) keepSession(ctx context.Context, tx *store.Tx, row *store.Session) error {
+	if s.sessionsMade.Add(1)%128 == 0 {
+		if _, err := tx.SweepSessions(ctx, row.CreatedAt, row.CreatedAt.Add(-s.cfg.SignIn.SessionIdle)); err != nil {
+			return err
 		}
-		if sweep {
-			if _, err := tx.SweepSessions(ctx, now, now.Add(-s.cfg.SignIn.SessionIdle)); err != nil {
-				return err
-			}
-		}
-		return tx.CreateSession(ctx, row)
-	})
-	if err != nil {
-		return nil, err
 	}
-	return &SessionStart{Token: token, SecondFactor: pending, ExpiresAt: expires}, nil
+	return tx.CreateSession(ctx, row)
 }
 
 // ResumeSession returns the session of a token. An unknown token, one

@@ -158,7 +158,7 @@ func (s *Service) UpdateUser(ctx context.Context, clientID string, id int64, in 
 		mergeUser(u, &probe, in, replace)
 		u.UpdatedAt = s.now()
 		if wasAdmin && !hasRole(u.Roles, pasarela.RoleAdmin) {
-			if err := lastAdminCheck(ctx, tx, clientID); err != nil {
+			if err := lastAdminCheck(ctx, tx, clientID, "roles"); err != nil {
 				return err
 			}
 		}
@@ -224,13 +224,13 @@ func loginNamesFree(ctx context.Context, tx *store.Tx, u *pasarela.User) error {
 	return nil
 }
 
-func lastAdminCheck(ctx context.Context, tx *store.Tx, clientID string) error {
+func lastAdminCheck(ctx context.Context, tx *store.Tx, clientID, field string) error {
 	n, err := tx.CountAdmins(ctx, clientID)
 	if err != nil {
 		return err
 	}
 	if n <= 1 {
-		return pasarela.Invalid("roles", "last_admin", "a client must keep at least one admin")
+		return pasarela.Invalid(field, "last_admin", "a client must keep at least one enabled admin")
 	}
 	return nil
 }
@@ -255,7 +255,7 @@ func (s *Service) DeleteUser(ctx context.Context, clientID string, id int64) err
 			return err
 		}
 		if hasRole(u.Roles, pasarela.RoleAdmin) && u.DisabledAt == nil {
-			if err := lastAdminCheck(ctx, tx, clientID); err != nil {
+			if err := lastAdminCheck(ctx, tx, clientID, "roles"); err != nil {
 				return err
 			}
 		}
@@ -291,12 +291,8 @@ func (s *Service) SetUserDisabled(ctx context.Context, clientID string, id int64
 			return tx.UpdateUser(ctx, u)
 		}
 		if hasRole(u.Roles, pasarela.RoleAdmin) {
-			n, err := tx.CountAdmins(ctx, clientID)
-			if err != nil {
+			if err := lastAdminCheck(ctx, tx, clientID, "disabled"); err != nil {
 				return err
-			}
-			if n <= 1 {
-				return pasarela.Invalid("disabled", "last_admin", "a client must keep at least one enabled admin")
 			}
 		}
 		if _, err := tx.DeleteUserTokens(ctx, clientID, id, ""); err != nil {

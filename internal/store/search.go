@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/pasarela/pasarela"
@@ -98,20 +99,9 @@ func (tx *Tx) SearchPayments(ctx context.Context, clientID string, f PaymentSear
 	case f.Before != 0:
 		where += ` AND id < ` + a.add(f.Before)
 	}
-	rows, err := tx.query(ctx, `SELECT `+paymentColumns+` FROM payments`+where+order+` LIMIT `+a.add(f.Limit), a...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []pasarela.Payment{}
-	for rows.Next() {
-		var p pasarela.Payment
-		if err := scanPayment(rows.Scan, &p); err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	// The limit is written into the query, not bound: a bound LIMIT makes
+	// SQLite prepare the statement again on every run (see args.page).
+	return tx.scanPayments(ctx, `SELECT `+paymentColumns+` FROM payments`+where+order+` LIMIT `+strconv.Itoa(f.Limit), a...)
 }
 
 // EntityDeliveries returns the webhook deliveries of the events of one

@@ -55,8 +55,9 @@ func (tx *Tx) TouchSession(ctx context.Context, clientID, hash string, seen time
 	return expectOne(res, "session")
 }
 
-// DeleteSession ends one session of a client (sign-out); a session already
-// gone is not an error, so signing out twice is harmless.
+// DeleteSession ends one session of a client. A session already gone is
+// not found, which a sign-out ignores and a trade of a pending session for
+// a full one (a second factor's code) refuses.
 func (tx *Tx) DeleteSession(ctx context.Context, clientID, hash string) error {
 	res, err := tx.exec(ctx, `DELETE FROM sessions WHERE token_hash = $1 AND client_id = $2`, hash, clientID)
 	if err != nil {
