@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -33,7 +34,10 @@ const migrationLock = `SELECT pg_advisory_xact_lock(7364913)`
 
 // Options tune the engine.
 type Options struct {
-	MaxConns int // default 20
+	// MaxConns bounds the pool (default: the DSN's pool_max_conns, else
+	// 20), so that the nodes of a cluster can share the server's
+	// max_connections.
+	MaxConns int
 	// Writers is how many pinned connections of the pool commit groups of
 	// Update calls (default DefaultWriters, at most half of MaxConns, so
 	// that reads keep the rest).
@@ -96,6 +100,23 @@ func addBuckets(ctx context.Context, q store.Querier, rows []store.BucketRow) er
 
 // Open connects with a postgres:// URL or key=value DSN. It does not migrate.
 func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres dsn: %w", err)
+	}
+	// pool_max_conns is the pool's size, under the name pgx's own pool
+	// reads; pgx would otherwise send it to the server as a setting,
+	// which the server refuses.
+	if v, ok := cfg.RuntimeParams["pool_max_conns"]; ok {
+		delete(cfg.RuntimeParams, "pool_max_conns")
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 2 {
+			return nil, fmt.Errorf("postgres dsn: pool_max_conns %q: want a whole number of at least 2", v)
+		}
+		if opts.MaxConns <= 0 {
+			opts.MaxConns = n
+		}
+	}
 	if opts.MaxConns <= 0 {
 		opts.MaxConns = 20
 	}
@@ -106,10 +127,6 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		opts.Writers = DefaultWriters
 	}
 	opts.Writers = max(1, min(opts.Writers, opts.MaxConns/2))
-	cfg, err := pgx.ParseConfig(dsn)
-	if err != nil {
-		return nil, fmt.Errorf("postgres dsn: %w", err)
-	}
 	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(opts.MaxConns)
 	db.SetMaxIdleConns(opts.MaxConns)
@@ -125,6 +142,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	}
 	return d, nil
 }
+
+// WatchPayments implements store.DB: other nodes change payments too, so
+// this node cannot tell every change.
+func (db *DB) WatchPayments(func(ids []int64, all bool)) bool { return false }
 
 func (db *DB) migrator() (*store.Migrator, error) {
 	migs, err := Migrations()

@@ -211,3 +211,35 @@ func TestGroupCommit(t *testing.T) {
 		return err
 	})
 }
+
+// TestPoolMaxConns: the DSN's pool_max_conns sizes the pool (and is not
+// sent to the server, which would refuse it), unless the options say.
+func TestPoolMaxConns(t *testing.T) {
+	// The schema's DSN has its own pool_max_conns (see pgtest.Schema).
+	dsn, ok := strings.CutSuffix(pgtest.Schema(t), "&pool_max_conns=10")
+	if !ok {
+		t.Fatalf("the test schema's DSN does not end in its pool_max_conns")
+	}
+	for _, tc := range []struct {
+		param string
+		opts  Options
+		want  int
+	}{
+		{"3", Options{}, 3},
+		{"3", Options{MaxConns: 5}, 5},
+	} {
+		db, err := Open(context.Background(), dsn+"&pool_max_conns="+tc.param, tc.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := db.db.Stats().MaxOpenConnections; got != tc.want {
+			t.Errorf("pool_max_conns=%s with %+v: pool of %d, want %d", tc.param, tc.opts, got, tc.want)
+		}
+		db.Close()
+	}
+	for _, bad := range []string{"x", "1", "-4"} {
+		if _, err := Open(context.Background(), dsn+"&pool_max_conns="+bad, Options{}); err == nil || !strings.Contains(err.Error(), "pool_max_conns") {
+			t.Errorf("pool_max_conns=%s: %v, want an error naming it", bad, err)
+		}
+	}
+}

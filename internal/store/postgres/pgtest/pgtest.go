@@ -32,6 +32,11 @@ func DSN(t testing.TB) string {
 // Schema creates a schema for the test and returns a DSN whose search_path
 // is that schema. The schema is dropped when the test ends; cleanups run
 // last first, so pools the test opens afterwards close before that.
+//
+// A test holds one of the server's schema slots (see takeSlot) from here
+// until its schema is dropped, so that the pools of every test of a run,
+// in every package's test process at once, stay within the server's
+// connections.
 func Schema(t testing.TB) string {
 	t.Helper()
 	dsn := DSN(t)
@@ -39,30 +44,94 @@ func Schema(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx := context.Background()
+	conn, err := admin.Conn(ctx)
+	if err != nil {
+		admin.Close()
+		t.Fatalf("connect: %v", err)
+	}
+	if took, err := takeSlot(ctx, conn); err != nil {
+		conn.Close()
+		admin.Close()
+		t.Fatalf("wait for a schema slot: %v", err)
+	} else if !took {
+		t.Logf("no schema slot came free in %v; going on without one", slotWait)
+	}
 	schema := "t_" + strings.ToLower(rand.Text())
-	if _, err := admin.ExecContext(context.Background(), "CREATE SCHEMA "+schema); err != nil {
+	if _, err := conn.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		conn.Close()
 		admin.Close()
 		t.Fatalf("create schema: %v", err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+		if _, err := conn.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
 			t.Errorf("drop schema %s: %v", schema, err)
 		}
+		// Closing the session gives its slot back.
+		conn.Close()
 		admin.Close()
 	})
-	return WithSearchPath(dsn, schema)
+	// A server the test starts on the schema keeps to the slot too.
+	return withParam(WithSearchPath(dsn, schema), "pool_max_conns", "10")
 }
+
+// SlotConns is what one test's slot allows for: the pools the tests open
+// on their schema (the core's test store: 10 connections, two of them its
+// writers) and the slot's own session. A test that starts a server process
+// on the schema (the crash test) opens that server's pool instead.
+const SlotConns = 12
+
+// slotKey is the first key of the advisory locks that stand for slots.
+const slotKey = 0x7061_7361_0000
+
+// takeSlot waits until it holds one of the server's schema slots: a
+// session-level advisory lock on conn, released when the session ends
+// (also when a test process dies). There are as many slots as sets of
+// SlotConns connections fit in the server's max_connections, less its
+// reserved ones and a margin for the tests' admin sessions and tools.
+// Without this bound, two packages' tests running side by side had opened
+// more connections than a default server allows (100), and a test failed
+// with "too many clients already". After slotWait it gives up waiting and
+// answers false: a test that holds a slot while it waits for a second one
+// must not wait for ever.
+func takeSlot(ctx context.Context, conn *sql.Conn) (bool, error) {
+	var maxConns, reserved int
+	if err := conn.QueryRowContext(ctx, `SELECT current_setting('max_connections')::int,
+		current_setting('superuser_reserved_connections')::int`).Scan(&maxConns, &reserved); err != nil {
+		return false, err
+	}
+	slots := max(1, (maxConns-reserved-10)/SlotConns)
+	for deadline := time.Now().Add(slotWait); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		for k := range slots {
+			var ok bool
+			if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", int64(slotKey+k)).Scan(&ok); err != nil {
+				return false, err
+			}
+			if ok {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// slotWait is how long a test waits for a slot.
+const slotWait = 3 * time.Minute
 
 // WithSearchPath adds a search_path runtime parameter to dsn in whichever
 // of the two forms pgx accepts it is written in.
-func WithSearchPath(dsn, schema string) string {
+func WithSearchPath(dsn, schema string) string { return withParam(dsn, "search_path", schema) }
+
+// withParam adds a parameter to dsn in whichever of the two forms pgx
+// accepts it is written in.
+func withParam(dsn, name, value string) string {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		if strings.Contains(dsn, "?") {
-			return dsn + "&search_path=" + schema
+			return dsn + "&" + name + "=" + value
 		}
-		return dsn + "?search_path=" + schema
+		return dsn + "?" + name + "=" + value
 	}
-	return dsn + " search_path=" + schema
+	return dsn + " " + name + "=" + value
 }
