@@ -95,3 +95,17 @@ func (c *readCache[K, V]) invalidate() {
 	c.gen++
 	clear(c.entries)
 }
+
+// forget forgets the entries of keys: for data that changes often, where
+// forgetting everything would empty the cache at every write.
+func (c *readCache[K, V]) forget(keys ...K) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	for _, k := range keys {
+		delete(c.entries, k)
+	}
+}

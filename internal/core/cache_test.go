@@ -41,6 +41,21 @@ func TestReadCache(t *testing.T) {
 		t.Fatalf("an entry outlived its TTL: %+v", e)
 	}
 
+	// forget: the keys named go (and a read from before cannot put them
+	// back), the others stay.
+	other := [32]byte{2}
+	c.put(sum, c.generation(), want)
+	c.put(other, c.generation(), want)
+	stale = c.generation()
+	c.forget(sum)
+	c.put(sum, stale, want)
+	if e, ok := c.get(sum); ok {
+		t.Fatalf("a forgotten entry came back: %+v", e)
+	}
+	if _, ok := c.get(other); !ok {
+		t.Fatal("forget took an entry it was not given")
+	}
+
 	// PostgreSQL: no cache; every call is a no-op and nothing is found.
 	var none *readCache[[32]byte, keyEntry]
 	none.put(sum, none.generation(), want)
@@ -48,6 +63,7 @@ func TestReadCache(t *testing.T) {
 		t.Fatal("a nil cache found an entry")
 	}
 	none.invalidate()
+	none.forget(sum)
 }
 
 // TestTimeOrdered: identifiers made later sort later, byte by byte, and

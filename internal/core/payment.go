@@ -350,8 +350,43 @@ type PaymentDetail struct {
 const maxChildren = 100
 
 // GetPayment returns a payment of an application with its links, children
-// (at most maxChildren, oldest first) and refunds.
+// (at most maxChildren, oldest first) and refunds. The detail's slices and
+// the payment's maps and card are shared with the cache: callers read them
+// and change only copies.
+//
+// An integration polls its payments with its application key, and on
+// SQLite the answer comes from memory when the payment has not changed
+// since it was last read (readCache, told of every change by the engine:
+// store.DB's WatchPayments). The key's application is the caller's whole
+// access (see applicationAccessTx), so a hit checks it without the
+// database.
 func (s *Service) GetPayment(ctx context.Context, appID, id int64) (*PaymentDetail, error) {
+	p := pasarela.PrincipalFrom(ctx)
+	if s.payments == nil || p == nil || p.ApplicationID == 0 || p.ApplicationID != appID {
+		return s.readPayment(ctx, appID, id)
+	}
+	if d, ok := s.payments.get(id); ok && d.ClientID == p.ClientID && d.ApplicationID == appID {
+		return d.copy(), nil
+	}
+	gen := s.payments.generation()
+	d, err := s.readPayment(ctx, appID, id)
+	if err != nil {
+		return nil, err
+	}
+	s.payments.put(id, gen, d)
+	return d.copy(), nil
+}
+
+// copy is a detail whose own fields and payment's a caller may change
+// without changing the cache's.
+func (d *PaymentDetail) copy() *PaymentDetail {
+	c, p := *d, *d.Payment
+	c.Payment = &p
+	return &c
+}
+
+// readPayment is GetPayment from the database.
+func (s *Service) readPayment(ctx context.Context, appID, id int64) (*PaymentDetail, error) {
 	d := &PaymentDetail{}
 	err := s.db.View(ctx, func(tx *store.Tx) error {
 		p, err := applicationAccessTx(ctx, tx, appID, false)

@@ -202,6 +202,10 @@ type Service struct {
 	// that changes them (see readCache).
 	keys    *readCache[[32]byte, keyEntry]
 	configs *readCache[appRef, []store.GatewayConfigRow]
+	// payments caches payment details by id for application keys (see
+	// GetPayment); nil unless the engine tells which payments each commit
+	// changed (store.DB's WatchPayments).
+	payments *readCache[int64, *PaymentDetail]
 	// secrets caches the named signing secrets faces sign their tokens
 	// with (signingkey.go).
 	secrets signingKeys
@@ -244,6 +248,18 @@ func New(ctx context.Context, db store.DB, log *slog.Logger, now func() time.Tim
 	if db.Engine() == "sqlite" {
 		s.keys = newReadCache[[32]byte, keyEntry](time.Minute, s.now)
 		s.configs = newReadCache[appRef, []store.GatewayConfigRow](time.Minute, s.now)
+	}
+	// Payments change often, so the TTL, which only bounds what a change
+	// made behind the server's back could leave, is short.
+	payments := newReadCache[int64, *PaymentDetail](30*time.Second, s.now)
+	if db.WatchPayments(func(ids []int64, all bool) {
+		if all {
+			payments.invalidate()
+		} else {
+			payments.forget(ids...)
+		}
+	}) {
+		s.payments = payments
 	}
 	s.logins = newLoginLimiter(db, log, cfg.SignIn, s.now)
 	return s, nil

@@ -151,6 +151,7 @@ func (tx *Tx) CreatePayment(ctx context.Context, p *pasarela.Payment) error {
 	if err != nil {
 		return err
 	}
+	tx.changes.Payment(p.ParentID)
 	merchantRef := sql.NullString{String: p.MerchantRef, Valid: p.MerchantRef != ""}
 	args := []any{p.ClientID, p.ApplicationID, p.TransactionID, p.CheckoutToken, string(p.Status), string(p.Type), p.Amount,
 		p.Currency, p.Captured, p.Refunded, p.Description, p.CustomerID, p.CustomerEmail, merchantRef, p.Language,
@@ -400,6 +401,7 @@ func (tx *Tx) UpdatePayment(ctx context.Context, p *pasarela.Payment) error {
 	if err != nil {
 		return err
 	}
+	tx.changes.Payment(p.ParentID)
 	if err := tx.flushDeferred(ctx); err != nil {
 		return err
 	}

@@ -37,6 +37,16 @@ type DB interface {
 	Ping(ctx context.Context) error
 	// Engine names the engine ("sqlite" or "postgres").
 	Engine() string
+	// WatchPayments has fn called after every commit that changed a
+	// payment or what hangs from it, before the commit's callers are
+	// answered (a caller that wrote and then reads never reads from
+	// memory what it just changed): ids are the payments whose detail
+	// (the row, its deposit, its children) changed, all says that any
+	// payment's may have (a refund or a link changed). It answers false,
+	// and never calls fn, on an engine that cannot know every change:
+	// only SQLite can (one writer goroutine owns the file); on PostgreSQL
+	// other nodes write too.
+	WatchPayments(fn func(ids []int64, all bool)) bool
 	// Close flushes pending writes and releases the database.
 	Close() error
 }
@@ -70,6 +80,9 @@ type Tx struct {
 	q      guarded
 	d      Dialect
 	rollup *Rollup // nil: bucket rows are written at once
+	// changes, when set, is told the parents of the payments written
+	// (see NoteChanges).
+	changes *Changes
 }
 
 // NewTx is for engines: it wraps their transaction handle, behind the

@@ -60,6 +60,12 @@ type DB struct {
 	// call and group are the writer's statistics rollups (see
 	// store.Rollup): one call's, and its group's.
 	call, group store.Rollup
+	// changes is what the writer's current group changed, recorded by
+	// preUpdate and the group's Tx; watchers are told after each commit
+	// (see store.DB's WatchPayments).
+	changes  store.Changes
+	watchMu  sync.Mutex
+	watchers []func(ids []int64, all bool)
 }
 
 // ErrClosed is returned by Update after Close.
@@ -137,6 +143,18 @@ func Open(path string, opts Options) (*DB, error) {
 		queue: store.NewQueue(), done: make(chan struct{})}
 	for range opts.ReadConns {
 		db.free <- nil // opened on first use
+	}
+	if err := wc.Raw(func(dc any) error {
+		h, ok := dc.(sqlite.HookRegisterer)
+		if !ok {
+			return fmt.Errorf("the driver's connection (%T) takes no update hook", dc)
+		}
+		h.RegisterPreUpdateHook(db.preUpdate)
+		return nil
+	}); err != nil {
+		write.Close()
+		read.Close()
+		return nil, err
 	}
 	go db.writer()
 	return db, nil
@@ -319,6 +337,50 @@ func (db *DB) Close() error {
 	return errors.Join(db.write.Close(), db.read.Close())
 }
 
+// WatchPayments implements store.DB: every change goes through the
+// writer's connection, whose update hook sees each row.
+func (db *DB) WatchPayments(fn func(ids []int64, all bool)) bool {
+	db.watchMu.Lock()
+	defer db.watchMu.Unlock()
+	db.watchers = append(db.watchers, fn)
+	return true
+}
+
+// preUpdate is the writer connection's hook, called before each row a
+// statement (or a trigger) inserts, updates or deletes. It reads row ids
+// only: reading a column of the row would cost more than the write is
+// worth on every payment. A payment (or its deposit, whose row id is the
+// payment's) changes by id; a child's parent is added by the Tx that
+// wrote the child (store.Changes); refunds and links, rare next to
+// payments, change every payment, since their owner would be a column.
+// New payments are in no one's memory yet.
+func (db *DB) preUpdate(d sqlite.SQLitePreUpdateData) {
+	switch d.TableName {
+	case "payments":
+		if d.Op != sqlite3.SQLITE_INSERT {
+			db.changes.Payment(d.OldRowID)
+		}
+	case "crypto_deposits":
+		db.changes.Payment(d.OldRowID)
+		db.changes.Payment(d.NewRowID)
+	case "refunds", "payment_links":
+		db.changes.All = true
+	}
+}
+
+// tellWatchers passes a group's changes on, before its callers are told.
+func (db *DB) tellWatchers() {
+	if db.changes.Empty() {
+		return
+	}
+	db.watchMu.Lock()
+	watchers := db.watchers
+	db.watchMu.Unlock()
+	for _, fn := range watchers {
+		fn(db.changes.IDs, db.changes.All)
+	}
+}
+
 // writer is the only goroutine that writes. The request channel is
 // unbuffered: while one group commits, the next callers wait in send, and the
 // writer takes all of them at once for the next group.
@@ -358,6 +420,7 @@ func (db *DB) commit(batch []*store.Call) {
 	// the transaction undoes exactly that call. Under load groups are
 	// larger and each call gets its own.
 	savepoints := len(batch) > 1
+	db.changes.Reset()
 	err := c.execSQL(ctx, "BEGIN IMMEDIATE")
 	if err != nil {
 		// A transaction left open by an earlier failure would refuse
@@ -388,6 +451,7 @@ func (db *DB) commit(batch []*store.Call) {
 			db.call.Reset()
 			tx := store.NewTx(q, dialect)
 			tx.DeferRollups(&db.call)
+			tx.NoteChanges(&db.changes)
 			err := r.Run(tx)
 			if err != nil {
 				results[i] = err
@@ -441,6 +505,9 @@ func (db *DB) commit(batch []*store.Call) {
 	if db.opts.OnCommit != nil {
 		db.opts.OnCommit(len(batch), time.Since(start))
 	}
+	// Rolled-back changes are passed on too: forgetting an answer that
+	// did not change costs one read.
+	db.tellWatchers()
 	for i, r := range batch {
 		r.Finish(results[i])
 	}
