@@ -67,6 +67,7 @@ type config struct {
 	postgres    string
 	keep        bool
 	basePort    int
+	profile     string
 }
 
 func main() {
@@ -81,7 +82,8 @@ func main() {
 	fs.Float64Var(&c.quietIdle, "quiet-idle", 0.85, "share of the CPUs that must be idle before each round")
 	fs.DurationVar(&c.quietWait, "quiet-wait", envDuration("BENCH_QUIET_WAIT", 60*time.Second), "longest wait for a quiet machine before each round, after which the round runs anyway (env BENCH_QUIET_WAIT)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary directory (databases, logs, wrk's id files) and the PostgreSQL database")
-	fs.IntVar(&c.basePort, "port", 18090, "first of the loopback ports used (this and the next three)")
+	fs.IntVar(&c.basePort, "port", 18090, "first of the loopback ports used (this, the next four and the ninth after it)")
+	fs.StringVar(&c.profile, "profile", "", "write a CPU profile of the gateway during each of its steps to this directory (pprof on the ports 3 and 4 after --port)")
 	_ = fs.Parse(os.Args[1:])
 	c.postgres = os.Getenv("PASARELA_TEST_POSTGRES")
 	if c.rounds < 1 || c.duration < time.Second || c.connections < 1 || c.listConns < 1 || c.threads < 1 {
@@ -153,6 +155,7 @@ type gateway struct {
 	dsn    string
 	url    string
 	argv   []string
+	debug  string // the pprof listener's URL, with --profile
 	create tenant
 }
 
@@ -200,6 +203,7 @@ func (h *harness) run(ctx context.Context) error {
 	sq := &gateway{db: "sqlite:" + filepath.Join(h.dir, "pasarela.db"), driver: "sqlite",
 		dsn: sqliteDSN(filepath.Join(h.dir, "pasarela.db")), url: "http://" + port(0)}
 	sq.argv = []string{"serve", "--addr", port(0), "--db", sq.db, "--secret-key-file", filepath.Join(h.dir, "pasarela.key")}
+	h.debugAddr(sq, port(3))
 	if err := h.serve(ctx, "pasarela-sqlite", sq); err != nil {
 		return err
 	}
@@ -249,6 +253,7 @@ func (h *harness) run(ctx context.Context) error {
 		}
 		pg = &gateway{db: dsn, driver: "pgx", dsn: dsn, url: "http://" + port(1)}
 		pg.argv = []string{"serve", "--addr", port(1), "--db", dsn, "--secret-key-file", filepath.Join(h.dir, "pasarela-pg.key")}
+		h.debugAddr(pg, port(4))
 		if err := h.serve(ctx, "pasarela-postgres", pg); err != nil {
 			return err
 		}
@@ -290,6 +295,13 @@ func (h *harness) run(ctx context.Context) error {
 				headers: []string{"X-Auth-Token: " + pg.create.key, "Content-Type: application/json"}, args: []string{createBody}}})
 	}
 	results := make([]*result, len(steps))
+	for _, s := range steps {
+		for _, g := range []*gateway{sq, pg} {
+			if g != nil && s.proc == g.proc {
+				s.debug = g.debug
+			}
+		}
+	}
 	for i, s := range steps {
 		s.wrk.threads, s.wrk.connections = min(h.cfg.threads, s.connections), s.connections
 		results[i] = &result{step: s}
@@ -382,7 +394,8 @@ type step struct {
 	dbPIDs      func() []int // PostgreSQL's backends for the database, whose CPU is counted apart
 	ids         *[]string    // files of the ids answered 201, one per round (creates on the gateway)
 	wrk         wrkRun
-	acked       int64 // answers with the wanted status over the rounds
+	acked       int64  // answers with the wanted status over the rounds
+	debug       string // the gateway's pprof URL (--profile)
 }
 
 const (
@@ -415,9 +428,13 @@ func (h *harness) measure(ctx context.Context, s *step, round int) (sample, erro
 			dbBefore[p], _ = cpuTime(p)
 		}
 	}
+	profiled := h.profile(ctx, s, round)
 	rep, err := w.run(ctx)
 	if err != nil {
 		return sample{}, err
+	}
+	if err := <-profiled; err != nil {
+		h.logf("profile of %s: %v", s.name, err)
 	}
 	after, err := cpuTime(pid)
 	if err != nil {
@@ -441,6 +458,64 @@ func (h *harness) measure(ctx context.Context, s *step, round int) (sample, erro
 		smp.dbPerReq = float64(db.Microseconds()) / float64(rep.Requests)
 	}
 	return smp, nil
+}
+
+// debugAddr has the gateway serve pprof on addr when profiles are wanted.
+func (h *harness) debugAddr(g *gateway, addr string) {
+	if h.cfg.profile == "" {
+		return
+	}
+	// After "serve": bootstrap reads the key file from the end of argv.
+	g.argv = append([]string{g.argv[0], "--debug-addr", addr}, g.argv[1:]...)
+	g.debug = "http://" + addr
+}
+
+// profile takes a CPU profile of a gateway step's server while wrk runs
+// (a second shorter than the step, so that it ends within it) into the
+// --profile directory; the channel answers when it is written.
+func (h *harness) profile(ctx context.Context, s *step, round int) <-chan error {
+	done := make(chan error, 1)
+	if s.debug == "" {
+		done <- nil
+		return done
+	}
+	secs := max(1, int(h.cfg.duration/time.Second)-1)
+	name := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '-'
+	}, strings.ToLower(s.name))
+	file := filepath.Join(h.cfg.profile, fmt.Sprintf("%s-r%d.pprof", strings.Trim(name, "-"), round))
+	go func() {
+		done <- func() error {
+			req, err := http.NewRequestWithContext(ctx, "GET", s.debug+"/debug/pprof/profile?seconds="+strconv.Itoa(secs), nil)
+			if err != nil {
+				return err
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			defer res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				return fmt.Errorf("pprof answered %s", res.Status)
+			}
+			if err := os.MkdirAll(h.cfg.profile, 0o755); err != nil {
+				return err
+			}
+			f, err := os.Create(file)
+			if err != nil {
+				return err
+			}
+			if _, err := io.Copy(f, res.Body); err != nil {
+				f.Close()
+				return err
+			}
+			return f.Close()
+		}()
+	}()
+	return done
 }
 
 // report prints the table, the machine and what the checks found.

@@ -40,7 +40,10 @@ func (s *Service) AuthenticateKey(ctx context.Context, key string) (*pasarela.Pr
 	}
 	gen := s.keys.generation()
 	var app *pasarela.Application
-	err := s.db.View(ctx, func(tx *store.Tx) error {
+	// One statement, so no transaction: on PostgreSQL, where no cache
+	// spares this read, a request's authentication is one round trip
+	// rather than three.
+	err := s.db.ReadOne(ctx, func(tx *store.Tx) error {
 		var err error
 		app, err = tx.GetApplicationByKeyPrefix(ctx, key[:apiKeyPrefixLen])
 		return err
@@ -97,7 +100,7 @@ func (s *Service) AuthenticateShop(ctx context.Context, shopLogin, key string, i
 		return nil, none, errUnknownShopLogin
 	}
 	var app *pasarela.Application
-	err := s.db.View(ctx, func(tx *store.Tx) error {
+	err := s.db.ReadOne(ctx, func(tx *store.Tx) error { // one statement: see AuthenticateKey
 		var err error
 		app, err = tx.GetApplicationByShopLogin(ctx, shopLogin)
 		return err

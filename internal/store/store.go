@@ -33,6 +33,12 @@ type DB interface {
 	Update(ctx context.Context, fn func(*Tx) error) error
 	// View runs fn in a read-only transaction with a consistent snapshot.
 	View(ctx context.Context, fn func(*Tx) error) error
+	// ReadOne runs fn, which reads with one statement, outside any
+	// transaction: a statement alone sees one snapshot, and on PostgreSQL
+	// it saves View's BEGIN and ROLLBACK, two of a read's three round
+	// trips. A second statement, or one that is not a SELECT, fails with
+	// ErrReadOne.
+	ReadOne(ctx context.Context, fn func(*Tx) error) error
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Engine names the engine ("sqlite" or "postgres").
@@ -88,7 +94,12 @@ type Tx struct {
 // NewTx is for engines: it wraps their transaction handle, behind the
 // guard that keeps text no database may see from reaching either (see
 // text.go).
-func NewTx(q Querier, d Dialect) *Tx { return &Tx{q: guarded{q}, d: d} }
+func NewTx(q Querier, d Dialect) *Tx { return &Tx{q: guarded{q: q}, d: d} }
+
+// NewReadOneTx is NewTx for DB.ReadOne: the Tx runs one statement.
+func NewReadOneTx(q Querier, d Dialect) *Tx {
+	return &Tx{q: guarded{q: q, statements: new(int)}, d: d}
+}
 
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	res, err := tx.q.ExecContext(ctx, query, args...)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 	"unicode/utf8"
 
@@ -75,14 +76,34 @@ func (r *Row) Scan(dest ...any) error {
 }
 
 // guarded is the Querier every Tx uses: the engine's, behind the text
-// guard.
-type guarded struct{ q Querier }
+// guard. With statements set (DB.ReadOne) it runs one statement only.
+type guarded struct {
+	q          Querier
+	statements *int
+}
+
+// ErrReadOne is what DB.ReadOne's Tx answers to a second statement (it
+// would see another snapshot than the first) or to one that is not a
+// SELECT (outside a transaction a write would commit at once).
+var ErrReadOne = pasarela.Internal(errors.New("store: ReadOne runs one SELECT; use View or Update"))
+
+// refused counts a statement and says whether ReadOne refuses it.
+func (g guarded) refused(query string) bool {
+	if g.statements == nil {
+		return false
+	}
+	*g.statements++
+	return *g.statements > 1 || !isRead(query)
+}
 
 // noRows is a query of no text that returns no row, what a lookup of text
 // no row can hold answers.
 const noRows = `SELECT NULL WHERE 1 = 0`
 
 func (g guarded) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if g.refused(query) {
+		return nil, ErrReadOne
+	}
 	if badText(args) {
 		return nil, ErrText
 	}
@@ -90,6 +111,9 @@ func (g guarded) ExecContext(ctx context.Context, query string, args ...any) (sq
 }
 
 func (g guarded) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if g.refused(query) {
+		return nil, ErrReadOne
+	}
 	if badText(args) {
 		if !isRead(query) {
 			return nil, ErrText
@@ -100,6 +124,9 @@ func (g guarded) QueryContext(ctx context.Context, query string, args ...any) (*
 }
 
 func (g guarded) QueryRowContext(ctx context.Context, query string, args ...any) *Row {
+	if g.refused(query) {
+		return &Row{err: ErrReadOne}
+	}
 	if badText(args) {
 		if !isRead(query) {
 			return &Row{err: ErrText}

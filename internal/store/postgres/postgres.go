@@ -226,6 +226,11 @@ func (db *DB) view(ctx context.Context, fn func(*store.Tx) error) error {
 	return fn(store.NewTx(tx, readDialect))
 }
 
+// ReadOne implements store.DB on the pool, without a transaction.
+func (db *DB) ReadOne(ctx context.Context, fn func(*store.Tx) error) error {
+	return store.ContextCause(ctx, unavailable(fn(store.NewReadOneTx(db.db, readDialect))))
+}
+
 // Update implements store.DB: a writer commits the call in a group with
 // the others waiting at that moment (see writer.go); rows that a state
 // change depends on are locked with FOR UPDATE by the queries themselves.

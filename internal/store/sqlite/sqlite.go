@@ -277,6 +277,21 @@ func (db *DB) view(ctx context.Context, fn func(*store.Tx) error) error {
 	return fn(store.NewTx(readQuerier{c}, dialect))
 }
 
+// ReadOne implements store.DB on the read pool, without BEGIN and
+// ROLLBACK: the one statement is a read transaction of its own.
+func (db *DB) ReadOne(ctx context.Context, fn func(*store.Tx) error) error {
+	c, err := db.acquire(ctx)
+	if err != nil {
+		return store.ContextCause(ctx, err)
+	}
+	ok := false
+	defer func() { db.release(c, ok) }()
+	c.trim()
+	err = fn(store.NewReadOneTx(readQuerier{c}, dialect))
+	ok = true
+	return store.ContextCause(ctx, err)
+}
+
 // readQuerier runs a View's statements without the caller's cancellation,
 // checking it before each statement instead. With a cancelable context the
 // driver starts a goroutine per statement to interrupt it and database/sql

@@ -9,7 +9,7 @@ import (
 )
 
 // testCallerGone: when the caller's context ends while a View or an Update
-// runs, the engine's own error (here one such as SQLite's "interrupted")
+// (or a ReadOne) runs, the engine's own error (here one such as SQLite's "interrupted")
 // comes back marked as caused by the context, with the engine's error still
 // in it, so that every face tells a caller that went away from a failure.
 // An error of a caller still waiting is returned as it is.
@@ -18,7 +18,7 @@ func testCallerGone(t *testing.T, db store.DB) {
 	for _, c := range []struct {
 		name string
 		run  func(context.Context, func(*store.Tx) error) error
-	}{{"View", db.View}, {"Update", db.Update}} {
+	}{{"View", db.View}, {"ReadOne", db.ReadOne}, {"Update", db.Update}} {
 		ctx, cancel := context.WithCancel(context.Background())
 		err := c.run(ctx, func(*store.Tx) error {
 			cancel()

@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) store.DB) {
 		{"ViewSeesCommitted", testViewSeesCommitted},
 		{"ViewSnapshot", testViewSnapshot},
 		{"ViewIsReadOnly", testViewIsReadOnly},
+		{"ReadOne", testReadOne},
 		{"Idempotency", testIdempotency},
 		{"Payouts", testPayouts},
 		{"Subscriptions", testSubscriptions},

@@ -307,3 +307,40 @@ func testViewIsReadOnly(t *testing.T, db store.DB) {
 		return nil
 	})
 }
+
+// testReadOne: ReadOne reads with one SELECT outside a transaction, and
+// refuses a second statement (another snapshot) and a write (it would
+// commit at once), which then leaves nothing written.
+func testReadOne(t *testing.T, db store.DB) {
+	ctx := context.Background()
+	c := NewClient("com.readone")
+	MustUpdate(t, db, func(tx *store.Tx) error { return tx.CreateClient(ctx, c) })
+	if err := db.ReadOne(ctx, func(tx *store.Tx) error {
+		got, err := tx.GetClientByCode(ctx, "com.readone")
+		if err == nil && got.ID != c.ID {
+			t.Errorf("read client %q, want %q", got.ID, c.ID)
+		}
+		return err
+	}); err != nil {
+		t.Fatalf("one statement: %v", err)
+	}
+	err := db.ReadOne(ctx, func(tx *store.Tx) error {
+		if _, err := tx.GetClientByCode(ctx, "com.readone"); err != nil {
+			return err
+		}
+		_, err := tx.GetClientByCode(ctx, "com.readone")
+		return err
+	})
+	if !errors.Is(err, store.ErrReadOne) {
+		t.Errorf("a second statement: %v, want ErrReadOne", err)
+	}
+	err = db.ReadOne(ctx, func(tx *store.Tx) error { return tx.CreateClient(ctx, NewClient("com.sneaky")) })
+	if !errors.Is(err, store.ErrReadOne) {
+		t.Errorf("a write: %v, want ErrReadOne", err)
+	}
+	MustView(t, db, func(tx *store.Tx) error {
+		_, err := tx.GetClientByCode(ctx, "com.sneaky")
+		MustErrorKind(t, err, pasarela.KindNotFound, "")
+		return nil
+	})
+}
