@@ -93,7 +93,7 @@ func TestCrash(t *testing.T) {
 			dir := t.TempDir()
 			db := "sqlite:" + filepath.Join(dir, "pasarela.db")
 			if engine == "postgres" {
-				db = pgtest.Schema(t)
+				db = pgtest.ServerDSN(pgtest.Schema(t))
 			}
 			c := &crashRig{t: t, bin: bin, dir: dir, env: append(os.Environ(), "PASARELA_DB="+db,
 				"PASARELA_SECRET_KEY_FILE="+filepath.Join(dir, "pasarela.key"))}
@@ -537,7 +537,7 @@ func TestPostgresRestart(t *testing.T) {
 	}
 	bin := buildBinary(t)
 	dir := t.TempDir()
-	c := &crashRig{t: t, bin: bin, dir: dir, env: append(os.Environ(), "PASARELA_DB="+pgtest.Schema(t),
+	c := &crashRig{t: t, bin: bin, dir: dir, env: append(os.Environ(), "PASARELA_DB="+pgtest.ServerDSN(pgtest.Schema(t)),
 		"PASARELA_SECRET_KEY_FILE="+filepath.Join(dir, "pasarela.key"))}
 	c.what = "PostgreSQL stopped for about 2 s and started again"
 	c.setup()

@@ -209,7 +209,7 @@ func (s *Service) applicationConfigs(ctx context.Context, tx *store.Tx, gen uint
 	if rows, ok := s.configs.get(ref); ok {
 		return rows, nil
 	}
-	rows, _, err := tx.ListGatewayConfigs(ctx, clientID, appID, store.GatewayConfigFilter{}, pasarela.ListOptions{})
+	rows, err := tx.ApplicationGatewayConfigs(ctx, clientID, appID)
 	if err == nil {
 		s.configs.put(ref, gen, rows)
 	}

@@ -188,6 +188,7 @@ func (tx *Tx) UpdateApplication(ctx context.Context, a *pasarela.Application) er
 
 // DeleteApplication removes an application of the client.
 func (tx *Tx) DeleteApplication(ctx context.Context, clientID string, id int64) error {
+	tx.memo.forgetConfigs() // its configs go with it
 	res, err := tx.exec(ctx, `DELETE FROM applications WHERE client_id = $1 AND id = $2`, clientID, id)
 	if err != nil {
 		return err

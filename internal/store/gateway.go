@@ -43,6 +43,7 @@ func optionsJSON(opts map[string]any) ([]byte, error) {
 
 // CreateGatewayConfig inserts g and sets its id.
 func (tx *Tx) CreateGatewayConfig(ctx context.Context, g *GatewayConfigRow) error {
+	tx.memo.forgetConfigs()
 	opts, err := optionsJSON(g.Options)
 	if err != nil {
 		return err
@@ -126,6 +127,7 @@ func (tx *Tx) ListGatewayConfigs(ctx context.Context, clientID string, appID int
 
 // UpdateGatewayConfig writes every mutable field of g.
 func (tx *Tx) UpdateGatewayConfig(ctx context.Context, g *GatewayConfigRow) error {
+	tx.memo.forgetConfigs()
 	opts, err := optionsJSON(g.Options)
 	if err != nil {
 		return err
@@ -141,6 +143,7 @@ func (tx *Tx) UpdateGatewayConfig(ctx context.Context, g *GatewayConfigRow) erro
 
 // DeleteGatewayConfig removes a gateway config of the client's application.
 func (tx *Tx) DeleteGatewayConfig(ctx context.Context, clientID string, appID, id int64) error {
+	tx.memo.forgetConfigs()
 	res, err := tx.exec(ctx, `DELETE FROM gateway_configs WHERE client_id = $1 AND application_id = $2 AND id = $3`,
 		clientID, appID, id)
 	if err != nil {

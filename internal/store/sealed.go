@@ -79,6 +79,7 @@ func (tx *Tx) SealedValues(ctx context.Context, kind SealedKind, after int64, li
 // ReplaceSealed sets the sealed value of v's row to sealed, if it still
 // holds v.Sealed; it reports whether it did.
 func (tx *Tx) ReplaceSealed(ctx context.Context, v SealedValue, sealed []byte) (bool, error) {
+	tx.memo.forgetConfigs() // a config's sealed secrets may be among them
 	q, ok := sealedQueries[v.Kind]
 	if !ok {
 		return false, fmt.Errorf("unknown sealed column %q", v.Kind)

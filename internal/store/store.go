@@ -89,6 +89,8 @@ type Tx struct {
 	// changes, when set, is told the parents of the payments written
 	// (see NoteChanges).
 	changes *Changes
+	// memo is the group's (see GroupMemo); nil outside a group.
+	memo *GroupMemo
 }
 
 // NewTx is for engines: it wraps their transaction handle, behind the

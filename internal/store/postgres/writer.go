@@ -71,6 +71,8 @@ type groupWriter struct {
 	// call and group are the statistics rollups (see store.Rollup) of
 	// the call running and of its group.
 	call, group store.Rollup
+	// memo is the group's (see store.GroupMemo).
+	memo store.GroupMemo
 }
 
 func (w *groupWriter) drop() {
@@ -154,6 +156,7 @@ func (w *groupWriter) commit(batch []*store.Call) {
 	// The group's statistics rows, written once before COMMIT; each
 	// call's own go in only once its savepoint is released.
 	w.group.Reset()
+	w.memo.Reset()
 	kept := 0
 	var retry []int
 	for i, r := range batch {
@@ -165,6 +168,7 @@ func (w *groupWriter) commit(batch []*store.Call) {
 		w.call.Reset()
 		tx := store.NewTx(q, dialect)
 		tx.DeferRollups(&w.call)
+		tx.ShareMemo(&w.memo)
 		err := r.Run(tx)
 		if err == nil {
 			// Keep the call and open the next one's savepoint.
@@ -181,6 +185,8 @@ func (w *groupWriter) commit(batch []*store.Call) {
 			// transaction aborted: it fails, alone.
 		}
 		results[i] = err
+		// What the call read after its own writes goes with them.
+		w.memo.Reset()
 		if isDeadlock(err) {
 			// The call waited for a row that a transaction holds while
 			// that one waits for a row an earlier call of this group

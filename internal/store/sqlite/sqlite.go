@@ -64,6 +64,7 @@ type DB struct {
 	// preUpdate and the group's Tx; watchers are told after each commit
 	// (see store.DB's WatchPayments).
 	changes  store.Changes
+	memo     store.GroupMemo
 	watchMu  sync.Mutex
 	watchers []func(ids []int64, all bool)
 }
@@ -436,6 +437,7 @@ func (db *DB) commit(batch []*store.Call) {
 	// larger and each call gets its own.
 	savepoints := len(batch) > 1
 	db.changes.Reset()
+	db.memo.Reset()
 	err := c.execSQL(ctx, "BEGIN IMMEDIATE")
 	if err != nil {
 		// A transaction left open by an earlier failure would refuse
@@ -467,9 +469,12 @@ func (db *DB) commit(batch []*store.Call) {
 			tx := store.NewTx(q, dialect)
 			tx.DeferRollups(&db.call)
 			tx.NoteChanges(&db.changes)
+			tx.ShareMemo(&db.memo)
 			err := r.Run(tx)
 			if err != nil {
 				results[i] = err
+				// What the call read after its own writes goes with them.
+				db.memo.Reset()
 			} else {
 				kept++
 			}

@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) store.DB) {
 		{"ViewSnapshot", testViewSnapshot},
 		{"ViewIsReadOnly", testViewIsReadOnly},
 		{"ReadOne", testReadOne},
+		{"GroupMemo", testGroupMemo},
 		{"Idempotency", testIdempotency},
 		{"Payouts", testPayouts},
 		{"Subscriptions", testSubscriptions},

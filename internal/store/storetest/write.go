@@ -344,3 +344,56 @@ func testReadOne(t *testing.T, db store.DB) {
 		return nil
 	})
 }
+
+// testGroupMemo: a group's memo serves an application's configs to the
+// group's later calls, and a call that changes configs forgets it, so the
+// call itself and those after it read the change.
+func testGroupMemo(t *testing.T, db store.DB) {
+	ctx := context.Background()
+	c := MustClient(t, db, "com.memo")
+	app := MustApplication(t, db, c.ID, "shop")
+	newConfig := func(code string) *store.GatewayConfigRow {
+		return &store.GatewayConfigRow{GatewayConfig: pasarela.GatewayConfig{ClientID: c.ID, ApplicationID: app.ID,
+			Gateway: "sandbox", Name: code, Code: "memo-" + code, Weight: 1, Enabled: true, CreatedAt: Base, UpdatedAt: Base}}
+	}
+	var m store.GroupMemo
+	configs := func(tx *store.Tx) int {
+		rows, err := tx.ApplicationGatewayConfigs(ctx, c.ID, app.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(rows)
+	}
+	MustUpdate(t, db, func(tx *store.Tx) error {
+		tx.ShareMemo(&m)
+		if n := configs(tx); n != 0 {
+			t.Errorf("%d configs of a new application", n)
+		}
+		return nil
+	})
+	// Another transaction writes behind the memo's back: a call of the
+	// same group (sharing the memo) still reads the group's first read.
+	MustUpdate(t, db, func(tx *store.Tx) error { return tx.CreateGatewayConfig(ctx, newConfig("a")) })
+	MustUpdate(t, db, func(tx *store.Tx) error {
+		tx.ShareMemo(&m)
+		if n := configs(tx); n != 0 {
+			t.Errorf("the memo's later call read %d configs, want the memo's 0", n)
+		}
+		// A change through the memo's Tx forgets it.
+		if err := tx.CreateGatewayConfig(ctx, newConfig("b")); err != nil {
+			return err
+		}
+		if n := configs(tx); n != 2 {
+			t.Errorf("after its own change a call read %d configs, want 2", n)
+		}
+		return nil
+	})
+	m.Reset()
+	MustUpdate(t, db, func(tx *store.Tx) error {
+		tx.ShareMemo(&m)
+		if n := configs(tx); n != 2 {
+			t.Errorf("after Reset: %d configs, want 2", n)
+		}
+		return nil
+	})
+}

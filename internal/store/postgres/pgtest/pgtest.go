@@ -73,14 +73,18 @@ func Schema(t testing.TB) string {
 		conn.Close()
 		admin.Close()
 	})
-	// A server the test starts on the schema keeps to the slot too.
-	return withParam(WithSearchPath(dsn, schema), "pool_max_conns", "10")
+	return WithSearchPath(dsn, schema)
 }
+
+// ServerDSN is dsn for a gateway process the test starts, whose pool then
+// keeps to the test's slot (see SlotConns). Only the gateway reads
+// pool_max_conns: pgx itself would send it to the server, which refuses it.
+func ServerDSN(dsn string) string { return withParam(dsn, "pool_max_conns", "10") }
 
 // SlotConns is what one test's slot allows for: the pools the tests open
 // on their schema (the core's test store: 10 connections, two of them its
-// writers) and the slot's own session. A test that starts a server process
-// on the schema (the crash test) opens that server's pool instead.
+// writers; a gateway process started on ServerDSN: 10) and the slot's own
+// session.
 const SlotConns = 12
 
 // slotKey is the first key of the advisory locks that stand for slots.
