@@ -28,9 +28,12 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migrationLock serialises migrations of nodes that start together; the
-// number is arbitrary but fixed.
-const migrationLock = `SELECT pg_advisory_xact_lock(7364913)`
+// migrationLock serialises migrations of nodes that start together on one
+// schema; the number is arbitrary but fixed. Keyed by the schema too, so
+// that databases in other schemas of the same server (tests, each in a
+// schema of its own, hundreds per run) migrate side by side instead of
+// one at a time.
+const migrationLock = `SELECT pg_advisory_xact_lock(7364913, hashtext(current_schema()))`
 
 // Options tune the engine.
 type Options struct {
