@@ -23,6 +23,12 @@ import (
 // by the first of them and ended by TestMain.
 var chromium = &browsertest.Shared{}
 
+// tabTimeout bounds a browser test's whole walk through the pages (sign-in
+// with its password hash, several pages, webhook deliveries): a bound
+// against a hang, not a measure of speed. 30 s ran out once in a CI run
+// on two cores busy with the PostgreSQL tests.
+const tabTimeout = 2 * time.Minute
+
 func TestMain(m *testing.M) {
 	code := m.Run()
 	chromium.Close()
@@ -85,7 +91,7 @@ func TestBrowserDashboard(t *testing.T) {
 	seedMonth(t, s)
 	target := s.mustPaid(core.PaymentInput{Amount: 4990, CustomerEmail: "carla@example.com", MerchantRef: "ORD-4242",
 		Description: "Two blue mugs"}, cardVisa)
-	ctx, con := chromium.Tab(t, 30*time.Second, 1280, 900)
+	ctx, con := chromium.Tab(t, tabTimeout, 1280, 900)
 
 	type check = chromedp.Action[chromedp.Void]
 	do := func(what string, steps ...check) {

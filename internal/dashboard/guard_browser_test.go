@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -26,7 +25,7 @@ func TestBrowserGuards(t *testing.T) {
 
 	// Each tab is a browser of its own (its own cookies): one per person.
 	tab := func() (context.Context, func(string, ...chromedp.Action[chromedp.Void])) {
-		ctx, _ := chromium.Tab(t, 30*time.Second, 1280, 900)
+		ctx, _ := chromium.Tab(t, tabTimeout, 1280, 900)
 		return ctx, func(what string, steps ...chromedp.Action[chromedp.Void]) {
 			t.Helper()
 			if err := chromedp.Do(ctx, steps...); err != nil {

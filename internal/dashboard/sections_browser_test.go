@@ -71,7 +71,7 @@ func TestDevelopersInBrowser(t *testing.T) {
 	del.Start(context.Background())
 	t.Cleanup(del.Stop)
 	rc := newReceiver(t)
-	ctx, con := chromium.Tab(t, 30*time.Second, 1280, 900)
+	ctx, con := chromium.Tab(t, tabTimeout, 1280, 900)
 	appID := strconv.FormatInt(s.A.App.ID, 10)
 	appPath := "/dashboard/developers/" + appID
 
