@@ -91,19 +91,28 @@ func (w *groupWriter) exec(query string) error {
 }
 
 // begin starts a transaction, with a savepoint when asked, on the pinned
-// connection; a connection that broke while idle is replaced once, as the
-// pool does for its own.
+// connection. A connection that broke while idle is replaced, and so is a
+// dead one the pool hands out in its place (several can sit in the pool
+// after callers went away mid-query, see DB.begin): trying again is safe,
+// since nothing of the group has run.
 func (w *groupWriter) begin(savepoint bool) error {
 	query := "BEGIN"
 	if savepoint {
 		query = "BEGIN; SAVEPOINT w"
 	}
 	var err error
-	for attempt := 0; attempt < 2; attempt++ {
+	for attempt := 0; attempt < beginAttempts; attempt++ {
+		if attempt > 1 && !errors.Is(err, driver.ErrBadConn) {
+			// Not a dead connection: the server is down or refusing,
+			// which a third try would only meet again.
+			break
+		}
 		if w.c == nil {
 			if w.c, err = w.db.db.Conn(context.Background()); err != nil {
+				// database/sql answers ErrBadConn when the connection
+				// another caller handed back is a dead one.
 				w.c = nil
-				return err
+				continue
 			}
 			if err = w.exec(fmt.Sprintf("SELECT set_config('pasarela.count_shard', '%d', false)", w.shard)); err != nil {
 				w.drop()
