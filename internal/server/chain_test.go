@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/pasarela/pasarela/internal/core"
 	"github.com/pasarela/pasarela/internal/processor/crypto"
 	"github.com/pasarela/pasarela/internal/store/sqlite"
+	"github.com/pasarela/pasarela/internal/store/sqlite/sqlitetest"
 )
 
 // nodes is a chain backend that only reports how its nodes fared.
@@ -27,7 +27,7 @@ func (n nodes) Health() []chain.Health                     { return n }
 // down keeps the gateway serving); the metrics carry each node's state
 // and lag.
 func TestReadyChains(t *testing.T) {
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "s.db"), sqlite.Options{})
+	db, err := sqlite.Open(sqlitetest.Path(t), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

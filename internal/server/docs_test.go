@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,12 +16,13 @@ import (
 	"github.com/pasarela/pasarela/internal/face/sekurepay"
 	"github.com/pasarela/pasarela/internal/face/xpay"
 	"github.com/pasarela/pasarela/internal/store/sqlite"
+	"github.com/pasarela/pasarela/internal/store/sqlite/sqlitetest"
 )
 
 // mustServerOf is MustServer with the faces given mounted.
 func mustServerOf(t *testing.T, faces ...string) *httptest.Server {
 	t.Helper()
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "s.db"), sqlite.Options{})
+	db, err := sqlite.Open(sqlitetest.Path(t), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,12 +15,13 @@ import (
 
 	"github.com/pasarela/pasarela/internal/core"
 	"github.com/pasarela/pasarela/internal/store/sqlite"
+	"github.com/pasarela/pasarela/internal/store/sqlite/sqlitetest"
 )
 
 // mustServerWith is MustServer with a configuration.
 func mustServerWith(t *testing.T, cfg Config) *httptest.Server {
 	t.Helper()
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "s.db"), sqlite.Options{})
+	db, err := sqlite.Open(sqlitetest.Path(t), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

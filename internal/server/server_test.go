@@ -9,18 +9,18 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/pasarela/pasarela/internal/core"
 	"github.com/pasarela/pasarela/internal/store/sqlite"
+	"github.com/pasarela/pasarela/internal/store/sqlite/sqlitetest"
 )
 
 func MustServer(t *testing.T, logs io.Writer) (*httptest.Server, *sqlite.DB) {
 	t.Helper()
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "s.db"), sqlite.Options{})
+	db, err := sqlite.Open(sqlitetest.Path(t), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +177,7 @@ func TestLogPathHidesPageTokens(t *testing.T) {
 // logged as an internal error, on every face.
 func TestCallerGoneIsNotInternal(t *testing.T) {
 	var logs bytes.Buffer
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "s.db"), sqlite.Options{})
+	db, err := sqlite.Open(sqlitetest.Path(t), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"github.com/pasarela/pasarela/internal/processor"
 	"github.com/pasarela/pasarela/internal/processor/sandbox"
 	"github.com/pasarela/pasarela/internal/store/sqlite"
+	"github.com/pasarela/pasarela/internal/store/sqlite/sqlitetest"
 	"github.com/pasarela/pasarela/internal/transport"
 )
 
@@ -100,7 +100,7 @@ type cred struct {
 
 func newMatrix(t *testing.T) *matrix {
 	ctx := context.Background()
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "m.db"), sqlite.Options{})
+	db, err := sqlite.Open(sqlitetest.Path(t), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

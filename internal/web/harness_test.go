@@ -9,7 +9,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -29,6 +28,7 @@ import (
 	"github.com/pasarela/pasarela/internal/server"
 	"github.com/pasarela/pasarela/internal/store"
 	"github.com/pasarela/pasarela/internal/store/sqlite"
+	"github.com/pasarela/pasarela/internal/store/sqlite/sqlitetest"
 )
 
 const testPassword = "Sup3r-secret!"
@@ -153,7 +153,7 @@ func newStackWith(t *testing.T, o stackOptions) *stack {
 	var db store.DB
 	closeDB := func() {}
 	if o.Engine == "" || o.Engine == "sqlite" {
-		sdb, err := sqlite.Open(filepath.Join(t.TempDir(), "test.db"), sqlite.Options{})
+		sdb, err := sqlite.Open(sqlitetest.Path(t), sqlite.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -21,8 +20,8 @@ import (
 	"github.com/pasarela/pasarela/internal/server"
 	"github.com/pasarela/pasarela/internal/store"
 	"github.com/pasarela/pasarela/internal/store/postgres"
-	"github.com/pasarela/pasarela/internal/store/postgres/pgtest"
 	"github.com/pasarela/pasarela/internal/store/sqlite"
+	"github.com/pasarela/pasarela/internal/store/sqlite/sqlitetest"
 	"github.com/pasarela/pasarela/internal/webhook"
 )
 
@@ -50,9 +49,9 @@ type where struct {
 
 func newWhere(t *testing.T, engine string) where {
 	if engine == "postgres" {
-		return where{engine, pgtest.Schema(t)}
+		return where{engine, coretest.PostgresDSN(t)}
 	}
-	return where{engine, filepath.Join(t.TempDir(), "pasarela.db")}
+	return where{engine, sqlitetest.Path(t)}
 }
 
 type migrator interface {

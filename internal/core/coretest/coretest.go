@@ -11,7 +11,6 @@ import (
 	"database/sql"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -27,6 +26,7 @@ import (
 	"github.com/pasarela/pasarela/internal/store/postgres"
 	"github.com/pasarela/pasarela/internal/store/postgres/pgtest"
 	"github.com/pasarela/pasarela/internal/store/sqlite"
+	"github.com/pasarela/pasarela/internal/store/sqlite/sqlitetest"
 )
 
 // PostgresEnv names the environment variable holding the DSN of the
@@ -102,7 +102,7 @@ func MustOpen(t testing.TB, engine string) *DB {
 	ctx := context.Background()
 	switch engine {
 	case "sqlite":
-		path := filepath.Join(t.TempDir(), "pasarela.db")
+		path := sqlitetest.Path(t)
 		db, err := sqlite.Open(path, sqlite.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -119,7 +119,7 @@ func MustOpen(t testing.TB, engine string) *DB {
 		t.Cleanup(func() { raw.Close() })
 		return &DB{DB: db, Raw: raw}
 	case "postgres":
-		dsn := pgtest.Schema(t)
+		dsn := PostgresDSN(t)
 		// Cleanups run last first: the pools below close before the
 		// schema is dropped. Two writers rather than the default four:
 		// each pins a connection while its store is open, and a test run
@@ -144,6 +144,33 @@ func MustOpen(t testing.TB, engine string) *DB {
 	}
 	t.Fatalf("unknown engine %q", engine)
 	return nil
+}
+
+// PostgresDSN returns a DSN whose search_path is a schema of the test's
+// own that holds no rows, kept from an earlier test of the run when one is
+// free (pgtest.Reused); migrate it before use. A benchmark gets a new
+// schema (pgtest.Schema): some disable or drop triggers.
+func PostgresDSN(t testing.TB) string {
+	t.Helper()
+	if _, ok := t.(*testing.B); ok {
+		return pgtest.Schema(t)
+	}
+	fingerprint.once.Do(func() {
+		var migs []store.Migration
+		if migs, fingerprint.err = postgres.Migrations(); fingerprint.err == nil {
+			fingerprint.sum = pgtest.Fingerprint(migs)
+		}
+	})
+	if fingerprint.err != nil {
+		t.Fatal(fingerprint.err)
+	}
+	return pgtest.Reused(t, fingerprint.sum)
+}
+
+var fingerprint struct {
+	once sync.Once
+	sum  string
+	err  error
 }
 
 // Tenant is a client made as the operator makes one: the client, its first

@@ -34,9 +34,19 @@ func mustSchemaDB(t testing.TB) *DB {
 	return db
 }
 
+// mustMigratedDB opens the engine in a migrated schema holding no rows,
+// kept from an earlier test when one is free (pgtest.Reused).
 func mustMigratedDB(t testing.TB) *DB {
 	t.Helper()
-	db := mustSchemaDB(t)
+	migs, err := Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(context.Background(), pgtest.Reused(t, pgtest.Fingerprint(migs)), Options{MaxConns: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
 	if err := db.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}

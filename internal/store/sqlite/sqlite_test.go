@@ -35,20 +35,6 @@ func mustOpen(t testing.TB, path string, opts Options) *DB {
 
 func tempPath(t testing.TB) string { return filepath.Join(t.TempDir(), "pasarela.db") }
 
-func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.DB { return mustOpen(t, tempPath(t), Options{}) })
-}
-
-// TestConformanceUngrouped runs the suite with one transaction per Update,
-// the configuration the benchmark compares against, so that both paths of
-// the writer stay correct.
-func TestConformanceUngrouped(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short mode: the grouped writer is tested by TestConformance")
-	}
-	storetest.Run(t, func(t *testing.T) store.DB { return mustOpen(t, tempPath(t), Options{MaxBatch: 1}) })
-}
-
 // TestPanicBecomesError checks the SQLite side of storetest's panic test:
 // the writer goroutine serves every caller, so a panic must come back as an
 // internal error to its own caller instead of crashing the process.

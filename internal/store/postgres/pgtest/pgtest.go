@@ -5,13 +5,20 @@ package pgtest
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
+	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver for the schema admin connection
+
+	"github.com/pasarela/pasarela/internal/store"
 )
 
 // Env names the environment variable holding the test server's DSN.
@@ -39,6 +46,14 @@ func DSN(t testing.TB) string {
 // connections.
 func Schema(t testing.TB) string {
 	t.Helper()
+	admin, conn, _ := connect(t)
+	return fresh(t, admin, conn)
+}
+
+// connect opens the test's admin pool and the session that holds its slot
+// (-1: none came free in slotWait).
+func connect(t testing.TB) (*sql.DB, *sql.Conn, int) {
+	t.Helper()
 	dsn := DSN(t)
 	admin, err := sql.Open("pgx", dsn)
 	if err != nil {
@@ -50,13 +65,22 @@ func Schema(t testing.TB) string {
 		admin.Close()
 		t.Fatalf("connect: %v", err)
 	}
-	if took, err := takeSlot(ctx, conn); err != nil {
+	slot, err := takeSlot(ctx, conn)
+	if err != nil {
 		conn.Close()
 		admin.Close()
 		t.Fatalf("wait for a schema slot: %v", err)
-	} else if !took {
+	}
+	if slot < 0 {
 		t.Logf("no schema slot came free in %v; going on without one", slotWait)
 	}
+	return admin, conn, slot
+}
+
+// fresh creates a new schema, dropped when the test ends.
+func fresh(t testing.TB, admin *sql.DB, conn *sql.Conn) string {
+	t.Helper()
+	ctx := context.Background()
 	schema := "t_" + strings.ToLower(rand.Text())
 	if _, err := conn.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
 		conn.Close()
@@ -77,7 +101,104 @@ func Schema(t testing.TB) string {
 		// back.
 		admin.Close()
 	})
-	return WithSearchPath(dsn, schema)
+	return WithSearchPath(DSN(t), schema)
+}
+
+// Reused returns a DSN whose search_path is a schema that holds no rows:
+// either new and empty, or migrated by an earlier test and emptied. The
+// caller migrates it, which finds nothing to do the second time.
+//
+// Migrating a new schema cost PostgreSQL half a second of CPU, and every
+// DDL statement makes each other session of the server rebuild its catalog
+// caches; a run of every package's tests made hundreds of schemas and spent
+// about half of the machine's CPU in PostgreSQL. A schema is kept instead,
+// one per slot (whoever holds the slot owns it), and emptied for the next
+// test: every table but the migrations' own is deleted from with triggers
+// and foreign keys off, and every sequence starts again.
+//
+// fingerprint names the set of migrations (see Fingerprint): a schema
+// migrated by another set is never reused, and is dropped when its slot's
+// next test finds it. A test given a kept schema must not change its
+// structure; one that drops a trigger or a table takes Schema.
+func Reused(t testing.TB, fingerprint string) string {
+	t.Helper()
+	admin, conn, slot := connect(t)
+	if slot < 0 {
+		return fresh(t, admin, conn)
+	}
+	ctx := context.Background()
+	schema := fmt.Sprintf("r_%s_%d", fingerprint, slot)
+	// What the slot's earlier tests kept under another fingerprint.
+	stale, err := staleSchemas(ctx, conn, slot, schema)
+	for _, name := range stale {
+		if err == nil {
+			_, err = conn.ExecContext(ctx, "DROP SCHEMA "+pgx.Identifier{name}.Sanitize()+" CASCADE")
+		}
+	}
+	if err == nil {
+		_, err = conn.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+schema)
+	}
+	if err == nil {
+		_, err = conn.ExecContext(ctx, fmt.Sprintf(emptySchema, schema))
+	}
+	if err != nil {
+		conn.Close()
+		admin.Close()
+		t.Fatalf("schema %s: %v", schema, err)
+	}
+	t.Cleanup(func() {
+		// Closing the pool ends the slot's session, which gives the
+		// slot, and with it the schema, back.
+		conn.Close()
+		admin.Close()
+	})
+	return WithSearchPath(DSN(t), schema)
+}
+
+// staleSchemas lists the schemas kept for slot other than keep.
+func staleSchemas(ctx context.Context, conn *sql.Conn, slot int, keep string) ([]string, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'r\_%\_' || $1 AND nspname <> $2`,
+		strconv.Itoa(slot), keep)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		names = append(names, name)
+	}
+	return names, rows.Err()
+}
+
+// emptySchema deletes every row of a kept schema (%[1]s) and restarts its
+// sequences, in one transaction. session_replication_role = replica turns
+// off triggers, foreign keys among them, so that tables go in any order
+// and the statistics' triggers do not count the deletions.
+const emptySchema = `DO $$
+DECLARE r record;
+BEGIN
+	SET LOCAL session_replication_role = replica;
+	FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = '%[1]s' AND tablename <> 'schema_migrations' LOOP
+		EXECUTE format('DELETE FROM %%I.%%I', '%[1]s', r.tablename);
+	END LOOP;
+	FOR r IN SELECT sequencename, start_value FROM pg_sequences WHERE schemaname = '%[1]s' LOOP
+		PERFORM setval(format('%%I.%%I', '%[1]s', r.sequencename), r.start_value, false);
+	END LOOP;
+END
+$$`
+
+// Fingerprint names a set of migrations for Reused: a hash of each one's
+// version, name and text.
+func Fingerprint(migrations []store.Migration) string {
+	h := sha256.New()
+	for _, m := range migrations {
+		fmt.Fprintf(h, "%d\x00%s\x00%s\x00", m.Version, m.Name, m.SQL)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // ServerDSN is dsn for a gateway process the test starts, whose pool then
@@ -105,28 +226,28 @@ const slotKey = 0x7061_7361_0000
 // reserved ones and a margin for the tests' admin sessions and tools.
 // Without this bound, two packages' tests running side by side had opened
 // more connections than a default server allows (100), and a test failed
-// with "too many clients already". After slotWait it gives up waiting and
-// answers false: a test that holds a slot while it waits for a second one
+// with "too many clients already". It answers the slot's number, or -1
+// after slotWait: a test that holds a slot while it waits for a second one
 // must not wait for ever.
-func takeSlot(ctx context.Context, conn *sql.Conn) (bool, error) {
+func takeSlot(ctx context.Context, conn *sql.Conn) (int, error) {
 	var maxConns, reserved int
 	if err := conn.QueryRowContext(ctx, `SELECT current_setting('max_connections')::int,
 		current_setting('superuser_reserved_connections')::int`).Scan(&maxConns, &reserved); err != nil {
-		return false, err
+		return -1, err
 	}
 	slots := max(1, (maxConns-reserved-10)/SlotConns)
 	for deadline := time.Now().Add(slotWait); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		for k := range slots {
 			var ok bool
 			if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", int64(slotKey+k)).Scan(&ok); err != nil {
-				return false, err
+				return -1, err
 			}
 			if ok {
-				return true, nil
+				return k, nil
 			}
 		}
 	}
-	return false, nil
+	return -1, nil
 }
 
 // slotWait is how long a test waits for a slot.
