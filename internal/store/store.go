@@ -78,6 +78,9 @@ type Dialect struct {
 	// AddBuckets adds rows to payment_buckets_created, in their order (see
 	// Rollup).
 	AddBuckets func(ctx context.Context, q Querier, rows []BucketRow) error
+	// AddCounts adds rows to payment_counts, in their order, each to the
+	// shard the engine writes (see the count migrations).
+	AddCounts func(ctx context.Context, q Querier, rows []CountRow) error
 }
 
 // Tx is one transaction (or, on SQLite, one savepoint of a grouped

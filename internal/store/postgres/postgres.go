@@ -63,12 +63,12 @@ type DB struct {
 	once    sync.Once
 }
 
-var dialect = store.Dialect{Translate: translate, ForUpdate: " FOR UPDATE", BucketShards: bucketShards, AddBuckets: addBuckets}
+var dialect = store.Dialect{Translate: translate, ForUpdate: " FOR UPDATE", BucketShards: bucketShards, AddBuckets: addBuckets, AddCounts: addCounts}
 
 // readDialect is for View: PostgreSQL refuses SELECT … FOR UPDATE in a
 // read-only transaction, and a read has no state change to guard, so the
 // shared queries that lock in a write read plainly in a view.
-var readDialect = store.Dialect{Translate: translate, BucketShards: bucketShards, AddBuckets: addBuckets}
+var readDialect = store.Dialect{Translate: translate, BucketShards: bucketShards, AddBuckets: addBuckets, AddCounts: addCounts}
 
 // bucketShards is the shard count of the statistics rollups (the stats
 // migration: a payment's rows are those of its id modulo 8).
@@ -84,6 +84,27 @@ const addBucketRows = `INSERT INTO payment_buckets_created AS t (client_id, appl
 	ORDER BY u.ord
 	ON CONFLICT (client_id, application_id, slot, day, status, currency, shard) DO UPDATE SET
 	count = t.count + EXCLUDED.count, amount = t.amount + EXCLUDED.amount, refunded = t.refunded + EXCLUDED.refunded`
+
+// addCountRows adds any number of rows to payment_counts in one statement,
+// in the order given, on the shard the connection names (a writer's own,
+// see migration 0020; shard 0 for a connection that names none).
+const addCountRows = `INSERT INTO payment_counts AS c (client_id, application_id, status, shard, count)
+	SELECT u.c, u.a, u.st, COALESCE(NULLIF(current_setting('pasarela.count_shard', true), '')::smallint, 0), u.n
+	FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[]) WITH ORDINALITY AS u (c, a, st, n, ord)
+	ORDER BY u.ord
+	ON CONFLICT (client_id, application_id, status, shard) DO UPDATE SET count = c.count + EXCLUDED.count`
+
+func addCounts(ctx context.Context, q store.Querier, rows []store.CountRow) error {
+	n := len(rows)
+	clients, apps, statuses, counts := make([]string, n), make([]int64, n), make([]string, n), make([]int64, n)
+	for i, r := range rows {
+		clients[i], apps[i], statuses[i], counts[i] = r.ClientID, r.ApplicationID, r.Status, r.Count
+	}
+	if _, err := q.ExecContext(ctx, addCountRows, clients, apps, statuses, counts); err != nil {
+		return fmt.Errorf("payment counts: %w", err)
+	}
+	return nil
+}
 
 func addBuckets(ctx context.Context, q store.Querier, rows []store.BucketRow) error {
 	n := len(rows)

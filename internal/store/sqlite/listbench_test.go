@@ -13,9 +13,11 @@ import (
 )
 
 // seedPayments gives app n more payments in one statement, copies of one
-// created through the store (so that every trigger, the counters' included,
-// sees each row as it would a create): one in ten failed, one in ten
-// completed, the rest pending; customer "cus_<i mod customers>".
+// created through the store: one in ten failed, one in ten completed, the
+// rest pending; customer "cus_<i mod customers>". The store counts the
+// payments it creates (store.Rollup), so the application's counters are
+// then counted again from its payments, as an operator would after
+// inserting rows by hand.
 func seedPayments(tb testing.TB, db *DB, app *pasarela.Application, n, customers int) {
 	tb.Helper()
 	ctx := context.Background()
@@ -32,6 +34,14 @@ func seedPayments(tb testing.TB, db *DB, app *pasarela.Application, n, customers
 		SELECT 'seed' || application_id || '-' || i, 'seed' || application_id || '-' || i,
 			CASE i % 10 WHEN 0 THEN 'failed' WHEN 1 THEN 'completed' ELSE 'pending' END, 'cus_' || (i % ?), `+copied+`
 		FROM payments, n WHERE id = ?`, n, customers, tpl.ID); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := db.write.ExecContext(ctx, `DELETE FROM payment_counts WHERE application_id = ?`, app.ID); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := db.write.ExecContext(ctx, `INSERT INTO payment_counts (client_id, application_id, status, shard, count)
+		SELECT client_id, application_id, status, 0, COUNT(*) FROM payments WHERE application_id = ?
+		GROUP BY client_id, application_id, status`, app.ID); err != nil {
 		tb.Fatal(err)
 	}
 }

@@ -72,7 +72,7 @@ type DB struct {
 // ErrClosed is returned by Update after Close.
 var ErrClosed = store.ErrClosed
 
-var dialect = store.Dialect{Translate: translate, AddBuckets: addBuckets}
+var dialect = store.Dialect{Translate: translate, AddBuckets: addBuckets, AddCounts: addCounts}
 
 // addBucket adds to one row of payment_buckets_created: a group's creates
 // share few rows (an application's current quarter, hour, four hours and
@@ -87,6 +87,19 @@ func addBuckets(ctx context.Context, q store.Querier, rows []store.BucketRow) er
 		if _, err := q.ExecContext(ctx, addBucket, r.ClientID, r.ApplicationID, r.Slot, r.Day, r.Status, r.Currency,
 			r.Count, r.Amount, r.Refunded); err != nil {
 			return fmt.Errorf("statistics rollup: %w", err)
+		}
+	}
+	return nil
+}
+
+// addCount adds to one row of payment_counts; SQLite keeps one shard (0).
+const addCount = `INSERT INTO payment_counts (client_id, application_id, status, shard, count) VALUES ($1, $2, $3, 0, $4)
+	ON CONFLICT (client_id, application_id, status, shard) DO UPDATE SET count = count + excluded.count`
+
+func addCounts(ctx context.Context, q store.Querier, rows []store.CountRow) error {
+	for _, r := range rows {
+		if _, err := q.ExecContext(ctx, addCount, r.ClientID, r.ApplicationID, r.Status, r.Count); err != nil {
+			return fmt.Errorf("payment counts: %w", err)
 		}
 	}
 	return nil
