@@ -22,8 +22,7 @@ import (
 // way since migration 21: a trigger upserted one counter row per payment
 // created, and on PostgreSQL every create of a group rewrote that row
 // again (about a quarter of PostgreSQL's CPU per create: BENCHMARKS.md,
-// third pass); now a
-// group adds its creates to each row once.
+// third pass); now a group adds its creates to each row once.
 
 // BucketRow is one row of payment_buckets_created and what to add to it.
 type BucketRow struct {
