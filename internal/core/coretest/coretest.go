@@ -155,22 +155,7 @@ func PostgresDSN(t testing.TB) string {
 	if _, ok := t.(*testing.B); ok {
 		return pgtest.Schema(t)
 	}
-	fingerprint.once.Do(func() {
-		var migs []store.Migration
-		if migs, fingerprint.err = postgres.Migrations(); fingerprint.err == nil {
-			fingerprint.sum = pgtest.Fingerprint(migs)
-		}
-	})
-	if fingerprint.err != nil {
-		t.Fatal(fingerprint.err)
-	}
-	return pgtest.Reused(t, fingerprint.sum)
-}
-
-var fingerprint struct {
-	once sync.Once
-	sum  string
-	err  error
+	return pgtest.Reused(t, postgres.Migrations)
 }
 
 // Tenant is a client made as the operator makes one: the client, its first

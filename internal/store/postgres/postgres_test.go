@@ -38,11 +38,7 @@ func mustSchemaDB(t testing.TB) *DB {
 // kept from an earlier test when one is free (pgtest.Reused).
 func mustMigratedDB(t testing.TB) *DB {
 	t.Helper()
-	migs, err := Migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := Open(context.Background(), pgtest.Reused(t, pgtest.Fingerprint(migs)), Options{MaxConns: 8})
+	db, err := Open(context.Background(), pgtest.Reused(t, Migrations), Options{MaxConns: 8})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -116,32 +117,29 @@ func fresh(t testing.TB, admin *sql.DB, conn *sql.Conn) string {
 // test: every table but the migrations' own is deleted from with triggers
 // and foreign keys off, and every sequence starts again.
 //
-// fingerprint names the set of migrations (see Fingerprint): a schema
-// migrated by another set is never reused, and is dropped when its slot's
-// next test finds it. A test given a kept schema must not change its
-// structure; one that drops a trigger or a table takes Schema.
-func Reused(t testing.TB, fingerprint string) string {
+// The kept schema is named by a hash of migrations (the engine's, read once
+// per test process): a schema migrated by another set is never reused, and
+// is dropped when its slot's next test finds it. A test given a kept schema
+// must not change its structure; one that drops a trigger or a table takes
+// Schema.
+func Reused(t testing.TB, migrations func() ([]store.Migration, error)) string {
 	t.Helper()
+	fingerprint.once.Do(func() {
+		var migs []store.Migration
+		if migs, fingerprint.err = migrations(); fingerprint.err == nil {
+			fingerprint.sum = hashMigrations(migs)
+		}
+	})
+	if fingerprint.err != nil {
+		t.Fatal(fingerprint.err)
+	}
 	admin, conn, slot := connect(t)
 	if slot < 0 {
 		return fresh(t, admin, conn)
 	}
 	ctx := context.Background()
-	schema := fmt.Sprintf("r_%s_%d", fingerprint, slot)
-	// What the slot's earlier tests kept under another fingerprint.
-	stale, err := staleSchemas(ctx, conn, slot, schema)
-	for _, name := range stale {
-		if err == nil {
-			_, err = conn.ExecContext(ctx, "DROP SCHEMA "+pgx.Identifier{name}.Sanitize()+" CASCADE")
-		}
-	}
-	if err == nil {
-		_, err = conn.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+schema)
-	}
-	if err == nil {
-		_, err = conn.ExecContext(ctx, fmt.Sprintf(emptySchema, schema))
-	}
-	if err != nil {
+	schema := fmt.Sprintf("r_%s_%d", fingerprint.sum, slot)
+	if err := keep(ctx, conn, slot, schema); err != nil {
 		conn.Close()
 		admin.Close()
 		t.Fatalf("schema %s: %v", schema, err)
@@ -155,23 +153,43 @@ func Reused(t testing.TB, fingerprint string) string {
 	return WithSearchPath(DSN(t), schema)
 }
 
-// staleSchemas lists the schemas kept for slot other than keep.
-func staleSchemas(ctx context.Context, conn *sql.Conn, slot int, keep string) ([]string, error) {
-	rows, err := conn.QueryContext(ctx, `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'r\_%\_' || $1 AND nspname <> $2`,
-		strconv.Itoa(slot), keep)
+var fingerprint struct {
+	once sync.Once
+	sum  string
+	err  error
+}
+
+// keep makes schema the slot's one kept schema, holding no rows: the
+// slot's schemas of other fingerprints are dropped, schema is created if
+// the slot has none yet, and emptied.
+func keep(ctx context.Context, conn *sql.Conn, slot int, schema string) error {
+	rows, err := conn.QueryContext(ctx, `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'r\_%\_' || $1`, strconv.Itoa(slot))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	defer rows.Close()
 	var names []string
 	for rows.Next() {
 		var name string
 		if err := rows.Scan(&name); err != nil {
-			return nil, err
+			rows.Close()
+			return err
 		}
 		names = append(names, name)
 	}
-	return names, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	statement := "CREATE SCHEMA " + schema
+	for _, name := range names {
+		if name == schema {
+			statement = fmt.Sprintf(emptySchema, schema)
+		} else if _, err := conn.ExecContext(ctx, "DROP SCHEMA "+pgx.Identifier{name}.Sanitize()+" CASCADE"); err != nil {
+			return err
+		}
+	}
+	_, err = conn.ExecContext(ctx, statement)
+	return err
 }
 
 // emptySchema deletes every row of a kept schema (%[1]s) and restarts its
@@ -191,9 +209,9 @@ BEGIN
 END
 $$`
 
-// Fingerprint names a set of migrations for Reused: a hash of each one's
-// version, name and text.
-func Fingerprint(migrations []store.Migration) string {
+// hashMigrations names a set of migrations: a hash of each one's version,
+// name and text.
+func hashMigrations(migrations []store.Migration) string {
 	h := sha256.New()
 	for _, m := range migrations {
 		fmt.Fprintf(h, "%d\x00%s\x00%s\x00", m.Version, m.Name, m.SQL)
